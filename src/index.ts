@@ -1,6 +1,14 @@
 /**
  * The public API of StrataDB: re-exports only (DESIGN.md "Public API").
  */
+export { DB } from './db.js';
+export type { Key, WriteOptions, ReadOptions, IteratorOptions } from './db.js';
+export { WriteBatch } from './wal/write-batch.js';
+export { Snapshot } from './mvcc/snapshot-list.js';
+export { StrataIterator } from './strata-iterator.js';
+export type { DBStats, LevelStats } from './db-stats.js';
+export type { Options, CompressionName, WalRecoveryMode } from './options.js';
+export { DEFAULT_OPTIONS } from './options.js';
 export {
   StrataError, ErrorCode, CorruptionError, IOError, InvalidArgumentError, LockedError,
   DatabaseClosedError, ReadOnlyError, TransactionConflictError, TooLargeError, NotSupportedError,
@@ -10,3 +18,7 @@ export type { ErrorCodeValue } from './errors.js';
 export type {
   FileSystem, WritableFile, ReadableFile, FileStat, FileLock, OpenWritableOptions,
 } from './fs/file-system.js';
+export { NodeFileSystem } from './fs/node-fs.js';
+export { MemFileSystem } from './fs/mem-fs.js';
+export { FaultFileSystem } from './fs/fault-fs.js';
+export * as inspect from './inspect.js';

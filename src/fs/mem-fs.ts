@@ -49,16 +49,16 @@ export class MemFileSystem implements FileSystem {
     return path.resolve('/', p);
   }
 
-  private parent(p: string): { dir: MemDir; name: string; dirPath: string } {
+  private parent(p: string, op = 'open'): { dir: MemDir; name: string; dirPath: string } {
     const full = this.norm(p);
     const dirPath = path.dirname(full);
     const dir = this.dirs.get(dirPath);
-    if (!dir) throw osError('ENOENT', 'open', full);
+    if (!dir) throw osError('ENOENT', op, full);
     return { dir, name: path.basename(full), dirPath };
   }
 
   private getFile(p: string, op: string): MemFile {
-    const { dir } = this.parent(p);
+    const { dir } = this.parent(p, op);
     const f = dir.entries.get(path.basename(this.norm(p)));
     if (!f) throw osError('ENOENT', op, this.norm(p));
     if (f === 'dir') throw osError('EISDIR', op, this.norm(p));
@@ -116,8 +116,8 @@ export class MemFileSystem implements FileSystem {
   }
 
   async rename(from: string, to: string): Promise<void> {
-    const src = this.parent(from);
-    const dst = this.parent(to);
+    const src = this.parent(from, 'rename');
+    const dst = this.parent(to, 'rename');
     const f = src.dir.entries.get(src.name);
     if (!f) throw osError('ENOENT', 'rename', this.norm(from));
     if (f === 'dir') throw new NotSupportedError('MemFileSystem renames files only');
@@ -127,7 +127,7 @@ export class MemFileSystem implements FileSystem {
   }
 
   async remove(p: string): Promise<void> {
-    const { dir, name } = this.parent(p);
+    const { dir, name } = this.parent(p, 'unlink');
     const f = dir.entries.get(name);
     if (!f) throw osError('ENOENT', 'unlink', this.norm(p));
     if (f === 'dir') throw osError('EISDIR', 'unlink', this.norm(p));
@@ -171,7 +171,7 @@ export class MemFileSystem implements FileSystem {
 
   async link(existingPath: string, newPath: string): Promise<void> {
     const f = this.getFile(existingPath, 'link');
-    const { dir, name } = this.parent(newPath);
+    const { dir, name } = this.parent(newPath, 'link');
     if (dir.entries.has(name)) throw osError('EEXIST', 'link', this.norm(newPath));
     dir.entries.set(name, f);
   }
@@ -179,7 +179,7 @@ export class MemFileSystem implements FileSystem {
   async lock(p: string): Promise<FileLock> {
     const full = this.norm(p);
     if (this.locks.has(full)) throw new LockedError(`${full} is locked by another open of this database`);
-    this.parent(full); // the directory must exist
+    this.parent(full, 'lock'); // the directory must exist
     this.locks.add(full);
     const { dir, name } = this.parent(full);
     if (!dir.entries.has(name)) dir.entries.set(name, { data: new Uint8Array(0), length: 0, syncedLength: 0 });
@@ -283,7 +283,12 @@ class MemReadableFile implements ReadableFile {
     this.size = file.length;
   }
   read(offset: number, length: number): Promise<Uint8Array> {
-    return Promise.resolve(this.readSync(offset, length));
+    // NB: a Promise-returning method rejects, never throws (DESIGN.md), so no direct readSync call.
+    try {
+      return Promise.resolve(this.readSync(offset, length));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
   readSync(offset: number, length: number): Uint8Array {
     const f = this.file;

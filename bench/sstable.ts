@@ -1,0 +1,154 @@
+/**
+ * Table library benchmark (issue #2): for each codec, write N entries (16-byte keys, 100-byte values
+ * of which half is random and half repeats, so about 2:1 compressible) to a real file, then measure
+ * point gets on a warm block cache (sync and MaybePromise paths, present and absent keys) and a full
+ * scan of a freshly opened table (no cache: read, check, decompress, decode every block).
+ * Run: npm run bench:sstable  (or: npx tsc -p tsconfig.json; node dist/bench/sstable.js [--num N] [--gets N])
+ * Prints a markdown table; results and the machine: bench/RESULTS-sstable.md.
+ * Temp files live in os.tmpdir() and are deleted.
+ * NB: deep imports of the LRU cache and the node file system, until src/index.ts exports LruCache
+ * (the engine's public entry also pulls in the whole DB, which this benchmark does not need).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeFileSystem } from '../src/fs/node-fs.js';
+import { LruCache } from '../src/cache/lru-cache.js';
+import { NEEDS_ASYNC, TableReader, TableWriter, type CompressionName } from '../sstable/index.js';
+
+const KEY_SIZE = 16;
+const VALUE_SIZE = 100;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+  return v;
+}
+
+/** Key i: 16 ASCII digits, so numeric order is byte order. */
+function writeKey(buf: Uint8Array, i: number): void {
+  let x = i;
+  for (let j = KEY_SIZE - 1; j >= 0; j--) { buf[j] = 0x30 + (x % 10); x = Math.floor(x / 10); }
+}
+
+function makeValue(buf: Uint8Array, state: { x: number }): void {
+  let x = state.x;
+  for (let j = 0; j < VALUE_SIZE / 2; j++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; buf[j] = x & 0xff; }
+  buf.fill(0x61 + (x & 7), VALUE_SIZE / 2);
+  state.x = x;
+}
+
+const nowMs = (): number => performance.now();
+
+interface Row {
+  codec: CompressionName; writeMBs: number; fileMB: number; getSyncNs: number; getNs: number; missNs: number;
+  scanMBs: number; blocks: number;
+}
+
+async function benchCodec(fs: NodeFileSystem, dir: string, codec: CompressionName, num: number, gets: number): Promise<Row> {
+  const path = join(dir, `${codec}.sst`);
+  const file = await fs.openWritable(path);
+  const w = new TableWriter(file, { blockSize: 4096, blockRestartInterval: 16, compression: codec, bloomBitsPerKey: 10 });
+  const key = new Uint8Array(KEY_SIZE);
+  const value = new Uint8Array(VALUE_SIZE);
+  const state = { x: 0x2545f491 };
+  let t = nowMs();
+  for (let i = 0; i < num; i++) {
+    writeKey(key, i);
+    makeValue(value, state);
+    const p = w.add(key, value);
+    if (p) await p;
+  }
+  const res = await w.finish();
+  const writeMs = nowMs() - t;
+  await file.sync();
+  await file.close();
+  const rawBytes = num * (KEY_SIZE + VALUE_SIZE);
+
+  const cache = new LruCache(512 << 20);
+  const reader = await TableReader.open(await fs.openReadable(path), { fileName: path, cache, syncReads: true });
+  // Targets: a pool of random present keys and of absent keys (a digit replaced by ':').
+  const pool = Math.min(num, 100_000);
+  const present: Uint8Array[] = [];
+  const absent: Uint8Array[] = [];
+  let x = 0x1234567;
+  for (let i = 0; i < pool; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    const k = new Uint8Array(KEY_SIZE);
+    writeKey(k, (x >>> 0) % num);
+    present.push(k);
+    const a = k.slice();
+    a[KEY_SIZE - 1] = 0x3a;
+    absent.push(a);
+  }
+  // Warm the cache: every block once.
+  const it = reader.newIterator();
+  for (let p = it.seekToFirst(); ; p = it.next()) { if (p) await p; if (!it.valid()) break; }
+  let sink = 0;
+  t = nowMs();
+  for (let i = 0; i < gets; i++) {
+    const r = reader.getAtOrAfterSync(present[i % pool]!);
+    if (r === NEEDS_ASYNC || r === undefined) throw new Error('warm get missed');
+    sink += r.value.length;
+  }
+  const getSyncNs = ((nowMs() - t) * 1e6) / gets;
+  t = nowMs();
+  for (let i = 0; i < gets; i++) {
+    let r = reader.getAtOrAfter(present[i % pool]!);
+    if (r instanceof Promise) r = await r;
+    sink += r!.value.length;
+  }
+  const getNs = ((nowMs() - t) * 1e6) / gets;
+  t = nowMs();
+  for (let i = 0; i < gets; i++) {
+    const r = reader.getAtOrAfterSync(absent[i % pool]!);
+    if (r !== undefined && r !== NEEDS_ASYNC) sink += r.key.length;
+  }
+  const missNs = ((nowMs() - t) * 1e6) / gets;
+  await reader.close();
+
+  // Full scan of a fresh reader without a cache.
+  const cold = await TableReader.open(await fs.openReadable(path), { fileName: path, syncReads: true });
+  t = nowMs();
+  const scan = cold.newIterator();
+  let n = 0;
+  for (let p = scan.seekToFirst(); ; p = scan.next()) {
+    if (p) await p;
+    if (!scan.valid()) break;
+    sink += scan.value().length;
+    n++;
+  }
+  const scanMs = nowMs() - t;
+  await cold.close();
+  if (n !== num || sink === 0) throw new Error(`scan saw ${n} of ${num} entries`);
+  return {
+    codec, writeMBs: rawBytes / 1e6 / (writeMs / 1000), fileMB: res.fileSize / 1e6, getSyncNs, getNs, missNs,
+    scanMBs: rawBytes / 1e6 / (scanMs / 1000), blocks: res.properties.numDataBlocks,
+  };
+}
+
+async function main(): Promise<void> {
+  const num = arg('num', 1_000_000);
+  const gets = arg('gets', 1_000_000);
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-sst-'));
+  const fs = new NodeFileSystem();
+  const rows: Row[] = [];
+  try {
+    for (const codec of ['none', 'lz4', 'zstd'] as const) rows.push(await benchCodec(fs, dir, codec, num, gets));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const raw = (num * (KEY_SIZE + VALUE_SIZE)) / 1e6;
+  console.log(`${num} entries, ${KEY_SIZE}-byte keys, ${VALUE_SIZE}-byte values (half random), ${raw.toFixed(1)} MB raw; 4 KiB blocks, restart 16, bloom 10 bits/key; ${gets} gets\n`);
+  console.log('| codec | write MB/s (raw) | file MB | data blocks | warm get, sync (ns/op) | warm get, MaybePromise (ns/op) | absent key (ns/op) | cold full scan MB/s |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.codec} | ${r.writeMBs.toFixed(1)} | ${r.fileMB.toFixed(1)} | ${r.blocks} | ${r.getSyncNs.toFixed(0)} | ${r.getNs.toFixed(0)} | ${r.missNs.toFixed(0)} | ${r.scanMBs.toFixed(1)} |`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

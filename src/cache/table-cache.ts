@@ -1,0 +1,160 @@
+/**
+ * The table cache: open TableReaders by file number, least recently used first out, at most
+ * `maxOpenFiles` (-1 = unlimited). Readers in use are reference-counted: an evicted reader is
+ * closed only when its last user lets go, so an iterator or a get awaiting I/O never loses its file.
+ * A reader holds its index and filter in memory; memoryBytes() reports what open readers hold.
+ * Main thread only.
+ */
+import type { FileSystem } from '../fs/file-system.js';
+import { tableFileName } from '../manifest/file-names.js';
+import { TableReader } from '../../sstable/table-reader.js';
+import type { BlockCache } from '../../sstable/block-cache.js';
+import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
+
+interface Entry {
+  fileNumber: number;
+  reader: TableReader | undefined;
+  opening: Promise<TableReader> | undefined;
+  refs: number;
+  evicted: boolean;
+}
+
+/** A pinned reader; release() exactly once. */
+export interface TableHandle {
+  readonly reader: TableReader;
+  release(): void;
+}
+
+export interface TableCacheOptions {
+  blockCache: BlockCache | undefined;
+  maxOpenFiles: number;
+  syncReads: boolean;
+}
+
+export class TableCache {
+  /** Map order is the LRU order: oldest first. */
+  private readonly entries = new Map<number, Entry>();
+  private filterChecksClosed = 0;
+  private filterNegativesClosed = 0;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly options: TableCacheOptions,
+  ) {}
+
+  /** The reader for a table, opening it if needed. Resolves synchronously when it is open. */
+  acquire(fileNumber: number): TableHandle | Promise<TableHandle> {
+    let e = this.entries.get(fileNumber);
+    if (e && e.reader) {
+      // refresh LRU position
+      this.entries.delete(fileNumber);
+      this.entries.set(fileNumber, e);
+      e.refs++;
+      return this.handle(e, e.reader);
+    }
+    if (!e) {
+      e = { fileNumber, reader: undefined, opening: undefined, refs: 0, evicted: false };
+      this.entries.set(fileNumber, e);
+    }
+    const entry = e;
+    entry.refs++;
+    if (!entry.opening) {
+      entry.opening = this.open(fileNumber).then(
+        (r) => { entry.reader = r; entry.opening = undefined; this.evictIfNeeded(); return r; },
+        (err: unknown) => { entry.opening = undefined; this.entries.delete(fileNumber); throw err; },
+      );
+    }
+    return entry.opening.then(
+      (r) => this.handle(entry, r),
+      (err: unknown) => { entry.refs--; throw err; },
+    );
+  }
+
+  private handle(e: Entry, reader: TableReader): TableHandle {
+    let released = false;
+    return {
+      reader,
+      release: () => {
+        if (released) return;
+        released = true;
+        e.refs--;
+        if (e.refs === 0 && e.evicted) void this.closeEntry(e);
+      },
+    };
+  }
+
+  private async open(fileNumber: number): Promise<TableReader> {
+    const p = tableFileName(this.dir, fileNumber);
+    const file = await this.fs.openReadable(p);
+    try {
+      return await TableReader.open(file, {
+        fileName: p,
+        comparator: internalKeyComparator,
+        filterKeyTransform: internalKeyToUserKey,
+        ...(this.options.blockCache ? { cache: this.options.blockCache } : {}),
+        syncReads: this.options.syncReads,
+      });
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private evictIfNeeded(): void {
+    const max = this.options.maxOpenFiles;
+    if (max < 0) return;
+    for (const e of this.entries.values()) {
+      if (this.entries.size <= max) break;
+      if (!e.reader) continue;
+      this.entries.delete(e.fileNumber);
+      e.evicted = true;
+      if (e.refs === 0) void this.closeEntry(e);
+    }
+  }
+
+  private async closeEntry(e: Entry): Promise<void> {
+    const r = e.reader;
+    e.reader = undefined;
+    if (!r) return;
+    this.filterChecksClosed += r.filterChecks;
+    this.filterNegativesClosed += r.filterNegatives;
+    await r.close().catch(() => undefined);
+  }
+
+  /** Drops a table that was deleted (its blocks leave the block cache with it). */
+  evict(fileNumber: number): void {
+    const e = this.entries.get(fileNumber);
+    if (!e) return;
+    this.entries.delete(fileNumber);
+    e.evicted = true;
+    if (e.refs === 0) void this.closeEntry(e);
+  }
+
+  get openCount(): number { return this.entries.size; }
+
+  /** Bytes held by open readers (index, filter, properties). */
+  memoryBytes(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.reader) n += e.reader.memoryBytes();
+    return n;
+  }
+
+  filterStats(): { checks: number; negatives: number } {
+    let checks = this.filterChecksClosed;
+    let negatives = this.filterNegativesClosed;
+    for (const e of this.entries.values()) {
+      if (e.reader) { checks += e.reader.filterChecks; negatives += e.reader.filterNegatives; }
+    }
+    return { checks, negatives };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    for (const e of all) {
+      if (e.opening) await e.opening.catch(() => undefined);
+      await this.closeEntry(e);
+    }
+  }
+}

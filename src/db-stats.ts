@@ -1,0 +1,89 @@
+/**
+ * db.stats(): the DBStats plain object (DESIGN.md "Public API") and the counters behind it.
+ * Everything here is a cheap read of counters and the current Version: stats() may be polled.
+ */
+import type { DB } from './db.js';
+
+export interface LevelStats { level: number; files: number; bytes: number; score: number }
+
+export interface DBStats {
+  sequence: number;
+  memtable: { bytes: number; entries: number };
+  immutableMemtables: number;
+  /** Bytes held in memory by memtables, the block cache and open table readers. */
+  memory: { memtables: number; cache: number; tableReaders: number };
+  levels: LevelStats[];
+  flushes: { count: number; bytes: number };
+  compactions: { count: number; bytesRead: number; bytesWritten: number; ms: number };
+  userBytesWritten: number;
+  walBytesWritten: number;
+  /** (flush + compaction + WAL bytes written) / user bytes written; 0 before any write. */
+  writeAmplification: number;
+  stalls: { slowdownMs: number; stopMs: number };
+  cache: { capacity: number; usage: number; hits: number; misses: number };
+  filter: { checks: number; negatives: number };
+  snapshots: number;
+  openTables: number;
+  backgroundErrors: number;
+  /** Set when the database refuses writes after a failure (message of the first error). */
+  readOnlyReason: string | undefined;
+}
+
+/** Mutable counters the engine bumps; stats() copies them. */
+export class StatsCounters {
+  writes = 0;
+  userBytesWritten = 0;
+  walBytesWritten = 0;
+  flushes = 0;
+  flushBytes = 0;
+  compactions = 0;
+  compactionBytesRead = 0;
+  compactionBytesWritten = 0;
+  compactionMs = 0;
+  slowdownMs = 0;
+  stopMs = 0;
+  backgroundErrors = 0;
+}
+
+/** Target size of level L >= 1 (static sizing; compaction may override with dynamic sizing). */
+export function levelTargetBytes(base: number, multiplier: number, level: number): number {
+  return base * multiplier ** (level - 1);
+}
+
+export function buildStats(db: DB): DBStats {
+  const c = db.counters;
+  const o = db.o;
+  const version = db.versions.current();
+  const levels: LevelStats[] = version.levels.map((files, level) => {
+    let bytes = 0;
+    for (const f of files) bytes += f.fileSize;
+    const score = level === 0
+      ? files.length / o.level0CompactionTrigger
+      : bytes / levelTargetBytes(o.maxBytesForLevelBase, o.levelMultiplier, level);
+    return { level, files: files.length, bytes, score };
+  });
+  let memBytes = db.mem.mem.approximateMemoryUsage();
+  for (const e of db.imm) memBytes += e.mem.approximateMemoryUsage();
+  const cache = db.blockCacheStats;
+  const filter = db.tables.filterStats();
+  const written = c.flushBytes + c.compactionBytesWritten + c.walBytesWritten;
+  return {
+    sequence: db.lastSequence,
+    memtable: { bytes: db.mem.mem.approximateMemoryUsage(), entries: db.mem.mem.entries },
+    immutableMemtables: db.imm.length,
+    memory: { memtables: memBytes, cache: cache?.usage ?? 0, tableReaders: db.tables.memoryBytes() },
+    levels,
+    flushes: { count: c.flushes, bytes: c.flushBytes },
+    compactions: { count: c.compactions, bytesRead: c.compactionBytesRead, bytesWritten: c.compactionBytesWritten, ms: c.compactionMs },
+    userBytesWritten: c.userBytesWritten,
+    walBytesWritten: c.walBytesWritten,
+    writeAmplification: c.userBytesWritten > 0 ? written / c.userBytesWritten : 0,
+    stalls: { slowdownMs: c.slowdownMs, stopMs: c.stopMs },
+    cache: { capacity: cache?.capacity ?? 0, usage: cache?.usage ?? 0, hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 },
+    filter,
+    snapshots: db.snapshotCount,
+    openTables: db.tables.openCount,
+    backgroundErrors: c.backgroundErrors,
+    readOnlyReason: db.backgroundError?.message,
+  };
+}

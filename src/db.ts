@@ -1,0 +1,523 @@
+/**
+ * The DB facade (DESIGN.md "Public API"): open/close and the public methods. It validates input,
+ * then delegates: writes to the group-commit queue (write-queue.ts) with this class as its host,
+ * point reads to read-path.ts, scans to strata-iterator.ts, recovery to recovery.ts, flushes to
+ * flush.ts (scheduled by the flush scheduler in background-jobs.ts).
+ * Promise-returning methods never throw synchronously: they reject. Synchronous methods throw.
+ * Main thread only.
+ */
+import { Buffer } from 'node:buffer';
+import * as path from 'node:path';
+import { toBytes } from './base/bytes.js';
+import { internalKeyComparator, ValueKind } from './base/internal-key.js';
+import type { InternalIterator, MaybePromise } from './base/internal-iterator.js';
+import { ByteWriter } from './base/coding.js';
+import {
+  DatabaseClosedError, InternalError, InvalidArgumentError, ReadOnlyError, StrataError, TooLargeError,
+} from './errors.js';
+import type { FileSystem } from './fs/file-system.js';
+import { NodeFileSystem } from './fs/node-fs.js';
+import { validateOptions, describeOptions, type Options, type ResolvedOptions } from './options.js';
+import { EventLog } from './event-log.js';
+import { MemTable } from './memtable/memtable.js';
+import type { VersionSet } from './manifest/version-set.js';
+import type { Version } from './manifest/version.js';
+import { lockFileName, walFileName } from './manifest/file-names.js';
+import { WalWriter } from './wal/wal-writer.js';
+import { WriteBatch, encodeSingleOp, walkOps } from './wal/write-batch.js';
+import { WalGroupEncoder } from './wal/wal-record.js';
+import { WriteQueue, type WriteRequest, type WriteQueueHost } from './write-queue.js';
+import { SnapshotList, type Snapshot } from './mvcc/snapshot-list.js';
+import { LruCache } from './cache/lru-cache.js';
+import { TableCache } from './cache/table-cache.js';
+import { recoverDatabase, obsoleteFiles, type MemTableEntry } from './recovery.js';
+import { getFromMemtables, getFromTables } from './read-path.js';
+import { StrataIterator, type IteratorMode } from './strata-iterator.js';
+import { buildIteratorSource } from './iterator-source.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { StatsCounters, buildStats, type DBStats } from './db-stats.js';
+import { verifyTables } from './verify.js';
+import type { FileLock, WritableFile } from './fs/file-system.js';
+
+export type Key = Uint8Array | string;
+
+export interface WriteOptions { sync?: boolean }
+export interface ReadOptions { snapshot?: Snapshot }
+export interface IteratorOptions {
+  gt?: Key; gte?: Key; lt?: Key; lte?: Key;
+  reverse?: boolean;
+  limit?: number;
+  snapshot?: Snapshot;
+}
+
+function checkKey(name: string, v: unknown): Uint8Array {
+  if (typeof v === 'string') return toBytes(v);
+  if (v instanceof Uint8Array) return v;
+  throw new InvalidArgumentError(`${name} must be a Uint8Array or a string (got ${v === null ? 'null' : typeof v})`);
+}
+
+function checkWriteOptions(o: unknown): boolean {
+  if (o === undefined) return false;
+  if (o === null || typeof o !== 'object') throw new InvalidArgumentError('write options must be an object');
+  const s = (o as WriteOptions).sync;
+  if (s !== undefined && typeof s !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean');
+  return s === true;
+}
+
+export class DB {
+  /** @internal */ readonly o: ResolvedOptions;
+  private readonly fs: FileSystem;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private bgError: Error | undefined;
+  /** @internal */ mem: MemTableEntry;
+  /** @internal Immutable memtables waiting for flush, oldest first. */ imm: MemTableEntry[];
+  private wal: WalWriter | undefined;
+  private published = 0;
+  private readonly writer: WriteQueue;
+  private readonly encoder = new WalGroupEncoder();
+  private readonly single = new ByteWriter(64);
+  private readonly snapshots = new SnapshotList(this);
+  private readonly iterators = new Set<StrataIterator<unknown>>();
+  private readonly blockCache: LruCache | undefined;
+  /** @internal */ readonly tables: TableCache;
+  /** @internal */ readonly counters = new StatsCounters();
+  private readonly flusher: FlushScheduler;
+  private switching: Promise<void> | undefined;
+  /** @internal */ readonly pendingOutputs = new Set<number>();
+
+  private constructor(
+    readonly location: string,
+    options: ResolvedOptions,
+    fs: FileSystem,
+    /** @internal */ readonly versions: VersionSet,
+    /** @internal */ readonly log: EventLog,
+    private readonly lock: FileLock | undefined,
+    recovered: MemTableEntry[],
+    lastSequence: number,
+  ) {
+    this.o = options;
+    this.fs = fs;
+    this.published = lastSequence;
+    this.imm = recovered;
+    this.mem = { mem: new MemTable(), walNumber: 0 };
+    this.blockCache = options.cacheSize > 0 ? new LruCache(options.cacheSize) : undefined;
+    this.tables = new TableCache(fs, location, {
+      blockCache: this.blockCache,
+      maxOpenFiles: options.maxOpenFiles,
+      syncReads: true,
+    });
+    this.writer = new WriteQueue(this.writeHost());
+    this.flusher = new FlushScheduler(this);
+  }
+
+  /** Opens (or creates) the database in `dir`. */
+  static async open(dir: string, options?: Options): Promise<DB> {
+    if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('dir must be a non-empty string');
+    const o = validateOptions(options);
+    const fs = o.fs ?? new NodeFileSystem();
+    const location = path.resolve(dir);
+    if (!o.readOnly) {
+      if (!(await fs.exists(location))) {
+        if (!o.createIfMissing) throw new InvalidArgumentError(`database ${location} does not exist (createIfMissing is false)`);
+        await fs.mkdir(location, { recursive: true });
+      }
+    } else if (!(await fs.exists(location))) {
+      throw new InvalidArgumentError(`database ${location} does not exist (readOnly open)`);
+    }
+    // One open per directory per process, whatever the file system: a second open is ERR_LOCKED.
+    const lock = o.readOnly ? undefined : await fs.lock(lockFileName(location));
+    let log = EventLog.disabled();
+    try {
+      if (!o.readOnly) log = await EventLog.open(fs, location, o.clock, describeOptions(o));
+      const t0 = performance.now();
+      const rec = await recoverDatabase(fs, location, o, log);
+      const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence);
+      if (!o.readOnly) {
+        await db.startNewWal();
+        await db.deleteObsoleteFiles();
+        db.flusher.schedule();
+      }
+      log.write(`opened ${location} ${rec.created ? '(created)' : ''} in ${(performance.now() - t0).toFixed(1)} ms: ` +
+        `last sequence ${rec.lastSequence}, ${rec.memtables.length} recovered memtable(s)`);
+      return db;
+    } catch (e) {
+      log.write(`open failed: ${(e as Error).message}`);
+      await log.close();
+      await lock?.release().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  put(key: Key, value: Key, options?: WriteOptions): Promise<void> {
+    try {
+      const k = checkKey('key', key);
+      const v = checkKey('value', value);
+      const sync = checkWriteOptions(options);
+      this.checkSizes(k, v);
+      return this.submitSingle(ValueKind.Put, k, v, sync);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  delete(key: Key, options?: WriteOptions): Promise<void> {
+    try {
+      const k = checkKey('key', key);
+      const sync = checkWriteOptions(options);
+      this.checkSizes(k, undefined);
+      return this.submitSingle(ValueKind.Delete, k, EMPTY, sync);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Applies every operation of `batch` atomically, or none. */
+  write(batch: WriteBatch, options?: WriteOptions): Promise<void> {
+    try {
+      if (!(batch instanceof WriteBatch)) throw new InvalidArgumentError('batch must be a WriteBatch');
+      const sync = checkWriteOptions(options);
+      if (batch.maxKeyLength > this.o.maxKeySize) {
+        throw new TooLargeError(`a key in the batch is ${batch.maxKeyLength} bytes, over maxKeySize (${this.o.maxKeySize})`);
+      }
+      if (batch.maxValueLength > this.o.maxValueSize) {
+        throw new TooLargeError(`a value in the batch is ${batch.maxValueLength} bytes, over maxValueSize (${this.o.maxValueSize})`);
+      }
+      this.checkWritable();
+      if (batch.length === 0) return Promise.resolve();
+      return this.submit(batch.encodedOps().slice(), batch.length, batch.byteLength, sync);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private checkSizes(k: Uint8Array, v: Uint8Array | undefined): void {
+    if (k.length > this.o.maxKeySize) throw new TooLargeError(`key is ${k.length} bytes, over maxKeySize (${this.o.maxKeySize})`);
+    if (v && v.length > this.o.maxValueSize) throw new TooLargeError(`value is ${v.length} bytes, over maxValueSize (${this.o.maxValueSize})`);
+  }
+
+  private checkWritable(): void {
+    if (this.closed) throw new DatabaseClosedError();
+    if (this.o.readOnly) throw new ReadOnlyError('the database was opened read-only');
+    if (this.bgError) throw new ReadOnlyError(`the database refuses writes after an earlier failure: ${this.bgError.message}`, { cause: this.bgError });
+  }
+
+  private submitSingle(kind: number, k: Uint8Array, v: Uint8Array, sync: boolean): Promise<void> {
+    this.checkWritable();
+    const w = this.single;
+    w.reset();
+    encodeSingleOp(w, kind, k, v);
+    return this.submit(w.toBytes(), 1, k.length + v.length, sync);
+  }
+
+  /** @internal Also used by transactions. */
+  submit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
+    extra?: Pick<WriteRequest, 'validate' | 'onCommitted'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.writer.submit({ ops, count, userBytes, sync, resolve, reject, ...extra });
+    });
+  }
+
+  private writeHost(): WriteQueueHost {
+    return {
+      writeError: () => {
+        if (this.closed && !this.closing) return new DatabaseClosedError();
+        if (this.bgError) return new ReadOnlyError(`the database refuses writes after an earlier failure: ${this.bgError.message}`, { cause: this.bgError });
+        return undefined;
+      },
+      makeRoom: () => this.makeRoom(),
+      lastSequence: () => this.published,
+      appendToWal: (group, firstSeq, now) => {
+        // Parts, not one array: a 100 MiB value is framed in place, never copied into a group buffer.
+        const parts = this.encoder.encodeParts(group, firstSeq, now);
+        this.wal!.appendGroupParts(parts);
+        this.counters.walBytesWritten += this.encoder.byteLength;
+      },
+      syncWal: () => this.wal!.sync(),
+      apply: (group, firstSeq) => {
+        const m = this.mem.mem;
+        let seq = firstSeq;
+        for (const r of group) {
+          walkOps(r.ops, 0, r.ops.length, r.count, (kind, key, value) => { m.add(seq++, kind, key, value); }, opsFail);
+          this.counters.userBytesWritten += r.userBytes;
+          this.counters.writes += r.count;
+        }
+        this.published = seq - 1;
+        this.versions.lastSequence = this.published;
+      },
+      onWalFailure: (e) => this.setBackgroundError(e, 'WAL write or sync failed'),
+      now: () => this.o.clock(),
+    };
+  }
+
+  /** @internal A failed WAL/MANIFEST write or sync: refuse writes from now on (reads go on). */
+  setBackgroundError(e: unknown, what: string): void {
+    if (this.bgError) return;
+    this.bgError = e instanceof Error ? e : new StrataError('ERR_INTERNAL', String(e));
+    this.log.write(`ERROR ${what}: ${this.bgError.message}; the database is now read-only until reopened`);
+  }
+
+  /** Room for the next write group: switch a full memtable, wait when every memtable is full. */
+  private makeRoom(): MaybePromise<void> {
+    if (this.mem.mem.approximateMemoryUsage() < this.o.writeBufferSize) return undefined;
+    if (this.imm.length >= this.o.maxWriteBufferNumber - 1) {
+      const t0 = performance.now();
+      return this.flusher.waitForProgress().then(() => { this.counters.stopMs += performance.now() - t0; });
+    }
+    return this.switchMemtable();
+  }
+
+  /**
+   * Freezes the active memtable and starts a new WAL. Serialised: the leader (memtable full) and
+   * flush() may both ask; a second caller waits for the switch in progress instead of switching again.
+   */
+  private switchMemtable(): Promise<void> {
+    if (!this.switching) {
+      this.switching = this.doSwitchMemtable().finally(() => { this.switching = undefined; });
+    }
+    return this.switching;
+  }
+
+  private async doSwitchMemtable(): Promise<void> {
+    if (this.mem.mem.entries === 0) return;
+    const n = this.versions.newFileNumber();
+    let file: WritableFile;
+    try {
+      file = await this.fs.openWritable(walFileName(this.location, n), { exclusive: true });
+      // The new WAL's directory entry must be durable before a synced write relies on it.
+      await this.fs.syncDir(this.location);
+    } catch (e) {
+      this.setBackgroundError(e, `creating WAL ${n} failed`);
+      throw e;
+    }
+    const old = this.wal;
+    if (old) {
+      // A WAL is fsynced when it rolls over, BEFORE the next one takes a write: only the newest WAL
+      // may ever have a torn tail (a damaged older WAL is corruption at open). Writers may append
+      // while a sync runs, so sync until nothing new arrived; the swap below follows synchronously.
+      try {
+        for (;;) {
+          const size = old.size;
+          await old.sync();
+          if (old.size === size) break;
+        }
+      } catch (e) {
+        this.setBackgroundError(e, `sync of WAL ${old.logNumber} at rollover failed`);
+        await file.close().catch(() => undefined);
+        throw e;
+      }
+    }
+    const oldMem = this.mem;
+    this.wal = new WalWriter(file, n);
+    this.mem = { mem: new MemTable(), walNumber: n };
+    this.imm.push(oldMem);
+    this.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
+    this.flusher.schedule();
+    if (old) await old.close().catch(() => undefined);
+  }
+
+  /** The first WAL of a fresh open. */
+  private async startNewWal(): Promise<void> {
+    const n = this.versions.newFileNumber();
+    try {
+      const file = await this.fs.openWritable(walFileName(this.location, n), { exclusive: true });
+      await this.fs.syncDir(this.location);
+      this.wal = new WalWriter(file, n);
+      this.mem = { mem: new MemTable(), walNumber: n };
+      this.log.write(`new WAL ${n}`);
+    } catch (e) {
+      this.setBackgroundError(e, `creating WAL ${n} failed`);
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private readSequence(options: ReadOptions | undefined): number {
+    if (options === undefined) return this.published;
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('read options must be an object');
+    if (options.snapshot === undefined) return this.published;
+    return this.snapshots.check(options.snapshot).sequence;
+  }
+
+  private memtablesForRead(): MemTable[] {
+    const out: MemTable[] = [];
+    for (const e of this.imm) out.push(e.mem);
+    out.push(this.mem.mem);
+    return out;
+  }
+
+  get(key: Key, options?: ReadOptions): Promise<Buffer | undefined> {
+    try {
+      if (this.closed) throw new DatabaseClosedError();
+      const k = checkKey('key', key);
+      const seq = this.readSequence(options);
+      const r = this.getInternal(k, seq);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** @internal Synchronous when everything needed is in memory or the page cache. */
+  getInternal(k: Uint8Array, seq: number): MaybePromise<Buffer | undefined> {
+    const m = getFromMemtables(this.memtablesForRead(), k, seq);
+    if (m !== undefined) return m ?? undefined;
+    const version = this.versions.current();
+    version.ref();
+    let r: MaybePromise<Buffer | undefined>;
+    try {
+      r = getFromTables(version, this.tables, k, seq);
+    } catch (e) {
+      version.unref();
+      throw e;
+    }
+    if (r instanceof Promise) return r.finally(() => version.unref());
+    version.unref();
+    return r;
+  }
+
+  async getMany(keys: Key[], options?: ReadOptions): Promise<(Buffer | undefined)[]> {
+    if (this.closed) throw new DatabaseClosedError();
+    if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array');
+    const ks = keys.map((k, i) => checkKey(`keys[${i}]`, k));
+    const seq = this.readSequence(options);
+    const out: (Buffer | undefined)[] = new Array(ks.length);
+    for (let i = 0; i < ks.length; i++) {
+      const r = this.getInternal(ks[i]!, seq);
+      out[i] = r instanceof Promise ? await r : r;
+    }
+    return out;
+  }
+
+  iterator(options?: IteratorOptions): StrataIterator<[Buffer, Buffer]> {
+    return this.makeIterator(options, 'entries');
+  }
+
+  keys(options?: IteratorOptions): StrataIterator<Buffer> {
+    return this.makeIterator(options, 'keys');
+  }
+
+  values(options?: IteratorOptions): StrataIterator<Buffer> {
+    return this.makeIterator(options, 'values');
+  }
+
+  private makeIterator<T>(options: IteratorOptions | undefined, mode: IteratorMode): StrataIterator<T> {
+    if (this.closed) throw new DatabaseClosedError();
+    const o = options ?? {};
+    if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('iterator options must be an object');
+    const bound = (name: 'gt' | 'gte' | 'lt' | 'lte'): Uint8Array | undefined =>
+      o[name] === undefined ? undefined : checkKey(`options.${name}`, o[name]).slice();
+    if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new InvalidArgumentError('options.reverse must be a boolean');
+    if (o.limit !== undefined && (typeof o.limit !== 'number' || Number.isNaN(o.limit))) {
+      throw new InvalidArgumentError('options.limit must be a number (-1 or Infinity for no limit)');
+    }
+    const seq = this.readSequence(o);
+    const version = this.versions.current();
+    version.ref();
+    const source = buildIteratorSource(this.memtablesForRead(), version, this.tables);
+    const it = new StrataIterator<T>(source, {
+      snapshotSeq: seq,
+      ...defined('gt', bound('gt')), ...defined('gte', bound('gte')),
+      ...defined('lt', bound('lt')), ...defined('lte', bound('lte')),
+      reverse: o.reverse === true,
+      ...(o.limit === undefined ? {} : { limit: o.limit }),
+    }, mode, (x) => this.iterators.delete(x as StrataIterator<unknown>));
+    this.iterators.add(it as StrataIterator<unknown>);
+    return it;
+  }
+
+  /** A point-in-time view for reads and iterators; release() it when done. */
+  snapshot(): Snapshot {
+    if (this.closed) throw new DatabaseClosedError();
+    return this.snapshots.create(this.published);
+  }
+
+  /** @internal */ get snapshotCount(): number { return this.snapshots.size; }
+
+  /** @internal live snapshot sequences, ascending (for compaction). */
+  liveSnapshots(): number[] { return this.snapshots.sequences(); }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Writes the memtable (and any waiting immutable ones) to L0 tables, and waits. */
+  async flush(): Promise<void> {
+    this.checkWritable();
+    if (this.mem.mem.entries > 0) await this.switchMemtable();
+    await this.flusher.waitForAll();
+    if (this.bgError) throw new ReadOnlyError(`flush failed: ${this.bgError.message}`, { cause: this.bgError });
+  }
+
+  /** Reads every block of every live table and checks its checksum. */
+  async verifyChecksums(): Promise<void> {
+    if (this.closed) throw new DatabaseClosedError();
+    const version = this.versions.current();
+    version.ref();
+    try {
+      await verifyTables(this.fs, this.location, version, this.tables);
+    } finally {
+      version.unref();
+    }
+  }
+
+  stats(): DBStats {
+    if (this.closed) throw new DatabaseClosedError();
+    return buildStats(this);
+  }
+
+  /** @internal */ get lastSequence(): number { return this.published; }
+  /** @internal */ get blockCacheStats(): LruCache | undefined { return this.blockCache; }
+
+  /** @internal Deletes files nothing refers to (our own names only). */
+  async deleteObsoleteFiles(): Promise<void> {
+    if (this.o.readOnly) return;
+    const names = await this.fs.list(this.location);
+    const minWal = this.imm.length > 0 ? this.imm[0]!.walNumber : this.mem.walNumber;
+    for (const name of obsoleteFiles(names, this.versions, this.pendingOutputs, Math.min(minWal, this.versions.logNumber))) {
+      const full = path.join(this.location, name);
+      const p = name.endsWith('.sst') ? Number.parseInt(name, 10) : undefined;
+      if (p !== undefined) this.tables.evict(p);
+      await this.fs.remove(full).catch((e: unknown) => this.log.write(`could not delete ${name}: ${(e as Error).message}`));
+    }
+  }
+
+  /** Closes the database: waits for writes and background work; idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      await this.writer.whenIdle();
+      await this.flusher.stop();
+      for (const it of [...this.iterators]) await it.close().catch(() => undefined);
+      if (this.wal) {
+        await this.wal.sync().catch(() => undefined);
+        await this.wal.close().catch(() => undefined);
+      }
+      await this.tables.close();
+      await this.versions.close();
+      this.log.write('closed');
+      await this.log.close();
+      await this.lock?.release();
+    })();
+    return this.closing;
+  }
+
+  /** @internal */ get isClosed(): boolean { return this.closed; }
+  /** @internal */ get backgroundError(): Error | undefined { return this.bgError; }
+  /** @internal */ get fileSystem(): FileSystem { return this.fs; }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function opsFail(offset: number, detail: string): never {
+  throw new InternalError(`encoded operations malformed at ${offset}: ${detail}`);
+}
+
+function defined<K extends string>(k: K, v: Uint8Array | undefined): { [P in K]?: Uint8Array } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: Uint8Array };
+}
+
+export { internalKeyComparator as _internalKeyComparator };
+export type { InternalIterator, Version };

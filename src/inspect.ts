@@ -1,0 +1,64 @@
+/**
+ * `inspect`: what the tools print, as data (LevelDB's public dumpfile.h). The command line
+ * (stratadb sst-dump / manifest / wal-dump) reads files only through these, never through deep imports.
+ * Each function takes an optional FileSystem (the real one by default) and opens nothing for writing.
+ */
+import { NodeFileSystem } from './fs/node-fs.js';
+import type { FileSystem } from './fs/file-system.js';
+import { internalKeyComparator, internalKeyToUserKey } from './base/internal-key.js';
+import { bytewiseComparator } from './base/comparator.js';
+import { TableReader } from '../sstable/table-reader.js';
+import { readTableLayout, formatTableLayout, type TableLayout } from '../sstable/layout.js';
+import { inspectManifest, type ManifestInspection } from './manifest/manifest-inspect.js';
+import { inspectWal, type WalInspection } from './wal/wal-replay.js';
+import { isStrataError } from './errors.js';
+
+export type { TableLayout, ManifestInspection, WalInspection };
+export { formatTableLayout };
+
+export interface InspectOptions { fs?: FileSystem }
+
+/**
+ * Opens a table file and returns its layout: properties and every block with offsets, sizes and
+ * compression. Tables written by the engine hold internal keys; a table written with the bytewise
+ * comparator (the sstable library used directly) opens too.
+ */
+export async function openTable(file: string, options: InspectOptions = {}): Promise<TableReader> {
+  const fs = options.fs ?? new NodeFileSystem();
+  for (const comparator of [internalKeyComparator, bytewiseComparator]) {
+    const f = await fs.openReadable(file);
+    try {
+      return await TableReader.open(f, {
+        fileName: file,
+        comparator,
+        ...(comparator === internalKeyComparator ? { filterKeyTransform: internalKeyToUserKey } : {}),
+        syncReads: false,
+      });
+    } catch (e) {
+      await f.close();
+      // A comparator mismatch is an invalid-argument refusal: try the other order.
+      if (isStrataError(e, 'ERR_INVALID_ARGUMENT') && comparator === internalKeyComparator) continue;
+      throw e;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+export async function table(file: string, options: InspectOptions = {}): Promise<TableLayout> {
+  const reader = await openTable(file, options);
+  try {
+    return await readTableLayout(reader);
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The MANIFEST's version history (every edit) and the resulting levels. */
+export function manifest(dir: string, options: InspectOptions = {}): Promise<ManifestInspection> {
+  return inspectManifest(options.fs ?? new NodeFileSystem(), dir);
+}
+
+/** A WAL's records, batches and sequence numbers, and the first problem found (never thrown). */
+export function wal(file: string, options: InspectOptions = {}): Promise<WalInspection> {
+  return inspectWal(options.fs ?? new NodeFileSystem(), file);
+}

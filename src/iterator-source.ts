@@ -1,0 +1,78 @@
+/**
+ * Builds the merged internal iterator behind a public iterator: the memtables, each L0 table
+ * (newest first; L0 tables overlap), and one concatenating iterator per deeper level (its tables
+ * do not overlap). Tables are opened lazily through the table cache, and each open table iterator
+ * holds a table-cache handle until it closes. The Version passed in is already referenced by the
+ * caller; release() drops that reference.
+ */
+import type { InternalIterator, MaybePromise } from './base/internal-iterator.js';
+import { compareInternalKeys } from './base/internal-key.js';
+import { MergingIterator } from './iterator/merging-iterator.js';
+import { ConcatIterator } from './iterator/concat-iterator.js';
+import type { MemTable } from './memtable/memtable.js';
+import type { Version } from './manifest/version.js';
+import type { FileMetadata } from './manifest/file-metadata.js';
+import type { TableCache, TableHandle } from './cache/table-cache.js';
+import type { IteratorSource } from './strata-iterator.js';
+
+/** A table iterator that gives its table-cache handle back when closed. */
+class PinnedTableIterator implements InternalIterator {
+  private released = false;
+  constructor(private readonly inner: InternalIterator, private readonly handle: TableHandle) {}
+  valid(): boolean { return this.inner.valid(); }
+  seekToFirst(): MaybePromise<void> { return this.inner.seekToFirst(); }
+  seekToLast(): MaybePromise<void> { return this.inner.seekToLast(); }
+  seek(t: Uint8Array): MaybePromise<void> { return this.inner.seek(t); }
+  seekForPrev(t: Uint8Array): MaybePromise<void> { return this.inner.seekForPrev(t); }
+  next(): MaybePromise<void> { return this.inner.next(); }
+  prev(): MaybePromise<void> { return this.inner.prev(); }
+  key(): Uint8Array { return this.inner.key(); }
+  value(): Uint8Array { return this.inner.value(); }
+  close(): MaybePromise<void> {
+    if (this.released) return undefined;
+    this.released = true;
+    try {
+      return this.inner.close();
+    } finally {
+      this.handle.release();
+    }
+  }
+}
+
+/** Opens a table through the cache as a pinned iterator (synchronously when already open). */
+export function openTableIterator(tables: TableCache, f: FileMetadata): MaybePromise<InternalIterator> {
+  const h = tables.acquire(f.fileNumber);
+  if (h instanceof Promise) return h.then((x) => new PinnedTableIterator(x.reader.newIterator(), x));
+  return new PinnedTableIterator(h.reader.newIterator(), h);
+}
+
+/** Every source of a version as internal iterators, in no particular order (the merge orders them). */
+export function versionIterators(version: Version, tables: TableCache): InternalIterator[] {
+  const out: InternalIterator[] = [];
+  const open = (f: FileMetadata): MaybePromise<InternalIterator> => openTableIterator(tables, f);
+  const smallest = (f: FileMetadata): Uint8Array => f.smallest;
+  const largest = (f: FileMetadata): Uint8Array => f.largest;
+  const levels = version.levels;
+  for (const f of levels[0] ?? []) out.push(new ConcatIterator([f], compareInternalKeys, open, smallest, largest));
+  for (let level = 1; level < levels.length; level++) {
+    const files = levels[level]!;
+    if (files.length > 0) out.push(new ConcatIterator(files, compareInternalKeys, open, smallest, largest));
+  }
+  return out;
+}
+
+export function buildIteratorSource(memtables: readonly MemTable[], version: Version, tables: TableCache): IteratorSource {
+  let released = false;
+  return {
+    build: () => {
+      const children: InternalIterator[] = memtables.map((m) => m.newIterator());
+      children.push(...versionIterators(version, tables));
+      return new MergingIterator(children, compareInternalKeys);
+    },
+    release: () => {
+      if (released) return;
+      released = true;
+      version.unref();
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * Every tunable of StrataDB: its type, default and validation, in one place (DESIGN.md "Options").
+ * validateOptions() turns user input into a complete, frozen ResolvedOptions or throws
+ * InvalidArgumentError naming the option and what was expected; nothing is opened before it passes.
+ * The README's option reference mirrors this file.
+ */
+import { InvalidArgumentError } from './errors.js';
+import type { FileSystem } from './fs/file-system.js';
+
+export type CompressionName = 'none' | 'lz4' | 'zstd';
+export type WalRecoveryMode = 'point-in-time' | 'absolute' | 'tolerate-tail';
+
+export interface Options {
+  createIfMissing?: boolean;
+  errorIfExists?: boolean;
+  readOnly?: boolean;
+  writeBufferSize?: number;
+  maxWriteBufferNumber?: number;
+  blockSize?: number;
+  blockRestartInterval?: number;
+  bloomBitsPerKey?: number;
+  compression?: CompressionName;
+  compressionPerLevel?: CompressionName[];
+  zstdLevel?: number;
+  cacheSize?: number;
+  targetFileSize?: number;
+  maxBytesForLevelBase?: number;
+  levelMultiplier?: number;
+  numLevels?: number;
+  level0CompactionTrigger?: number;
+  level0SlowdownTrigger?: number;
+  level0StopTrigger?: number;
+  maxBackgroundJobs?: number;
+  compactionRateLimit?: number;
+  maxKeySize?: number;
+  maxValueSize?: number;
+  delayedWriteRate?: number;
+  levelCompactionDynamicLevelBytes?: boolean;
+  maxOpenFiles?: number;
+  walRecoveryMode?: WalRecoveryMode;
+  walArchiveDir?: string;
+  walArchiveTtlMs?: number;
+  walArchiveSizeLimit?: number;
+  maxManifestFileSize?: number;
+  /** Injectable seams (tests). */
+  fs?: FileSystem;
+  clock?: () => number;
+}
+
+export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock'>> {
+  fs: FileSystem | undefined;
+  walArchiveDir: string | undefined;
+  compressionPerLevel: CompressionName[] | undefined;
+  clock: () => number;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const DEFAULT_OPTIONS = Object.freeze({
+  createIfMissing: true,
+  errorIfExists: false,
+  readOnly: false,
+  writeBufferSize: 64 * MiB,
+  maxWriteBufferNumber: 2,
+  blockSize: 4 * KiB,
+  blockRestartInterval: 16,
+  bloomBitsPerKey: 10,
+  compression: 'lz4' as CompressionName,
+  zstdLevel: 3,
+  cacheSize: 64 * MiB,
+  targetFileSize: 64 * MiB,
+  maxBytesForLevelBase: 256 * MiB,
+  levelMultiplier: 10,
+  numLevels: 7,
+  level0CompactionTrigger: 4,
+  level0SlowdownTrigger: 20,
+  level0StopTrigger: 36,
+  maxBackgroundJobs: 2,
+  compactionRateLimit: 0,
+  maxKeySize: 1 * MiB,
+  maxValueSize: 512 * MiB,
+  delayedWriteRate: 16 * MiB,
+  levelCompactionDynamicLevelBytes: false,
+  maxOpenFiles: 1000,
+  walRecoveryMode: 'point-in-time' as WalRecoveryMode,
+  walArchiveTtlMs: 0,
+  walArchiveSizeLimit: 0,
+  maxManifestFileSize: 64 * MiB,
+});
+
+const COMPRESSIONS: readonly string[] = ['none', 'lz4', 'zstd'];
+const RECOVERY_MODES: readonly string[] = ['point-in-time', 'absolute', 'tolerate-tail'];
+
+type NumberRule = { min: number; max: number; integer?: boolean; allowMinusOne?: boolean };
+
+const NUMBER_RULES: Record<string, NumberRule> = {
+  writeBufferSize: { min: 4 * KiB, max: 4096 * MiB, integer: true },
+  maxWriteBufferNumber: { min: 2, max: 64, integer: true },
+  blockSize: { min: 64, max: 64 * MiB, integer: true },
+  blockRestartInterval: { min: 1, max: 1024, integer: true },
+  bloomBitsPerKey: { min: 0, max: 30, integer: true },
+  zstdLevel: { min: 1, max: 22, integer: true },
+  cacheSize: { min: 0, max: 2 ** 46, integer: true },
+  targetFileSize: { min: 4 * KiB, max: 4096 * MiB, integer: true },
+  maxBytesForLevelBase: { min: 4 * KiB, max: 2 ** 46, integer: true },
+  levelMultiplier: { min: 2, max: 100 },
+  numLevels: { min: 2, max: 20, integer: true },
+  level0CompactionTrigger: { min: 1, max: 1000, integer: true },
+  level0SlowdownTrigger: { min: 1, max: 1000, integer: true },
+  level0StopTrigger: { min: 1, max: 1000, integer: true },
+  maxBackgroundJobs: { min: 1, max: 64, integer: true },
+  compactionRateLimit: { min: 0, max: 2 ** 46, integer: true },
+  maxKeySize: { min: 1, max: 64 * MiB, integer: true },
+  maxValueSize: { min: 1, max: 2 ** 32, integer: true },
+  delayedWriteRate: { min: 1024, max: 2 ** 40, integer: true },
+  maxOpenFiles: { min: 16, max: 1_000_000, integer: true, allowMinusOne: true },
+  walArchiveTtlMs: { min: 0, max: 2 ** 50, integer: true },
+  walArchiveSizeLimit: { min: 0, max: 2 ** 50, integer: true },
+  maxManifestFileSize: { min: 4 * KiB, max: 2 ** 40, integer: true },
+};
+
+const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'levelCompactionDynamicLevelBytes'];
+
+const KNOWN = new Set<string>([
+  ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel',
+]);
+
+function bad(name: string, expected: string, got: unknown): never {
+  const shown = typeof got === 'string' ? JSON.stringify(got) : String(got);
+  throw new InvalidArgumentError(`option ${name} must be ${expected} (got ${shown})`);
+}
+
+/** Validates user options and fills defaults. Unknown option names are refused (a typo is a bug). */
+export function validateOptions(input: Options | undefined): ResolvedOptions {
+  if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
+    throw new InvalidArgumentError('options must be an object');
+  }
+  const o = (input ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!KNOWN.has(k) && o[k] !== undefined) throw new InvalidArgumentError(`unknown option ${k}`);
+  }
+  const out: Record<string, unknown> = { ...DEFAULT_OPTIONS };
+  for (const [name, rule] of Object.entries(NUMBER_RULES)) {
+    const v = o[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || Number.isNaN(v)) bad(name, 'a number', v);
+    if (rule.allowMinusOne && v === -1) { out[name] = v; continue; }
+    if (rule.integer && !Number.isInteger(v)) bad(name, 'an integer', v);
+    if (v < rule.min || v > rule.max) bad(name, `between ${rule.min} and ${rule.max}`, v);
+    out[name] = v;
+  }
+  for (const name of BOOLEAN_OPTIONS) {
+    const v = o[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') bad(name, 'a boolean', v);
+    out[name] = v;
+  }
+  if (o['compression'] !== undefined) {
+    if (typeof o['compression'] !== 'string' || !COMPRESSIONS.includes(o['compression'])) {
+      bad('compression', "'none', 'lz4' or 'zstd'", o['compression']);
+    }
+    out['compression'] = o['compression'];
+  }
+  out['compressionPerLevel'] = undefined;
+  if (o['compressionPerLevel'] !== undefined) {
+    const v = o['compressionPerLevel'];
+    if (!Array.isArray(v) || v.some((c) => typeof c !== 'string' || !COMPRESSIONS.includes(c))) {
+      bad('compressionPerLevel', "an array of 'none' | 'lz4' | 'zstd'", v);
+    }
+    out['compressionPerLevel'] = [...v] as CompressionName[];
+  }
+  if (o['walRecoveryMode'] !== undefined) {
+    if (typeof o['walRecoveryMode'] !== 'string' || !RECOVERY_MODES.includes(o['walRecoveryMode'])) {
+      bad('walRecoveryMode', "'point-in-time', 'absolute' or 'tolerate-tail'", o['walRecoveryMode']);
+    }
+    out['walRecoveryMode'] = o['walRecoveryMode'];
+  }
+  out['walArchiveDir'] = undefined;
+  if (o['walArchiveDir'] !== undefined) {
+    if (typeof o['walArchiveDir'] !== 'string' || o['walArchiveDir'] === '') bad('walArchiveDir', 'a directory path', o['walArchiveDir']);
+    out['walArchiveDir'] = o['walArchiveDir'];
+  }
+  out['fs'] = undefined;
+  if (o['fs'] !== undefined) {
+    const f = o['fs'] as Record<string, unknown>;
+    if (typeof f !== 'object' || f === null || typeof f['openWritable'] !== 'function') bad('fs', 'a FileSystem', f);
+    out['fs'] = f;
+  }
+  out['clock'] = Date.now;
+  if (o['clock'] !== undefined) {
+    if (typeof o['clock'] !== 'function') bad('clock', 'a function returning ms since the epoch', o['clock']);
+    out['clock'] = o['clock'];
+  }
+  const r = out as unknown as ResolvedOptions;
+  if (r.level0SlowdownTrigger < r.level0CompactionTrigger) {
+    bad('level0SlowdownTrigger', `>= level0CompactionTrigger (${r.level0CompactionTrigger})`, r.level0SlowdownTrigger);
+  }
+  if (r.level0StopTrigger < r.level0SlowdownTrigger) {
+    bad('level0StopTrigger', `>= level0SlowdownTrigger (${r.level0SlowdownTrigger})`, r.level0StopTrigger);
+  }
+  if (r.compressionPerLevel && r.compressionPerLevel.length > r.numLevels) {
+    bad('compressionPerLevel', `at most numLevels (${r.numLevels}) entries`, r.compressionPerLevel.length);
+  }
+  return Object.freeze(r);
+}
+
+/** The codec for tables written to `level` (compressionPerLevel wins, else compression). */
+export function compressionForLevel(o: ResolvedOptions, level: number): CompressionName {
+  return o.compressionPerLevel?.[level] ?? o.compression;
+}
+
+/** Options as text for the LOG header and the OPTIONS file (no functions, no file system). */
+export function describeOptions(o: ResolvedOptions): string {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'fs' || k === 'clock') continue;
+    lines.push(`${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,133 @@
+/**
+ * Point reads (DESIGN.md "Read"): memtable -> immutable memtables (newest first) -> L0 tables newest
+ * first -> one table per deeper level, found by key range; each table is asked only when its bloom
+ * filter says maybe. The first version found with seq <= the snapshot decides: a put returns its
+ * value, a deletion returns undefined.
+ *
+ * Synchronous whenever everything needed is in memory (memtables, open readers, cached blocks, or
+ * synchronous page-cache reads): the result is a value, not a Promise, so db.get pays no microtask
+ * beyond its own. Returned values are copies the caller owns.
+ * Main thread only.
+ */
+import { Buffer } from 'node:buffer';
+import { compareBytes, copyToBuffer } from './base/bytes.js';
+import {
+  KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, compareInternalKeys, kindOf, writeTrailer,
+} from './base/internal-key.js';
+import type { MaybePromise } from './base/internal-iterator.js';
+import { CorruptionError } from './errors.js';
+import { MISS, type MemTable } from './memtable/memtable.js';
+import type { Version } from './manifest/version.js';
+import type { FileMetadata } from './manifest/file-metadata.js';
+import type { TableCache, TableHandle } from './cache/table-cache.js';
+
+/** undefined: not found in this source, keep looking; null: deleted; a Buffer: found. */
+type Probe = Buffer | null | undefined;
+
+/** Looks userKey up in the memtables (newest first). */
+export function getFromMemtables(memtables: readonly MemTable[], userKey: Uint8Array, seq: number): Probe {
+  for (let i = memtables.length - 1; i >= 0; i--) {
+    const m = memtables[i]!;
+    const kind = m.get(userKey, seq);
+    if (kind === MISS) continue;
+    if (kind === ValueKind.Put) return copyToBuffer(m.lastValue());
+    return null;
+  }
+  return undefined;
+}
+
+function lookupKey(userKey: Uint8Array, seq: number): Uint8Array {
+  const k = new Uint8Array(userKey.length + TRAILER_SIZE);
+  k.set(userKey, 0);
+  writeTrailer(k, userKey.length, seq, KIND_FOR_SEEK);
+  return k;
+}
+
+function userKeyInRange(f: FileMetadata, userKey: Uint8Array): boolean {
+  const s = f.smallest, l = f.largest;
+  return compareBytes(userKey, s.subarray(0, s.length - TRAILER_SIZE)) >= 0 &&
+    compareBytes(userKey, l.subarray(0, l.length - TRAILER_SIZE)) <= 0;
+}
+
+/** The candidate files for userKey, in the order they must be asked. */
+function candidates(version: Version, userKey: Uint8Array, ikey: Uint8Array): FileMetadata[] {
+  const out: FileMetadata[] = [];
+  const levels = version.levels;
+  const l0 = levels[0];
+  if (l0) for (const f of l0) if (userKeyInRange(f, userKey)) out.push(f);
+  for (let level = 1; level < levels.length; level++) {
+    const files = levels[level]!;
+    if (files.length === 0) continue;
+    // first file whose largest internal key >= ikey
+    let lo = 0, hi = files.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareInternalKeys(files[mid]!.largest, ikey) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const f = files[lo];
+    if (f && userKeyInRange(f, userKey)) out.push(f);
+  }
+  return out;
+}
+
+function decide(
+  file: FileMetadata, path: string, entry: { key: Uint8Array; value: Uint8Array } | undefined, userKey: Uint8Array,
+): Probe {
+  if (!entry) return undefined;
+  const k = entry.key;
+  if (k.length < TRAILER_SIZE) throw new CorruptionError(path, 0, `table ${file.fileNumber} holds a key shorter than its trailer`);
+  if (compareBytes(k.subarray(0, k.length - TRAILER_SIZE), userKey) !== 0) return undefined;
+  const kind = kindOf(k);
+  if (kind === ValueKind.Put) return copyToBuffer(entry.value);
+  if (kind === ValueKind.Delete) return null;
+  throw new CorruptionError(path, 0, `table ${file.fileNumber} holds an entry of unknown kind ${kind}`);
+}
+
+/**
+ * Looks userKey up in the tables of `version` at sequence `seq`. The caller keeps `version` referenced
+ * until the result settles.
+ */
+export function getFromTables(
+  version: Version, tables: TableCache, userKey: Uint8Array, seq: number,
+): MaybePromise<Buffer | undefined> {
+  const ikey = lookupKey(userKey, seq);
+  const files = candidates(version, userKey, ikey);
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    const h = tables.acquire(f.fileNumber);
+    if (h instanceof Promise) return continueAsync(h, files, i, tables, userKey, ikey);
+    let r: ReturnType<TableHandle['reader']['getAtOrAfter']>;
+    try {
+      r = h.reader.getAtOrAfter(ikey, userKey);
+    } catch (e) {
+      h.release();
+      throw e;
+    }
+    if (r instanceof Promise) return continueAsync(h, files, i, tables, userKey, ikey, r);
+    h.release();
+    const probe = decide(f, h.reader.fileName, r, userKey);
+    if (probe !== undefined) return probe ?? undefined;
+  }
+  return undefined;
+}
+
+async function continueAsync(
+  handle: TableHandle | Promise<TableHandle>,
+  files: FileMetadata[], start: number, tables: TableCache, userKey: Uint8Array, ikey: Uint8Array,
+  pending?: Promise<{ key: Uint8Array; value: Uint8Array } | undefined>,
+): Promise<Buffer | undefined> {
+  for (let i = start; i < files.length; i++) {
+    const f = files[i]!;
+    const h = i === start ? await handle : await tables.acquire(f.fileNumber);
+    let entry: { key: Uint8Array; value: Uint8Array } | undefined;
+    try {
+      entry = i === start && pending ? await pending : await h.reader.getAtOrAfter(ikey, userKey);
+    } finally {
+      h.release();
+    }
+    const probe = decide(f, h.reader.fileName, entry, userKey);
+    if (probe !== undefined) return probe ?? undefined;
+  }
+  return undefined;
+}

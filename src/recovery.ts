@@ -1,0 +1,139 @@
+/**
+ * Open-time recovery (DESIGN.md "Open"): CURRENT -> MANIFEST -> replay the WALs numbered at or above
+ * the manifest's log number into memtables. The recovered memtables are not flushed here: they
+ * become immutable memtables that a background flush writes out (RocksDB's avoid-flush-during-recovery),
+ * so open costs O(manifest + WAL tail), never O(data). Their WALs stay until that flush lands.
+ * Also: the check that every table the MANIFEST names exists, and obsolete-file collection.
+ */
+import type { FileSystem } from './fs/file-system.js';
+import { CorruptionError, InvalidArgumentError } from './errors.js';
+import { MemTable } from './memtable/memtable.js';
+import { replayWal, truncateWal } from './wal/wal-replay.js';
+import { VersionSet } from './manifest/version-set.js';
+import { currentFileName, parseFileName, walFileName, tableFileName, tempFileName } from './manifest/file-names.js';
+import type { ResolvedOptions } from './options.js';
+import type { EventLog } from './event-log.js';
+
+/** A memtable and the number of the oldest WAL holding its data. */
+export interface MemTableEntry {
+  mem: MemTable;
+  walNumber: number;
+}
+
+export interface RecoveredState {
+  versions: VersionSet;
+  /** Recovered memtables, oldest first (all immutable now). */
+  memtables: MemTableEntry[];
+  /** Highest sequence number seen in the manifest or the WALs. */
+  lastSequence: number;
+  /** Whether the database was created by this open. */
+  created: boolean;
+}
+
+export async function recoverDatabase(
+  fs: FileSystem, dir: string, options: ResolvedOptions, log: EventLog,
+): Promise<RecoveredState> {
+  const hasCurrent = await fs.exists(currentFileName(dir));
+  if (hasCurrent && options.errorIfExists) {
+    throw new InvalidArgumentError(`database ${dir} already exists (errorIfExists is set)`);
+  }
+  if (!hasCurrent && (!options.createIfMissing || options.readOnly)) {
+    throw new InvalidArgumentError(`database ${dir} does not exist (createIfMissing is ${options.createIfMissing}${options.readOnly ? ', readOnly' : ''})`);
+  }
+  const vsOptions = {
+    numLevels: options.numLevels,
+    maxManifestFileSize: options.maxManifestFileSize,
+    readOnly: options.readOnly,
+  };
+  const versions = hasCurrent
+    ? await VersionSet.recover(fs, dir, vsOptions)
+    : await VersionSet.create(fs, dir, vsOptions);
+
+  const names = await fs.list(dir);
+  const present = new Set<number>();
+  const wals: number[] = [];
+  for (const name of names) {
+    const parsed = parseFileName(name);
+    if (!parsed) continue;
+    versions.markFileNumberUsed(parsed.number);
+    if (parsed.type === 'table') present.add(parsed.number);
+    if (parsed.type === 'wal' && parsed.number >= versions.logNumber) wals.push(parsed.number);
+  }
+  const current = versions.current();
+  for (let level = 0; level < current.levels.length; level++) {
+    for (const f of current.levels[level]!) {
+      if (!present.has(f.fileNumber)) {
+        throw new CorruptionError(tableFileName(dir, f.fileNumber), 0,
+          `table file is missing but the MANIFEST lists it at level ${level}`);
+      }
+    }
+  }
+  wals.sort((a, b) => a - b);
+
+  const memtables: MemTableEntry[] = [];
+  let mem: MemTableEntry | undefined;
+  let lastSequence = versions.lastSequence;
+  for (let i = 0; i < wals.length; i++) {
+    const walNumber = wals[i]!;
+    const path = walFileName(dir, walNumber);
+    const result = await replayWal(fs, path, {
+      mode: options.walRecoveryMode,
+      isNewest: i === wals.length - 1,
+      logNumber: walNumber,
+      onBatch: (b) => {
+        if (!mem) mem = { mem: new MemTable(), walNumber };
+        const m = mem.mem;
+        let seq = b.firstSeq;
+        b.forEachOp((kind, key, value) => { m.add(seq++, kind, key, value); });
+        if (b.lastSeq > lastSequence) lastSequence = b.lastSeq;
+        if (m.approximateMemoryUsage() >= options.writeBufferSize) {
+          memtables.push(mem);
+          mem = undefined;
+        }
+      },
+    });
+    if (result.stoppedAt && !options.readOnly) {
+      // Cut the damaged tail now: once a newer WAL exists, damage here would read as corruption of an
+      // older (synced) WAL at the next open.
+      await truncateWal(fs, path, result.validLength, tempFileName(dir, versions.newFileNumber()));
+    }
+    log.write(`recovered WAL ${walNumber}: ${result.records} records, last sequence ${result.lastSeq}` +
+      (result.stoppedAt ? `; stopped at offset ${result.stoppedAt.offset}: ${result.stoppedAt.detail}` : ''));
+  }
+  if (mem && mem.mem.entries > 0) memtables.push(mem);
+  if (lastSequence > versions.lastSequence) versions.lastSequence = lastSequence;
+  return { versions, memtables, lastSequence, created: !hasCurrent };
+}
+
+/**
+ * Files of our own naming that nothing needs any more: tables outside every live version and not
+ * being written, WALs below the log number, MANIFESTs other than the live one, temp files.
+ * Never anything else in the directory (the WAL archive, OPTIONS files, user files).
+ */
+export function obsoleteFiles(
+  names: readonly string[], versions: VersionSet, pendingOutputs: ReadonlySet<number>, minWalNeeded: number,
+): string[] {
+  const live = versions.liveFiles();
+  const out: string[] = [];
+  for (const name of names) {
+    const p = parseFileName(name);
+    if (!p) continue;
+    switch (p.type) {
+      case 'table':
+        if (!live.has(p.number) && !pendingOutputs.has(p.number)) out.push(name);
+        break;
+      case 'wal':
+        if (p.number < minWalNeeded) out.push(name);
+        break;
+      case 'manifest':
+        if (p.number !== versions.manifestFileNumber) out.push(name);
+        break;
+      case 'temp':
+        out.push(name);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}

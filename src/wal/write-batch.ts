@@ -1,0 +1,166 @@
+/**
+ * WriteBatch, the public atomic batch (`new WriteBatch().put(k, v).delete(k)`), and the operation
+ * encoding it shares with the WAL. Format: src/wal/FORMAT.md "Operations".
+ * Representation: ONE growable encoded buffer, no object per operation: per op a kind byte, varint
+ * key length, key, and for a put a varint value length and the value. The same bytes go into the
+ * WAL record unchanged (wal-record.ts), so a batch is encoded exactly once.
+ * Contract:
+ * - put/delete throw InvalidArgumentError synchronously for a key or value that is not a
+ *   Uint8Array or a string, and then change nothing. Strings are stored as UTF-8.
+ * - Sizes are not limited here: the engine compares maxKeyLength/maxValueLength (O(1)) with its
+ *   options at write time (TooLargeError).
+ * - The batch copies keys and values when they are added; forEachOp hands out views into its
+ *   buffer, valid until the batch is next changed.
+ * - encodeSingleOp lets the engine's put/delete path encode one operation into a reusable
+ *   ByteWriter without a WriteBatch.
+ * Main thread or worker. Not here: sequence numbers and commit times (wal-record.ts).
+ */
+import { ByteWriter, getVarint, type VarintResult, varintLength } from '../base/coding.js';
+import { toBytes } from '../base/bytes.js';
+import { ValueKind } from '../base/internal-key.js';
+import { InternalError, InvalidArgumentError } from '../errors.js';
+
+/** Receives one operation. For a delete, `value` is empty. Views: copy what you keep. */
+export type OpCallback = (kind: number, key: Uint8Array, value: Uint8Array) => void;
+
+const EMPTY = new Uint8Array(0);
+
+/** A cleared batch keeps its buffer up to this size (reuse without pinning a huge one). */
+const KEEP_CAPACITY = 64 * 1024;
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
+  return typeof v;
+}
+
+function checkBytes(v: unknown, method: string, arg: string): Uint8Array {
+  if (typeof v === 'string' || v instanceof Uint8Array) return toBytes(v);
+  throw new InvalidArgumentError(`WriteBatch.${method}: ${arg} must be a Uint8Array or a string, got ${describe(v)}`);
+}
+
+/** Encoded size of one operation with these key and value lengths (valueLength ignored for a delete). */
+export function encodedOpLength(kind: number, keyLength: number, valueLength: number): number {
+  const head = 1 + varintLength(keyLength) + keyLength;
+  return kind === ValueKind.Put ? head + varintLength(valueLength) + valueLength : head;
+}
+
+/** Appends one encoded operation to `writer`. REQUIRES: kind is ValueKind.Put or ValueKind.Delete. */
+export function encodeSingleOp(writer: ByteWriter, kind: number, key: Uint8Array, value: Uint8Array): void {
+  writer.u8(kind).lengthPrefixed(key);
+  if (kind === ValueKind.Put) writer.lengthPrefixed(value);
+}
+
+/**
+ * Walks encoded operations in buf[start, end), which must hold exactly `opCount` of them; calls cb
+ * (if given) for each. Calls `fail(offset, detail)` (which must throw) on any malformed byte:
+ * unknown kind, a length past the end, too many or too few operations.
+ */
+export function walkOps(
+  buf: Uint8Array, start: number, end: number, opCount: number,
+  cb: OpCallback | undefined, fail: (offset: number, detail: string) => never,
+): void {
+  const slot: VarintResult = { value: 0, offset: 0 };
+  let pos = start;
+  for (let i = 0; i < opCount; i++) {
+    if (pos >= end) fail(pos, `operation ${i} of ${opCount} is missing`);
+    const kind = buf[pos]!;
+    if (kind !== ValueKind.Put && kind !== ValueKind.Delete) fail(pos, `unknown operation kind ${kind}`);
+    if (!getVarint(buf, pos + 1, end, slot)) fail(pos + 1, 'bad key length varint');
+    const keyStart = slot.offset;
+    const keyEnd = keyStart + slot.value;
+    if (keyEnd > end) fail(pos + 1, `key length ${slot.value} runs past the end of the batch`);
+    pos = keyEnd;
+    let valueStart = pos;
+    if (kind === ValueKind.Put) {
+      if (!getVarint(buf, pos, end, slot)) fail(pos, 'bad value length varint');
+      valueStart = slot.offset;
+      pos = valueStart + slot.value;
+      if (pos > end) fail(valueStart, `value length ${slot.value} runs past the end of the batch`);
+    }
+    if (cb) cb(kind, buf.subarray(keyStart, keyEnd), kind === ValueKind.Put ? buf.subarray(valueStart, pos) : EMPTY);
+  }
+  if (pos !== end) fail(pos, `${end - pos} bytes left over after ${opCount} operations`);
+}
+
+function internalFail(offset: number, detail: string): never {
+  throw new InternalError(`WriteBatch buffer is malformed at ${offset}: ${detail}`);
+}
+
+export class WriteBatch {
+  private writer = new ByteWriter(64);
+  private count = 0;
+  private maxKey = 0;
+  private maxValue = 0;
+
+  /** Adds a put of key -> value. Throws InvalidArgumentError (and adds nothing) for a bad argument. */
+  put(key: Uint8Array | string, value: Uint8Array | string): this {
+    const k = checkBytes(key, 'put', 'key');
+    const v = checkBytes(value, 'put', 'value');
+    this.append(ValueKind.Put, k, v);
+    if (k.length > this.maxKey) this.maxKey = k.length;
+    if (v.length > this.maxValue) this.maxValue = v.length;
+    return this;
+  }
+
+  /** Adds a delete of key. Throws InvalidArgumentError (and adds nothing) for a bad argument. */
+  delete(key: Uint8Array | string): this {
+    const k = checkBytes(key, 'delete', 'key');
+    this.append(ValueKind.Delete, k, EMPTY);
+    if (k.length > this.maxKey) this.maxKey = k.length;
+    return this;
+  }
+
+  private append(kind: number, key: Uint8Array, value: Uint8Array): void {
+    const mark = this.writer.length;
+    try {
+      encodeSingleOp(this.writer, kind, key, value);
+    } catch (e) {
+      // Growing the buffer can fail (a value near the 2 GiB array limit): leave no half operation.
+      this.writer.length = mark;
+      throw e;
+    }
+    this.count++;
+  }
+
+  /** Removes every operation. */
+  clear(): this {
+    if (this.writer.buf.length > KEEP_CAPACITY) this.writer = new ByteWriter(64);
+    else this.writer.reset();
+    this.count = 0;
+    this.maxKey = 0;
+    this.maxValue = 0;
+    return this;
+  }
+
+  /** Number of operations (the sequence numbers the batch will take). */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Size of the encoded operations in bytes (what the batch adds to a WAL record, less its small header). */
+  get byteLength(): number {
+    return this.writer.length;
+  }
+
+  /** Length of the longest key added (0 when empty). */
+  get maxKeyLength(): number {
+    return this.maxKey;
+  }
+
+  /** Length of the longest value added (0 when empty or only deletes). */
+  get maxValueLength(): number {
+    return this.maxValue;
+  }
+
+  /** Calls cb for each operation in the order added; key and value are views (see header). */
+  forEachOp(cb: OpCallback): void {
+    walkOps(this.writer.buf, 0, this.writer.length, this.count, cb, internalFail);
+  }
+
+  /** @internal The encoded operations: a view valid until the batch changes. */
+  encodedOps(): Uint8Array {
+    return this.writer.view();
+  }
+}

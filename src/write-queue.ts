@@ -1,0 +1,153 @@
+/**
+ * Group commit (DESIGN.md "Data flow: Write"). Writers queue; the first one to find no leader leads:
+ * it takes the whole queue as one group, lets each member validate in commit order (transactions),
+ * assigns consecutive sequence numbers, appends ONE WAL record for the group with a synchronous
+ * write, fdatasyncs once if any member asked for sync, applies the group to the memtable, publishes
+ * the new last sequence and resolves every member. Writers arriving while a group waits for its
+ * fdatasync form the next, larger group.
+ *
+ * Why the memtable insert waits for the sync: a write must not become visible before it is durable
+ * as promised, and visibility must follow sequence order (LevelDB holds its writer queue the same way).
+ *
+ * When nothing else is in flight and no sync is asked for, the whole path runs synchronously inside
+ * the caller's put(): no microtask, no timer (an async function runs synchronously until its first
+ * await, and we await only real promises).
+ *
+ * Failure: a WAL append or sync failure rejects the whole group and is reported to the host, which
+ * makes the database refuse further writes (ERR_READ_ONLY): an acknowledged write is never lost.
+ * Main thread only.
+ */
+import type { MaybePromise } from './base/internal-iterator.js';
+
+export interface WriteRequest {
+  /** Encoded operations (WriteBatch wire format), owned by the request (never mutated after enqueue). */
+  ops: Uint8Array;
+  /** Number of operations, i.e. sequence numbers the request consumes. */
+  count: number;
+  /** Key + value bytes, for stats and the write-stall rate. */
+  userBytes: number;
+  sync: boolean;
+  /**
+   * Optional commit-time check, called by the leader in commit order just before sequence numbers are
+   * assigned (transactions' conflict validation). Returning an error rejects this member only: it gets
+   * no sequence numbers and writes nothing.
+   */
+  validate?: () => Error | undefined;
+  /** Called for accepted members after the group is applied, with the member's first sequence. */
+  onCommitted?: (firstSeq: number) => void;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export interface WriteQueueHost {
+  /** Refuses writes (sticky error, closed): the error to reject with, or undefined. */
+  writeError(): Error | undefined;
+  /** Make room for `userBytes` more (memtable switch, stalls). Undefined when ready. */
+  makeRoom(userBytes: number): MaybePromise<void>;
+  /** The sequence number of the last applied write. */
+  lastSequence(): number;
+  /** Appends the group to the WAL as one record (synchronous write). Throws on I/O failure. */
+  appendToWal(group: readonly WriteRequest[], firstSeq: number, commitTimeMs: number): void;
+  /** fdatasync of the current WAL. */
+  syncWal(): Promise<void>;
+  /** Inserts the group into the memtable and publishes lastSequence = firstSeq + count - 1. */
+  apply(group: readonly WriteRequest[], firstSeq: number): void;
+  /** A WAL write or sync failed: the host turns read-only. */
+  onWalFailure(e: unknown): void;
+  now(): number;
+}
+
+/** Past this many bytes a group is cut, so one huge batch does not hold many small writers hostage. */
+const MAX_GROUP_BYTES = 1 << 20;
+
+export class WriteQueue {
+  private readonly queue: WriteRequest[] = [];
+  private leading = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly host: WriteQueueHost) {}
+
+  /** Enqueues a request; it settles through its own resolve/reject. */
+  submit(req: WriteRequest): void {
+    const err = this.host.writeError();
+    if (err) { req.reject(err); return; }
+    this.queue.push(req);
+    if (!this.leading) void this.lead();
+  }
+
+  get pending(): number { return this.queue.length; }
+
+  /** Resolves when no group is in flight and the queue is empty (close, flush). */
+  whenIdle(): Promise<void> {
+    if (!this.leading && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async lead(): Promise<void> {
+    this.leading = true;
+    try {
+      while (this.queue.length > 0) {
+        const err = this.host.writeError();
+        if (err) { this.rejectAll(err); break; }
+        const first = this.queue[0]!;
+        const room = this.host.makeRoom(first.userBytes);
+        if (room) {
+          try { await room; } catch (e) { this.rejectAll(e); break; }
+          continue; // state may have changed while waiting
+        }
+        const group = this.takeGroup();
+        if (group.length === 0) continue;
+        const firstSeq = this.host.lastSequence() + 1;
+        let needSync = false;
+        for (const r of group) if (r.sync) { needSync = true; break; }
+        try {
+          this.host.appendToWal(group, firstSeq, this.host.now());
+          if (needSync) await this.host.syncWal();
+        } catch (e) {
+          this.host.onWalFailure(e);
+          for (const r of group) r.reject(e);
+          continue; // the next iteration rejects the rest through writeError()
+        }
+        this.host.apply(group, firstSeq);
+        let seq = firstSeq;
+        for (const r of group) {
+          r.onCommitted?.(seq);
+          seq += r.count;
+          r.resolve();
+        }
+      }
+    } finally {
+      this.leading = false;
+      if (this.queue.length > 0) void this.lead();
+      else {
+        const w = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const f of w) f();
+      }
+    }
+  }
+
+  /** Takes members in order, validating each (commit order), up to MAX_GROUP_BYTES. */
+  private takeGroup(): WriteRequest[] {
+    const group: WriteRequest[] = [];
+    let bytes = 0;
+    while (this.queue.length > 0) {
+      const r = this.queue[0]!;
+      if (group.length > 0 && bytes + r.ops.length > MAX_GROUP_BYTES) break;
+      this.queue.shift();
+      if (r.validate) {
+        let e: Error | undefined;
+        try { e = r.validate(); } catch (x) { e = x as Error; }
+        if (e) { r.reject(e); continue; }
+      }
+      group.push(r);
+      bytes += r.ops.length;
+    }
+    return group;
+  }
+
+  private rejectAll(e: unknown): void {
+    const all = this.queue.splice(0);
+    for (const r of all) r.reject(e);
+  }
+}

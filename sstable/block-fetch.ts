@@ -1,0 +1,131 @@
+/**
+ * Reading one block of a table: read stored bytes + trailer, verify the CRC, decompress, decode the
+ * restart array, and keep the result in the block cache. The synchronous path (readSync + sync lz4)
+ * serves gets without a microtask; zstd blocks need the async path.
+ * Format: sstable/FORMAT.md "Block trailer" and "Compression".
+ * Contract: handles are bounds-checked by their decoders (format.ts) before they get here; a short
+ * read, a CRC mismatch, an unknown type byte or a bad payload is CorruptionError(file, block offset);
+ * I/O failures are the file's IOError. Blocks handed out are immutable and own their bytes exactly
+ * (a pooled read buffer is copied out, so the cache charge is what the block really keeps alive).
+ * Main thread or worker; one fetcher per open table.
+ */
+import { Buffer } from 'node:buffer';
+import { getFixed32 } from '../src/base/coding.js';
+import { crc32c, unmaskCrc } from '../src/base/crc32c.js';
+import { CorruptionError } from '../src/errors.js';
+import type { ReadableFile } from '../src/fs/file-system.js';
+import type { BlockCache } from './block-cache.js';
+import { Block } from './block-reader.js';
+import { decodeBlock, decodeBlockSync } from './compression.js';
+import { BLOCK_TRAILER_SIZE, COMPRESSION_ZSTD } from './format.js';
+
+/**
+ * Block bytes as a plain Uint8Array that owns its buffer: a view into a much larger buffer (a pooled
+ * Buffer) is copied out; a Buffer becomes a plain view (Buffer#subarray costs ~40% more per value()).
+ */
+function owned(data: Uint8Array): Uint8Array {
+  if (data.buffer.byteLength > data.length + 64) return new Uint8Array(data);
+  return Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data;
+}
+
+/** What a stored block decodes to, for layout dumps. */
+export interface FetchedBlock {
+  block: Block;
+  type: number;
+}
+
+export class BlockFetcher {
+  readonly cacheId: number;
+
+  constructor(
+    private readonly file: ReadableFile,
+    readonly fileName: string,
+    private readonly verify: boolean,
+    private readonly cache: BlockCache | undefined,
+    private readonly syncReads: boolean,
+  ) {
+    this.cacheId = cache ? cache.newCacheId() : -1;
+  }
+
+  private checkStored(buf: Uint8Array, offset: number, size: number, verify: boolean): number {
+    if (buf.length !== size + BLOCK_TRAILER_SIZE) {
+      throw new CorruptionError(this.fileName, offset, `short read: ${buf.length} of ${size + BLOCK_TRAILER_SIZE} bytes (truncated file?)`);
+    }
+    if (verify) {
+      const stored = unmaskCrc(getFixed32(buf, size + 1));
+      if (stored !== crc32c(buf.subarray(0, size + 1))) {
+        throw new CorruptionError(this.fileName, offset, 'block checksum mismatch');
+      }
+    }
+    return buf[size]!;
+  }
+
+  private decodeSync(buf: Uint8Array, offset: number, size: number, verify: boolean): FetchedBlock | undefined {
+    const type = this.checkStored(buf, offset, size, verify);
+    const raw = decodeBlockSync(type, buf.subarray(0, size), this.fileName, offset);
+    if (raw === undefined) return undefined;
+    return { block: new Block(owned(raw), this.fileName, offset), type };
+  }
+
+  private async decodeAsync(buf: Uint8Array, offset: number, size: number, verify: boolean): Promise<FetchedBlock> {
+    const type = this.checkStored(buf, offset, size, verify);
+    const raw = await decodeBlock(type, buf.subarray(0, size), this.fileName, offset);
+    return { block: new Block(owned(raw), this.fileName, offset), type };
+  }
+
+  private remember(offset: number, block: Block): Block {
+    this.cache?.insert(this.cacheId, offset, block, block.byteSize);
+    return block;
+  }
+
+  /** The decoded block, from the cache or the file; a Promise only when it had to wait. */
+  get(offset: number, size: number): Block | Promise<Block> {
+    if (this.cache) {
+      const hit = this.cache.lookup(this.cacheId, offset);
+      if (hit !== undefined) return hit as Block;
+    }
+    if (this.syncReads) {
+      const buf = this.file.readSync(offset, size + BLOCK_TRAILER_SIZE);
+      const f = this.decodeSync(buf, offset, size, this.verify);
+      if (f) return this.remember(offset, f.block);
+      return this.decodeAsync(buf, offset, size, this.verify).then((r) => this.remember(offset, r.block));
+    }
+    return this.file.read(offset, size + BLOCK_TRAILER_SIZE)
+      .then((buf) => this.decodeAsync(buf, offset, size, this.verify))
+      .then((r) => this.remember(offset, r.block));
+  }
+
+  /**
+   * Synchronous twin of get(): undefined when the block is not cached and needs the async codec.
+   * `mayBeAsync` (the table was written with zstd) skips the read that would be wasted.
+   */
+  getSync(offset: number, size: number, mayBeAsync: boolean): Block | undefined {
+    if (this.cache) {
+      const hit = this.cache.lookup(this.cacheId, offset);
+      if (hit !== undefined) return hit as Block;
+    }
+    if (mayBeAsync) return undefined;
+    const buf = this.file.readSync(offset, size + BLOCK_TRAILER_SIZE);
+    const f = this.decodeSync(buf, offset, size, this.verify);
+    return f ? this.remember(offset, f.block) : undefined;
+  }
+
+  /** Reads and decodes a block bypassing the cache (open, verification, layout). */
+  async fetchUncached(offset: number, size: number, verify = this.verify): Promise<FetchedBlock> {
+    const buf = await this.file.read(offset, size + BLOCK_TRAILER_SIZE);
+    return this.decodeAsync(buf, offset, size, verify);
+  }
+
+  /** Reads a block's decompressed bytes without parsing them as entries (the filter block). */
+  async fetchBytes(offset: number, size: number, verify = this.verify): Promise<{ data: Uint8Array; type: number }> {
+    const buf = await this.file.read(offset, size + BLOCK_TRAILER_SIZE);
+    const type = this.checkStored(buf, offset, size, verify);
+    const raw = await decodeBlock(type, buf.subarray(0, size), this.fileName, offset);
+    return { data: owned(raw), type };
+  }
+
+  /** True when the stored type of this block needs the async path (for tests and tools). */
+  static isAsyncType(type: number): boolean {
+    return type === COMPRESSION_ZSTD;
+  }
+}

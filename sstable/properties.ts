@@ -1,0 +1,160 @@
+/**
+ * Table properties: what a table holds (counts, sizes, key and sequence range, how it was written),
+ * stored as a block of name -> value entries (names bytewise sorted, restart interval 1).
+ * Spec: sstable/FORMAT.md "Properties block" (the name list and each value's encoding).
+ * Contract: decodeProperties() takes an untrusted decoded block: names must be strictly increasing,
+ * numbers are varints consuming their whole value, required names must be present; anything else is
+ * CorruptionError(file, block offset). Unknown names are ignored, so later versions may add properties.
+ * Not here: collecting the numbers (table-writer.ts).
+ */
+import { compareBytes } from '../src/base/bytes.js';
+import { getVarint, putVarint, type VarintResult } from '../src/base/coding.js';
+import { CorruptionError } from '../src/errors.js';
+import { BlockBuilder } from './block-builder.js';
+import { Block, BlockIterator } from './block-reader.js';
+import type { CompressionName } from './compression.js';
+import { compareByteRanges } from '../src/base/bytes.js';
+
+export interface TableProperties {
+  formatVersion: number;
+  comparatorName: string;
+  numEntries: number;
+  /** Entries whose internal-key kind is Delete (0 unless the writer was told keys are internal). */
+  numDeletions: number;
+  /** Entries of the range-deletion block (always 0 in this version: reserved). */
+  numRangeDeletions: number;
+  rawKeyBytes: number;
+  rawValueBytes: number;
+  /** Stored bytes of all data blocks, trailers included. */
+  dataSize: number;
+  numDataBlocks: number;
+  indexSize: number;
+  /** Stored filter block bytes with trailer; 0 without a filter. */
+  filterSize: number;
+  /** Undefined exactly when numEntries is 0. */
+  smallestKey: Uint8Array | undefined;
+  largestKey: Uint8Array | undefined;
+  /** Present when the keys are internal keys and the table is not empty. */
+  smallestSeq: number | undefined;
+  largestSeq: number | undefined;
+  compression: CompressionName;
+  /** '' when the table has no filter. */
+  filterPolicy: string;
+  bloomBitsPerKey: number;
+  creationTimeMs: number;
+  blockSize: number;
+  blockRestartInterval: number;
+}
+
+type NumberField = {
+  [K in keyof TableProperties]: TableProperties[K] extends number ? K : never
+}[keyof TableProperties];
+
+/** On-disk name of each numeric property. */
+const NUMBER_NAMES: ReadonlyArray<readonly [string, NumberField]> = [
+  ['block.restart_interval', 'blockRestartInterval'],
+  ['block.size', 'blockSize'],
+  ['creation_time', 'creationTimeMs'],
+  ['data.blocks', 'numDataBlocks'],
+  ['data.size', 'dataSize'],
+  ['deletions', 'numDeletions'],
+  ['entries', 'numEntries'],
+  ['filter.bits_per_key', 'bloomBitsPerKey'],
+  ['filter.size', 'filterSize'],
+  ['format.version', 'formatVersion'],
+  ['index.size', 'indexSize'],
+  ['range_deletions', 'numRangeDeletions'],
+  ['raw.key_bytes', 'rawKeyBytes'],
+  ['raw.value_bytes', 'rawValueBytes'],
+];
+const OPTIONAL_NUMBERS: ReadonlyArray<readonly [string, 'smallestSeq' | 'largestSeq']> = [
+  ['seq.largest', 'largestSeq'],
+  ['seq.smallest', 'smallestSeq'],
+];
+const STRING_NAMES: ReadonlyArray<readonly [string, 'comparatorName' | 'compression' | 'filterPolicy']> = [
+  ['comparator', 'comparatorName'],
+  ['compression', 'compression'],
+  ['filter.policy', 'filterPolicy'],
+];
+const KEY_NAMES: ReadonlyArray<readonly [string, 'smallestKey' | 'largestKey']> = [
+  ['key.largest', 'largestKey'],
+  ['key.smallest', 'smallestKey'],
+];
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+function varintBytes(v: number): Uint8Array {
+  const b = new Uint8Array(10);
+  return b.subarray(0, putVarint(b, 0, v));
+}
+
+/** The properties block contents (uncompressed). */
+export function encodeProperties(p: TableProperties): Uint8Array {
+  const entries: Array<[Uint8Array, Uint8Array]> = [];
+  for (const [name, field] of NUMBER_NAMES) entries.push([enc.encode(name), varintBytes(p[field])]);
+  for (const [name, field] of OPTIONAL_NUMBERS) {
+    const v = p[field];
+    if (v !== undefined) entries.push([enc.encode(name), varintBytes(v)]);
+  }
+  for (const [name, field] of STRING_NAMES) entries.push([enc.encode(name), enc.encode(p[field])]);
+  for (const [name, field] of KEY_NAMES) {
+    const v = p[field];
+    if (v !== undefined) entries.push([enc.encode(name), v]);
+  }
+  entries.sort((a, b) => compareBytes(a[0], b[0]));
+  const builder = new BlockBuilder(1, 1024);
+  for (const [k, v] of entries) builder.add(k, v);
+  return builder.finish().slice();
+}
+
+/** Decodes a properties block; `fileOffset` is the block's offset, for errors. */
+export function decodeProperties(block: Block): TableProperties {
+  const fail = (detail: string): never => {
+    throw new CorruptionError(block.fileName, block.fileOffset, `properties: ${detail}`);
+  };
+  const found = new Map<string, Uint8Array>();
+  const it = new BlockIterator(compareByteRanges, block);
+  let prev: Uint8Array | undefined;
+  for (it.seekToFirst(); it.valid(); it.next()) {
+    const k = it.keyCopy();
+    if (prev && compareBytes(prev, k) >= 0) fail('names out of order');
+    prev = k;
+    let name: string;
+    try { name = dec.decode(k); } catch { name = ''; }
+    found.set(name, it.value());
+  }
+  const slot: VarintResult = { value: 0, offset: 0 };
+  const num = (name: string, v: Uint8Array): number => {
+    if (!getVarint(v, 0, v.length, slot) || slot.offset !== v.length) fail(`${name}: bad number`);
+    return slot.value;
+  };
+  const out: Partial<TableProperties> = {};
+  for (const [name, field] of NUMBER_NAMES) {
+    const v = found.get(name);
+    if (v === undefined) fail(`missing ${name}`);
+    else out[field] = num(name, v);
+  }
+  for (const [name, field] of OPTIONAL_NUMBERS) {
+    const v = found.get(name);
+    out[field] = v === undefined ? undefined : num(name, v);
+  }
+  for (const [name, field] of STRING_NAMES) {
+    const v = found.get(name);
+    if (v === undefined) fail(`missing ${name}`);
+    else {
+      try { (out as Record<string, string>)[field] = dec.decode(v); } catch { fail(`${name}: not UTF-8`); }
+    }
+  }
+  for (const [name, field] of KEY_NAMES) {
+    const v = found.get(name);
+    out[field] = v === undefined ? undefined : v.slice();
+  }
+  const p = out as TableProperties;
+  if (p.compression !== 'none' && p.compression !== 'lz4' && p.compression !== 'zstd') fail(`unknown compression ${p.compression}`);
+  if ((p.smallestKey === undefined) !== (p.numEntries === 0) || (p.largestKey === undefined) !== (p.numEntries === 0)) {
+    fail('smallest/largest key must be present exactly when the table has entries');
+  }
+  if ((p.smallestSeq === undefined) !== (p.largestSeq === undefined)) fail('only one of seq.smallest/seq.largest');
+  return p;
+}

@@ -1,0 +1,228 @@
+/**
+ * Opens a table and answers point lookups and iterators over it. open() reads the footer, metaindex,
+ * properties, filter and index (never the data); data blocks come through the block cache.
+ * Format: sstable/FORMAT.md; the blocks' own decoders are block-reader.ts, properties.ts, filter-block.ts.
+ * Contract:
+ * - The file is untrusted: any damage is CorruptionError(file, offset), a table from a newer format
+ *   is NotSupportedError, a table written with another comparator is InvalidArgumentError.
+ * - After a successful open the reader owns the file and close() closes it; if open() fails, the
+ *   caller still owns (and closes) the file.
+ * - getAtOrAfter() returns a Promise only when it had to wait (async read or zstd); getAtOrAfterSync()
+ *   never waits. Returned keys are copies; values are views into immutable blocks.
+ * - Iterators hold only the blocks they are on; many may run at once. Main thread (or one worker).
+ */
+import { bytewiseComparator, type Comparator } from '../src/base/comparator.js';
+import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
+import { CorruptionError, InvalidArgumentError } from '../src/errors.js';
+import type { ReadableFile } from '../src/fs/file-system.js';
+import type { BlockCache } from './block-cache.js';
+import { BlockFetcher } from './block-fetch.js';
+import { Block, BlockIterator, countEntries } from './block-reader.js';
+import { FILTER_META_NAME, FilterBlockReader, type FilterKeyTransform } from './filter-block.js';
+import { decodeBlockHandle, decodeFooter, FOOTER_SIZE, META_PROPERTIES, META_RANGE_DEL, type BlockHandle, type Footer } from './format.js';
+import { decodeProperties, type TableProperties } from './properties.js';
+import { rangeCompareFor, type RangeCompare } from './range-compare.js';
+import { TwoLevelIterator, type DataBlockLoader } from './two-level-iterator.js';
+
+/** getAtOrAfterSync's answer when the block is not cached and needs the async codec. */
+export const NEEDS_ASYNC: unique symbol = Symbol('NEEDS_ASYNC');
+
+export interface TableReaderOptions {
+  fileName: string;
+  comparator?: Comparator;
+  filterKeyTransform?: FilterKeyTransform;
+  cache?: BlockCache;
+  /** Read data blocks with readSync (page-cache hits cost a few µs; no thread-pool round trip). */
+  syncReads?: boolean;
+  /** Check each block's CRC before decoding it (default true). */
+  verifyChecksums?: boolean;
+}
+
+export interface TableEntry { key: Uint8Array; value: Uint8Array }
+
+export class TableReader {
+  private filterChecksCount = 0;
+  private filterNegativesCount = 0;
+  private readonly indexIter: BlockIterator;
+  private readonly dataIter: BlockIterator;
+  private readonly handle: BlockHandle = { offset: 0, size: 0 };
+  private readonly mayBeAsync: boolean;
+  private readonly loader: DataBlockLoader;
+  private closed = false;
+
+  private constructor(
+    private readonly file: ReadableFile,
+    readonly fileName: string,
+    readonly fileSize: number,
+    readonly footer: Footer,
+    readonly properties: TableProperties,
+    /** Metaindex entries by name (for layout dumps). */
+    readonly metaHandles: ReadonlyMap<string, BlockHandle>,
+    private readonly indexBlock: Block,
+    private readonly filter: FilterBlockReader | undefined,
+    private readonly rangeDelBlock: Block | undefined,
+    private readonly fetcher: BlockFetcher,
+    private readonly cmp: RangeCompare,
+    private readonly cache: BlockCache | undefined,
+  ) {
+    this.indexIter = new BlockIterator(cmp, indexBlock);
+    this.dataIter = new BlockIterator(cmp);
+    this.mayBeAsync = properties.compression === 'zstd';
+    const limit = fileSize - FOOTER_SIZE;
+    this.loader = {
+      decodeHandle: (index, out) => {
+        decodeBlockHandle(index.valueBytes, index.valueOffset, index.valueLimit, limit, out, fileName, footer.index.offset);
+      },
+      load: (h) => fetcher.get(h.offset, h.size),
+    };
+  }
+
+  static async open(file: ReadableFile, options: TableReaderOptions): Promise<TableReader> {
+    const name = options.fileName;
+    const comparator = options.comparator ?? bytewiseComparator;
+    const size = file.size;
+    if (size < FOOTER_SIZE) throw new CorruptionError(name, 0, `file of ${size} bytes is too short for a table`);
+    const footer = decodeFooter(await file.read(size - FOOTER_SIZE, FOOTER_SIZE), size, name);
+    const limit = size - FOOTER_SIZE;
+    const fetcher = new BlockFetcher(file, name, options.verifyChecksums ?? true, options.cache, options.syncReads ?? false);
+    const cmp = rangeCompareFor(comparator);
+
+    const metaindex = (await fetcher.fetchUncached(footer.metaindex.offset, footer.metaindex.size)).block;
+    const meta = new Map<string, BlockHandle>();
+    const it = new BlockIterator(cmp, metaindex);
+    const dec = new TextDecoder();
+    for (it.seekToFirst(); it.valid(); it.next()) {
+      const h = decodeBlockHandle(it.valueBytes, it.valueOffset, it.valueLimit, limit, { offset: 0, size: 0 }, name, footer.metaindex.offset);
+      meta.set(dec.decode(it.key()), h);
+    }
+    const propsHandle = meta.get(META_PROPERTIES);
+    if (!propsHandle) throw new CorruptionError(name, footer.metaindex.offset, 'metaindex has no properties block');
+    const properties = decodeProperties((await fetcher.fetchUncached(propsHandle.offset, propsHandle.size)).block);
+    if (properties.formatVersion !== footer.formatVersion) {
+      throw new CorruptionError(name, propsHandle.offset, `properties say format ${properties.formatVersion}, footer says ${footer.formatVersion}`);
+    }
+    if (properties.comparatorName !== comparator.name) {
+      throw new InvalidArgumentError(`${name}: table was written with comparator ${properties.comparatorName}, opened with ${comparator.name}`);
+    }
+    let filter: FilterBlockReader | undefined;
+    const filterHandle = meta.get(FILTER_META_NAME);
+    if (filterHandle) {
+      const f = await fetcher.fetchBytes(filterHandle.offset, filterHandle.size);
+      filter = new FilterBlockReader(f.data, name, filterHandle.offset, options.filterKeyTransform);
+    }
+    let rangeDel: Block | undefined;
+    const rangeDelHandle = meta.get(META_RANGE_DEL);
+    if (rangeDelHandle) rangeDel = (await fetcher.fetchUncached(rangeDelHandle.offset, rangeDelHandle.size)).block;
+    const index = (await fetcher.fetchUncached(footer.index.offset, footer.index.size)).block;
+    return new TableReader(file, name, size, footer, properties, meta, index, filter, rangeDel, fetcher, cmp, options.cache);
+  }
+
+  get filterChecks(): number { return this.filterChecksCount; }
+  get filterNegatives(): number { return this.filterNegativesCount; }
+  get hasFilter(): boolean { return this.filter !== undefined; }
+
+  /** Bytes this reader keeps in memory (index, filter, range-deletion block), beyond the block cache. */
+  memoryBytes(): number {
+    return this.indexBlock.byteSize + (this.filter?.bytes.byteLength ?? 0) + (this.rangeDelBlock?.byteSize ?? 0) + 512;
+  }
+
+  /** True when the filter rules out the key (counts the check). */
+  private filteredOut(target: Uint8Array, filterKey: Uint8Array | undefined): boolean {
+    const f = this.filter;
+    if (f === undefined) return false;
+    this.filterChecksCount++;
+    if (f.mayContain(filterKey ?? f.filterKeyOf(target))) return false;
+    this.filterNegativesCount++;
+    return true;
+  }
+
+  /** Positions the shared index iterator; false when target is past the last key. */
+  private seekIndex(target: Uint8Array): boolean {
+    const idx = this.indexIter;
+    idx.seek(target);
+    if (!idx.valid()) return false;
+    this.loader.decodeHandle(idx, this.handle);
+    return true;
+  }
+
+  /** The answer from the block the index chose (it must hold a key >= target in a sound table). */
+  private answer(block: Block, target: Uint8Array): TableEntry {
+    const d = this.dataIter;
+    d.reset(block);
+    d.seek(target);
+    if (!d.valid()) {
+      throw new CorruptionError(this.fileName, block.fileOffset, 'index entry promises a key the data block does not hold');
+    }
+    return { key: d.keyCopy(), value: d.value() };
+  }
+
+  /**
+   * First entry with key >= target, if the filter (probed with filterKey, default the transform of
+   * target) says maybe; undefined if filtered out or past the end. Returned key is a copy; value may
+   * be a view into an immutable cached block.
+   */
+  getAtOrAfter(target: Uint8Array, filterKey?: Uint8Array): MaybePromise<TableEntry | undefined> {
+    if (this.filteredOut(target, filterKey) || !this.seekIndex(target)) return undefined;
+    const r = this.fetcher.get(this.handle.offset, this.handle.size);
+    if (r instanceof Promise) return r.then((b) => this.answer(b, target));
+    return this.answer(r, target);
+  }
+
+  /** getAtOrAfter() without waiting: NEEDS_ASYNC when the block is not cached and is zstd-compressed. */
+  getAtOrAfterSync(target: Uint8Array, filterKey?: Uint8Array): TableEntry | undefined | typeof NEEDS_ASYNC {
+    if (this.filteredOut(target, filterKey) || !this.seekIndex(target)) return undefined;
+    const b = this.fetcher.getSync(this.handle.offset, this.handle.size, this.mayBeAsync);
+    if (b === undefined) {
+      // The caller retries with getAtOrAfter(), which counts this filter check again.
+      if (this.filter) this.filterChecksCount--;
+      return NEEDS_ASYNC;
+    }
+    return this.answer(b, target);
+  }
+
+  newIterator(): InternalIterator {
+    return new TwoLevelIterator(new BlockIterator(this.cmp, this.indexBlock), this.loader, this.cmp);
+  }
+
+  /** Iterator over the range-deletion block (reserved; absent in tables written by this version). */
+  newRangeDelIterator(): BlockIterator | undefined {
+    return this.rangeDelBlock ? new BlockIterator(this.cmp, this.rangeDelBlock) : undefined;
+  }
+
+  /** Handles of all data blocks, in key order (walks the index). */
+  dataBlockHandles(): BlockHandle[] {
+    const out: BlockHandle[] = [];
+    const it = new BlockIterator(this.cmp, this.indexBlock);
+    for (it.seekToFirst(); it.valid(); it.next()) {
+      const h = { offset: 0, size: 0 };
+      this.loader.decodeHandle(it, h);
+      out.push(h);
+    }
+    return out;
+  }
+
+  /** Reads a block bypassing the cache, always checking its CRC (layout dumps, verification). */
+  fetchBlock(handle: BlockHandle): Promise<{ block: Block; type: number }> {
+    return this.fetcher.fetchUncached(handle.offset, handle.size, true);
+  }
+
+  /** Reads every block, checking CRCs and entry encodings; CorruptionError at the first bad one. */
+  async verifyChecksums(): Promise<void> {
+    const f = this.footer;
+    for (const h of this.metaHandles.values()) await this.fetcher.fetchBytes(h.offset, h.size, true);
+    for (const h of [f.metaindex, f.index, ...this.dataBlockHandles()]) countEntries((await this.fetchBlock(h)).block, this.cmp);
+  }
+
+  /** Reads a block's stored and decompressed bytes, CRC checked, without decoding entries (layout dumps). */
+  fetchBytes(handle: BlockHandle): Promise<{ data: Uint8Array; type: number }> {
+    return this.fetcher.fetchBytes(handle.offset, handle.size, true);
+  }
+
+  /** Drops this table's blocks from the cache and closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache?.erase(this.fetcher.cacheId);
+    await this.file.close();
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * Writes one table, streaming: entries in strictly increasing key order, cut into data blocks of
+ * about blockSize, each compressed with the configured codec (stored raw when that saves < 12.5%),
+ * then the filter, properties, metaindex and index blocks and the footer.
+ * Format: sstable/FORMAT.md (layout, block trailer, footer); properties.ts; filter-block.ts.
+ * Contract:
+ * - add() copies what it needs (the caller may reuse its key/value arrays at once); it returns a
+ *   Promise only when a block was cut, the codec is async (zstd) and MAX_IN_FLIGHT blocks are being
+ *   compressed: the caller must await it before the next add(). Out-of-order keys throw
+ *   InvalidArgumentError naming both keys and leave the writer usable.
+ * - finish() once; it does not sync or close the file (the caller fsyncs before installing the table).
+ *   abandon() stops a writer whose output will be deleted; pending compressions are ignored.
+ * - Errors from the file (IOError) or a codec are sticky: every later call rethrows the first one.
+ * - The file must be empty when the writer starts (handles are file offsets). Safe in a worker.
+ */
+import type { Comparator } from '../src/base/comparator.js';
+import { bytewiseComparator } from '../src/base/comparator.js';
+import { printableKey } from '../src/base/bytes.js';
+import { putFixed32 } from '../src/base/coding.js';
+import { crc32c, maskCrc } from '../src/base/crc32c.js';
+import type { MaybePromise } from '../src/base/internal-iterator.js';
+import { seqOf, TRAILER_SIZE, ValueKind } from '../src/base/internal-key.js';
+import { InternalError, InvalidArgumentError } from '../src/errors.js';
+import type { WritableFile } from '../src/fs/file-system.js';
+import { BlockBuilder, copyRange } from './block-builder.js';
+import {
+  codecByName, storeSync, storeZstd, ZSTD_DEFAULT_LEVEL, ZSTD_MAX_LEVEL, ZSTD_MIN_LEVEL,
+  type CompressionName, type StoredBlock,
+} from './compression.js';
+import { FILTER_META_NAME, FILTER_POLICY_NAME, FilterBlockBuilder, type FilterKeyTransform } from './filter-block.js';
+import {
+  BLOCK_TRAILER_SIZE, COMPRESSION_NONE, COMPRESSION_ZSTD, encodeFooter, META_PROPERTIES, putBlockHandle,
+  TABLE_FORMAT_VERSION_CURRENT, type BlockHandle,
+} from './format.js';
+import { encodeProperties, type TableProperties } from './properties.js';
+import { rangeCompareFor, type RangeCompare } from './range-compare.js';
+
+export interface TableWriterOptions {
+  /** Target size of a data block's raw bytes; a single larger entry makes its own block. */
+  blockSize: number;
+  blockRestartInterval: number;
+  compression: CompressionName;
+  zstdLevel?: number;
+  /** 0 = no filter block. */
+  bloomBitsPerKey: number;
+  comparator?: Comparator;
+  /** The part of each key the filter is built over (default: the whole key). */
+  filterKeyTransform?: FilterKeyTransform;
+  /** Keys are internal keys: count deletions and record the sequence range from their trailers. */
+  keysAreInternal?: boolean;
+  /** Stored in the properties; 0 (the default) means "not recorded" (no module reads the clock itself). */
+  creationTimeMs?: number;
+  fileName?: string;
+}
+
+export interface TableWriterResult {
+  properties: TableProperties;
+  fileSize: number;
+}
+
+/** zstd blocks compressing at once (DESIGN.md: ~22 µs each when many are in flight, ~60 µs awaited one by one). */
+const MAX_IN_FLIGHT = 4;
+/** Appends are batched into writes of about this size (one write(2) per block would dominate at 4 KiB). */
+const WRITE_BUFFER_SIZE = 64 * 1024;
+
+type JobResult = { ok: StoredBlock; err?: undefined } | { ok?: undefined; err: unknown };
+interface Job { result: Promise<JobResult>; lastKey: Uint8Array }
+
+export class TableWriter {
+  private readonly cmp: RangeCompare;
+  private readonly codecId: number;
+  private readonly zstdLevel: number;
+  private readonly dataBlock: BlockBuilder;
+  private readonly indexBlock = new BlockBuilder(1, 1024);
+  private readonly filter: FilterBlockBuilder | undefined;
+  private readonly out: Uint8Array = new Uint8Array(WRITE_BUFFER_SIZE);
+  private outLength = 0;
+  /** Bytes handed to the file plus bytes buffered in `out`: the offset of the next block. */
+  private offset = 0;
+  private lastKey: Uint8Array = new Uint8Array(64);
+  private lastKeyLength = 0;
+  private smallestKey: Uint8Array | undefined;
+  private readonly jobs: Job[] = [];
+  private drainTail: Promise<void> = Promise.resolve();
+  private pendingRaw = 0;
+  private state: 'open' | 'finished' | 'abandoned' | 'failed' = 'open';
+  private error: unknown;
+  private readonly handleScratch = new Uint8Array(20);
+  private readonly trailer = new Uint8Array(BLOCK_TRAILER_SIZE);
+  private readonly stats = {
+    numEntries: 0, numDeletions: 0, rawKeyBytes: 0, rawValueBytes: 0, dataSize: 0, numDataBlocks: 0,
+    smallestSeq: Infinity, largestSeq: -Infinity,
+  };
+
+  constructor(private readonly file: WritableFile, private readonly options: TableWriterOptions) {
+    const o = options;
+    if (!Number.isInteger(o.blockSize) || o.blockSize < 1 || o.blockSize > 2 ** 30) {
+      throw new InvalidArgumentError(`blockSize: expected an integer in 1..2^30, got ${o.blockSize}`);
+    }
+    if (!Number.isInteger(o.blockRestartInterval) || o.blockRestartInterval < 1 || o.blockRestartInterval > 65536) {
+      throw new InvalidArgumentError(`blockRestartInterval: expected an integer in 1..65536, got ${o.blockRestartInterval}`);
+    }
+    this.codecId = codecByName(o.compression).id;
+    this.zstdLevel = o.zstdLevel ?? ZSTD_DEFAULT_LEVEL;
+    if (!Number.isInteger(this.zstdLevel) || this.zstdLevel < ZSTD_MIN_LEVEL || this.zstdLevel > ZSTD_MAX_LEVEL) {
+      throw new InvalidArgumentError(`zstdLevel: expected an integer in ${ZSTD_MIN_LEVEL}..${ZSTD_MAX_LEVEL}, got ${o.zstdLevel}`);
+    }
+    if (o.bloomBitsPerKey !== 0) this.filter = new FilterBlockBuilder(o.bloomBitsPerKey, o.filterKeyTransform);
+    if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} must be empty, has ${file.size} bytes`);
+    this.cmp = rangeCompareFor(o.comparator ?? bytewiseComparator);
+    this.dataBlock = new BlockBuilder(o.blockRestartInterval, Math.min(Math.max(o.blockSize * 2, 256), 1 << 20));
+  }
+
+  /** File size if finished now without more entries (blocks being compressed counted raw). */
+  get estimatedFileSize(): number {
+    return this.offset + this.pendingRaw + this.dataBlock.estimatedSize;
+  }
+
+  get numEntries(): number { return this.stats.numEntries; }
+
+  private checkOpen(): void {
+    if (this.state === 'failed') throw this.error;
+    if (this.state !== 'open') throw new InvalidArgumentError(`table writer for ${this.file.path} is ${this.state}`);
+  }
+
+  add(key: Uint8Array, value: Uint8Array): MaybePromise<void> {
+    this.checkOpen();
+    const s = this.stats;
+    if (s.numEntries > 0 && this.cmp(key, 0, key.length, this.lastKey, 0, this.lastKeyLength) <= 0) {
+      throw new InvalidArgumentError(
+        `table keys must be added in strictly increasing order: ${printableKey(key)} after ${printableKey(this.lastKey.subarray(0, this.lastKeyLength))}`,
+      );
+    }
+    if (this.options.keysAreInternal) {
+      if (key.length < TRAILER_SIZE) throw new InvalidArgumentError(`internal key of ${key.length} bytes has no trailer`);
+      const seq = seqOf(key);
+      if (seq < s.smallestSeq) s.smallestSeq = seq;
+      if (seq > s.largestSeq) s.largestSeq = seq;
+      if (key[key.length - TRAILER_SIZE] === ValueKind.Delete) s.numDeletions++;
+    }
+    let p: Promise<void> | undefined;
+    if (!this.dataBlock.isEmpty && this.dataBlock.estimatedSize + key.length + value.length > this.options.blockSize) {
+      p = this.cutBlock();
+    }
+    this.dataBlock.add(key, value);
+    this.filter?.add(key);
+    if (key.length > this.lastKey.length) this.lastKey = new Uint8Array(Math.max(key.length, this.lastKey.length * 2));
+    copyRange(this.lastKey, 0, key, 0, key.length);
+    this.lastKeyLength = key.length;
+    if (s.numEntries === 0) this.smallestKey = key.slice();
+    s.numEntries++;
+    s.rawKeyBytes += key.length;
+    s.rawValueBytes += value.length;
+    return p;
+  }
+
+  /** Ends the current data block; a Promise only when the zstd pipeline is full. */
+  private cutBlock(): Promise<void> | undefined {
+    const raw = this.dataBlock.finish();
+    const lastKey = this.lastKey.slice(0, this.lastKeyLength);
+    this.stats.numDataBlocks++;
+    if (this.codecId === COMPRESSION_ZSTD) {
+      const copy = raw.slice();
+      this.dataBlock.reset();
+      this.pendingRaw += copy.length;
+      const result = storeZstd(copy, this.zstdLevel).then(
+        (ok): JobResult => { this.pendingRaw -= copy.length; return { ok }; },
+        (err: unknown): JobResult => ({ err }),
+      );
+      this.jobs.push({ result, lastKey });
+      return this.jobs.length >= MAX_IN_FLIGHT ? this.drainOne() : undefined;
+    }
+    try {
+      this.writeDataBlock(storeSync(raw, this.codecId), lastKey);
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.dataBlock.reset();
+    }
+    return undefined;
+  }
+
+  /**
+   * Writes the oldest compressed block once it is ready. Drains are chained so blocks reach the file
+   * in key order even if a caller starts a second drain before the first settled.
+   */
+  private drainOne(): Promise<void> {
+    const p = this.drainTail.then(async () => {
+      const job = this.jobs.shift();
+      if (job === undefined) return;
+      const r = await job.result;
+      if (this.state === 'abandoned') return;
+      if (this.state === 'failed') throw this.error;
+      if (r.err !== undefined) this.fail(r.err);
+      try {
+        this.writeDataBlock(r.ok!, job.lastKey);
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+    this.drainTail = p.catch(() => undefined);
+    return p;
+  }
+
+  private fail(e: unknown): never {
+    if (this.state !== 'failed') { this.state = 'failed'; this.error = e; }
+    throw this.error;
+  }
+
+  private writeDataBlock(stored: StoredBlock, lastKey: Uint8Array): void {
+    const h = this.writeBlock(stored.payload, stored.type);
+    this.stats.dataSize += h.size + BLOCK_TRAILER_SIZE;
+    const n = putBlockHandle(this.handleScratch, 0, h);
+    this.indexBlock.add(lastKey, this.handleScratch.subarray(0, n));
+  }
+
+  /** Appends payload + trailer (type byte, masked CRC32C of payload and type). */
+  private writeBlock(payload: Uint8Array, type: number): BlockHandle {
+    const t = this.trailer;
+    t[0] = type;
+    const crc = crc32c(t.subarray(0, 1), crc32c(payload));
+    putFixed32(t, 1, maskCrc(crc));
+    const handle = { offset: this.offset, size: payload.length };
+    this.append(payload);
+    this.append(t);
+    return handle;
+  }
+
+  private append(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (this.outLength + n > this.out.length) this.flushOut();
+    if (n >= this.out.length) {
+      this.file.append(bytes);
+    } else {
+      copyRange(this.out, this.outLength, bytes, 0, n);
+      this.outLength += n;
+    }
+    this.offset += n;
+  }
+
+  private flushOut(): void {
+    if (this.outLength === 0) return;
+    this.file.append(this.out.subarray(0, this.outLength));
+    this.outLength = 0;
+  }
+
+  /** Writes the rest of the table. Does not sync or close the file. */
+  async finish(): Promise<TableWriterResult> {
+    this.checkOpen();
+    try {
+      if (!this.dataBlock.isEmpty) {
+        const p = this.cutBlock();
+        if (p) await p;
+      }
+      while (this.jobs.length > 0) await this.drainOne();
+      return this.writeMetaAndFooter();
+    } catch (e) {
+      if (this.state === 'open') { this.state = 'failed'; this.error = e; }
+      throw e;
+    }
+  }
+
+  private writeMetaAndFooter(): TableWriterResult {
+    const o = this.options;
+    const s = this.stats;
+    const meta: Array<[string, BlockHandle]> = [];
+    let filterSize = 0;
+    if (this.filter) {
+      const h = this.writeBlock(this.filter.finish(), COMPRESSION_NONE);
+      filterSize = h.size + BLOCK_TRAILER_SIZE;
+      meta.push([FILTER_META_NAME, h]);
+    }
+    const index = this.indexBlock.finish();
+    const hasSeqs = o.keysAreInternal === true && s.numEntries > 0;
+    const properties: TableProperties = {
+      formatVersion: TABLE_FORMAT_VERSION_CURRENT,
+      comparatorName: (o.comparator ?? bytewiseComparator).name,
+      numEntries: s.numEntries,
+      numDeletions: s.numDeletions,
+      numRangeDeletions: 0,
+      rawKeyBytes: s.rawKeyBytes,
+      rawValueBytes: s.rawValueBytes,
+      dataSize: s.dataSize,
+      numDataBlocks: s.numDataBlocks,
+      indexSize: index.length + BLOCK_TRAILER_SIZE,
+      filterSize,
+      smallestKey: this.smallestKey,
+      largestKey: s.numEntries > 0 ? this.lastKey.slice(0, this.lastKeyLength) : undefined,
+      smallestSeq: hasSeqs ? s.smallestSeq : undefined,
+      largestSeq: hasSeqs ? s.largestSeq : undefined,
+      compression: o.compression,
+      filterPolicy: this.filter ? FILTER_POLICY_NAME : '',
+      bloomBitsPerKey: this.filter ? o.bloomBitsPerKey : 0,
+      creationTimeMs: o.creationTimeMs ?? 0,
+      blockSize: o.blockSize,
+      blockRestartInterval: o.blockRestartInterval,
+    };
+    meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(properties), COMPRESSION_NONE)]);
+    // Names are bytewise sorted: "filter." < "strata.".
+    const metaindex = new BlockBuilder(1, 256);
+    const enc = new TextEncoder();
+    for (const [name, h] of meta) {
+      const n = putBlockHandle(this.handleScratch, 0, h);
+      metaindex.add(enc.encode(name), this.handleScratch.subarray(0, n));
+    }
+    const metaindexHandle = this.writeBlock(metaindex.finish(), COMPRESSION_NONE);
+    const indexHandle = this.writeBlock(index, COMPRESSION_NONE);
+    if (indexHandle.size + BLOCK_TRAILER_SIZE !== properties.indexSize) throw new InternalError('index size changed while writing');
+    this.append(encodeFooter({ metaindex: metaindexHandle, index: indexHandle, formatVersion: TABLE_FORMAT_VERSION_CURRENT }));
+    this.flushOut();
+    this.state = 'finished';
+    return { properties, fileSize: this.offset };
+  }
+
+  /** Gives up on the table: the caller deletes the file. Idempotent; pending work is dropped. */
+  abandon(): void {
+    if (this.state === 'open' || this.state === 'failed') this.state = 'abandoned';
+    this.jobs.length = 0;
+    this.outLength = 0;
+  }
+}

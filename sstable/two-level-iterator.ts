@@ -1,0 +1,134 @@
+/**
+ * A table iterator: an index-block iterator whose values are block handles, and a data-block
+ * iterator over the block the index points at (LevelDB's two-level iterator).
+ * Contract: InternalIterator (src/base/internal-iterator.ts): a movement returns a Promise only
+ * when a data block had to be read or decoded asynchronously; otherwise it completes synchronously
+ * and returns undefined. Empty data blocks (only in odd or hostile tables) are skipped in both
+ * directions. Views from key()/value() are valid until the next movement. Errors from the loader
+ * (CorruptionError, IOError) surface from the movement that needed the block.
+ * Not here: reading and caching blocks (block-fetch.ts via the loader), filters.
+ */
+import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
+import { Block, BlockIterator } from './block-reader.js';
+import type { BlockHandle } from './format.js';
+import type { RangeCompare } from './range-compare.js';
+
+export interface DataBlockLoader {
+  /** Decodes the handle in the index iterator's current value into `out` (bounds-checked). */
+  decodeHandle(index: BlockIterator, out: BlockHandle): void;
+  load(handle: BlockHandle): MaybePromise<Block>;
+}
+
+export class TwoLevelIterator implements InternalIterator {
+  private readonly data: BlockIterator;
+  private hasData = false;
+  private dataOffset = -1;
+  private readonly handle: BlockHandle = { offset: 0, size: 0 };
+
+  constructor(private readonly index: BlockIterator, private readonly loader: DataBlockLoader, cmp: RangeCompare) {
+    this.data = new BlockIterator(cmp);
+  }
+
+  valid(): boolean {
+    return this.hasData && this.data.valid();
+  }
+
+  key(): Uint8Array { return this.data.key(); }
+  value(): Uint8Array { return this.data.value(); }
+
+  /** Loads the block of the index's current entry; undefined when done synchronously. */
+  private initDataBlock(): Promise<void> | undefined {
+    if (!this.index.valid()) { this.hasData = false; this.dataOffset = -1; return undefined; }
+    this.loader.decodeHandle(this.index, this.handle);
+    if (this.hasData && this.handle.offset === this.dataOffset) return undefined;
+    const r = this.loader.load(this.handle);
+    const offset = this.handle.offset;
+    if (r instanceof Promise) {
+      this.hasData = false;
+      return r.then((block) => { this.setBlock(block, offset); });
+    }
+    this.setBlock(r, offset);
+    return undefined;
+  }
+
+  private setBlock(block: Block, offset: number): void {
+    this.data.reset(block);
+    this.hasData = true;
+    this.dataOffset = offset;
+  }
+
+  private skipEmptyForward(): MaybePromise<void> {
+    while (!this.valid()) {
+      if (!this.index.valid()) { this.hasData = false; return; }
+      this.index.next();
+      const p = this.initDataBlock();
+      if (p) return p.then(() => { if (this.hasData) this.data.seekToFirst(); return this.skipEmptyForward(); });
+      if (this.hasData) this.data.seekToFirst();
+    }
+  }
+
+  private skipEmptyBackward(): MaybePromise<void> {
+    while (!this.valid()) {
+      if (!this.index.valid()) { this.hasData = false; return; }
+      this.index.prev();
+      const p = this.initDataBlock();
+      if (p) return p.then(() => { if (this.hasData) this.data.seekToLast(); return this.skipEmptyBackward(); });
+      if (this.hasData) this.data.seekToLast();
+    }
+  }
+
+  seek(target: Uint8Array): MaybePromise<void> {
+    this.index.seek(target);
+    const p = this.initDataBlock();
+    if (p) return p.then(() => { if (this.hasData) this.data.seek(target); return this.skipEmptyForward(); });
+    if (this.hasData) this.data.seek(target);
+    return this.skipEmptyForward();
+  }
+
+  seekForPrev(target: Uint8Array): MaybePromise<void> {
+    const p = this.seek(target);
+    if (p) return p.then(() => this.afterSeekForPrev(target));
+    return this.afterSeekForPrev(target);
+  }
+
+  private afterSeekForPrev(target: Uint8Array): MaybePromise<void> {
+    if (!this.valid()) return this.seekToLast();
+    // seek() landed on the first key >= target; step back once unless it equals target.
+    const d = this.data;
+    d.seekForPrev(target);
+    if (d.valid()) return undefined;
+    return this.skipEmptyBackward();
+  }
+
+  seekToFirst(): MaybePromise<void> {
+    this.index.seekToFirst();
+    const p = this.initDataBlock();
+    if (p) return p.then(() => { if (this.hasData) this.data.seekToFirst(); return this.skipEmptyForward(); });
+    if (this.hasData) this.data.seekToFirst();
+    return this.skipEmptyForward();
+  }
+
+  seekToLast(): MaybePromise<void> {
+    this.index.seekToLast();
+    const p = this.initDataBlock();
+    if (p) return p.then(() => { if (this.hasData) this.data.seekToLast(); return this.skipEmptyBackward(); });
+    if (this.hasData) this.data.seekToLast();
+    return this.skipEmptyBackward();
+  }
+
+  next(): MaybePromise<void> {
+    this.data.next();
+    return this.skipEmptyForward();
+  }
+
+  prev(): MaybePromise<void> {
+    this.data.prev();
+    return this.skipEmptyBackward();
+  }
+
+  close(): undefined {
+    this.data.close();
+    this.index.close();
+    this.hasData = false;
+  }
+}

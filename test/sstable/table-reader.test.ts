@@ -1,0 +1,208 @@
+/**
+ * Writer -> reader round trips for every codec (fast-check: block sizes 64 B..64 KiB, restart
+ * intervals 1..32, empty values), then the reader's features: filters, the sync path, the block
+ * cache, comparators, large values, long shared prefixes, verification.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareBytes, equalBytes } from '../../src/base/bytes.js';
+import { internalKeyComparator, internalKeyToUserKey, makeInternalKey, ValueKind } from '../../src/base/internal-key.js';
+import { CorruptionError, InvalidArgumentError } from '../../src/errors.js';
+import { MemFileSystem } from '../../src/fs/mem-fs.js';
+import { LruCache } from '../../src/cache/lru-cache.js';
+import { testSeed, withSeed } from '../support/rng.js';
+import { NEEDS_ASYNC, type TableReader } from '../../sstable/table-reader.js';
+import type { CompressionName } from '../../sstable/compression.js';
+import {
+  b, dec, entriesEqual, lowerBound, openTable, scanBackward, scanForward, sortUnique, step, writeTable, type Entry,
+} from './table-helpers.js';
+
+const CODECS: CompressionName[] = ['none', 'lz4', 'zstd'];
+
+/** Checks point lookups, seeks and both scans against the sorted model. */
+async function checkAgainstModel(r: TableReader, entries: readonly Entry[], targets: readonly Uint8Array[], exactFilter: boolean): Promise<void> {
+  expect(entriesEqual(await scanForward(r.newIterator()), entries)).toBe(true);
+  expect(entriesEqual(await scanBackward(r.newIterator()), entries)).toBe(true);
+  const it = r.newIterator();
+  for (const t of [...entries.map((e) => e[0]), ...targets]) {
+    const i = lowerBound(entries, t);
+    const present = i < entries.length && compareBytes(entries[i]![0], t) === 0;
+    const got = await r.getAtOrAfter(t);
+    if (present || exactFilter) {
+      expect(got === undefined).toBe(i === entries.length);
+    }
+    if (got !== undefined) {
+      expect(equalBytes(got.key, entries[i]![0])).toBe(true);
+      expect(equalBytes(got.value, entries[i]![1])).toBe(true);
+    }
+    const s = r.getAtOrAfterSync(t);
+    if (s !== NEEDS_ASYNC) {
+      expect(s === undefined).toBe(got === undefined);
+      if (s && got) expect(equalBytes(s.key, got.key) && equalBytes(s.value, got.value)).toBe(true);
+    }
+    await step(it.seek(t));
+    expect(it.valid()).toBe(i < entries.length);
+    if (it.valid()) expect(equalBytes(it.key(), entries[i]![0])).toBe(true);
+    const j = present ? i : i - 1;
+    await step(it.seekForPrev(t));
+    expect(it.valid()).toBe(j >= 0);
+    if (it.valid()) expect(equalBytes(it.key(), entries[j]![0])).toBe(true);
+  }
+}
+
+const seed = testSeed();
+const entriesArb = fc.array(
+  fc.tuple(fc.uint8Array({ maxLength: 20 }), fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ maxLength: 300 }))),
+  { maxLength: 250 },
+).map((e) => sortUnique(e as Entry[]));
+const blockSizeArb = fc.oneof(fc.constantFrom(64, 65536), fc.integer({ min: 64, max: 65536 }), fc.integer({ min: 64, max: 2048 }));
+
+describe('table round trip', () => {
+  for (const compression of CODECS) {
+    it(`random tables with ${compression} (fast-check)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          entriesArb, blockSizeArb, fc.integer({ min: 1, max: 32 }), fc.constantFrom(0, 10),
+          fc.array(fc.uint8Array({ maxLength: 20 }), { maxLength: 15 }), fc.boolean(),
+          async (entries, blockSize, blockRestartInterval, bloomBitsPerKey, targets, syncReads) => {
+            const fs = new MemFileSystem();
+            const res = await writeTable(fs, '/t.sst', entries, { blockSize, blockRestartInterval, bloomBitsPerKey, compression });
+            const r = await openTable(fs, '/t.sst', { syncReads, cache: new LruCache(1 << 20) });
+            expect(r.properties.numEntries).toBe(entries.length);
+            expect(res.fileSize).toBe(r.fileSize);
+            await checkAgainstModel(r, entries, targets, bloomBitsPerKey === 0);
+            await r.verifyChecksums();
+            await r.close();
+          },
+        ),
+        { seed, numRuns: compression === 'zstd' ? 25 : 40 },
+      );
+    });
+  }
+
+  it('1 MiB values, compressible and not, with every codec', async () => {
+    await withSeed('big-values', async (rng) => {
+      const random = rng.bytes(1 << 20);
+      const text = b('x'.repeat(1 << 20));
+      const entries: Entry[] = [[b('a'), random], [b('b'), b('small')], [b('c'), text], [b('d'), new Uint8Array(0)]];
+      for (const compression of CODECS) {
+        const fs = new MemFileSystem();
+        const res = await writeTable(fs, '/t.sst', entries, { blockSize: 4096, compression });
+        expect(res.properties.numDataBlocks).toBe(4); // each big entry alone; 'b' and 'd' after them
+        if (compression !== 'none') expect(res.fileSize).toBeLessThan((1 << 20) + (1 << 18));
+        const r = await openTable(fs, '/t.sst');
+        await checkAgainstModel(r, entries, [b('bb'), b('')], false);
+      }
+    });
+  });
+
+  it('keys sharing long prefixes', async () => {
+    const prefix = 'p'.repeat(3000);
+    const entries: Entry[] = [];
+    for (let i = 0; i < 300; i++) entries.push([b(prefix + String(i).padStart(4, '0')), b(`v${i}`)]);
+    for (const restart of [1, 16]) {
+      const fs = new MemFileSystem();
+      await writeTable(fs, '/t.sst', entries, { blockSize: 4096, blockRestartInterval: restart, compression: 'lz4' });
+      const r = await openTable(fs, '/t.sst');
+      await checkAgainstModel(r, entries, [b(prefix), b(prefix + '0150x'), b(prefix + 'z')], false);
+    }
+  });
+
+  it('an empty table opens, scans empty and finds nothing', async () => {
+    const fs = new MemFileSystem();
+    const res = await writeTable(fs, '/t.sst', []);
+    expect(res.properties.smallestKey).toBeUndefined();
+    const r = await openTable(fs, '/t.sst');
+    expect(await scanForward(r.newIterator())).toEqual([]);
+    expect(await r.getAtOrAfter(b(''))).toBeUndefined();
+    await r.verifyChecksums();
+  });
+});
+
+describe('table reader features', () => {
+  it('filters on the transformed key (internal keys stripped to user keys)', async () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < 500; i++) {
+      const user = b(`user${String(i).padStart(4, '0')}`);
+      entries.push([makeInternalKey(user, 1000 + i, ValueKind.Put), b(`v${i}`)]);
+      entries.push([makeInternalKey(user, 10 + i, i % 3 === 0 ? ValueKind.Delete : ValueKind.Put), b(`old${i}`)]);
+    }
+    const fs = new MemFileSystem();
+    const res = await writeTable(fs, '/t.sst', entries, {
+      comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, keysAreInternal: true, blockSize: 512,
+    });
+    expect(res.properties.numDeletions).toBe(167);
+    expect([res.properties.smallestSeq, res.properties.largestSeq]).toEqual([10, 1499]);
+    expect(res.properties.comparatorName).toBe('strata.InternalKeyComparator');
+    const r = await openTable(fs, '/t.sst', { comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey });
+    // A lookup at a snapshot finds the newest visible version.
+    const got = await r.getAtOrAfter(makeInternalKey(b('user0042'), 500, 0xff));
+    expect(dec.decode(got!.value)).toBe('old42');
+    let found = 0;
+    for (let i = 0; i < 2000; i++) {
+      const t = makeInternalKey(b(`absent${i}`), 2 ** 40, 0xff);
+      if (await r.getAtOrAfter(t) !== undefined) found++;
+    }
+    expect(r.filterChecks).toBe(2001);
+    expect(r.filterNegatives).toBe(2000 - found);
+    expect(found).toBeLessThan(60); // ~1% false positives at 10 bits/key
+    // The explicit filter key overrides the transform.
+    expect(await r.getAtOrAfter(makeInternalKey(b('user0042'), 500, 0xff), b('nope'))).toBeUndefined();
+  });
+
+  it('refuses a table written with another comparator', async () => {
+    const fs = new MemFileSystem();
+    await writeTable(fs, '/t.sst', [[b('a'), b('1')]]);
+    await expect(openTable(fs, '/t.sst', { comparator: internalKeyComparator })).rejects.toThrow(InvalidArgumentError);
+    await expect(openTable(fs, '/t.sst', { comparator: internalKeyComparator })).rejects.toThrow(/strata.BytewiseComparator/);
+  });
+
+  it('serves warm gets from the cache, synchronously, and charges real bytes', async () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < 2000; i++) entries.push([b(`k${String(i).padStart(5, '0')}`), b('v'.repeat(50))]);
+    const fs = new MemFileSystem();
+    const res = await writeTable(fs, '/t.sst', entries, { compression: 'lz4' });
+    const cache = new LruCache(10 << 20);
+    const r = await openTable(fs, '/t.sst', { cache, syncReads: true });
+    for (const [k] of entries) expect(r.getAtOrAfter(k)).not.toBeInstanceOf(Promise);
+    expect(cache.misses).toBe(res.properties.numDataBlocks);
+    expect(cache.hits).toBe(2000 - res.properties.numDataBlocks);
+    const raw = res.properties.numDataBlocks * 4000;
+    expect(cache.usage).toBeGreaterThan(raw);
+    expect(cache.usage).toBeLessThan(raw * 1.3 + res.properties.numDataBlocks * 400);
+    await r.close();
+    expect(cache.usage).toBe(0);
+  });
+
+  it('zstd blocks need the async path until cached', async () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < 100; i++) entries.push([b(`k${i}`), b('abc'.repeat(30))]);
+    const fs = new MemFileSystem();
+    await writeTable(fs, '/t.sst', sortUnique(entries), { compression: 'zstd', blockSize: 256 });
+    const r = await openTable(fs, '/t.sst', { cache: new LruCache(1 << 20), syncReads: true });
+    expect(r.getAtOrAfterSync(b('k5'))).toBe(NEEDS_ASYNC);
+    expect(r.filterChecks).toBe(0);
+    const p = r.getAtOrAfter(b('k5'));
+    expect(p).toBeInstanceOf(Promise);
+    expect(dec.decode((await p)!.key)).toBe('k5');
+    const s = r.getAtOrAfterSync(b('k5'));
+    expect(s !== NEEDS_ASYNC && s !== undefined && dec.decode(s.key)).toBe('k5');
+  });
+
+  it('verifyChecksums names the damaged block even with verification off for reads', async () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < 200; i++) entries.push([b(`k${String(i).padStart(4, '0')}`), b(`value${i}`)]);
+    const fs = new MemFileSystem();
+    await writeTable(fs, '/t.sst', entries, { blockSize: 256 });
+    const bytes = await fs.readFile('/t.sst');
+    bytes[300] ^= 0x01;
+    const f = await fs.openWritable('/t.sst');
+    f.append(bytes);
+    const r = await openTable(fs, '/t.sst', { verifyChecksums: false });
+    const err = await r.verifyChecksums().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptionError);
+    expect((err as CorruptionError).file).toBe('/t.sst');
+    expect((err as CorruptionError).offset).toBeLessThanOrEqual(300);
+    expect((err as CorruptionError).message).toMatch(/checksum/);
+  });
+});
