@@ -103,6 +103,9 @@ export class BlockIterator implements InternalIterator {
     return this.keyBuf.slice(0, this.keyLength);
   }
 
+  /** The block being iterated (undefined before reset() or after close()). */
+  get currentBlock(): Block | undefined { return this.block; }
+
   /** Zero-copy access for decoders of the value (the index's block handles). */
   get valueBytes(): Uint8Array { return this.data; }
   get valueOffset(): number { return this.valueStart; }

@@ -78,8 +78,10 @@ export class LruCache implements BlockCache {
       return undefined;
     }
     this.hits++;
-    this.unlink(node);
-    this.pushFront(node);
+    if (this.head.next !== node) {
+      this.unlink(node);
+      this.pushFront(node);
+    }
     return node.value;
   }
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { DB } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
 import { makeRng, testSeed } from '../support/rng.js';
-import { valueFor } from '../support/crash-writer.js';
+import { valueFor } from '../support/crash-values.js';
 
 const CHILD = fileURLToPath(new URL('../../dist/test/support/crash-writer.js', import.meta.url));
 

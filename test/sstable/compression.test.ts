@@ -127,7 +127,7 @@ describe('zstd frame check', () => {
   it('turns a decoder failure into CorruptionError', async () => {
     const z = await storeZstd(text, 3);
     const bad = z.payload.slice();
-    for (let i = 20; i < bad.length - 4; i++) bad[i] ^= 0x5a;
+    for (let i = 20; i < bad.length - 4; i++) bad[i] = bad[i]! ^ 0x5a;
     const r = await decoded(COMPRESSION_ZSTD, bad).then(() => 'ok', (e: unknown) => (e instanceof CorruptionError ? 'corruption' : e));
     expect(r).toBe('corruption');
   });

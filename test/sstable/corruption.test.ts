@@ -48,7 +48,7 @@ describe('corruption sweep', () => {
         const seen = new Map<string, number>();
         for (let i = 0; i < good.length; i++) {
           const bytes = good.slice();
-          bytes[i] ^= 1 << rng.int(8);
+          bytes[i] = bytes[i]! ^ (1 << rng.int(8));
           const r = await readAll(bytes, (i & 1) === 0);
           seen.set(r, (seen.get(r) ?? 0) + 1);
           if (r !== 'ERR_CORRUPTION') throw new Error(`flipping byte ${i} of ${good.length} gave ${r}`);

@@ -26,7 +26,7 @@ describe('footer', () => {
     for (let i = 0; i < FOOTER_SIZE; i++) {
       for (const x of [0x01, 0x80, 0xff]) {
         const bytes = good.slice();
-        bytes[i] ^= x;
+        bytes[i] = bytes[i]! ^ x;
         expect(() => decodeFooter(bytes, fileSize, 'f.sst'), `byte ${i}`).toThrow(CorruptionError);
       }
     }
@@ -34,7 +34,7 @@ describe('footer', () => {
 
   it('names the file and the offset', () => {
     const bytes = encodeFooter(footer);
-    bytes[45] ^= 1;
+    bytes[45] = bytes[45]! ^ 1;
     try {
       decodeFooter(bytes, fileSize, 'f.sst');
       expect.unreachable();

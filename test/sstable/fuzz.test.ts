@@ -57,7 +57,7 @@ function mutate(rng: Rng, bytes: Uint8Array, start: number, end: number): void {
   for (let i = 0; i < n && end > start; i++) {
     const at = start + rng.int(end - start);
     const r = rng.int(3);
-    if (r === 0) bytes[at] ^= 1 << rng.int(8);
+    if (r === 0) bytes[at] = bytes[at]! ^ (1 << rng.int(8));
     else if (r === 1) bytes[at] = rng.pick([0, 0x7f, 0x80, 0xff]);
     else bytes[at] = rng.int(256);
   }

@@ -195,7 +195,7 @@ describe('table reader features', () => {
     const fs = new MemFileSystem();
     await writeTable(fs, '/t.sst', entries, { blockSize: 256 });
     const bytes = await fs.readFile('/t.sst');
-    bytes[300] ^= 0x01;
+    bytes[300] = bytes[300]! ^ 0x01;
     const f = await fs.openWritable('/t.sst');
     f.append(bytes);
     const r = await openTable(fs, '/t.sst', { verifyChecksums: false });

@@ -17,7 +17,7 @@ function buildBlocks(entries: readonly Entry[], sizes: readonly number[]): { ind
   const blocks: Block[] = [];
   const index = new BlockBuilder(1);
   let at = 0;
-  let lastKey = new Uint8Array(0);
+  let lastKey: Uint8Array = new Uint8Array(0);
   const scratch = new Uint8Array(20);
   for (const n of sizes) {
     const builder = new BlockBuilder(2);

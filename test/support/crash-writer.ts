@@ -7,17 +7,13 @@
  */
 import { DB, WriteBatch } from '../../src/index.js';
 import { makeRng } from './rng.js';
+import { valueFor } from './crash-values.js';
 
 const [dir, seedText, writersText, syncMode, wbsText] = process.argv.slice(2);
 const seed = Number(seedText);
 const writers = Number(writersText ?? '4');
 const writeBufferSize = Number(wbsText ?? String(64 * 1024));
 
-export function valueFor(w: number, i: number, len: number): Buffer {
-  const b = Buffer.alloc(len);
-  for (let j = 0; j < len; j++) b[j] = (w * 31 + i * 7 + j) & 0xff;
-  return b;
-}
 
 async function main(): Promise<void> {
   const db = await DB.open(dir!, { writeBufferSize, blockSize: 1024 });
