@@ -3,6 +3,7 @@
  * Everything here is a cheap read of counters and the current Version: stats() may be polled.
  */
 import type { DB } from './db.js';
+import { levelScores } from '../compaction/picker.js';
 
 export interface LevelStats { level: number; files: number; bytes: number; score: number }
 
@@ -14,7 +15,7 @@ export interface DBStats {
   memory: { memtables: number; cache: number; tableReaders: number };
   levels: LevelStats[];
   flushes: { count: number; bytes: number };
-  compactions: { count: number; bytesRead: number; bytesWritten: number; ms: number };
+  compactions: { count: number; trivialMoves: number; bytesRead: number; bytesWritten: number; ms: number };
   userBytesWritten: number;
   walBytesWritten: number;
   /** (flush + compaction + WAL bytes written) / user bytes written; 0 before any write. */
@@ -43,24 +44,22 @@ export class StatsCounters {
   slowdownMs = 0;
   stopMs = 0;
   backgroundErrors = 0;
-}
-
-/** Target size of level L >= 1 (static sizing; compaction may override with dynamic sizing). */
-export function levelTargetBytes(base: number, multiplier: number, level: number): number {
-  return base * multiplier ** (level - 1);
+  trivialMoves = 0;
 }
 
 export function buildStats(db: DB): DBStats {
   const c = db.counters;
   const o = db.o;
   const version = db.versions.current();
+  const scores = levelScores(version.levels, {
+    numLevels: o.numLevels, level0CompactionTrigger: o.level0CompactionTrigger,
+    maxBytesForLevelBase: o.maxBytesForLevelBase, levelMultiplier: o.levelMultiplier,
+    targetFileSize: o.targetFileSize, levelCompactionDynamicLevelBytes: o.levelCompactionDynamicLevelBytes,
+  });
   const levels: LevelStats[] = version.levels.map((files, level) => {
     let bytes = 0;
     for (const f of files) bytes += f.fileSize;
-    const score = level === 0
-      ? files.length / o.level0CompactionTrigger
-      : bytes / levelTargetBytes(o.maxBytesForLevelBase, o.levelMultiplier, level);
-    return { level, files: files.length, bytes, score };
+    return { level, files: files.length, bytes, score: scores[level]?.score ?? 0 };
   });
   let memBytes = db.mem.mem.approximateMemoryUsage();
   for (const e of db.imm) memBytes += e.mem.approximateMemoryUsage();
@@ -74,7 +73,7 @@ export function buildStats(db: DB): DBStats {
     memory: { memtables: memBytes, cache: cache?.usage ?? 0, tableReaders: db.tables.memoryBytes() },
     levels,
     flushes: { count: c.flushes, bytes: c.flushBytes },
-    compactions: { count: c.compactions, bytesRead: c.compactionBytesRead, bytesWritten: c.compactionBytesWritten, ms: c.compactionMs },
+    compactions: { count: c.compactions, trivialMoves: c.trivialMoves, bytesRead: c.compactionBytesRead, bytesWritten: c.compactionBytesWritten, ms: c.compactionMs },
     userBytesWritten: c.userBytesWritten,
     walBytesWritten: c.walBytesWritten,
     writeAmplification: c.userBytesWritten > 0 ? written / c.userBytesWritten : 0,

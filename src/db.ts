@@ -37,6 +37,9 @@ import { buildIteratorSource } from './iterator-source.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { StatsCounters, buildStats, type DBStats } from './db-stats.js';
 import { verifyTables } from './verify.js';
+import { CompactionScheduler } from '../compaction/scheduler.js';
+import { InlineExecutor, WorkerExecutor, type CompactionExecutor } from '../compaction/executor.js';
+import { makeCompactionHost } from './compaction-host.js';
 import type { FileLock, WritableFile } from './fs/file-system.js';
 
 export type Key = Uint8Array | string;
@@ -83,6 +86,10 @@ export class DB {
   /** @internal */ readonly tables: TableCache;
   /** @internal */ readonly counters = new StatsCounters();
   private readonly flusher: FlushScheduler;
+  /** @internal */ readonly compactions: CompactionScheduler;
+  private readonly executor: CompactionExecutor;
+  /** Slowdown debt in ms, paid by sleeping once it reaches about a millisecond. */
+  private stallDebtMs = 0;
   private switching: Promise<void> | undefined;
   /** @internal */ readonly pendingOutputs = new Set<number>();
 
@@ -109,6 +116,10 @@ export class DB {
     });
     this.writer = new WriteQueue(this.writeHost());
     this.flusher = new FlushScheduler(this);
+    const useWorkers = options.compactionExecutor === 'worker' ||
+      (options.compactionExecutor === 'auto' && fs instanceof NodeFileSystem);
+    this.executor = useWorkers ? new WorkerExecutor(Math.max(1, options.maxBackgroundJobs - 1)) : new InlineExecutor(fs);
+    this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, Math.max(1, options.maxBackgroundJobs - 1));
   }
 
   /** Opens (or creates) the database in `dir`. */
@@ -137,6 +148,7 @@ export class DB {
         await db.startNewWal();
         await db.deleteObsoleteFiles();
         db.flusher.schedule();
+        db.compactions.maybeSchedule();
       }
       log.write(`opened ${location} ${rec.created ? '(created)' : ''} in ${(performance.now() - t0).toFixed(1)} ms: ` +
         `last sequence ${rec.lastSequence}, ${rec.memtables.length} recovered memtable(s)`);
@@ -227,7 +239,7 @@ export class DB {
         if (this.bgError) return new ReadOnlyError(`the database refuses writes after an earlier failure: ${this.bgError.message}`, { cause: this.bgError });
         return undefined;
       },
-      makeRoom: () => this.makeRoom(),
+      makeRoom: (bytes) => this.makeRoom(bytes),
       lastSequence: () => this.published,
       appendToWal: (group, firstSeq, now) => {
         // Parts, not one array: a 100 MiB value is framed in place, never copied into a group buffer.
@@ -259,8 +271,37 @@ export class DB {
     this.log.write(`ERROR ${what}: ${this.bgError.message}; the database is now read-only until reopened`);
   }
 
-  /** Room for the next write group: switch a full memtable, wait when every memtable is full. */
-  private makeRoom(): MaybePromise<void> {
+  /**
+   * Room for the next write group. A full memtable is switched; when every memtable is full, or L0
+   * has level0StopTrigger files, writers wait for background progress. From level0SlowdownTrigger on,
+   * each group is charged userBytes / delayedWriteRate as a debt, slept off only once it reaches
+   * about a millisecond: latency grows smoothly instead of a fixed sleep per write (a cliff).
+   */
+  private makeRoom(userBytes: number): MaybePromise<void> {
+    const l0 = this.versions.current().levels[0]?.length ?? 0;
+    if (l0 >= this.o.level0StopTrigger && !this.bgError) {
+      const t0 = performance.now();
+      this.compactions.maybeSchedule();
+      // With no job running (back-off after a failure), poll gently instead of spinning on
+      // already-resolved promises, which would starve the event loop (and the back-off timer).
+      const wait = this.compactions.runningJobs > 0
+        ? this.compactions.waitForProgress()
+        : new Promise<void>((resolve) => setTimeout(resolve, 10));
+      return wait.then(() => { this.counters.stopMs += performance.now() - t0; });
+    }
+    if (l0 >= this.o.level0SlowdownTrigger) {
+      this.stallDebtMs += (userBytes / this.o.delayedWriteRate) * 1000;
+      if (this.stallDebtMs >= 1) {
+        const ms = this.stallDebtMs;
+        this.stallDebtMs = 0;
+        this.counters.slowdownMs += ms;
+        return new Promise<void>((resolve) => setTimeout(resolve, ms)).then(() => this.makeRoomForMemtable());
+      }
+    }
+    return this.makeRoomForMemtable();
+  }
+
+  private makeRoomForMemtable(): MaybePromise<void> {
     if (this.mem.mem.approximateMemoryUsage() < this.o.writeBufferSize) return undefined;
     if (this.imm.length >= this.o.maxWriteBufferNumber - 1) {
       const t0 = performance.now();
@@ -450,6 +491,19 @@ export class DB {
     if (this.bgError) throw new ReadOnlyError(`flush failed: ${this.bgError.message}`, { cause: this.bgError });
   }
 
+  /**
+   * Compacts everything overlapping [start, end] (both optional, inclusive) down to the last level
+   * holding data, and waits. Tombstones and shadowed versions in the range are dropped on the way.
+   */
+  async compactRange(start?: Key, end?: Key): Promise<void> {
+    this.checkWritable();
+    const lo = start === undefined ? undefined : checkKey('start', start).slice();
+    const hi = end === undefined ? undefined : checkKey('end', end).slice();
+    await this.flush();
+    await this.compactions.compactRange(lo, hi);
+    if (this.bgError) throw new ReadOnlyError(`compaction failed: ${this.bgError.message}`, { cause: this.bgError });
+  }
+
   /** Reads every block of every live table and checks its checksum. */
   async verifyChecksums(): Promise<void> {
     if (this.closed) throw new DatabaseClosedError();
@@ -490,6 +544,8 @@ export class DB {
     this.closing = (async () => {
       await this.writer.whenIdle();
       await this.flusher.stop();
+      await this.compactions.stop();
+      await this.executor.close();
       for (const it of [...this.iterators]) await it.close().catch(() => undefined);
       if (this.wal) {
         await this.wal.sync().catch(() => undefined);

@@ -123,5 +123,6 @@ export class FlushScheduler {
       (meta ? `L0 table ${meta.fileNumber} (${meta.fileSize} bytes)` : 'nothing (empty)') +
       ` in ${(performance.now() - t0).toFixed(1)} ms; log number now ${nextWal}`);
     await db.deleteObsoleteFiles().catch((e: unknown) => db.log.write(`deleting obsolete files failed: ${(e as Error).message}`));
+    db.compactions.maybeSchedule();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { NodeFileSystem } from './fs/node-fs.js';
 import type { FileSystem } from './fs/file-system.js';
-import { internalKeyComparator, internalKeyToUserKey } from './base/internal-key.js';
+import { internalKeyComparator, internalKeyToUserKey, isInternalKey, kindOf, seqOf, userKeyOf, ValueKind } from './base/internal-key.js';
 import { bytewiseComparator } from './base/comparator.js';
 import { TableReader } from '../sstable/table-reader.js';
 import { readTableLayout, formatTableLayout, type TableLayout } from '../sstable/layout.js';
@@ -15,6 +15,8 @@ import { isStrataError } from './errors.js';
 
 export type { TableLayout, ManifestInspection, WalInspection };
 export { formatTableLayout };
+export { printableKey } from './base/bytes.js';
+export { tableFileName, walFileName, parseFileName } from './manifest/file-names.js';
 
 export interface InspectOptions { fs?: FileSystem }
 
@@ -61,4 +63,25 @@ export function manifest(dir: string, options: InspectOptions = {}): Promise<Man
 /** A WAL's records, batches and sequence numbers, and the first problem found (never thrown). */
 export function wal(file: string, options: InspectOptions = {}): Promise<WalInspection> {
   return inspectWal(options.fs ?? new NodeFileSystem(), file);
+}
+
+/** The parts of an engine (internal) key, as tools print them. */
+export interface ParsedInternalKey {
+  userKey: Uint8Array;
+  seq: number;
+  /** 'put', 'del', 'rangedel', or `kind<N>` for a kind this build does not know. */
+  kind: string;
+}
+
+/** True when the table's keys are internal keys (written by the engine, not the bare sstable library). */
+export function isEngineTable(reader: TableReader): boolean {
+  return reader.properties.comparatorName === internalKeyComparator.name;
+}
+
+/** Splits an internal key into user key, sequence and kind; undefined when it is too short to be one. */
+export function parseInternalKey(key: Uint8Array): ParsedInternalKey | undefined {
+  if (!isInternalKey(key)) return undefined;
+  const k = kindOf(key);
+  const kind = k === ValueKind.Put ? 'put' : k === ValueKind.Delete ? 'del' : k === ValueKind.RangeDelete ? 'rangedel' : `kind${k}`;
+  return { userKey: userKeyOf(key), seq: seqOf(key), kind };
 }

@@ -42,6 +42,9 @@ export interface Options {
   walArchiveTtlMs?: number;
   walArchiveSizeLimit?: number;
   maxManifestFileSize?: number;
+  /** Where compactions run: 'worker' (a worker_threads pool, real fs only), 'inline' (the main thread,
+   * in slices), or 'auto' (worker on the real file system, inline on an injected one). */
+  compactionExecutor?: 'auto' | 'worker' | 'inline';
   /** Injectable seams (tests). */
   fs?: FileSystem;
   clock?: () => number;
@@ -87,6 +90,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   walArchiveTtlMs: 0,
   walArchiveSizeLimit: 0,
   maxManifestFileSize: 64 * MiB,
+  compactionExecutor: 'auto' as 'auto' | 'worker' | 'inline',
 });
 
 const COMPRESSIONS: readonly string[] = ['none', 'lz4', 'zstd'];
@@ -169,6 +173,12 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
       bad('compressionPerLevel', "an array of 'none' | 'lz4' | 'zstd'", v);
     }
     out['compressionPerLevel'] = [...v] as CompressionName[];
+  }
+  if (o['compactionExecutor'] !== undefined) {
+    if (!['auto', 'worker', 'inline'].includes(o['compactionExecutor'] as string)) {
+      bad('compactionExecutor', "'auto', 'worker' or 'inline'", o['compactionExecutor']);
+    }
+    out['compactionExecutor'] = o['compactionExecutor'];
   }
   if (o['walRecoveryMode'] !== undefined) {
     if (typeof o['walRecoveryMode'] !== 'string' || !RECOVERY_MODES.includes(o['walRecoveryMode'])) {

@@ -6,12 +6,11 @@
  * Not here: opening and validating the table (table-reader.ts), printing beyond a plain text table
  * (tools/ decide on JSON or text).
  */
-import { printableKey } from '../src/base/bytes.js';
+import { compareByteRanges, printableKey } from '../src/base/bytes.js';
 import { BlockIterator } from './block-reader.js';
 import { codecById } from './compression.js';
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, META_FILTER_PREFIX, META_PROPERTIES, META_RANGE_DEL, type BlockHandle } from './format.js';
 import type { TableProperties } from './properties.js';
-import { compareByteRanges } from '../src/base/bytes.js';
 import type { TableReader } from './table-reader.js';
 
 export type BlockKind = 'data' | 'filter' | 'range_del' | 'properties' | 'metaindex' | 'index' | 'footer' | 'unknown-meta';

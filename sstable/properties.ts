@@ -7,13 +7,12 @@
  * CorruptionError(file, block offset). Unknown names are ignored, so later versions may add properties.
  * Not here: collecting the numbers (table-writer.ts).
  */
-import { compareBytes } from '../src/base/bytes.js';
+import { compareByteRanges, compareBytes } from '../src/base/bytes.js';
 import { getVarint, putVarint, type VarintResult } from '../src/base/coding.js';
 import { CorruptionError } from '../src/errors.js';
 import { BlockBuilder } from './block-builder.js';
 import { Block, BlockIterator } from './block-reader.js';
 import type { CompressionName } from './compression.js';
-import { compareByteRanges } from '../src/base/bytes.js';
 
 export interface TableProperties {
   formatVersion: number;
@@ -108,7 +107,7 @@ export function encodeProperties(p: TableProperties): Uint8Array {
   return builder.finish().slice();
 }
 
-/** Decodes a properties block; `fileOffset` is the block's offset, for errors. */
+/** Decodes a properties block (errors name the block's file offset). */
 export function decodeProperties(block: Block): TableProperties {
   const fail = (detail: string): never => {
     throw new CorruptionError(block.fileName, block.fileOffset, `properties: ${detail}`);

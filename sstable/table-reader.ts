@@ -29,8 +29,11 @@ export const NEEDS_ASYNC: unique symbol = Symbol('NEEDS_ASYNC');
 
 export interface TableReaderOptions {
   fileName: string;
+  /** Must have the name stored in the table (default bytewise). */
   comparator?: Comparator;
+  /** NB: must be the transform the writer used, or the filter answers for the wrong keys. */
   filterKeyTransform?: FilterKeyTransform;
+  /** Shared block cache; without one every data block read goes to the file. */
   cache?: BlockCache;
   /** Read data blocks with readSync (page-cache hits cost a few µs; no thread-pool round trip). */
   syncReads?: boolean;

@@ -112,12 +112,18 @@ const flush = (): Cmd => ({
   async run(_s, r) { await r.db.flush(); },
   toString: () => 'flush()',
 });
+const compact = (lo: Buffer | undefined, hi: Buffer | undefined): Cmd => ({
+  check: () => true,
+  async run(_s, r) { await r.db.compactRange(lo, hi); },
+  toString: () => `compactRange(${lo ? show(lo) : '-'}, ${hi ? show(hi) : '-'})`,
+});
 const reopen = (): Cmd => ({
   check: () => true,
   async run(s, r) {
     for (const snap of r.snaps) snap.release();
     r.snaps = [];
     s.snaps = [];
+    compactions += r.db.stats().compactions.count;
     await r.db.close();
     r.db = await DB.open(DIR, { ...r.options, fs: r.fs });
   },
@@ -152,13 +158,18 @@ const commands = fc.commands([
   fc.tuple(fc.nat(), keyArb, boundsArb).map(([i, k, o]) => readSnapshot(i, k, o)),
   fc.nat().map(releaseSnapshot),
   fc.constant(null).map(flush),
+  fc.tuple(fc.option(keyArb, { nil: undefined }), fc.option(keyArb, { nil: undefined })).map(([a, b]) => compact(a, b)),
   fc.constant(null).map(reopen),
 ], { maxCommands: 400, size: 'max' });
 
 let executed = 0;
+let compactions = 0;
+let deepestLevel = 0;
 
-async function runModel(options: Record<string, unknown>, numRuns: number): Promise<void> {
+async function runModel(options: Record<string, unknown>, numRuns: number): Promise<{ compactions: number; deepestLevel: number }> {
   executed = 0;
+  compactions = 0;
+  deepestLevel = 0;
   await fc.assert(
     fc.asyncProperty(commands, async (cmds) => {
       const fs = new MemFileSystem();
@@ -168,6 +179,9 @@ async function runModel(options: Record<string, unknown>, numRuns: number): Prom
         executed += [...cmds].length;
         // Finally: everything survives a clean reopen.
       } finally {
+        const st = real.db.stats();
+        compactions += st.compactions.count;
+        st.levels.forEach((l) => { if (l.files > 0) deepestLevel = Math.max(deepestLevel, l.level); });
         await real.db.close();
       }
     }),
@@ -175,6 +189,7 @@ async function runModel(options: Record<string, unknown>, numRuns: number): Prom
   );
   // The property must have exercised the engine for real, not a handful of commands.
   expect(executed).toBeGreaterThan(numRuns * 50);
+  return { compactions, deepestLevel };
 }
 
 describe('DB against a sorted model', () => {
@@ -186,6 +201,22 @@ describe('DB against a sorted model', () => {
   });
   it('zstd tables (async codec path)', async () => {
     await runModel({ writeBufferSize: 16 * 1024, blockSize: 512, compression: 'zstd' }, 10);
+  });
+  it('compaction through every level (tiny targets), snapshots held across compactions', async () => {
+    const r = await runModel({
+      writeBufferSize: 8 * 1024, targetFileSize: 4 * 1024, maxBytesForLevelBase: 8 * 1024, levelMultiplier: 2,
+      level0CompactionTrigger: 2, level0SlowdownTrigger: 4, level0StopTrigger: 8, blockSize: 256, numLevels: 5,
+    }, 20);
+    expect(r.compactions).toBeGreaterThan(40);
+    expect(r.deepestLevel).toBeGreaterThanOrEqual(2);
+  });
+  it('dynamic level sizing, zstd in the last levels', async () => {
+    const r = await runModel({
+      writeBufferSize: 8 * 1024, targetFileSize: 4 * 1024, maxBytesForLevelBase: 8 * 1024, levelMultiplier: 3,
+      level0CompactionTrigger: 2, levelCompactionDynamicLevelBytes: true, numLevels: 4,
+      compressionPerLevel: ['none', 'lz4', 'zstd', 'zstd'],
+    }, 10);
+    expect(r.compactions).toBeGreaterThan(10);
   });
   it('large buffers: everything in memtables', async () => {
     await runModel({}, 10);

@@ -11,10 +11,20 @@ import { CorruptionError, InvalidArgumentError } from '../../src/errors.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { LruCache } from '../../src/cache/lru-cache.js';
 import { testSeed, withSeed } from '../support/rng.js';
-import { NEEDS_ASYNC, type TableReader } from '../../sstable/table-reader.js';
+import { join } from 'node:path';
+import { NodeFileSystem } from '../../src/fs/node-fs.js';
+import { tempDir } from '../support/tmpdir.js';
+import { TableWriter } from '../../sstable/table-writer.js';
+import { NEEDS_ASYNC, TableReader } from '../../sstable/table-reader.js';
+import { putFixed32 } from '../../src/base/coding.js';
+import { crc32c, maskCrc } from '../../src/base/crc32c.js';
+import { BlockBuilder } from '../../sstable/block-builder.js';
+import { encodeFooter, putBlockHandle, type BlockHandle } from '../../sstable/format.js';
+import { encodeProperties } from '../../sstable/properties.js';
+import { readTableLayout } from '../../sstable/layout.js';
 import type { CompressionName } from '../../sstable/compression.js';
 import {
-  b, dec, entriesEqual, lowerBound, openTable, scanBackward, scanForward, sortUnique, step, writeTable, type Entry,
+  b, dec, entriesEqual, fsWith, lowerBound, openTable, scanBackward, scanForward, sortUnique, step, writeTable, type Entry,
 } from './table-helpers.js';
 
 const CODECS: CompressionName[] = ['none', 'lz4', 'zstd'];
@@ -120,6 +130,27 @@ describe('table round trip', () => {
 });
 
 describe('table reader features', () => {
+  it('works on the real file system, with sync and async reads', async () => {
+    const dir = await tempDir();
+    const fs = new NodeFileSystem();
+    const path = join(dir, '000001.sst');
+    const entries: Entry[] = [];
+    for (let i = 0; i < 3000; i++) entries.push([b(`k${String(i).padStart(5, '0')}`), b(`value ${i} `.repeat(3))]);
+    const file = await fs.openWritable(path);
+    const w = new TableWriter(file, { blockSize: 1024, blockRestartInterval: 8, compression: 'lz4', bloomBitsPerKey: 10 });
+    for (const [k, v] of entries) w.add(k, v);
+    const res = await w.finish();
+    await file.sync();
+    await file.close();
+    for (const syncReads of [true, false]) {
+      const r = await TableReader.open(await fs.openReadable(path), { fileName: path, syncReads, cache: new LruCache(1 << 20) });
+      expect(r.fileSize).toBe(res.fileSize);
+      await checkAgainstModel(r, entries, [b('k01500x'), b('zz')], false);
+      await r.close();
+      await r.close();
+    }
+  });
+
   it('filters on the transformed key (internal keys stripped to user keys)', async () => {
     const entries: Entry[] = [];
     for (let i = 0; i < 500; i++) {
@@ -148,6 +179,50 @@ describe('table reader features', () => {
     expect(found).toBeLessThan(60); // ~1% false positives at 10 bits/key
     // The explicit filter key overrides the transform.
     expect(await r.getAtOrAfter(makeInternalKey(b('user0042'), 500, 0xff), b('nope'))).toBeUndefined();
+  });
+
+  it('exposes a reserved range-deletion block when a table has one (hand-assembled table)', async () => {
+    const parts: Uint8Array[] = [];
+    let offset = 0;
+    const put = (raw: Uint8Array): BlockHandle => {
+      const out = new Uint8Array(raw.length + 5);
+      out.set(raw);
+      putFixed32(out, raw.length + 1, maskCrc(crc32c(out.subarray(0, raw.length + 1))));
+      parts.push(out);
+      const h = { offset, size: raw.length };
+      offset += out.length;
+      return h;
+    };
+    const block = (pairs: Array<[Uint8Array, Uint8Array]>, interval = 1): Uint8Array => {
+      const bb = new BlockBuilder(interval);
+      for (const [k, v] of pairs) bb.add(k, v);
+      return bb.finish().slice();
+    };
+    const handleBytes = (h: BlockHandle): Uint8Array => { const x = new Uint8Array(20); return x.slice(0, putBlockHandle(x, 0, h)); };
+    // Blocks in an unusual order: readers must follow handles, not assume the layout.
+    const rangeDel = put(block([[b('b'), b('d')]]));
+    const data = put(block([[b('a'), b('1')], [b('c'), b('3')]], 16));
+    const index = put(block([[b('c'), handleBytes(data)]]));
+    const props = put(encodeProperties({
+      formatVersion: 1, comparatorName: 'strata.BytewiseComparator', numEntries: 2, numDeletions: 0, numRangeDeletions: 1,
+      rawKeyBytes: 2, rawValueBytes: 2, dataSize: data.size + 5, numDataBlocks: 1, indexSize: index.size + 5, filterSize: 0,
+      smallestKey: b('a'), largestKey: b('c'), smallestSeq: undefined, largestSeq: undefined, compression: 'none',
+      filterPolicy: '', bloomBitsPerKey: 0, creationTimeMs: 0, blockSize: 4096, blockRestartInterval: 16,
+    }));
+    const meta = put(block([[b('strata.properties'), handleBytes(props)], [b('strata.range_del'), handleBytes(rangeDel)], [b('zz.unknown'), handleBytes(data)]]));
+    parts.push(encodeFooter({ metaindex: meta, index, formatVersion: 1 }));
+    const bytes = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of parts) { bytes.set(x, at); at += x.length; }
+    const r = await openTable(await fsWith(bytes), '/t.sst');
+    expect(r.properties.numRangeDeletions).toBe(1);
+    const it = r.newRangeDelIterator()!;
+    it.seekToFirst();
+    expect([dec.decode(it.key()), dec.decode(it.value())]).toEqual(['b', 'd']);
+    expect((await scanForward(r.newIterator())).map(([k]) => dec.decode(k))).toEqual(['a', 'c']);
+    await r.verifyChecksums();
+    const layout = await readTableLayout(r);
+    expect(layout.blocks.map((x) => x.kind)).toEqual(['range_del', 'data', 'unknown-meta', 'index', 'properties', 'metaindex', 'footer']);
   });
 
   it('refuses a table written with another comparator', async () => {

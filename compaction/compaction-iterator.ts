@@ -1,0 +1,133 @@
+/**
+ * Decides, for a merged stream of internal keys (user key ascending, newest version first), which
+ * entries a compaction writes out. For each user key it keeps the newest version, plus the newest
+ * version visible to each live snapshot; everything else is shadowed and dropped.
+ *
+ * Snapshot stripes (RocksDB's rule): with live snapshot sequences S1 < S2 < … < Sk, a version with
+ * seq s belongs to the stripe of the smallest Si >= s (or to the "current" stripe above Sk). A reader
+ * at Si sees the newest version with seq <= Si, i.e. the first version of its stripe or, if that
+ * stripe is empty, of an older one; so keeping the first version of every stripe is exactly enough.
+ *
+ * Tombstones (LevelDB's rule): a deletion can be dropped when it is in the oldest stripe (no snapshot
+ * can see anything older through it: all older versions are in the same stripe and dropped too) and
+ * no deeper level holds the key (plan.deeperRanges), since otherwise dropping it would resurrect an
+ * older value below.
+ *
+ * Contract: next() yields the kept entries in order; key()/value() are views valid until the next
+ * move. Safe in a worker (no engine state). Counts dropped entries for stats.
+ */
+import type { InternalIterator } from '../src/base/internal-iterator.js';
+import { compareByteRanges } from '../src/base/bytes.js';
+import { TRAILER_SIZE, ValueKind, kindOf, seqOf } from '../src/base/internal-key.js';
+
+export interface KeyRange { smallest: Uint8Array; largest: Uint8Array }
+
+export class CompactionIterator {
+  private readonly snapshots: readonly number[];
+  private lastUserKey = new Uint8Array(64);
+  private lastUserKeyLen = -1;
+  /** Stripe (index into snapshots, snapshots.length = current) of the last kept version of the key. */
+  private lastStripe = -1;
+  private rangeCursor = 0;
+  droppedShadowed = 0;
+  droppedTombstones = 0;
+  kept = 0;
+
+  constructor(
+    private readonly input: InternalIterator,
+    /** Live snapshot sequences, ascending. */
+    snapshots: readonly number[],
+    /** User-key ranges of deeper levels, sorted by smallest (plan.deeperRanges). */
+    private readonly deeper: readonly KeyRange[],
+  ) {
+    this.snapshots = snapshots;
+  }
+
+  /** Positions on the first kept entry; false when there is none. */
+  async first(): Promise<boolean> {
+    const p = this.input.seekToFirst();
+    if (p) await p;
+    return this.skipDropped();
+  }
+
+  /** Moves to the next kept entry; false at the end. */
+  async next(): Promise<boolean> {
+    const p = this.input.next();
+    if (p) await p;
+    return this.skipDropped();
+  }
+
+  key(): Uint8Array { return this.input.key(); }
+  value(): Uint8Array { return this.input.value(); }
+
+  /** True when the current entry starts a new user key (a safe output cut point). */
+  isNewUserKey = true;
+
+  private stripeOf(seq: number): number {
+    const s = this.snapshots;
+    let lo = 0, hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid]! < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo; // s.length = the current stripe
+  }
+
+  /** Whether a deeper level may hold userKey (keys arrive ascending: the cursor only moves forward). */
+  private inDeeperLevel(k: Uint8Array, end: number): boolean {
+    const r = this.deeper;
+    while (this.rangeCursor < r.length) {
+      const x = r[this.rangeCursor]!;
+      if (compareByteRanges(x.largest, 0, x.largest.length, k, 0, end) < 0) { this.rangeCursor++; continue; }
+      break;
+    }
+    // ranges are sorted by smallest but may overlap across levels: scan the ones that start <= k
+    for (let i = this.rangeCursor; i < r.length; i++) {
+      const x = r[i]!;
+      if (compareByteRanges(x.smallest, 0, x.smallest.length, k, 0, end) > 0) break;
+      if (compareByteRanges(x.largest, 0, x.largest.length, k, 0, end) >= 0) return true;
+    }
+    return false;
+  }
+
+  private async skipDropped(): Promise<boolean> {
+    const it = this.input;
+    for (;;) {
+      if (!it.valid()) return false;
+      const k = it.key();
+      const ulen = k.length - TRAILER_SIZE;
+      const seq = seqOf(k);
+      const stripe = this.stripeOf(seq);
+      const same = this.lastUserKeyLen === ulen &&
+        compareByteRanges(k, 0, ulen, this.lastUserKey, 0, ulen) === 0;
+      let drop = false;
+      if (same) {
+        // Older version of the same key: kept only if it opens a new (older) stripe.
+        if (stripe === this.lastStripe) drop = true;
+        this.isNewUserKey = false;
+      } else {
+        if (this.lastUserKey.length < ulen) this.lastUserKey = new Uint8Array(Math.max(ulen, this.lastUserKey.length * 2));
+        this.lastUserKey.set(k.subarray(0, ulen));
+        this.lastUserKeyLen = ulen;
+        this.isNewUserKey = true;
+      }
+      if (!drop) {
+        this.lastStripe = stripe;
+        if (kindOf(k) === ValueKind.Delete && stripe === 0 && !this.inDeeperLevel(k, ulen)) {
+          // Oldest stripe, nothing below: the tombstone and everything older (same stripe) can go.
+          this.droppedTombstones++;
+          drop = true;
+        }
+      } else {
+        this.droppedShadowed++;
+      }
+      if (!drop) {
+        this.kept++;
+        return true;
+      }
+      const p = it.next();
+      if (p) await p;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Executors run a compaction plan with runner.ts. InlineExecutor runs it on the calling thread (tests,
+ * in-memory or fault-injecting file systems), yielding to the event loop every few ms. WorkerExecutor
+ * runs it in a pool of worker_threads (real use, node fs), started lazily on the first job (a worker
+ * costs ~55 ms to start: never on the open path) and reused; at most `size` jobs run at once.
+ * Only the main thread allocates file numbers and writes the MANIFEST: a worker asks for each output's
+ * number over its port and returns plain FileMetadata.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import type { FileSystem } from '../src/fs/file-system.js';
+import { fromTransferable, type TransferredError } from './errors-transfer.js';
+import { runCompaction, type CompactionResult } from './runner.js';
+import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
+
+export interface CompactionJob {
+  dir: string;
+  plan: CompactionPlan;
+  snapshots: number[];
+  options: CompactionOutputOptions;
+  allocateFileNumber(): number;
+}
+
+export interface CompactionExecutor {
+  readonly kind: 'inline' | 'worker';
+  run(job: CompactionJob): Promise<CompactionResult>;
+  close(): Promise<void>;
+}
+
+export class InlineExecutor implements CompactionExecutor {
+  readonly kind = 'inline' as const;
+  constructor(private readonly fs: FileSystem) {}
+  run(job: CompactionJob): Promise<CompactionResult> {
+    return runCompaction(
+      { fs: this.fs, dir: job.dir, allocateFileNumber: job.allocateFileNumber, yieldEveryMs: 4 },
+      job.plan, job.snapshots, job.options,
+    );
+  }
+  async close(): Promise<void> {}
+}
+
+/** Where the compiled worker entry lives (vitest runs the sources; workers need compiled JS). */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return path.join(path.dirname(here), '..', 'dist', 'compaction', 'worker.js');
+  return path.join(path.dirname(here), 'worker.js');
+}
+
+type FromWorker =
+  | { type: 'alloc'; reqId: number }
+  | { type: 'done'; result: CompactionResult }
+  | { type: 'error'; error: TransferredError };
+
+interface PoolWorker { worker: Worker; busy: boolean }
+
+export class WorkerExecutor implements CompactionExecutor {
+  readonly kind = 'worker' as const;
+  private readonly workers: PoolWorker[] = [];
+  private readonly waiting: ((w: PoolWorker) => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly size: number) {}
+
+  private acquire(): Promise<PoolWorker> {
+    const idle = this.workers.find((w) => !w.busy);
+    if (idle) { idle.busy = true; return Promise.resolve(idle); }
+    if (this.workers.length < this.size) {
+      const w: PoolWorker = { worker: new Worker(workerScript()), busy: true };
+      w.worker.unref();
+      this.workers.push(w);
+      return Promise.resolve(w);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseWorker(w: PoolWorker, broken: boolean): void {
+    if (broken) {
+      const i = this.workers.indexOf(w);
+      if (i >= 0) this.workers.splice(i, 1);
+      void w.worker.terminate();
+      const next = this.waiting.shift();
+      if (next) void this.acquire().then(next);
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else w.busy = false;
+  }
+
+  async run(job: CompactionJob): Promise<CompactionResult> {
+    if (this.closed) throw new Error('executor closed');
+    const w = await this.acquire();
+    return new Promise<CompactionResult>((resolve, reject) => {
+      let settled = false;
+      const finish = (broken: boolean, f: () => void): void => {
+        if (settled) return;
+        settled = true;
+        w.worker.off('message', onMessage);
+        w.worker.off('error', onError);
+        w.worker.off('exit', onExit);
+        this.releaseWorker(w, broken);
+        f();
+      };
+      const onMessage = (m: FromWorker): void => {
+        if (m.type === 'alloc') {
+          let n: number;
+          try { n = job.allocateFileNumber(); } catch (e) { finish(true, () => reject(e)); return; }
+          w.worker.postMessage({ type: 'alloc', reqId: m.reqId, number: n });
+        } else if (m.type === 'done') {
+          finish(false, () => resolve(m.result));
+        } else {
+          finish(false, () => reject(fromTransferable(m.error)));
+        }
+      };
+      const onError = (e: Error): void => finish(true, () => reject(e));
+      const onExit = (code: number): void => finish(true, () => reject(new Error(`compaction worker exited with code ${code}`)));
+      w.worker.on('message', onMessage);
+      w.worker.on('error', onError);
+      w.worker.on('exit', onExit);
+      w.worker.postMessage({ type: 'run', dir: job.dir, plan: job.plan, snapshots: job.snapshots, options: job.options });
+    });
+  }
+
+  get started(): number { return this.workers.length; }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = this.workers.splice(0);
+    await Promise.all(all.map((w) => w.worker.terminate()));
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * CompactionHost: all that compaction sees of the database (compaction/ never imports src/db.ts).
+ * The DB implements it: the current version, the live snapshots as a sorted list of plain sequence
+ * numbers, file numbering, and installing an edit (the main thread alone writes the MANIFEST).
+ */
+import type { Version } from '../src/manifest/version.js';
+import type { VersionEdit } from '../src/manifest/version-edit.js';
+import type { CompactionOutputOptions } from './plan.js';
+import type { PickerOptions } from './picker.js';
+
+export interface CompactionStats {
+  level: number;
+  outputLevel: number;
+  bytesRead: number;
+  bytesWritten: number;
+  ms: number;
+  trivialMove: boolean;
+}
+
+export interface CompactionHost {
+  readonly dir: string;
+  /** The current version; the caller refs it while it uses it. */
+  currentVersion(): Version;
+  compactPointers(): readonly (Uint8Array | undefined)[];
+  /** Live snapshot sequences, ascending, distinct. */
+  liveSnapshots(): number[];
+  /** A new file number, registered as a pending output until unregisterOutput(). */
+  allocateOutput(): number;
+  unregisterOutput(fileNumber: number): void;
+  logAndApply(edit: VersionEdit): Promise<void>;
+  deleteObsoleteFiles(): Promise<void>;
+  pickerOptions(): PickerOptions;
+  outputOptions(outputLevel: number): CompactionOutputOptions;
+  log(message: string): void;
+  onCompaction(stats: CompactionStats): void;
+  /** A failure that must stop writes (a MANIFEST failure, a corrupt input, repeated failures). */
+  onFatalError(e: unknown, what: string): void;
+  /** Whether the database refuses writes already (no point in compacting). */
+  isStopped(): boolean;
+}

@@ -1,0 +1,219 @@
+/**
+ * Runs one compaction plan: merges the input tables, drops what no reader can see
+ * (compaction-iterator.ts), and writes the outputs cut at targetFileSize and where the overlap with
+ * the grandparent level would grow past maxGrandparentOverlapBytes (LevelDB's ShouldStopBefore), so
+ * one later compaction of an output never has to rewrite a huge range below it. Cuts happen only
+ * between user keys: a user key's versions never straddle two outputs of one level.
+ *
+ * The same function runs inline (tests, in-memory fs) and inside a worker thread (real use): it
+ * takes a FileSystem and plain data, and returns plain FileMetadata; it never touches the MANIFEST.
+ * On failure it removes every output it created and rethrows (inputs are untouched); a corrupt
+ * input surfaces as ERR_CORRUPTION (block checksums are verified on every read), never merged around.
+ */
+import type { FileSystem } from '../src/fs/file-system.js';
+import { ChecksummedFile } from '../src/fs/checksummed-file.js';
+import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
+import { compareInternalKeys, internalKeyComparator, internalKeyToUserKey } from '../src/base/internal-key.js';
+import { MergingIterator } from '../src/iterator/merging-iterator.js';
+import { ConcatIterator } from '../src/iterator/concat-iterator.js';
+import { makeFileMetadata, type FileMetadata } from '../src/manifest/file-metadata.js';
+import { tableFileName } from '../src/manifest/file-names.js';
+import { InternalError } from '../src/errors.js';
+import { TableReader } from '../sstable/table-reader.js';
+import { TableWriter } from '../sstable/table-writer.js';
+import { CompactionIterator } from './compaction-iterator.js';
+import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
+
+export interface RunnerEnv {
+  fs: FileSystem;
+  dir: string;
+  /** A fresh file number for each output (the main thread owns numbering). */
+  allocateFileNumber(): MaybePromise<number>;
+  /** Yield to the event loop now and then (inline runs on the main thread). */
+  yieldEveryMs?: number;
+}
+
+export interface CompactionResult {
+  outputs: FileMetadata[];
+  bytesRead: number;
+  bytesWritten: number;
+  entriesIn: number;
+  entriesOut: number;
+  droppedShadowed: number;
+  droppedTombstones: number;
+  ms: number;
+}
+
+
+/** A table reader's iterator that closes the reader with it (runner-owned readers, no cache). */
+class OwnedTableIterator implements InternalIterator {
+  constructor(private readonly reader: TableReader, private readonly inner: InternalIterator) {}
+  valid(): boolean { return this.inner.valid(); }
+  seekToFirst(): MaybePromise<void> { return this.inner.seekToFirst(); }
+  seekToLast(): MaybePromise<void> { return this.inner.seekToLast(); }
+  seek(t: Uint8Array): MaybePromise<void> { return this.inner.seek(t); }
+  seekForPrev(t: Uint8Array): MaybePromise<void> { return this.inner.seekForPrev(t); }
+  next(): MaybePromise<void> { return this.inner.next(); }
+  prev(): MaybePromise<void> { return this.inner.prev(); }
+  key(): Uint8Array { return this.inner.key(); }
+  value(): Uint8Array { return this.inner.value(); }
+  async close(): Promise<void> {
+    const p = this.inner.close();
+    if (p) await p;
+    await this.reader.close();
+  }
+}
+
+async function openInput(fs: FileSystem, dir: string, f: FileMetadata): Promise<InternalIterator> {
+  const path = tableFileName(dir, f.fileNumber);
+  const file = await fs.openReadable(path);
+  let reader: TableReader;
+  try {
+    reader = await TableReader.open(file, {
+      fileName: path, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: true,
+    });
+  } catch (e) {
+    await file.close();
+    throw e;
+  }
+  return new OwnedTableIterator(reader, reader.newIterator());
+}
+
+function inputIterator(env: RunnerEnv, plan: CompactionPlan): MergingIterator {
+  const open = (f: FileMetadata): Promise<InternalIterator> => openInput(env.fs, env.dir, f);
+  const smallest = (f: FileMetadata): Uint8Array => f.smallest;
+  const largest = (f: FileMetadata): Uint8Array => f.largest;
+  const children: InternalIterator[] = [];
+  if (plan.level === 0) {
+    for (const f of plan.inputs[0]) children.push(new ConcatIterator([f], compareInternalKeys, open, smallest, largest));
+  } else if (plan.inputs[0].length > 0) {
+    children.push(new ConcatIterator(plan.inputs[0], compareInternalKeys, open, smallest, largest));
+  }
+  if (plan.inputs[1].length > 0) children.push(new ConcatIterator(plan.inputs[1], compareInternalKeys, open, smallest, largest));
+  return new MergingIterator(children, compareInternalKeys);
+}
+
+/** LevelDB's ShouldStopBefore: tracks how many grandparent bytes the current output overlaps. */
+class GrandparentTracker {
+  private index = 0;
+  private overlapped = 0;
+  private seenKey = false;
+  constructor(private readonly grandparents: readonly FileMetadata[], private readonly maxBytes: number) {}
+  /** True when the output should be cut before `ikey`. */
+  shouldStopBefore(ikey: Uint8Array): boolean {
+    const gp = this.grandparents;
+    while (this.index < gp.length && compareInternalKeys(ikey, gp[this.index]!.largest) > 0) {
+      if (this.seenKey) this.overlapped += gp[this.index]!.fileSize;
+      this.index++;
+    }
+    this.seenKey = true;
+    if (this.overlapped > this.maxBytes) {
+      this.overlapped = 0;
+      return true;
+    }
+    return false;
+  }
+  reset(): void { this.overlapped = 0; }
+}
+
+interface Output { number: number; file: ChecksummedFile; writer: TableWriter; path: string }
+
+export async function runCompaction(
+  env: RunnerEnv, plan: CompactionPlan, snapshots: readonly number[], o: CompactionOutputOptions,
+): Promise<CompactionResult> {
+  const t0 = performance.now();
+  const created: string[] = [];
+  const outputs: FileMetadata[] = [];
+  let bytesRead = 0;
+  for (const f of plan.inputs[0]) bytesRead += f.fileSize;
+  for (const f of plan.inputs[1]) bytesRead += f.fileSize;
+  const merged = inputIterator(env, plan);
+  const it = new CompactionIterator(merged, snapshots, plan.deeperRanges);
+  const gp = new GrandparentTracker(plan.grandparents, o.maxGrandparentOverlapBytes);
+  let current: Output | undefined;
+  let bytesWritten = 0;
+  let entriesOut = 0;
+  let sliceStart = performance.now();
+  const rateStart = performance.now();
+  let n = 0;
+
+  const openOutput = async (): Promise<Output> => {
+    const number = await env.allocateFileNumber();
+    const path = tableFileName(env.dir, number);
+    created.push(path);
+    const file = new ChecksummedFile(await env.fs.openWritable(path, { exclusive: true }));
+    const writer = new TableWriter(file, {
+      blockSize: o.blockSize, blockRestartInterval: o.blockRestartInterval, compression: o.compression,
+      zstdLevel: o.zstdLevel, bloomBitsPerKey: o.bloomBitsPerKey, comparator: internalKeyComparator,
+      filterKeyTransform: internalKeyToUserKey, keysAreInternal: true, creationTimeMs: o.creationTimeMs, fileName: path,
+    });
+    return { number, file, writer, path };
+  };
+
+  const finishOutput = async (out: Output): Promise<void> => {
+    const r = await out.writer.finish();
+    await out.file.sync();
+    await out.file.close();
+    const p = r.properties;
+    if (p.smallestKey === undefined || p.largestKey === undefined || p.smallestSeq === undefined || p.largestSeq === undefined) {
+      throw new InternalError(`compaction output ${out.number} has no key bounds`);
+    }
+    outputs.push(makeFileMetadata({
+      fileNumber: out.number, fileSize: r.fileSize, crc32c: out.file.checksum,
+      smallest: p.smallestKey, largest: p.largestKey, smallestSeq: p.smallestSeq, largestSeq: p.largestSeq,
+      numEntries: p.numEntries, numDeletions: p.numDeletions,
+    }));
+    bytesWritten += r.fileSize;
+  };
+
+  try {
+    let ok = await it.first();
+    while (ok) {
+      const key = it.key();
+      if (current && it.isNewUserKey &&
+        (current.writer.estimatedFileSize >= o.targetFileSize || gp.shouldStopBefore(key))) {
+        await finishOutput(current);
+        current = undefined;
+        gp.reset();
+      } else if (it.isNewUserKey && !current) {
+        gp.shouldStopBefore(key);
+      }
+      if (!current) current = await openOutput();
+      const a = current.writer.add(key, it.value());
+      if (a) await a;
+      entriesOut++;
+      if ((++n & 255) === 0) {
+        if (env.yieldEveryMs !== undefined && performance.now() - sliceStart > env.yieldEveryMs) {
+          await new Promise((r) => setImmediate(r));
+          sliceStart = performance.now();
+        }
+        if (o.rateLimitBytesPerSec > 0) {
+          const written = bytesWritten + current.writer.estimatedFileSize;
+          const aheadMs = (written / o.rateLimitBytesPerSec) * 1000 - (performance.now() - rateStart);
+          // Sleep in steps of at least a few ms: a timer per write would be the cliff we avoid.
+          if (aheadMs > 5) await new Promise((r) => setTimeout(r, aheadMs));
+        }
+      }
+      ok = await it.next();
+    }
+    if (current) {
+      await finishOutput(current);
+      current = undefined;
+    }
+    if (outputs.length > 0) await env.fs.syncDir(env.dir);
+  } catch (e) {
+    current?.writer.abandon();
+    await current?.file.close().catch(() => undefined);
+    for (const p of created) await env.fs.remove(p).catch(() => undefined);
+    throw e;
+  } finally {
+    const c = merged.close();
+    if (c) await c.catch(() => undefined);
+  }
+  return {
+    outputs, bytesRead, bytesWritten, entriesIn: it.kept + it.droppedShadowed + it.droppedTombstones,
+    entriesOut, droppedShadowed: it.droppedShadowed, droppedTombstones: it.droppedTombstones,
+    ms: performance.now() - t0,
+  };
+}
+

@@ -1,0 +1,212 @@
+/**
+ * Decides when compactions run. After every flush and every compaction it asks the picker for work
+ * and starts as many jobs as the lane allows (p-queue, concurrency maxBackgroundJobs - 1, at least 1:
+ * flushes have their own lane, so a flush never waits behind a compaction). Jobs whose inputs and
+ * outputs do not overlap run at once; the picker skips files already busy.
+ *
+ * A job: a trivial move is one VersionEdit (delete at L, add at L+1); otherwise the executor runs the
+ * plan (inline or in a worker), then the main thread installs one edit (delete inputs, add outputs,
+ * move the level's round-robin pointer). Inputs stay on disk until that edit is durable and no version
+ * refers to them (deleteObsoleteFiles).
+ *
+ * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and the
+ * level is retried after an exponential back-off (100 ms … 10 s); after MAX_FAILURES in a row, or at
+ * once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
+ * Main thread only.
+ */
+import PQueue from 'p-queue';
+import { isStrataError } from '../src/errors.js';
+import type { VersionEdit } from '../src/manifest/version-edit.js';
+import type { CompactionExecutor } from './executor.js';
+import type { CompactionHost } from './host.js';
+import { pickCompaction, pickManual } from './picker.js';
+import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
+
+const MAX_FAILURES = 6;
+const BASE_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 10_000;
+
+export class CompactionScheduler {
+  private readonly queue: PQueue;
+  private readonly busy = new Set<number>();
+  private running = 0;
+  private failures = 0;
+  private backoffUntil = 0;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly host: CompactionHost,
+    private readonly executor: CompactionExecutor,
+    private readonly concurrency: number,
+  ) {
+    this.queue = new PQueue({ concurrency });
+  }
+
+  get runningJobs(): number { return this.running; }
+
+  /** Starts whatever work the picker finds, up to the lane's concurrency. */
+  maybeSchedule(): void {
+    if (this.stopped || this.host.isStopped()) return;
+    if (Date.now() < this.backoffUntil) {
+      if (!this.backoffTimer) {
+        this.backoffTimer = setTimeout(() => { this.backoffTimer = undefined; this.maybeSchedule(); }, this.backoffUntil - Date.now());
+        this.backoffTimer.unref();
+      }
+      return;
+    }
+    while (this.running < this.concurrency) {
+      const version = this.host.currentVersion();
+      const plan = pickCompaction({
+        levels: version.levels, options: this.host.pickerOptions(),
+        compactPointers: this.host.compactPointers(), busy: this.busy,
+      });
+      if (!plan) break;
+      this.start(plan);
+    }
+  }
+
+  private start(plan: CompactionPlan, onDone?: (e?: unknown) => void): void {
+    for (const n of inputFileNumbers(plan)) this.busy.add(n);
+    this.running++;
+    void this.queue.add(async () => {
+      let error: unknown;
+      try {
+        await this.runJob(plan);
+        this.failures = 0;
+      } catch (e) {
+        error = e;
+        this.onFailure(plan, e);
+      } finally {
+        for (const n of inputFileNumbers(plan)) this.busy.delete(n);
+        this.running--;
+        onDone?.(error);
+        this.notify();
+        this.maybeSchedule();
+      }
+    });
+  }
+
+  private async runJob(plan: CompactionPlan): Promise<void> {
+    const host = this.host;
+    const t0 = performance.now();
+    host.log(`compaction start: ${describePlan(plan)}`);
+    if (plan.isTrivialMove) {
+      const f = plan.inputs[0][0]!;
+      const edit: VersionEdit = {
+        deletedFiles: [{ level: plan.level, fileNumber: f.fileNumber }],
+        newFiles: [{ level: plan.outputLevel, file: f }],
+        ...(plan.compactPointer ? { compactPointers: [{ level: plan.level, key: plan.compactPointer }] } : {}),
+      };
+      await this.install(edit);
+      host.onCompaction({ level: plan.level, outputLevel: plan.outputLevel, bytesRead: 0, bytesWritten: 0, ms: performance.now() - t0, trivialMove: true });
+      host.log(`compaction done: trivial move of ${f.fileNumber} to L${plan.outputLevel}`);
+      return;
+    }
+    const allocated: number[] = [];
+    try {
+      const result = await this.executor.run({
+        dir: host.dir, plan, snapshots: host.liveSnapshots(), options: host.outputOptions(plan.outputLevel),
+        allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
+      });
+      const edit: VersionEdit = {
+        deletedFiles: [
+          ...plan.inputs[0].map((f) => ({ level: plan.level, fileNumber: f.fileNumber })),
+          ...plan.inputs[1].map((f) => ({ level: plan.outputLevel, fileNumber: f.fileNumber })),
+        ],
+        newFiles: result.outputs.map((file) => ({ level: plan.outputLevel, file })),
+        ...(plan.compactPointer ? { compactPointers: [{ level: plan.level, key: plan.compactPointer }] } : {}),
+      };
+      await this.install(edit);
+      host.onCompaction({
+        level: plan.level, outputLevel: plan.outputLevel, bytesRead: result.bytesRead,
+        bytesWritten: result.bytesWritten, ms: result.ms, trivialMove: false,
+      });
+      host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
+        `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
+        `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
+    } finally {
+      for (const n of allocated) host.unregisterOutput(n);
+    }
+    await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+  }
+
+  private async install(edit: VersionEdit): Promise<void> {
+    try {
+      await this.host.logAndApply(edit);
+    } catch (e) {
+      (e as { manifestFailure?: boolean }).manifestFailure = true;
+      throw e;
+    }
+  }
+
+  private onFailure(plan: CompactionPlan, e: unknown): void {
+    const host = this.host;
+    this.failures++;
+    host.log(`compaction failed (${this.failures} in a row): ${describePlan(plan)}: ${(e as Error).message}`);
+    if ((e as { manifestFailure?: boolean }).manifestFailure) {
+      host.onFatalError(e, 'MANIFEST write during compaction failed');
+    } else if (isStrataError(e, 'ERR_CORRUPTION')) {
+      host.onFatalError(e, 'compaction found a corrupt input');
+    } else if (this.failures >= MAX_FAILURES) {
+      host.onFatalError(e, `compaction failed ${this.failures} times in a row`);
+    } else {
+      this.backoffUntil = Date.now() + Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (this.failures - 1));
+    }
+  }
+
+  /** Resolves at the next job completion (or at once when nothing runs). */
+  waitForProgress(): Promise<void> {
+    if (this.running === 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when no job runs and the picker has nothing to do. */
+  async waitForIdle(): Promise<void> {
+    while (this.running > 0) await this.waitForProgress();
+  }
+
+  /**
+   * Compacts every file overlapping [lo, hi] down to the last level holding data, level by level,
+   * and waits. Runs its own plans through the same lane, waiting for busy files to free up.
+   */
+  async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
+    const levels = (): readonly (readonly unknown[])[] => this.host.currentVersion().levels;
+    let last = 0;
+    levels().forEach((files, l) => { if (files.length > 0) last = l; });
+    const stopAt = Math.max(last, 1);
+    for (let level = 0; level < stopAt; level++) {
+      for (;;) {
+        if (this.stopped || this.host.isStopped()) return;
+        const plan = pickManual({
+          levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
+          compactPointers: this.host.compactPointers(), busy: this.busy,
+        }, level, lo, hi);
+        if (!plan) {
+          // Nothing left in range at this level, or its files are busy: wait for them.
+          const anyInRange = this.host.currentVersion().overlappingFiles(level, lo, hi).length > 0;
+          if (!anyInRange) break;
+          await this.waitForProgress();
+          if (this.running === 0) await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
+        if (plan.level !== 0) break; // L1+: all overlapping files were taken at once
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    await this.queue.onIdle();
+    this.notify();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The DB's side of the CompactionHost interface (compaction/host.ts): what the compaction scheduler
+ * may see and do. Kept out of db.ts so the facade stays a facade.
+ */
+import type { DB } from './db.js';
+import type { CompactionHost } from '../compaction/host.js';
+import { compressionForLevel } from './options.js';
+
+export function makeCompactionHost(db: DB): CompactionHost {
+  const o = db.o;
+  return {
+    dir: db.location,
+    currentVersion: () => db.versions.current(),
+    compactPointers: () => {
+      const out: (Uint8Array | undefined)[] = [];
+      for (let l = 0; l < o.numLevels; l++) out.push(db.versions.compactPointer(l));
+      return out;
+    },
+    liveSnapshots: () => db.liveSnapshots(),
+    allocateOutput: () => {
+      const n = db.versions.newFileNumber();
+      db.pendingOutputs.add(n);
+      return n;
+    },
+    unregisterOutput: (n) => { db.pendingOutputs.delete(n); },
+    logAndApply: (edit) => db.versions.logAndApply({ ...edit, lastSequence: db.versions.lastSequence }),
+    deleteObsoleteFiles: () => db.deleteObsoleteFiles(),
+    pickerOptions: () => ({
+      numLevels: o.numLevels,
+      level0CompactionTrigger: o.level0CompactionTrigger,
+      maxBytesForLevelBase: o.maxBytesForLevelBase,
+      levelMultiplier: o.levelMultiplier,
+      targetFileSize: o.targetFileSize,
+      levelCompactionDynamicLevelBytes: o.levelCompactionDynamicLevelBytes,
+    }),
+    outputOptions: (outputLevel) => ({
+      targetFileSize: o.targetFileSize,
+      maxGrandparentOverlapBytes: 10 * o.targetFileSize,
+      blockSize: o.blockSize,
+      blockRestartInterval: o.blockRestartInterval,
+      bloomBitsPerKey: o.bloomBitsPerKey,
+      compression: compressionForLevel(o, outputLevel),
+      zstdLevel: o.zstdLevel,
+      rateLimitBytesPerSec: o.compactionRateLimit,
+      creationTimeMs: o.clock(),
+    }),
+    log: (m) => db.log.write(m),
+    onCompaction: (s) => {
+      const c = db.counters;
+      c.compactions++;
+      c.compactionBytesRead += s.bytesRead;
+      c.compactionBytesWritten += s.bytesWritten;
+      c.compactionMs += s.ms;
+      if (s.trivialMove) c.trivialMoves++;
+    },
+    onFatalError: (e, what) => db.setBackgroundError(e, what),
+    isStopped: () => db.backgroundError !== undefined || db.isClosed,
+  };
+}

@@ -1,0 +1,580 @@
+/**
+ * The public API contract (DESIGN.md "Public API" and "Errors"), as an executable conformance suite
+ * in the spirit of abstract-level's: bad arguments, size limits, empty keys, closed databases, locks,
+ * open flags, read-only opens, snapshots, getMany, iterator limits and lifetimes, buffer ownership,
+ * a 100 MiB value, stats() and the LOG file. Each test has its own MemFileSystem or tempDir.
+ * Bad input must get ERR_* with nothing written: every such test scans the database afterwards.
+ */
+import { describe, expect, it } from 'vitest';
+import { Buffer } from 'node:buffer';
+import * as path from 'node:path';
+import { DB, MemFileSystem, WriteBatch, type Options } from '../../src/index.js';
+import { makeRng, withSeed } from '../support/rng.js';
+import { tempDir } from '../support/tmpdir.js';
+import { fileBytes, hex, readAll, rejectsWith, throwsWith } from '../support/db-check.js';
+
+const DIR = '/db';
+const BAD_KEYS: readonly unknown[] = [undefined, null, 0, 42, NaN, {}, [], [1, 2], true, () => 1, Symbol('k'), new Uint16Array(2)];
+const BAD_OPTIONS: readonly unknown[] = [null, 0, 7, 'sync', true, [], [1]];
+
+async function openMem(options: Options = {}): Promise<{ db: DB; fs: MemFileSystem }> {
+  const fs = new MemFileSystem();
+  return { db: await DB.open(DIR, { ...options, fs }), fs };
+}
+
+/** A database holding a..e, so "nothing written" is checked against a known state. */
+async function seeded(options: Options = {}): Promise<{ db: DB; fs: MemFileSystem; before: Map<string, string> }> {
+  const { db, fs } = await openMem(options);
+  for (const k of ['a', 'b', 'c', 'd', 'e']) await db.put(k, `v-${k}`);
+  return { db, fs, before: await readAll(db) };
+}
+
+describe('bad arguments', () => {
+  it('put/delete/get/getMany reject bad keys and values (never throw) and write nothing', async () => {
+    const { db, before } = await seeded();
+    for (const bad of BAD_KEYS) {
+      const label = String(typeof bad === 'symbol' ? 'symbol' : JSON.stringify(bad) ?? typeof bad);
+      await rejectsWith(() => db.put(bad as string, 'v'), 'ERR_INVALID_ARGUMENT', `put(${label}, v)`);
+      await rejectsWith(() => db.put('k', bad as string), 'ERR_INVALID_ARGUMENT', `put(k, ${label})`);
+      await rejectsWith(() => db.delete(bad as string), 'ERR_INVALID_ARGUMENT', `delete(${label})`);
+      await rejectsWith(() => db.get(bad as string), 'ERR_INVALID_ARGUMENT', `get(${label})`);
+      await rejectsWith(() => db.getMany([bad as string]), 'ERR_INVALID_ARGUMENT', `getMany([${label}])`);
+      await rejectsWith(() => db.getMany(['a', bad as string, 'b']), 'ERR_INVALID_ARGUMENT', `getMany([a, ${label}, b])`);
+    }
+    for (const bad of [undefined, null, 'a', 5, {}, new Set(['a'])]) {
+      await rejectsWith(() => db.getMany(bad as string[]), 'ERR_INVALID_ARGUMENT', `getMany(${String(bad)})`);
+    }
+    expect(await readAll(db)).toEqual(before);
+    await db.close();
+  });
+
+  it('write options, read options and snapshots of the wrong type are refused', async () => {
+    const { db, before } = await seeded();
+    for (const bad of BAD_OPTIONS) {
+      const label = JSON.stringify(bad);
+      await rejectsWith(() => db.put('k', 'v', bad as object), 'ERR_INVALID_ARGUMENT', `put options ${label}`);
+      await rejectsWith(() => db.delete('a', bad as object), 'ERR_INVALID_ARGUMENT', `delete options ${label}`);
+      await rejectsWith(() => db.write(new WriteBatch().put('k', 'v'), bad as object), 'ERR_INVALID_ARGUMENT', `write options ${label}`);
+      await rejectsWith(() => db.get('a', bad as object), 'ERR_INVALID_ARGUMENT', `get options ${label}`);
+      await rejectsWith(() => db.getMany(['a'], bad as object), 'ERR_INVALID_ARGUMENT', `getMany options ${label}`);
+      throwsWith(() => db.iterator(bad as object), 'ERR_INVALID_ARGUMENT', `iterator options ${label}`);
+      throwsWith(() => db.keys(bad as object), 'ERR_INVALID_ARGUMENT', `keys options ${label}`);
+      throwsWith(() => db.values(bad as object), 'ERR_INVALID_ARGUMENT', `values options ${label}`);
+    }
+    for (const sync of [1, 'yes', null, {}]) {
+      await rejectsWith(() => db.put('k', 'v', { sync } as object), 'ERR_INVALID_ARGUMENT', `sync: ${JSON.stringify(sync)}`);
+    }
+    for (const snapshot of [null, 1, 'snap', {}, { sequence: 3 }, []]) {
+      await rejectsWith(() => db.get('a', { snapshot } as object), 'ERR_INVALID_ARGUMENT', `get snapshot ${JSON.stringify(snapshot)}`);
+      throwsWith(() => db.iterator({ snapshot } as object), 'ERR_INVALID_ARGUMENT', `iterator snapshot ${JSON.stringify(snapshot)}`);
+    }
+    expect(await readAll(db)).toEqual(before);
+    await db.close();
+  });
+
+  it('write(batch) refuses anything but a WriteBatch; WriteBatch methods throw synchronously', async () => {
+    const { db, before } = await seeded();
+    const fake = { put() { return this; }, delete() { return this; }, length: 1 };
+    for (const bad of [undefined, null, 1, 'batch', {}, [], [['put', 'k', 'v']], fake]) {
+      await rejectsWith(() => db.write(bad as WriteBatch), 'ERR_INVALID_ARGUMENT', `write(${JSON.stringify(bad)})`);
+    }
+    const b = new WriteBatch().put('x', '1');
+    for (const bad of BAD_KEYS) {
+      throwsWith(() => b.put(bad as string, 'v'), 'ERR_INVALID_ARGUMENT', 'batch.put(bad key)');
+      throwsWith(() => b.put('k', bad as string), 'ERR_INVALID_ARGUMENT', 'batch.put(bad value)');
+      throwsWith(() => b.delete(bad as string), 'ERR_INVALID_ARGUMENT', 'batch.delete(bad key)');
+    }
+    // The refused calls left the batch as it was: one put.
+    expect(b.length).toBe(1);
+    await db.write(b);
+    expect((await db.get('x'))?.toString()).toBe('1');
+    expect(await readAll(db)).toEqual(new Map([...before, [hex(Buffer.from('x')), hex(Buffer.from('1'))]]));
+    await db.close();
+  });
+
+  it('iterator bounds, reverse and limit of the wrong type throw synchronously', async () => {
+    const { db } = await seeded();
+    for (const name of ['gt', 'gte', 'lt', 'lte']) {
+      for (const bad of [null, 1, {}, [], true]) {
+        throwsWith(() => db.iterator({ [name]: bad } as object), 'ERR_INVALID_ARGUMENT', `iterator ${name}: ${JSON.stringify(bad)}`);
+      }
+    }
+    for (const reverse of [1, 'yes', null]) {
+      throwsWith(() => db.iterator({ reverse } as object), 'ERR_INVALID_ARGUMENT', `reverse: ${JSON.stringify(reverse)}`);
+    }
+    for (const limit of ['5', NaN, null, {}, true]) {
+      throwsWith(() => db.iterator({ limit } as object), 'ERR_INVALID_ARGUMENT', `limit: ${String(limit)}`);
+    }
+    await db.close();
+  });
+});
+
+describe('options at open', () => {
+  const refused: [string, unknown][] = [
+    ['unknown option', { writeBufferSise: 1 << 20 }],
+    ['options not an object', 5],
+    ['options an array', []],
+    ['options null', null],
+    ['writeBufferSize too small', { writeBufferSize: 1 }],
+    ['writeBufferSize negative', { writeBufferSize: -1 }],
+    ['writeBufferSize a string', { writeBufferSize: '64MB' }],
+    ['writeBufferSize NaN', { writeBufferSize: NaN }],
+    ['blockSize fractional', { blockSize: 4096.5 }],
+    ['bloomBitsPerKey out of range', { bloomBitsPerKey: 100 }],
+    ['compression unknown', { compression: 'gzip' }],
+    ['compressionPerLevel bad entry', { compressionPerLevel: ['lz4', 'snappy'] }],
+    ['numLevels 1', { numLevels: 1 }],
+    ['maxOpenFiles 0', { maxOpenFiles: 0 }],
+    ['maxKeySize 0', { maxKeySize: 0 }],
+    ['walRecoveryMode unknown', { walRecoveryMode: 'skip-any' }],
+    ['readOnly not boolean', { readOnly: 'yes' }],
+    ['createIfMissing not boolean', { createIfMissing: 1 }],
+    ['level0StopTrigger below slowdown', { level0SlowdownTrigger: 10, level0StopTrigger: 5 }],
+    ['clock not a function', { clock: 5 }],
+    ['fs not a FileSystem', { fs: {} }],
+  ];
+  it.each(refused)('%s: ERR_INVALID_ARGUMENT and no directory created', async (_name, options) => {
+    const fs = new MemFileSystem();
+    const o = options !== null && typeof options === 'object' && !Array.isArray(options) && !('fs' in options)
+      ? { ...options, fs } : options;
+    await rejectsWith(() => DB.open(DIR, o as Options), 'ERR_INVALID_ARGUMENT', 'DB.open');
+    expect(await fs.exists(DIR)).toBe(false);
+  });
+
+  it('a bad directory argument is refused', async () => {
+    for (const dir of [undefined, null, '', 5, {}]) {
+      await rejectsWith(() => DB.open(dir as string, { fs: new MemFileSystem() }), 'ERR_INVALID_ARGUMENT', `DB.open(${JSON.stringify(dir)})`);
+    }
+  });
+
+  it('createIfMissing: false on a missing directory, errorIfExists on an existing database', async () => {
+    const fs = new MemFileSystem();
+    await rejectsWith(() => DB.open(DIR, { fs, createIfMissing: false }), 'ERR_INVALID_ARGUMENT', 'createIfMissing: false');
+    expect(await fs.exists(DIR)).toBe(false);
+    await fs.mkdir('/empty');
+    await rejectsWith(() => DB.open('/empty', { fs, createIfMissing: false }), 'ERR_INVALID_ARGUMENT', 'createIfMissing: false, empty dir');
+    const db = await DB.open(DIR, { fs, errorIfExists: true });
+    await db.put('k', 'v');
+    await db.close();
+    await rejectsWith(() => DB.open(DIR, { fs, errorIfExists: true }), 'ERR_INVALID_ARGUMENT', 'errorIfExists');
+    // The refusal released the lock and changed nothing.
+    const again = await DB.open(DIR, { fs, createIfMissing: false });
+    expect((await again.get('k'))?.toString()).toBe('v');
+    await again.close();
+  });
+});
+
+describe('size limits', () => {
+  it('a key over maxKeySize or a value over maxValueSize is ERR_TOO_LARGE; the limits themselves work', async () => {
+    const { db, before } = await seeded({ maxKeySize: 16, maxValueSize: 64 });
+    const k17 = 'k'.repeat(17), v65 = Buffer.alloc(65, 1);
+    await rejectsWith(() => db.put(k17, 'v'), 'ERR_TOO_LARGE', 'put long key');
+    await rejectsWith(() => db.put('k', v65), 'ERR_TOO_LARGE', 'put long value');
+    await rejectsWith(() => db.delete(k17), 'ERR_TOO_LARGE', 'delete long key');
+    // One oversized member refuses the whole batch, wherever it is.
+    const longValue = new WriteBatch().put('x1', 'ok').put('x2', v65).delete('a');
+    const longKey = new WriteBatch().delete('b').put('x3', 'ok').put(k17, 'v');
+    const longDelete = new WriteBatch().put('x4', 'ok').delete(k17);
+    for (const b of [longValue, longKey, longDelete]) await rejectsWith(() => db.write(b), 'ERR_TOO_LARGE', 'oversized batch');
+    expect(await readAll(db)).toEqual(before);
+    // Exactly at the limits is fine.
+    await db.put('k'.repeat(16), Buffer.alloc(64, 2));
+    await db.write(new WriteBatch().put('q'.repeat(16), Buffer.alloc(64, 3)));
+    expect((await db.get('k'.repeat(16)))?.equals(Buffer.alloc(64, 2))).toBe(true);
+    expect((await db.get('q'.repeat(16)))?.equals(Buffer.alloc(64, 3))).toBe(true);
+    await db.close();
+  });
+});
+
+describe('empty keys and values', () => {
+  it('round-trip through the memtable, a flush and a reopen', async () => {
+    const { db, fs } = await openMem();
+    await db.put('', 'empty-key');
+    await db.put('e', '');
+    await db.put(new Uint8Array(0), new Uint8Array(0));
+    await db.write(new WriteBatch().put('f', '').put('g', 'x').delete('g'));
+    const check = async (d: DB): Promise<void> => {
+      expect((await d.get(''))?.length).toBe(0);
+      expect((await d.get('e'))?.length).toBe(0);
+      expect((await d.get('f'))?.length).toBe(0);
+      expect(await d.get('g')).toBeUndefined();
+      const all = [...await readAll(d)];
+      expect(all).toEqual([['', ''], [hex(Buffer.from('e')), ''], [hex(Buffer.from('f')), '']]);
+      const first = await d.iterator({ limit: 1 }).next();
+      expect(first.done).toBe(false);
+      expect((first.value as [Buffer, Buffer])[0].length).toBe(0);
+      expect(await d.getMany(['', 'zz', 'e'])).toEqual([Buffer.alloc(0), undefined, Buffer.alloc(0)]);
+    };
+    await check(db);
+    await db.flush();
+    expect(db.stats().levels[0]!.files).toBeGreaterThan(0);
+    await check(db);
+    await db.close();
+    const re = await DB.open(DIR, { fs });
+    await check(re);
+    await re.delete('');
+    expect(await re.get('')).toBeUndefined();
+    await re.close();
+  });
+});
+
+describe('closed databases', () => {
+  it('every call after close() is ERR_CLOSED; close is idempotent', async () => {
+    const { db } = await seeded();
+    const snap = db.snapshot();
+    const c1 = db.close();
+    const c2 = db.close();
+    await Promise.all([c1, c2]);
+    await db.close();
+    await rejectsWith(() => db.put('k', 'v'), 'ERR_CLOSED', 'put');
+    await rejectsWith(() => db.delete('a'), 'ERR_CLOSED', 'delete');
+    await rejectsWith(() => db.write(new WriteBatch().put('k', 'v')), 'ERR_CLOSED', 'write');
+    await rejectsWith(() => db.write(new WriteBatch()), 'ERR_CLOSED', 'write(empty batch)');
+    await rejectsWith(() => db.get('a'), 'ERR_CLOSED', 'get');
+    await rejectsWith(() => db.get('a', { snapshot: snap }), 'ERR_CLOSED', 'get at snapshot');
+    await rejectsWith(() => db.getMany(['a']), 'ERR_CLOSED', 'getMany');
+    await rejectsWith(() => db.flush(), 'ERR_CLOSED', 'flush');
+    await rejectsWith(() => db.verifyChecksums(), 'ERR_CLOSED', 'verifyChecksums');
+    throwsWith(() => db.iterator(), 'ERR_CLOSED', 'iterator');
+    throwsWith(() => db.keys(), 'ERR_CLOSED', 'keys');
+    throwsWith(() => db.values(), 'ERR_CLOSED', 'values');
+    throwsWith(() => db.snapshot(), 'ERR_CLOSED', 'snapshot');
+    throwsWith(() => db.stats(), 'ERR_CLOSED', 'stats');
+    snap.release(); // releasing after close is harmless
+  });
+
+  it('writes racing close() either commit or get ERR_CLOSED, and every committed one survives', async () => {
+    const { db, fs } = await openMem();
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 50 }, (_, i) => db.put(`k${i}`, `v${i}`)),
+      db.close(),
+      ...Array.from({ length: 50 }, (_, i) => db.put(`k${50 + i}`, `v${50 + i}`)),
+    ]);
+    const committed: number[] = [];
+    results.forEach((r, i) => {
+      if (i === 50) { expect(r.status).toBe('fulfilled'); return; }
+      const n = i < 50 ? i : i - 1;
+      if (r.status === 'fulfilled') committed.push(n);
+      else expect((r.reason as { code?: string }).code).toBe('ERR_CLOSED');
+    });
+    const re = await DB.open(DIR, { fs });
+    for (const n of committed) expect((await re.get(`k${n}`))?.toString()).toBe(`v${n}`);
+    await re.close();
+  });
+});
+
+describe('locking', () => {
+  it('a second open of the same directory in this process is ERR_LOCKED (real file system)', async () => {
+    const dir = await tempDir();
+    const db = await DB.open(dir);
+    await db.put('k', 'v');
+    await rejectsWith(() => DB.open(dir), 'ERR_LOCKED', 'second open');
+    // Another spelling of the same directory is the same database.
+    await rejectsWith(() => DB.open(path.join(dir, '.', '..', path.basename(dir))), 'ERR_LOCKED', 'second open, other path');
+    // The refused opens took nothing from the first.
+    await rejectsWith(() => DB.open(dir), 'ERR_LOCKED', 'third open');
+    expect((await db.get('k'))?.toString()).toBe('v');
+    await db.close();
+    const again = await DB.open(dir);
+    expect((await again.get('k'))?.toString()).toBe('v');
+    await again.close();
+  });
+
+  it('the same holds on one MemFileSystem', async () => {
+    const fs = new MemFileSystem();
+    const db = await DB.open(DIR, { fs });
+    await rejectsWith(() => DB.open(DIR, { fs }), 'ERR_LOCKED', 'second open');
+    await db.close();
+    const again = await DB.open(DIR, { fs });
+    await again.close();
+  });
+});
+
+describe('read-only opens', () => {
+  async function checkReadOnly(ro: DB, want: Map<string, string>): Promise<void> {
+    expect(await readAll(ro)).toEqual(want);
+    const snap = ro.snapshot();
+    expect(await readAll(ro, snap)).toEqual(want);
+    snap.release();
+    expect((await ro.getMany(['k000', 'nope'])).map((b) => b?.toString())).toEqual([want.size > 0 ? 'v000' : undefined, undefined]);
+    await ro.verifyChecksums();
+    expect(ro.stats().sequence).toBeGreaterThan(0);
+    for (const [what, fn] of [
+      ['put', () => ro.put('k', 'v')],
+      ['delete', () => ro.delete('k000')],
+      ['write', () => ro.write(new WriteBatch().put('k', 'v'))],
+      ['flush', () => ro.flush()],
+    ] as const) {
+      await rejectsWith(fn, 'ERR_READ_ONLY', `read-only ${what}`);
+    }
+  }
+
+  it('reads work, writes are ERR_READ_ONLY, and no file changes (tables, WAL with a torn tail)', async () => {
+    await withSeed('read-only', async (rng) => {
+      const fs = new MemFileSystem();
+      const db = await DB.open(DIR, { fs, writeBufferSize: 8 * 1024 });
+      for (let i = 0; i < 300; i++) await db.put(`k${String(i).padStart(3, '0')}`, i === 0 ? 'v000' : rng.bytes(rng.int(100)));
+      await db.flush();
+      for (let i = 300; i < 340; i++) await db.put(`k${String(i).padStart(3, '0')}`, rng.bytes(rng.int(100)));
+      // A process crash in the middle of a WAL append: the newest WAL ends in a torn record.
+      const crashed = fs.crashClone({ keepUnsyncedPercent: 100 });
+      await db.close();
+      const wal = (await crashed.list(DIR)).filter((n) => n.endsWith('.log')).sort().pop()!;
+      const walPath = `${DIR}/${wal}`;
+      const bytes = await crashed.readFile(walPath);
+      const w = await crashed.openWritable(walPath, { append: true });
+      w.append(bytes.subarray(bytes.length - 20, bytes.length - 3)); // a partial record
+      await w.sync();
+      await w.close();
+
+      const before = await fileBytes(crashed, DIR);
+      const ro = await DB.open(DIR, { fs: crashed, readOnly: true });
+      const want = await readAll(ro);
+      expect(want.size).toBe(340);
+      await checkReadOnly(ro, want);
+      await ro.close();
+      expect(await fileBytes(crashed, DIR)).toEqual(before);
+    });
+  });
+
+  it('beside a live read-write open in the same process (real file system), no lock taken', async () => {
+    const dir = await tempDir();
+    const db = await DB.open(dir, { writeBufferSize: 8 * 1024 });
+    for (let i = 0; i < 200; i++) await db.put(`k${String(i).padStart(3, '0')}`, `v${String(i).padStart(3, '0')}`);
+    await db.flush();
+    await db.put('late', 'in the WAL only');
+    const ro = await DB.open(dir, { readOnly: true });
+    const want = await readAll(ro);
+    expect(want.size).toBe(201);
+    expect((await ro.get('late'))?.toString()).toBe('in the WAL only');
+    await checkReadOnly(ro, want);
+    // The read-write open goes on writing and a second read-only open sees it.
+    await db.put('after', 'x');
+    const ro2 = await DB.open(dir, { readOnly: true });
+    expect((await ro2.get('after'))?.toString()).toBe('x');
+    await ro2.close();
+    await ro.close();
+    await db.put('still', 'writable');
+    await db.close();
+  });
+
+  it('a read-only open of a missing database is refused, creating nothing', async () => {
+    const fs = new MemFileSystem();
+    await rejectsWith(() => DB.open(DIR, { fs, readOnly: true }), 'ERR_INVALID_ARGUMENT', 'readOnly, missing dir');
+    await fs.mkdir(DIR);
+    await rejectsWith(() => DB.open(DIR, { fs, readOnly: true }), 'ERR_INVALID_ARGUMENT', 'readOnly, empty dir');
+    expect(await fs.list(DIR)).toEqual([]);
+  });
+});
+
+describe('snapshots', () => {
+  it('a released snapshot and a snapshot of another database are refused', async () => {
+    const { db, before } = await seeded();
+    const { db: other } = await openMem();
+    const snap = db.snapshot();
+    await db.put('a', 'changed');
+    expect((await db.get('a', { snapshot: snap }))?.toString()).toBe('v-a');
+    expect(await readAll(db, snap)).toEqual(before);
+    const foreign = other.snapshot();
+    await rejectsWith(() => db.get('a', { snapshot: foreign }), 'ERR_INVALID_ARGUMENT', 'get, foreign snapshot');
+    await rejectsWith(() => db.getMany(['a'], { snapshot: foreign }), 'ERR_INVALID_ARGUMENT', 'getMany, foreign snapshot');
+    throwsWith(() => db.iterator({ snapshot: foreign }), 'ERR_INVALID_ARGUMENT', 'iterator, foreign snapshot');
+    snap.release();
+    snap.release(); // idempotent
+    expect(db.stats().snapshots).toBe(0);
+    await rejectsWith(() => db.get('a', { snapshot: snap }), 'ERR_INVALID_ARGUMENT', 'get, released snapshot');
+    await rejectsWith(() => db.getMany(['a'], { snapshot: snap }), 'ERR_INVALID_ARGUMENT', 'getMany, released snapshot');
+    throwsWith(() => db.iterator({ snapshot: snap }), 'ERR_INVALID_ARGUMENT', 'iterator, released snapshot');
+    throwsWith(() => db.keys({ snapshot: snap }), 'ERR_INVALID_ARGUMENT', 'keys, released snapshot');
+    foreign.release();
+    await other.close();
+    await db.close();
+  });
+
+  it('a snapshot from before a reopen belongs to another database', async () => {
+    const { db, fs } = await seeded();
+    const snap = db.snapshot();
+    await db.close();
+    const re = await DB.open(DIR, { fs });
+    await rejectsWith(() => re.get('a', { snapshot: snap }), 'ERR_INVALID_ARGUMENT', 'snapshot of the closed instance');
+    await re.close();
+  });
+});
+
+describe('reads', () => {
+  it('getMany answers undefined for missing keys, in the order asked, across memtable and tables', async () => {
+    const { db } = await openMem({ writeBufferSize: 4 * 1024 });
+    for (let i = 0; i < 100; i += 2) await db.put(`k${i}`, `v${i}`);
+    await db.flush();
+    for (let i = 1; i < 100; i += 4) await db.put(`k${i}`, `w${i}`);
+    await db.delete('k10');
+    const keys = ['k10', 'k0', 'nope', 'k1', 'k1', '', 'k98', 'k3', 'k99', Buffer.from('k5')];
+    const got = (await db.getMany(keys)).map((b) => b?.toString());
+    expect(got).toEqual([undefined, 'v0', undefined, 'w1', 'w1', undefined, 'v98', undefined, undefined, 'w5']);
+    expect(await db.getMany([])).toEqual([]);
+    await db.close();
+  });
+
+  it('iterator limit: 0 yields nothing; -1, Infinity and absent mean no limit; n yields n', async () => {
+    const { db } = await seeded();
+    const count = async (o: object): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const k of db.keys(o)) out.push(k.toString());
+      return out;
+    };
+    expect(await count({ limit: 0 })).toEqual([]);
+    expect(await count({ limit: 0, reverse: true })).toEqual([]);
+    for (const limit of [-1, Infinity, undefined]) expect(await count(limit === undefined ? {} : { limit })).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(await count({ limit: 2 })).toEqual(['a', 'b']);
+    expect(await count({ limit: 2, reverse: true })).toEqual(['e', 'd']);
+    expect(await count({ limit: 3, gt: 'b' })).toEqual(['c', 'd', 'e']);
+    expect(await count({ limit: 10, lte: 'c', reverse: true })).toEqual(['c', 'b', 'a']);
+    expect(await count({ limit: 5 })).toHaveLength(5);
+    const vals: string[] = [];
+    for await (const v of db.values({ limit: 1, gte: 'd' })) vals.push(v.toString());
+    expect(vals).toEqual(['v-d']);
+    await db.close();
+  });
+
+  it('for await with break closes the iterator; db.close() closes iterators left open', async () => {
+    const { db } = await seeded();
+    const it1 = db.iterator();
+    for await (const [k] of it1) { if (k.toString() === 'b') break; }
+    await rejectsWith(() => it1.next(), 'ERR_CLOSED', 'next after break');
+    const it2 = db.iterator();
+    expect((await it2.next()).done).toBe(false);
+    const it3 = db.keys({ reverse: true }); // never started
+    await db.close();
+    await rejectsWith(() => it2.next(), 'ERR_CLOSED', 'next after db.close');
+    await rejectsWith(() => it3.next(), 'ERR_CLOSED', 'next of an unstarted iterator after db.close');
+    await it2.close(); // idempotent
+  });
+
+  it('an iterator reads at the moment it was created, even across a flush', async () => {
+    const { db } = await seeded({ writeBufferSize: 4 * 1024 });
+    const it = db.iterator();
+    await db.put('a', 'new');
+    await db.delete('b');
+    await db.put('bb', 'new');
+    await db.flush();
+    const seen: string[] = [];
+    for await (const [k, v] of it) seen.push(`${k}=${v}`);
+    expect(seen).toEqual(['a=v-a', 'b=v-b', 'c=v-c', 'd=v-d', 'e=v-e']);
+    await db.close();
+  });
+
+  it('returned Buffers are copies; so are the keys and values given to put and WriteBatch', async () => {
+    const { db } = await openMem({ writeBufferSize: 4 * 1024, blockSize: 256 });
+    const key = Buffer.from('key1'), value = Buffer.from('value1');
+    await db.put(key, value);
+    const b = new WriteBatch();
+    const bk = Buffer.from('key2'), bv = Buffer.from('value2');
+    b.put(bk, bv);
+    key.fill(0); value.fill(0); bk.fill(0); bv.fill(0);
+    await db.write(b);
+    const check = async (): Promise<void> => {
+      for (const get of [
+        async () => (await db.get('key1'))!,
+        async () => (await db.getMany(['key1']))[0]!,
+      ]) {
+        const got = await get();
+        expect(got.toString()).toBe('value1');
+        got.fill(0x41);
+      }
+      for await (const [k, v] of db.iterator()) { k.fill(0x42); v.fill(0x43); }
+      for await (const k of db.keys()) k.fill(0x44);
+      expect((await db.get('key1'))?.toString()).toBe('value1');
+      expect((await db.get('key2'))?.toString()).toBe('value2');
+      expect([...(await readAll(db)).keys()]).toEqual([hex(Buffer.from('key1')), hex(Buffer.from('key2'))]);
+    };
+    await check(); // from the memtable
+    await db.flush();
+    await check(); // from a table, through the block cache
+    await check(); // again: a mutated cached block would show here
+    await db.close();
+  });
+});
+
+describe('large values', () => {
+  it('a 100 MiB value: put, get, flush, reopen, get (real file system)', async () => {
+    const dir = await tempDir();
+    const rng = makeRng(1234);
+    const value = Buffer.alloc(100 * 1024 * 1024);
+    const chunk = rng.bytes(1 << 16);
+    for (let off = 0; off < value.length; off += chunk.length) {
+      value.set(chunk, off);
+      value.writeUInt32LE(off, off); // no two chunks equal
+    }
+    const db = await DB.open(dir);
+    await db.put('small', 'x');
+    await db.put('big', value, { sync: true });
+    expect((await db.get('big'))!.equals(value)).toBe(true);
+    await db.flush();
+    expect((await db.get('big'))!.equals(value)).toBe(true);
+    await db.close();
+    const re = await DB.open(dir);
+    const got = await re.get('big');
+    expect(got?.length).toBe(value.length);
+    expect(got!.equals(value)).toBe(true);
+    expect((await re.get('small'))?.toString()).toBe('x');
+    await re.close();
+  });
+});
+
+describe('stats and LOG', () => {
+  it('stats() has every DBStats field with sane values after writes and a flush', async () => {
+    const { db } = await openMem({ writeBufferSize: 16 * 1024 });
+    const empty = db.stats();
+    expect(empty.sequence).toBe(0);
+    expect(empty.writeAmplification).toBe(0);
+    for (let i = 0; i < 500; i++) await db.put(`key${i}`, 'x'.repeat(50));
+    await db.flush();
+    await db.get('key1');
+    await db.get('absent');
+    const s = db.stats();
+    expect(s.sequence).toBe(500);
+    expect(s.memtable.entries).toBeGreaterThanOrEqual(0);
+    expect(s.memtable.bytes).toBeGreaterThanOrEqual(0);
+    for (const n of [s.memory.memtables, s.memory.cache, s.memory.tableReaders]) {
+      expect(typeof n).toBe('number');
+      expect(n).toBeGreaterThanOrEqual(0);
+    }
+    expect(s.memory.tableReaders).toBeGreaterThan(0);
+    expect(s.levels.length).toBe(7);
+    s.levels.forEach((l, i) => {
+      expect(l.level).toBe(i);
+      for (const n of [l.files, l.bytes, l.score]) expect(Number.isFinite(n) && n >= 0).toBe(true);
+    });
+    expect(s.levels[0]!.files).toBeGreaterThan(0);
+    expect(s.levels[0]!.bytes).toBeGreaterThan(0);
+    expect(s.flushes.count).toBeGreaterThanOrEqual(1);
+    expect(s.flushes.bytes).toBeGreaterThan(0);
+    expect(s.compactions).toEqual({ count: 0, bytesRead: 0, bytesWritten: 0, ms: 0 });
+    expect(s.userBytesWritten).toBeGreaterThan(0);
+    expect(s.walBytesWritten).toBeGreaterThan(s.userBytesWritten);
+    expect(s.writeAmplification).toBeGreaterThan(1);
+    expect(s.stalls.slowdownMs).toBeGreaterThanOrEqual(0);
+    expect(s.stalls.stopMs).toBeGreaterThanOrEqual(0);
+    expect(s.cache.capacity).toBe(64 * 1024 * 1024);
+    expect(s.cache.usage).toBeGreaterThanOrEqual(0);
+    expect(s.cache.hits + s.cache.misses).toBeGreaterThan(0);
+    expect(s.filter.checks).toBeGreaterThanOrEqual(s.filter.negatives);
+    expect(s.filter.checks).toBeGreaterThan(0);
+    expect(JSON.parse(JSON.stringify(s))).toEqual(s); // a plain object
+    await db.close();
+  });
+
+  it('the LOG file names StrataDB and Node versions and records flushes', async () => {
+    const { db, fs } = await openMem({ writeBufferSize: 4 * 1024 });
+    for (let i = 0; i < 50; i++) await db.put(`k${i}`, 'v'.repeat(100));
+    await db.flush();
+    await db.close();
+    const log = Buffer.from(await fs.readFile(`${DIR}/LOG`)).toString();
+    const first = log.split('\n')[0]!;
+    expect(first).toMatch(/StrataDB \d+\.\d+\.\d+/);
+    expect(first).toContain(`Node ${process.version}`);
+    expect(log).toMatch(/flushed memtable/);
+    // No key or value material in the log.
+    expect(log).not.toContain('vvvvvvvv');
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Helpers for the database-level failure and contract tests (test/db/*, test/crash/*): error-code
+ * assertions that also check HOW a call failed (a Promise method must reject, never throw), whole-
+ * database reads into comparable maps, byte listings of a MemFileSystem directory, and CommitLog,
+ * the record of writes in commit order against which recovered states are matched.
+ *
+ * CommitLog: the engine assigns sequence numbers in group-commit order and resolves each group's
+ * members in that order, so a write's promise resolution order is its commit order. A recovered
+ * database must equal the model after SOME prefix of that order (a crash loses a suffix, never a
+ * write in the middle), and the prefix must cover every write whose durability was promised.
+ */
+import { Buffer } from 'node:buffer';
+import { expect } from 'vitest';
+import type { DB, Snapshot, StrataError } from '../../src/index.js';
+import type { MemFileSystem } from '../../src/fs/mem-fs.js';
+
+export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+function describeError(e: unknown): string {
+  if (e instanceof Error) return `${e.name} ${(e as { code?: string }).code ?? ''}: ${e.message}`;
+  return String(e);
+}
+
+/**
+ * Calls `fn`, which must return a Promise (never throw synchronously) that rejects with a
+ * StrataError of `code`. Returns the error.
+ */
+export async function rejectsWith(fn: () => unknown, code: string, what = 'call'): Promise<StrataError> {
+  let p: unknown;
+  try {
+    p = fn();
+  } catch (e) {
+    throw new Error(`${what} threw synchronously (${describeError(e)}); a Promise method must reject`);
+  }
+  if (!(p instanceof Promise)) throw new Error(`${what} returned ${typeof p}, not a Promise`);
+  try {
+    await p;
+  } catch (e) {
+    expect((e as StrataError).code, `${what}: ${describeError(e)}`).toBe(code);
+    return e as StrataError;
+  }
+  throw new Error(`${what} resolved; expected a rejection with ${code}`);
+}
+
+/** Calls the synchronous `fn`, which must throw a StrataError of `code`. Returns the error. */
+export function throwsWith(fn: () => unknown, code: string, what = 'call'): StrataError {
+  try {
+    fn();
+  } catch (e) {
+    expect((e as StrataError).code, `${what}: ${describeError(e)}`).toBe(code);
+    return e as StrataError;
+  }
+  throw new Error(`${what} returned; expected it to throw ${code}`);
+}
+
+/** Every live entry (hex key -> hex value), optionally at a snapshot. */
+export async function readAll(db: DB, snapshot?: Snapshot): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const [k, v] of db.iterator(snapshot ? { snapshot } : {})) out.set(hex(k), hex(v));
+  return out;
+}
+
+/** File name -> content (hex) of every file in `dir` of a MemFileSystem. */
+export async function fileBytes(fs: MemFileSystem, dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of await fs.list(dir)) out.set(name, hex(await fs.readFile(`${dir}/${name}`)));
+  return out;
+}
+
+/** Replaces a MemFileSystem file's content (synced), e.g. after flipping a byte. */
+export async function overwrite(fs: MemFileSystem, file: string, data: Uint8Array): Promise<void> {
+  const w = await fs.openWritable(file);
+  w.append(data);
+  await w.sync();
+  await w.close();
+}
+
+/** One operation of a logged write: a put (value defined) or a delete. Keys and values in hex. */
+export interface LoggedOp { key: string; value: string | undefined }
+
+export interface LoggedWrite {
+  ops: LoggedOp[];
+  sync: boolean;
+}
+
+/** Writes in commit order, and the model state after any prefix of them. */
+export class CommitLog {
+  readonly writes: LoggedWrite[] = [];
+
+  /** Appends a committed write (call it when the write's promise resolves). */
+  commit(w: LoggedWrite): void {
+    this.writes.push(w);
+  }
+
+  get length(): number { return this.writes.length; }
+
+  /** One past the index of the last synced write among the first `n`: the prefix a power cut must keep. */
+  durablePrefix(n = this.writes.length): number {
+    for (let i = Math.min(n, this.writes.length) - 1; i >= 0; i--) if (this.writes[i]!.sync) return i + 1;
+    return 0;
+  }
+
+  /** The model state after the first `n` writes (hex key -> hex value). */
+  stateAfter(n: number): Map<string, string> {
+    const m = new Map<string, string>();
+    for (let i = 0; i < n; i++) {
+      for (const op of this.writes[i]!.ops) {
+        if (op.value === undefined) m.delete(op.key);
+        else m.set(op.key, op.value);
+      }
+    }
+    return m;
+  }
+
+  /**
+   * Every n in [0, writes.length] such that the state after the first n writes equals `state`.
+   * One pass: keeps the count of keys on which model and state differ.
+   */
+  matchingPrefixes(state: ReadonlyMap<string, string>): number[] {
+    const model = new Map<string, string>();
+    let diff = state.size;
+    const out: number[] = [];
+    if (diff === 0) out.push(0);
+    for (let i = 0; i < this.writes.length; i++) {
+      for (const op of this.writes[i]!.ops) {
+        const before = model.get(op.key) === state.get(op.key);
+        if (op.value === undefined) model.delete(op.key);
+        else model.set(op.key, op.value);
+        const after = model.get(op.key) === state.get(op.key);
+        if (before && !after) diff++;
+        else if (!before && after) diff--;
+      }
+      if (diff === 0) out.push(i + 1);
+    }
+    return out;
+  }
+}
+
+/** A short description of how `got` differs from `want`, for failure messages. */
+export function diffStates(got: ReadonlyMap<string, string>, want: ReadonlyMap<string, string>, max = 5): string {
+  const lines: string[] = [];
+  for (const [k, v] of want) {
+    if (got.get(k) !== v) lines.push(`key ${k}: want ${v.slice(0, 16)}…, got ${got.get(k)?.slice(0, 16) ?? 'nothing'}`);
+    if (lines.length >= max) break;
+  }
+  for (const k of got.keys()) {
+    if (lines.length >= max) break;
+    if (!want.has(k)) lines.push(`key ${k}: unexpected`);
+  }
+  return lines.join('; ');
+}

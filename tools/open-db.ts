@@ -1,0 +1,27 @@
+/**
+ * How the key-value commands open a database: read-only for get/scan/stats/check (no LOCK taken,
+ * so they run beside a live process, and they can never change the files they inspect), read-write
+ * for put/delete (ERR_LOCKED when another process holds the database). The database is always
+ * closed, also when the command fails, so a put's WAL record is synced and the LOCK released.
+ * Not here: printing (the commands), turning errors into exit codes (tools/cli.ts).
+ */
+import { DB } from '../src/index.js';
+
+export async function withReadOnlyDb<T>(dir: string, fn: (db: DB) => Promise<T>): Promise<T> {
+  const db = await DB.open(dir, { readOnly: true });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** createIfMissing only when asked (a typo in DIR must not create an empty database). */
+export async function withWritableDb<T>(dir: string, createIfMissing: boolean, fn: (db: DB) => Promise<T>): Promise<T> {
+  const db = await DB.open(dir, { createIfMissing });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
