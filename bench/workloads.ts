@@ -150,10 +150,11 @@ async function readwhilewriting(ctx: WorkloadContext, c: number): Promise<Worklo
   const wrng = rngFor(ctx, 'readwhilewriting/writer');
   const writer = background(() => engine.put(keys.keyOf(wrng.below(num)), values.next(), false));
   let outcome: WorkloadOutcome;
+  let writerOps = 0;
   try {
     outcome = await readrandom(ctx, c);
   } finally {
-    var writerOps = await writer.stop();
+    writerOps = await writer.stop();
   }
   return { ...outcome, writerOps, userBytesWritten: writerOps * kv(ctx) };
 }

@@ -24,6 +24,7 @@ export interface DBStats {
   cache: { capacity: number; usage: number; hits: number; misses: number };
   filter: { checks: number; negatives: number };
   snapshots: number;
+  transactions: { open: number; commits: number; conflicts: number; retries: number };
   openTables: number;
   backgroundErrors: number;
   /** Set when the database refuses writes after a failure (message of the first error). */
@@ -45,6 +46,9 @@ export class StatsCounters {
   stopMs = 0;
   backgroundErrors = 0;
   trivialMoves = 0;
+  txnCommits = 0;
+  txnConflicts = 0;
+  txnRetries = 0;
 }
 
 export function buildStats(db: DB): DBStats {
@@ -81,6 +85,7 @@ export function buildStats(db: DB): DBStats {
     cache: { capacity: cache?.capacity ?? 0, usage: cache?.usage ?? 0, hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 },
     filter,
     snapshots: db.snapshotCount,
+    transactions: { open: db.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries },
     openTables: db.tables.openCount,
     backgroundErrors: c.backgroundErrors,
     readOnlyReason: db.backgroundError?.message,

@@ -9,7 +9,7 @@
 import { Buffer } from 'node:buffer';
 import * as path from 'node:path';
 import { toBytes } from './base/bytes.js';
-import { internalKeyComparator, ValueKind } from './base/internal-key.js';
+import { internalKeyComparator, MAX_SEQUENCE, ValueKind } from './base/internal-key.js';
 import type { InternalIterator, MaybePromise } from './base/internal-iterator.js';
 import { ByteWriter } from './base/coding.js';
 import {
@@ -28,11 +28,14 @@ import { WriteBatch, encodeSingleOp, walkOps } from './wal/write-batch.js';
 import { WalGroupEncoder } from './wal/wal-record.js';
 import { WriteQueue, type WriteRequest, type WriteQueueHost } from './write-queue.js';
 import { SnapshotList, type Snapshot } from './mvcc/snapshot-list.js';
+import { ConflictTracker } from './mvcc/conflict-tracker.js';
+import { Transaction, type TransactionOptions, type TransactionHost, type TxIteratorOptions } from './mvcc/transaction.js';
+import { TransactionConflictError } from './errors.js';
 import { LruCache } from './cache/lru-cache.js';
 import { TableCache } from './cache/table-cache.js';
 import { recoverDatabase, obsoleteFiles, type MemTableEntry } from './recovery.js';
 import { getFromMemtables, getFromTables } from './read-path.js';
-import { StrataIterator, type IteratorMode } from './strata-iterator.js';
+import { StrataIterator, type IteratorMode } from './iterator/strata-iterator.js';
 import { buildIteratorSource } from './iterator-source.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { StatsCounters, buildStats, type DBStats } from './db-stats.js';
@@ -81,6 +84,7 @@ export class DB {
   private readonly encoder = new WalGroupEncoder();
   private readonly single = new ByteWriter(64);
   private readonly snapshots = new SnapshotList(this);
+  /** @internal */ readonly tracker = new ConflictTracker();
   private readonly iterators = new Set<StrataIterator<unknown>>();
   private readonly blockCache: LruCache | undefined;
   /** @internal */ readonly tables: TableCache;
@@ -234,6 +238,17 @@ export class DB {
 
   private writeHost(): WriteQueueHost {
     return {
+      accept: (r) => {
+        if (this.tracker.openTransactions === 0) return;
+        let keys = r.conflictKeys;
+        if (!keys) {
+          const ks: Uint8Array[] = [];
+          walkOps(r.ops, 0, r.ops.length, r.count, (_kind, key) => { ks.push(key.slice()); }, opsFail);
+          keys = ks;
+        }
+        // Recorded at published + 1: above every open snapshot, which is all the check needs.
+        this.tracker.record(this.published + 1, keys);
+      },
       writeError: () => {
         if (this.closed && !this.closing) return new DatabaseClosedError();
         if (this.bgError) return new ReadOnlyError(`the database refuses writes after an earlier failure: ${this.bgError.message}`, { cause: this.bgError });
@@ -477,6 +492,80 @@ export class DB {
   }
 
   /** @internal */ get snapshotCount(): number { return this.snapshots.size; }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Starts an optimistic transaction reading at a snapshot taken now. */
+  beginTransaction(options?: TransactionOptions): Transaction {
+    if (this.closed) throw new DatabaseClosedError();
+    this.checkWritable();
+    if (options !== undefined && (options === null || typeof options !== 'object')) throw new InvalidArgumentError('transaction options must be an object');
+    return new Transaction(this.txnHost(), options);
+  }
+
+  /**
+   * Runs fn in a transaction and commits it; on ERR_TXN_CONFLICT retries with a fresh snapshot up to
+   * `retries` more times (default 3) after a jittered back-off. An exception inside fn rolls back and
+   * rethrows. Resolves to fn's result.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions & { retries?: number } = {}): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidArgumentError('transaction(fn): fn must be a function');
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('options.retries must be a non-negative integer');
+    for (let attempt = 0; ; attempt++) {
+      const tx = this.beginTransaction({
+        ...(options.isolation ? { isolation: options.isolation } : {}),
+        ...(options.sync !== undefined ? { sync: options.sync } : {}),
+      });
+      try {
+        const result = await fn(tx);
+        await tx.commit();
+        return result;
+      } catch (e) {
+        tx.rollback();
+        if (!(e instanceof TransactionConflictError) || attempt >= retries) throw e;
+        this.counters.txnRetries++;
+        // Jittered exponential back-off: 0..2^attempt ms, so racing retries spread out.
+        await new Promise((r) => setTimeout(r, Math.random() * 2 ** attempt));
+      }
+    }
+  }
+
+  private txnHost(): TransactionHost {
+    if (this.txnHostCache) return this.txnHostCache;
+    const db = this;
+    this.txnHostCache = {
+      takeSnapshot: () => this.snapshot(),
+      readAt: (key, seq) => this.getInternal(key, seq),
+      openSource: () => {
+        const version = this.versions.current();
+        version.ref();
+        const source = buildIteratorSource(this.memtablesForRead(), version, this.tables);
+        return { iter: source.build(), release: () => source.release() };
+      },
+      makeIterator: <T>(build: () => InternalIterator, release: () => void, o: TxIteratorOptions, mode: IteratorMode): T => {
+        const it = new StrataIterator<unknown>({ build, release }, { ...o, snapshotSeq: MAX_SEQUENCE }, mode,
+          (x) => this.iterators.delete(x));
+        this.iterators.add(it);
+        return it as T;
+      },
+      submitCommit: (ops, count, userBytes, sync, validate, conflictKeys) => {
+        this.checkWritable();
+        return new Promise<void>((resolve, reject) => {
+          this.writer.submit({ ops, count, userBytes, sync, resolve, reject, validate, conflictKeys });
+        }).then(() => { this.counters.txnCommits++; }, (e: unknown) => {
+          if (e instanceof TransactionConflictError) this.counters.txnConflicts++;
+          throw e;
+        });
+      },
+      tracker: this.tracker,
+      get maxKeySize() { return db.o.maxKeySize; },
+      get maxValueSize() { return db.o.maxValueSize; },
+      checkOpen: () => { if (this.closed) throw new DatabaseClosedError(); },
+    };
+    return this.txnHostCache;
+  }
+  private txnHostCache: TransactionHost | undefined;
 
   /** @internal live snapshot sequences, ascending (for compaction). */
   liveSnapshots(): number[] { return this.snapshots.sequences(); }

@@ -13,7 +13,7 @@ import type { MemTable } from './memtable/memtable.js';
 import type { Version } from './manifest/version.js';
 import type { FileMetadata } from './manifest/file-metadata.js';
 import type { TableCache, TableHandle } from './cache/table-cache.js';
-import type { IteratorSource } from './strata-iterator.js';
+import type { IteratorSource } from './iterator/strata-iterator.js';
 
 /** A table iterator that gives its table-cache handle back when closed. */
 class PinnedTableIterator implements InternalIterator {

@@ -33,6 +33,8 @@ export interface WriteRequest {
    * no sequence numbers and writes nothing.
    */
   validate?: () => Error | undefined;
+  /** Keys this request writes, when the caller has them at hand (transactions); else decoded from ops. */
+  conflictKeys?: Uint8Array[];
   /** Called for accepted members after the group is applied, with the member's first sequence. */
   onCommitted?: (firstSeq: number) => void;
   resolve: () => void;
@@ -40,6 +42,11 @@ export interface WriteRequest {
 }
 
 export interface WriteQueueHost {
+  /**
+   * Called for each member accepted into a group, in commit order, right after its validate(): the
+   * host records what it writes for the conflict checks of open transactions.
+   */
+  accept(req: WriteRequest): void;
   /** Refuses writes (sticky error, closed): the error to reject with, or undefined. */
   writeError(): Error | undefined;
   /** Make room for `userBytes` more (memtable switch, stalls). Undefined when ready. */
@@ -140,6 +147,7 @@ export class WriteQueue {
         try { e = r.validate(); } catch (x) { e = x as Error; }
         if (e) { r.reject(e); continue; }
       }
+      this.host.accept(r);
       group.push(r);
       bytes += r.ops.length;
     }

@@ -103,6 +103,16 @@ export class BlockIterator implements InternalIterator {
     return this.keyBuf.slice(0, this.keyLength);
   }
 
+  /** The reused key buffer and the current key's length (zero-copy reads; valid until the next move). */
+  get keyBuffer(): Uint8Array { return this.keyBuf; }
+  get keySize(): number { return this.keyLength; }
+
+  /** Positions on the entry at restart point i (REQUIRES i < the block's restart count). */
+  seekToRestart(i: number): void {
+    this.seekToRestartPoint(i);
+    this.parseNext();
+  }
+
   /** The block being iterated (undefined before reset() or after close()). */
   get currentBlock(): Block | undefined { return this.block; }
 

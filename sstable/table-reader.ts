@@ -20,6 +20,7 @@ import { BlockFetcher } from './block-fetch.js';
 import { Block, BlockIterator, countEntries } from './block-reader.js';
 import { FILTER_META_NAME, FilterBlockReader, type FilterKeyTransform } from './filter-block.js';
 import { decodeBlockHandle, decodeFooter, FOOTER_SIZE, META_PROPERTIES, META_RANGE_DEL, type BlockHandle, type Footer } from './format.js';
+import { IndexSearch } from './index-search.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
 import { TwoLevelIterator, type DataBlockLoader } from './two-level-iterator.js';
@@ -47,6 +48,8 @@ export class TableReader {
   private filterChecksCount = 0;
   private filterNegativesCount = 0;
   private readonly indexIter: BlockIterator;
+  /** Summaries for point lookups (undefined for other comparators or unusual index blocks). */
+  private readonly indexSearch: IndexSearch | undefined;
   private readonly dataIter: BlockIterator;
   private readonly handle: BlockHandle = { offset: 0, size: 0 };
   private readonly mayBeAsync: boolean;
@@ -67,8 +70,10 @@ export class TableReader {
     private readonly fetcher: BlockFetcher,
     private readonly cmp: RangeCompare,
     private readonly cache: BlockCache | undefined,
+    comparator: Comparator,
   ) {
     this.indexIter = new BlockIterator(cmp, indexBlock);
+    this.indexSearch = IndexSearch.build(indexBlock, comparator, cmp);
     this.dataIter = new BlockIterator(cmp);
     this.mayBeAsync = properties.compression === 'zstd';
     const limit = fileSize - FOOTER_SIZE;
@@ -117,7 +122,7 @@ export class TableReader {
     const rangeDelHandle = meta.get(META_RANGE_DEL);
     if (rangeDelHandle) rangeDel = (await fetcher.fetchUncached(rangeDelHandle.offset, rangeDelHandle.size)).block;
     const index = (await fetcher.fetchUncached(footer.index.offset, footer.index.size)).block;
-    return new TableReader(file, name, size, footer, properties, meta, index, filter, rangeDel, fetcher, cmp, options.cache);
+    return new TableReader(file, name, size, footer, properties, meta, index, filter, rangeDel, fetcher, cmp, options.cache, comparator);
   }
 
   get filterChecks(): number { return this.filterChecksCount; }
@@ -126,7 +131,8 @@ export class TableReader {
 
   /** Bytes this reader keeps in memory (index, filter, range-deletion block), beyond the block cache. */
   memoryBytes(): number {
-    return this.indexBlock.byteSize + (this.filter?.bytes.byteLength ?? 0) + (this.rangeDelBlock?.byteSize ?? 0) + 512;
+    return this.indexBlock.byteSize + (this.indexSearch?.byteSize ?? 0) + (this.filter?.bytes.byteLength ?? 0) +
+      (this.rangeDelBlock?.byteSize ?? 0) + 512;
   }
 
   /** True when the filter rules out the key (counts the check). */
@@ -139,11 +145,19 @@ export class TableReader {
     return true;
   }
 
-  /** Positions the shared index iterator; false when target is past the last key. */
+  /** Finds the data block for target into this.handle; false when target is past the last key. */
   private seekIndex(target: Uint8Array): boolean {
-    const idx = this.indexIter;
-    idx.seek(target);
-    if (!idx.valid()) return false;
+    const search = this.indexSearch;
+    let idx: BlockIterator;
+    if (search !== undefined) {
+      const i = search.lowerBound(target);
+      if (i === search.count) return false;
+      idx = search.at(i);
+    } else {
+      idx = this.indexIter;
+      idx.seek(target);
+      if (!idx.valid()) return false;
+    }
     this.loader.decodeHandle(idx, this.handle);
     return true;
   }

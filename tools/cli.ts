@@ -40,7 +40,7 @@ function packageVersion(): string {
   return '0.0.0-unknown';
 }
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('stratadb');
   program
     .description('Inspect, query and benchmark StrataDB databases and table files.')
@@ -56,7 +56,7 @@ export function buildProgram(): Command {
 Exit codes: 0 ok, 1 damage found or the operation failed, 2 a usage mistake, 3 a bug.
 Examples:
   $ stratadb sst-dump /data/db/000012.sst --verify
-  $ stratadb scan /data/db --gte user: --lt user;  --limit 10
+  $ stratadb scan /data/db --gte user: --lt 'user;' --limit 10
   $ stratadb check /data/db`);
   for (const register of [
     registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck,
@@ -77,7 +77,7 @@ function isUserFileMistake(e: unknown): boolean {
 }
 
 /** Prints an error and returns the exit code it deserves. */
-export function reportError(e: unknown): number {
+function reportError(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE; // commander already printed it
   if (isStrataError(e)) {
     process.stderr.write(`error ${e.code}: ${e.message}\n`);
@@ -101,7 +101,7 @@ export function reportError(e: unknown): number {
   return EXIT_INTERNAL;
 }
 
-export async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   exitQuietlyOnBrokenPipe();
   try {
     await buildProgram().parseAsync(argv);

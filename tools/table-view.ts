@@ -7,7 +7,7 @@
  * Pure functions over a TableLayout from sstable/index.ts; no I/O (tools/commands/sst-dump.ts reads).
  */
 import { inspect } from '../src/index.js';
-import { BLOCK_TRAILER_SIZE, type TableLayout } from '../sstable/index.js';
+import { BLOCK_TRAILER_SIZE, type TableLayout, type TableProperties } from '../sstable/index.js';
 import { isoTime, printable, ratio, table, toHex } from './format.js';
 
 /** How a key of this table is printed in text. */
@@ -63,6 +63,22 @@ export function summarizeBlocks(layout: TableLayout): KindSummary[] {
   return [...byKind.values(), total];
 }
 
+/** Properties in reading order (what, how big, which keys, how it was built); unknown names follow. */
+const PROPERTY_ORDER: ReadonlyArray<keyof TableProperties> = [
+  'formatVersion', 'comparatorName', 'numEntries', 'numDeletions', 'numRangeDeletions', 'rawKeyBytes', 'rawValueBytes',
+  'numDataBlocks', 'dataSize', 'indexSize', 'filterSize', 'smallestKey', 'largestKey', 'smallestSeq', 'largestSeq',
+  'compression', 'filterPolicy', 'bloomBitsPerKey', 'blockSize', 'blockRestartInterval', 'creationTimeMs',
+];
+
+function orderedProperties(p: TableProperties): Array<[string, unknown]> {
+  const all = Object.entries(p);
+  const rank = (k: string): number => {
+    const i = PROPERTY_ORDER.indexOf(k as keyof TableProperties);
+    return i < 0 ? PROPERTY_ORDER.length : i;
+  };
+  return all.sort((a, b) => rank(a[0]) - rank(b[0]));
+}
+
 function propertyText(name: string, v: unknown, fk: (k: Uint8Array) => string): string {
   if (v instanceof Uint8Array) return fk(v);
   if (v === undefined || v === '') return '-';
@@ -80,7 +96,7 @@ export function layoutText(layout: TableLayout, isEngine: boolean, listBlocks: b
     '',
     'properties',
   ];
-  const props = Object.entries(layout.properties);
+  const props = orderedProperties(layout.properties);
   const width = Math.max(...props.map(([k]) => k.length));
   for (const [k, v] of props) lines.push(`  ${k.padEnd(width)}  ${propertyText(k, v, fk)}`);
   lines.push('', 'blocks');
@@ -105,7 +121,7 @@ export function layoutText(layout: TableLayout, isEngine: boolean, listBlocks: b
 /** The default sst-dump --json document. */
 export function layoutJson(layout: TableLayout, isEngine: boolean): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(layout.properties)) {
+  for (const [k, v] of orderedProperties(layout.properties)) {
     properties[k] = v instanceof Uint8Array ? keyJson(v, isEngine) : v ?? null;
   }
   return {

@@ -4,7 +4,7 @@
  * Reads through inspect.wal(); writes nothing, so it runs on the live WAL of an open database.
  * Exit: 0 for a sound log, and also for a torn tail (the last record cut short: what a crash
  * mid-write leaves, and what recovery drops); 1 for damage with valid records after it (corruption
- * that recovery refuses or stops at); 2 for a missing file.
+ * that recovery refuses or stops at) or a file with no valid header record; 2 for a missing file.
  */
 import type { Command } from 'commander';
 import { inspect } from '../../src/index.js';
@@ -28,7 +28,8 @@ const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n
 
 async function walDump(file: string, asJson: boolean): Promise<void> {
   const w = await inspect.wal(file);
-  const damaged = w.problem !== undefined && !w.problem.atTail;
+  // Without a valid header the file is not a WAL at all (or lost its start): never "just torn".
+  const damaged = w.problem !== undefined && (!w.problem.atTail || w.header === undefined);
   if (damaged) setExitCode(EXIT_DAMAGED);
   let batches = 0;
   let puts = 0;
@@ -39,7 +40,7 @@ async function walDump(file: string, asJson: boolean): Promise<void> {
   const first = w.records[0]?.firstSeq;
   const last = w.records[w.records.length - 1]?.lastSeq;
   if (asJson) {
-    const status = w.problem === undefined ? 'ok' : w.problem.atTail ? 'torn-tail' : 'corrupt';
+    const status = w.problem === undefined ? 'ok' : damaged ? 'corrupt' : 'torn-tail';
     printJson({ ...w, status, summary: { records: w.records.length, batches, puts, deletes, firstSeq: first ?? null, lastSeq: last ?? null } });
     return;
   }
@@ -58,12 +59,14 @@ async function walDump(file: string, asJson: boolean): Promise<void> {
   }
   const range = first === undefined ? 'no sequence numbers' : `sequence ${first}..${last}`;
   await emit(`${plural(w.records.length, 'record')}, ${plural(batches, 'batch', 'batches')}, ${plural(puts + deletes, 'op')} (${puts} put, ${deletes} del), ${range}`);
-  if (w.problem?.atTail) {
+  if (w.problem && !damaged) {
     await emit(`torn tail at offset ${w.problem.offset}: ${w.problem.detail}`);
     await emit('  (the last write was cut short, as a crash leaves it: recovery drops it; nothing valid follows)');
   } else if (w.problem) {
     await emit(`CORRUPT at offset ${w.problem.offset}: ${w.problem.detail}`);
-    await emit('  (valid data may follow this point: recovery stops here or refuses the log, as walRecoveryMode says)');
+    await emit(w.header === undefined
+      ? '  (no valid header record: not a StrataDB WAL, or one damaged at its start)'
+      : '  (valid data may follow this point: recovery stops here or refuses the log, as walRecoveryMode says)');
   }
   await out.flush();
 }

@@ -8,10 +8,10 @@
  * One call at a time: next()/seek() calls are serialised by the caller (abstract-level rule).
  */
 import type { Buffer } from 'node:buffer';
-import { copyToBuffer } from './base/bytes.js';
-import type { InternalIterator } from './base/internal-iterator.js';
-import { DBIterator, type DBIteratorOptions } from './iterator/db-iterator.js';
-import { DatabaseClosedError, InvalidArgumentError } from './errors.js';
+import { copyToBuffer } from '../base/bytes.js';
+import type { InternalIterator } from '../base/internal-iterator.js';
+import { DBIterator, type DBIteratorOptions } from './db-iterator.js';
+import { DatabaseClosedError, InvalidArgumentError } from '../errors.js';
 
 export type IteratorMode = 'entries' | 'keys' | 'values';
 

@@ -1,0 +1,187 @@
+/**
+ * One engine's benchmark process: `node dist/bench/child.js '<ChildConfig JSON>'`.
+ * Each engine runs in its own process so that peak RSS (process.resourceUsage().maxRSS) and the
+ * kernel's write_bytes (/proc/<pid>/io, read by the driver) belong to that engine alone.
+ * It owns its directory: fresh workloads wipe it and reopen; a workload that needs a filled
+ * database gets every key below num loaded first, untimed, in sequential batches.
+ * Protocol with the driver (IPC, messages in result.ts): ready; then per workload begin -> wait
+ * for 'go' (the driver reads /proc io) -> progress* -> end -> wait for 'go'; done or error last.
+ * Without an IPC channel (bench/profile.ts runs it under --cpu-prof) it prints each result as one
+ * JSON line on stdout instead and never waits.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { diskBytes, loadEngine, type BenchEngine } from './engine.js';
+import type { ChildConfig, ChildMessage, WorkloadResult } from './result.js';
+import { Histogram } from './histogram.js';
+import { KeyFormat, ValuePool } from './workload-data.js';
+import { BATCH_SIZE, parseWorkload, type WorkloadContext, type WorkloadSpec } from './workloads.js';
+
+const hasIpc = typeof process.send === 'function';
+
+function send(m: ChildMessage): void {
+  if (hasIpc) process.send!(m);
+  else if (m.type === 'end') process.stdout.write(JSON.stringify(m.result) + '\n');
+  else if (m.type === 'error') process.stderr.write(`error: ${m.message}\n`);
+}
+
+/** Resolves at the driver's next 'go' (at once without IPC). */
+function waitGo(): Promise<void> {
+  if (!hasIpc) return Promise.resolve();
+  return new Promise((resolve) => process.once('message', () => resolve()));
+}
+
+type KeySet = 'none' | 'partial' | 'full';
+
+class ChildRun {
+  private isOpen = false;
+  private keySet: KeySet = 'none';
+  private readonly keys: KeyFormat;
+  private readonly values: ValuePool;
+
+  constructor(private readonly cfg: ChildConfig, private readonly engine: BenchEngine) {
+    this.keys = new KeyFormat(cfg.keySize);
+    this.values = new ValuePool(cfg.valueSize, cfg.seed);
+  }
+
+  private async ensureOpen(): Promise<void> {
+    if (!this.isOpen) { await this.engine.open(this.cfg.dir); this.isOpen = true; }
+  }
+
+  private async wipe(): Promise<void> {
+    await this.engine.close();
+    this.isOpen = false;
+    await rm(this.cfg.dir, { recursive: true, force: true });
+    await mkdir(this.cfg.dir, { recursive: true });
+    this.keySet = 'none';
+  }
+
+  /** Untimed: every key below num, in sequential batches (fillbatch's pattern, without timing). */
+  private async prefill(): Promise<number> {
+    const { num } = this.cfg;
+    for (let from = 0; from < num; from += BATCH_SIZE) {
+      const to = Math.min(num, from + BATCH_SIZE);
+      const ks: Uint8Array[] = [];
+      const vs: Uint8Array[] = [];
+      for (let i = from; i < to; i++) { ks.push(this.keys.keyOf(i)); vs.push(this.values.next()); }
+      await this.engine.batchPut(ks, vs, false);
+    }
+    this.keySet = 'full';
+    return num;
+  }
+
+  async run(spec: WorkloadSpec): Promise<void> {
+    const { def } = spec;
+    if (def.fresh) await this.wipe();
+    await this.ensureOpen();
+    const prefilled = def.needsData && this.keySet !== 'full' ? await this.prefill() : undefined;
+    send({ type: 'begin', id: spec.id, total: this.cfg.num });
+    await waitGo();
+    const result = def.name === 'open' ? await this.open(spec) : await this.measure(spec);
+    if (prefilled !== undefined) result.prefilled = prefilled;
+    if (def.leaves !== 'same') this.keySet = def.leaves;
+    send({ type: 'end', result });
+    await waitGo();
+  }
+
+  private async measure(spec: WorkloadSpec): Promise<WorkloadResult> {
+    const before = this.engine.writeStats();
+    const ctx: WorkloadContext = {
+      engine: this.engine, keys: this.keys, values: this.values,
+      num: this.cfg.num, reads: this.cfg.reads, seed: this.cfg.seed,
+      progress: (done, total, rate) => {
+        if (hasIpc) process.send!({ type: 'progress', id: spec.id, done, total, rate } satisfies ChildMessage);
+      },
+    };
+    const o = await spec.def.run!(ctx, spec.concurrency);
+    const after = this.engine.writeStats();
+    const m = o.measured;
+    const r: WorkloadResult = {
+      id: spec.id, workload: spec.def.name, concurrency: spec.concurrency, engine: this.engine.name,
+      ops: m.ops, entries: o.entries, seconds: m.seconds,
+      opsPerSec: m.seconds > 0 ? o.entries / m.seconds : 0,
+      mbPerSec: m.seconds > 0 ? o.bytes / m.seconds / 1e6 : 0,
+      latencyUs: m.hist.summary(),
+      userBytesWritten: o.userBytesWritten,
+      rssBytes: process.memoryUsage.rss(),
+      series: m.series,
+    };
+    if (o.opUnit) r.opUnit = o.opUnit;
+    if (o.found !== undefined) r.found = o.found;
+    if (o.writerOps !== undefined) r.writerOps = o.writerOps;
+    if (spec.def.writes && before && after) {
+      const user = after.userBytes - before.userBytes;
+      r.writeAmp = user > 0 ? (after.engineBytes - before.engineBytes) / user : 0;
+      r.stallMs = after.stallMs - before.stallMs;
+      r.flushes = after.flushes - before.flushes;
+    }
+    return r;
+  }
+
+  /** Close cleanly, measure the directory, then time three opens; the database stays open. */
+  private async open(spec: WorkloadSpec): Promise<WorkloadResult> {
+    await this.engine.close();
+    this.isOpen = false;
+    const disk = await diskBytes(this.cfg.dir);
+    const hist = new Histogram();
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await this.engine.open(this.cfg.dir);
+      const ms = performance.now() - t0;
+      runs.push(Math.round(ms * 1000) / 1000);
+      hist.record(ms * 1e6);
+      if (i < 2) await this.engine.close();
+    }
+    this.isOpen = true;
+    const sorted = [...runs].sort((a, b) => a - b);
+    const median = sorted[1]!;
+    return {
+      id: spec.id, workload: 'open', concurrency: 1, engine: this.engine.name,
+      ops: 3, entries: 0, seconds: runs.reduce((a, b) => a + b, 0) / 1000,
+      opsPerSec: 1000 / median, mbPerSec: 0, latencyUs: hist.summary(),
+      userBytesWritten: 0, rssBytes: process.memoryUsage.rss(), series: [],
+      openMs: median, openRunsMs: runs, diskBytes: disk,
+    };
+  }
+
+  async finish(): Promise<void> {
+    await this.engine.close();
+    this.isOpen = false;
+  }
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (!arg) throw new Error('usage: node dist/bench/child.js <ChildConfig JSON>');
+  const cfg = JSON.parse(arg) as ChildConfig;
+  const specs = cfg.workloads.map((w) => parseWorkload(w, cfg.concurrency));
+  new KeyFormat(cfg.keySize).check(cfg.num);
+  const engine = await loadEngine(cfg.engine, cfg.engineOptions);
+  send({ type: 'ready', engine: engine.name, version: engine.version, appliedOptions: engine.appliedOptions });
+  await mkdir(cfg.dir, { recursive: true });
+  const run = new ChildRun(cfg, engine);
+  try {
+    for (const spec of specs) await run.run(spec);
+  } finally {
+    await run.finish();
+  }
+  // NB: maxRSS is in KiB on Linux; 'done' carries bytes (sent by sendLast below).
+}
+
+/** Sends the last message and closes the channel once it is written (a bare disconnect may drop it). */
+function sendLast(m: ChildMessage): Promise<void> {
+  if (!hasIpc) { send(m); return Promise.resolve(); }
+  return new Promise((resolve) => {
+    process.send!(m, undefined, {}, () => { process.disconnect(); resolve(); });
+  });
+}
+
+main().then(
+  () => sendLast({ type: 'done', peakRssBytes: process.resourceUsage().maxRSS * 1024 }),
+  async (e: unknown) => {
+    process.exitCode = 1;
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (!hasIpc && err.stack) process.stderr.write(err.stack + '\n');
+    await sendLast({ type: 'error', message: err.message, ...(err.stack ? { stack: err.stack } : {}) });
+  },
+);

@@ -1,0 +1,144 @@
+/**
+ * Turns a BenchReport into what a person reads: a header (machine, sizes, engine versions), one
+ * small table per workload (ops/s, MB/s, latency percentiles, write amplification, stalls) with
+ * classic-level's row and the ratio beside ours, and a closing markdown summary that can be pasted
+ * into bench/RESULTS.md as it is. Also computes the comparisons (ours / theirs) the JSON carries.
+ * Pure functions of the report: no I/O.
+ */
+import type { BenchReport, Comparison, EngineRun, WorkloadResult } from './result.js';
+
+const OURS = 'stratadb';
+
+export function computeComparisons(engines: EngineRun[]): Comparison[] {
+  const ours = engines.find((e) => e.engine === OURS);
+  const theirs = engines.find((e) => e.engine !== OURS && e.available);
+  if (!ours || !theirs) return [];
+  const out: Comparison[] = [];
+  for (const a of ours.results) {
+    const b = theirs.results.find((r) => r.id === a.id);
+    if (!b) continue;
+    if (a.workload === 'open') {
+      out.push({ id: a.id, metric: 'open ms', ours: a.openMs ?? 0, theirs: b.openMs ?? 0, ratio: ratio(a.openMs, b.openMs) });
+      out.push({ id: a.id, metric: 'disk bytes', ours: a.diskBytes ?? 0, theirs: b.diskBytes ?? 0, ratio: ratio(a.diskBytes, b.diskBytes) });
+    } else {
+      out.push({ id: a.id, metric: 'ops/s', ours: a.opsPerSec, theirs: b.opsPerSec, ratio: ratio(a.opsPerSec, b.opsPerSec) });
+    }
+  }
+  return out;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number {
+  return a !== undefined && b !== undefined && b > 0 ? a / b : 0;
+}
+
+export function int(x: number): string {
+  return Math.round(x).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Two or three significant digits: 0.84, 7.3, 123, 4,567. */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  if (a >= 100) return int(x);
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+const mb = (bytes: number): string => num(bytes / 1e6);
+const pad = (s: string, w: number): string => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
+const padEnd = (s: string, w: number): string => (s.length >= w ? s : s + ' '.repeat(w - s.length));
+
+function describe(r: WorkloadResult): string {
+  if (r.workload === 'open') return 'close, then open: median of 3 opens; directory size after close';
+  const unit = r.opUnit ? ` (1 op = ${r.opUnit})` : '';
+  const parts = [`${int(r.ops)} ops${unit}`, `${r.concurrency} in flight`];
+  if (r.found !== undefined) parts.push(`${int(r.found)} found`);
+  if (r.writerOps !== undefined) parts.push(`${int(r.writerOps)} puts by the writer meanwhile`);
+  if (r.prefilled !== undefined) parts.push(`${int(r.prefilled)} keys loaded untimed first`);
+  return parts.join(', ');
+}
+
+function workloadTable(id: string, rows: WorkloadResult[], cmp: Comparison[]): string[] {
+  const first = rows[0]!;
+  const lines = [`${id}  ${describe(first)}`];
+  if (first.workload === 'open') {
+    lines.push(`  ${padEnd('engine', 15)}${pad('open ms', 10)}${pad('runs ms', 26)}${pad('disk MB', 10)}`);
+    for (const r of rows) {
+      const runs = (r.openRunsMs ?? []).map((x) => num(x)).join(' / ');
+      lines.push(`  ${padEnd(r.engine, 15)}${pad(num(r.openMs ?? 0), 10)}${pad(runs, 26)}${pad(mb(r.diskBytes ?? 0), 10)}`);
+    }
+    const o = cmp.find((c) => c.id === id && c.metric === 'open ms');
+    const d = cmp.find((c) => c.id === id && c.metric === 'disk bytes');
+    if (o && d) lines.push(`  ${padEnd('ours/theirs', 15)}${pad(num(o.ratio) + 'x', 10)}${pad('', 26)}${pad(num(d.ratio) + 'x', 10)}`);
+    return lines;
+  }
+  const head = ['ops/s', 'MB/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'w-amp', 'io w-amp', 'stall ms'];
+  lines.push(`  ${padEnd('engine', 15)}${head.map((h, i) => pad(h, i === 0 ? 11 : 10)).join('')}`);
+  for (const r of rows) {
+    const l = r.latencyUs;
+    const cells = [
+      int(r.opsPerSec), num(r.mbPerSec), num(l.p50), num(l.p99), num(l.p999), num(l.max),
+      r.writeAmp !== undefined ? num(r.writeAmp) : '-',
+      r.ioWriteAmp !== undefined ? num(r.ioWriteAmp) : '-',
+      r.stallMs !== undefined ? int(r.stallMs) : '-',
+    ];
+    lines.push(`  ${padEnd(r.engine, 15)}${cells.map((c, i) => pad(c, i === 0 ? 11 : 10)).join('')}`);
+  }
+  const c = cmp.find((x) => x.id === id && x.metric === 'ops/s');
+  if (c) lines.push(`  ${padEnd('ours/theirs', 15)}${pad(num(c.ratio) + 'x', 11)}`);
+  return lines;
+}
+
+/** The markdown summary: one row per workload, ours beside theirs. */
+export function summaryMarkdown(report: BenchReport): string {
+  const engines = report.engines.filter((e) => e.available);
+  const names = engines.map((e) => e.engine);
+  const hasRatio = report.comparisons.length > 0;
+  const lines = [
+    `| workload | metric | ${names.join(' | ')}${hasRatio ? ' | ratio (ours / theirs)' : ''} |`,
+    `|---|---|${names.map(() => '---:|').join('')}${hasRatio ? '---:|' : ''}`,
+  ];
+  const ids = engines[0]?.results.map((r) => r.id) ?? [];
+  const row = (id: string, metric: string, vals: (number | undefined)[], fmt: (x: number) => string, key: string): void => {
+    const c = report.comparisons.find((x) => x.id === id && x.metric === key);
+    const cells = vals.map((v) => (v === undefined ? '-' : fmt(v)));
+    lines.push(`| ${id} | ${metric} | ${cells.join(' | ')}${hasRatio ? ` | ${c ? num(c.ratio) + 'x' : '-'}` : ''} |`);
+  };
+  for (const id of ids) {
+    const rs = engines.map((e) => e.results.find((r) => r.id === id));
+    if (rs[0]?.workload === 'open') {
+      row(id, 'open ms', rs.map((r) => r?.openMs), num, 'open ms');
+      row('disk', 'MB after close', rs.map((r) => r?.diskBytes), (x) => mb(x), 'disk bytes');
+    } else {
+      row(id, 'ops/s', rs.map((r) => r?.opsPerSec), int, 'ops/s');
+    }
+  }
+  lines.push(`| peak RSS | MB | ${engines.map((e) => (e.peakRssBytes ? mb(e.peakRssBytes) : '-')).join(' | ')}${hasRatio ? ' | |' : ''}`);
+  return lines.join('\n');
+}
+
+export function formatReport(report: BenchReport): string {
+  const c = report.config;
+  const m = report.machine;
+  const out = [
+    `stratadb bench  ${report.date}  Node ${m.node}, ${m.cpus} CPUs (${m.cpuModel}), ${m.platform}`,
+    `num ${int(c.num)}  reads ${int(c.reads)}  keys ${c.keySize} B  values ${c.valueSize} B (half compressible)  seed ${c.seed}`,
+  ];
+  for (const e of report.engines) {
+    const opts = Object.keys(e.appliedOptions).length ? JSON.stringify(e.appliedOptions) : 'defaults';
+    out.push(e.available
+      ? `engine ${e.engine} ${e.version}: options ${opts}${e.peakRssBytes ? `, peak RSS ${mb(e.peakRssBytes)} MB` : ''}${e.error ? `; FAILED: ${e.error}` : ''}`
+      : `engine ${e.engine}: not available, comparison skipped (${e.error ?? 'unknown reason'})`);
+  }
+  out.push('');
+  const engines = report.engines.filter((e) => e.available);
+  const ids = [...new Set(engines.flatMap((e) => e.results.map((r) => r.id)))];
+  for (const id of ids) {
+    const rows = engines.map((e) => e.results.find((r) => r.id === id)).filter((r): r is WorkloadResult => !!r);
+    out.push(...workloadTable(id, rows, report.comparisons), '');
+  }
+  out.push('w-amp: bytes the engine wrote (WAL + flush + compaction) / user bytes, from db.stats();',
+    'io w-amp: the process\'s write_bytes (/proc/<pid>/io) / user bytes, measured outside the engine.', '');
+  out.push('Summary', '', summaryMarkdown(report));
+  return out.join('\n');
+}

@@ -1,0 +1,115 @@
+/**
+ * The shapes a benchmark run produces: one WorkloadResult per (engine, workload), one EngineRun per
+ * engine (its child process), and the BenchReport that `stratadb bench --json` prints. Plain JSON
+ * data; the messages between the driver and its children are typed here too.
+ * Units: seconds, bytes, microseconds for latency, milliseconds for open and stall times.
+ */
+import type { EngineName, EngineOptions } from './engine.js';
+import type { LatencySummary } from './histogram.js';
+
+export interface WorkloadResult {
+  /** The workload as asked for: NAME or NAME:C. */
+  id: string;
+  workload: string;
+  concurrency: number;
+  engine: EngineName;
+  /** Timed operations (a batch, a seek, a get...). */
+  ops: number;
+  /** Entries written or read; ops/s is entries per second. */
+  entries: number;
+  opUnit?: string;
+  seconds: number;
+  opsPerSec: number;
+  mbPerSec: number;
+  /** Per timed operation. */
+  latencyUs: LatencySummary;
+  found?: number;
+  /** readwhilewriting: puts the background writer completed meanwhile. */
+  writerOps?: number;
+  /** Keys loaded, untimed, before the workload because it needs a filled database. */
+  prefilled?: number;
+  /** From the engine's own counters (StrataDB): (WAL + flush + compaction bytes) / user bytes. */
+  writeAmp?: number;
+  stallMs?: number;
+  flushes?: number;
+  /** /proc/<child>/io write_bytes during the workload, read by the driver from outside. */
+  ioWriteBytes?: number;
+  ioWriteAmp?: number;
+  userBytesWritten: number;
+  rssBytes: number;
+  /** open: median of three reopens after a clean close, and the directory's size then. */
+  openMs?: number;
+  openRunsMs?: number[];
+  diskBytes?: number;
+  /** [seconds since start, ops/s] every 100 ms. */
+  series: [number, number][];
+}
+
+export interface EngineRun {
+  engine: EngineName;
+  version: string;
+  available: boolean;
+  /** Why the engine did not run or stopped early. */
+  error?: string;
+  appliedOptions: Record<string, unknown>;
+  peakRssBytes?: number;
+  ioWriteBytesTotal?: number;
+  results: WorkloadResult[];
+}
+
+export interface Comparison {
+  id: string;
+  ours: number;
+  theirs: number;
+  /** ours / theirs: ops/s for workloads (higher is better), ms and bytes for open (lower is better). */
+  ratio: number;
+  metric: 'ops/s' | 'open ms' | 'disk bytes';
+}
+
+export interface BenchConfig {
+  num: number;
+  reads: number;
+  keySize: number;
+  valueSize: number;
+  concurrency: number;
+  seed: number;
+  workloads: string[];
+  engines: EngineName[];
+  engineOptions: EngineOptions;
+  /** Root directory; each engine uses <db>/<engine>. Absent: a temporary directory. */
+  db?: string;
+  json: boolean;
+  plot?: string;
+  progress: boolean;
+}
+
+export interface BenchReport {
+  tool: 'stratadb bench';
+  date: string;
+  machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemBytes: number };
+  config: Omit<BenchConfig, 'json' | 'progress' | 'plot'>;
+  engines: EngineRun[];
+  comparisons: Comparison[];
+}
+
+/** What the driver hands one child (argv[2], JSON). */
+export interface ChildConfig {
+  engine: EngineName;
+  dir: string;
+  num: number;
+  reads: number;
+  keySize: number;
+  valueSize: number;
+  concurrency: number;
+  seed: number;
+  workloads: string[];
+  engineOptions: EngineOptions;
+}
+
+export type ChildMessage =
+  | { type: 'ready'; engine: EngineName; version: string; appliedOptions: Record<string, unknown> }
+  | { type: 'begin'; id: string; total: number }
+  | { type: 'progress'; id: string; done: number; total: number; rate: number }
+  | { type: 'end'; result: WorkloadResult }
+  | { type: 'done'; peakRssBytes: number }
+  | { type: 'error'; message: string; stack?: string };

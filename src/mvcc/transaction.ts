@@ -1,0 +1,282 @@
+/**
+ * Optimistic transactions (issue #5). A transaction reads at the snapshot taken when it begins, sees
+ * its own writes (gets and iterators merge its write buffer over the snapshot) and buffers writes until
+ * commit, which goes through the normal group commit as ONE batch: all of it becomes visible at once,
+ * or none of it.
+ *
+ * Isolation: 'snapshot' (default) refuses the commit with ERR_TXN_CONFLICT when any key it writes was
+ * committed by someone else after its snapshot (no lost updates; write skew is allowed). 'serializable'
+ * also refuses when any key it read, or any range it iterated (phantoms), was written after its
+ * snapshot. The check runs inside the write-queue leader, in commit order, right before sequence
+ * numbers are assigned: there is no check-then-enqueue gap. A refused commit writes nothing.
+ *
+ * The write buffer is a MemTable (one arena, no object per write), with private sequence numbers above
+ * every real one so that its newest write of a key wins. Memory: the buffered keys and values once,
+ * plus, during commit, one encoded copy of the batch (~2x the data transiently for a huge transaction).
+ * Abandoned transactions are rolled back when garbage-collected (FinalizationRegistry), so their
+ * snapshot does not pin the conflict window forever; rollback() or commit() does it at once.
+ */
+import type { Buffer } from 'node:buffer';
+import { toBytes } from '../base/bytes.js';
+import { ByteWriter } from '../base/coding.js';
+import { MAX_SEQUENCE, ValueKind, userKeyOf, kindOf } from '../base/internal-key.js';
+import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
+import { InvalidArgumentError, TooLargeError, TransactionConflictError } from '../errors.js';
+import { MemTable, MISS } from '../memtable/memtable.js';
+import { MergingIterator } from '../iterator/merging-iterator.js';
+import { compareInternalKeys } from '../base/internal-key.js';
+import { encodeSingleOp } from '../wal/write-batch.js';
+import { printableKey, copyToBuffer } from '../base/bytes.js';
+import { keyHash52, type ConflictTracker, type KeyRange } from './conflict-tracker.js';
+import { SnapshotFilterIterator } from './snapshot-filter-iterator.js';
+import type { Snapshot } from './snapshot-list.js';
+import type { StrataIterator } from '../iterator/strata-iterator.js';
+
+export type Isolation = 'snapshot' | 'serializable';
+
+export interface TransactionOptions {
+  isolation?: Isolation;
+  sync?: boolean;
+}
+
+/** What a transaction needs from the database (implemented by db.ts). */
+export interface TransactionHost {
+  takeSnapshot(): Snapshot;
+  readAt(key: Uint8Array, seq: number): MaybePromise<Buffer | undefined>;
+  /** An internal iterator over the whole database as of now (the caller filters by sequence) and its release. */
+  openSource(): { iter: InternalIterator; release(): void };
+  /** A public iterator over an internal source. */
+  makeIterator<T>(build: () => InternalIterator, release: () => void, options: TxIteratorOptions, mode: 'entries' | 'keys' | 'values'): T;
+  submitCommit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
+    validate: () => Error | undefined, conflictKeys: Uint8Array[]): Promise<void>;
+  readonly tracker: ConflictTracker;
+  readonly maxKeySize: number;
+  readonly maxValueSize: number;
+  checkOpen(): void;
+}
+
+/** Resolved bounds handed to the host (bytes only). */
+export interface TxIteratorOptions {
+  gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array;
+  reverse?: boolean; limit?: number;
+}
+
+/** What users pass to tx.iterator(): bounds as bytes or utf-8 strings. */
+export interface TransactionIteratorOptions {
+  gt?: Uint8Array | string; gte?: Uint8Array | string; lt?: Uint8Array | string; lte?: Uint8Array | string;
+  reverse?: boolean; limit?: number;
+}
+
+/** Buffer writes get sequence numbers above every real one (real ones stay below 2^52). */
+const BUFFER_BASE = 2 ** 52;
+
+const finalizer = new FinalizationRegistry<{ snapshot: Snapshot; tracker: ConflictTracker }>((held) => {
+  held.tracker.close(held.snapshot.sequence);
+  held.snapshot.release();
+});
+
+function keyArg(name: string, v: unknown): Uint8Array {
+  if (typeof v === 'string' || v instanceof Uint8Array) return toBytes(v);
+  throw new InvalidArgumentError(`${name} must be a Uint8Array or a string (got ${v === null ? 'null' : typeof v})`);
+}
+
+export class Transaction {
+  readonly isolation: Isolation;
+  readonly sync: boolean;
+  private readonly snap: Snapshot;
+  private state: 'open' | 'committing' | 'committed' | 'rolled-back' = 'open';
+  private buffer: MemTable | undefined;
+  private localSeq = 0;
+  private readHashes: number[] = [];
+  private readonly ranges: KeyRange[] = [];
+  private readonly token = {};
+
+  /** @internal use db.beginTransaction() */
+  constructor(private readonly host: TransactionHost, options: TransactionOptions = {}) {
+    const iso = options.isolation ?? 'snapshot';
+    if (iso !== 'snapshot' && iso !== 'serializable') {
+      throw new InvalidArgumentError("options.isolation must be 'snapshot' or 'serializable'");
+    }
+    if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean');
+    this.isolation = iso;
+    this.sync = options.sync === true;
+    this.snap = host.takeSnapshot();
+    host.tracker.open(this.snap.sequence);
+    finalizer.register(this, { snapshot: this.snap, tracker: host.tracker }, this.token);
+  }
+
+  /** The sequence number this transaction reads at. */
+  get snapshotSequence(): number { return this.snap.sequence; }
+  get isOpen(): boolean { return this.state === 'open'; }
+
+  private checkUsable(): void {
+    this.host.checkOpen();
+    if (this.state !== 'open') throw new InvalidArgumentError(`the transaction was already ${this.state === 'committed' ? 'committed' : this.state === 'committing' ? 'committed (in progress)' : 'rolled back'}`);
+  }
+
+  /** The value at the snapshot, or this transaction's own latest write. */
+  get(key: Uint8Array | string): Promise<Buffer | undefined> {
+    try {
+      this.checkUsable();
+      const k = keyArg('key', key);
+      if (this.buffer) {
+        const kind = this.buffer.get(k, MAX_SEQUENCE);
+        if (kind !== MISS) return Promise.resolve(kind === ValueKind.Put ? copyToBuffer(this.buffer.lastValue()) : undefined);
+      }
+      if (this.isolation === 'serializable') this.readHashes.push(keyHash52(k));
+      const r = this.host.readAt(k, this.snap.sequence);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  put(key: Uint8Array | string, value: Uint8Array | string): void {
+    this.checkUsable();
+    const k = keyArg('key', key);
+    const v = keyArg('value', value);
+    if (k.length > this.host.maxKeySize) throw new TooLargeError(`key is ${k.length} bytes, over maxKeySize (${this.host.maxKeySize})`);
+    if (v.length > this.host.maxValueSize) throw new TooLargeError(`value is ${v.length} bytes, over maxValueSize (${this.host.maxValueSize})`);
+    this.write(ValueKind.Put, k, v);
+  }
+
+  delete(key: Uint8Array | string): void {
+    this.checkUsable();
+    const k = keyArg('key', key);
+    if (k.length > this.host.maxKeySize) throw new TooLargeError(`key is ${k.length} bytes, over maxKeySize (${this.host.maxKeySize})`);
+    this.write(ValueKind.Delete, k, EMPTY);
+  }
+
+  private write(kind: number, k: Uint8Array, v: Uint8Array): void {
+    if (!this.buffer) this.buffer = new MemTable();
+    this.buffer.add(BUFFER_BASE + ++this.localSeq, kind, k, v);
+  }
+
+  /**
+   * An iterator over the snapshot merged with this transaction's writes. Under 'serializable' its
+   * whole bound range counts as read (a phantom check), whether or not it is iterated to the end.
+   */
+  iterator(options?: TransactionIteratorOptions): StrataIterator<[Buffer, Buffer]> {
+    return this.makeIterator(options ?? {}, 'entries');
+  }
+
+  keys(options?: TransactionIteratorOptions): StrataIterator<Buffer> {
+    return this.makeIterator(options ?? {}, 'keys');
+  }
+
+  values(options?: TransactionIteratorOptions): StrataIterator<Buffer> {
+    return this.makeIterator(options ?? {}, 'values');
+  }
+
+  private makeIterator<T>(options: TransactionIteratorOptions, mode: 'entries' | 'keys' | 'values'): T {
+    this.checkUsable();
+    const o: TxIteratorOptions = {};
+    for (const b of ['gt', 'gte', 'lt', 'lte'] as const) {
+      if (options[b] !== undefined) o[b] = keyArg(`options.${b}`, options[b]).slice();
+    }
+    if (options.reverse !== undefined) o.reverse = options.reverse;
+    if (options.limit !== undefined) o.limit = options.limit;
+    if (this.isolation === 'serializable') {
+      this.ranges.push({
+        lo: o.gt ?? o.gte, loInclusive: o.gt === undefined,
+        hi: o.lt ?? o.lte, hiInclusive: o.lt === undefined,
+      });
+    }
+    const source = this.host.openSource();
+    const buffer = this.buffer;
+    const seq = this.snap.sequence;
+    return this.host.makeIterator<T>(() => {
+      const children: InternalIterator[] = [new SnapshotFilterIterator(source.iter, seq)];
+      if (buffer) children.push(buffer.newIterator());
+      return new MergingIterator(children, compareInternalKeys);
+    }, () => source.release(), o, mode);
+  }
+
+  /** Commits atomically; rejects with ERR_TXN_CONFLICT (nothing written) if it lost a race. */
+  async commit(): Promise<void> {
+    this.checkUsable();
+    this.state = 'committing';
+    try {
+      const buffer = this.buffer;
+      if (!buffer || buffer.entries === 0) return; // read-only: never conflicts
+      const w = new ByteWriter(Math.min(1 << 20, buffer.approximateMemoryUsage()));
+      const keys: Uint8Array[] = [];
+      let count = 0;
+      let userBytes = 0;
+      const it = buffer.newIterator();
+      // A MemTable iterator is synchronous; newest version of each key first.
+      it.seekToFirst();
+      let last: Uint8Array | undefined;
+      while (it.valid()) {
+        const ik = it.key();
+        const uk = userKeyOf(ik);
+        if (!last || !sameBytes(last, uk)) {
+          last = uk.slice();
+          const kind = kindOf(ik);
+          const value = kind === ValueKind.Put ? it.value() : EMPTY;
+          encodeSingleOp(w, kind, last, value);
+          keys.push(last);
+          count++;
+          userBytes += last.length + value.length;
+        }
+        it.next();
+      }
+      const tracker = this.host.tracker;
+      const seq = this.snap.sequence;
+      const serializable = this.isolation === 'serializable';
+      const readHashes = this.readHashes;
+      const ranges = this.ranges;
+      const validate = (): Error | undefined => {
+        for (const k of keys) {
+          if (tracker.writtenAfter(keyHash52(k), seq)) return conflict(`key ${printableKey(k)} was written by a commit after this transaction's snapshot`);
+        }
+        if (serializable) {
+          for (const h of readHashes) if (tracker.writtenAfter(h, seq)) return conflict('a key this transaction read was written by a commit after its snapshot');
+          for (const r of ranges) {
+            const k = tracker.rangeWrittenAfter(r, seq);
+            if (k) return conflict(`key ${printableKey(k)}, in a range this transaction iterated, was written after its snapshot (phantom)`);
+          }
+        }
+        return undefined;
+      };
+      await this.host.submitCommit(w.view(), count, userBytes, this.sync, validate, keys);
+      this.state = 'committed';
+    } catch (e) {
+      this.state = 'rolled-back'; // a refused commit wrote nothing
+      throw e;
+    } finally {
+      if (this.state === 'committing') this.state = 'committed';
+      this.end();
+    }
+  }
+
+  /** Discards the buffered writes and releases the snapshot. Idempotent after the first call. */
+  rollback(): void {
+    if (this.state === 'committed' || this.state === 'rolled-back') return;
+    if (this.state === 'committing') throw new InvalidArgumentError('rollback() while commit() is in progress');
+    this.state = 'rolled-back';
+    this.end();
+  }
+
+  private end(): void {
+    finalizer.unregister(this.token);
+    if (!this.snap.released) {
+      this.host.tracker.close(this.snap.sequence);
+      this.snap.release();
+    }
+    this.buffer = undefined;
+    this.readHashes = [];
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function conflict(message: string): TransactionConflictError {
+  return new TransactionConflictError(`transaction conflict: ${message}`);
+}

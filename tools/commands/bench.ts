@@ -1,0 +1,133 @@
+/**
+ * `stratadb bench [WORKLOAD...]`: the db_bench-style benchmark, optionally side by side with
+ * classic-level (LevelDB) in the same run. This file is the command-line face only: it parses and
+ * checks the options, then runs the benchmark program (dist/bench/driver.js) as a child process,
+ * which runs each engine in a process of its own (so peak RSS and disk writes are per engine).
+ * NB: tools/ imports only the public entry points, so bench/ is started by path, never imported.
+ * The driver reports a user mistake over IPC ('user-error': rethrown here as ERR_INVALID_ARGUMENT,
+ * printed by tools/cli.ts) and its temporary directory ('tempdir': removed here if the driver dies
+ * without removing it). Exit code: 0, or 1 when StrataDB failed during the run.
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { InvalidArgumentError, NotSupportedError } from '../../src/index.js';
+import { setExitCode } from '../output.js';
+
+const COMPARABLE = ['classic-level'];
+const COMPRESSIONS = ['none', 'lz4', 'zstd'];
+
+/** An integer, optionally with a binary suffix: 4096, 64k, 64KiB, 8m, 1g. */
+export function parseSize(name: string, text: string): number {
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(text.trim());
+  const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a byte count like 4096, 64k or 8MiB (got "${text}")`);
+  return n;
+}
+
+function parseCount(name: string, text: string): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer (got "${text}")`);
+  return n;
+}
+
+interface BenchFlags {
+  num?: number; reads?: number; valueSize?: number; keySize?: number; concurrency?: number; seed?: number;
+  db?: string; compare?: string; plot?: string; json?: boolean;
+  writeBufferSize?: number; cacheSize?: number; compression?: string; bloomBitsPerKey?: number; blockSize?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('db_bench-style workloads on a temporary database, optionally beside classic-level (LevelDB)')
+    .argument('[WORKLOAD...]', 'workloads in order; NAME:C runs C operations in flight (default: the standard set)')
+    .option('--num <N>', 'keys written by each fill (default 100000)', (v) => parseCount('--num', v))
+    .option('--reads <N>', 'operations of each read workload (default: --num)', (v) => parseCount('--reads', v))
+    .option('--value-size <B>', 'value size in bytes, half compressible (default 100)', (v) => parseSize('--value-size', v))
+    .option('--key-size <B>', 'key size in bytes (default 16)', (v) => parseSize('--key-size', v))
+    .option('--concurrency <C>', 'operations in flight for workloads named without :C (default 1)', (v) => parseCount('--concurrency', v))
+    .option('--seed <N>', 'seed of the random key choices (default 1)', (v) => parseCount('--seed', v))
+    .option('--db <DIR>', 'run in DIR (kept afterwards) instead of a temporary directory')
+    .option('--compare <ENGINE>', `run the same workloads on ENGINE too (${COMPARABLE.join(', ')})`)
+    .option('--plot <FILE.svg>', 'draw throughput over time per workload into an SVG file')
+    .option('--json', 'print the results as JSON')
+    .option('--write-buffer-size <B>', 'memtable size (also passed to classic-level)', (v) => parseSize('--write-buffer-size', v))
+    .option('--cache-size <B>', 'block cache size (also passed to classic-level)', (v) => parseSize('--cache-size', v))
+    .option('--compression <CODEC>', 'none, lz4 or zstd (classic-level: none turns Snappy off)')
+    .option('--bloom-bits-per-key <N>', 'filter bits per key, 0 for none (classic-level: fixed at 10)', (v) => parseSize('--bloom-bits-per-key', v))
+    .option('--block-size <B>', 'data block size (also passed to classic-level)', (v) => parseSize('--block-size', v))
+    .addHelpText('after', `
+Workloads (LevelDB db_bench names): fillseq fillrandom overwrite fillbatch fillsync readrandom readseq
+readreverse seekrandom deleterandom readwhilewriting open (close, then time the reopen; disk size).
+Default set: fillseq fillrandom fillrandom:32 overwrite fillsync fillsync:64 fillbatch open readrandom
+readrandom:64 readseq readreverse seekrandom readwhilewriting deleterandom.
+Examples:
+  $ stratadb bench --compare classic-level
+  $ stratadb bench --num 1000000 fillrandom fillbatch readrandom readrandom:64 --plot bench.svg
+  $ stratadb bench --num 2000 --json fillseq readrandom | jq '.engines[0].results[].opsPerSec'`)
+    .action(async (workloads: string[], flags: BenchFlags) => {
+      await runBenchCommand(workloads, flags);
+    });
+}
+
+async function runBenchCommand(workloads: string[], f: BenchFlags): Promise<void> {
+  if (f.compare !== undefined && !COMPARABLE.includes(f.compare)) {
+    throw new InvalidArgumentError(`--compare must be one of: ${COMPARABLE.join(', ')} (got "${f.compare}")`);
+  }
+  if (f.compression !== undefined && !COMPRESSIONS.includes(f.compression)) {
+    throw new InvalidArgumentError(`--compression must be one of: ${COMPRESSIONS.join(', ')} (got "${f.compression}")`);
+  }
+  const engineOptions: Record<string, unknown> = {};
+  for (const k of ['writeBufferSize', 'cacheSize', 'compression', 'bloomBitsPerKey', 'blockSize'] as const) {
+    if (f[k] !== undefined) engineOptions[k] = f[k];
+  }
+  const config = {
+    ...(f.num !== undefined ? { num: f.num } : {}),
+    ...(f.reads !== undefined ? { reads: f.reads } : {}),
+    ...(f.valueSize !== undefined ? { valueSize: f.valueSize } : {}),
+    ...(f.keySize !== undefined ? { keySize: f.keySize } : {}),
+    ...(f.concurrency !== undefined ? { concurrency: f.concurrency } : {}),
+    ...(f.seed !== undefined ? { seed: f.seed } : {}),
+    ...(f.db !== undefined ? { db: f.db } : {}),
+    ...(f.plot !== undefined ? { plot: f.plot } : {}),
+    workloads,
+    engines: f.compare ? ['stratadb', f.compare] : ['stratadb'],
+    engineOptions,
+    json: f.json === true,
+    progress: process.stdout.isTTY === true,
+  };
+  const driver = fileURLToPath(new URL('../../bench/driver.js', import.meta.url));
+  if (!existsSync(driver)) throw new NotSupportedError(`the benchmark is not part of this build (${driver} is missing)`);
+
+  let userError: string | undefined;
+  let tempDir: string | undefined;
+  // Ctrl-C reaches the driver too (same process group): it stops its children and cleans up; this
+  // process waits for it instead of dying first.
+  const ignore = (): void => {};
+  process.on('SIGINT', ignore);
+  try {
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      const child = fork(driver, [JSON.stringify(config)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+      child.on('message', (m: { type?: string; message?: string; path?: string }) => {
+        if (m.type === 'user-error') userError = m.message;
+        else if (m.type === 'tempdir') tempDir = m.path;
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    if (userError !== undefined) throw new InvalidArgumentError(userError);
+    if (exit.code !== 0) {
+      if (tempDir) await rm(tempDir, { recursive: true, force: true });
+      if (exit.code === 1) setExitCode(1);
+      else if (exit.signal !== null || (exit.code ?? 0) >= 128) {
+        process.stderr.write('bench interrupted\n');
+        setExitCode(exit.code ?? 130);
+      } else throw new Error(`the benchmark driver stopped (${exit.signal ?? `exit code ${exit.code}`})`);
+    }
+  } finally {
+    process.off('SIGINT', ignore);
+  }
+}

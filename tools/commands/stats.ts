@@ -1,0 +1,66 @@
+/**
+ * `stratadb stats DIR [--json]`: db.stats() from a read-only open, the levels as a table like
+ * RocksDB's compaction stats (level, files, size, score) and then the other counters.
+ * NB: a read-only open is a separate instance: the level shape and sequence are the database's,
+ * but the work counters (flushes, compactions, bytes written, cache) are this instance's, which
+ * did no work. A running process reports its own through db.stats().
+ */
+import type { Command } from 'commander';
+import type { DBStats } from '../../src/index.js';
+import { humanBytes, table } from '../format.js';
+import { withReadOnlyDb } from '../open-db.js';
+import { printJson } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('stats')
+    .description('show db.stats(): levels (files, size, score) and counters (read-only open)')
+    .argument('<DIR>', 'the database directory')
+    .option('--json', 'print the DBStats object as JSON')
+    .addHelpText('after', `
+Examples:
+  $ stratadb stats /data/db
+  $ stratadb stats /data/db --json | jq .levels`)
+    .action(async (dir: string, options: { json?: boolean }) => {
+      const s = await withReadOnlyDb(dir, async (db) => db.stats());
+      if (options.json) printJson({ dir, ...s });
+      else process.stdout.write(statsText(dir, s).join('\n') + '\n');
+    });
+}
+
+export function statsText(dir: string, s: DBStats): string[] {
+  const rows = [['Level', 'Files', 'Size', 'Bytes', 'Score']];
+  let files = 0;
+  let bytes = 0;
+  for (const l of s.levels) {
+    rows.push([`L${l.level}`, String(l.files), humanBytes(l.bytes), String(l.bytes), l.score.toFixed(2)]);
+    files += l.files;
+    bytes += l.bytes;
+  }
+  rows.push(['Sum', String(files), humanBytes(bytes), String(bytes), '']);
+  const kv: Array<[string, string]> = [
+    ['memtable', `${s.memtable.entries} entries, ${humanBytes(s.memtable.bytes)} (+${s.immutableMemtables} immutable)`],
+    ['memory', `memtables ${humanBytes(s.memory.memtables)}, cache ${humanBytes(s.memory.cache)}, table readers ${humanBytes(s.memory.tableReaders)}`],
+    ['flushes', `${s.flushes.count} (${humanBytes(s.flushes.bytes)})`],
+    ['compactions', `${s.compactions.count}, read ${humanBytes(s.compactions.bytesRead)}, written ${humanBytes(s.compactions.bytesWritten)}, ${s.compactions.ms} ms`],
+    ['user bytes written', humanBytes(s.userBytesWritten)],
+    ['WAL bytes written', humanBytes(s.walBytesWritten)],
+    ['write amplification', s.writeAmplification.toFixed(2)],
+    ['stalls', `slowdown ${s.stalls.slowdownMs} ms, stop ${s.stalls.stopMs} ms`],
+    ['block cache', `capacity ${humanBytes(s.cache.capacity)}, usage ${humanBytes(s.cache.usage)}, hits ${s.cache.hits}, misses ${s.cache.misses}`],
+    ['bloom filter', `checks ${s.filter.checks}, negatives ${s.filter.negatives}`],
+    ['snapshots', String(s.snapshots)],
+    ['open tables', String(s.openTables)],
+    ['background errors', String(s.backgroundErrors)],
+  ];
+  if (s.readOnlyReason !== undefined) kv.push(['read-only because', s.readOnlyReason]);
+  const w = Math.max(...kv.map(([k]) => k.length));
+  return [
+    `database ${dir}  (read-only open: counters below count this inspection, not the owning process)`,
+    `sequence ${s.sequence}`,
+    '',
+    ...table(rows, new Set([1, 2, 3, 4])),
+    '',
+    ...kv.map(([k, v]) => `${k.padEnd(w)}  ${v}`),
+  ];
+}
