@@ -72,7 +72,7 @@ function workloadTable(id: string, rows: WorkloadResult[], cmp: Comparison[]): s
     if (o && d) lines.push(`  ${padEnd('ours/theirs', 15)}${pad(num(o.ratio) + 'x', 10)}${pad('', 26)}${pad(num(d.ratio) + 'x', 10)}`);
     return lines;
   }
-  const head = ['ops/s', 'MB/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'w-amp', 'io w-amp', 'stall ms'];
+  const head = ['ops/s', 'MB/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'w-amp', 'io w-amp', 'stall ms', 'secs'];
   lines.push(`  ${padEnd('engine', 15)}${head.map((h, i) => pad(h, i === 0 ? 11 : 10)).join('')}`);
   for (const r of rows) {
     const l = r.latencyUs;
@@ -81,6 +81,7 @@ function workloadTable(id: string, rows: WorkloadResult[], cmp: Comparison[]): s
       r.writeAmp !== undefined ? num(r.writeAmp) : '-',
       r.ioWriteAmp !== undefined ? num(r.ioWriteAmp) : '-',
       r.stallMs !== undefined ? int(r.stallMs) : '-',
+      num(r.seconds),
     ];
     lines.push(`  ${padEnd(r.engine, 15)}${cells.map((c, i) => pad(c, i === 0 ? 11 : 10)).join('')}`);
   }
@@ -98,22 +99,22 @@ export function summaryMarkdown(report: BenchReport): string {
     `| workload | metric | ${names.join(' | ')}${hasRatio ? ' | ratio (ours / theirs)' : ''} |`,
     `|---|---|${names.map(() => '---:|').join('')}${hasRatio ? '---:|' : ''}`,
   ];
-  const ids = engines[0]?.results.map((r) => r.id) ?? [];
-  const row = (id: string, metric: string, vals: (number | undefined)[], fmt: (x: number) => string, key: string): void => {
+  const ids = [...new Set(engines.flatMap((e) => e.results.map((r) => r.id)))];
+  const row = (id: string, label: string, metric: string, vals: (number | undefined)[], fmt: (x: number) => string, key: string): void => {
     const c = report.comparisons.find((x) => x.id === id && x.metric === key);
     const cells = vals.map((v) => (v === undefined ? '-' : fmt(v)));
-    lines.push(`| ${id} | ${metric} | ${cells.join(' | ')}${hasRatio ? ` | ${c ? num(c.ratio) + 'x' : '-'}` : ''} |`);
+    lines.push(`| ${label} | ${metric} | ${cells.join(' | ')}${hasRatio ? ` | ${c ? num(c.ratio) + 'x' : '-'}` : ''} |`);
   };
   for (const id of ids) {
     const rs = engines.map((e) => e.results.find((r) => r.id === id));
-    if (rs[0]?.workload === 'open') {
-      row(id, 'open ms', rs.map((r) => r?.openMs), num, 'open ms');
-      row('disk', 'MB after close', rs.map((r) => r?.diskBytes), (x) => mb(x), 'disk bytes');
+    if (rs.find((r) => r)?.workload === 'open') {
+      row(id, id, 'open ms', rs.map((r) => r?.openMs), num, 'open ms');
+      row(id, 'disk size', 'MB after close', rs.map((r) => r?.diskBytes), (x) => mb(x), 'disk bytes');
     } else {
-      row(id, 'ops/s', rs.map((r) => r?.opsPerSec), int, 'ops/s');
+      row(id, id, 'ops/s', rs.map((r) => r?.opsPerSec), int, 'ops/s');
     }
   }
-  lines.push(`| peak RSS | MB | ${engines.map((e) => (e.peakRssBytes ? mb(e.peakRssBytes) : '-')).join(' | ')}${hasRatio ? ' | |' : ''}`);
+  lines.push(`| peak RSS | MB | ${engines.map((e) => (e.peakRssBytes ? mb(e.peakRssBytes) : '-')).join(' | ')} |${hasRatio ? ' |' : ''}`);
   return lines.join('\n');
 }
 

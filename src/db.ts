@@ -43,6 +43,11 @@ import { verifyTables } from './verify.js';
 import { CompactionScheduler } from '../compaction/scheduler.js';
 import { InlineExecutor, WorkerExecutor, type CompactionExecutor } from '../compaction/executor.js';
 import { makeCompactionHost } from './compaction-host.js';
+import { createCheckpoint, type CheckpointInfo } from './backup/checkpoint.js';
+import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } from './backup/backup-engine.js';
+import type { BackupSource } from './backup/pin.js';
+import { archiveWal, enforceRetention } from './backup/wal-archive.js';
+import { parseFileName } from './manifest/file-names.js';
 import type { FileLock, WritableFile } from './fs/file-system.js';
 
 export type Key = Uint8Array | string;
@@ -140,6 +145,9 @@ export class DB {
     } else if (!(await fs.exists(location))) {
       throw new InvalidArgumentError(`database ${location} does not exist (readOnly open)`);
     }
+    if (await fs.exists(path.join(location, RESTORE_MARKER))) {
+      throw new InvalidArgumentError(`${location} holds an interrupted restore (${RESTORE_MARKER}): restore again into an empty directory`);
+    }
     // One open per directory per process, whatever the file system: a second open is ERR_LOCKED.
     const lock = o.readOnly ? undefined : await fs.lock(lockFileName(location));
     let log = EventLog.disabled();
@@ -149,6 +157,7 @@ export class DB {
       const rec = await recoverDatabase(fs, location, o, log);
       const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence);
       if (!o.readOnly) {
+        await db.archiveLeftoverWals();
         await db.startNewWal();
         await db.deleteObsoleteFiles();
         db.flusher.schedule();
@@ -371,7 +380,32 @@ export class DB {
     this.imm.push(oldMem);
     this.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
     this.flusher.schedule();
-    if (old) await old.close().catch(() => undefined);
+    if (old) {
+      await old.close().catch(() => undefined);
+      await this.archive(old.logNumber);
+    }
+  }
+
+  /** Copies (links) a finished WAL into walArchiveDir and applies the retention limits. Best effort. */
+  private async archive(walNumber: number): Promise<void> {
+    const dir = this.o.walArchiveDir;
+    if (!dir) return;
+    try {
+      await archiveWal(this.fs, walFileName(this.location, walNumber), walNumber, dir, this.o.clock());
+      const gone = await enforceRetention(this.fs, dir, this.o.walArchiveTtlMs, this.o.walArchiveSizeLimit, this.o.clock());
+      if (gone.length) this.log.write(`WAL archive: removed ${gone.join(', ')} (retention)`);
+    } catch (e) {
+      this.log.write(`ERROR archiving WAL ${walNumber}: ${(e as Error).message}`);
+    }
+  }
+
+  /** At open: WALs a crash left behind were never archived; archive them before they are replayed away. */
+  private async archiveLeftoverWals(): Promise<void> {
+    if (!this.o.walArchiveDir) return;
+    for (const name of await this.fs.list(this.location)) {
+      const p = parseFileName(name);
+      if (p?.type === 'wal') await this.archive(p.number);
+    }
   }
 
   /** The first WAL of a fresh open. */
@@ -593,6 +627,52 @@ export class DB {
     if (this.bgError) throw new ReadOnlyError(`compaction failed: ${this.bgError.message}`, { cause: this.bgError });
   }
 
+  /** An openable copy of the database as of now, in `dir` (which must not exist or be empty). */
+  async checkpoint(dir: string): Promise<CheckpointInfo> {
+    if (this.closed) throw new DatabaseClosedError();
+    if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('checkpoint(dir): dir must be a non-empty string');
+    const info = await createCheckpoint(this.backupSource(), dir);
+    this.log.write(`checkpoint at sequence ${info.sequence} in ${dir}: ${info.files} tables (${info.linked} linked, ${info.copied} copied)`);
+    return info;
+  }
+
+  /**
+   * An incremental backup into `backupDir` at one point in time, while writes go on. Tables the
+   * directory already holds are not copied again. BackupEngine.open(backupDir) lists, verifies,
+   * restores and purges.
+   */
+  async backup(backupDir: string, options?: BackupOptions): Promise<BackupInfo & { bytesCopied: number }> {
+    if (this.closed) throw new DatabaseClosedError();
+    const engine = await BackupEngine.open(backupDir, { fs: this.fs });
+    const info = await engine.create(this.backupSource(), options);
+    await engine.collectGarbage();
+    this.log.write(`backup ${info.id} at sequence ${info.sequence} in ${backupDir}: ${info.files} tables, ${info.bytesCopied} bytes copied`);
+    return info;
+  }
+
+  private backupSource(): BackupSource {
+    return {
+      dir: this.location,
+      fs: this.fs,
+      pin: () => {
+        const version = this.versions.current();
+        version.ref();
+        return {
+          version, memtables: this.memtablesForRead(), sequence: this.published,
+          nextFileNumber: this.versions.nextFileNumber,
+          release: () => version.unref(),
+        };
+      },
+      newFileNumber: () => this.versions.newFileNumber(),
+      buildOptions: () => ({
+        blockSize: this.o.blockSize, blockRestartInterval: this.o.blockRestartInterval,
+        bloomBitsPerKey: this.o.bloomBitsPerKey, compression: this.o.compression,
+        zstdLevel: this.o.zstdLevel, clock: this.o.clock,
+      }),
+      clock: () => this.o.clock(),
+    };
+  }
+
   /** Reads every block of every live table and checks its checksum. */
   async verifyChecksums(): Promise<void> {
     if (this.closed) throw new DatabaseClosedError();
@@ -639,6 +719,7 @@ export class DB {
       if (this.wal) {
         await this.wal.sync().catch(() => undefined);
         await this.wal.close().catch(() => undefined);
+        if (this.wal.size > 0) await this.archive(this.wal.logNumber);
       }
       await this.tables.close();
       await this.versions.close();

@@ -24,3 +24,6 @@ export { NodeFileSystem } from './fs/node-fs.js';
 export { MemFileSystem } from './fs/mem-fs.js';
 export { FaultFileSystem } from './fs/fault-fs.js';
 export * as inspect from './inspect.js';
+export { BackupEngine } from './backup/backup-engine.js';
+export type { BackupInfo, BackupOptions, BackupProgress } from './backup/backup-engine.js';
+export type { CheckpointInfo } from './backup/checkpoint.js';

@@ -39,27 +39,28 @@ export class IndexSearch {
   static build(block: Block, comparator: Comparator, cmp: RangeCompare): IndexSearch | undefined {
     const internal = comparator.compare === compareInternalKeys;
     if (!internal && comparator.compare !== compareBytes) return undefined;
+    const n = block.numRestarts;
+    if (block.restartsOffset === 0 || n === 0) return undefined;
     const it = new BlockIterator(cmp, block);
-    const keys: Uint8Array[] = [];
-    for (it.seekToFirst(); it.valid(); it.next()) {
-      // Not one entry per restart point: leave it to the block iterator.
-      if (keys.length >= block.numRestarts || it.entryOffset !== block.restart(keys.length)) return undefined;
-      const k = it.key();
-      if (internal && k.length < TRAILER_SIZE) return undefined;
-      keys.push(internal ? k.slice(0, k.length - TRAILER_SIZE) : k.slice());
-    }
-    if (keys.length !== block.numRestarts || keys.length === 0) return undefined;
-    const first = keys[0]!;
-    const last = keys[keys.length - 1]!;
+    const userEnd = (): number => (internal ? it.keySize - TRAILER_SIZE : it.keySize);
+    it.seekToFirst();
+    const first = it.keyBuffer.slice(0, Math.max(0, userEnd()));
+    it.seekToLast();
+    const last = it.keyBuffer.subarray(0, Math.max(0, userEnd()));
     let p = 0;
     while (p < first.length && p < last.length && first[p] === last[p]) p++;
-    const hi = new Uint32Array(keys.length);
-    const lo = new Uint32Array(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      hi[i] = word(k, p, k.length);
-      lo[i] = word(k, p + 4, k.length);
+    const hi = new Uint32Array(n);
+    const lo = new Uint32Array(n);
+    let i = 0;
+    for (it.seekToFirst(); it.valid(); it.next(), i++) {
+      // Not one entry per restart point: leave it to the block iterator.
+      if (i >= n || it.entryOffset !== block.restart(i)) return undefined;
+      const end = userEnd();
+      if (end < 0) return undefined;
+      hi[i] = word(it.keyBuffer, p, end);
+      lo[i] = word(it.keyBuffer, p + 4, end);
     }
+    if (i !== n) return undefined;
     return new IndexSearch(block, cmp, p, first.slice(0, p), hi, lo, internal, new BlockIterator(cmp, block));
   }
 

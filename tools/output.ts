@@ -7,7 +7,6 @@
  * setExitCode(EXIT_DAMAGED) and returns, so its report is printed in full before the exit.
  * Main thread. Not here: how keys and values are rendered (tools/format.ts).
  */
-import { SingleBar, Presets } from 'cli-progress';
 
 /** The command did what was asked and found nothing wrong. */
 export const EXIT_OK = 0;
@@ -78,8 +77,10 @@ const NO_PROGRESS: Progress = { increment() {}, stop() {} };
  * and stdout is not streaming lines onto that same terminal (the bar would tear them apart).
  * Child processes in tests have no terminal, so they never see one.
  */
-export function startProgress(total: number, label: string, streamsToStdout: boolean): Progress {
+export async function startProgress(total: number, label: string, streamsToStdout: boolean): Promise<Progress> {
   if (!process.stderr.isTTY || (streamsToStdout && process.stdout.isTTY) || total <= 0) return NO_PROGRESS;
+  // Loaded only for a terminal: every command start would otherwise pay for it.
+  const { SingleBar, Presets } = await import('cli-progress');
   const bar = new SingleBar({
     format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta_formatted}`,
     stream: process.stderr,

@@ -47,7 +47,9 @@ export const MISS = -1;
 const BATCH = 8192;
 const SHARD_SHIFT = 26;
 const SHARDS = 1 << (32 - SHARD_SHIFT);
-const INITIAL_SHARD_SLOTS = 4;
+const INITIAL_SHARD_SLOTS = 8;
+/** Stands for a shard not allocated yet (a memtable per transaction must be cheap to create). */
+const NO_SLOTS = Int32Array.of(-1, -1);
 const SHORT_COPY = 32;
 /** The common prefix tracked is at most this long (so checking it costs little per add). */
 const MAX_DEPTH = 64;
@@ -61,7 +63,7 @@ export class MemTable implements EntryStore {
   base: Uint8Array = new Uint8Array(0);
 
   /** Per shard: slots as pairs (group id or -1, hash); capacity is a power of two. */
-  private readonly shards: Int32Array[] = [];
+  private readonly shards: Int32Array[] = new Array<Int32Array>(SHARDS).fill(NO_SLOTS);
   private readonly shardUsed = new Int32Array(SHARDS);
   private slotBytes = 0;
   /** Groups not yet in a run, in creation order. */
@@ -72,11 +74,6 @@ export class MemTable implements EntryStore {
   private maxSeq = 0;
   private lastEntry = -1;
   private lastKeyLen = 0;
-
-  constructor() {
-    for (let i = 0; i < SHARDS; i++) this.shards.push(new Int32Array(INITIAL_SHARD_SLOTS * 2).fill(-1));
-    this.slotBytes = SHARDS * INITIAL_SHARD_SLOTS * 8;
-  }
 
   /** Entries added so far. */
   get entries(): number {
@@ -231,6 +228,10 @@ export class MemTable implements EntryStore {
     t.set(e, E_NEXT, -1);
     t.set(e, E_PREV, -1);
     const shard = h >>> SHARD_SHIFT;
+    if (this.shards[shard] === NO_SLOTS) {
+      this.shards[shard] = new Int32Array(INITIAL_SHARD_SLOTS * 2).fill(-1);
+      this.slotBytes += INITIAL_SHARD_SLOTS * 8;
+    }
     place(this.shards[shard]!, e, h);
     const used = ++this.shardUsed[shard]!;
     if (used * 4 > (this.shards[shard]!.length >>> 1) * 3) this.growShard(shard);

@@ -83,7 +83,7 @@ interface VerifyResult { ok: true; blocks: number; entries: number }
 async function verify(reader: TableReader, showProgress: boolean): Promise<VerifyResult> {
   await reader.verifyChecksums();
   const expected = reader.properties.numEntries;
-  const progress = startProgress(showProgress ? expected : 0, 'verify', false);
+  const progress = await startProgress(showProgress ? expected : 0, 'verify', false);
   let entries = 0;
   const it = reader.newIterator();
   try {
@@ -110,7 +110,7 @@ async function verify(reader: TableReader, showProgress: boolean): Promise<Verif
 /** Streams every entry: one line each, or a JSON document whose `entries` array is written as it goes. */
 async function scan(reader: TableReader, file: string, isEngine: boolean, asJson: boolean, head: Record<string, unknown>): Promise<void> {
   const out = new Output();
-  const progress = startProgress(reader.properties.numEntries, 'scan', true);
+  const progress = await startProgress(reader.properties.numEntries, 'scan', true);
   let count = 0;
   const emit = (line: string): Promise<void> | undefined => out.line(line);
   if (asJson) {

@@ -1,0 +1,113 @@
+/**
+ * Backup metadata: one file per backup, `meta/<id>`, written last and atomically (temp, fsync,
+ * rename, fsync-directory): a backup without it was interrupted and is never listed.
+ * Content: line 1 the JSON document, line 2 `crc32c <8 hex>` over line 1's bytes. Format and
+ * invariants: src/backup/FORMAT.md. Decoding treats the file as hostile: any unexpected field, type,
+ * range or name is ERR_CORRUPTION naming the file, and table paths are never taken from the file:
+ * they are re-derived from (fileNumber, crc32c, size), so `..`, absolute paths, separators or NUL bytes
+ * in a name can never reach the file system.
+ */
+import { Buffer } from 'node:buffer';
+import { crc32c } from '../base/crc32c.js';
+import { CorruptionError, NotSupportedError } from '../errors.js';
+import { makeFileMetadata, fileMetadataProblem, type FileMetadata } from '../manifest/file-metadata.js';
+
+export const BACKUP_FORMAT = 'stratadb-backup';
+export const BACKUP_FORMAT_VERSION = 1;
+
+export interface BackupFile { level: number; file: FileMetadata }
+
+export interface BackupMeta {
+  id: number;
+  sequence: number;
+  timestamp: number;
+  nextFileNumber: number;
+  files: BackupFile[];
+}
+
+/** `shared/000012_1a2b3c4d_4096.sst`: file numbers repeat across databases, so identity is all three. */
+export function sharedName(f: FileMetadata): string {
+  return `shared/${String(f.fileNumber).padStart(6, '0')}_${f.crc32c.toString(16).padStart(8, '0')}_${f.fileSize}.sst`;
+}
+
+const SHARED_NAME = /^shared\/(\d{6,16})_([0-9a-f]{8})_(\d{1,16})\.sst$/;
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export function encodeBackupMeta(m: BackupMeta): Uint8Array {
+  const doc = {
+    format: BACKUP_FORMAT, version: BACKUP_FORMAT_VERSION, id: m.id, sequence: m.sequence,
+    timestamp: m.timestamp, nextFileNumber: m.nextFileNumber,
+    files: m.files.map(({ level, file: f }) => ({
+      name: sharedName(f), level, fileNumber: f.fileNumber, size: f.fileSize, crc32c: f.crc32c,
+      smallest: hex(f.smallest), largest: hex(f.largest), smallestSeq: f.smallestSeq, largestSeq: f.largestSeq,
+      entries: f.numEntries, deletions: f.numDeletions,
+    })),
+  };
+  const line = Buffer.from(JSON.stringify(doc), 'utf8');
+  return Buffer.concat([line, Buffer.from(`\ncrc32c ${crc32c(line).toString(16).padStart(8, '0')}\n`, 'utf8')]);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+export function decodeBackupMeta(data: Uint8Array, fileName: string): BackupMeta {
+  const fail = (offset: number, detail: string): never => { throw new CorruptionError(fileName, offset, detail); };
+  const nl = data.indexOf(0x0a);
+  if (nl < 0) fail(0, 'no checksum line');
+  const line = data.subarray(0, nl);
+  const rest = Buffer.from(data.subarray(nl + 1)).toString('latin1');
+  const m = /^crc32c ([0-9a-f]{8})\n?$/.exec(rest);
+  if (!m) fail(nl + 1, 'malformed checksum line');
+  if (parseInt(m![1]!, 16) !== crc32c(line)) fail(0, 'metadata checksum mismatch');
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(Buffer.from(line).toString('utf8')) as Record<string, unknown>;
+  } catch (e) {
+    return fail(0, `metadata is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) fail(0, 'metadata is not an object');
+  if (doc['format'] !== BACKUP_FORMAT) fail(0, `not a ${BACKUP_FORMAT} metadata file`);
+  if (!isCount(doc['version'])) fail(0, 'bad version');
+  if ((doc['version'] as number) > BACKUP_FORMAT_VERSION) {
+    throw new NotSupportedError(`${fileName}: backup format version ${String(doc['version'])} is newer than this build reads (${BACKUP_FORMAT_VERSION})`);
+  }
+  for (const k of ['id', 'sequence', 'timestamp', 'nextFileNumber']) if (!isCount(doc[k])) fail(0, `bad ${k}`);
+  if (!Array.isArray(doc['files'])) fail(0, 'files is not an array');
+  const files: BackupFile[] = [];
+  const seen = new Set<number>();
+  for (const [i, raw] of (doc['files'] as unknown[]).entries()) {
+    const x = raw as Record<string, unknown>;
+    const where = `files[${i}]`;
+    if (typeof x !== 'object' || x === null) fail(0, `${where} is not an object`);
+    for (const k of ['level', 'fileNumber', 'size', 'crc32c', 'smallestSeq', 'largestSeq', 'entries', 'deletions']) {
+      if (!isCount(x[k])) fail(0, `${where}.${k} is not a non-negative integer`);
+    }
+    if ((x['level'] as number) >= 64) fail(0, `${where}.level out of range`);
+    if ((x['crc32c'] as number) > 0xffff_ffff) fail(0, `${where}.crc32c out of range`);
+    for (const k of ['smallest', 'largest']) {
+      if (typeof x[k] !== 'string' || !/^([0-9a-f]{2})*$/.test(x[k] as string) || (x[k] as string).length < 16) fail(0, `${where}.${k} is not a hex internal key`);
+    }
+    const init = {
+      fileNumber: x['fileNumber'] as number, fileSize: x['size'] as number, crc32c: x['crc32c'] as number,
+      smallest: new Uint8Array(Buffer.from(x['smallest'] as string, 'hex')), largest: new Uint8Array(Buffer.from(x['largest'] as string, 'hex')),
+      smallestSeq: x['smallestSeq'] as number, largestSeq: x['largestSeq'] as number,
+      numEntries: x['entries'] as number, numDeletions: x['deletions'] as number,
+    };
+    const problem = fileMetadataProblem(init);
+    if (problem) fail(0, `${where}: ${problem}`);
+    const file = makeFileMetadata(init);
+    // The stored name must be exactly the derived one: anything else (.., /, absolute, NUL) is refused.
+    if (typeof x['name'] !== 'string' || !SHARED_NAME.test(x['name']) || x['name'] !== sharedName(file)) {
+      fail(0, `${where}.name ${JSON.stringify(x['name'])} is not the table's content name`);
+    }
+    if (seen.has(file.fileNumber)) fail(0, `${where}: file number ${file.fileNumber} listed twice`);
+    seen.add(file.fileNumber);
+    files.push({ level: x['level'] as number, file });
+  }
+  return {
+    id: doc['id'] as number, sequence: doc['sequence'] as number, timestamp: doc['timestamp'] as number,
+    nextFileNumber: doc['nextFileNumber'] as number, files,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * A consistent point in time of a live database, for checkpoints and backups: the current Version
+ * (referenced, so its tables stay on disk), the memtables of that instant, and the published sequence
+ * S. Tables hold a prefix of the commit order; the memtables hold the rest up to S (and maybe newer
+ * entries, which dumpMemtables() filters out), so "tables + memtable entries with seq <= S" is
+ * exactly the database as of S: one point in time, while writes go on.
+ */
+import type { FileSystem } from '../fs/file-system.js';
+import type { Version } from '../manifest/version.js';
+import type { MemTable } from '../memtable/memtable.js';
+import type { FileMetadata } from '../manifest/file-metadata.js';
+import { MergingIterator } from '../iterator/merging-iterator.js';
+import { compareInternalKeys } from '../base/internal-key.js';
+import { SnapshotFilterIterator } from '../mvcc/snapshot-filter-iterator.js';
+import { buildTable, type BuildTableOptions } from '../flush.js';
+
+export interface PinnedState {
+  version: Version;
+  memtables: MemTable[];
+  sequence: number;
+  nextFileNumber: number;
+  release(): void;
+}
+
+/** What backup and checkpoint need from the live database (db.ts implements it). */
+export interface BackupSource {
+  readonly dir: string;
+  readonly fs: FileSystem;
+  pin(): PinnedState;
+  newFileNumber(): number;
+  buildOptions(): BuildTableOptions;
+  clock(): number;
+}
+
+/**
+ * Writes the pinned memtables' entries with seq <= S as one table `fileNumber` in `dir`
+ * (undefined when there is none). Cost: O(memtable), never O(database).
+ */
+export async function dumpMemtables(fs: FileSystem, dir: string, fileNumber: number, pin: PinnedState,
+  options: BuildTableOptions): Promise<FileMetadata | undefined> {
+  if (pin.memtables.every((m) => m.entries === 0)) return undefined;
+  const merged = new MergingIterator(pin.memtables.map((m) => m.newIterator()), compareInternalKeys);
+  const it = new SnapshotFilterIterator(merged, pin.sequence);
+  try {
+    return await buildTable(fs, dir, fileNumber, it, options);
+  } finally {
+    const c = it.close();
+    if (c) await c;
+  }
+}

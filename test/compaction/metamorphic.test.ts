@@ -1,0 +1,241 @@
+/**
+ * Metamorphic runs (Pebble's metamorphic/): ONE seeded operation log (puts, deletes, batches, gets,
+ * bounded scans, snapshots read long after they were taken, flushes, compactRange calls, reopens) is
+ * run under configurations that must not change what a user observes: inline vs worker executor
+ * (the worker needs the real file system), codecs none/lz4/zstd, bloom filters on/off, 64 B vs 4 KiB
+ * blocks, tiny vs larger vs huge write buffers, static vs dynamic level sizing. Each run records the
+ * result of every read; all histories must equal the history of the sorted in-memory model
+ * (test/support/model.ts), hence each other. On a mismatch the message names the configuration, the
+ * first differing read, the operation that produced it, and the seed (SEED= replays it).
+ */
+import { describe, expect, it } from 'vitest';
+import { Buffer } from 'node:buffer';
+import { DB, MemFileSystem, WriteBatch, type Options, type Snapshot } from '../../src/index.js';
+import { Model, type ScanOptions } from '../support/model.js';
+import { withSeed, type Rng } from '../support/rng.js';
+import { tempDir } from '../support/tmpdir.js';
+
+type Op =
+  | { t: 'put'; k: Buffer; v: Buffer }
+  | { t: 'delete'; k: Buffer }
+  | { t: 'batch'; ops: { k: Buffer; v: Buffer | undefined }[] }
+  | { t: 'get'; k: Buffer; snap?: number }
+  | { t: 'scan'; o: ScanOptions; snap?: number }
+  | { t: 'snapshot' }
+  | { t: 'release'; snap: number }
+  | { t: 'flush' }
+  | { t: 'compact'; lo: Buffer | undefined; hi: Buffer | undefined }
+  | { t: 'reopen' };
+
+const KEY_SPACE = 600;
+
+function key(rng: Rng): Buffer {
+  return Buffer.from(`key${String(rng.int(KEY_SPACE)).padStart(5, '0')}`);
+}
+
+function value(rng: Rng): Buffer {
+  const len = rng.pick([0, 8, 40, 120, 300]) + rng.int(8);
+  // Half compressible (a repeated byte), half random: codecs see both.
+  return rng.int(2) === 0 ? Buffer.alloc(len, 97 + rng.int(26)) : Buffer.from(rng.bytes(len));
+}
+
+/** The operation log. Snapshot ops refer to snapshots by their index in creation order since the last reopen. */
+function generate(rng: Rng, n: number): Op[] {
+  const ops: Op[] = [];
+  let snaps = 0;
+  let live: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rng.int(1000);
+    const snap = live.length > 0 && rng.int(3) === 0 ? rng.pick(live) : undefined;
+    if (r < 420) ops.push({ t: 'put', k: key(rng), v: value(rng) });
+    else if (r < 520) ops.push({ t: 'delete', k: key(rng) });
+    else if (r < 600) {
+      const b = Array.from({ length: 1 + rng.int(12) }, () => ({ k: key(rng), v: rng.int(4) === 0 ? undefined : value(rng) }));
+      ops.push({ t: 'batch', ops: b });
+    } else if (r < 800) ops.push({ t: 'get', k: key(rng), ...(snap === undefined ? {} : { snap }) });
+    else if (r < 900) {
+      const o: ScanOptions = { reverse: rng.int(2) === 0 };
+      if (rng.int(2) === 0) o.gte = key(rng);
+      if (rng.int(2) === 0) o.lt = key(rng);
+      if (rng.int(3) > 0) o.limit = rng.int(40);
+      ops.push({ t: 'scan', o, ...(snap === undefined ? {} : { snap }) });
+    } else if (r < 940) {
+      if (live.length < 5) { ops.push({ t: 'snapshot' }); live.push(snaps++); }
+    } else if (r < 970) {
+      if (live.length > 0) {
+        const s = rng.pick(live);
+        ops.push({ t: 'release', snap: s });
+        live = live.filter((x) => x !== s);
+      }
+    } else if (r < 985) ops.push({ t: 'flush' });
+    else if (r < 992) {
+      const a = rng.int(3) === 0 ? undefined : key(rng);
+      const b = rng.int(3) === 0 ? undefined : key(rng);
+      ops.push({ t: 'compact', lo: a && b && Buffer.compare(a, b) > 0 ? b : a, hi: a && b && Buffer.compare(a, b) > 0 ? a : b });
+    } else {
+      ops.push({ t: 'reopen' });
+      snaps = 0;
+      live = [];
+    }
+  }
+  return ops;
+}
+
+const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buffer.from(b).toString('hex'));
+
+/** The engine interface a run needs; implemented by the model and by the database. */
+interface Subject {
+  put(k: Buffer, v: Buffer): Promise<void>;
+  del(k: Buffer): Promise<void>;
+  batch(ops: { k: Buffer; v: Buffer | undefined }[]): Promise<void>;
+  get(k: Buffer, snap: number | undefined): Promise<string>;
+  scan(o: ScanOptions, snap: number | undefined): Promise<string>;
+  snapshot(): void;
+  release(snap: number): void;
+  flush(): Promise<void>;
+  compact(lo: Buffer | undefined, hi: Buffer | undefined): Promise<void>;
+  reopen(): Promise<void>;
+}
+
+async function replay(ops: readonly Op[], s: Subject): Promise<{ history: string[]; opOf: number[] }> {
+  const history: string[] = [];
+  const opOf: number[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    switch (op.t) {
+      case 'put': await s.put(op.k, op.v); break;
+      case 'delete': await s.del(op.k); break;
+      case 'batch': await s.batch(op.ops); break;
+      case 'get': history.push(await s.get(op.k, op.snap)); opOf.push(i); break;
+      case 'scan': history.push(await s.scan(op.o, op.snap)); opOf.push(i); break;
+      case 'snapshot': s.snapshot(); break;
+      case 'release': s.release(op.snap); break;
+      case 'flush': await s.flush(); break;
+      case 'compact': await s.compact(op.lo, op.hi); break;
+      case 'reopen': await s.reopen(); break;
+    }
+  }
+  return { history, opOf };
+}
+
+function modelSubject(): Subject {
+  const m = new Model();
+  let snaps = new Map<number, Model>();
+  let next = 0;
+  return {
+    put: async (k, v) => m.put(k, v),
+    del: async (k) => m.delete(k),
+    batch: async (ops) => { for (const { k, v } of ops) (v ? m.put(k, v) : m.delete(k)); },
+    get: async (k, snap) => hex((snap === undefined ? m : snaps.get(snap)!).get(k)),
+    scan: async (o, snap) => (snap === undefined ? m : snaps.get(snap)!).scan(o).map(([k, v]) => `${hex(k)}=${hex(v)}`).join(','),
+    snapshot: () => { snaps.set(next++, m.clone()); },
+    release: (snap) => { snaps.delete(snap); },
+    flush: async () => undefined,
+    compact: async () => undefined,
+    reopen: async () => { snaps = new Map(); next = 0; },
+  };
+}
+
+async function dbSubject(dir: string, options: Options): Promise<{ subject: Subject; finish(): Promise<{ compactions: number; deepest: number }> }> {
+  let db = await DB.open(dir, options);
+  let snaps = new Map<number, Snapshot>();
+  let next = 0;
+  let compactions = 0;
+  let deepest = 0;
+  const tally = (): void => {
+    const st = db.stats();
+    compactions += st.compactions.count;
+    for (const l of st.levels) if (l.files > 0) deepest = Math.max(deepest, l.level);
+  };
+  const subject: Subject = {
+    put: (k, v) => db.put(k, v),
+    del: (k) => db.delete(k),
+    batch: (ops) => {
+      const b = new WriteBatch();
+      for (const { k, v } of ops) (v ? b.put(k, v) : b.delete(k));
+      return db.write(b);
+    },
+    get: async (k, snap) => hex(await db.get(k, snap === undefined ? undefined : { snapshot: snaps.get(snap)! })),
+    scan: async (o, snap) => {
+      const rows: string[] = [];
+      for await (const [k, v] of db.iterator({ ...o, ...(snap === undefined ? {} : { snapshot: snaps.get(snap)! }) })) {
+        rows.push(`${hex(k)}=${hex(v)}`);
+      }
+      return rows.join(',');
+    },
+    snapshot: () => { snaps.set(next++, db.snapshot()); },
+    release: (snap) => { snaps.get(snap)!.release(); snaps.delete(snap); },
+    flush: () => db.flush(),
+    compact: (lo, hi) => db.compactRange(lo, hi),
+    reopen: async () => {
+      for (const s of snaps.values()) s.release();
+      snaps = new Map();
+      next = 0;
+      tally();
+      await db.close();
+      db = await DB.open(dir, options);
+    },
+  };
+  return {
+    subject,
+    finish: async () => {
+      tally();
+      await db.close();
+      return { compactions, deepest };
+    },
+  };
+}
+
+const tiny = {
+  writeBufferSize: 8 * 1024, targetFileSize: 8 * 1024, maxBytesForLevelBase: 24 * 1024, levelMultiplier: 3,
+  level0CompactionTrigger: 2, level0SlowdownTrigger: 6, level0StopTrigger: 12, numLevels: 5,
+} satisfies Options;
+
+/** minDeepest: the deepest level that must have held data (the run must reach it). */
+interface Config { name: string; real?: boolean; options: Options; minDeepest: number }
+
+const CONFIGS: Config[] = [
+  { name: 'inline, none, 64 B blocks, bloom, tiny buffers, static', minDeepest: 2,
+    options: { ...tiny, compression: 'none', blockSize: 64, blockRestartInterval: 1, bloomBitsPerKey: 10 } },
+  { name: 'inline, lz4, 4 KiB blocks, no bloom, tiny buffers, dynamic', minDeepest: 3,
+    options: { ...tiny, compression: 'lz4', blockSize: 4096, bloomBitsPerKey: 0, levelCompactionDynamicLevelBytes: true } },
+  { name: 'inline, zstd, 1 KiB blocks, larger buffers, static', minDeepest: 1,
+    options: { ...tiny, writeBufferSize: 32 * 1024, targetFileSize: 16 * 1024, maxBytesForLevelBase: 32 * 1024, compression: 'zstd', blockSize: 1024 } },
+  { name: 'worker, lz4/zstd per level, 256 B blocks, tiny buffers, dynamic', real: true, minDeepest: 3,
+    options: { ...tiny, writeBufferSize: 16 * 1024, compactionExecutor: 'worker', compressionPerLevel: ['none', 'lz4', 'lz4', 'zstd', 'zstd'], blockSize: 256, levelCompactionDynamicLevelBytes: true } },
+  { name: 'inline, lz4, huge buffer (memtable only until compactRange)', minDeepest: 0,
+    options: { writeBufferSize: 64 * 1024 * 1024, compression: 'lz4' } },
+];
+
+describe('metamorphic: one operation log, many configurations', () => {
+  it('gives identical read histories under every configuration', async () => {
+    await withSeed('metamorphic', async (rng) => {
+      const ops = generate(rng, 1500);
+      const want = await replay(ops, modelSubject());
+      expect(want.history.length).toBeGreaterThan(300);
+      for (const c of CONFIGS) {
+        const dir = c.real ? await tempDir() : '/db';
+        const options: Options = c.real ? c.options : { ...c.options, fs: new MemFileSystem() };
+        const { subject, finish } = await dbSubject(dir, options);
+        const t0 = performance.now();
+        let got: { history: string[] };
+        let stats: { compactions: number; deepest: number };
+        try {
+          got = await replay(ops, subject);
+        } finally {
+          stats = await finish();
+        }
+        console.log(`${c.name}: ${(performance.now() - t0).toFixed(0)} ms, ${stats.compactions} compactions, deepest L${stats.deepest}`);
+        const i = got.history.findIndex((h, j) => h !== want.history[j]);
+        if (i >= 0) {
+          const op = ops[want.opOf[i]!]!;
+          throw new Error(`[${c.name}] read #${i} (op #${want.opOf[i]}: ${JSON.stringify(op, (_k, v) => (v?.type === 'Buffer' ? hex(Buffer.from(v.data)) : v))}) ` +
+            `differs: got ${got.history[i]!.slice(0, 200)}, want ${want.history[i]!.slice(0, 200)}`);
+        }
+        expect(got.history.length).toBe(want.history.length);
+        if (c.minDeepest > 0) expect(stats.compactions, `${c.name}: compactions`).toBeGreaterThan(5);
+        expect(stats.deepest, `${c.name}: deepest level`).toBeGreaterThanOrEqual(c.minDeepest);
+      }
+    });
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * `stratadb get / put / delete / scan` on the fixture database: text and hex keys, range bounds,
+ * reverse and limit, --json, writes seen by later reads, and the user mistakes (bad hex, a bad
+ * --limit, a DIR with no database, a database locked by another process: exit 2 with the code,
+ * no stack trace). Each command runs as a child process.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DB } from '../../src/index.js';
+import { tempDir } from '../support/tmpdir.js';
+import { hasStackTrace, makeFixtureDb, runCli } from './cli-helpers.js';
+
+/** The fixture's live user keys in order (key005 and key010 are deleted). */
+const LIVE = ['apple', 'banana', ...Array.from({ length: 20 }, (_, i) => `key${String(i).padStart(3, '0')}`)
+  .filter((k) => k !== 'key005' && k !== 'key010')];
+
+describe('stratadb get / put / delete / scan', () => {
+  it('reads: get by text and hex, not found, scan with bounds, reverse, limit, hex and JSON', async () => {
+    const dir = await tempDir('strata-kv-');
+    await makeFixtureDb(dir);
+    const [get, missing, getHex, range, reverse, hex, all] = await Promise.all([
+      runCli(['get', dir, 'apple']),
+      runCli(['get', dir, 'key005']),
+      runCli(['get', dir, '0x00ff01', '--hex']),
+      runCli(['scan', dir, '--gt', 'key000', '--lte', 'key004']),
+      runCli(['scan', dir, '--reverse', '--limit', '2', '--json']),
+      runCli(['scan', dir, '--lt', '61', '--hex']),
+      runCli(['scan', dir, '--json']),
+    ]);
+    expect([get.code, get.stdout]).toEqual([0, 'red\n']);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([1, '', 'not found: key005\n']);
+    expect([getHex.code, getHex.stdout]).toEqual([0, '0909\n']);
+    expect(range.stdout).toBe('key001\tvalue-1\nkey002\tvalue-2\nkey003\tvalue-3\nkey004\tvalue-4\n');
+    expect(JSON.parse(reverse.stdout)).toEqual([{ key: 'key019', value: 'value-19' }, { key: 'key018', value: 'value-18' }]);
+    expect(hex.stdout).toBe('00ff01\t0909\n');
+    const entries = JSON.parse(all.stdout) as Array<{ key: string; value: string }>;
+    expect(entries.filter((e) => e.key !== '\u0000\ufffd\u0001').map((e) => e.key)).toEqual(LIVE);
+    expect(entries).toHaveLength(LIVE.length + 1);
+    for (const r of [get, getHex, range, reverse, hex, all]) expect([r.code, r.stderr]).toEqual([0, '']);
+  });
+
+  it('writes: put and delete are durable and seen by the next read; a missing database is refused', async () => {
+    const dir = await tempDir('strata-kv-');
+    await makeFixtureDb(dir);
+    expect((await runCli(['put', dir, 'cherry', 'dark red'])).code).toBe(0);
+    expect((await runCli(['delete', dir, 'apple'])).code).toBe(0);
+    expect((await runCli(['put', dir, 'ff', '00', '--hex'])).code).toBe(0);
+    const fresh = path.join(dir, 'fresh');
+    const [scan, noDb, created] = await Promise.all([
+      runCli(['scan', dir, '--lt', 'key', '--json']),
+      runCli(['put', path.join(dir, 'nothing-here'), 'k', 'v']),
+      runCli(['put', fresh, 'k', 'v', '--create-if-missing']),
+    ]);
+    expect(JSON.parse(scan.stdout)).toEqual([{ key: 'banana', value: 'yellow' }, { key: 'cherry', value: 'dark red' }]);
+    expect(noDb.code).toBe(2);
+    expect(noDb.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: database .*nothing-here does not exist/);
+    expect(created.code).toBe(0);
+    const [k, ff] = await Promise.all([runCli(['get', fresh, 'k']), runCli(['get', dir, 'ff', '--hex'])]);
+    expect(k.stdout).toBe('v\n');
+    expect(ff.stdout).toBe('00\n');
+  });
+
+  it('user mistakes exit 2 with the error code and no stack trace; a locked database refuses put, not get', async () => {
+    const dir = await tempDir('strata-kv-');
+    await makeFixtureDb(dir);
+    const owner = await DB.open(dir);
+    try {
+      const [locked, readBeside, badHex, badLimit, unknownOption] = await Promise.all([
+        runCli(['put', dir, 'k', 'v']),
+        runCli(['get', dir, 'banana']),
+        runCli(['get', dir, 'xyz', '--hex']),
+        runCli(['scan', dir, '--limit', 'ten']),
+        runCli(['scan', dir, '--from', 'a']),
+      ]);
+      expect(locked.code).toBe(2);
+      expect(locked.stderr).toMatch(/^error ERR_LOCKED: .*LOCK is locked by process \d+/);
+      expect(readBeside).toMatchObject({ code: 0, stdout: 'yellow\n' });
+      expect(badHex.code).toBe(2);
+      expect(badHex.stderr).toBe("error ERR_INVALID_ARGUMENT: KEY 'xyz' is not hex (pairs of digits 0-9a-f, --hex was given)\n");
+      expect(badLimit.code).toBe(2);
+      expect(badLimit.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: option '--limit <n>' argument 'ten' is invalid/);
+      expect(unknownOption.code).toBe(2);
+      expect(unknownOption.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: unknown option '--from'/);
+      for (const r of [locked, badHex, badLimit, unknownOption]) expect(hasStackTrace(r.stderr)).toBe(false);
+    } finally {
+      await owner.close();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * `stratadb wal-dump`: the fixture database's WAL (two records: a three-op batch and a put) as
+ * text and --json; a torn tail (exit 0 with a note), corruption with a valid record after it
+ * (exit 1), and a file that is not a WAL at all (exit 1). The CLI runs as a child process.
+ */
+import { copyFile, readFile, truncate } from 'node:fs/promises';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tmpdir.js';
+import { FIXED_CLOCK_MS, flipByte, makeFixtureDb, onlyFile, runCli } from './cli-helpers.js';
+
+async function fixtureWal(): Promise<{ dir: string; wal: string; table: string }> {
+  const dir = await tempDir('strata-wal-dump-');
+  await makeFixtureDb(path.join(dir, 'db'));
+  return { dir, wal: onlyFile(path.join(dir, 'db'), '.log'), table: onlyFile(path.join(dir, 'db'), '.sst') };
+}
+
+describe('stratadb wal-dump', () => {
+  it('lists records, batches and sequence numbers, as text and as JSON', async () => {
+    const { wal } = await fixtureWal();
+    const [text, json] = await Promise.all([runCli(['wal-dump', wal]), runCli(['wal-dump', wal, '--json'])]);
+    expect(json.code).toBe(0);
+    const w = JSON.parse(json.stdout);
+    expect(w.status).toBe('ok');
+    expect(w.header.version).toBe(1);
+    expect(w.header.logNumber).toBe(Number.parseInt(path.basename(wal), 10));
+    expect(w.records.map((r: { firstSeq: number; lastSeq: number; commitTimeMs: number; batches: unknown[] }) =>
+      [r.firstSeq, r.lastSeq, r.commitTimeMs, r.batches])).toEqual([
+      [22, 24, FIXED_CLOCK_MS, [{ firstSeq: 22, lastSeq: 24, ops: 3, puts: 2, deletes: 1 }]],
+      [25, 25, FIXED_CLOCK_MS, [{ firstSeq: 25, lastSeq: 25, ops: 1, puts: 1, deletes: 0 }]],
+    ]);
+    expect(w.summary).toEqual({ records: 2, batches: 2, puts: 3, deletes: 1, firstSeq: 22, lastSeq: 25 });
+
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`wal ${wal}  (${w.size} bytes, format 1, log number ${w.header.logNumber})`);
+    expect(lines.slice(1)).toEqual([
+      `  @${w.records[0].offset}  seq 22..24  ${w.records[0].length} bytes  2023-11-14T22:13:20.000Z  1 batch`,
+      '      batch seq 22..24  3 ops (2 put, 1 del)',
+      `  @${w.records[1].offset}  seq 25..25  ${w.records[1].length} bytes  2023-11-14T22:13:20.000Z  1 batch`,
+      '      batch seq 25..25  1 op (1 put, 0 del)',
+      '2 records, 2 batches, 4 ops (3 put, 1 del), sequence 22..25',
+    ]);
+  });
+
+  it('a torn tail exits 0 with a note; corruption before valid data, or no WAL header, exits 1', async () => {
+    const { dir, wal, table } = await fixtureWal();
+    const bytes = await readFile(wal);
+    const torn = path.join(dir, 'torn.log');
+    const corrupt = path.join(dir, 'corrupt.log');
+    await copyFile(wal, torn);
+    await truncate(torn, bytes.length - 4);
+    await copyFile(wal, corrupt);
+    const first = JSON.parse((await runCli(['wal-dump', wal, '--json'])).stdout).records[0];
+    await flipByte(corrupt, first.offset + 3);
+
+    const [t, c, notWal] = await Promise.all([
+      runCli(['wal-dump', torn]), runCli(['wal-dump', corrupt, '--json']), runCli(['wal-dump', table]),
+    ]);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain('1 record, 1 batch, 3 ops (2 put, 1 del), sequence 22..24');
+    expect(t.stdout).toMatch(/torn tail at offset \d+/);
+
+    expect(c.code).toBe(1);
+    const cj = JSON.parse(c.stdout);
+    expect(cj.status).toBe('corrupt');
+    expect(cj.records).toEqual([]);
+    expect(cj.problem.atTail).toBe(false);
+
+    expect(notWal.code).toBe(1);
+    expect(notWal.stdout).toContain('no valid header record');
+  });
+});
