@@ -2,8 +2,8 @@
  * The benchmark program behind `stratadb bench`: `node dist/bench/driver.js '<config JSON>'`.
  * It validates the configuration, prepares the directory (a temporary one under os.tmpdir(),
  * deleted at the end and on failure or interrupt; or --db DIR, kept), checks free disk, runs each
- * engine's workloads in its own child process one engine after the other (never both at once: they
- * would share two cores), then prints the tables, or the JSON report, and writes the --plot SVG.
+ * engine in its own child process, taking turns workload by workload (never two at once: they would
+ * share two cores), then prints the tables, or the JSON report, and writes the --plot SVG.
  * tools/commands/bench.ts starts it with an IPC channel: a user mistake goes back as a 'user-error'
  * message (the command rethrows it as a StrataError, printed the CLI's way) and the temporary
  * directory's path as 'tempdir' (removed by the command if this process dies without cleaning up).
@@ -14,8 +14,8 @@ import { mkdir, mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ENGINE_NAMES, type EngineName } from './engine.js';
-import { liveChildren, runEngineProcess } from './engine-process.js';
+import { ENGINE_NAMES } from './engine.js';
+import { EngineProcess, liveChildren } from './engine-process.js';
 import { computeComparisons, formatReport } from './report.js';
 import { renderPlot } from './plot.js';
 import type { BenchConfig, BenchReport, EngineRun } from './result.js';
@@ -23,7 +23,7 @@ import { DEFAULT_WORKLOADS, parseWorkload } from './workloads.js';
 import { KeyFormat } from './workload-data.js';
 
 /** Sized so the default set runs both engines in well under two minutes on a 2-core machine. */
-export const DEFAULT_NUM = 100_000;
+export const DEFAULT_NUM = 50_000;
 const MARKER = '.stratadb-bench';
 
 class UserError extends Error {}
@@ -78,9 +78,9 @@ async function prepareRoot(cfg: BenchConfig): Promise<{ root: string; temporary:
 
 async function checkDisk(root: string, cfg: BenchConfig): Promise<void> {
   // An engine's directory peaks near 4x the user data (WAL, flushed tables, overwrite's second copy,
-  // LevelDB's compaction outputs); temporary engine directories are removed after each engine.
+  // LevelDB's compaction outputs), and the engines' directories exist side by side.
   const perEngine = 4 * cfg.num * (cfg.keySize + cfg.valueSize + 16) + 64 * 2 ** 20;
-  const need = perEngine * (cfg.db === undefined ? 1 : cfg.engines.length);
+  const need = perEngine * cfg.engines.length;
   const s = await statfs(root);
   const free = s.bavail * s.bsize;
   if (free < need) {
@@ -99,17 +99,23 @@ export async function runBench(cfg: BenchConfig, onTempDir: (dir: string) => voi
   try {
     await checkDisk(root, cfg);
     const display = { bars: cfg.progress && !cfg.json, lines: !cfg.progress && !cfg.json };
-    const engines: EngineRun[] = [];
+    const procs: EngineProcess[] = [];
     for (const engine of cfg.engines) {
       const dir = join(root, engine);
       await rm(dir, { recursive: true, force: true });
-      const run = await runEngineProcess({
-        engine: engine as EngineName, dir, num: cfg.num, reads: cfg.reads, keySize: cfg.keySize, valueSize: cfg.valueSize,
+      procs.push(new EngineProcess({
+        engine, dir, num: cfg.num, reads: cfg.reads, keySize: cfg.keySize, valueSize: cfg.valueSize,
         concurrency: cfg.concurrency, seed: cfg.seed, workloads: cfg.workloads, engineOptions: cfg.engineOptions,
-      }, display);
-      engines.push(run);
-      if (temporary) await rm(dir, { recursive: true, force: true });
+      }, display));
     }
+    const live = [];
+    for (const p of procs) if (await p.started()) live.push(p);
+    // Turns: each workload on every engine before the next workload, one engine at a time.
+    for (let i = 0; i < cfg.workloads.length; i++) {
+      for (const p of live) await p.next();
+    }
+    const engines: EngineRun[] = [];
+    for (const p of procs) engines.push(await p.finish());
     const { json: _j, progress: _p, plot: _plot, ...config } = cfg;
     const report: BenchReport = {
       tool: 'stratadb bench', date: new Date().toISOString(), machine: machine(), config, engines,

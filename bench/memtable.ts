@@ -1,17 +1,22 @@
 /**
- * Memtable micro-benchmark: N random keys (16 bytes) with 100-byte values, per design:
- * insert µs/op (and the worst single insert), get µs/op (hits, misses), full forward and backward
- * iteration ns/entry, random seeks, approximateMemoryUsage against raw bytes, and heap growth.
+ * Memtable micro-benchmark: N keys (16 bytes) with 100-byte values, per design:
+ * insert µs/op (and the worst single insert), insert with an iterator seek after every 64 adds,
+ * get µs/op (hits, misses), full forward and backward iteration ns/entry, random seeks,
+ * approximateMemoryUsage against raw bytes, and heap growth (JS heap + ArrayBuffers) against raw.
  * Designs: "hash" (src/memtable/memtable.ts: arena + hash of key groups + sorted runs) and
  * "skiplist" (bench/memtable-skiplist.ts, the LevelDB-style baseline). Keys: "random" (uniform
- * bytes) or "prefixed" ("user:" + 11 digits, so the first 8 bytes mostly tie).
+ * bytes) or "prefixed" ("user:" + 11 decimal digits: few bits per byte, a shared 5-byte stem).
+ * Each case runs in a fresh child process (no garbage or JIT state carried over), `--repeat` times;
+ * the table shows the median of each figure.
  *
  * Run: npx tsc -p tsconfig.json; node --expose-gc dist/bench/memtable.js [--num 1000000]
- *      [--design hash,skiplist] [--keys random,prefixed]
+ *      [--design hash,skiplist] [--keys random,prefixed] [--repeat 3]
  * Results: bench/RESULTS-memtable.md. NB: a deep import of src/memtable (a micro-benchmark of an
  * internal part has no public entry point to go through).
  */
-import { makeInternalKey, KIND_FOR_SEEK } from '../src/base/internal-key.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { KIND_FOR_SEEK, makeInternalKey } from '../src/base/internal-key.js';
 import { MemTable } from '../src/memtable/memtable.js';
 import { SkipListMemTable } from './memtable-skiplist.js';
 
@@ -38,15 +43,16 @@ function makeKeys(n: number, kind: string, seed: number): Uint8Array {
   if (kind === 'random') {
     for (let i = 0; i < out.length; i++) out[i] = r() & 0xff;
   } else {
-    const prefix = new TextEncoder().encode('user:');
+    const stem = new TextEncoder().encode('user:');
     for (let k = 0; k < n; k++) {
-      out.set(prefix, k * KEY_SIZE);
-      for (let d = prefix.length; d < KEY_SIZE; d++) out[k * KEY_SIZE + d] = 0x30 + (r() % 10);
+      out.set(stem, k * KEY_SIZE);
+      for (let d = stem.length; d < KEY_SIZE; d++) out[k * KEY_SIZE + d] = 0x30 + (r() % 10);
     }
   }
   return out;
 }
 
+/** Copies key i into the caller's reused buffer, as an engine's caller would hand it over. */
 function load(dst: Uint8Array, all: Uint8Array, i: number): void {
   const base = i * KEY_SIZE;
   for (let j = 0; j < KEY_SIZE; j++) dst[j] = all[base + j]!;
@@ -59,43 +65,65 @@ interface Table {
   approximateMemoryUsage(): number;
 }
 
-function heapBytes(): number {
-  (globalThis as { gc?: () => void }).gc?.();
+async function heapBytes(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // ArrayBuffer memory is released after the collection that frees its owner: collect twice.
+  for (let i = 0; i < 2; i++) {
+    gc?.();
+    await new Promise((r) => setImmediate(r));
+  }
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
 }
 
-function fmt(x: number, digits = 3): string {
-  return x.toFixed(digits);
-}
+const newTable = (design: string): Table => (design === 'hash' ? new MemTable() : new SkipListMemTable());
 
-function run(design: string, keyKind: string, n: number): Record<string, string> {
+/** One case, in this process: returns figure name -> number. */
+async function runCase(design: string, keyKind: string, n: number): Promise<Record<string, number>> {
   const keys = makeKeys(n, keyKind, 12345);
   const missKeys = makeKeys(n, keyKind, 67890);
   const key = new Uint8Array(KEY_SIZE);
   const value = new Uint8Array(VALUE_SIZE).fill(0x61);
-  const before = heapBytes();
-  const t: Table = design === 'hash' ? new MemTable() : new SkipListMemTable();
-
-  let worst = 0;
+  const out: Record<string, number> = {};
+  const before = await heapBytes();
+  const t = newTable(design);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     load(key, keys, i);
     value[0] = i & 0xff;
-    const s = (i & 1023) === 0 ? performance.now() : 0;
     t.add(i + 1, 1, key, value);
-    if (s !== 0) worst = Math.max(worst, performance.now() - s);
   }
-  const insertMs = performance.now() - t0;
-  const heapGrowth = heapBytes() - before;
-  // The worst single add: rerun with a timer around every add (timer overhead ~0.05 µs each).
-  const t2: Table = design === 'hash' ? new MemTable() : new SkipListMemTable();
-  for (let i = 0; i < n; i++) {
-    load(key, keys, i);
-    const s = performance.now();
-    t2.add(i + 1, 1, key, value);
-    const d = performance.now() - s;
-    if (d > worst) worst = d;
+  out['insert µs/op'] = ((performance.now() - t0) * 1e3) / n;
+  out['heap growth / raw'] = ((await heapBytes()) - before) / (n * (KEY_SIZE + VALUE_SIZE));
+  out['memory / raw'] = t.approximateMemoryUsage() / (n * (KEY_SIZE + VALUE_SIZE));
+
+  // The worst single add, on a second table with a timer around every add (~0.05 µs each).
+  {
+    const t2 = newTable(design);
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      load(key, keys, i);
+      const s = performance.now();
+      t2.add(i + 1, 1, key, value);
+      const d = performance.now() - s;
+      if (d > worst) worst = d;
+    }
+    out['worst insert ms'] = worst;
+  }
+  await heapBytes();
+
+  if (t instanceof MemTable) {
+    // Iterators positioned while writes go on force the pending keys to be sorted early.
+    const t3 = new MemTable();
+    const it3 = t3.newIterator();
+    const s0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      load(key, keys, i);
+      t3.add(i + 1, 1, key, value);
+      if ((i & 63) === 63) it3.seek(makeInternalKey(key, i + 1, KIND_FOR_SEEK));
+    }
+    out['insert+seek/64 µs/op'] = ((performance.now() - s0) * 1e3) / n;
+    await heapBytes();
   }
 
   const stride = 7919; // a prime: visits every index once, in scattered order
@@ -105,64 +133,84 @@ function run(design: string, keyKind: string, n: number): Record<string, string>
     load(key, keys, j);
     if (t.get(key, n) >= 0 && t.lastValue().length === VALUE_SIZE) hits++;
   }
-  const getMs = performance.now() - g0;
+  out['get hit µs/op'] = ((performance.now() - g0) * 1e3) / n;
   let misses = 0;
   const m0 = performance.now();
   for (let i = 0; i < n; i++) {
     load(key, missKeys, i);
     if (t.get(key, n) < 0) misses++;
   }
-  const missMs = performance.now() - m0;
+  out['get miss µs/op'] = ((performance.now() - m0) * 1e3) / n;
 
   let seen = 0;
-  let fwdNs = NaN, backNs = NaN, seekUs = NaN;
   const i0 = performance.now();
   if (t instanceof MemTable) {
     const it = t.newIterator();
-    for (it.seekToFirst(); it.valid(); it.next()) { if (it.key().length + it.value().length > 0) seen++; }
-    fwdNs = ((performance.now() - i0) * 1e6) / n;
+    for (it.seekToFirst(); it.valid(); it.next()) if (it.key().length + it.value().length > 0) seen++;
+    out['iterate ns/entry'] = ((performance.now() - i0) * 1e6) / n;
     const b0 = performance.now();
     let back = 0;
-    for (it.seekToLast(); it.valid(); it.prev()) { if (it.key().length > 0) back++; }
-    backNs = ((performance.now() - b0) * 1e6) / n;
+    for (it.seekToLast(); it.valid(); it.prev()) if (it.key().length > 0) back++;
+    out['reverse ns/entry'] = ((performance.now() - b0) * 1e6) / n;
     if (back !== n) throw new Error(`reverse saw ${back} of ${n}`);
     const seeks = Math.min(n, 200_000);
     const s0 = performance.now();
     for (let i = 0; i < seeks; i++) {
-      it.seek(makeInternalKey(keys.subarray(((i * stride) % n) * KEY_SIZE, ((i * stride) % n + 1) * KEY_SIZE), n, KIND_FOR_SEEK));
+      const j = (i * stride) % n;
+      it.seek(makeInternalKey(keys.subarray(j * KEY_SIZE, (j + 1) * KEY_SIZE), n, KIND_FOR_SEEK));
       if (!it.valid()) throw new Error('seek missed');
     }
-    seekUs = ((performance.now() - s0) * 1e3) / seeks;
+    out['seek µs/op'] = ((performance.now() - s0) * 1e3) / seeks;
   } else {
     (t as SkipListMemTable).forEach((k, v) => { if (k.length + v.length > 0) seen++; });
-    fwdNs = ((performance.now() - i0) * 1e6) / n;
+    out['iterate ns/entry'] = ((performance.now() - i0) * 1e6) / n;
   }
   if (seen !== n || hits !== n || misses < n * 0.99) throw new Error(`check failed: seen ${seen} hits ${hits} misses ${misses}`);
-  const mem = t.approximateMemoryUsage();
-  const raw = n * (KEY_SIZE + VALUE_SIZE);
-  return {
-    design, keys: keyKind, n: String(n),
-    'insert µs/op': fmt((insertMs * 1e3) / n),
-    'worst insert ms': fmt(worst, 1),
-    'get hit µs/op': fmt((getMs * 1e3) / n),
-    'get miss µs/op': fmt((missMs * 1e3) / n),
-    'iterate ns/entry': fmt(fwdNs, 0),
-    'reverse ns/entry': Number.isNaN(backNs) ? '-' : fmt(backNs, 0),
-    'seek µs/op': Number.isNaN(seekUs) ? '-' : fmt(seekUs, 2),
-    'memory / raw': fmt(mem / raw, 2),
-    'heap growth / raw': fmt(heapGrowth / raw, 2),
-  };
+  return out;
 }
 
-const n = Number(arg('num', '1000000'));
-const rows: Record<string, string>[] = [];
-for (const keyKind of arg('keys', 'random,prefixed').split(',')) {
-  for (const design of arg('design', 'hash,skiplist').split(',')) {
-    rows.push(run(design, keyKind, n));
-    console.error(JSON.stringify(rows[rows.length - 1]));
-  }
+const DIGITS: Record<string, number> = { 'iterate ns/entry': 0, 'reverse ns/entry': 0, 'worst insert ms': 1, 'memory / raw': 2, 'heap growth / raw': 2 };
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[(s.length - 1) >> 1]!;
 }
-const cols = Object.keys(rows[0]!);
-console.log(`| ${cols.join(' | ')} |`);
-console.log(`|${cols.map(() => '---').join('|')}|`);
-for (const r of rows) console.log(`| ${cols.map((c) => r[c]).join(' | ')} |`);
+
+async function main(): Promise<void> {
+  const n = Number(arg('num', '1000000'));
+  const one = arg('case', '');
+  if (one) {
+    const [design, keyKind] = one.split(':') as [string, string];
+    process.stdout.write(JSON.stringify(await runCase(design, keyKind, n)));
+    return;
+  }
+  const repeat = Number(arg('repeat', '3'));
+  const self = fileURLToPath(import.meta.url);
+  const rows: Record<string, string>[] = [];
+  const cols = new Set<string>(['design', 'keys']);
+  for (const keyKind of arg('keys', 'random,prefixed').split(',')) {
+    for (const design of arg('design', 'hash,skiplist').split(',')) {
+      const runs: Record<string, number>[] = [];
+      for (let r = 0; r < repeat; r++) {
+        const json = execFileSync(process.execPath, ['--expose-gc', self, '--case', `${design}:${keyKind}`, '--num', String(n)], {
+          encoding: 'utf8', maxBuffer: 1 << 20,
+        });
+        runs.push(JSON.parse(json) as Record<string, number>);
+        console.error(`${design} ${keyKind} #${r + 1}: ${json}`);
+      }
+      const row: Record<string, string> = { design, keys: keyKind };
+      for (const name of Object.keys(runs[0]!)) {
+        cols.add(name);
+        row[name] = median(runs.map((x) => x[name]!)).toFixed(DIGITS[name] ?? 3);
+      }
+      rows.push(row);
+    }
+  }
+  const header = [...cols];
+  console.log(`n = ${n}, median of ${repeat} runs, node ${process.version}`);
+  console.log(`| ${header.join(' | ')} |`);
+  console.log(`|${header.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${header.map((c) => r[c] ?? '-').join(' | ')} |`);
+}
+
+await main();

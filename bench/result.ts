@@ -37,7 +37,7 @@ export interface WorkloadResult {
   ioWriteAmp?: number;
   userBytesWritten: number;
   rssBytes: number;
-  /** open: median of three reopens after a clean close, and the directory's size then. */
+  /** open: the first open after a clean close (then two more, all in openRunsMs), and the directory's size after the close. */
   openMs?: number;
   openRunsMs?: number[];
   diskBytes?: number;

@@ -126,9 +126,11 @@ const NUMBER_RULES: Record<string, NumberRule> = {
 
 const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'levelCompactionDynamicLevelBytes'];
 
-const KNOWN = new Set<string>([
+/** Every option name DB.open accepts. */
+export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel',
 ]);
+const KNOWN = KNOWN_OPTIONS;
 
 function bad(name: string, expected: string, got: unknown): never {
   const shown = typeof got === 'string' ? JSON.stringify(got) : String(got);

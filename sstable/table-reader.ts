@@ -1,7 +1,8 @@
 /**
  * Opens a table and answers point lookups and iterators over it. open() reads the footer, metaindex,
  * properties, filter and index (never the data); data blocks come through the block cache.
- * Format: sstable/FORMAT.md; the blocks' own decoders are block-reader.ts, properties.ts, filter-block.ts.
+ * Format: sstable/FORMAT.md; the blocks' own decoders are block-reader.ts, properties.ts, filter-block.ts;
+ * point lookups search the index through index-search.ts (summaries built once at open).
  * Contract:
  * - The file is untrusted: any damage is CorruptionError(file, offset), a table from a newer format
  *   is NotSupportedError, a table written with another comparator is InvalidArgumentError.
@@ -9,7 +10,8 @@
  *   caller still owns (and closes) the file.
  * - getAtOrAfter() returns a Promise only when it had to wait (async read or zstd); getAtOrAfterSync()
  *   never waits. Returned keys are copies; values are views into immutable blocks.
- * - Iterators hold only the blocks they are on; many may run at once. Main thread (or one worker).
+ * - Iterators hold only the blocks they are on (plus a few decoded ahead in async forward scans);
+ *   many may run at once. Main thread (or one worker).
  */
 import { bytewiseComparator, type Comparator } from '../src/base/comparator.js';
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';

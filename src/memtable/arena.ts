@@ -38,7 +38,8 @@ export class Arena {
   /** Reserves `size` bytes; returns their address (see header). */
   alloc(size: number): number {
     if (size >= BIG_RECORD) return this.allocBig(size);
-    if (this.pos + size > this.cur.length) this.newSlab(size);
+    // NB: the second test matters for a 0-byte first allocation, which must still get a slab.
+    if (this.pos + size > this.cur.length || this.slabs.length === 0) this.newSlab(size);
     const addr = (this.slabs.length - 1) * SLAB_SIZE + this.pos;
     this.pos += size;
     return addr;

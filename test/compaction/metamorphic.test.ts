@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { DB, MemFileSystem, WriteBatch, type Options, type Snapshot } from '../../src/index.js';
 import { Model, type ScanOptions } from '../support/model.js';
-import { withSeed, type Rng } from '../support/rng.js';
-import { tempDir } from '../support/tmpdir.js';
+import { makeRng, testSeed, withSeed, type Rng } from '../support/rng.js';
+import { shmTempDir } from '../support/shm-tmpdir.js';
 
 type Op =
   | { t: 'put'; k: Buffer; v: Buffer }
@@ -47,28 +47,28 @@ function generate(rng: Rng, n: number): Op[] {
   for (let i = 0; i < n; i++) {
     const r = rng.int(1000);
     const snap = live.length > 0 && rng.int(3) === 0 ? rng.pick(live) : undefined;
-    if (r < 420) ops.push({ t: 'put', k: key(rng), v: value(rng) });
-    else if (r < 520) ops.push({ t: 'delete', k: key(rng) });
-    else if (r < 600) {
+    if (r < 440) ops.push({ t: 'put', k: key(rng), v: value(rng) });
+    else if (r < 540) ops.push({ t: 'delete', k: key(rng) });
+    else if (r < 620) {
       const b = Array.from({ length: 1 + rng.int(12) }, () => ({ k: key(rng), v: rng.int(4) === 0 ? undefined : value(rng) }));
       ops.push({ t: 'batch', ops: b });
-    } else if (r < 800) ops.push({ t: 'get', k: key(rng), ...(snap === undefined ? {} : { snap }) });
-    else if (r < 900) {
+    } else if (r < 820) ops.push({ t: 'get', k: key(rng), ...(snap === undefined ? {} : { snap }) });
+    else if (r < 910) {
       const o: ScanOptions = { reverse: rng.int(2) === 0 };
       if (rng.int(2) === 0) o.gte = key(rng);
       if (rng.int(2) === 0) o.lt = key(rng);
-      if (rng.int(3) > 0) o.limit = rng.int(40);
+      if (rng.int(4) > 0) o.limit = rng.int(40);
       ops.push({ t: 'scan', o, ...(snap === undefined ? {} : { snap }) });
-    } else if (r < 940) {
+    } else if (r < 950) {
       if (live.length < 5) { ops.push({ t: 'snapshot' }); live.push(snaps++); }
-    } else if (r < 970) {
+    } else if (r < 980) {
       if (live.length > 0) {
         const s = rng.pick(live);
         ops.push({ t: 'release', snap: s });
         live = live.filter((x) => x !== s);
       }
-    } else if (r < 985) ops.push({ t: 'flush' });
-    else if (r < 992) {
+    } else if (r < 990) ops.push({ t: 'flush' });
+    else if (r < 997) {
       const a = rng.int(3) === 0 ? undefined : key(rng);
       const b = rng.int(3) === 0 ? undefined : key(rng);
       ops.push({ t: 'compact', lo: a && b && Buffer.compare(a, b) > 0 ? b : a, hi: a && b && Buffer.compare(a, b) > 0 ? a : b });
@@ -187,7 +187,7 @@ async function dbSubject(dir: string, options: Options): Promise<{ subject: Subj
 }
 
 const tiny = {
-  writeBufferSize: 8 * 1024, targetFileSize: 8 * 1024, maxBytesForLevelBase: 24 * 1024, levelMultiplier: 3,
+  writeBufferSize: 16 * 1024, targetFileSize: 8 * 1024, maxBytesForLevelBase: 24 * 1024, levelMultiplier: 3,
   level0CompactionTrigger: 2, level0SlowdownTrigger: 6, level0StopTrigger: 12, numLevels: 5,
 } satisfies Options;
 
@@ -195,47 +195,54 @@ const tiny = {
 interface Config { name: string; real?: boolean; options: Options; minDeepest: number }
 
 const CONFIGS: Config[] = [
-  { name: 'inline, none, 64 B blocks, bloom, tiny buffers, static', minDeepest: 2,
+  { name: 'inline none 64B-blocks bloom tiny static', minDeepest: 2,
     options: { ...tiny, compression: 'none', blockSize: 64, blockRestartInterval: 1, bloomBitsPerKey: 10 } },
-  { name: 'inline, lz4, 4 KiB blocks, no bloom, tiny buffers, dynamic', minDeepest: 3,
+  { name: 'inline lz4 4K-blocks no-bloom tiny dynamic', minDeepest: 3,
     options: { ...tiny, compression: 'lz4', blockSize: 4096, bloomBitsPerKey: 0, levelCompactionDynamicLevelBytes: true } },
-  { name: 'inline, zstd, 1 KiB blocks, larger buffers, static', minDeepest: 1,
+  { name: 'inline zstd 1K-blocks larger static', minDeepest: 1,
     options: { ...tiny, writeBufferSize: 32 * 1024, targetFileSize: 16 * 1024, maxBytesForLevelBase: 32 * 1024, compression: 'zstd', blockSize: 1024 } },
-  { name: 'worker, lz4/zstd per level, 256 B blocks, tiny buffers, dynamic', real: true, minDeepest: 3,
-    options: { ...tiny, writeBufferSize: 16 * 1024, compactionExecutor: 'worker', compressionPerLevel: ['none', 'lz4', 'lz4', 'zstd', 'zstd'], blockSize: 256, levelCompactionDynamicLevelBytes: true } },
-  { name: 'inline, lz4, huge buffer (memtable only until compactRange)', minDeepest: 0,
+  { name: 'worker per-level-codecs 256B-blocks tiny dynamic', real: true, minDeepest: 3,
+    options: { ...tiny, compactionExecutor: 'worker', compressionPerLevel: ['none', 'lz4', 'lz4', 'zstd', 'zstd'], blockSize: 256, levelCompactionDynamicLevelBytes: true } },
+  { name: 'inline lz4 huge-buffer', minDeepest: 0,
     options: { writeBufferSize: 64 * 1024 * 1024, compression: 'lz4' } },
 ];
 
+const SEED = testSeed();
+let shared: Promise<{ ops: Op[]; want: { history: string[]; opOf: number[] } }> | undefined;
+
+/** The log and the model's history, made once for every configuration. */
+function sharedLog(): Promise<{ ops: Op[]; want: { history: string[]; opOf: number[] } }> {
+  shared ??= (async () => {
+    const ops = generate(makeRng(SEED), 1200);
+    return { ops, want: await replay(ops, modelSubject()) };
+  })();
+  return shared;
+}
+
 describe('metamorphic: one operation log, many configurations', () => {
-  it('gives identical read histories under every configuration', async () => {
-    await withSeed('metamorphic', async (rng) => {
-      const ops = generate(rng, 1500);
-      const want = await replay(ops, modelSubject());
-      expect(want.history.length).toBeGreaterThan(300);
-      for (const c of CONFIGS) {
-        const dir = c.real ? await tempDir() : '/db';
-        const options: Options = c.real ? c.options : { ...c.options, fs: new MemFileSystem() };
-        const { subject, finish } = await dbSubject(dir, options);
-        const t0 = performance.now();
-        let got: { history: string[] };
-        let stats: { compactions: number; deepest: number };
-        try {
-          got = await replay(ops, subject);
-        } finally {
-          stats = await finish();
-        }
-        console.log(`${c.name}: ${(performance.now() - t0).toFixed(0)} ms, ${stats.compactions} compactions, deepest L${stats.deepest}`);
-        const i = got.history.findIndex((h, j) => h !== want.history[j]);
-        if (i >= 0) {
-          const op = ops[want.opOf[i]!]!;
-          throw new Error(`[${c.name}] read #${i} (op #${want.opOf[i]}: ${JSON.stringify(op, (_k, v) => (v?.type === 'Buffer' ? hex(Buffer.from(v.data)) : v))}) ` +
-            `differs: got ${got.history[i]!.slice(0, 200)}, want ${want.history[i]!.slice(0, 200)}`);
-        }
-        expect(got.history.length).toBe(want.history.length);
-        if (c.minDeepest > 0) expect(stats.compactions, `${c.name}: compactions`).toBeGreaterThan(5);
-        expect(stats.deepest, `${c.name}: deepest level`).toBeGreaterThanOrEqual(c.minDeepest);
+  it.each(CONFIGS)('$name: the same read history as the model', async (c) => {
+    await withSeed('metamorphic', async () => {
+      const { ops, want } = await sharedLog();
+      expect(want.history.length).toBeGreaterThan(250);
+      const dir = c.real ? await shmTempDir() : '/db';
+      const options: Options = c.real ? c.options : { ...c.options, fs: new MemFileSystem() };
+      const { subject, finish } = await dbSubject(dir, options);
+      let got: { history: string[] };
+      let stats: { compactions: number; deepest: number };
+      try {
+        got = await replay(ops, subject);
+      } finally {
+        stats = await finish();
       }
-    });
+      const i = got.history.findIndex((h, j) => h !== want.history[j]);
+      if (i >= 0) {
+        const op = ops[want.opOf[i]!]!;
+        throw new Error(`[${c.name}] read #${i} (op #${want.opOf[i]}: ${JSON.stringify(op, (_k, v) => (v?.type === 'Buffer' ? hex(Buffer.from(v.data)) : v))}) ` +
+          `differs: got ${got.history[i]!.slice(0, 200)}, want ${want.history[i]!.slice(0, 200)}`);
+      }
+      expect(got.history.length).toBe(want.history.length);
+      if (c.minDeepest > 0) expect(stats.compactions, 'compactions').toBeGreaterThan(5);
+      expect(stats.deepest, 'deepest level reached').toBeGreaterThanOrEqual(c.minDeepest);
+    }, SEED);
   });
 });

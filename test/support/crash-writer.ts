@@ -1,22 +1,25 @@
 /**
  * Child process for crash tests (run from dist/test/support/crash-writer.js; Node runs no TypeScript).
- * argv: dir, seed, writers, syncMode ('sync' | 'nosync' | 'mixed'), writeBufferSize.
+ * argv: dir, seed, writers, syncMode ('sync' | 'nosync' | 'mixed'), writeBufferSize, and optionally a
+ * JSON object of further DB options (test/crash/compaction-crash.test.ts passes compaction-heavy ones:
+ * tiny targets, level0CompactionTrigger 2, the worker executor); it overrides the defaults above.
  * Opens the database, then runs `writers` concurrent writer loops; writer w commits batches of
  * keys `w<w>-<i>` (i increasing) and, after each commit resolves, reports { w, i } to the parent
  * over IPC. Runs until killed. The parent SIGKILLs it and checks every acknowledged write.
  */
-import { DB, WriteBatch } from '../../src/index.js';
+import { DB, WriteBatch, type Options } from '../../src/index.js';
 import { makeRng } from './rng.js';
 import { valueFor } from './crash-values.js';
 
-const [dir, seedText, writersText, syncMode, wbsText] = process.argv.slice(2);
+const [dir, seedText, writersText, syncMode, wbsText, optionsJson] = process.argv.slice(2);
 const seed = Number(seedText);
 const writers = Number(writersText ?? '4');
 const writeBufferSize = Number(wbsText ?? String(64 * 1024));
+const extraOptions = (optionsJson ? JSON.parse(optionsJson) : {}) as Options;
 
 
 async function main(): Promise<void> {
-  const db = await DB.open(dir!, { writeBufferSize, blockSize: 1024 });
+  const db = await DB.open(dir!, { writeBufferSize, blockSize: 1024, ...extraOptions });
   process.send!({ ready: true });
   const loops: Promise<void>[] = [];
   for (let w = 0; w < writers; w++) {

@@ -41,7 +41,7 @@ describe('stratadb sst-dump', () => {
     });
   });
 
-  it('--json: the layout adds up to the file size; engine entries carry seq and type', async () => {
+  it('--json shapes; --verify exits 1 naming the file and offset of a damaged block; a missing file exits 2', async () => {
     const f = await fixtures();
     const [layout, scan] = await Promise.all([
       runCli(['sst-dump', f.library, '--json']),
@@ -56,7 +56,8 @@ describe('stratadb sst-dump', () => {
     const total = j.summary.find((s: { kind: string }) => s.kind === 'total');
     expect(total.storedBytes).toBe(j.fileSize);
     expect(total.count).toBe(j.blocks.length);
-    expect(j.blocks.filter((b: { kind: string }) => b.kind === 'data').length).toBe(j.properties.numDataBlocks);
+    const dataBlocks = j.blocks.filter((b: { kind: string }) => b.kind === 'data');
+    expect(dataBlocks.length).toBe(j.properties.numDataBlocks);
 
     expect(scan.code).toBe(0);
     const s = JSON.parse(scan.stdout);
@@ -67,12 +68,8 @@ describe('stratadb sst-dump', () => {
     expect(s.entries.filter((e: { type: string }) => e.type === 'del')).toEqual([
       { key: 'key005', keyHex: '6b6579303035', seq: 21, type: 'del', value: '', valueHex: '' },
     ]);
-  });
 
-  it('--verify exits 1 naming the file and offset of a damaged block; a missing file exits 2', async () => {
-    const f = await fixtures();
-    const layout = JSON.parse((await runCli(['sst-dump', f.library, '--json'])).stdout);
-    const second = layout.blocks.filter((b: { kind: string }) => b.kind === 'data')[1];
+    const second = dataBlocks[1];
     await flipByte(f.library, second.offset + 1);
     const [verify, missing] = await Promise.all([
       runCli(['sst-dump', f.library, '--verify']),

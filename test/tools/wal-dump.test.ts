@@ -16,8 +16,8 @@ async function fixtureWal(): Promise<{ dir: string; wal: string; table: string }
 }
 
 describe('stratadb wal-dump', () => {
-  it('lists records, batches and sequence numbers, as text and as JSON', async () => {
-    const { wal } = await fixtureWal();
+  it('lists records, batches and sequence numbers (text and JSON), and tells a torn tail from corruption', async () => {
+    const { dir, wal, table } = await fixtureWal();
     const [text, json] = await Promise.all([runCli(['wal-dump', wal]), runCli(['wal-dump', wal, '--json'])]);
     expect(json.code).toBe(0);
     const w = JSON.parse(json.stdout);
@@ -41,18 +41,15 @@ describe('stratadb wal-dump', () => {
       '      batch seq 25..25  1 op (1 put, 0 del)',
       '2 records, 2 batches, 4 ops (3 put, 1 del), sequence 22..25',
     ]);
-  });
 
-  it('a torn tail exits 0 with a note; corruption before valid data, or no WAL header, exits 1', async () => {
-    const { dir, wal, table } = await fixtureWal();
+    // Damage: a torn tail exits 0 with a note; corruption before valid data, or no WAL header, exits 1.
     const bytes = await readFile(wal);
     const torn = path.join(dir, 'torn.log');
     const corrupt = path.join(dir, 'corrupt.log');
     await copyFile(wal, torn);
     await truncate(torn, bytes.length - 4);
     await copyFile(wal, corrupt);
-    const first = JSON.parse((await runCli(['wal-dump', wal, '--json'])).stdout).records[0];
-    await flipByte(corrupt, first.offset + 3);
+    await flipByte(corrupt, w.records[0].offset + 3);
 
     const [t, c, notWal] = await Promise.all([
       runCli(['wal-dump', torn]), runCli(['wal-dump', corrupt, '--json']), runCli(['wal-dump', table]),

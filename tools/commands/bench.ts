@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .command('bench')
     .description('db_bench-style workloads on a temporary database, optionally beside classic-level (LevelDB)')
     .argument('[WORKLOAD...]', 'workloads in order; NAME:C runs C operations in flight (default: the standard set)')
-    .option('--num <N>', 'keys written by each fill (default 100000)', (v) => parseCount('--num', v))
+    .option('--num <N>', 'keys written by each fill (default 50000)', (v) => parseCount('--num', v))
     .option('--reads <N>', 'operations of each read workload (default: --num)', (v) => parseCount('--reads', v))
     .option('--value-size <B>', 'value size in bytes, half compressible (default 100)', (v) => parseSize('--value-size', v))
     .option('--key-size <B>', 'key size in bytes (default 16)', (v) => parseSize('--key-size', v))

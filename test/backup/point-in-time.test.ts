@@ -1,0 +1,178 @@
+/**
+ * Point-in-time restore: a base backup plus the WAL archive (walArchiveDir, many WAL rollovers, a
+ * reopen in between). Restoring to random sequence numbers and random times must equal the model
+ * replayed to that point, whole batches only (toSequence N keeps the batches whose last sequence is
+ * <= N; toTime T the batches committed at or before T, with an injected clock so commit times are
+ * known). A target beyond the archive, or before the backup, is ERR_INVALID_ARGUMENT; a gap in the
+ * archive refuses a restore that needs the missing WAL and leaves a target that does not open.
+ */
+import { Buffer } from 'node:buffer';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BackupEngine, DB, MemFileSystem, WriteBatch } from '../../src/index.js';
+import { CommitLog, diffStates, hex, readAll, rejectsWith, type LoggedOp } from '../support/db-check.js';
+import { withSeed, type Rng } from '../support/rng.js';
+import { replayWal } from '../../src/wal/wal-replay.js';
+
+interface Committed { lastSeq: number; timeMs: number }
+
+interface History {
+  fs: MemFileSystem;
+  log: CommitLog;
+  /** Per write of the log: its last sequence number and commit time. */
+  meta: Committed[];
+  backupSequence: number;
+  backupWrites: number;
+}
+
+const ARCHIVE = '/bk/wal-archive';
+
+/** Sequential writes (each its own WAL record), a backup in the middle, a reopen, then close. */
+async function makeHistory(rng: Rng): Promise<History> {
+  const fs = new MemFileSystem();
+  let now = 1_700_000_000_000;
+  const open = (): Promise<DB> => DB.open('/db', { fs, writeBufferSize: 4 * 1024, walArchiveDir: ARCHIVE, clock: () => now });
+  let db = await open();
+  const log = new CommitLog();
+  const meta: Committed[] = [];
+  let seq = 0;
+  let backupSequence = -1;
+  let backupWrites = -1;
+  for (let i = 0; i < 600; i++) {
+    now += 1 + rng.int(3) * 500; // some commits share a millisecond
+    const key = (): Buffer => Buffer.from(`k${String(rng.int(120)).padStart(4, '0')}`);
+    const ops: LoggedOp[] = [];
+    const roll = rng.int(10);
+    if (roll < 6) {
+      const k = key();
+      const v = Buffer.from(`v${i}-`.repeat(1 + rng.int(20)));
+      await db.put(k, v);
+      ops.push({ key: hex(k), value: hex(v) });
+    } else if (roll < 8) {
+      const k = key();
+      await db.delete(k);
+      ops.push({ key: hex(k), value: undefined });
+    } else {
+      const b = new WriteBatch();
+      for (let j = 0, n = 2 + rng.int(4); j < n; j++) {
+        const k = key();
+        const v = Buffer.from(`b${i}.${j}`);
+        b.put(k, v);
+        ops.push({ key: hex(k), value: hex(v) });
+      }
+      await db.write(b);
+    }
+    seq += ops.length;
+    log.commit({ ops, sync: false });
+    meta.push({ lastSeq: seq, timeMs: now });
+    if (i === 200) {
+      const info = await db.backup('/bk');
+      expect(info.sequence).toBe(seq);
+      backupSequence = seq;
+      backupWrites = i + 1;
+    }
+    if (i === 400) {
+      await db.close();
+      db = await open();
+    }
+  }
+  await db.close(); // archives the last WAL
+  expect((await fs.list(ARCHIVE)).length).toBeGreaterThan(5);
+  return { fs, log, meta, backupSequence, backupWrites };
+}
+
+/** The writes a restore to (toSequence, toTime) must keep: those <= the backup, then a prefix. */
+function expectedPrefix(h: History, toSequence: number | undefined, toTime: number | undefined): number {
+  let n = h.backupWrites;
+  while (n < h.meta.length) {
+    const m = h.meta[n]!;
+    if ((toSequence !== undefined && m.lastSeq > toSequence) || (toTime !== undefined && m.timeMs > toTime)) break;
+    n++;
+  }
+  return n;
+}
+
+async function restoreAndCheck(h: History, engine: BackupEngine, target: string,
+  to: { toSequence?: number; toTime?: number | Date }): Promise<void> {
+  const toTime = to.toTime instanceof Date ? to.toTime.getTime() : to.toTime;
+  const n = expectedPrefix(h, to.toSequence, toTime);
+  const wantSeq = n === 0 ? 0 : h.meta[n - 1]!.lastSeq;
+  const r = await engine.restore(1, target, to);
+  expect(r.restoredSequence).toBe(wantSeq);
+  const db = await DB.open(target, { fs: h.fs });
+  try {
+    const state = await readAll(db);
+    const want = h.log.stateAfter(n);
+    expect(diffStates(state, want), `restore to ${JSON.stringify(to)}`).toBe('');
+    expect(state.size).toBe(want.size);
+    expect(db.stats().sequence).toBe(wantSeq);
+    // The restored database takes new writes after the restored point.
+    await db.put('after-restore', 'x');
+    expect(db.stats().sequence).toBe(wantSeq + 1);
+  } finally {
+    await db.close();
+  }
+}
+
+describe('point-in-time restore', () => {
+  it('to random sequence numbers and times equals the model replayed to that point, whole batches only', async () => {
+    await withSeed('pitr', async (rng) => {
+      const h = await makeHistory(rng);
+      const engine = await BackupEngine.open('/bk', { fs: h.fs });
+      const last = h.meta[h.meta.length - 1]!;
+      // The ends, then random points, many of them inside a batch.
+      const seqs = [h.backupSequence, last.lastSeq];
+      for (let i = 0; i < 10; i++) seqs.push(h.backupSequence + rng.int(last.lastSeq - h.backupSequence + 1));
+      for (const [i, s] of seqs.entries()) await restoreAndCheck(h, engine, `/seq-${i}`, { toSequence: s });
+      const t0 = h.meta[h.backupWrites - 1]!.timeMs;
+      const times = [t0 - 10_000, t0, last.timeMs, last.timeMs + 10_000];
+      for (let i = 0; i < 6; i++) times.push(h.meta[h.backupWrites + rng.int(h.meta.length - h.backupWrites)]!.timeMs + rng.int(2));
+      for (const [i, t] of times.entries()) await restoreAndCheck(h, engine, `/time-${i}`, { toTime: i % 2 ? new Date(t) : t });
+      // Both bounds: the earlier one wins.
+      const mid = h.meta[h.backupWrites + 100]!;
+      await restoreAndCheck(h, engine, '/both', { toSequence: mid.lastSeq + 50, toTime: mid.timeMs });
+    });
+  });
+
+  it('refuses a target beyond the archive, before the backup, or across a gap in the archive', async () => {
+    await withSeed('pitr-refusals', async (rng) => {
+      const h = await makeHistory(rng);
+      const engine = await BackupEngine.open('/bk', { fs: h.fs });
+      const last = h.meta[h.meta.length - 1]!.lastSeq;
+      await rejectsWith(() => engine.restore(1, '/beyond', { toSequence: last + 1 }), 'ERR_INVALID_ARGUMENT', 'beyond the archive');
+      await rejectsWith(() => DB.open('/beyond', { fs: h.fs }), 'ERR_INVALID_ARGUMENT', 'open after a refused restore');
+      await rejectsWith(() => engine.restore(1, '/before', { toSequence: h.backupSequence - 1 }), 'ERR_INVALID_ARGUMENT', 'before the backup');
+      await rejectsWith(() => engine.restore(1, '/nan', { toSequence: Number.NaN }), 'ERR_INVALID_ARGUMENT', 'toSequence NaN');
+      await rejectsWith(() => engine.restore(1, '/bad-time', { toTime: new Date('nonsense') }), 'ERR_INVALID_ARGUMENT', 'toTime invalid date');
+
+      // Remove an archived WAL that holds writes after the backup.
+      const archived = (await h.fs.list(ARCHIVE)).sort();
+      const victimIndex = Math.floor(archived.length * 0.75);
+      const victim = archived[victimIndex]!;
+      const victimStart = await firstSequenceOf(h, archived, victimIndex);
+      const firstAfterGap = await firstSequenceOf(h, archived, victimIndex + 1);
+      expect(firstAfterGap).toBeLessThan(Infinity);
+      await h.fs.remove(path.join(ARCHIVE, victim));
+      const e = await rejectsWith(() => engine.restore(1, '/gap', { toSequence: last }), 'ERR_INVALID_ARGUMENT', 'restore across a gap');
+      expect(e.message).toMatch(/gap/);
+      await rejectsWith(() => DB.open('/gap', { fs: h.fs }), 'ERR_INVALID_ARGUMENT', 'open of the target of a refused restore');
+      // A point before the gap is still recoverable.
+      expect(victimStart).toBeGreaterThan(h.backupSequence + 1);
+      await restoreAndCheck(h, engine, '/before-gap', { toSequence: victimStart - 1 });
+      // ... and the restore stops refusing at the gap itself, not later.
+      await rejectsWith(() => engine.restore(1, '/at-gap', { toSequence: firstAfterGap }), 'ERR_INVALID_ARGUMENT', 'restore to just past the gap');
+    });
+  });
+});
+
+/** The first sequence number in archived WAL `index` of `names` (Infinity for an empty WAL). */
+async function firstSequenceOf(h: History, names: string[], index: number): Promise<number> {
+  const name = names[index];
+  if (name === undefined) return Infinity;
+  let first = Infinity;
+  await replayWal(h.fs, path.join(ARCHIVE, name), {
+    mode: 'absolute', isNewest: false,
+    onBatch: (b) => { first = Math.min(first, b.firstSeq); },
+  });
+  return first;
+}

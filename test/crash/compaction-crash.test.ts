@@ -1,0 +1,152 @@
+/**
+ * SIGKILL while compactions run (issue #4 "Crash"): the crash-writer child runs with compaction-heavy
+ * options (tiny write buffer, target file size and level base, level0CompactionTrigger 2, compactions
+ * in worker threads on the real file system), and the parent kills it, in some rounds as soon as the
+ * LOG shows a compaction in flight, in others at a random moment. After each kill:
+ * - every acknowledged write is present with its value, each writer's keys are a gap-free prefix and
+ *   batches are atomic (as in process-crash.test.ts);
+ * - no orphan files: right after open, every *.sst in the directory is in the current version
+ *   (inspect.manifest) or is the output of the flush the open itself started, and no *.dbtmp remains;
+ *   after close the directory holds exactly the version's tables.
+ * The open that checks uses options under which nothing compacts, so what it sees is what open left.
+ * The child is the compiled dist/test/support/crash-writer.js (npm test builds first). The directory is
+ * on tmpfs when available: a SIGKILL keeps the page cache, so nothing is lost by skipping real fsyncs.
+ */
+import { describe, expect, it } from 'vitest';
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DB, inspect, type Options } from '../../src/index.js';
+import { shmTempDir } from '../support/shm-tmpdir.js';
+import { makeRng, testSeed } from '../support/rng.js';
+import { valueFor } from '../support/crash-values.js';
+
+const CHILD = fileURLToPath(new URL('../../dist/test/support/crash-writer.js', import.meta.url));
+const WRITERS = 4;
+
+const CHILD_OPTIONS: Options = {
+  targetFileSize: 4 * 1024, maxBytesForLevelBase: 16 * 1024, levelMultiplier: 4, numLevels: 5,
+  level0CompactionTrigger: 2, level0SlowdownTrigger: 8, level0StopTrigger: 16, compactionExecutor: 'worker',
+  maxBackgroundJobs: 3,
+};
+
+/** Options under which the checking open starts no compaction (only the recovery flush). */
+const QUIET_OPTIONS: Options = {
+  level0CompactionTrigger: 1000, level0SlowdownTrigger: 1000, level0StopTrigger: 1000,
+  maxBytesForLevelBase: 2 ** 40, compactionExecutor: 'inline',
+};
+
+/** Non-trivial compactions started and not finished, per the LOG (written synchronously). */
+function compactionsInFlight(dir: string): number {
+  let text: string;
+  try { text = readFileSync(join(dir, 'LOG'), 'utf8'); } catch { return 0; }
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (line.includes(' compaction start: ') && !line.includes('(trivial move)')) n++;
+    else if (line.includes(' compaction done: L') || line.includes(' compaction failed')) n--;
+  }
+  return n;
+}
+
+async function runOnce(dir: string, seed: number, killAfterMs: number, watchCompaction: boolean): Promise<Map<number, number>> {
+  const child = fork(CHILD, [dir, String(seed), String(WRITERS), 'mixed', String(8 * 1024), JSON.stringify(CHILD_OPTIONS)],
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const acked = new Map<number, number>();
+  let childError: string | undefined;
+  await new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
+    // Watching: poll the LOG until a compaction is in flight (or give up after 10 s), then kill.
+    const watch = (): void => {
+      if (compactionsInFlight(dir) > 0 || Date.now() - started > 10_000) child.kill('SIGKILL');
+      else timer = setTimeout(watch, 2);
+    };
+    child.on('message', (m: { ready?: boolean; w?: number; i?: number; error?: string }) => {
+      if (m.ready) {
+        timer = setTimeout(watchCompaction ? watch : () => child.kill('SIGKILL'), killAfterMs);
+      } else if (m.error) {
+        childError = m.error;
+      } else if (m.w !== undefined && m.i !== undefined) {
+        const prev = acked.get(m.w) ?? -1;
+        if (m.i > prev) acked.set(m.w, m.i);
+      }
+    });
+    child.on('exit', () => { if (timer) clearTimeout(timer); resolve(); });
+    child.on('error', reject);
+  });
+  if (childError) throw new Error(`child failed: ${childError}\n${stderr}`);
+  return acked;
+}
+
+async function liveTables(dir: string): Promise<Set<string>> {
+  const m = await inspect.manifest(dir);
+  const out = new Set<string>();
+  for (const l of m.levels) for (const f of l.files) out.add(`${String(f.fileNumber).padStart(6, '0')}.sst`);
+  return out;
+}
+
+const tables = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.sst'));
+
+async function checkData(db: DB, acked: Map<number, number>): Promise<number> {
+  let total = 0;
+  for (let w = 0; w < WRITERS; w++) {
+    const keys: string[] = [];
+    for await (const k of db.keys({ gte: `w${w}-`, lt: `w${w}.` })) keys.push(k.toString());
+    keys.forEach((k, idx) => expect(k).toBe(`w${w}-${String(idx).padStart(8, '0')}`));
+    expect(keys.length).toBeGreaterThanOrEqual((acked.get(w) ?? -1) + 1);
+    for (let i = 0; i < keys.length; i++) {
+      const v = await db.get(keys[i]!);
+      expect(v).toBeDefined();
+      expect(v!.equals(valueFor(w, i, v!.length))).toBe(true);
+      const companion = await db.get(`c${w}-${String(i).padStart(8, '0')}`);
+      if (companion) expect(companion.equals(valueFor(w, i, 7))).toBe(true);
+    }
+    total += keys.length;
+  }
+  return total;
+}
+
+describe('SIGKILL during compaction', () => {
+  it('loses no acknowledged write and leaves no orphan file after open', async () => {
+    expect(existsSync(CHILD), `${CHILD} missing: run npm run build`).toBe(true);
+    const seed = testSeed();
+    const rng = makeRng(seed);
+    const dir = await shmTempDir();
+    let killedMidCompaction = 0;
+    let deepest = 0;
+    try {
+      for (let round = 0; round < 4; round++) {
+        const watch = round % 2 === 0;
+        const acked = await runOnce(dir, seed + round * 101, watch ? rng.int(50) : 150 + rng.int(600), watch);
+        if (compactionsInFlight(dir) > 0) killedMidCompaction++;
+
+        const db = await DB.open(dir, QUIET_OPTIONS);
+        let afterOpen: string[];
+        try {
+          afterOpen = tables(dir);
+          expect(readdirSync(dir).filter((n) => n.endsWith('.dbtmp'))).toEqual([]);
+          await db.flush(); // the recovery flush open started: its output is the only table allowed to be new
+          const live = await liveTables(dir);
+          const orphans = afterOpen.filter((n) => !live.has(n));
+          expect(orphans, `round ${round}: tables left by the killed process`).toEqual([]);
+          expect(await checkData(db, acked)).toBeGreaterThan(0);
+        } finally {
+          await db.close();
+        }
+        const live = await liveTables(dir);
+        expect(tables(dir).sort()).toEqual([...live].sort());
+        const m = await inspect.manifest(dir);
+        for (const l of m.levels) if (l.files.length > 0) deepest = Math.max(deepest, l.level);
+      }
+      // The options must really have kept compactions busy: data below L1, kills mid-compaction.
+      expect(deepest).toBeGreaterThanOrEqual(2);
+      expect(killedMidCompaction).toBeGreaterThanOrEqual(1);
+    } catch (e) {
+      (e as Error).message = `SEED=${seed}: ${(e as Error).message}`;
+      throw e;
+    }
+  });
+});
