@@ -23,7 +23,11 @@ export function makeCompactionHost(db: DB): CompactionHost {
       return n;
     },
     unregisterOutput: (n) => { db.pendingOutputs.delete(n); },
-    logAndApply: (edit) => db.versions.logAndApply({ ...edit, lastSequence: db.versions.lastSequence }),
+    logAndApply: async (edit) => {
+      await db.versions.logAndApply({ ...edit, lastSequence: db.versions.lastSequence });
+      // Open the outputs before the inputs' readers go, so reads move over without a cold open.
+      await db.tables.warm((edit.newFiles ?? []).map((f) => f.file.fileNumber));
+    },
     deleteObsoleteFiles: () => db.deleteObsoleteFiles(),
     pickerOptions: () => ({
       numLevels: o.numLevels,

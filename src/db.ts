@@ -163,6 +163,10 @@ export class DB {
         db.flusher.schedule();
         db.compactions.maybeSchedule();
       }
+      // Open the live tables in the background: open() itself stays O(manifest + WAL tail).
+      const live: number[] = [];
+      db.versions.current().forEachFile((f) => live.push(f.fileNumber));
+      void db.tables.warm(live);
       log.write(`opened ${location} ${rec.created ? '(created)' : ''} in ${(performance.now() - t0).toFixed(1)} ms: ` +
         `last sequence ${rec.lastSequence}, ${rec.memtables.length} recovered memtable(s)`);
       return db;

@@ -116,6 +116,8 @@ export class FlushScheduler {
     } finally {
       db.pendingOutputs.delete(outNumber);
     }
+    // Open the new table now, off the read path, so the next read (or getSync) finds it open.
+    if (meta) await db.tables.warm([meta.fileNumber]);
     db.imm.shift();
     db.counters.flushes++;
     db.counters.flushBytes += meta?.fileSize ?? 0;

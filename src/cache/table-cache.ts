@@ -122,6 +122,22 @@ export class TableCache {
     await r.close().catch(() => undefined);
   }
 
+  /**
+   * Opens tables ahead of their first read (after a flush or compaction installs them, and in the
+   * background after open), so reads and getSync find them open. Best effort: errors surface on read.
+   */
+  async warm(fileNumbers: readonly number[]): Promise<void> {
+    for (const n of fileNumbers) {
+      if (this.options.maxOpenFiles >= 0 && this.entries.size >= this.options.maxOpenFiles) return;
+      try {
+        const h = await this.acquire(n);
+        h.release();
+      } catch {
+        // a damaged table reports itself when read
+      }
+    }
+  }
+
   /** Drops a table that was deleted (its blocks leave the block cache with it). */
   evict(fileNumber: number): void {
     const e = this.entries.get(fileNumber);

@@ -92,7 +92,7 @@ function snapshotClosed(): unknown {
   return new ModuleError('The snapshot is not open', { code: 'LEVEL_SNAPSHOT_NOT_OPEN' });
 }
 
-class StrataLevelIterator extends AbstractIterator<StrataLevel, Bytes, Bytes> {
+class StrataLevelIterator extends AbstractIterator<StrataLevel<unknown, unknown>, Bytes, Bytes> {
   /** Undefined when the iterator could not be created (its error is thrown on first use). */
   private readonly it: StrataIterator<[Buffer, Buffer]> | undefined;
   private readonly failure: unknown;
@@ -101,7 +101,7 @@ class StrataLevelIterator extends AbstractIterator<StrataLevel, Bytes, Bytes> {
   private first = true;
   private ended = false;
 
-  constructor(db: StrataLevel, options: IterOpts) {
+  constructor(db: StrataLevel<unknown, unknown>, options: IterOpts) {
     super(db, options as never);
     let it: StrataIterator<[Buffer, Buffer]> | undefined;
     let failure: unknown;
@@ -160,14 +160,14 @@ class StrataLevelIterator extends AbstractIterator<StrataLevel, Bytes, Bytes> {
   }
 }
 
-export type StrataLevelOptions = AbstractDatabaseOptions<Bytes, Bytes> & Options;
+export type StrataLevelOptions<K = string, V = string> = AbstractDatabaseOptions<K, V> & Options;
 
-export class StrataLevel extends AbstractLevel<Bytes, Bytes, Bytes> {
+export class StrataLevel<KDefault = string, VDefault = string> extends AbstractLevel<Bytes, KDefault, VDefault> {
   [kDb]: DB | undefined;
   private readonly strataOptions: Options;
   readonly location: string;
 
-  constructor(location: string, options: StrataLevelOptions = {}) {
+  constructor(location: string, options: StrataLevelOptions<KDefault, VDefault> = {}) {
     if (typeof location !== 'string' || location === '') {
       throw new TypeError("The first argument 'location' must be a non-empty string");
     }
@@ -273,7 +273,7 @@ export class StrataLevel extends AbstractLevel<Bytes, Bytes, Bytes> {
   }
 
   _iterator(options: IterOpts): StrataLevelIterator {
-    return new StrataLevelIterator(this, options);
+    return new StrataLevelIterator(this as StrataLevel<unknown, unknown>, options);
   }
 
   _snapshot(options: object): StrataLevelSnapshot {

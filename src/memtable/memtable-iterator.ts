@@ -4,20 +4,21 @@
  *
  * Two levels: across user keys it merges the memtable's sorted runs of key groups (sorted-runs.ts);
  * within a user key it follows the group's version chain (newest first = internal order).
- * Position: for every run r, pos[r] counts the run's groups whose key is below the current user key;
- * the current group is runs[cur].ids[pos[cur]]. Forward: pos[cur]++ then take the smallest
- * candidate ids[pos[r]]; backward: take the largest candidate ids[pos[r] - 1] and decrement its pos.
- * Because runs hold disjoint keys, this one invariant serves both directions, and switching
- * direction needs no re-seek.
+ * Position, per run r: pos[r] counts the run's groups below the current user key (FORWARD) or at or
+ * below it (BACKWARD), so each run's candidate is ids[pos[r]] (FORWARD) or ids[pos[r] - 1]
+ * (BACKWARD), and `order` lists the runs that have one, best first; the current group is the
+ * candidate of order[0]. A step moves that run's pos by one and re-inserts it in `order` (usually
+ * one comparison of 8-byte prefixes). Runs hold disjoint keys, so switching direction is a +-1 on
+ * the current run's pos and a re-sort of `order`, never a re-seek.
  *
- * Concurrent adds: every seek* takes the memtable's current run list (the tail sorted in first) and
- * keeps it until the next seek*; see the header of memtable.ts for why nothing that existed at
- * positioning is skipped or repeated. The memtable's arrays may be replaced when they grow, so
- * they are read through the memtable on every move, never cached here.
+ * Concurrent adds: every seek* takes the memtable's current run set (pending groups sorted in
+ * first) and keeps it until the next seek*; see the header of memtable.ts for why nothing that
+ * existed at positioning is skipped or repeated. The memtable's entry pages may be replaced as they
+ * grow, so entries are read through the memtable on every move, never cached here.
  * Views: key() and value() are views into the arena (never copied); the memtable never rewrites a
  * record, so they stay valid while the memtable is alive, beyond what the interface promises.
- * Cost: a move within a chain is O(1); across user keys O(number of runs) (at most ~log2(n) + 2);
- * entering a user key backwards walks its chain to the oldest version.
+ * Cost: a move within a chain is O(1); across user keys O(runs) at worst (~6 plus one per 2^18
+ * keys); entering a user key backwards walks its chain to the oldest version.
  */
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { TRAILER_SIZE, seqOf } from '../base/internal-key.js';

@@ -45,7 +45,6 @@ export const MISS = -1;
 
 /** New groups per sorted run: big enough to amortise a sort, small enough to keep one ~1 ms. */
 const BATCH = 8192;
-const SHORT_COPY = 32;
 /** The common prefix tracked is at most this long (so checking it costs little per add). */
 const MAX_DEPTH = 64;
 
@@ -90,9 +89,9 @@ export class MemTable implements EntryStore {
     const addr = arena.alloc(klen + TRAILER_SIZE + vlen);
     const buf = arena.chunk(addr);
     const off = arena.offset(addr);
-    copyInto(buf, off, userKey);
+    buf.set(userKey, off);
     writeTrailer(buf, off + klen, seq, kind);
-    copyInto(buf, off + klen + TRAILER_SIZE, value);
+    buf.set(value, off + klen + TRAILER_SIZE);
 
     const t = this.table;
     const e = t.append();
@@ -103,7 +102,8 @@ export class MemTable implements EntryStore {
     if (e === 0) {
       this.minSeq = seq;
       this.maxSeq = seq;
-      this.base = userKey.slice(0, MAX_DEPTH);
+      // NB: not userKey.slice(): on a Buffer that is a view of the caller's (reused) memory.
+      this.base = Uint8Array.from(userKey.subarray(0, MAX_DEPTH));
       this.runSet = emptyRunSet(this.base.length);
     } else {
       if (seq < this.minSeq) this.minSeq = seq;
@@ -240,14 +240,4 @@ export class MemTable implements EntryStore {
     this.runSet = pushRun(this, this.runSet, run);
     this.pendingCount = 0;
   }
-}
-
-/** NB: TypedArray.set costs more than a loop for the short keys that dominate. */
-function copyInto(buf: Uint8Array, off: number, src: Uint8Array): void {
-  const n = src.length;
-  if (n > SHORT_COPY) {
-    buf.set(src, off);
-    return;
-  }
-  for (let i = 0; i < n; i++) buf[off + i] = src[i]!;
 }

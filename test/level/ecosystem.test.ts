@@ -65,9 +65,9 @@ describe('StrataLevel in the Level ecosystem', () => {
     await db.strata.flush();
     expect(db.getSync('a')).toBe('1');
     expect(db.getSync('missing')).toBeUndefined();
-    expect(db.supports.getSync).toBe(true);
+    expect((db.supports as { getSync?: boolean }).getSync).toBe(true);
     await db.close();
     const z = new StrataLevel(await tempDir(), { compression: 'zstd' });
-    expect(z.supports.getSync).toBe(false);
+    expect((z.supports as { getSync?: boolean }).getSync).toBe(false);
   });
 });
