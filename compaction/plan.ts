@@ -4,7 +4,7 @@
  * Produced by picker.ts (pure), executed by runner.ts, installed by the scheduler as a VersionEdit.
  */
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
-import type { CompressionName } from '../src/options.js';
+import type { CompressionName } from '../sstable/compression.js';
 
 export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move';
 

@@ -43,6 +43,7 @@ import { verifyTables } from './verify.js';
 import { CompactionScheduler } from '../compaction/scheduler.js';
 import { InlineExecutor, WorkerExecutor, type CompactionExecutor } from '../compaction/executor.js';
 import { makeCompactionHost } from './compaction-host.js';
+import { resolveFair } from './yield-guard.js';
 import { createCheckpoint, type CheckpointInfo } from './backup/checkpoint.js';
 import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } from './backup/backup-engine.js';
 import type { BackupSource } from './backup/pin.js';
@@ -449,7 +450,7 @@ export class DB {
       const k = checkKey('key', key);
       const seq = this.readSequence(options);
       const r = this.getInternal(k, seq);
-      return r instanceof Promise ? r : Promise.resolve(r);
+      return r instanceof Promise ? r : resolveFair(r);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -18,6 +18,7 @@
  * Main thread only.
  */
 import type { MaybePromise } from './base/internal-iterator.js';
+import { shouldYield } from './yield-guard.js';
 
 export interface WriteRequest {
   /** Encoded operations (WriteBatch wire format), owned by the request (never mutated after enqueue). */
@@ -117,10 +118,13 @@ export class WriteQueue {
         }
         this.host.apply(group, firstSeq);
         let seq = firstSeq;
+        // Resolve through setImmediate when the event loop has not turned for a while (yield-guard.ts).
+        const defer = shouldYield();
         for (const r of group) {
           r.onCommitted?.(seq);
           seq += r.count;
-          r.resolve();
+          if (defer) setImmediate(r.resolve);
+          else r.resolve();
         }
       }
     } finally {
