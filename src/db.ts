@@ -68,9 +68,17 @@ function checkKey(name: string, v: unknown): Uint8Array {
   throw new InvalidArgumentError(`${name} must be a Uint8Array or a string (got ${v === null ? 'null' : typeof v})`);
 }
 
+/** Options arguments are undefined or a plain object: null, arrays and primitives are refused. */
+function checkOptionsObject(what: string, o: unknown): void {
+  if (o === undefined) return;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+    throw new InvalidArgumentError(`${what} must be an object (got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : typeof o})`);
+  }
+}
+
 function checkWriteOptions(o: unknown): boolean {
   if (o === undefined) return false;
-  if (o === null || typeof o !== 'object') throw new InvalidArgumentError('write options must be an object');
+  checkOptionsObject('write options', o);
   const s = (o as WriteOptions).sync;
   if (s !== undefined && typeof s !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean');
   return s === true;
@@ -432,7 +440,7 @@ export class DB {
 
   private readSequence(options: ReadOptions | undefined): number {
     if (options === undefined) return this.published;
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('read options must be an object');
+    checkOptionsObject('read options', options);
     if (options.snapshot === undefined) return this.published;
     return this.snapshots.check(options.snapshot).sequence;
   }
@@ -501,8 +509,8 @@ export class DB {
 
   private makeIterator<T>(options: IteratorOptions | undefined, mode: IteratorMode): StrataIterator<T> {
     if (this.closed) throw new DatabaseClosedError();
+    checkOptionsObject('iterator options', options);
     const o = options ?? {};
-    if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('iterator options must be an object');
     const bound = (name: 'gt' | 'gte' | 'lt' | 'lte'): Uint8Array | undefined =>
       o[name] === undefined ? undefined : checkKey(`options.${name}`, o[name]).slice();
     if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new InvalidArgumentError('options.reverse must be a boolean');
