@@ -33,6 +33,8 @@ export interface CompactionHost {
   outputOptions(outputLevel: number): CompactionOutputOptions;
   log(message: string): void;
   onCompaction(stats: CompactionStats): void;
+  /** A compaction attempt failed (it will be retried, or onFatalError follows): counted in stats. */
+  onCompactionFailure(e: unknown): void;
   /** A failure that must stop writes (a MANIFEST failure, a corrupt input, repeated failures). */
   onFatalError(e: unknown, what: string): void;
   /** Whether the database refuses writes already (no point in compacting). */

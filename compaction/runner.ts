@@ -136,6 +136,7 @@ export async function runCompaction(
   let sliceStart = performance.now();
   const rateStart = performance.now();
   let n = 0;
+  let bytesSinceCheck = 0;
 
   const openOutput = async (): Promise<Output> => {
     const number = await env.allocateFileNumber();
@@ -179,10 +180,14 @@ export async function runCompaction(
         gp.shouldStopBefore(key);
       }
       if (!current) current = await openOutput();
-      const a = current.writer.add(key, it.value());
+      const value = it.value();
+      bytesSinceCheck += key.length + value.length;
+      const a = current.writer.add(key, value);
       if (a) await a;
       entriesOut++;
-      if ((++n & 255) === 0) {
+      // Every 256 entries or 64 KiB, whichever comes first: large values must not run unthrottled.
+      if ((++n & 255) === 0 || bytesSinceCheck >= 64 * 1024) {
+        bytesSinceCheck = 0;
         if (env.yieldEveryMs !== undefined && performance.now() - sliceStart > env.yieldEveryMs) {
           await new Promise((r) => setImmediate(r));
           sliceStart = performance.now();

@@ -144,6 +144,7 @@ export class CompactionScheduler {
   private onFailure(plan: CompactionPlan, e: unknown): void {
     const host = this.host;
     this.failures++;
+    host.onCompactionFailure(e);
     host.log(`compaction failed (${this.failures} in a row): ${describePlan(plan)}: ${(e as Error).message}`);
     if ((e as { manifestFailure?: boolean }).manifestFailure) {
       host.onFatalError(e, 'MANIFEST write during compaction failed');

@@ -57,6 +57,7 @@ export function makeCompactionHost(db: DB): CompactionHost {
       c.compactionMs += s.ms;
       if (s.trivialMove) c.trivialMoves++;
     },
+    onCompactionFailure: () => { db.counters.backgroundErrors++; },
     onFatalError: (e, what) => db.setBackgroundError(e, what),
     isStopped: () => db.backgroundError !== undefined || db.isClosed,
   };

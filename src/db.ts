@@ -108,6 +108,8 @@ export class DB {
   private readonly executor: CompactionExecutor;
   /** Slowdown debt in ms, paid by sleeping once it reaches about a millisecond. */
   private stallDebtMs = 0;
+  /** Set when a slowdown sleep ends: the write queue then retries the same group, already charged. */
+  private stallPaid = false;
   private switching: Promise<void> | undefined;
   /** @internal */ readonly pendingOutputs = new Set<number>();
 
@@ -316,6 +318,8 @@ export class DB {
    */
   private makeRoom(userBytes: number): MaybePromise<void> {
     const l0 = this.versions.current().levels[0]?.length ?? 0;
+    const paid = this.stallPaid;
+    this.stallPaid = false;
     if (l0 >= this.o.level0StopTrigger && !this.bgError) {
       const t0 = performance.now();
       this.compactions.maybeSchedule();
@@ -326,13 +330,15 @@ export class DB {
         : new Promise<void>((resolve) => setTimeout(resolve, 10));
       return wait.then(() => { this.counters.stopMs += performance.now() - t0; });
     }
-    if (l0 >= this.o.level0SlowdownTrigger) {
+    // NB: after a sleep the write queue calls makeRoom again for the SAME group; charging it again
+    // would make a group owing >= 1 ms by itself sleep forever while L0 stays above the trigger.
+    if (l0 >= this.o.level0SlowdownTrigger && !paid) {
       this.stallDebtMs += (userBytes / this.o.delayedWriteRate) * 1000;
       if (this.stallDebtMs >= 1) {
         const ms = this.stallDebtMs;
         this.stallDebtMs = 0;
         this.counters.slowdownMs += ms;
-        return new Promise<void>((resolve) => setTimeout(resolve, ms)).then(() => this.makeRoomForMemtable());
+        return new Promise<void>((resolve) => setTimeout(resolve, ms)).then(() => { this.stallPaid = true; });
       }
     }
     return this.makeRoomForMemtable();

@@ -72,6 +72,8 @@ export class WriteQueue {
   private readonly queue: WriteRequest[] = [];
   private leading = false;
   private idleWaiters: (() => void)[] = [];
+  /** Resolutions waiting in setImmediate: later ones must queue behind them (commit order). */
+  private deferred = 0;
 
   constructor(private readonly host: WriteQueueHost) {}
 
@@ -118,13 +120,18 @@ export class WriteQueue {
         }
         this.host.apply(group, firstSeq);
         let seq = firstSeq;
-        // Resolve through setImmediate when the event loop has not turned for a while (yield-guard.ts).
-        const defer = shouldYield();
+        // Resolve through setImmediate when the event loop has not turned for a while (yield-guard.ts),
+        // and behind any resolution already deferred: promises settle in commit order (setImmediate is FIFO).
+        const defer = this.deferred > 0 || shouldYield();
         for (const r of group) {
           r.onCommitted?.(seq);
           seq += r.count;
-          if (defer) setImmediate(r.resolve);
-          else r.resolve();
+          if (defer) {
+            this.deferred++;
+            setImmediate(() => { this.deferred--; r.resolve(); });
+          } else {
+            r.resolve();
+          }
         }
       }
     } finally {
