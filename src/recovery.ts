@@ -69,6 +69,13 @@ export async function recoverDatabase(
     }
   }
   wals.sort((a, b) => a - b);
+  // "Newest" is the last WAL holding data: a WAL is created empty (its header goes out with its first
+  // group), and a crash between creating the next WAL and the rollover sync of the previous one leaves
+  // that previous one, with a possibly torn tail, as the last WAL that matters.
+  let newestIndex = -1;
+  for (let i = 0; i < wals.length; i++) {
+    if ((await fs.stat(walFileName(dir, wals[i]!))).size > 0) newestIndex = i;
+  }
 
   const memtables: MemTableEntry[] = [];
   let mem: MemTableEntry | undefined;
@@ -78,7 +85,7 @@ export async function recoverDatabase(
     const path = walFileName(dir, walNumber);
     const result = await replayWal(fs, path, {
       mode: options.walRecoveryMode,
-      isNewest: i === wals.length - 1,
+      isNewest: i >= newestIndex,
       logNumber: walNumber,
       onBatch: (b) => {
         if (!mem) mem = { mem: new MemTable(), walNumber };
@@ -125,11 +132,13 @@ export function obsoleteFiles(
       case 'wal':
         if (p.number < minWalNeeded) out.push(name);
         break;
+      // Only numbers below the live MANIFEST: a higher MANIFEST (or CURRENT temp file) may belong to a
+      // roll-over in progress, not yet named by CURRENT.
       case 'manifest':
-        if (p.number !== versions.manifestFileNumber) out.push(name);
+        if (p.number < versions.manifestFileNumber) out.push(name);
         break;
       case 'temp':
-        out.push(name);
+        if (p.number < versions.manifestFileNumber) out.push(name);
         break;
       default:
         break;
