@@ -730,21 +730,36 @@ export class DB {
     if (this.closing) return this.closing;
     this.closed = true;
     this.closing = (async () => {
-      await this.writer.whenIdle();
-      await this.flusher.stop();
-      await this.compactions.stop();
-      await this.executor.close();
-      for (const it of [...this.iterators]) await it.close().catch(() => undefined);
-      if (this.wal) {
-        await this.wal.sync().catch(() => undefined);
-        await this.wal.close().catch(() => undefined);
-        if (this.wal.size > 0) await this.archive(this.wal.logNumber);
+      // Every step runs even when an earlier one fails (the LOCK must always be released); the first
+      // failure is reported once everything is let go.
+      let first: unknown;
+      const step = async (f: () => Promise<unknown> | unknown): Promise<void> => {
+        try { await f(); } catch (e) { first ??= e; }
+      };
+      await step(() => this.writer.whenIdle());
+      // Flush at close (RocksDB's default): the next open then replays no WAL and costs O(manifest).
+      if (!this.o.readOnly && !this.bgError) {
+        await step(async () => {
+          if (this.mem.mem.entries > 0) await this.switchMemtable();
+          await this.flusher.waitForAll();
+        });
       }
-      await this.tables.close();
-      await this.versions.close();
-      this.log.write('closed');
-      await this.log.close();
-      await this.lock?.release();
+      await step(() => this.flusher.stop());
+      await step(() => this.compactions.stop());
+      await step(() => this.executor.close());
+      for (const it of [...this.iterators]) await step(() => it.close());
+      const wal = this.wal;
+      if (wal) {
+        await step(() => wal.sync());
+        await step(() => wal.close());
+        if (wal.size > 0) await step(() => this.archive(wal.logNumber));
+      }
+      await step(() => this.tables.close());
+      await step(() => this.versions.close());
+      this.log.write(first ? `closed with an error: ${(first as Error).message}` : 'closed');
+      await step(() => this.log.close());
+      await step(() => this.lock?.release());
+      if (first) throw first;
     })();
     return this.closing;
   }

@@ -16,7 +16,7 @@ import { isStrataError } from './errors.js';
 export type { TableLayout, ManifestInspection, WalInspection };
 export { formatTableLayout };
 export { printableKey } from './base/bytes.js';
-export { tableFileName, walFileName, parseFileName } from './manifest/file-names.js';
+export { tableFileName, parseFileName } from './manifest/file-names.js';
 
 export interface InspectOptions { fs?: FileSystem }
 

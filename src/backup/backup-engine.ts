@@ -11,7 +11,7 @@
  * sequence or a time with the WAL archive), purge/delete (a shared table goes when no backup uses it).
  */
 import * as path from 'node:path';
-import type { FileSystem } from '../fs/file-system.js';
+import type { FileSystem, ReadableFile } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
 import { crc32c } from '../base/crc32c.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
@@ -41,11 +41,29 @@ function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError('the backup operation was aborted', { cause: signal.reason });
 }
 
+/** True when `e` (or a cause) is the OS saying the file does not exist. */
+function isMissing(e: unknown): boolean {
+  for (let cur = e, i = 0; cur && i < 4; i++, cur = (cur as { cause?: unknown }).cause) {
+    if ((cur as { code?: unknown }).code === 'ENOENT') return true;
+  }
+  return false;
+}
+
+/** Opens a file a backup (or a MANIFEST) lists: a missing one is damage, not an I/O failure. */
+async function openListed(fs: FileSystem, p: string): Promise<ReadableFile> {
+  try {
+    return await fs.openReadable(p);
+  } catch (e) {
+    if (isMissing(e)) throw new CorruptionError(p, 0, 'file is missing', { cause: e });
+    throw e;
+  }
+}
+
 /** Streams `from` to `to` through a temp name, checking size and CRC32C against the expectation. */
 async function copyVerified(fs: FileSystem, from: string, to: string, size: number, crc: number,
   signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
   const tmp = `${to}.tmp`;
-  const src = await fs.openReadable(from);
+  const src = await openListed(fs, from);
   try {
     if (src.size !== size) throw new CorruptionError(from, Math.min(src.size, size), `file is ${src.size} bytes, expected ${size}`);
     const dst = await fs.openWritable(tmp);
@@ -141,7 +159,7 @@ export class BackupEngine {
     for (const { file } of meta.files) {
       checkAbort(options.signal);
       const p = path.join(this.dir, sharedName(file));
-      const f = await this.fs.openReadable(p);
+      const f = await openListed(this.fs, p);
       try {
         if (f.size !== file.fileSize) throw new CorruptionError(p, Math.min(f.size, file.fileSize), `file is ${f.size} bytes, the backup records ${file.fileSize}`);
         let c = 0;

@@ -106,6 +106,11 @@ export function decodeBackupMeta(data: Uint8Array, fileName: string): BackupMeta
     seen.add(file.fileNumber);
     files.push({ level: x['level'] as number, file });
   }
+  // A restore (and a point-in-time replay) numbers new files from nextFileNumber: it must be above
+  // every listed table, or a replayed table would overwrite a restored one.
+  for (const { file } of files) {
+    if (file.fileNumber >= (doc['nextFileNumber'] as number)) fail(0, `nextFileNumber ${String(doc['nextFileNumber'])} is not above file number ${file.fileNumber}`);
+  }
   return {
     id: doc['id'] as number, sequence: doc['sequence'] as number, timestamp: doc['timestamp'] as number,
     nextFileNumber: doc['nextFileNumber'] as number, files,

@@ -35,6 +35,11 @@ export interface CrashCloneOptions {
   keepUnsyncedPercent?: number;
   /** Random source in [0,1): when given, each file keeps a random share up to keepUnsyncedPercent. */
   rng?: () => number;
+  /**
+   * Keep every directory entry as it is now, synced or not (creates, renames and removes alike):
+   * a process crash, where the kernel survives. Default false: a power cut keeps synced entries only.
+   */
+  keepUnsyncedEntries?: boolean;
 }
 
 export class MemFileSystem implements FileSystem {
@@ -197,8 +202,8 @@ export class MemFileSystem implements FileSystem {
   /**
    * The file system a power cut at this instant could leave behind. Locks do not survive.
    * Directory entries: those present at the last syncDir of each directory (directories created by
-   * mkdir are kept, so tests need not sync the root). Files: the synced prefix, plus a share of the
-   * unsynced tail.
+   * mkdir are kept, so tests need not sync the root), or all current ones with keepUnsyncedEntries.
+   * Files: the synced prefix, plus a share of the unsynced tail.
    */
   crashClone(options: CrashCloneOptions = {}): MemFileSystem {
     const pct = options.keepUnsyncedPercent ?? 0;
@@ -220,7 +225,7 @@ export class MemFileSystem implements FileSystem {
     for (const dp of dirPaths) {
       const src = this.dirs.get(dp)!;
       const dst: MemDir = { entries: new Map(), durable: new Map() };
-      for (const [name, e] of src.durable) {
+      for (const [name, e] of options.keepUnsyncedEntries ? src.entries : src.durable) {
         if (e === 'dir') continue;
         const c = copyFile(e);
         dst.entries.set(name, c);
