@@ -6,7 +6,7 @@
  * from successive multiplications by the golden ratio). Same hash and bits per key as ours.
  * Bench-only: not a table format; no trailer, no validation.
  */
-import { bloomHash, bloomProbeCount } from '../sstable/bloom.js';
+import { bloomHash, bloomProbeCount } from '../sstable/index.js';
 
 export interface VariantFilter {
   readonly bytes: number;

@@ -9,11 +9,10 @@
  *      [--peer-num 100000] [--runs 5]
  * Prints a markdown table (medians over --runs; bloom-filters runs once on --peer-num keys, since it
  * costs microseconds per operation). Results: bench/RESULTS-bloom.md.
- * NB: a deep import of sstable/bloom.js, as bench/memtable.ts does: a micro-benchmark of one internal
- * part; sstable/index.ts is the entry point for everything else.
+ * The filter is part of the sstable library's public entry point (sstable/index.ts).
  */
 import { createRequire } from 'node:module';
-import { BloomFilterBuilder, BloomFilterReader, bloomHash, bloomProbeCount } from '../sstable/bloom.js';
+import { BloomFilterBuilder, BloomFilterReader, bloomHash, bloomProbeCount } from '../sstable/index.js';
 import { blockedVariant, levelDbVariant, type Variant, type VariantFilter } from './bloom-variants.js';
 
 const KEY_SIZE = 16;

@@ -6,13 +6,13 @@
  * Run: npm run bench:sstable  (or: npx tsc -p tsconfig.json; node dist/bench/sstable.js [--num N] [--gets N])
  * Prints a markdown table; results and the machine: bench/RESULTS-sstable.md.
  * Temp files live in os.tmpdir() and are deleted.
- * NB: one deep import, the LRU block cache, until src/index.ts exports LruCache.
+ * Uses only the public entry points (src/index.ts, sstable/index.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeFileSystem } from '../src/index.js';
-import { LruCache } from '../src/cache/lru-cache.js';
+import { LruCache } from '../src/index.js';
 import { NEEDS_ASYNC, TableReader, TableWriter, type CompressionName } from '../sstable/index.js';
 
 const KEY_SIZE = 16;

@@ -9,7 +9,7 @@
  * turns read-only, and every acknowledged write is still in its WAL for the next open.
  * Main thread only.
  */
-import { buildTable } from './flush.js';
+import { buildTable } from './flush/build-table.js';
 import type { DB } from './db.js';
 import type { VersionEdit } from './manifest/version-edit.js';
 import type { FileMetadata } from './manifest/file-metadata.js';

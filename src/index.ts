@@ -25,5 +25,6 @@ export { MemFileSystem } from './fs/mem-fs.js';
 export { FaultFileSystem } from './fs/fault-fs.js';
 export * as inspect from './inspect.js';
 export { BackupEngine } from './backup/backup-engine.js';
+export { LruCache } from './cache/lru-cache.js';
 export type { BackupInfo, BackupOptions, BackupProgress } from './backup/backup-engine.js';
 export type { CheckpointInfo } from './backup/checkpoint.js';

@@ -18,3 +18,6 @@ export {
   TABLE_MAGIC, TableFormatVersion, TABLE_FORMAT_VERSION_CURRENT, BLOCK_TRAILER_SIZE, FOOTER_SIZE,
   COMPRESSION_NONE, COMPRESSION_LZ4, COMPRESSION_ZSTD, type BlockHandle, type Footer,
 } from './format.js';
+export {
+  BloomFilterBuilder, BloomFilterReader, BLOOM_FILTER_POLICY_NAME, bloomHash, bloomProbeCount,
+} from './bloom.js';

@@ -12,7 +12,7 @@ import type { FileMetadata } from '../manifest/file-metadata.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
 import { SnapshotFilterIterator } from '../mvcc/snapshot-filter-iterator.js';
-import { buildTable, type BuildTableOptions } from '../flush.js';
+import { buildTable, type BuildTableOptions } from '../flush/build-table.js';
 
 export interface PinnedState {
   version: Version;

@@ -11,8 +11,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { MemTable } from '../memtable/memtable.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { replayWal } from '../wal/wal-replay.js';
-import { buildTable } from '../flush.js';
-import { DEFAULT_OPTIONS } from '../options.js';
+import { buildTable } from '../flush/build-table.js';
 import { listArchive } from './wal-archive.js';
 
 const MEMTABLE_LIMIT = 64 * 1024 * 1024;
@@ -37,10 +36,9 @@ export async function replayArchiveToTables(
   let done = false;
   const flushMem = async (): Promise<void> => {
     if (mem.entries === 0) return;
+    // The database's default table options (src/options.ts), stated here: src/backup sits below it.
     const meta = await buildTable(fs, dir, next++, mem.newIterator(), {
-      blockSize: DEFAULT_OPTIONS.blockSize, blockRestartInterval: DEFAULT_OPTIONS.blockRestartInterval,
-      bloomBitsPerKey: DEFAULT_OPTIONS.bloomBitsPerKey, compression: DEFAULT_OPTIONS.compression,
-      zstdLevel: DEFAULT_OPTIONS.zstdLevel, clock: Date.now,
+      blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: 'lz4', zstdLevel: 3, clock: Date.now,
     });
     if (meta) files.push(meta);
     mem = new MemTable();

@@ -239,7 +239,8 @@ export class VersionSet {
       throw e;
     }
     this.logNum = logNumber;
-    this.lastSeq = lastSequence;
+    // NB: writers advance lastSequence while the record is being synced; never step back over them.
+    if (lastSequence > this.lastSeq) this.lastSeq = lastSequence;
     pointers.forEach((k, level) => { this.pointers[level] = k; });
     this.install(levels);
   }

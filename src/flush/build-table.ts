@@ -8,15 +8,15 @@
  * (the next issue's responsiveness target is p99 < 10 ms of event-loop delay).
  * Main thread; the compaction runner uses its own loop (it cuts outputs).
  */
-import type { FileSystem } from './fs/file-system.js';
-import { ChecksummedFile } from './fs/checksummed-file.js';
-import type { InternalIterator } from './base/internal-iterator.js';
-import { internalKeyToUserKey, internalKeyComparator } from './base/internal-key.js';
-import { TableWriter } from '../sstable/table-writer.js';
-import { makeFileMetadata, type FileMetadata } from './manifest/file-metadata.js';
-import { tableFileName } from './manifest/file-names.js';
-import type { CompressionName } from './options.js';
-import { InternalError } from './errors.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { ChecksummedFile } from '../fs/checksummed-file.js';
+import type { InternalIterator } from '../base/internal-iterator.js';
+import { internalKeyToUserKey, internalKeyComparator } from '../base/internal-key.js';
+import { TableWriter } from '../../sstable/table-writer.js';
+import { makeFileMetadata, type FileMetadata } from '../manifest/file-metadata.js';
+import { tableFileName } from '../manifest/file-names.js';
+import type { CompressionName } from '../../sstable/compression.js';
+import { InternalError } from '../errors.js';
 
 export interface BuildTableOptions {
   blockSize: number;
