@@ -7,10 +7,13 @@
  * Protocol with the driver (IPC, messages in result.ts): ready; then per workload: wait for 'go'
  * (the driver decides whose turn it is) -> set up (wipe, prefill) -> begin -> wait for 'go' (the
  * driver reads /proc io) -> progress* -> end; finally wait for 'go', close, done (or error).
- * Without an IPC channel (bench/profile.ts runs it under --cpu-prof) it prints each result as one
- * JSON line on stdout instead and never waits.
+ * Without an IPC channel (bench/profile.ts runs it that way) it prints each result as one JSON
+ * line on stdout instead and never waits; with `profileDir` set it writes one .cpuprofile per
+ * timed workload there.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { diskBytes, loadEngine, type BenchEngine } from './engine.js';
 import type { ChildConfig, ChildMessage, WorkloadResult } from './result.js';
 import { Histogram } from './histogram.js';
@@ -45,6 +48,25 @@ async function waitGo(): Promise<void> {
 }
 
 type KeySet = 'none' | 'partial' | 'full';
+
+/**
+ * The V8 sampling profiler (what `node --cpu-prof` and DevTools use) on this thread, started and
+ * stopped around one timed workload so that setup (wipe, prefill) stays out of the profile.
+ */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await writeFile(file, JSON.stringify(profile));
+    },
+  };
+}
 
 class ChildRun {
   private isOpen = false;
@@ -91,7 +113,9 @@ class ChildRun {
     const prefilled = def.needsData && this.keySet !== 'full' ? await this.prefill() : undefined;
     send({ type: 'begin', id: spec.id, total: this.cfg.num });
     await waitGo();
+    const profiler = this.cfg.profileDir ? await startProfile() : undefined;
     const result = def.name === 'open' ? await this.open(spec) : await this.measure(spec);
+    if (profiler) await profiler.stop(join(this.cfg.profileDir!, `${this.engine.name}-${spec.id.replace(':', 'x')}.cpuprofile`));
     if (prefilled !== undefined) result.prefilled = prefilled;
     if (def.leaves !== 'same') this.keySet = def.leaves;
     send({ type: 'end', result });
@@ -106,18 +130,25 @@ class ChildRun {
         if (hasIpc) process.send!({ type: 'progress', id: spec.id, done, total, rate } satisfies ChildMessage);
       },
     };
+    const cpu0 = process.cpuUsage();
     const o = await spec.def.run!(ctx, spec.concurrency);
+    const cpu = process.cpuUsage(cpu0);
     const after = this.engine.writeStats();
     const m = o.measured;
+    // Samples count timed operations; report them as entries/s like opsPerSec (a batch is 1000).
+    const perOp = m.ops > 0 ? o.entries / m.ops : 1;
+    const series = perOp === 1 ? m.series : m.series.map(([t, v]): [number, number] => [t, Math.round(v * perOp)]);
     const r: WorkloadResult = {
       id: spec.id, workload: spec.def.name, concurrency: spec.concurrency, engine: this.engine.name,
       ops: m.ops, entries: o.entries, seconds: m.seconds,
       opsPerSec: m.seconds > 0 ? o.entries / m.seconds : 0,
       mbPerSec: m.seconds > 0 ? o.bytes / m.seconds / 1e6 : 0,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      opsPerCpuSec: cpu.user + cpu.system > 0 ? o.entries / ((cpu.user + cpu.system) / 1e6) : 0,
       latencyUs: m.hist.summary(),
       userBytesWritten: o.userBytesWritten,
       rssBytes: process.memoryUsage.rss(),
-      series: m.series,
+      series,
     };
     if (o.opUnit) r.opUnit = o.opUnit;
     if (o.found !== undefined) r.found = o.found;
@@ -153,7 +184,7 @@ class ChildRun {
     return {
       id: spec.id, workload: 'open', concurrency: 1, engine: this.engine.name,
       ops: 3, entries: 0, seconds: runs.reduce((a, b) => a + b, 0) / 1000,
-      opsPerSec: 1000 / first, mbPerSec: 0, latencyUs: hist.summary(),
+      opsPerSec: 1000 / first, mbPerSec: 0, cpuSeconds: 0, opsPerCpuSec: 0, latencyUs: hist.summary(),
       userBytesWritten: 0, rssBytes: process.memoryUsage.rss(), series: [],
       openMs: first, openRunsMs: runs, diskBytes: disk,
     };

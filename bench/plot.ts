@@ -1,6 +1,6 @@
 /**
  * `--plot FILE.svg`: throughput over time, one panel per workload, one line per engine, from the
- * 100 ms samples each workload records. Hand-written SVG (no plotting library): a frame, four
+ * 100 ms samples each workload records. Hand-written SVG (no plotting library): a frame, five
  * y gridlines labelled in ops/s, seconds on x, and a legend. Each panel has its own scales, so a
  * stall or a flush shows as a dip whatever the engines' speeds. Pure: returns the SVG text.
  */
@@ -38,8 +38,8 @@ function panel(id: string, rows: WorkloadResult[], y0: number): string[] {
   const px = (t: number): number => LEFT + (t / maxT) * w;
   const py = (v: number): number => y0 + TOP + h - (v / maxY) * h;
   const out = [`<text x="${LEFT}" y="${y0 + 18}" font-weight="bold">${esc(id)}</text>`];
-  for (let i = 0; i <= 4; i++) {
-    const v = (maxY * i) / 4;
+  for (let i = 0; i <= 5; i++) {
+    const v = (maxY * i) / 5;
     const y = py(v).toFixed(1);
     out.push(`<line x1="${LEFT}" y1="${y}" x2="${LEFT + w}" y2="${y}" stroke="#ddd"/>`,
       `<text x="${LEFT - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${short(v)}</text>`);
@@ -50,8 +50,14 @@ function panel(id: string, rows: WorkloadResult[], y0: number): string[] {
   let legendX = LEFT + 200;
   for (const r of rows) {
     const color = COLORS[r.engine] ?? '#333';
-    // A workload shorter than one sample has a single point: draw it as a flat line from 0.
-    const pts = r.series.length === 1 ? [[0, r.series[0]![1]] as [number, number], r.series[0]!] : r.series;
+    // Each sample is the rate over the interval since the previous one, so draw steps: a stall
+    // (one long interval with few operations) shows as a long low step, not as a diagonal.
+    const pts: [number, number][] = [];
+    let prevT = 0;
+    for (const [t, v] of r.series) {
+      pts.push([prevT, v], [t, v]);
+      prevT = t;
+    }
     if (pts.length > 0) {
       const d = pts.map(([t, v]) => `${px(t).toFixed(1)},${py(v).toFixed(1)}`).join(' ');
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${d}"/>`);

@@ -1,14 +1,15 @@
 /**
  * `npm run profile -- [WORKLOAD...] [--num N] [--reads N] [--engine E] [--out DIR] [--top K]`:
- * runs workloads on one engine (StrataDB by default) under Node's built-in CPU profiler
- * (`node --cpu-prof`, the same V8 sampling profiler that DevTools and clinic flame read), then says
- * where the .cpuprofile went and prints where the time went: the top functions and files by self
- * time. Open the file in Chrome DevTools (Performance > Load profile) or speedscope for a flame
- * graph. clinic is not a dependency: it is heavy, and --cpu-prof gives the same samples.
+ * runs workloads on one engine (StrataDB by default) under V8's sampling CPU profiler (the one
+ * behind `node --cpu-prof`, DevTools and clinic flame), says where the .cpuprofile files went (one
+ * per timed workload: the child starts and stops the profiler around each, so the untimed setup is
+ * left out), and prints where the time went in each: the top functions and files by self time.
+ * Open a file in Chrome DevTools (Performance > Load profile) or speedscope for a flame graph.
+ * clinic is not a dependency: it is heavy, and this gives the same samples. Main thread only.
  * The database lives in a temporary directory that is deleted afterwards; profiles are kept.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +21,12 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples?: number[] }
+interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number }
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 function where(url: string): string {
-  if (!url) return '(native or V8)';
+  if (!url) return '(native, V8, GC)';
   const p = url.startsWith('file://') ? fileURLToPath(url) : url;
   return p.startsWith(ROOT) ? relative(ROOT, p) : p;
 }
@@ -45,12 +46,12 @@ function summarizeProfile(profile: CpuProfile, top: number): string[] {
     byFn.set(fn, (byFn.get(fn) ?? 0) + hits);
     byFile.set(file, (byFile.get(file) ?? 0) + hits);
   }
-  const show = (title: string, m: Map<string, number>): string[] => [
+  const show = (title: string, m: Map<string, number>, n: number): string[] => [
     title,
-    ...[...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, hits]) =>
+    ...[...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, hits]) =>
       `  ${(hits * msPerSample).toFixed(0).padStart(7)} ms ${((100 * hits) / Math.max(1, totalSamples)).toFixed(1).padStart(5)}%  ${k}`),
   ];
-  return [...show('self time by function:', byFn), '', ...show('self time by file:', byFile)];
+  return [...show('  self time by function:', byFn, top), ...show('  self time by file:', byFile, Math.ceil(top / 2))];
 }
 
 async function main(): Promise<void> {
@@ -61,25 +62,26 @@ async function main(): Promise<void> {
       reads: { type: 'string' },
       engine: { type: 'string', default: 'stratadb' },
       out: { type: 'string' },
-      top: { type: 'string', default: '25' },
+      top: { type: 'string', default: '20' },
     },
   });
   const num = Number(values.num);
-  if (!Number.isInteger(num) || num < 1) throw new Error('--num must be a positive integer');
-  const engine = values.engine === 'classic-level' ? 'classic-level' : 'stratadb';
+  const reads = values.reads ? Number(values.reads) : num;
+  if (!Number.isInteger(num) || num < 1 || !Number.isInteger(reads) || reads < 1) throw new Error('--num and --reads must be positive integers');
+  if (values.engine !== 'stratadb' && values.engine !== 'classic-level') throw new Error('--engine must be stratadb or classic-level');
   const out = resolve(values.out ?? mkdtempSync(join(tmpdir(), 'stratadb-profile-')));
+  mkdirSync(out, { recursive: true });
   const dbDir = mkdtempSync(join(tmpdir(), 'stratadb-profile-db-'));
   const cfg: ChildConfig = {
-    engine, dir: join(dbDir, engine), num, reads: values.reads ? Number(values.reads) : num,
+    engine: values.engine, dir: join(dbDir, values.engine), num, reads,
     keySize: 16, valueSize: 100, concurrency: 1, seed: 1,
-    workloads: positionals.length ? positionals : ['fillrandom'], engineOptions: {},
+    workloads: positionals.length ? positionals : ['fillrandom'], engineOptions: {}, profileDir: out,
   };
   const child = fileURLToPath(new URL('./child.js', import.meta.url));
-  const before = new Set(safeList(out));
   const lines: string[] = [];
   try {
     const code = await new Promise<number | null>((done, fail) => {
-      const p = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, child, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const p = spawn(process.execPath, [child, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
       p.stdout.setEncoding('utf8');
       let buf = '';
       p.stdout.on('data', (d: string) => { buf += d; });
@@ -90,22 +92,17 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dbDir, { recursive: true, force: true });
   }
+  const top = Number(values.top) || 20;
   for (const l of lines) {
     const r = JSON.parse(l) as WorkloadResult;
-    process.stdout.write(`${r.engine} ${r.id}: ${Math.round(r.opsPerSec)} ops/s over ${r.seconds.toFixed(2)} s (p50 ${r.latencyUs.p50.toFixed(1)} µs)\n`);
+    const file = join(out, `${r.engine}-${r.id.replace(':', 'x')}.cpuprofile`);
+    const what = r.workload === 'open' ? `first open ${r.openMs?.toFixed(1)} ms` : `${Math.round(r.opsPerSec)} ops/s, p50 ${r.latencyUs.p50.toFixed(1)} µs`;
+    process.stdout.write(`\n${r.engine} ${r.id}: ${what}\n  profile: ${file}\n`);
+    if (readdirSync(out).includes(`${r.engine}-${r.id.replace(':', 'x')}.cpuprofile`)) {
+      process.stdout.write(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, top).join('\n') + '\n');
+    }
   }
-  const made = safeList(out).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
-  if (made.length === 0) throw new Error(`no .cpuprofile appeared in ${out}`);
-  // The main thread's profile is the largest; worker threads write their own files beside it.
-  made.sort((a, b) => statSync(join(out, b)).size - statSync(join(out, a)).size);
-  process.stdout.write(`\nCPU profile${made.length > 1 ? 's' : ''} written to:\n${made.map((f) => `  ${join(out, f)}`).join('\n')}\n`);
-  process.stdout.write('(includes the untimed setup; open in Chrome DevTools > Performance > Load profile, or speedscope)\n\n');
-  const profile = JSON.parse(readFileSync(join(out, made[0]!), 'utf8')) as CpuProfile;
-  process.stdout.write(summarizeProfile(profile, Number(values.top) || 25).join('\n') + '\n');
-}
-
-function safeList(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
+  process.stdout.write('\nOpen a .cpuprofile in Chrome DevTools (Performance > Load profile) or speedscope for a flame graph.\n');
 }
 
 main().catch((e: unknown) => {

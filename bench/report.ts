@@ -22,6 +22,7 @@ export function computeComparisons(engines: EngineRun[]): Comparison[] {
       out.push({ id: a.id, metric: 'disk bytes', ours: a.diskBytes ?? 0, theirs: b.diskBytes ?? 0, ratio: ratio(a.diskBytes, b.diskBytes) });
     } else {
       out.push({ id: a.id, metric: 'ops/s', ours: a.opsPerSec, theirs: b.opsPerSec, ratio: ratio(a.opsPerSec, b.opsPerSec) });
+      out.push({ id: a.id, metric: 'ops/cpu-s', ours: a.opsPerCpuSec, theirs: b.opsPerCpuSec, ratio: ratio(a.opsPerCpuSec, b.opsPerCpuSec) });
     }
   }
   return out;
@@ -72,21 +73,23 @@ function workloadTable(id: string, rows: WorkloadResult[], cmp: Comparison[]): s
     if (o && d) lines.push(`  ${padEnd('ours/theirs', 15)}${pad(num(o.ratio) + 'x', 10)}${pad('', 26)}${pad(num(d.ratio) + 'x', 10)}`);
     return lines;
   }
-  const head = ['ops/s', 'MB/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'w-amp', 'io w-amp', 'stall ms', 'secs'];
-  lines.push(`  ${padEnd('engine', 15)}${head.map((h, i) => pad(h, i === 0 ? 11 : 10)).join('')}`);
+  const head = ['ops/s', 'ops/cpu-s', 'MB/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'w-amp', 'io w-amp', 'stall ms', 'secs'];
+  const width = (i: number): number => (i < 2 ? 11 : 9);
+  lines.push(`  ${padEnd('engine', 14)}${head.map((h, i) => pad(h, width(i))).join('')}`);
   for (const r of rows) {
     const l = r.latencyUs;
     const cells = [
-      int(r.opsPerSec), num(r.mbPerSec), num(l.p50), num(l.p99), num(l.p999), num(l.max),
+      int(r.opsPerSec), int(r.opsPerCpuSec), num(r.mbPerSec), num(l.p50), num(l.p99), num(l.p999), num(l.max),
       r.writeAmp !== undefined ? num(r.writeAmp) : '-',
       r.ioWriteAmp !== undefined ? num(r.ioWriteAmp) : '-',
       r.stallMs !== undefined ? int(r.stallMs) : '-',
       num(r.seconds),
     ];
-    lines.push(`  ${padEnd(r.engine, 15)}${cells.map((c, i) => pad(c, i === 0 ? 11 : 10)).join('')}`);
+    lines.push(`  ${padEnd(r.engine, 14)}${cells.map((c, i) => pad(c, width(i))).join('')}`);
   }
   const c = cmp.find((x) => x.id === id && x.metric === 'ops/s');
-  if (c) lines.push(`  ${padEnd('ours/theirs', 15)}${pad(num(c.ratio) + 'x', 11)}`);
+  const cc = cmp.find((x) => x.id === id && x.metric === 'ops/cpu-s');
+  if (c && cc) lines.push(`  ${padEnd('ours/theirs', 14)}${pad(num(c.ratio) + 'x', 11)}${pad(num(cc.ratio) + 'x', 11)}`);
   return lines;
 }
 
@@ -112,6 +115,7 @@ export function summaryMarkdown(report: BenchReport): string {
       row(id, 'disk size', 'MB after close', rs.map((r) => r?.diskBytes), (x) => mb(x), 'disk bytes');
     } else {
       row(id, id, 'ops/s', rs.map((r) => r?.opsPerSec), int, 'ops/s');
+      row(id, '', 'ops/cpu-s', rs.map((r) => r?.opsPerCpuSec), int, 'ops/cpu-s');
     }
   }
   lines.push(`| peak RSS | MB | ${engines.map((e) => (e.peakRssBytes ? mb(e.peakRssBytes) : '-')).join(' | ')} |${hasRatio ? ' |' : ''}`);
@@ -138,7 +142,8 @@ export function formatReport(report: BenchReport): string {
     const rows = engines.map((e) => e.results.find((r) => r.id === id)).filter((r): r is WorkloadResult => !!r);
     out.push(...workloadTable(id, rows, report.comparisons), '');
   }
-  out.push('w-amp: bytes the engine wrote (WAL + flush + compaction) / user bytes, from db.stats();',
+  out.push('ops/cpu-s: entries per second of CPU time used by the whole engine process (all threads);',
+    'w-amp: bytes the engine wrote (WAL + flush + compaction) / user bytes, from db.stats();',
     'io w-amp: the process\'s write_bytes (/proc/<pid>/io) / user bytes, measured outside the engine.', '');
   out.push('Summary', '', summaryMarkdown(report));
   return out.join('\n');

@@ -21,6 +21,13 @@ export interface WorkloadResult {
   seconds: number;
   opsPerSec: number;
   mbPerSec: number;
+  /**
+   * CPU time of the whole engine process during the workload (every thread: LevelDB's thread pool
+   * and compaction thread, our flush), and entries per CPU second. On a shared, loaded machine
+   * this is steadier than wall-clock ops/s, which also counts time spent waiting for a core.
+   */
+  cpuSeconds: number;
+  opsPerCpuSec: number;
   /** Per timed operation. */
   latencyUs: LatencySummary;
   found?: number;
@@ -41,7 +48,7 @@ export interface WorkloadResult {
   openMs?: number;
   openRunsMs?: number[];
   diskBytes?: number;
-  /** [seconds since start, ops/s] every 100 ms. */
+  /** [seconds since start, entries/s over the last interval], every 100 ms. */
   series: [number, number][];
 }
 
@@ -61,9 +68,9 @@ export interface Comparison {
   id: string;
   ours: number;
   theirs: number;
-  /** ours / theirs: ops/s for workloads (higher is better), ms and bytes for open (lower is better). */
+  /** ours / theirs: ops/s and ops/cpu-s (higher is better); ms and bytes for open (lower is better). */
   ratio: number;
-  metric: 'ops/s' | 'open ms' | 'disk bytes';
+  metric: 'ops/s' | 'ops/cpu-s' | 'open ms' | 'disk bytes';
 }
 
 export interface BenchConfig {
@@ -104,6 +111,8 @@ export interface ChildConfig {
   seed: number;
   workloads: string[];
   engineOptions: EngineOptions;
+  /** bench/profile.ts: write a .cpuprofile of each timed workload here. */
+  profileDir?: string;
 }
 
 export type ChildMessage =

@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ErrorCode, isStrataError } from '../src/index.js';
+import { register as registerBackup } from './commands/backup.js';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerCheck } from './commands/check.js';
 import { register as registerDelete } from './commands/delete.js';
@@ -59,7 +60,7 @@ Examples:
   $ stratadb check /data/db`);
   for (const register of [
     registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck,
-    registerManifest, registerWalDump, registerSstDump, registerBench,
+    registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup,
   ]) register(program);
   return program;
 }

@@ -33,7 +33,7 @@ async function sharedFiles(fs: MemFileSystem, dir: string): Promise<Set<string>>
 describe('BackupEngine', () => {
   it('a backup taken while writers run restores to exactly one prefix of the commit order', async () => {
     await withSeed('backup-prefix', async (rng) => {
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 2; round++) {
         const fs = new MemFileSystem();
         // Small memtables: flushes and compactions run while the backup copies.
         const db = await DB.open('/db', { fs, writeBufferSize: 8 * 1024, blockSize: 512 });

@@ -31,7 +31,7 @@ const ARCHIVE = '/bk/wal-archive';
 async function makeHistory(rng: Rng): Promise<History> {
   const fs = new MemFileSystem();
   let now = 1_700_000_000_000;
-  const open = (): Promise<DB> => DB.open('/db', { fs, writeBufferSize: 4 * 1024, walArchiveDir: ARCHIVE, clock: () => now });
+  const open = (): Promise<DB> => DB.open('/db', { fs, writeBufferSize: 16 * 1024, walArchiveDir: ARCHIVE, clock: () => now });
   let db = await open();
   const log = new CommitLog();
   const meta: Committed[] = [];
@@ -45,7 +45,7 @@ async function makeHistory(rng: Rng): Promise<History> {
     const roll = rng.int(10);
     if (roll < 6) {
       const k = key();
-      const v = Buffer.from(`v${i}-`.repeat(1 + rng.int(20)));
+      const v = Buffer.from(`v${i}-`.repeat(10 + rng.int(60)));
       await db.put(k, v);
       ops.push({ key: hex(k), value: hex(v) });
     } else if (roll < 8) {
@@ -115,22 +115,71 @@ async function restoreAndCheck(h: History, engine: BackupEngine, target: string,
 }
 
 describe('point-in-time restore', () => {
-  it('to random sequence numbers and times equals the model replayed to that point, whole batches only', async () => {
+  it('to random batch boundaries and times equals the model replayed to that point', async () => {
     await withSeed('pitr', async (rng) => {
       const h = await makeHistory(rng);
       const engine = await BackupEngine.open('/bk', { fs: h.fs });
       const last = h.meta[h.meta.length - 1]!;
-      // The ends, then random points, many of them inside a batch.
+      const after = (): Committed => h.meta[h.backupWrites + rng.int(h.meta.length - h.backupWrites)]!;
       const seqs = [h.backupSequence, last.lastSeq];
-      for (let i = 0; i < 10; i++) seqs.push(h.backupSequence + rng.int(last.lastSeq - h.backupSequence + 1));
+      for (let i = 0; i < 6; i++) seqs.push(after().lastSeq);
       for (const [i, s] of seqs.entries()) await restoreAndCheck(h, engine, `/seq-${i}`, { toSequence: s });
       const t0 = h.meta[h.backupWrites - 1]!.timeMs;
-      const times = [t0 - 10_000, t0, last.timeMs, last.timeMs + 10_000];
-      for (let i = 0; i < 6; i++) times.push(h.meta[h.backupWrites + rng.int(h.meta.length - h.backupWrites)]!.timeMs + rng.int(2));
+      // Before the backup's own commits (nothing replayed), the ends, and random commit times (+0/+1 ms).
+      const times = [t0 - 10_000, last.timeMs + 10_000];
+      for (let i = 0; i < 4; i++) times.push(after().timeMs + rng.int(2));
       for (const [i, t] of times.entries()) await restoreAndCheck(h, engine, `/time-${i}`, { toTime: i % 2 ? new Date(t) : t });
-      // Both bounds: the earlier one wins.
+    });
+  });
+
+  it('to a sequence inside a batch (or past a toTime bound) keeps the batches that end at or before the point', async () => {
+    await withSeed('pitr-mid-batch', async (rng) => {
+      const h = await makeHistory(rng);
+      const engine = await BackupEngine.open('/bk', { fs: h.fs });
+      // Batches after the backup with 2+ operations: stop at each one's first or middle sequence.
+      const inside: number[] = [];
+      for (let i = h.backupWrites; i < h.meta.length; i++) {
+        const first = h.meta[i - 1]!.lastSeq + 1;
+        if (h.meta[i]!.lastSeq > first) inside.push(first + rng.int(h.meta[i]!.lastSeq - first));
+      }
+      expect(inside.length).toBeGreaterThan(3);
+      for (let i = 0; i < 3; i++) await restoreAndCheck(h, engine, `/inside-${i}`, { toSequence: rng.pick(inside) });
+      // The same rule when both bounds are given and the time comes first: the earlier bound wins.
       const mid = h.meta[h.backupWrites + 100]!;
       await restoreAndCheck(h, engine, '/both', { toSequence: mid.lastSeq + 50, toTime: mid.timeMs });
+    });
+  });
+
+  it('across a power cut: the WAL live at the cut is archived at reopen, and replay runs through it', async () => {
+    await withSeed('pitr-power-cut', async (rng) => {
+      const fs = new MemFileSystem();
+      const options = { writeBufferSize: 16 * 1024, walArchiveDir: ARCHIVE };
+      const db = await DB.open('/db', { fs, ...options });
+      const value = (i: number): string => `v${i}-`.repeat(5 + rng.int(40));
+      for (let i = 0; i < 300; i++) {
+        await db.put(`k${rng.int(80)}`, value(i), { sync: rng.int(3) === 0 });
+        if (i === 100) await db.backup('/bk');
+      }
+      // The cut: unsynced WAL bytes partly survive, so the live WAL may end in a torn record.
+      const crashed = fs.crashClone({ keepUnsyncedPercent: 100, rng: rng.next });
+      await db.close();
+      const db2 = await DB.open('/db', { fs: crashed, ...options });
+      const atReopen = await readAll(db2);
+      const reopenSeq = db2.stats().sequence;
+      for (let i = 0; i < 200; i++) await db2.put(`k${rng.int(80)}`, value(1000 + i));
+      const final = await readAll(db2);
+      const finalSeq = db2.stats().sequence;
+      await db2.close();
+      const engine = await BackupEngine.open('/bk', { fs: crashed });
+      for (const [target, seq, want] of [['/at-reopen', reopenSeq, atReopen], ['/final', finalSeq, final]] as const) {
+        const r = await engine.restore(1, target, { toSequence: seq });
+        expect(r.restoredSequence).toBe(seq);
+        const back = await DB.open(target, { fs: crashed });
+        const state = await readAll(back);
+        await back.close();
+        expect(diffStates(state, want), target).toBe('');
+        expect(state.size).toBe(want.size);
+      }
     });
   });
 

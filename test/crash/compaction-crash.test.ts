@@ -1,8 +1,10 @@
 /**
  * SIGKILL while compactions run (issue #4 "Crash"): the crash-writer child runs with compaction-heavy
  * options (tiny write buffer, target file size and level base, level0CompactionTrigger 2, compactions
- * in worker threads on the real file system), and the parent kills it, in some rounds as soon as the
- * LOG shows a compaction in flight, in others at a random moment. After each kill:
+ * in worker threads on the real file system), and the parent kills it, in some rounds once the child
+ * has finished a compaction and its LOG shows another in flight with an unfinished output on disk
+ * (progress-based, so a loaded machine does not make the kill land before any compaction), in others
+ * at a random moment. After each kill:
  * - every acknowledged write is present with its value, each writer's keys are a gap-free prefix and
  *   batches are atomic (as in process-crash.test.ts);
  * - no orphan files: right after open, every *.sst in the directory is in the current version
@@ -26,7 +28,7 @@ const CHILD = fileURLToPath(new URL('../../dist/test/support/crash-writer.js', i
 const WRITERS = 4;
 
 const CHILD_OPTIONS: Options = {
-  targetFileSize: 4 * 1024, maxBytesForLevelBase: 16 * 1024, levelMultiplier: 4, numLevels: 5,
+  targetFileSize: 4 * 1024, maxBytesForLevelBase: 8 * 1024, levelMultiplier: 3, numLevels: 5,
   level0CompactionTrigger: 2, level0SlowdownTrigger: 8, level0StopTrigger: 16, compactionExecutor: 'worker',
   maxBackgroundJobs: 3,
 };
@@ -37,16 +39,18 @@ const QUIET_OPTIONS: Options = {
   maxBytesForLevelBase: 2 ** 40, compactionExecutor: 'inline',
 };
 
-/** Non-trivial compactions started and not finished, per the LOG (written synchronously). */
-function compactionsInFlight(dir: string): number {
+/** From the child's LOG (written synchronously): non-trivial compactions in flight, and finished. */
+function compactionLog(dir: string): { inFlight: number; done: number } {
   let text: string;
-  try { text = readFileSync(join(dir, 'LOG'), 'utf8'); } catch { return 0; }
-  let n = 0;
+  try { text = readFileSync(join(dir, 'LOG'), 'utf8'); } catch { return { inFlight: 0, done: 0 }; }
+  let inFlight = 0;
+  let done = 0;
   for (const line of text.split('\n')) {
-    if (line.includes(' compaction start: ') && !line.includes('(trivial move)')) n++;
-    else if (line.includes(' compaction done: L') || line.includes(' compaction failed')) n--;
+    if (line.includes(' compaction start: ') && !line.includes('(trivial move)')) inFlight++;
+    else if (line.includes(' compaction done: L')) { inFlight--; done++; }
+    else if (line.includes(' compaction failed')) inFlight--;
   }
-  return n;
+  return { inFlight, done };
 }
 
 async function runOnce(dir: string, seed: number, killAfterMs: number, watchCompaction: boolean): Promise<Map<number, number>> {
@@ -59,10 +63,16 @@ async function runOnce(dir: string, seed: number, killAfterMs: number, watchComp
   await new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const started = Date.now();
-    // Watching: poll the LOG until a compaction is in flight (or give up after 10 s), then kill.
+    // Watching: poll until this child has finished a compaction (progress, whatever the machine's
+    // load) and has another in flight with an output the version does not hold yet; then kill.
+    // After 20 s, kill anyway (the assertions below then report the missing progress).
     const watch = (): void => {
-      if (compactionsInFlight(dir) > 0 || Date.now() - started > 10_000) child.kill('SIGKILL');
-      else timer = setTimeout(watch, 2);
+      void (async () => {
+        const log = compactionLog(dir);
+        const ready = log.done > 0 && log.inFlight > 0 && (await unlistedTables(dir)).length > 0;
+        if (ready || Date.now() - started > 20_000) child.kill('SIGKILL');
+        else timer = setTimeout(watch, 2);
+      })().catch(reject);
     };
     child.on('message', (m: { ready?: boolean; w?: number; i?: number; error?: string }) => {
       if (m.ready) {
@@ -89,6 +99,13 @@ async function liveTables(dir: string): Promise<Set<string>> {
 }
 
 const tables = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.sst'));
+
+/** Tables in the directory that the current version does not hold (outputs in progress, or orphans). */
+async function unlistedTables(dir: string): Promise<string[]> {
+  const names = tables(dir);
+  const live = await liveTables(dir).catch(() => new Set<string>(names));
+  return names.filter((n) => !live.has(n));
+}
 
 async function checkData(db: DB, acked: Map<number, number>): Promise<number> {
   let total = 0;
@@ -117,16 +134,17 @@ describe('SIGKILL during compaction', () => {
     const dir = await shmTempDir();
     let killedMidCompaction = 0;
     let deepest = 0;
+    let leftBehind = 0;
     try {
-      for (let round = 0; round < 4; round++) {
+      for (let round = 0; round < 3; round++) {
         const watch = round % 2 === 0;
-        const acked = await runOnce(dir, seed + round * 101, watch ? rng.int(50) : 150 + rng.int(600), watch);
-        if (compactionsInFlight(dir) > 0) killedMidCompaction++;
+        const acked = await runOnce(dir, seed + round * 101, watch ? 300 + rng.int(300) : 500 + rng.int(1000), watch);
+        if (compactionLog(dir).inFlight > 0) killedMidCompaction++;
+        leftBehind += (await unlistedTables(dir)).length;
 
         const db = await DB.open(dir, QUIET_OPTIONS);
-        let afterOpen: string[];
         try {
-          afterOpen = tables(dir);
+          const afterOpen = tables(dir);
           expect(readdirSync(dir).filter((n) => n.endsWith('.dbtmp'))).toEqual([]);
           await db.flush(); // the recovery flush open started: its output is the only table allowed to be new
           const live = await liveTables(dir);
@@ -141,9 +159,11 @@ describe('SIGKILL during compaction', () => {
         const m = await inspect.manifest(dir);
         for (const l of m.levels) if (l.files.length > 0) deepest = Math.max(deepest, l.level);
       }
-      // The options must really have kept compactions busy: data below L1, kills mid-compaction.
-      expect(deepest).toBeGreaterThanOrEqual(2);
+      // The options must really have kept compactions busy: data moved below L0, kills
+      // mid-compaction that left unfinished outputs for the open to clean up.
+      expect(deepest).toBeGreaterThanOrEqual(1);
       expect(killedMidCompaction).toBeGreaterThanOrEqual(1);
+      expect(leftBehind).toBeGreaterThanOrEqual(1);
     } catch (e) {
       (e as Error).message = `SEED=${seed}: ${(e as Error).message}`;
       throw e;

@@ -39,6 +39,8 @@ describe('stratadb bench', () => {
       expect(read).toMatchObject({ workload: 'readrandom', concurrency: 4, ops: 2000, found: 2000, prefilled: 2000 });
       for (const x of e.results) {
         expect(x.opsPerSec).toBeGreaterThan(0);
+        expect(x.opsPerCpuSec).toBeGreaterThan(0);
+        expect(x.cpuSeconds).toBeGreaterThan(0);
         expect(x.mbPerSec).toBeGreaterThan(0);
         const l = x.latencyUs;
         expect(l.count).toBe(x.ops);
@@ -53,7 +55,9 @@ describe('stratadb bench', () => {
     if (existsSync('/proc/self/io')) expect(oursFill.ioWriteBytes).toBeGreaterThan(0);
     expect(report.comparisons).toEqual([
       { id: 'fillrandom', metric: 'ops/s', ours: oursFill.opsPerSec, theirs: report.engines[1].results[0].opsPerSec, ratio: expect.any(Number) },
+      expect.objectContaining({ id: 'fillrandom', metric: 'ops/cpu-s' }),
       expect.objectContaining({ id: 'readrandom:4', metric: 'ops/s' }),
+      expect.objectContaining({ id: 'readrandom:4', metric: 'ops/cpu-s' }),
     ]);
     for (const c of report.comparisons) expect(c.ratio).toBeCloseTo(c.ours / c.theirs, 6);
 

@@ -80,12 +80,10 @@ async function check(dir: string): Promise<CheckReport> {
         r.tables++;
         r.tableBytes += f.fileSize;
         const file = inspect.tableFileName(dir, f.fileNumber);
-        const size = await stat(file).then((s) => s.size, (e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT') return undefined;
-          throw e;
-        });
-        if (size === undefined) {
-          r.problems.push({ check: 'tables', message: `${path.basename(file)} is missing (the MANIFEST lists it in L${level.level}, ${f.fileSize} bytes)`, file });
+        const size = await stat(file).then((s) => s.size, (e: NodeJS.ErrnoException) => e);
+        if (size instanceof Error) {
+          const what = size.code === 'ENOENT' ? 'is missing' : `cannot be read (${size.message})`;
+          r.problems.push({ check: 'tables', message: `${path.basename(file)} ${what} (the MANIFEST lists it in L${level.level}, ${f.fileSize} bytes)`, file });
         } else if (size !== f.fileSize) {
           r.problems.push({ check: 'tables', message: `${path.basename(file)} is ${size} bytes, the MANIFEST records ${f.fileSize}`, file });
         }
