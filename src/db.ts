@@ -98,7 +98,9 @@ export class DB {
   private readonly encoder = new WalGroupEncoder();
   private readonly single = new ByteWriter(64);
   private readonly snapshots = new SnapshotList(this);
-  /** @internal */ readonly tracker = new ConflictTracker();
+  /** @internal */ readonly tracker = new ConflictTracker(() => this.published);
+  /** Members accepted while no transaction was open, until their group is published. */
+  private unrecorded: WriteRequest[] = [];
   private readonly iterators = new Set<StrataIterator<unknown>>();
   private readonly blockCache: LruCache | undefined;
   /** @internal */ readonly tables: TableCache;
@@ -263,15 +265,11 @@ export class DB {
   private writeHost(): WriteQueueHost {
     return {
       accept: (r) => {
-        if (this.tracker.openTransactions === 0) return;
-        let keys = r.conflictKeys;
-        if (!keys) {
-          const ks: Uint8Array[] = [];
-          walkOps(r.ops, 0, r.ops.length, r.count, (_kind, key) => { ks.push(key.slice()); }, opsFail);
-          keys = ks;
-        }
+        // Nobody can conflict with it yet; but a transaction may begin before the group is published
+        // (while it awaits its WAL sync): takeSnapshot records these then.
+        if (this.tracker.openTransactions === 0) { this.unrecorded.push(r); return; }
         // Recorded at published + 1: above every open snapshot, which is all the check needs.
-        this.tracker.record(this.published + 1, keys);
+        this.tracker.record(this.published + 1, conflictKeysOf(r));
       },
       writeError: () => {
         if (this.closed && !this.closing) return new DatabaseClosedError();
@@ -297,8 +295,9 @@ export class DB {
         }
         this.published = seq - 1;
         this.versions.lastSequence = this.published;
+        this.unrecorded.length = 0;
       },
-      onWalFailure: (e) => this.setBackgroundError(e, 'WAL write or sync failed'),
+      onWalFailure: (e) => { this.unrecorded.length = 0; this.setBackgroundError(e, 'WAL write or sync failed'); },
       now: () => this.o.clock(),
     };
   }
@@ -578,8 +577,8 @@ export class DB {
         tx.rollback();
         if (!(e instanceof TransactionConflictError) || attempt >= retries) throw e;
         this.counters.txnRetries++;
-        // Jittered exponential back-off: 0..2^attempt ms, so racing retries spread out.
-        await new Promise((r) => setTimeout(r, Math.random() * 2 ** attempt));
+        // Jittered exponential back-off, 0..2^attempt ms capped at 100 ms, so racing retries spread out.
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
       }
     }
   }
@@ -588,7 +587,13 @@ export class DB {
     if (this.txnHostCache) return this.txnHostCache;
     const db = this;
     this.txnHostCache = {
-      takeSnapshot: () => this.snapshot(),
+      takeSnapshot: () => {
+        const snap = this.snapshot();
+        // Writes accepted while no transaction was open and still in flight land above this snapshot.
+        for (const r of this.unrecorded) this.tracker.record(this.published + 1, conflictKeysOf(r), true);
+        this.unrecorded.length = 0;
+        return snap;
+      },
       readAt: (key, seq) => this.getInternal(key, seq),
       openSource: () => {
         const version = this.versions.current();
@@ -738,7 +743,7 @@ export class DB {
       };
       await step(() => this.writer.whenIdle());
       // Flush at close (RocksDB's default): the next open then replays no WAL and costs O(manifest).
-      if (!this.o.readOnly && !this.bgError) {
+      if (!this.o.readOnly && !this.bgError && this.o.flushOnClose) {
         await step(async () => {
           if (this.mem.mem.entries > 0) await this.switchMemtable();
           await this.flusher.waitForAll();
@@ -770,6 +775,13 @@ export class DB {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function conflictKeysOf(r: WriteRequest): Uint8Array[] {
+  if (r.conflictKeys) return r.conflictKeys;
+  const ks: Uint8Array[] = [];
+  walkOps(r.ops, 0, r.ops.length, r.count, (_kind, key) => { ks.push(key.slice()); }, opsFail);
+  return ks;
+}
 
 function opsFail(offset: number, detail: string): never {
   throw new InternalError(`encoded operations malformed at ${offset}: ${detail}`);

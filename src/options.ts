@@ -14,6 +14,8 @@ export interface Options {
   createIfMissing?: boolean;
   errorIfExists?: boolean;
   readOnly?: boolean;
+  /** Flush the memtable at close, so the next open replays no WAL (RocksDB's default). */
+  flushOnClose?: boolean;
   writeBufferSize?: number;
   maxWriteBufferNumber?: number;
   blockSize?: number;
@@ -64,6 +66,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   createIfMissing: true,
   errorIfExists: false,
   readOnly: false,
+  flushOnClose: true,
   writeBufferSize: 64 * MiB,
   maxWriteBufferNumber: 2,
   blockSize: 4 * KiB,
@@ -124,7 +127,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   maxManifestFileSize: { min: 4 * KiB, max: 2 ** 40, integer: true },
 };
 
-const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'levelCompactionDynamicLevelBytes'];
+const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes'];
 
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([

@@ -42,6 +42,9 @@ interface Commit {
 }
 
 export class ConflictTracker {
+  /** @param published the last published sequence: commits above it are still in flight. */
+  constructor(private readonly published: () => number = () => Infinity) {}
+
   private readonly lastWrite = new Map<number, number>();
   private readonly commits: Commit[] = [];
   private head = 0;
@@ -83,7 +86,9 @@ export class ConflictTracker {
   /** Drops what no open transaction can conflict with. */
   private trim(): void {
     const oldest = this.oldestOpen();
-    const limit = oldest === undefined ? Infinity : oldest;
+    // A commit accepted but not yet published (its group awaits the WAL sync) is above every
+    // snapshot a transaction may still take: keep it even when no transaction is open now.
+    const limit = Math.min(oldest ?? Infinity, this.published());
     while (this.head < this.commits.length && this.commits[this.head]!.seq <= limit) {
       const c = this.commits[this.head]!;
       for (const h of c.hashes) if (this.lastWrite.get(h) === c.seq) this.lastWrite.delete(h);
@@ -96,9 +101,12 @@ export class ConflictTracker {
     }
   }
 
-  /** Records a commit's written keys at (at least) sequence `seq`, when any transaction is open. */
-  record(seq: number, keys: Uint8Array[]): void {
-    if (this.openCount === 0) return;
+  /**
+   * Records a commit's written keys at (at least) sequence `seq`, when any transaction is open or
+   * `force` (the commit is in flight and a transaction just began below it).
+   */
+  record(seq: number, keys: Uint8Array[], force = false): void {
+    if (this.openCount === 0 && !force) return;
     const hashes = keys.map(keyHash52);
     for (const h of hashes) this.lastWrite.set(h, seq);
     const sorted = keys.map((k) => k.slice()).sort(compareBytes);

@@ -30,11 +30,12 @@ class Writes {
   acked = 0;
   readonly errors: unknown[] = [];
   private n = 0;
-  constructor(private db: DB, private readonly rng: Rng) {}
+  constructor(private readonly db: DB, private readonly rng: Rng) {}
 
-  use(db: DB): void { this.db = db; }
-
-  /** One random put, delete or batch; never throws (errors are collected). */
+  /**
+   * One random put, delete or batch. Errors are collected, not thrown; throws only when a write
+   * succeeds after an earlier one failed (a write failure that was not sticky).
+   */
   async one(sync = this.rng.int(4) === 0): Promise<boolean> {
     const r = this.rng, ops: LoggedOp[] = [];
     const key = (): string => `k${String(r.int(60)).padStart(3, '0')}`;

@@ -123,6 +123,21 @@ describe('MemFileSystem.crashClone', () => {
     expect(text(await fs.readFile('/db/000001.log'))).toBe('synced|unsynced');
   });
 
+  it('keepUnsyncedEntries keeps unsynced creates, renames and removes (a process crash)', async () => {
+    const fs = await fresh();
+    const a = await fs.openWritable('/db/a');
+    a.append(bytes('a'));
+    await fs.syncDir('/db');
+    const b = await fs.openWritable('/db/b');
+    b.append(bytes('b'));
+    await fs.rename('/db/b', '/db/c');
+    await fs.remove('/db/a');
+    expect(await fs.crashClone({ keepUnsyncedPercent: 100 }).list('/db')).toEqual(['a']);
+    const process = fs.crashClone({ keepUnsyncedPercent: 100, keepUnsyncedEntries: true });
+    expect(await process.list('/db')).toEqual(['c']);
+    expect(text(await process.readFile('/db/c'))).toBe('b');
+  });
+
   it('keeps a random prefix of the unsynced tail with an rng, never more and never less than synced', async () => {
     await withSeed('crashClone partial', async (rng) => {
       const fs = await fresh();

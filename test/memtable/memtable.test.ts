@@ -94,6 +94,20 @@ describe('MemTable.get', () => {
     expect(Buffer.from(mt.lastValue()).toString()).toBe('value');
   });
 
+  it('copies a reused Buffer key, the first one included (Buffer.slice would share its memory)', () => {
+    const mt = new MemTable();
+    const model = new SortedModel();
+    const key = Buffer.alloc(12);
+    for (let i = 0; i < 300; i++) {
+      key.write(`key:${String(i * 7919 % 300).padStart(8, '0')}`);
+      mt.add(i + 1, ValueKind.Put, key, key);
+      model.add(i + 1, ValueKind.Put, key, key);
+      if (i % 50 === 0) mt.newIterator().seekToFirst(); // sorts what is pending, at the common prefix
+    }
+    key.fill(0xff);
+    expect(drain(mt.newIterator())).toEqual(modelDump(model));
+  });
+
   it('refuses lastValue() before any hit', () => {
     const mt = new MemTable();
     expect(() => mt.lastValue()).toThrow(expect.objectContaining({ code: 'ERR_INTERNAL' }));

@@ -31,7 +31,8 @@ export class SortedModel {
   }
 
   add(seq: number, kind: number, key: Uint8Array, value: Uint8Array): void {
-    this.list.push({ ikey: makeInternalKey(key, seq, kind), key: key.slice(), seq, kind, value: value.slice() });
+    // Uint8Array.from, not slice(): on a Buffer, slice() is a view of the caller's memory.
+    this.list.push({ ikey: makeInternalKey(key, seq, kind), key: Uint8Array.from(key), seq, kind, value: Uint8Array.from(value) });
     this.dirty = true;
   }
 

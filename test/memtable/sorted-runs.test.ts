@@ -98,6 +98,23 @@ describe('pushRun, rankOf and rebase', () => {
     );
   });
 
+  it('ranks every key and every gap of a 1000-group run exactly (fence boundaries included)', () => {
+    for (const stem of ['', 'same']) {
+      // Distinct first words (the fences decide) or one shared first word (they cannot).
+      const keys = Array.from({ length: 1000 }, (_, i) => Buffer.from([...Buffer.from(stem), (i >> 7) & 0xff, (i << 1) & 0xff]));
+      const mt = groupsOf(keys);
+      const run = sortBatch(mt, Int32Array.from(keys, (_, i) => i), 0);
+      const probes = [Buffer.alloc(0), ...keys, ...keys.map((k) => Buffer.concat([k, Buffer.of(0)])), Buffer.of(0xff, 0xff, 0xff, 0xff, 0xff)];
+      for (const probe of probes) {
+        const hi = keyPrefix(probe, 0, probe.length);
+        const lo = keyPrefix(probe, 4, probe.length - 4);
+        const below = keys.filter((k) => compareBytes(k, probe) < 0).length;
+        expect(rankOf(mt, run, 0, probe, probe.length, hi, lo, false)).toBe(below);
+        expect(rankOf(mt, run, 0, probe, probe.length, hi, lo, true)).toBe(below + (keys.some((k) => compareBytes(k, probe) === 0) ? 1 : 0));
+      }
+    }
+  });
+
   it('rebase recomputes prefixes at the new depth and keeps the order', () => {
     const keys = ['pre:b', 'pre:a', 'pre:c'].map((s) => Buffer.from(s));
     const mt = groupsOf(keys);

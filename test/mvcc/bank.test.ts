@@ -44,8 +44,8 @@ async function balancesNow(db: DB, accounts: number, where: string): Promise<num
 
 async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
   const ACCOUNTS = 40;
-  const CLIENTS = 12;
-  const TRANSFERS = 40;
+  const CLIENTS = 10;
+  const TRANSFERS = 30;
   const db = await DB.open('/db', {
     fs: new MemFileSystem(), writeBufferSize: 4096, blockSize: 256, targetFileSize: 4096,
     maxBytesForLevelBase: 16 * 1024, level0CompactionTrigger: 2,
@@ -67,8 +67,8 @@ async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
         const to = (from + 1 + r.int(ACCOUNTS - 1)) % ACCOUNTS;
         await runTransfer(db, { from, to, amount: 1 + r.int(400) }, isolation, { ledger: ledgerKey(0, c, i), pause });
         // explicit flushes and full compactions now and then, on top of the automatic ones
-        if (++transfers % 60 === 0) {
-          const m = transfers % 120 === 0 ? db.compactRange() : db.flush();
+        if (++transfers % 50 === 0) {
+          const m = transfers % 100 === 0 ? db.compactRange() : db.flush();
           m.catch(() => undefined); // awaited (and reported) after the run
           maintenance.push(m);
         }

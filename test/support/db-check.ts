@@ -11,8 +11,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { expect } from 'vitest';
-import type { DB, Snapshot, StrataError } from '../../src/index.js';
-import type { MemFileSystem } from '../../src/fs/mem-fs.js';
+import { DB, MemFileSystem, type Options, type Snapshot, type StrataError } from '../../src/index.js';
 import type {
   FileLock, FileStat, FileSystem, OpenWritableOptions, ReadableFile, WritableFile,
 } from '../../src/fs/file-system.js';
@@ -54,6 +53,19 @@ export function throwsWith(fn: () => unknown, code: string, what = 'call'): Stra
     return e as StrataError;
   }
   throw new Error(`${what} returned; expected it to throw ${code}`);
+}
+
+/** A fresh database at /db on its own MemFileSystem. */
+export async function openMem(options: Options = {}): Promise<{ db: DB; fs: MemFileSystem }> {
+  const fs = new MemFileSystem();
+  return { db: await DB.open('/db', { ...options, fs }), fs };
+}
+
+/** A database at /db holding a..e (values v-a..v-e), and that state, so "nothing written" is checkable. */
+export async function seeded(options: Options = {}): Promise<{ db: DB; fs: MemFileSystem; before: Map<string, string> }> {
+  const { db, fs } = await openMem(options);
+  for (const k of ['a', 'b', 'c', 'd', 'e']) await db.put(k, `v-${k}`);
+  return { db, fs, before: await readAll(db) };
 }
 
 /** Every live entry (hex key -> hex value), optionally at a snapshot. */

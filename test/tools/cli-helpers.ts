@@ -38,7 +38,8 @@ export function hasStackTrace(text: string): boolean {
  * Live view: apple=red, banana=yellow, key000..key019 minus key005 and key010, 00ff01.
  */
 export async function makeFixtureDb(dir: string): Promise<void> {
-  const db = await DB.open(dir, { clock: () => FIXED_CLOCK_MS });
+  // flushOnClose: false keeps the last writes in the WAL, for wal-dump and the golden outputs.
+  const db = await DB.open(dir, { clock: () => FIXED_CLOCK_MS, flushOnClose: false });
   try {
     for (let i = 0; i < 20; i++) await db.put(`key${String(i).padStart(3, '0')}`, `value-${i}`);
     await db.delete('key005');
