@@ -17,6 +17,7 @@ import { ErrorCode, isStrataError } from '../src/index.js';
 import { register as registerBackup } from './commands/backup.js';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerCheck } from './commands/check.js';
+import { register as registerCompact } from './commands/compact.js';
 import { register as registerDelete } from './commands/delete.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerManifest } from './commands/manifest.js';
@@ -59,7 +60,7 @@ Examples:
   $ stratadb scan /data/db --gte user: --lt 'user;' --limit 10
   $ stratadb check /data/db`);
   for (const register of [
-    registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck,
+    registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup,
   ]) register(program);
   return program;
