@@ -16,6 +16,7 @@ import type { InternalIterator, MaybePromise } from '../src/base/internal-iterat
 import { compareInternalKeys, internalKeyComparator, internalKeyToUserKey } from '../src/base/internal-key.js';
 import { MergingIterator } from '../src/iterator/merging-iterator.js';
 import { ConcatIterator } from '../src/iterator/concat-iterator.js';
+import { DelegatingIterator } from '../src/iterator/delegating-iterator.js';
 import { makeFileMetadata, type FileMetadata } from '../src/manifest/file-metadata.js';
 import { tableFileName } from '../src/manifest/file-names.js';
 import { InternalError } from '../src/errors.js';
@@ -46,18 +47,9 @@ export interface CompactionResult {
 
 
 /** A table reader's iterator that closes the reader with it (runner-owned readers, no cache). */
-class OwnedTableIterator implements InternalIterator {
-  constructor(private readonly reader: TableReader, private readonly inner: InternalIterator) {}
-  valid(): boolean { return this.inner.valid(); }
-  seekToFirst(): MaybePromise<void> { return this.inner.seekToFirst(); }
-  seekToLast(): MaybePromise<void> { return this.inner.seekToLast(); }
-  seek(t: Uint8Array): MaybePromise<void> { return this.inner.seek(t); }
-  seekForPrev(t: Uint8Array): MaybePromise<void> { return this.inner.seekForPrev(t); }
-  next(): MaybePromise<void> { return this.inner.next(); }
-  prev(): MaybePromise<void> { return this.inner.prev(); }
-  key(): Uint8Array { return this.inner.key(); }
-  value(): Uint8Array { return this.inner.value(); }
-  async close(): Promise<void> {
+class OwnedTableIterator extends DelegatingIterator {
+  constructor(private readonly reader: TableReader, inner: InternalIterator) { super(inner); }
+  override async close(): Promise<void> {
     const p = this.inner.close();
     if (p) await p;
     await this.reader.close();

@@ -9,6 +9,7 @@ import type { InternalIterator, MaybePromise } from './base/internal-iterator.js
 import { compareInternalKeys } from './base/internal-key.js';
 import { MergingIterator } from './iterator/merging-iterator.js';
 import { ConcatIterator } from './iterator/concat-iterator.js';
+import { DelegatingIterator } from './iterator/delegating-iterator.js';
 import type { MemTable } from './memtable/memtable.js';
 import type { Version } from './manifest/version.js';
 import type { FileMetadata } from './manifest/file-metadata.js';
@@ -16,19 +17,10 @@ import type { TableCache, TableHandle } from './cache/table-cache.js';
 import type { IteratorSource } from './iterator/strata-iterator.js';
 
 /** A table iterator that gives its table-cache handle back when closed. */
-class PinnedTableIterator implements InternalIterator {
+class PinnedTableIterator extends DelegatingIterator {
   private released = false;
-  constructor(private readonly inner: InternalIterator, private readonly handle: TableHandle) {}
-  valid(): boolean { return this.inner.valid(); }
-  seekToFirst(): MaybePromise<void> { return this.inner.seekToFirst(); }
-  seekToLast(): MaybePromise<void> { return this.inner.seekToLast(); }
-  seek(t: Uint8Array): MaybePromise<void> { return this.inner.seek(t); }
-  seekForPrev(t: Uint8Array): MaybePromise<void> { return this.inner.seekForPrev(t); }
-  next(): MaybePromise<void> { return this.inner.next(); }
-  prev(): MaybePromise<void> { return this.inner.prev(); }
-  key(): Uint8Array { return this.inner.key(); }
-  value(): Uint8Array { return this.inner.value(); }
-  close(): MaybePromise<void> {
+  constructor(inner: InternalIterator, private readonly handle: TableHandle) { super(inner); }
+  override close(): MaybePromise<void> {
     if (this.released) return undefined;
     this.released = true;
     try {

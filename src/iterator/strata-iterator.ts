@@ -43,11 +43,7 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
     if (this.busy) throw new InvalidArgumentError('iterator.next() called before the previous call settled');
     this.busy = true;
     try {
-      if (!this.inner) {
-        this.inner = new DBIterator(this.source.build(), this.options);
-        if (this.pendingSeek) { this.inner.seek(this.pendingSeek); this.pendingSeek = undefined; }
-      }
-      const it = this.inner;
+      const it = this.ensureInner();
       const r = it.next();
       const ok = typeof r === 'boolean' ? r : await r;
       if (!ok) return { done: true, value: undefined };
@@ -55,6 +51,15 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Builds the merged source on first use (iterator() itself stays synchronous). */
+  private ensureInner(): DBIterator {
+    if (!this.inner) {
+      this.inner = new DBIterator(this.source.build(), this.options);
+      if (this.pendingSeek) { this.inner.seek(this.pendingSeek); this.pendingSeek = undefined; }
+    }
+    return this.inner;
   }
 
   private current(it: DBIterator): T {
@@ -73,11 +78,7 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
     if (this.busy) throw new InvalidArgumentError('iterator.nextv() called before the previous call settled');
     this.busy = true;
     try {
-      if (!this.inner) {
-        this.inner = new DBIterator(this.source.build(), this.options);
-        if (this.pendingSeek) { this.inner.seek(this.pendingSeek); this.pendingSeek = undefined; }
-      }
-      const it = this.inner;
+      const it = this.ensureInner();
       while (out.length < n) {
         const r = it.next();
         const ok = typeof r === 'boolean' ? r : await r;
