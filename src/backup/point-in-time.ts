@@ -51,10 +51,13 @@ export async function replayArchiveToTables(
       isNewest: i === archived.length - 1,
       onBatch: (b) => {
         if (done || b.lastSeq <= last) return; // already in the base backup (or replayed)
-        if (b.lastSeq > toSeq || b.commitTimeMs > toTime) { done = true; return; }
-        if (b.firstSeq !== last + 1) {
+        // A gap first: if sequences up to the target are missing, stopping here would silently
+        // restore an earlier point than asked. (Missing batches' times are unknown: a toTime restore
+        // is refused too.)
+        if (b.firstSeq !== last + 1 && last + 1 <= toSeq) {
           throw new InvalidArgumentError(`the WAL archive has a gap: sequences ${last + 1}..${b.firstSeq - 1} are missing (at ${a.name})`);
         }
+        if (b.lastSeq > toSeq || b.commitTimeMs > toTime) { done = true; return; }
         const ops: [number, Uint8Array, Uint8Array][] = [];
         b.forEachOp((kind, key, value) => { ops.push([kind, key.slice(), value.slice()]); });
         pending.push({ firstSeq: b.firstSeq, lastSeq: b.lastSeq, ops });
