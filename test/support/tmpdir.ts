@@ -9,7 +9,8 @@ import { afterEach } from 'vitest';
 const made: string[] = [];
 
 afterEach(async () => {
-  while (made.length) await rm(made.pop()!, { recursive: true, force: true });
+  // maxRetries: a directory emptied while a just-closed handle finishes can report ENOTEMPTY once.
+  while (made.length) await rm(made.pop()!, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 
 /** A fresh empty directory, deleted after the current test. */
