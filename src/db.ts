@@ -43,6 +43,8 @@ import { verifyTables } from './verify.js';
 import { CompactionScheduler } from '../compaction/scheduler.js';
 import { InlineExecutor, WorkerExecutor, type CompactionExecutor } from '../compaction/executor.js';
 import { makeCompactionHost } from './compaction-host.js';
+import { makeTransactionHost } from './transaction-host.js';
+import { makeBackupSource } from './backup-source.js';
 import { resolveFair } from './yield-guard.js';
 import { createCheckpoint, type CheckpointInfo } from './backup/checkpoint.js';
 import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } from './backup/backup-engine.js';
@@ -94,14 +96,14 @@ export class DB {
   /** @internal Immutable memtables waiting for flush, oldest first. */ imm: MemTableEntry[];
   private wal: WalWriter | undefined;
   private published = 0;
-  private readonly writer: WriteQueue;
+  /** @internal */ readonly writer: WriteQueue;
   private readonly encoder = new WalGroupEncoder();
   private readonly single = new ByteWriter(64);
   private readonly snapshots = new SnapshotList(this);
   /** @internal */ readonly tracker = new ConflictTracker(() => this.published);
   /** Members accepted while no transaction was open, until their group is published. */
-  private unrecorded: WriteRequest[] = [];
-  private readonly iterators = new Set<StrataIterator<unknown>>();
+  /** @internal */ unrecorded: WriteRequest[] = [];
+  /** @internal */ readonly iterators = new Set<StrataIterator<unknown>>();
   private readonly blockCache: LruCache | undefined;
   /** @internal */ readonly tables: TableCache;
   /** @internal */ readonly counters = new StatsCounters();
@@ -240,7 +242,7 @@ export class DB {
     if (v && v.length > this.o.maxValueSize) throw new TooLargeError(`value is ${v.length} bytes, over maxValueSize (${this.o.maxValueSize})`);
   }
 
-  private checkWritable(): void {
+  /** @internal */ checkWritable(): void {
     if (this.closed) throw new DatabaseClosedError();
     if (this.o.readOnly) throw new ReadOnlyError('the database was opened read-only');
     if (this.bgError) throw new ReadOnlyError(`the database refuses writes after an earlier failure: ${this.bgError.message}`, { cause: this.bgError });
@@ -450,7 +452,7 @@ export class DB {
     return this.snapshots.check(options.snapshot).sequence;
   }
 
-  private memtablesForRead(): MemTable[] {
+  /** @internal */ memtablesForRead(): MemTable[] {
     const out: MemTable[] = [];
     for (const e of this.imm) out.push(e.mem);
     out.push(this.mem.mem);
@@ -584,43 +586,7 @@ export class DB {
   }
 
   private txnHost(): TransactionHost {
-    if (this.txnHostCache) return this.txnHostCache;
-    const db = this;
-    this.txnHostCache = {
-      takeSnapshot: () => {
-        const snap = this.snapshot();
-        // Writes accepted while no transaction was open and still in flight land above this snapshot.
-        for (const r of this.unrecorded) this.tracker.record(this.published + 1, conflictKeysOf(r), true);
-        this.unrecorded.length = 0;
-        return snap;
-      },
-      readAt: (key, seq) => this.getInternal(key, seq),
-      openSource: () => {
-        const version = this.versions.current();
-        version.ref();
-        const source = buildIteratorSource(this.memtablesForRead(), version, this.tables);
-        return { iter: source.build(), release: () => source.release() };
-      },
-      makeIterator: <T>(build: () => InternalIterator, release: () => void, o: TxIteratorOptions, mode: IteratorMode): T => {
-        const it = new StrataIterator<unknown>({ build, release }, { ...o, snapshotSeq: MAX_SEQUENCE }, mode,
-          (x) => this.iterators.delete(x));
-        this.iterators.add(it);
-        return it as T;
-      },
-      submitCommit: (ops, count, userBytes, sync, validate, conflictKeys) => {
-        this.checkWritable();
-        return new Promise<void>((resolve, reject) => {
-          this.writer.submit({ ops, count, userBytes, sync, resolve, reject, validate, conflictKeys });
-        }).then(() => { this.counters.txnCommits++; }, (e: unknown) => {
-          if (e instanceof TransactionConflictError) this.counters.txnConflicts++;
-          throw e;
-        });
-      },
-      tracker: this.tracker,
-      get maxKeySize() { return db.o.maxKeySize; },
-      get maxValueSize() { return db.o.maxValueSize; },
-      checkOpen: () => { if (this.closed) throw new DatabaseClosedError(); },
-    };
+    this.txnHostCache ??= makeTransactionHost(this);
     return this.txnHostCache;
   }
   private txnHostCache: TransactionHost | undefined;
@@ -675,26 +641,7 @@ export class DB {
   }
 
   private backupSource(): BackupSource {
-    return {
-      dir: this.location,
-      fs: this.fs,
-      pin: () => {
-        const version = this.versions.current();
-        version.ref();
-        return {
-          version, memtables: this.memtablesForRead(), sequence: this.published,
-          nextFileNumber: this.versions.nextFileNumber,
-          release: () => version.unref(),
-        };
-      },
-      newFileNumber: () => this.versions.newFileNumber(),
-      buildOptions: () => ({
-        blockSize: this.o.blockSize, blockRestartInterval: this.o.blockRestartInterval,
-        bloomBitsPerKey: this.o.bloomBitsPerKey, compression: this.o.compression,
-        zstdLevel: this.o.zstdLevel, clock: this.o.clock,
-      }),
-      clock: () => this.o.clock(),
-    };
+    return makeBackupSource(this);
   }
 
   /** Reads every block of every live table and checks its checksum. */
@@ -776,7 +723,8 @@ export class DB {
 
 const EMPTY = new Uint8Array(0);
 
-function conflictKeysOf(r: WriteRequest): Uint8Array[] {
+/** @internal The keys a write request writes (for the conflict tracker). */
+export function conflictKeysOf(r: WriteRequest): Uint8Array[] {
   if (r.conflictKeys) return r.conflictKeys;
   const ks: Uint8Array[] = [];
   walkOps(r.ops, 0, r.ops.length, r.count, (_kind, key) => { ks.push(key.slice()); }, opsFail);
