@@ -31,6 +31,8 @@ export interface CompactionHost {
   deleteObsoleteFiles(): Promise<void>;
   pickerOptions(): PickerOptions;
   outputOptions(outputLevel: number): CompactionOutputOptions;
+  /** Awaited before a job's outputOptions() (e.g. resolving the current encryption key). */
+  prepareJob?(): Promise<void>;
   log(message: string): void;
   onCompaction(stats: CompactionStats): void;
   /** A compaction attempt failed (it will be retried, or onFatalError follows): counted in stats. */

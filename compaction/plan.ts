@@ -43,6 +43,11 @@ export interface CompactionOutputOptions {
   /** Bytes per second for writes (0 = unlimited). */
   rateLimitBytesPerSec: number;
   creationTimeMs: number;
+  /**
+   * Encryption at rest: outputs are sealed under `currentKeyId`; `keys` holds that key and the keys
+   * of the inputs (plain bytes: a structured clone to an in-process worker, never written anywhere).
+   */
+  encryption?: { currentKeyId: string; keys: Map<string, Uint8Array>; allowPlaintext: boolean };
 }
 
 export function inputBytes(plan: CompactionPlan): number {

@@ -22,6 +22,8 @@ import { tableFileName } from '../src/manifest/file-names.js';
 import { InternalError } from '../src/errors.js';
 import { TableReader } from '../sstable/table-reader.js';
 import { TableWriter } from '../sstable/table-writer.js';
+import { FileCipher, FileKind } from '../src/base/file-cipher.js';
+import { KeyRing } from '../src/base/keyring.js';
 import { CompactionIterator } from './compaction-iterator.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 
@@ -56,13 +58,14 @@ class OwnedTableIterator extends DelegatingIterator {
   }
 }
 
-async function openInput(fs: FileSystem, dir: string, f: FileMetadata): Promise<InternalIterator> {
+async function openInput(fs: FileSystem, dir: string, f: FileMetadata, keys: KeyRing | undefined): Promise<InternalIterator> {
   const path = tableFileName(dir, f.fileNumber);
   const file = await fs.openReadable(path);
   let reader: TableReader;
   try {
     reader = await TableReader.open(file, {
       fileName: path, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: true,
+      ...(keys ? { keys } : {}),
     });
   } catch (e) {
     await file.close();
@@ -71,8 +74,8 @@ async function openInput(fs: FileSystem, dir: string, f: FileMetadata): Promise<
   return new OwnedTableIterator(reader, reader.newIterator());
 }
 
-function inputIterator(env: RunnerEnv, plan: CompactionPlan): MergingIterator {
-  const open = (f: FileMetadata): Promise<InternalIterator> => openInput(env.fs, env.dir, f);
+function inputIterator(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | undefined): MergingIterator {
+  const open = (f: FileMetadata): Promise<InternalIterator> => openInput(env.fs, env.dir, f, keys);
   const smallest = (f: FileMetadata): Uint8Array => f.smallest;
   const largest = (f: FileMetadata): Uint8Array => f.largest;
   const children: InternalIterator[] = [];
@@ -119,7 +122,9 @@ export async function runCompaction(
   let bytesRead = 0;
   for (const f of plan.inputs[0]) bytesRead += f.fileSize;
   for (const f of plan.inputs[1]) bytesRead += f.fileSize;
-  const merged = inputIterator(env, plan);
+  const enc = o.encryption;
+  const keys = enc ? KeyRing.fromKeys(enc.currentKeyId, enc.keys, enc.allowPlaintext) : undefined;
+  const merged = inputIterator(env, plan, keys);
   const it = new CompactionIterator(merged, snapshots, plan.deeperRanges);
   const gp = new GrandparentTracker(plan.grandparents, o.maxGrandparentOverlapBytes);
   let current: Output | undefined;
@@ -134,8 +139,10 @@ export async function runCompaction(
     const number = await env.allocateFileNumber();
     const path = tableFileName(env.dir, number);
     created.push(path);
+    const cipher = enc ? FileCipher.create(FileKind.TABLE, enc.currentKeyId, await keys!.keyFor(enc.currentKeyId)) : undefined;
     const file = new ChecksummedFile(await env.fs.openWritable(path, { exclusive: true }));
     const writer = new TableWriter(file, {
+      ...(cipher ? { cipher } : {}),
       blockSize: o.blockSize, blockRestartInterval: o.blockRestartInterval, compression: o.compression,
       zstdLevel: o.zstdLevel, bloomBitsPerKey: o.bloomBitsPerKey, comparator: internalKeyComparator,
       filterKeyTransform: internalKeyToUserKey, keysAreInternal: true, creationTimeMs: o.creationTimeMs, fileName: path,
@@ -155,6 +162,7 @@ export async function runCompaction(
       fileNumber: out.number, fileSize: r.fileSize, crc32c: out.file.checksum,
       smallest: p.smallestKey, largest: p.largestKey, smallestSeq: p.smallestSeq, largestSeq: p.largestSeq,
       numEntries: p.numEntries, numDeletions: p.numDeletions,
+      ...(enc ? { keyId: enc.currentKeyId } : {}),
     }));
     bytesWritten += r.fileSize;
   };

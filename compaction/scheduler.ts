@@ -106,6 +106,7 @@ export class CompactionScheduler {
     }
     const allocated: number[] = [];
     try {
+      if (host.prepareJob) await host.prepareJob();
       const result = await this.executor.run({
         dir: host.dir, plan, snapshots: host.liveSnapshots(), options: host.outputOptions(plan.outputLevel),
         allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },

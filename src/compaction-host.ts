@@ -47,7 +47,17 @@ export function makeCompactionHost(db: DB): CompactionHost {
       zstdLevel: o.zstdLevel,
       rateLimitBytesPerSec: o.compactionRateLimit,
       creationTimeMs: o.clock(),
+      ...(db.keyRing ? {
+        encryption: {
+          currentKeyId: db.keyRing.currentKeyId(),
+          keys: db.keyRing.snapshot(db.keyRing.resolvedIds()),
+          allowPlaintext: db.keyRing.allowPlaintext,
+        },
+      } : {}),
     }),
+    prepareJob: async () => {
+      if (db.keyRing) await db.keyRing.keyFor(db.keyRing.currentKeyId());
+    },
     log: (m) => db.log.write(m),
     onCompaction: (s) => {
       const c = db.counters;

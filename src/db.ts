@@ -29,6 +29,8 @@ import { WalGroupEncoder } from './wal/wal-record.js';
 import { WriteQueue, type WriteRequest, type WriteQueueHost } from './write-queue.js';
 import { SnapshotList, type Snapshot } from './mvcc/snapshot-list.js';
 import { ConflictTracker } from './mvcc/conflict-tracker.js';
+import { FileKind, type FileCipher } from './base/file-cipher.js';
+import { KeyRing } from './base/keyring.js';
 import { Transaction, type TransactionOptions, type TransactionHost, type TxIteratorOptions } from './mvcc/transaction.js';
 import { TransactionConflictError } from './errors.js';
 import { LruCache } from './cache/lru-cache.js';
@@ -126,6 +128,7 @@ export class DB {
     private readonly lock: FileLock | undefined,
     recovered: MemTableEntry[],
     lastSequence: number,
+    /** @internal Encryption at rest (undefined: off). */ readonly keyRing: KeyRing | undefined,
   ) {
     this.o = options;
     this.fs = fs;
@@ -137,6 +140,7 @@ export class DB {
       blockCache: this.blockCache,
       maxOpenFiles: options.maxOpenFiles,
       syncReads: true,
+      ...(keyRing ? { keys: keyRing } : {}),
     });
     this.writer = new WriteQueue(this.writeHost());
     this.flusher = new FlushScheduler(this);
@@ -169,8 +173,13 @@ export class DB {
     try {
       if (!o.readOnly) log = await EventLog.open(fs, location, o.clock, describeOptions(o));
       const t0 = performance.now();
-      const rec = await recoverDatabase(fs, location, o, log);
-      const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence);
+      const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
+      // The current key must be there before anything is written: a missing one refuses the open.
+      if (keys && !o.readOnly) await keys.keyFor(keys.currentKeyId());
+      const rec = await recoverDatabase(fs, location, o, log, keys);
+      // Keys of every live table, resolved once (few ids), so reads and compaction jobs never wait for a provider.
+      if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
+      const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys);
       if (!o.readOnly) {
         await db.archiveLeftoverWals();
         await db.startNewWal();
@@ -369,7 +378,9 @@ export class DB {
     if (this.mem.mem.entries === 0) return;
     const n = this.versions.newFileNumber();
     let file: WritableFile;
+    let cipher: FileCipher | undefined;
     try {
+      cipher = await this.keyRing?.newFileCipher(FileKind.WAL);
       file = await this.fs.openWritable(walFileName(this.location, n), { exclusive: true });
       // The new WAL's directory entry must be durable before a synced write relies on it.
       await this.fs.syncDir(this.location);
@@ -395,7 +406,7 @@ export class DB {
       }
     }
     const oldMem = this.mem;
-    this.wal = new WalWriter(file, n);
+    this.wal = new WalWriter(file, n, cipher);
     this.mem = { mem: new MemTable(), walNumber: n };
     this.imm.push(oldMem);
     this.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
@@ -432,9 +443,10 @@ export class DB {
   private async startNewWal(): Promise<void> {
     const n = this.versions.newFileNumber();
     try {
+      const cipher = await this.keyRing?.newFileCipher(FileKind.WAL);
       const file = await this.fs.openWritable(walFileName(this.location, n), { exclusive: true });
       await this.fs.syncDir(this.location);
-      this.wal = new WalWriter(file, n);
+      this.wal = new WalWriter(file, n, cipher);
       this.mem = { mem: new MemTable(), walNumber: n };
       this.log.write(`new WAL ${n}`);
     } catch (e) {
@@ -741,3 +753,10 @@ function defined<K extends string>(k: K, v: Uint8Array | undefined): { [P in K]?
 
 export { internalKeyComparator as _internalKeyComparator };
 export type { InternalIterator, Version };
+
+/** @internal The encryption key ids the tables of `v` use (a plain table has none). */
+export function keyIdsOf(v: Version): Set<string> {
+  const ids = new Set<string>();
+  v.forEachFile((f) => { if (f.keyId !== undefined) ids.add(f.keyId); });
+  return ids;
+}

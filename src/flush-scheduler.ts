@@ -9,6 +9,7 @@
  * turns read-only, and every acknowledged write is still in its WAL for the next open.
  * Main thread only.
  */
+import { FileKind } from './base/file-cipher.js';
 import { buildTable } from './flush/build-table.js';
 import type { DB } from './db.js';
 import type { VersionEdit } from './manifest/version-edit.js';
@@ -89,6 +90,7 @@ export class FlushScheduler {
           compression: compressionForLevel(db.o, 0),
           zstdLevel: db.o.zstdLevel,
           clock: db.o.clock,
+          ...(db.keyRing ? { cipher: await db.keyRing.newFileCipher(FileKind.TABLE) } : {}),
         });
         break;
       } catch (e) {

@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
+import type { KeyProvider } from './base/file-cipher.js';
 
 export type CompressionName = 'none' | 'lz4' | 'zstd';
 export type WalRecoveryMode = 'point-in-time' | 'absolute' | 'tolerate-tail';
@@ -47,12 +48,26 @@ export interface Options {
   /** Where compactions run: 'worker' (a worker_threads pool, real fs only), 'inline' (the main thread,
    * in slices), or 'auto' (worker on the real file system, inline on an injected one). */
   compactionExecutor?: 'auto' | 'worker' | 'inline';
+  /**
+   * Encryption at rest (AES-256-GCM on every table block and WAL/MANIFEST record, keys from the
+   * provider by key id). `allowPlaintext`: also read files written without encryption (turning
+   * encryption on for an existing database; compaction then rewrites its tables encrypted). Without
+   * it a plaintext table, WAL or MANIFEST in an encrypted database is refused as corruption
+   * (a swapped-in file must not pass as data).
+   */
+  encryption?: EncryptionOptions;
   /** Injectable seams (tests). */
   fs?: FileSystem;
   clock?: () => number;
 }
 
-export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock'>> {
+export interface EncryptionOptions {
+  keyProvider: KeyProvider;
+  allowPlaintext?: boolean;
+}
+
+export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock' | 'encryption'>> {
+  encryption: { keyProvider: KeyProvider; allowPlaintext: boolean } | undefined;
   fs: FileSystem | undefined;
   walArchiveDir: string | undefined;
   compressionPerLevel: CompressionName[] | undefined;
@@ -131,7 +146,7 @@ const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushO
 
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
-  ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel',
+  ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel', 'encryption',
 ]);
 const KNOWN = KNOWN_OPTIONS;
 
@@ -196,6 +211,18 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
     if (typeof o['walArchiveDir'] !== 'string' || o['walArchiveDir'] === '') bad('walArchiveDir', 'a directory path', o['walArchiveDir']);
     out['walArchiveDir'] = o['walArchiveDir'];
   }
+  out['encryption'] = undefined;
+  if (o['encryption'] !== undefined) {
+    const e = o['encryption'] as Record<string, unknown> | null;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) bad('encryption', '{ keyProvider }', '[not an object]');
+    for (const k of Object.keys(e)) if (k !== 'keyProvider' && k !== 'allowPlaintext') throw new InvalidArgumentError(`unknown option encryption.${k}`);
+    const p = e['keyProvider'] as Record<string, unknown> | undefined;
+    if (typeof p !== 'object' || p === null || typeof p['currentKeyId'] !== 'function' || typeof p['getKey'] !== 'function') {
+      throw new InvalidArgumentError('option encryption.keyProvider must have currentKeyId() and getKey(id) methods');
+    }
+    if (e['allowPlaintext'] !== undefined && typeof e['allowPlaintext'] !== 'boolean') bad('encryption.allowPlaintext', 'a boolean', e['allowPlaintext']);
+    out['encryption'] = Object.freeze({ keyProvider: p, allowPlaintext: e['allowPlaintext'] === true });
+  }
   out['fs'] = undefined;
   if (o['fs'] !== undefined) {
     const f = o['fs'] as Record<string, unknown>;
@@ -230,6 +257,10 @@ export function describeOptions(o: ResolvedOptions): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(o)) {
     if (k === 'fs' || k === 'clock') continue;
+    if (k === 'encryption') { // never the provider (it may hold keys)
+      lines.push(`encryption=${v ? `aes-256-gcm${(v as { allowPlaintext: boolean }).allowPlaintext ? ' (plaintext files readable)' : ''}` : 'off'}`);
+      continue;
+    }
     lines.push(`${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
   }
   return lines.join('\n');

@@ -13,6 +13,7 @@ import { VersionSet } from './manifest/version-set.js';
 import { currentFileName, parseFileName, walFileName, tableFileName, tempFileName } from './manifest/file-names.js';
 import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
+import type { KeyRing } from './base/keyring.js';
 
 /** A memtable and the number of the oldest WAL holding its data. */
 export interface MemTableEntry {
@@ -31,7 +32,7 @@ export interface RecoveredState {
 }
 
 export async function recoverDatabase(
-  fs: FileSystem, dir: string, options: ResolvedOptions, log: EventLog,
+  fs: FileSystem, dir: string, options: ResolvedOptions, log: EventLog, keys?: KeyRing,
 ): Promise<RecoveredState> {
   const hasCurrent = await fs.exists(currentFileName(dir));
   if (hasCurrent && options.errorIfExists) {
@@ -44,6 +45,7 @@ export async function recoverDatabase(
     numLevels: options.numLevels,
     maxManifestFileSize: options.maxManifestFileSize,
     readOnly: options.readOnly,
+    ...(keys ? { keys } : {}),
   };
   const versions = hasCurrent
     ? await VersionSet.recover(fs, dir, vsOptions)
@@ -87,6 +89,7 @@ export async function recoverDatabase(
       mode: options.walRecoveryMode,
       isNewest: i >= newestIndex,
       logNumber: walNumber,
+      ...(keys ? { keys } : {}),
       onBatch: (b) => {
         if (!mem) mem = { mem: new MemTable(), walNumber };
         const m = mem.mem;

@@ -18,6 +18,7 @@ import type { BlockCache } from './block-cache.js';
 import { Block } from './block-reader.js';
 import { decodeBlock, decodeBlockSync } from './compression.js';
 import { BLOCK_TRAILER_SIZE, COMPRESSION_ZSTD } from './format.js';
+import type { FileCipher } from '../src/base/file-cipher.js';
 
 /**
  * Block bytes as a plain Uint8Array that owns its buffer: a view into a much larger buffer (a pooled
@@ -43,6 +44,8 @@ export class BlockFetcher {
     private readonly verify: boolean,
     private readonly cache: BlockCache | undefined,
     private readonly syncReads: boolean,
+    /** Encrypted table (format version 2): every block is opened (tag checked) before it is decoded. */
+    private readonly cipher?: FileCipher,
   ) {
     this.cacheId = cache ? cache.newCacheId() : -1;
   }
@@ -60,16 +63,22 @@ export class BlockFetcher {
     return buf[size]!;
   }
 
+  /** The stored payload, decrypted for an encrypted table (CorruptionError when its tag fails). */
+  private payload(buf: Uint8Array, offset: number, size: number, type: number): Uint8Array {
+    const stored = buf.subarray(0, size);
+    return this.cipher ? this.cipher.open(offset, stored, this.fileName, offset, type) : stored;
+  }
+
   private decodeSync(buf: Uint8Array, offset: number, size: number, verify: boolean): FetchedBlock | undefined {
     const type = this.checkStored(buf, offset, size, verify);
-    const raw = decodeBlockSync(type, buf.subarray(0, size), this.fileName, offset);
+    const raw = decodeBlockSync(type, this.payload(buf, offset, size, type), this.fileName, offset);
     if (raw === undefined) return undefined;
     return { block: new Block(owned(raw), this.fileName, offset), type };
   }
 
   private async decodeAsync(buf: Uint8Array, offset: number, size: number, verify: boolean): Promise<FetchedBlock> {
     const type = this.checkStored(buf, offset, size, verify);
-    const raw = await decodeBlock(type, buf.subarray(0, size), this.fileName, offset);
+    const raw = await decodeBlock(type, this.payload(buf, offset, size, type), this.fileName, offset);
     return { block: new Block(owned(raw), this.fileName, offset), type };
   }
 
@@ -120,7 +129,7 @@ export class BlockFetcher {
   async fetchBytes(offset: number, size: number, verify = this.verify): Promise<{ data: Uint8Array; type: number }> {
     const buf = await this.file.read(offset, size + BLOCK_TRAILER_SIZE);
     const type = this.checkStored(buf, offset, size, verify);
-    const raw = await decodeBlock(type, buf.subarray(0, size), this.fileName, offset);
+    const raw = await decodeBlock(type, this.payload(buf, offset, size, type), this.fileName, offset);
     return { data: owned(raw), type };
   }
 

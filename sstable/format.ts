@@ -15,9 +15,13 @@ export const TABLE_MAGIC: Uint8Array = new Uint8Array([0x53, 0x54, 0x52, 0x54, 0
 /** Format versions, oldest first (Pebble's TableFormat). A reader refuses a version above its newest. */
 export const TableFormatVersion = {
   V1: 1,
+  /** V1's layout with an encryption header at offset 0 and every block sealed (FORMAT.md §8). */
+  V2_ENCRYPTED: 2,
 } as const;
 export type TableFormatVersionValue = (typeof TableFormatVersion)[keyof typeof TableFormatVersion];
 export const TABLE_FORMAT_VERSION_CURRENT = TableFormatVersion.V1;
+/** The newest version this build reads. */
+export const TABLE_FORMAT_VERSION_NEWEST = TableFormatVersion.V2_ENCRYPTED;
 
 /** Compression type byte in each block trailer (RocksDB's numbering, so dumps look familiar). */
 export const COMPRESSION_NONE = 0x00;
@@ -122,8 +126,8 @@ export function decodeFooter(bytes: Uint8Array, fileSize: number, fileName: stri
   }
   const formatVersion = getFixed32(bytes, 32);
   if (formatVersion === 0) throw new CorruptionError(fileName, at + 32, 'format version 0');
-  if (formatVersion > TABLE_FORMAT_VERSION_CURRENT) {
-    throw new NotSupportedError(`${fileName}: table format version ${formatVersion} is newer than this build reads (${TABLE_FORMAT_VERSION_CURRENT})`);
+  if (formatVersion > TABLE_FORMAT_VERSION_NEWEST) {
+    throw new NotSupportedError(`${fileName}: table format version ${formatVersion} is newer than this build reads (${TABLE_FORMAT_VERSION_NEWEST})`);
   }
   const nums = [getFixed64(bytes, 0), getFixed64(bytes, 8), getFixed64(bytes, 16), getFixed64(bytes, 24)];
   for (let i = 0; i < 4; i++) {

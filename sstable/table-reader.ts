@@ -26,6 +26,11 @@ import { IndexSearch } from './index-search.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
 import { TwoLevelIterator, type DataBlockLoader } from './two-level-iterator.js';
+import { decodeEncryptionHeader, FileCipher, FileKind, hasCryptMagic, plaintextRefused, type KeyResolver } from '../src/base/file-cipher.js';
+import { TableFormatVersion } from './format.js';
+
+/** Longest encryption header (a 255-byte key id). */
+const MAX_HEADER_READ = 12 + 255 + 16 + 4;
 
 /** getAtOrAfterSync's answer when the block is not cached and needs the async codec. */
 export const NEEDS_ASYNC: unique symbol = Symbol('NEEDS_ASYNC');
@@ -42,6 +47,8 @@ export interface TableReaderOptions {
   syncReads?: boolean;
   /** Check each block's CRC before decoding it (default true). */
   verifyChecksums?: boolean;
+  /** Keys for encrypted tables (format version 2); without them such a table is refused, naming its key id. */
+  keys?: KeyResolver;
 }
 
 export interface TableEntry { key: Uint8Array; value: Uint8Array }
@@ -73,6 +80,8 @@ export class TableReader {
     private readonly cmp: RangeCompare,
     private readonly cache: BlockCache | undefined,
     comparator: Comparator,
+    /** The key id of an encrypted table; undefined for a plain one. */
+    readonly keyId: string | undefined,
   ) {
     this.indexIter = new BlockIterator(cmp, indexBlock);
     this.indexSearch = IndexSearch.build(indexBlock, comparator, cmp);
@@ -94,7 +103,9 @@ export class TableReader {
     if (size < FOOTER_SIZE) throw new CorruptionError(name, 0, `file of ${size} bytes is too short for a table`);
     const footer = decodeFooter(await file.read(size - FOOTER_SIZE, FOOTER_SIZE), size, name);
     const limit = size - FOOTER_SIZE;
-    const fetcher = new BlockFetcher(file, name, options.verifyChecksums ?? true, options.cache, options.syncReads ?? false);
+    const cipher = footer.formatVersion === TableFormatVersion.V2_ENCRYPTED ? await tableCipher(file, name, limit, options.keys) : undefined;
+    if (!cipher && options.keys && options.keys.allowPlaintext === false) throw plaintextRefused(name);
+    const fetcher = new BlockFetcher(file, name, options.verifyChecksums ?? true, options.cache, options.syncReads ?? false, cipher);
     const cmp = rangeCompareFor(comparator);
 
     const metaindex = (await fetcher.fetchUncached(footer.metaindex.offset, footer.metaindex.size)).block;
@@ -124,7 +135,7 @@ export class TableReader {
     const rangeDelHandle = meta.get(META_RANGE_DEL);
     if (rangeDelHandle) rangeDel = (await fetcher.fetchUncached(rangeDelHandle.offset, rangeDelHandle.size)).block;
     const index = (await fetcher.fetchUncached(footer.index.offset, footer.index.size)).block;
-    return new TableReader(file, name, size, footer, properties, meta, index, filter, rangeDel, fetcher, cmp, options.cache, comparator);
+    return new TableReader(file, name, size, footer, properties, meta, index, filter, rangeDel, fetcher, cmp, options.cache, comparator, cipher?.keyId);
   }
 
   get filterChecks(): number { return this.filterChecksCount; }
@@ -244,4 +255,13 @@ export class TableReader {
     this.cache?.erase(this.fetcher.cacheId);
     await this.file.close();
   }
+}
+
+/** The cipher of an encrypted table, from its header at offset 0. */
+async function tableCipher(file: ReadableFile, name: string, limit: number, keys: KeyResolver | undefined): Promise<FileCipher> {
+  const head = await file.read(0, Math.min(MAX_HEADER_READ, limit));
+  if (!hasCryptMagic(head)) throw new CorruptionError(name, 0, 'table format 2 (encrypted) without an encryption header');
+  const h = decodeEncryptionHeader(head, 0, name, 0, FileKind.TABLE);
+  if (!keys) throw new InvalidArgumentError(`${name} is encrypted (key id ${JSON.stringify(h.keyId)}): open it with the encryption key provider`);
+  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, name));
 }

@@ -30,10 +30,11 @@ import {
 import { FILTER_META_NAME, FILTER_POLICY_NAME, FilterBlockBuilder, type FilterKeyTransform } from './filter-block.js';
 import {
   BLOCK_TRAILER_SIZE, COMPRESSION_NONE, COMPRESSION_ZSTD, encodeFooter, META_PROPERTIES, putBlockHandle,
-  TABLE_FORMAT_VERSION_CURRENT, type BlockHandle,
+  TABLE_FORMAT_VERSION_CURRENT, TableFormatVersion, type BlockHandle,
 } from './format.js';
 import { encodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
+import { TAG_SIZE, type FileCipher } from '../src/base/file-cipher.js';
 
 export interface TableWriterOptions {
   /** Target size of a data block's raw bytes; a single larger entry makes its own block. */
@@ -51,6 +52,8 @@ export interface TableWriterOptions {
   /** Stored in the properties; 0 (the default) means "not recorded" (no module reads the clock itself). */
   creationTimeMs?: number;
   fileName?: string;
+  /** Encrypts every block (format version 2, FORMAT.md §8); a fresh FileCipher of kind TABLE per file. */
+  cipher?: FileCipher;
 }
 
 export interface TableWriterResult {
@@ -109,7 +112,11 @@ export class TableWriter {
     if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} must be empty, has ${file.size} bytes`);
     this.cmp = rangeCompareFor(o.comparator ?? bytewiseComparator);
     this.dataBlock = new BlockBuilder(o.blockRestartInterval, Math.min(Math.max(o.blockSize * 2, 256), 1 << 20));
+    this.formatVersion = o.cipher ? TableFormatVersion.V2_ENCRYPTED : TABLE_FORMAT_VERSION_CURRENT;
+    if (o.cipher) this.append(o.cipher.headerBytes);
   }
+
+  private readonly formatVersion: number;
 
   /** File size if finished now without more entries (blocks being compressed counted raw). */
   get estimatedFileSize(): number {
@@ -214,8 +221,12 @@ export class TableWriter {
     this.indexBlock.add(lastKey, this.handleScratch.subarray(0, n));
   }
 
-  /** Appends payload + trailer (type byte, masked CRC32C of payload and type). */
-  private writeBlock(payload: Uint8Array, type: number): BlockHandle {
+  /**
+   * Appends payload + trailer (type byte, masked CRC32C of payload and type). Encrypted tables store
+   * the payload sealed at its offset with the type byte authenticated (ciphertext + 16-byte tag).
+   */
+  private writeBlock(plain: Uint8Array, type: number): BlockHandle {
+    const payload = this.options.cipher ? this.options.cipher.seal(this.offset, [plain], type) : plain;
     const t = this.trailer;
     t[0] = type;
     const crc = crc32c(t.subarray(0, 1), crc32c(payload));
@@ -271,9 +282,10 @@ export class TableWriter {
       meta.push([FILTER_META_NAME, h]);
     }
     const index = this.indexBlock.finish();
+    const indexStored = index.length + (this.options.cipher ? TAG_SIZE : 0);
     const hasSeqs = o.keysAreInternal === true && s.numEntries > 0;
     const properties: TableProperties = {
-      formatVersion: TABLE_FORMAT_VERSION_CURRENT,
+      formatVersion: this.formatVersion,
       comparatorName: (o.comparator ?? bytewiseComparator).name,
       numEntries: s.numEntries,
       numDeletions: s.numDeletions,
@@ -282,7 +294,7 @@ export class TableWriter {
       rawValueBytes: s.rawValueBytes,
       dataSize: s.dataSize,
       numDataBlocks: s.numDataBlocks,
-      indexSize: index.length + BLOCK_TRAILER_SIZE,
+      indexSize: indexStored + BLOCK_TRAILER_SIZE,
       filterSize,
       smallestKey: this.smallestKey,
       largestKey: s.numEntries > 0 ? this.lastKey.slice(0, this.lastKeyLength) : undefined,
@@ -306,7 +318,7 @@ export class TableWriter {
     const metaindexHandle = this.writeBlock(metaindex.finish(), COMPRESSION_NONE);
     const indexHandle = this.writeBlock(index, COMPRESSION_NONE);
     if (indexHandle.size + BLOCK_TRAILER_SIZE !== properties.indexSize) throw new InternalError('index size changed while writing');
-    this.append(encodeFooter({ metaindex: metaindexHandle, index: indexHandle, formatVersion: TABLE_FORMAT_VERSION_CURRENT }));
+    this.append(encodeFooter({ metaindex: metaindexHandle, index: indexHandle, formatVersion: this.formatVersion }));
     this.flushOut();
     this.state = 'finished';
     return { properties, fileSize: this.offset };

@@ -5,6 +5,7 @@
  * A reader holds its index and filter in memory; memoryBytes() reports what open readers hold.
  * Main thread only.
  */
+import type { KeyResolver } from '../base/file-cipher.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { tableFileName } from '../manifest/file-names.js';
 import { TableReader } from '../../sstable/table-reader.js';
@@ -29,6 +30,8 @@ export interface TableCacheOptions {
   blockCache: BlockCache | undefined;
   maxOpenFiles: number;
   syncReads: boolean;
+  /** Encryption at rest: keys for encrypted tables (and whether plaintext ones are accepted). */
+  keys?: KeyResolver;
 }
 
 export class TableCache {
@@ -94,6 +97,7 @@ export class TableCache {
         filterKeyTransform: internalKeyToUserKey,
         ...(this.options.blockCache ? { cache: this.options.blockCache } : {}),
         syncReads: this.options.syncReads,
+        ...(this.options.keys ? { keys: this.options.keys } : {}),
       });
     } catch (e) {
       await file.close().catch(() => undefined);

@@ -17,6 +17,7 @@ import { makeFileMetadata, type FileMetadata } from '../manifest/file-metadata.j
 import { tableFileName } from '../manifest/file-names.js';
 import type { CompressionName } from '../../sstable/compression.js';
 import { InternalError } from '../errors.js';
+import type { FileCipher } from '../base/file-cipher.js';
 
 export interface BuildTableOptions {
   blockSize: number;
@@ -25,6 +26,8 @@ export interface BuildTableOptions {
   compression: CompressionName;
   zstdLevel: number;
   clock: () => number;
+  /** Encryption at rest: a fresh FileCipher (kind TABLE) for this file. */
+  cipher?: FileCipher;
 }
 
 const SLICE_MS = 4;
@@ -60,6 +63,7 @@ export async function buildTable(
       keysAreInternal: true,
       creationTimeMs: options.clock(),
       fileName: path,
+      ...(options.cipher ? { cipher: options.cipher } : {}),
     });
     let p = iter.seekToFirst();
     if (p) await p;
@@ -99,6 +103,7 @@ export async function buildTable(
       largestSeq: props.largestSeq,
       numEntries: props.numEntries,
       numDeletions: props.numDeletions,
+      ...(options.cipher ? { keyId: options.cipher.keyId } : {}),
     });
     ok = true;
     return meta;

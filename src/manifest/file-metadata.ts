@@ -31,6 +31,8 @@ export interface FileMetadata {
   /** Entries, and how many of them are deletions (the picker favours tombstone-heavy files). */
   readonly numEntries: number;
   readonly numDeletions: number;
+  /** The encryption key id of an encrypted table (absent for a plain one): rotation and stats read it. */
+  readonly keyId?: string;
 }
 
 /** The fields of a FileMetadata; makeFileMetadata validates and copies them. */
@@ -53,6 +55,7 @@ export function makeFileMetadata(init: FileMetadataInit): FileMetadata {
     largestSeq: init.largestSeq,
     numEntries: init.numEntries,
     numDeletions: init.numDeletions,
+    ...(init.keyId !== undefined ? { keyId: init.keyId } : {}),
   });
 }
 
@@ -75,6 +78,7 @@ export function fileMetadataProblem(f: FileMetadataInit): string | undefined {
   if (f.smallestSeq > f.largestSeq) return `smallest seq ${f.smallestSeq} > largest seq ${f.largestSeq}`;
   if (!isCount(f.numEntries) || !isCount(f.numDeletions)) return 'entry counts must be non-negative integers';
   if (f.numDeletions > f.numEntries) return `${f.numDeletions} deletions > ${f.numEntries} entries`;
+  if (f.keyId !== undefined && (typeof f.keyId !== 'string' || f.keyId.length === 0)) return 'key id must be a non-empty string';
   return undefined;
 }
 

@@ -12,6 +12,7 @@ import { getFixed32 } from '../base/coding.js';
 import { CorruptionError, NotSupportedError } from '../errors.js';
 import { BLOCK_SIZE, HEADER_SIZE, MAX_RECORD_TYPE, RecordType, recordChecksum } from '../record/format.js';
 import { RecordReader } from '../record/record-reader.js';
+import type { FileCipher } from '../base/file-cipher.js';
 import { decodeVersionEdit, MAX_LEVELS, type VersionEdit } from './version-edit.js';
 import { VersionBuilder } from './version-builder.js';
 import { type Levels, Version } from './version.js';
@@ -41,6 +42,8 @@ export interface ManifestReplay {
 export interface ReplayOptions {
   mode?: 'throw' | 'report';
   collectEdits?: boolean;
+  /** The MANIFEST is encrypted (record-cipher.ts recordCipherFor finds this cipher). */
+  cipher?: FileCipher;
 }
 
 function allZero(data: Uint8Array, from: number, to: number): boolean {
@@ -95,7 +98,7 @@ export function replayManifest(data: Uint8Array, fileName: string, options: Repl
   };
   if (options.collectEdits) out.edits = [];
   const builder = new VersionBuilder(Version.empty(MAX_LEVELS));
-  const reader = new RecordReader(data, fileName);
+  const reader = new RecordReader(data, fileName, options.cipher);
   let lastOffset = 0;
   try {
     for (;;) {

@@ -41,6 +41,12 @@ export const Tag = {
  */
 export const TAG_SAFE_TO_IGNORE = 1 << 13;
 
+/**
+ * The encryption key id of the table added by the NEW_FILE field just before it (FORMAT.md "Tags"):
+ * safe-to-ignore, so a plain database's MANIFEST is byte for byte what it was.
+ */
+export const TAG_FILE_KEY_ID = TAG_SAFE_TO_IGNORE | 1;
+
 export interface DeletedFile { readonly level: number; readonly fileNumber: number }
 export interface NewFile { readonly level: number; readonly file: FileMetadata }
 /** The internal key where the last compaction of `level` ended; the next one starts after it. */
@@ -113,6 +119,11 @@ export function encodeVersionEdit(edit: VersionEdit, w: ByteWriter = new ByteWri
     w.varint(Tag.NEW_FILE).varint(level).varint(f.fileNumber).varint(f.fileSize).fixed32(f.crc32c)
       .lengthPrefixed(f.smallest).lengthPrefixed(f.largest)
       .varint(f.smallestSeq).varint(f.largestSeq).varint(f.numEntries).varint(f.numDeletions);
+    if (f.keyId !== undefined) {
+      const id = utf8Encoder.encode(f.keyId);
+      const payload = new ByteWriter(id.length + 16).varint(f.fileNumber).lengthPrefixed(id).toBytes();
+      w.varint(TAG_FILE_KEY_ID).lengthPrefixed(payload);
+    }
   }
   return w.toBytes();
 }
@@ -206,6 +217,28 @@ export function decodeVersionEdit(data: Uint8Array, fileName = '<version edit>',
         const problem = fileMetadataProblem(file);
         if (problem !== undefined) fail(at, `new file ${file.fileNumber}: ${problem}`);
         (edit.newFiles ??= []).push({ level: lv, file: Object.freeze(file) });
+        break;
+      }
+      case TAG_FILE_KEY_ID: {
+        const len = r.varint();
+        const end = r.offset + len;
+        if (end > r.limit) fail(at, 'file key id field runs past the record');
+        const pr = new ByteReader(data, r.offset, end, fail);
+        const number = pr.varint();
+        let id = '';
+        try {
+          id = utf8Decoder.decode(pr.lengthPrefixed());
+        } catch (e) {
+          if (e instanceof CorruptionError) throw e;
+          fail(at, 'file key id is not utf-8');
+        }
+        r.offset = end;
+        const files = edit.newFiles;
+        const last = files?.[files.length - 1];
+        if (!files || !last || last.file.fileNumber !== number || last.file.keyId !== undefined || id.length === 0) {
+          fail(at, `file key id field for ${number} does not follow that file's NEW_FILE field`);
+        }
+        files![files!.length - 1] = { level: last!.level, file: Object.freeze({ ...last!.file, keyId: id }) };
         break;
       }
       default:

@@ -25,6 +25,9 @@ import { ByteWriter } from '../base/coding.js';
 import { invariant } from '../base/invariant.js';
 import { CorruptionError, DatabaseClosedError, InvalidArgumentError, ReadOnlyError } from '../errors.js';
 import { type FileSystem, isNotFound } from '../fs/file-system.js';
+import { FileKind, type FileCipher } from '../base/file-cipher.js';
+import type { KeyRing } from '../base/keyring.js';
+import { recordCipherFor } from '../record/record-cipher.js';
 import { RecordWriter } from '../record/record-writer.js';
 import { readCurrentFile, setCurrentFile } from './current-file.js';
 import { currentFileName, manifestBaseName, manifestFileName, parseFileName } from './file-names.js';
@@ -45,6 +48,8 @@ export interface VersionSetOptions {
   readOnly?: boolean;
   /** Called when a Version's last reference goes: its files may now be obsolete. */
   onVersionReleased?: (v: Version) => void;
+  /** Encryption at rest: new MANIFESTs are sealed with the current key; existing ones opened by their key id. */
+  keys?: KeyRing;
 }
 
 /** What recover() found, for the DB's event log. */
@@ -117,7 +122,7 @@ export class VersionSet {
       if (!isNotFound(e)) throw e;
       throw new CorruptionError(currentFileName(dir), 0, `CURRENT names ${manifestBaseName(manifestNumber)}, which does not exist`, { cause: e });
     }
-    const replay = replayManifest(data, path);
+    const replay = replayManifest(data, path, { cipher: await manifestCipher(data, path, options.keys) });
     const comparatorName = options.comparatorName ?? bytewiseComparator.name;
     if (replay.comparatorName !== comparatorName) {
       throw new InvalidArgumentError(`comparator mismatch: the database uses '${replay.comparatorName}', the options give '${comparatorName}'`);
@@ -275,7 +280,13 @@ export class VersionSet {
     const record = encodeVersionEdit(snapshot, this.encodeBuf);
     // Exclusive: a number is never reused, so an existing file means a bug or a stranger's file.
     const file = await this.fs.openWritable(manifestFileName(this.dir, n), { exclusive: true });
-    const writer = new RecordWriter(file);
+    let writer: RecordWriter;
+    try {
+      writer = new RecordWriter(file, await this.options.keys?.newFileCipher(FileKind.MANIFEST));
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
     try {
       writer.addRecord(record);
       await writer.sync();
@@ -307,4 +318,9 @@ export class VersionSet {
     this.writer = undefined;
     await w?.close();
   }
+}
+
+/** The cipher of an encrypted MANIFEST (undefined for a plain one). */
+export function manifestCipher(data: Uint8Array, path: string, keys: KeyRing | undefined): Promise<FileCipher | undefined> {
+  return recordCipherFor(data, path, FileKind.MANIFEST, keys);
 }

@@ -14,6 +14,7 @@
  * Not here: what records mean, and what to do about damage (wal-replay.ts, manifest/).
  */
 import { CorruptionError } from '../errors.js';
+import type { FileCipher } from '../base/file-cipher.js';
 import { getFixed32 } from '../base/coding.js';
 import {
   BLOCK_SIZE, HEADER_SIZE, MAX_RECORD_TYPE, RecordType, recordChecksum, recordTypeName,
@@ -47,7 +48,14 @@ export class RecordReader {
   /** [start, end) payload ranges of the fragments of the record being assembled. */
   private readonly ranges: number[] = [];
 
-  constructor(private readonly data: Uint8Array, readonly fileName: string) {}
+  private ordinal = 0;
+
+  /**
+   * `cipher`: the log is encrypted (recordCipherFor() finds that out from its first record): each
+   * record is opened at its ordinal, the first one after its encryption header. A record whose
+   * frame is intact but whose tag fails is reported as damage that is not a torn tail.
+   */
+  constructor(private readonly data: Uint8Array, readonly fileName: string, private readonly cipher?: FileCipher) {}
 
   /** Offset just past the last record returned: the end of the valid prefix so far. */
   get position(): number {
@@ -64,6 +72,26 @@ export class RecordReader {
 
   /** Like read(), but reports damage as a result instead of throwing. */
   readReporting(): RecordReadResult {
+    const r = this.readFramed();
+    if (!this.cipher || r.kind !== 'record') return r;
+    let sealed = r.data;
+    if (this.ordinal === 0) {
+      const n = this.cipher.header.size;
+      if (sealed.length < n) return this.fail(r.offset, 'first record is shorter than its encryption header', false);
+      sealed = sealed.subarray(n);
+    }
+    try {
+      const data = this.cipher.open(this.ordinal, sealed, this.fileName, r.offset);
+      this.ordinal++;
+      return { kind: 'record', data, offset: r.offset };
+    } catch (e) {
+      if (!(e instanceof CorruptionError)) throw e;
+      this.pos = r.offset;
+      return this.fail(r.offset, `record ${this.ordinal}: authentication failed (tampered or damaged, or the wrong key)`, false);
+    }
+  }
+
+  private readFramed(): RecordReadResult {
     if (this.finished) return this.finished;
     const ranges = this.ranges;
     ranges.length = 0;

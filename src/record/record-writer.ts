@@ -16,7 +16,8 @@
  *   IOError (the first failure as cause) rather than write records after garbage.
  * Main thread only. Not here: what a record means (wal/, manifest/), when to sync (the caller).
  */
-import { IOError } from '../errors.js';
+import { InternalError, IOError } from '../errors.js';
+import type { FileCipher } from '../base/file-cipher.js';
 import type { WritableFile } from '../fs/file-system.js';
 import { putFixed32 } from '../base/coding.js';
 import { crc32c, maskCrc } from '../base/crc32c.js';
@@ -36,8 +37,18 @@ export class RecordWriter {
   private partIndex = 0;
   private partOffset = 0;
 
-  constructor(private readonly file: WritableFile) {
+  /** Encrypted logs: the ordinal of the next logical record (its nonce). */
+  private ordinal = 0;
+  private readonly sealedParts: Uint8Array[] = [];
+
+  /**
+   * With a cipher, every logical record is sealed at its ordinal (0, 1, 2...) and the first one is
+   * prefixed by the file's encryption header (src/record/FORMAT.md §9). An encrypted log is always
+   * a new file: an ordinal cannot be recovered from an existing one, so appending to it is refused.
+   */
+  constructor(private readonly file: WritableFile, private readonly cipher?: FileCipher) {
     this.blockOffset = file.size % BLOCK_SIZE;
+    if (cipher && file.size !== 0) throw new InternalError(`${file.path}: an encrypted log cannot be appended to (it has ${file.size} bytes)`);
   }
 
   /** Bytes in the file, including what it held when this writer was created. */
@@ -57,6 +68,23 @@ export class RecordWriter {
 
   /** Appends one record made of the concatenation of `parts`. Throws IOError. */
   addRecordParts(parts: readonly Uint8Array[]): void {
+    if (this.cipher && this.failure === undefined) {
+      const sealed = this.sealedParts;
+      sealed.length = 0;
+      if (this.ordinal === 0) sealed.push(this.cipher.headerBytes);
+      sealed.push(this.cipher.seal(this.ordinal, parts));
+      this.ordinal++; // a failed append is sticky, so an ordinal is never sealed twice
+      try {
+        this.addFramed(sealed);
+      } finally {
+        sealed.length = 0;
+      }
+      return;
+    }
+    this.addFramed(parts);
+  }
+
+  private addFramed(parts: readonly Uint8Array[]): void {
     if (this.failure !== undefined) {
       throw new IOError(`${this.file.path}: an earlier append failed; the log cannot take more records`, {
         cause: this.failure, path: this.file.path,

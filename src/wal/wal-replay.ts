@@ -18,7 +18,8 @@ import * as path from 'node:path';
 import { ValueKind } from '../base/internal-key.js';
 import { CorruptionError, isStrataError } from '../errors.js';
 import type { FileSystem } from '../fs/file-system.js';
-import { RecordReader } from '../record/record-reader.js';
+import { openRecordReader } from '../record/record-cipher.js';
+import { FileKind, type KeyResolver } from '../base/file-cipher.js';
 import { type OpCallback } from './write-batch.js';
 import { type WalHeader, decodeWalHeader, decodeWalRecord, type WalGroup } from './wal-record.js';
 
@@ -45,6 +46,8 @@ export interface ReplayWalOptions {
    */
   untilSeq?: number;
   untilTimeMs?: number;
+  /** Keys for an encrypted WAL; without them one is refused, naming its key id. */
+  keys?: KeyResolver;
 }
 
 export interface ReplayWalResult {
@@ -64,7 +67,7 @@ export interface ReplayWalResult {
 
 export async function replayWal(fs: FileSystem, file: string, options: ReplayWalOptions): Promise<ReplayWalResult> {
   const data = await fs.readFile(file);
-  const reader = new RecordReader(data, file);
+  const reader = await openRecordReader(data, file, FileKind.WAL, options.keys);
   const result: ReplayWalResult = { lastSeq: 0, records: 0, batches: 0, validLength: 0 };
   const untilSeq = options.untilSeq ?? Infinity;
   const untilTimeMs = options.untilTimeMs ?? Infinity;
@@ -165,9 +168,9 @@ export interface WalInspection {
 }
 
 /** What wal-dump prints. Never throws for damage (it is reported as `problem`); IOError if unreadable. */
-export async function inspectWal(fs: FileSystem, file: string): Promise<WalInspection> {
+export async function inspectWal(fs: FileSystem, file: string, keys?: KeyResolver): Promise<WalInspection> {
   const data = await fs.readFile(file);
-  const reader = new RecordReader(data, file);
+  const reader = await openRecordReader(data, file, FileKind.WAL, keys);
   const out: WalInspection = { path: file, size: data.length, records: [] };
   for (;;) {
     const r = reader.readReporting();

@@ -16,14 +16,16 @@
  */
 import type { WritableFile } from '../fs/file-system.js';
 import { RecordWriter } from '../record/record-writer.js';
+import type { FileCipher } from '../base/file-cipher.js';
 import { encodeWalHeader } from './wal-record.js';
 
 export class WalWriter {
   private readonly records: RecordWriter;
   private needsHeader: boolean;
 
-  constructor(file: WritableFile, readonly logNumber: number) {
-    this.records = new RecordWriter(file);
+  /** `cipher`: an encrypted WAL (src/record/FORMAT.md §9): every record, the header record too, is sealed. */
+  constructor(file: WritableFile, readonly logNumber: number, cipher?: FileCipher) {
+    this.records = new RecordWriter(file, cipher);
     this.needsHeader = file.size === 0;
   }
 

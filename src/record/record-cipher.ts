@@ -1,0 +1,29 @@
+/**
+ * Finds out whether a record-framed log (WAL, MANIFEST) is encrypted and builds its cipher: the
+ * first logical record of an encrypted log starts with the file's encryption header
+ * (src/record/FORMAT.md §9). Kept apart from RecordReader because the key lookup may be
+ * asynchronous (a KMS) while reading records is not.
+ * A first record that cannot be read (torn, damaged) says nothing either way: the reader then
+ * reports that same problem, and no record is ever returned without its tag checked (a log with
+ * a readable first record but no header is a plain one).
+ */
+import { decodeEncryptionHeader, FileCipher, hasCryptMagic, plaintextRefused, type FileKindValue, type KeyResolver } from '../base/file-cipher.js';
+import { InvalidArgumentError } from '../errors.js';
+import { RecordReader } from './record-reader.js';
+
+export async function recordCipherFor(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined): Promise<FileCipher | undefined> {
+  const r = new RecordReader(data, fileName).readReporting();
+  if (r.kind !== 'record') return undefined;
+  if (!hasCryptMagic(r.data)) {
+    if (keys && keys.allowPlaintext === false) throw plaintextRefused(fileName, r.offset);
+    return undefined;
+  }
+  const h = decodeEncryptionHeader(r.data, 0, fileName, r.offset, kind);
+  if (!keys) throw new InvalidArgumentError(`${fileName} is encrypted (key id ${JSON.stringify(h.keyId)}): open it with the encryption key provider`);
+  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName));
+}
+
+/** A RecordReader over `data`, decrypting when the log is encrypted. */
+export async function openRecordReader(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined): Promise<RecordReader> {
+  return new RecordReader(data, fileName, await recordCipherFor(data, fileName, kind, keys));
+}
