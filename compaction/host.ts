@@ -3,6 +3,7 @@
  * The DB implements it: the current version, the live snapshots as a sorted list of plain sequence
  * numbers, file numbering, and installing an edit (the main thread alone writes the MANIFEST).
  */
+import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { Version } from '../src/manifest/version.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionOutputOptions } from './plan.js';
@@ -31,6 +32,11 @@ export interface CompactionHost {
   deleteObsoleteFiles(): Promise<void>;
   pickerOptions(): PickerOptions;
   outputOptions(outputLevel: number): CompactionOutputOptions;
+  /**
+   * Which files must be rewritten (tables under an old encryption key): a predicate computed once per
+   * scheduling pass, or undefined when none can be.
+   */
+  staleFiles?(): ((f: FileMetadata) => boolean) | undefined;
   /** Awaited before a job's outputOptions() (e.g. resolving the current encryption key). */
   prepareJob?(): Promise<void>;
   log(message: string): void;

@@ -201,3 +201,30 @@ export function pickManual(input: PickerInput, level: number, lo: Uint8Array | u
   const out = level === 0 ? baseLevel(levels, options) : level + 1;
   return planFor(input, level, out, files, 'manual', 0);
 }
+
+/**
+ * A rewrite of a file that must be written again (a table sealed with an old encryption key, or a
+ * plaintext one in an encrypted database): the lowest-priority work, asked for only when no level
+ * needs compacting. An L1+ file is rewritten alone into its own level (its key range, hence the
+ * level's order, is kept); L0 files overlap, so a stale one sends all of L0 to the base level, as a
+ * manual compaction does. Undefined when nothing is stale or every stale file is busy.
+ */
+export function pickRewrite(input: PickerInput, isStale: (f: FileMetadata) => boolean): CompactionPlan | undefined {
+  const { levels, busy, options } = input;
+  const l0 = levels[0] ?? [];
+  if (l0.some(isStale)) {
+    const plan = planFor(input, 0, baseLevel(levels, options), [...l0], 'rewrite', 0);
+    if (plan) return plan;
+  }
+  for (let level = 1; level < levels.length; level++) {
+    for (const f of levels[level] ?? []) {
+      if (!isStale(f) || busy.has(f.fileNumber)) continue;
+      const grandparents = level + 1 < levels.length ? overlapping(levels[level + 1] ?? [], userKey(f.smallest), userKey(f.largest)) : [];
+      return {
+        level, outputLevel: level, inputs: [[f], []], grandparents, deeperRanges: deeperRanges(levels, level),
+        isTrivialMove: false, reason: 'rewrite', score: 0, compactPointer: undefined,
+      };
+    }
+  }
+  return undefined;
+}

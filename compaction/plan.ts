@@ -6,7 +6,7 @@
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { CompressionName } from '../sstable/compression.js';
 
-export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move';
+export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move' | 'rewrite';
 
 export interface CompactionPlan {
   /** The level whose files started the compaction. */

@@ -19,7 +19,7 @@ import { isStrataError } from '../src/errors.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionExecutor } from './executor.js';
 import type { CompactionHost } from './host.js';
-import { pickCompaction, pickManual } from './picker.js';
+import { pickCompaction, pickManual, pickRewrite } from './picker.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 
 const MAX_FAILURES = 6;
@@ -62,8 +62,42 @@ export class CompactionScheduler {
         levels: version.levels, options: this.host.pickerOptions(),
         compactPointers: this.host.compactPointers(), busy: this.busy,
       });
-      if (!plan) break;
-      this.start(plan);
+      if (plan) { this.start(plan); continue; }
+      const rewrite = this.pickRewrite();
+      if (!rewrite) break;
+      this.start(rewrite);
+    }
+  }
+
+  private pickRewrite(): CompactionPlan | undefined {
+    const isStale = this.host.staleFiles?.();
+    if (!isStale) return undefined;
+    return pickRewrite({
+      levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
+      compactPointers: this.host.compactPointers(), busy: this.busy,
+    }, isStale);
+  }
+
+  /**
+   * Rewrites every stale file (see CompactionHost.staleFiles) and waits; returns how many tables
+   * were rewritten. Files written meanwhile use the current key, so this ends.
+   */
+  async rewriteStale(): Promise<number> {
+    let rewritten = 0;
+    for (;;) {
+      if (this.stopped || this.host.isStopped()) return rewritten;
+      const plan = this.pickRewrite();
+      if (!plan) {
+        const isStale = this.host.staleFiles?.();
+        let any = false;
+        if (isStale) this.host.currentVersion().forEachFile((f) => { if (isStale(f)) any = true; });
+        if (!any) return rewritten;
+        await this.waitForProgress(); // the stale files are busy in other jobs
+        if (this.running === 0) await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
+      rewritten += plan.inputs[0].length + plan.inputs[1].length;
     }
   }
 

@@ -55,6 +55,13 @@ export function makeCompactionHost(db: DB): CompactionHost {
         },
       } : {}),
     }),
+    staleFiles: () => {
+      const ring = db.keyRing;
+      if (!ring) return undefined;
+      let id: string;
+      try { id = ring.currentKeyId(); } catch { return undefined; } // a provider failure only delays rewrites
+      return (f) => f.keyId !== id;
+    },
     prepareJob: async () => {
       if (db.keyRing) await db.keyRing.keyFor(db.keyRing.currentKeyId());
     },

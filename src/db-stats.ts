@@ -25,6 +25,16 @@ export interface DBStats {
   filter: { checks: number; negatives: number };
   snapshots: number;
   transactions: { open: number; commits: number; conflicts: number; retries: number };
+  /**
+   * Encryption at rest: the key id new files use, and per key id the live tables sealed with it
+   * (`(plaintext)` for tables written before encryption was on). The WAL and MANIFEST being written
+   * use `currentKeyId` once a rotation rolled them (`walKeyId`, `manifestKeyId`). An old key is
+   * needed only while its id is listed here.
+   */
+  encryption: {
+    enabled: boolean; currentKeyId: string | undefined; keyIdsInUse: Record<string, number>;
+    walKeyId: string | undefined; manifestKeyId: string | undefined;
+  };
   openTables: number;
   backgroundErrors: number;
   /** Set when the database refuses writes after a failure (message of the first error). */
@@ -86,8 +96,18 @@ export function buildStats(db: DB): DBStats {
     filter,
     snapshots: db.snapshotCount,
     transactions: { open: db.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries },
+    encryption: encryptionStats(db),
     openTables: db.tables.openCount,
     backgroundErrors: c.backgroundErrors,
     readOnlyReason: db.backgroundError?.message,
   };
+}
+
+function encryptionStats(db: DB): DBStats['encryption'] {
+  const ring = db.keyRing;
+  const inUse: Record<string, number> = {};
+  if (ring) db.versions.current().forEachFile((f) => { const id = f.keyId ?? '(plaintext)'; inUse[id] = (inUse[id] ?? 0) + 1; });
+  let current: string | undefined;
+  try { current = ring?.currentKeyId(); } catch { current = undefined; } // stats() never throws for a provider
+  return { enabled: ring !== undefined, currentKeyId: current, keyIdsInUse: inUse, walKeyId: db.walKeyId, manifestKeyId: db.versions.manifestKeyId };
 }

@@ -367,15 +367,16 @@ export class DB {
    * Freezes the active memtable and starts a new WAL. Serialised: the leader (memtable full) and
    * flush() may both ask; a second caller waits for the switch in progress instead of switching again.
    */
-  private switchMemtable(): Promise<void> {
+  private switchMemtable(force = false): Promise<void> {
     if (!this.switching) {
-      this.switching = this.doSwitchMemtable().finally(() => { this.switching = undefined; });
+      this.switching = this.doSwitchMemtable(force).finally(() => { this.switching = undefined; });
     }
     return this.switching;
   }
 
-  private async doSwitchMemtable(): Promise<void> {
-    if (this.mem.mem.entries === 0) return;
+  /** `force`: switch even an empty memtable (key rotation wants a WAL under the new key now). */
+  private async doSwitchMemtable(force: boolean): Promise<void> {
+    if (this.mem.mem.entries === 0 && !force) return;
     const n = this.versions.newFileNumber();
     let file: WritableFile;
     let cipher: FileCipher | undefined;
@@ -609,6 +610,39 @@ export class DB {
   // ---------------------------------------------------------------- maintenance
 
   /** Writes the memtable (and any waiting immutable ones) to L0 tables, and waits. */
+  /**
+   * Key rotation (encryption at rest): from now on every new file uses the provider's current key id
+   * (ask the provider to name a new one first). The WAL and the MANIFEST are rolled at once, so only
+   * tables still hold the old key; compaction rewrites those in the background, as its lowest
+   * priority work, or now and awaited with `{ rewrite: true }`. Resolves to the current key id and
+   * the number of tables rewritten. stats().encryption.keyIdsInUse says which old keys are still needed.
+   */
+  async rotateKey(options?: { rewrite?: boolean }): Promise<{ keyId: string; rewritten: number }> {
+    this.checkWritable();
+    if (options !== undefined) checkOptionsObject('rotateKey options', options);
+    const rewrite = options?.rewrite ?? false;
+    if (typeof rewrite !== 'boolean') throw new InvalidArgumentError('options.rewrite must be a boolean');
+    const ring = this.keyRing;
+    if (!ring) throw new InvalidArgumentError('rotateKey() needs a database opened with the encryption option');
+    const id = ring.currentKeyId();
+    await ring.keyFor(id);
+    for (let i = 0; i < 3 && this.wal?.keyId !== id; i++) await this.switchMemtable(true);
+    await this.versions.roll();
+    this.log.write(`encryption: new files use key id ${JSON.stringify(id)}`);
+    let rewritten = 0;
+    if (rewrite) {
+      await this.flush();
+      rewritten = await this.compactions.rewriteStale();
+      if (this.bgError) throw new ReadOnlyError(`rewriting tables failed: ${this.bgError.message}`, { cause: this.bgError });
+      this.log.write(`encryption: rewrote ${rewritten} table(s) under key id ${JSON.stringify(id)}`);
+    } else {
+      this.compactions.maybeSchedule();
+    }
+    return { keyId: id, rewritten };
+  }
+
+  /** @internal */ get walKeyId(): string | undefined { return this.wal?.keyId; }
+
   async flush(): Promise<void> {
     this.checkWritable();
     if (this.mem.mem.entries > 0) await this.switchMemtable();

@@ -6,14 +6,22 @@
  * range or name is ERR_CORRUPTION naming the file, and table paths are never taken from the file:
  * they are re-derived from (fileNumber, crc32c, size), so `..`, absolute paths, separators or NUL bytes
  * in a name can never reach the file system.
+ * Encryption at rest (issue #9): a backup of an encrypted database has its metadata file sealed whole
+ * (src/base/file-cipher.ts sealWholeFile, kind BACKUP_META) under the database's current key, and
+ * records each table's key id; such a document is version 2. A plaintext backup stays version 1,
+ * byte for byte as before, and version 1 files are read as always.
  */
 import { Buffer } from 'node:buffer';
 import { crc32c } from '../base/crc32c.js';
-import { CorruptionError, NotSupportedError } from '../errors.js';
+import { checkKeyId, decodeEncryptionHeader, FileKind, hasCryptMagic, plaintextRefused, sealWholeFile, openWholeFile, type KeyResolver } from '../base/file-cipher.js';
+import { CorruptionError, InvalidArgumentError, NotSupportedError, isStrataError } from '../errors.js';
 import { makeFileMetadata, fileMetadataProblem, type FileMetadata } from '../manifest/file-metadata.js';
 
 export const BACKUP_FORMAT = 'stratadb-backup';
-export const BACKUP_FORMAT_VERSION = 1;
+/** The highest version this build reads; it writes 1 for a plaintext backup, 2 for an encrypted one. */
+export const BACKUP_FORMAT_VERSION = 2;
+/** Version 2: the file may be sealed (an encrypted backup) and files[] carry `keyId`. */
+export const BACKUP_FORMAT_VERSION_ENCRYPTED = 2;
 
 export interface BackupFile { level: number; file: FileMetadata }
 
@@ -34,14 +42,20 @@ const SHARED_NAME = /^shared\/(\d{6,16})_([0-9a-f]{8})_(\d{1,16})\.sst$/;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-export function encodeBackupMeta(m: BackupMeta): Uint8Array {
+/**
+ * The two-line plaintext document. `sealed`: it is about to be sealed (an encrypted backup), so it is
+ * version 2; so is any document whose tables carry key ids. Otherwise version 1, as ever.
+ */
+export function encodeBackupMeta(m: BackupMeta, options: { sealed?: boolean } = {}): Uint8Array {
+  const v2 = options.sealed === true || m.files.some(({ file }) => file.keyId !== undefined);
   const doc = {
-    format: BACKUP_FORMAT, version: BACKUP_FORMAT_VERSION, id: m.id, sequence: m.sequence,
+    format: BACKUP_FORMAT, version: v2 ? BACKUP_FORMAT_VERSION_ENCRYPTED : 1, id: m.id, sequence: m.sequence,
     timestamp: m.timestamp, nextFileNumber: m.nextFileNumber,
     files: m.files.map(({ level, file: f }) => ({
       name: sharedName(f), level, fileNumber: f.fileNumber, size: f.fileSize, crc32c: f.crc32c,
       smallest: hex(f.smallest), largest: hex(f.largest), smallestSeq: f.smallestSeq, largestSeq: f.largestSeq,
       entries: f.numEntries, deletions: f.numDeletions,
+      ...(f.keyId !== undefined ? { keyId: f.keyId } : {}),
     })),
   };
   const line = Buffer.from(JSON.stringify(doc), 'utf8');
@@ -89,7 +103,17 @@ export function decodeBackupMeta(data: Uint8Array, fileName: string): BackupMeta
     for (const k of ['smallest', 'largest']) {
       if (typeof x[k] !== 'string' || !/^([0-9a-f]{2})*$/.test(x[k] as string) || (x[k] as string).length < 16) fail(0, `${where}.${k} is not a hex internal key`);
     }
+    let keyId: string | undefined;
+    if (x['keyId'] !== undefined) {
+      if ((doc['version'] as number) < BACKUP_FORMAT_VERSION_ENCRYPTED) fail(0, `${where}.keyId in a version ${String(doc['version'])} file`);
+      try {
+        keyId = checkKeyId(x['keyId']);
+      } catch {
+        fail(0, `${where}.keyId is not a key id`);
+      }
+    }
     const init = {
+      ...(keyId !== undefined ? { keyId } : {}),
       fileNumber: x['fileNumber'] as number, fileSize: x['size'] as number, crc32c: x['crc32c'] as number,
       smallest: new Uint8Array(Buffer.from(x['smallest'] as string, 'hex')), largest: new Uint8Array(Buffer.from(x['largest'] as string, 'hex')),
       smallestSeq: x['smallestSeq'] as number, largestSeq: x['largestSeq'] as number,
@@ -115,4 +139,55 @@ export function decodeBackupMeta(data: Uint8Array, fileName: string): BackupMeta
     id: doc['id'] as number, sequence: doc['sequence'] as number, timestamp: doc['timestamp'] as number,
     nextFileNumber: doc['nextFileNumber'] as number, files,
   };
+}
+
+/** The key to seal a new metadata file with: the database's current key id and its key. */
+export interface MetaSealKey { keyId: string; key: Uint8Array }
+
+/** The bytes of `meta/<id>`: the document, sealed whole when `seal` is given (an encrypted backup). */
+export function encodeBackupMetaFile(m: BackupMeta, seal: MetaSealKey | undefined): Uint8Array {
+  if (!seal) return encodeBackupMeta(m);
+  return sealWholeFile(FileKind.BACKUP_META, seal.keyId, seal.key, encodeBackupMeta(m, { sealed: true }));
+}
+
+/** The key id a sealed metadata file needs (undefined for a plaintext one). */
+export function backupMetaKeyId(data: Uint8Array, fileName: string): string | undefined {
+  if (!hasCryptMagic(data)) return undefined;
+  return decodeEncryptionHeader(data, 0, fileName, 0, FileKind.BACKUP_META).keyId;
+}
+
+/**
+ * Reads `meta/<id>`, sealed or not. A sealed file needs `keys` (without them: ERR_INVALID_ARGUMENT
+ * naming the key id); its tag is checked before its document is parsed (ERR_CORRUPTION otherwise).
+ * A plaintext file is read when there are no keys, or the keys allow plaintext; else it is refused as
+ * corruption (a plaintext file swapped into an encrypted backup must not pass). A sealed document must
+ * say version 2 (the version is inside the authenticated bytes).
+ */
+export async function decodeBackupMetaFile(data: Uint8Array, fileName: string, keys: KeyResolver | undefined): Promise<BackupMeta> {
+  if (!hasCryptMagic(data)) {
+    if (keys && keys.allowPlaintext === false) throw plaintextRefused(fileName);
+    return decodeBackupMeta(data, fileName);
+  }
+  const h = decodeEncryptionHeader(data, 0, fileName, 0, FileKind.BACKUP_META);
+  if (!keys) {
+    throw new InvalidArgumentError(`${fileName} is encrypted (key id ${JSON.stringify(h.keyId)}): open the backup with the encryption key provider`);
+  }
+  let plain: Uint8Array;
+  try {
+    plain = await openWholeFile(data, FileKind.BACKUP_META, fileName, keys);
+  } catch (e) {
+    if (isStrataError(e)) throw e;
+    throw new CorruptionError(fileName, 0, `cannot open the sealed metadata: ${(e as Error).message}`, { cause: e });
+  }
+  const at = h.size; // offsets inside the document are reported from the start of the sealed part
+  let meta: BackupMeta;
+  try {
+    meta = decodeBackupMeta(plain, fileName);
+  } catch (e) {
+    if (e instanceof CorruptionError) throw new CorruptionError(fileName, at + e.offset, e.message.replace(/^.*?: /, ''), { cause: e });
+    throw e;
+  }
+  const version = /"version":(\d+)/.exec(Buffer.from(plain.subarray(0, 200)).toString('latin1'))?.[1];
+  if (version !== String(BACKUP_FORMAT_VERSION_ENCRYPTED)) throw new CorruptionError(fileName, at, `a sealed metadata file must be version ${BACKUP_FORMAT_VERSION_ENCRYPTED}, it says ${version ?? 'nothing'}`);
+  return meta;
 }

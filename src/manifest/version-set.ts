@@ -214,6 +214,27 @@ export class VersionSet {
     return run;
   }
 
+  /** The key id the live MANIFEST is sealed with (undefined: plaintext). */
+  get manifestKeyId(): string | undefined { return this.writerKeyId; }
+  private writerKeyId: string | undefined;
+
+  /**
+   * The current encryption key changed (rotation) and is at hand: the next edit rolls the MANIFEST
+   * under it. An unresolved new key never fails an edit here; the WAL or table that needs it first
+   * resolves it.
+   */
+  private keyChanged(): boolean {
+    const keys = this.options.keys;
+    if (!keys) return false;
+    const id = keys.currentKeyId();
+    return id !== this.writerKeyId && keys.resolved(id) !== undefined;
+  }
+
+  /** Writes a fresh MANIFEST (a snapshot of the current state) now: rotation uses it. */
+  async roll(): Promise<void> {
+    await this.logAndApply({});
+  }
+
   private async applyOne(edit: VersionEdit): Promise<void> {
     if (this.options.readOnly || !this.writer) throw new ReadOnlyError('the database is open read-only');
     if (this.failure !== undefined) throw this.failure;
@@ -232,7 +253,7 @@ export class VersionSet {
     const pointers = this.pointers.slice();
     for (const p of edit.compactPointers ?? []) pointers[p.level] = p.key.slice();
     try {
-      if (this.writer.size >= this.options.maxManifestFileSize) {
+      if (this.writer.size >= this.options.maxManifestFileSize || this.keyChanged()) {
         await this.writeManifest(levels, logNumber, lastSequence, pointers);
       } else {
         const recorded: VersionEdit = { ...edit, logNumber, nextFileNumber: this.next, lastSequence };
@@ -281,8 +302,10 @@ export class VersionSet {
     // Exclusive: a number is never reused, so an existing file means a bug or a stranger's file.
     const file = await this.fs.openWritable(manifestFileName(this.dir, n), { exclusive: true });
     let writer: RecordWriter;
+    let cipher: FileCipher | undefined;
     try {
-      writer = new RecordWriter(file, await this.options.keys?.newFileCipher(FileKind.MANIFEST));
+      cipher = await this.options.keys?.newFileCipher(FileKind.MANIFEST);
+      writer = new RecordWriter(file, cipher);
     } catch (e) {
       await file.close().catch(() => undefined);
       throw e;
@@ -298,6 +321,7 @@ export class VersionSet {
     }
     const old = this.writer;
     this.writer = writer;
+    this.writerKeyId = cipher?.keyId;
     this.manifestNum = n;
     // The old MANIFEST was synced after its last record; closing it cannot lose anything.
     await old?.close().catch(() => undefined);

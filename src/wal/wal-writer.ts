@@ -22,10 +22,13 @@ import { encodeWalHeader } from './wal-record.js';
 export class WalWriter {
   private readonly records: RecordWriter;
   private needsHeader: boolean;
+  /** The encryption key id this WAL is sealed with (undefined: plaintext). */
+  readonly keyId: string | undefined;
 
   /** `cipher`: an encrypted WAL (src/record/FORMAT.md §9): every record, the header record too, is sealed. */
   constructor(file: WritableFile, readonly logNumber: number, cipher?: FileCipher) {
     this.records = new RecordWriter(file, cipher);
+    this.keyId = cipher?.keyId;
     this.needsHeader = file.size === 0;
   }
 

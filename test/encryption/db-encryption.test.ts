@@ -103,4 +103,72 @@ describe('encrypted database', () => {
     await db.close();
     expect(filesContaining(dir, SENTINEL_KEY)).toEqual([]);
   });
+
+  it('rotation: new files use the new key; rewrite removes every use of the old one; the old key is then not needed', async () => {
+    const dir = await tempDir();
+    const k1 = randomBytes(32), k2 = randomBytes(32);
+    const keyProvider = staticKeyProvider({ k1, k2 }, 'k1');
+    let db = await DB.open(dir, { ...small, encryption: { keyProvider } });
+    await db.put(SENTINEL_KEY, SENTINEL_VALUE);
+    await fill(db, 3000);
+    await db.flush();
+    await db.compactRange();
+    await fill(db, 500, 'wal');
+    const before = db.stats().encryption;
+    expect(before).toMatchObject({ enabled: true, currentKeyId: 'k1', walKeyId: 'k1', manifestKeyId: 'k1' });
+    expect(Object.keys(before.keyIdsInUse)).toEqual(['k1']);
+    keyProvider.setCurrent('k2');
+    const r = await db.rotateKey({ rewrite: true });
+    expect(r.keyId).toBe('k2');
+    expect(r.rewritten).toBeGreaterThan(0);
+    const after = db.stats().encryption;
+    expect(after).toMatchObject({ currentKeyId: 'k2', walKeyId: 'k2', manifestKeyId: 'k2' });
+    expect(Object.keys(after.keyIdsInUse)).toEqual(['k2']);
+    await db.close();
+    // k1 is gone from the provider: the database still opens and reads everything
+    db = await DB.open(dir, { ...small, encryption: { keyProvider: staticKeyProvider({ k2 }, 'k2') } });
+    expect((await db.get(SENTINEL_KEY))?.toString()).toBe(SENTINEL_VALUE);
+    expect((await db.get('wal000499'))?.toString()).toMatch(/^value-499-/);
+    await db.close();
+  });
+
+  it('rotation without rewrite: old tables keep the old key until background compaction rewrites them', async () => {
+    const dir = await tempDir();
+    const keyProvider = staticKeyProvider({ k1: randomBytes(32), k2: randomBytes(32) }, 'k1');
+    const db = await DB.open(dir, { ...small, encryption: { keyProvider } });
+    await fill(db, 3000);
+    await db.compactRange();
+    keyProvider.setCurrent('k2');
+    await db.rotateKey();
+    await fill(db, 300, 'new');
+    await db.flush();
+    // background rewrites run as the lowest-priority compaction, one job after another
+    await db.compactions.waitForIdle();
+    expect(db.stats().encryption.keyIdsInUse['k1']).toBeUndefined();
+    expect((await db.get('key002999'))?.toString()).toMatch(/^value-2999-/);
+    await db.close();
+  });
+
+  it('rotateKey() without encryption is ERR_INVALID_ARGUMENT', async () => {
+    const db = await DB.open(await tempDir(), small);
+    await expect(db.rotateKey()).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    expect(db.stats().encryption).toMatchObject({ enabled: false, keyIdsInUse: {} });
+    await db.close();
+  });
+
+  it('compactions in worker threads read and write encrypted tables (keys handed over in-process)', async () => {
+    const dir = await tempDir();
+    const keyProvider = provider();
+    const db = await DB.open(dir, { ...small, compactionExecutor: 'worker', encryption: { keyProvider } });
+    await db.put(SENTINEL_KEY, SENTINEL_VALUE);
+    await fill(db, 6000);
+    await db.compactRange();
+    expect(db.stats().compactions.count).toBeGreaterThan(0);
+    keyProvider.setCurrent('k2');
+    expect((await db.rotateKey({ rewrite: true })).rewritten).toBeGreaterThan(0);
+    expect(Object.keys(db.stats().encryption.keyIdsInUse)).toEqual(['k2']);
+    expect((await db.get(SENTINEL_KEY))?.toString()).toBe(SENTINEL_VALUE);
+    await db.close();
+    expect(filesContaining(dir, SENTINEL_KEY)).toEqual([]);
+  });
 });
