@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Buffer } from 'node:buffer';
-import { DB, MemFileSystem, WriteBatch, type Snapshot } from '../../src/index.js';
+import { DB, MemFileSystem, WriteBatch, staticKeyProvider, type Snapshot } from '../../src/index.js';
+import { randomBytes } from 'node:crypto';
 import { Model, type ScanOptions } from '../support/model.js';
 
 interface Real { db: DB; fs: MemFileSystem; snaps: Snapshot[]; options: Record<string, unknown> }
@@ -117,6 +118,23 @@ const compact = (lo: Buffer | undefined, hi: Buffer | undefined): Cmd => ({
   async run(_s, r) { await r.db.compactRange(lo, hi); },
   toString: () => `compactRange(${lo ? show(lo) : '-'}, ${hi ? show(hi) : '-'})`,
 });
+/** Encrypted configurations only: the provider names a fresh key and the database rotates to it. */
+const rotate = (rewrite: boolean): Cmd => ({
+  check: () => true,
+  async run(_s, r) {
+    const p = (r.options['encryption'] as { keyProvider?: ReturnType<typeof staticKeyProvider> } | undefined)?.keyProvider;
+    if (!p) return;
+    const id = `k${++keyCounter}`;
+    p.add(id, randomBytes(32));
+    p.setCurrent(id);
+    const res = await r.db.rotateKey({ rewrite });
+    expect(res.keyId).toBe(id);
+    if (rewrite) expect(Object.keys(r.db.stats().encryption.keyIdsInUse).filter((k) => k !== id)).toEqual([]);
+  },
+  toString: () => `rotateKey(${rewrite ? 'rewrite' : ''})`,
+});
+let keyCounter = 0;
+
 const reopen = (): Cmd => ({
   check: () => true,
   async run(s, r) {
@@ -160,6 +178,7 @@ const commands = fc.commands([
   fc.constant(null).map(flush),
   fc.tuple(fc.option(keyArb, { nil: undefined }), fc.option(keyArb, { nil: undefined })).map(([a, b]) => compact(a, b)),
   fc.constant(null).map(reopen),
+  fc.boolean().map(rotate),
 ], { maxCommands: 400, size: 'max' });
 
 let executed = 0;
@@ -216,6 +235,14 @@ describe('DB against a sorted model', () => {
       level0CompactionTrigger: 2, levelCompactionDynamicLevelBytes: true, numLevels: 4,
       compressionPerLevel: ['none', 'lz4', 'zstd', 'zstd'],
     }, 10);
+    expect(r.compactions).toBeGreaterThan(10);
+  });
+  it('encryption at rest (AES-256-GCM), compaction through the levels, key rotations mixed in', async () => {
+    const r = await runModel({
+      writeBufferSize: 8 * 1024, targetFileSize: 4 * 1024, maxBytesForLevelBase: 8 * 1024, levelMultiplier: 2,
+      level0CompactionTrigger: 2, blockSize: 256, numLevels: 4,
+      encryption: { keyProvider: staticKeyProvider({ k0: randomBytes(32) }, 'k0') },
+    }, 12);
     expect(r.compactions).toBeGreaterThan(10);
   });
   it('large buffers: everything in memtables', async () => {
