@@ -90,6 +90,7 @@ export class TableWriter {
   private error: unknown;
   private readonly handleScratch = new Uint8Array(20);
   private readonly trailer = new Uint8Array(BLOCK_TRAILER_SIZE);
+  private readonly single: Uint8Array[] = [EMPTY];
   private readonly stats = {
     numEntries: 0, numDeletions: 0, rawKeyBytes: 0, rawValueBytes: 0, dataSize: 0, numDataBlocks: 0,
     smallestSeq: Infinity, largestSeq: -Infinity,
@@ -226,13 +227,21 @@ export class TableWriter {
    * the payload sealed at its offset with the type byte authenticated (ciphertext + 16-byte tag).
    */
   private writeBlock(plain: Uint8Array, type: number): BlockHandle {
-    const payload = this.options.cipher ? this.options.cipher.seal(this.offset, [plain], type) : plain;
     const t = this.trailer;
     t[0] = type;
-    const crc = crc32c(t.subarray(0, 1), crc32c(payload));
-    putFixed32(t, 1, maskCrc(crc));
-    const handle = { offset: this.offset, size: payload.length };
-    this.append(payload);
+    const handle = { offset: this.offset, size: plain.length };
+    if (this.options.cipher) {
+      this.single[0] = plain;
+      const [body, tag] = this.options.cipher.sealParts(this.offset, this.single, type);
+      this.single[0] = EMPTY;
+      putFixed32(t, 1, maskCrc(crc32c(t.subarray(0, 1), crc32c(tag, crc32c(body)))));
+      handle.size = body.length + tag.length;
+      this.append(body);
+      this.append(tag);
+    } else {
+      putFixed32(t, 1, maskCrc(crc32c(t.subarray(0, 1), crc32c(plain))));
+      this.append(plain);
+    }
     this.append(t);
     return handle;
   }
@@ -331,3 +340,5 @@ export class TableWriter {
     this.outLength = 0;
   }
 }
+
+const EMPTY = new Uint8Array(0);

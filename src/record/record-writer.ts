@@ -72,7 +72,8 @@ export class RecordWriter {
       const sealed = this.sealedParts;
       sealed.length = 0;
       if (this.ordinal === 0) sealed.push(this.cipher.headerBytes);
-      sealed.push(this.cipher.seal(this.ordinal, parts));
+      const [body, tag] = this.cipher.sealParts(this.ordinal, parts);
+      sealed.push(body, tag);
       this.ordinal++; // a failed append is sticky, so an ordinal is never sealed twice
       try {
         this.addFramed(sealed);
