@@ -29,6 +29,7 @@ import { WalGroupEncoder } from './wal/wal-record.js';
 import { WriteQueue, type WriteRequest, type WriteQueueHost } from './write-queue.js';
 import { SnapshotList, type Snapshot } from './mvcc/snapshot-list.js';
 import { ConflictTracker } from './mvcc/conflict-tracker.js';
+import { keySetOfOps, type KeySet } from './mvcc/key-set.js';
 import { Transaction, type TransactionOptions, type TransactionHost, type TxIteratorOptions } from './mvcc/transaction.js';
 import { TransactionConflictError } from './errors.js';
 import { LruCache } from './cache/lru-cache.js';
@@ -723,12 +724,9 @@ export class DB {
 
 const EMPTY = new Uint8Array(0);
 
-/** @internal The keys a write request writes (for the conflict tracker). */
-export function conflictKeysOf(r: WriteRequest): Uint8Array[] {
-  if (r.conflictKeys) return r.conflictKeys;
-  const ks: Uint8Array[] = [];
-  walkOps(r.ops, 0, r.ops.length, r.count, (_kind, key) => { ks.push(key.slice()); }, opsFail);
-  return ks;
+/** @internal The keys a write request writes, packed (for the conflict tracker; decoded only when needed). */
+export function conflictKeysOf(r: WriteRequest): KeySet {
+  return r.conflictKeys ?? keySetOfOps(r.ops, r.count, opsFail);
 }
 
 function opsFail(offset: number, detail: string): never {
