@@ -103,6 +103,8 @@ export class KeySetBuilder {
       const o = new Uint32Array(this.offsets.length * 2);
       o.set(this.offsets);
       this.offsets = o;
+    }
+    if (n + 1 > this.hashes.length) {
       const h = new Float64Array(this.hashes.length * 2);
       h.set(this.hashes);
       this.hashes = h;
