@@ -284,8 +284,12 @@ export class DB {
       appendToWal: (group, firstSeq, now) => {
         // Parts, not one array: a 100 MiB value is framed in place, never copied into a group buffer.
         const parts = this.encoder.encodeParts(group, firstSeq, now);
-        this.wal!.appendGroupParts(parts);
-        this.counters.walBytesWritten += this.encoder.byteLength;
+        try {
+          this.wal!.appendGroupParts(parts);
+          this.counters.walBytesWritten += this.encoder.byteLength;
+        } finally {
+          this.encoder.release(); // a large batch is referenced, not copied: do not pin it past the write
+        }
       },
       syncWal: () => this.wal!.sync(),
       apply: (group, firstSeq) => {

@@ -27,7 +27,7 @@ import { InvalidArgumentError, TooLargeError, TransactionConflictError } from '.
 import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
-import { encodeSingleOp } from '../wal/write-batch.js';
+import { encodeSingleOp, encodedOpLength } from '../wal/write-batch.js';
 import { printableKey, copyToBuffer } from '../base/bytes.js';
 import type { ConflictTracker, KeyRange } from './conflict-tracker.js';
 import { KeySetBuilder, keyHash52, type KeySet } from './key-set.js';
@@ -93,6 +93,9 @@ export class Transaction {
   private state: 'open' | 'committing' | 'committed' | 'rolled-back' = 'open';
   private buffer: MemTable | undefined;
   private localSeq = 0;
+  /** Upper bounds, over every buffered write, of the encoded batch and of its key bytes (commit sizes its buffers with them). */
+  private encodedBound = 0;
+  private keyBound = 0;
   private readHashes: number[] = [];
   private readonly ranges: KeyRange[] = [];
   private readonly token = {};
@@ -158,6 +161,8 @@ export class Transaction {
   private write(kind: number, k: Uint8Array, v: Uint8Array): void {
     if (!this.buffer) this.buffer = new MemTable();
     this.buffer.add(BUFFER_BASE + ++this.localSeq, kind, k, v);
+    this.encodedBound += encodedOpLength(kind, k.length, v.length);
+    this.keyBound += k.length;
   }
 
   /**
@@ -207,10 +212,12 @@ export class Transaction {
     try {
       const buffer = this.buffer;
       if (!buffer || buffer.entries === 0) return; // read-only: never conflicts
-      const w = new ByteWriter(Math.min(1 << 20, buffer.approximateMemoryUsage()));
+      // Sized from the bounds: no doubling copies (a 1,000,000-put batch used to end in a 32 MiB buffer
+      // for 19 MB, after copying 31 MiB on the way); exact unless keys were overwritten.
+      const w = new ByteWriter(Math.max(16, this.encodedBound));
       // One pass: the buffer yields user keys sorted, newest version first; the key set keeps the
       // first of each (comparing in its own arena) and the batch gets exactly those operations.
-      const keySet = new KeySetBuilder(buffer.entries);
+      const keySet = new KeySetBuilder(buffer.entries, this.keyBound);
       let userBytes = 0;
       const it = buffer.newIterator();
       // A MemTable iterator is synchronous.
@@ -255,7 +262,9 @@ export class Transaction {
         }
         return undefined;
       };
-      await this.host.submitCommit(w.view(), keys.count, userBytes, this.sync, validate, keys);
+      // Overwrites left the buffer oversized: copy down (the WAL and the write queue hold it until the group is applied).
+      const ops = w.buf.length - w.length > (w.length >>> 3) ? w.toBytes() : w.view();
+      await this.host.submitCommit(ops, keys.count, userBytes, this.sync, validate, keys);
       this.state = 'committed';
     } catch (e) {
       this.state = 'rolled-back'; // a refused commit wrote nothing
