@@ -31,6 +31,7 @@ import { SnapshotList, type Snapshot } from './mvcc/snapshot-list.js';
 import { ConflictTracker } from './mvcc/conflict-tracker.js';
 import { FileKind, type FileCipher } from './base/file-cipher.js';
 import { KeyRing } from './base/keyring.js';
+import { keySetOfOps, type KeySet } from './mvcc/key-set.js';
 import { Transaction, type TransactionOptions, type TransactionHost, type TxIteratorOptions } from './mvcc/transaction.js';
 import { TransactionConflictError } from './errors.js';
 import { LruCache } from './cache/lru-cache.js';
@@ -292,8 +293,12 @@ export class DB {
       appendToWal: (group, firstSeq, now) => {
         // Parts, not one array: a 100 MiB value is framed in place, never copied into a group buffer.
         const parts = this.encoder.encodeParts(group, firstSeq, now);
-        this.wal!.appendGroupParts(parts);
-        this.counters.walBytesWritten += this.encoder.byteLength;
+        try {
+          this.wal!.appendGroupParts(parts);
+          this.counters.walBytesWritten += this.encoder.byteLength;
+        } finally {
+          this.encoder.release(); // a large batch is referenced, not copied: do not pin it past the write
+        }
       },
       syncWal: () => this.wal!.sync(),
       apply: (group, firstSeq) => {
@@ -769,12 +774,9 @@ export class DB {
 
 const EMPTY = new Uint8Array(0);
 
-/** @internal The keys a write request writes (for the conflict tracker). */
-export function conflictKeysOf(r: WriteRequest): Uint8Array[] {
-  if (r.conflictKeys) return r.conflictKeys;
-  const ks: Uint8Array[] = [];
-  walkOps(r.ops, 0, r.ops.length, r.count, (_kind, key) => { ks.push(key.slice()); }, opsFail);
-  return ks;
+/** @internal The keys a write request writes, packed (for the conflict tracker; decoded only when needed). */
+export function conflictKeysOf(r: WriteRequest): KeySet {
+  return r.conflictKeys ?? keySetOfOps(r.ops, r.count, opsFail);
 }
 
 function opsFail(offset: number, detail: string): never {

@@ -19,6 +19,7 @@
  */
 import type { MaybePromise } from './base/internal-iterator.js';
 import { shouldYield } from './yield-guard.js';
+import type { KeySet } from './mvcc/key-set.js';
 
 export interface WriteRequest {
   /** Encoded operations (WriteBatch wire format), owned by the request (never mutated after enqueue). */
@@ -35,7 +36,7 @@ export interface WriteRequest {
    */
   validate?: () => Error | undefined;
   /** Keys this request writes, when the caller has them at hand (transactions); else decoded from ops. */
-  conflictKeys?: Uint8Array[];
+  conflictKeys?: KeySet;
   /** Called for accepted members after the group is applied, with the member's first sequence. */
   onCommitted?: (firstSeq: number) => void;
   resolve: () => void;

@@ -2,29 +2,26 @@
  * Optimistic-concurrency bookkeeping: what recent commits wrote, so a committing transaction can be
  * checked without scanning the database (issue #5).
  *
- * Point checks use 52-bit key hashes (two MurmurHash3 lanes): `lastWrite` maps hash -> the sequence
- * of the newest commit that wrote a key with that hash. A false conflict needs two keys of recent
- * commits to collide in 52 bits: at 100,000 commits of 10 keys that is ~1e6^2 / 2^53 ≈ 1e-4 over the
- * whole window, and it only ever costs a retry, never a missed conflict.
+ * Point checks use 52-bit key hashes (two MurmurHash3 lanes, key-set.ts): `lastWrite` maps hash -> the
+ * sequence of the newest commit that wrote a key with that hash. A false conflict needs two keys of
+ * recent commits to collide in 52 bits: at 100,000 commits of 10 keys that is ~1e6^2 / 2^53 ≈ 1e-4 over
+ * the whole window, and it only ever costs a retry, never a missed conflict.
  * Range checks (phantoms, serializable only) cannot use hashes: each recorded commit also keeps its
  * keys, sorted, and a range read is tested against the commits after the reader's snapshot.
+ *
+ * Memory, per key of a remembered commit (no JS object per key): its KeySet (key bytes + 4 B offset
+ * + 8 B hash, handed over by the caller, not copied) and one SeqHashTable slot of 16 B at 1/8 to 1/2
+ * load, i.e. 32-128 B of table per distinct live hash. `bytes` counts both, exactly.
  *
  * Recording happens only while some transaction is open (a commit can only conflict with a
  * transaction whose snapshot predates it), and entries at or below the oldest open transaction's
  * snapshot are trimmed: memory follows the open transactions' window, not the history.
  * Main thread only; called by the write-queue leader in commit order.
  */
-import { murmurHash3x86_32 } from '../../sstable/filter-hash.js';
-import { compareBytes } from '../base/bytes.js';
+import type { KeySet } from './key-set.js';
+import { SeqHashTable } from './seq-hash-table.js';
 
-const TWO_20 = 0x10_0000;
-
-/** 52-bit hash of a key (exact in a double). */
-export function keyHash52(key: Uint8Array): number {
-  const a = murmurHash3x86_32(key, 0, key.length, 0x9747b28c) >>> 0;
-  const b = murmurHash3x86_32(key, 0, key.length, 0x5bd1e995) >>> 0;
-  return a * TWO_20 + (b & 0xf_ffff);
-}
+export { keyHash52 } from './key-set.js';
 
 export interface KeyRange {
   /** undefined = unbounded */
@@ -36,16 +33,17 @@ export interface KeyRange {
 
 interface Commit {
   seq: number;
-  hashes: number[];
-  /** Sorted copies of the written keys (for range checks). */
-  keys: Uint8Array[];
+  /** The written keys, sorted, with their hashes (for trimming and range checks). */
+  keys: KeySet;
 }
 
 export class ConflictTracker {
   /** @param published the last published sequence: commits above it are still in flight. */
   constructor(private readonly published: () => number = () => Infinity) {}
 
-  private readonly lastWrite = new Map<number, number>();
+  private readonly lastWrite = new SeqHashTable();
+  /** Bytes of the remembered key sets. */
+  private keyBytes = 0;
   private readonly commits: Commit[] = [];
   private head = 0;
   /** Open transactions' snapshot sequences: nondecreasing queue plus live counts (lazy deletion). */
@@ -57,6 +55,10 @@ export class ConflictTracker {
   get openTransactions(): number { return this.openCount; }
   /** Commits currently remembered (for tests and stats). */
   get remembered(): number { return this.commits.length - this.head; }
+  /** Bytes held for the remembered commits: their key sets plus the hash table (for tests and stats). */
+  get bytes(): number { return this.keyBytes + this.lastWrite.bytes; }
+  /** Distinct key hashes remembered (for tests). */
+  get rememberedHashes(): number { return this.lastWrite.size; }
 
   /** A transaction opened at snapshot `seq` (seqs arrive nondecreasing: they are the published sequence). */
   open(seq: number): void {
@@ -91,7 +93,9 @@ export class ConflictTracker {
     const limit = Math.min(oldest ?? Infinity, this.published());
     while (this.head < this.commits.length && this.commits[this.head]!.seq <= limit) {
       const c = this.commits[this.head]!;
-      for (const h of c.hashes) if (this.lastWrite.get(h) === c.seq) this.lastWrite.delete(h);
+      const hashes = c.keys.hashes;
+      for (let i = 0, n = c.keys.count; i < n; i++) this.lastWrite.deleteIf(hashes[i]!, c.seq);
+      this.keyBytes -= c.keys.bytes;
       this.commits[this.head] = undefined as unknown as Commit;
       this.head++;
     }
@@ -103,14 +107,15 @@ export class ConflictTracker {
 
   /**
    * Records a commit's written keys at (at least) sequence `seq`, when any transaction is open or
-   * `force` (the commit is in flight and a transaction just began below it).
+   * `force` (the commit is in flight and a transaction just began below it). The tracker keeps
+   * `keys` as it is (no copy) until trimmed: the caller must not change it (KeySets never change).
    */
-  record(seq: number, keys: Uint8Array[], force = false): void {
+  record(seq: number, keys: KeySet, force = false): void {
     if (this.openCount === 0 && !force) return;
-    const hashes = keys.map(keyHash52);
-    for (const h of hashes) this.lastWrite.set(h, seq);
-    const sorted = keys.map((k) => k.slice()).sort(compareBytes);
-    this.commits.push({ seq, hashes, keys: sorted });
+    const hashes = keys.hashes;
+    for (let i = 0, n = keys.count; i < n; i++) this.lastWrite.set(hashes[i]!, seq);
+    this.keyBytes += keys.bytes;
+    this.commits.push({ seq, keys });
   }
 
   /** True when some key with this hash was committed after `snapshotSeq`. */
@@ -129,22 +134,13 @@ export class ConflictTracker {
     }
     for (let i = lo; i < this.commits.length; i++) {
       const keys = this.commits[i]!.keys;
-      // first key >= r.lo
-      let a = 0, b = keys.length;
-      if (r.lo) {
-        while (a < b) {
-          const m = (a + b) >>> 1;
-          if (compareBytes(keys[m]!, r.lo) < 0) a = m + 1; else b = m;
-        }
-      }
-      for (let j = a; j < keys.length; j++) {
-        const k = keys[j]!;
-        if (r.lo && !r.loInclusive && compareBytes(k, r.lo) === 0) continue;
+      for (let j = r.lo ? keys.lowerBound(r.lo) : 0; j < keys.count; j++) {
+        if (r.lo && !r.loInclusive && keys.compareAt(j, r.lo) === 0) continue;
         if (r.hi) {
-          const c = compareBytes(k, r.hi);
+          const c = keys.compareAt(j, r.hi);
           if (c > 0 || (c === 0 && !r.hiInclusive)) break;
         }
-        return k;
+        return keys.key(j);
       }
     }
     return undefined;

@@ -188,6 +188,20 @@ export class WalGroupEncoder {
     return parts;
   }
 
+  /**
+   * Forgets the batches referenced by the record just written (call after appending it): otherwise
+   * a huge batch stays pinned by the encoder until the next group begins, which may be never.
+   * The record and byteLength are gone afterwards.
+   */
+  release(): void {
+    if (this.refs.length > 0) {
+      this.cuts.length = 0;
+      this.refs.length = 0;
+      this.refBytes = 0;
+    }
+    if (this.parts.length > 0) this.parts.length = 0;
+  }
+
   private put(bytes: Uint8Array): void {
     if (bytes.length >= REFERENCE_MIN) {
       this.cuts.push(this.w.length);

@@ -61,6 +61,22 @@ export function walkOps(
   buf: Uint8Array, start: number, end: number, opCount: number,
   cb: OpCallback | undefined, fail: (offset: number, detail: string) => never,
 ): void {
+  walkOpRanges(buf, start, end, opCount, cb && ((kind, keyStart, keyEnd, valueStart, valueEnd) => {
+    cb(kind, buf.subarray(keyStart, keyEnd), kind === ValueKind.Put ? buf.subarray(valueStart, valueEnd) : EMPTY);
+  }), fail);
+}
+
+/** Receives one operation as offsets into the walked buffer (a delete has valueStart === valueEnd). */
+export type OpRangeCallback = (kind: number, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
+
+/**
+ * walkOps without a view per operation: offsets only (the conflict tracker packs the keys of a
+ * large batch without creating an object per key). Same checks, same `fail`.
+ */
+export function walkOpRanges(
+  buf: Uint8Array, start: number, end: number, opCount: number,
+  cb: OpRangeCallback | undefined, fail: (offset: number, detail: string) => never,
+): void {
   const slot: VarintResult = { value: 0, offset: 0 };
   let pos = start;
   for (let i = 0; i < opCount; i++) {
@@ -79,7 +95,7 @@ export function walkOps(
       pos = valueStart + slot.value;
       if (pos > end) fail(valueStart, `value length ${slot.value} runs past the end of the batch`);
     }
-    if (cb) cb(kind, buf.subarray(keyStart, keyEnd), kind === ValueKind.Put ? buf.subarray(valueStart, pos) : EMPTY);
+    if (cb) cb(kind, keyStart, keyEnd, valueStart, pos);
   }
   if (pos !== end) fail(pos, `${end - pos} bytes left over after ${opCount} operations`);
 }

@@ -296,6 +296,37 @@ describe('plain writes conflict like committed transactions', () => {
     await db.close();
   });
 
+  // A committing transaction closes its tracker slot once validated (before its keys would be
+  // recorded): alone, it is then not recorded at all, yet a transaction that begins while its WAL
+  // sync is in flight must still conflict with it (takeSnapshot records the unrecorded commit).
+  it.each(LEVELS)('a synced transaction commit in flight, alone when validated, conflicts with one begun meanwhile (%s)', async (isolation) => {
+    const db = await open();
+    await db.put('x', '0');
+    const a = db.beginTransaction({ isolation, sync: true });
+    a.put('x', 'a');
+    const committing = a.commit(); // validated and accepted now; the leader awaits the WAL sync
+    const b = db.beginTransaction({ isolation }); // a is still in flight: its write lands above b's snapshot
+    expect(await str(b.get('x'))).toBe('0');
+    await committing;
+    expect(db.tracker.remembered).toBe(1);
+    b.put('x', 'b');
+    await expect(b.commit()).rejects.toMatchObject(CONFLICT);
+    expect(await str(db.get('x'))).toBe('a');
+    expect(db.tracker.remembered).toBe(0);
+    await db.close();
+  });
+
+  it('a lone transaction commit is never recorded (nothing open could conflict with it)', async () => {
+    const db = await open();
+    const t = db.beginTransaction();
+    for (let i = 0; i < 1000; i++) t.put(`k${i}`, 'v');
+    await t.commit();
+    expect(db.tracker.remembered).toBe(0);
+    expect(db.tracker.rememberedHashes).toBe(0);
+    expect(db.stats().transactions.open).toBe(0);
+    await db.close();
+  });
+
   // NB: fails today, same cause: the only open transaction ends while the write is in flight, and
   // trimming drops every remembered commit, including the one not yet published.
   it('a commit in flight stays remembered when the last open transaction ends meanwhile', async () => {

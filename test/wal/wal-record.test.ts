@@ -128,6 +128,14 @@ describe('WAL records', () => {
     // encodeParts takes the write queue's requests the same way.
     const again = e.encodeParts([{ ops: bigOps.encodedOps(), count: 2 }], 10, 5);
     expect(again.map((p) => p.buffer === bigOps.encodedOps().buffer)).toEqual([false, true]);
+    // release() forgets the referenced batch (the db calls it once the record is written), so a huge
+    // transaction's batch is not pinned until the next group; the next group encodes as usual.
+    e.release();
+    expect(again.length).toBe(0); // the parts list is the encoder's own, emptied
+    const next = e.encodeParts([{ ops: new WriteBatch().put('a', '1').encodedOps(), count: 1 }], 12, 5);
+    expect(next.length).toBe(1);
+    expect(next[0]!.length).toBe(e.byteLength);
+    expect(decodedOps(e.finish())[0]!.ops).toEqual([[12, ValueKind.Put, hex(enc.encode('a')), hex(enc.encode('1'))]]);
   });
 
   it('refuses to encode impossible groups (engine bugs)', () => {
