@@ -198,6 +198,7 @@ export class FileCipher {
       let at = 0;
       for (const p of parts) { this.scratch.set(p, at); at += p.length; }
       body = c.update(this.scratch.subarray(0, total));
+      this.scratch.fill(0, 0, total); // no plaintext left behind in a long-lived buffer
     } else {
       const out: Buffer[] = [];
       for (const p of parts) if (p.length > 0) out.push(c.update(p));

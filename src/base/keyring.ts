@@ -7,10 +7,13 @@
  * Leaf code (sstable/ and compaction/ take one).
  */
 import { FileCipher, KEY_SIZE, checkKeyId, type FileKindValue, type KeyProvider, type KeyResolver } from './file-cipher.js';
+import { inspect } from 'node:util';
 import { InvalidArgumentError, StrataError } from '../errors.js';
 
 export class KeyRing implements KeyResolver {
   private readonly keys = new Map<string, Uint8Array>();
+  /** Lookups in flight: callers asking for the same id at once share one provider call. */
+  private readonly pending = new Map<string, Promise<Uint8Array>>();
 
   /** `allowPlaintext`: readers also accept files written without encryption. */
   constructor(private readonly provider: KeyProvider, readonly allowPlaintext = false) {}
@@ -41,9 +44,18 @@ export class KeyRing implements KeyResolver {
   }
 
   /** The key of `id`; rejects with ERR_INVALID_ARGUMENT naming the id (and the file that needs it). */
-  async keyFor(id: string, fileName?: string): Promise<Uint8Array> {
+  keyFor(id: string, fileName?: string): Promise<Uint8Array> {
     const have = this.keys.get(id);
-    if (have) return have;
+    if (have) return Promise.resolve(have);
+    let p = this.pending.get(id);
+    if (!p) {
+      p = this.fetch(id, fileName).finally(() => this.pending.delete(id));
+      this.pending.set(id, p);
+    }
+    return p;
+  }
+
+  private async fetch(id: string, fileName: string | undefined): Promise<Uint8Array> {
     const where = fileName ? ` (needed by ${fileName})` : '';
     let k: unknown;
     try {
@@ -90,6 +102,7 @@ export class KeyRing implements KeyResolver {
     return k ? FileCipher.create(kind, id, k) : undefined;
   }
 
-  /** Never print keys. */
+  /** Never print keys: not as JSON, not through console.log / util.inspect. */
   toJSON(): string { return '[KeyRing]'; }
+  [inspect.custom](): string { return `[KeyRing: ${this.keys.size} key id(s)]`; }
 }
