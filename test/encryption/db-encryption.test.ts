@@ -6,11 +6,12 @@
  * refused by an encrypted open unless allowPlaintext, and then migrates as compaction rewrites it.
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DB, staticKeyProvider, WriteBatch } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
+import { withSeed } from '../support/rng.js';
 
 const SENTINEL_KEY = 'SENTINEL-KEY-7f3a9c';
 const SENTINEL_VALUE = 'SENTINEL-VALUE-e41b27';
@@ -170,5 +171,49 @@ describe('encrypted database', () => {
     expect((await db.get(SENTINEL_KEY))?.toString()).toBe(SENTINEL_VALUE);
     await db.close();
     expect(filesContaining(dir, SENTINEL_KEY)).toEqual([]);
+  });
+
+  it('a flipped byte in an encrypted table is ERR_CORRUPTION naming file and offset (verifyChecksums and reads), never wrong data', () => withSeed('flipped table byte', async (rng) => {
+    const dir = await tempDir();
+    const keyProvider = provider();
+    let db = await DB.open(dir, { ...small, encryption: { keyProvider } });
+    await fill(db, 3000);
+    await db.compactRange();
+    await db.close();
+    const tables = readdirSync(dir).filter((n) => n.endsWith('.sst')).sort();
+    const victim = join(dir, tables[rng.int(tables.length)]!);
+    const bytes = readFileSync(victim);
+    const at = 64 + rng.int(bytes.length - 128); // inside some block, clear of header and footer
+    bytes[at] ^= 1 << rng.int(8);
+    writeFileSync(victim, bytes);
+    db = await DB.open(dir, { ...small, encryption: { keyProvider } });
+    const err = await db.verifyChecksums().then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_CORRUPTION', file: victim });
+    expect(typeof (err as { offset: number }).offset).toBe('number');
+    // every read either fails with ERR_CORRUPTION or returns the right value
+    let corrupt = 0;
+    for (let i = 0; i < 3000; i += 7) {
+      const k = `key${String(i).padStart(6, '0')}`;
+      try {
+        expect((await db.get(k))?.toString()).toMatch(new RegExp(`^value-${i}-`));
+      } catch (e) {
+        expect(e).toMatchObject({ code: 'ERR_CORRUPTION' });
+        corrupt++;
+      }
+    }
+    expect(corrupt).toBeLessThan(3000 / 7);
+    await db.close();
+  }));
+
+  it('read-only opens of an encrypted database read with the provider and refuse without it', async () => {
+    const dir = await tempDir();
+    const keyProvider = provider();
+    const db = await DB.open(dir, { ...small, encryption: { keyProvider } });
+    await fill(db, 1000);
+    const ro = await DB.open(dir, { readOnly: true, encryption: { keyProvider } });
+    expect((await ro.get('key000999'))?.toString()).toMatch(/^value-999-/);
+    await ro.close();
+    await expect(DB.open(dir, { readOnly: true })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('"k1"') });
+    await db.close();
   });
 });
