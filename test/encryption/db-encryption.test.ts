@@ -184,7 +184,7 @@ describe('encrypted database', () => {
     const victim = join(dir, tables[rng.int(tables.length)]!);
     const bytes = readFileSync(victim);
     const at = 64 + rng.int(bytes.length - 128); // inside some block, clear of header and footer
-    bytes[at] ^= 1 << rng.int(8);
+    bytes[at]! ^= 1 << rng.int(8);
     writeFileSync(victim, bytes);
     db = await DB.open(dir, { ...small, encryption: { keyProvider } });
     const err = await db.verifyChecksums().then(() => undefined, (e: unknown) => e);
