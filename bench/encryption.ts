@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DB, staticKeyProvider, type Options } from '../src/index.js';
+import { DB, WriteBatch, staticKeyProvider, type Options } from '../src/index.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +45,7 @@ function dirBytes(dir: string): number {
   return n;
 }
 
-interface Round { fillOps: number; compactMBs: number; readOps: number; fillCpuUs: number; readCpuUs: number; diskBytes: number }
+interface Round { batchOps: number; fillOps: number; compactMBs: number; readOps: number; fillCpuUs: number; readCpuUs: number; diskBytes: number }
 
 function cpuUs(): number { const u = process.cpuUsage(); return u.user + u.system; }
 
@@ -59,6 +59,14 @@ async function round(encrypted: boolean, root: string, r: number): Promise<Round
   for (let i = 0; i < NUM; i++) await db.put(key(i, k), value(i));
   const fillMs = performance.now() - t0;
   const fillCpu = cpuUs() - c0;
+  // fillbatch: the same number of entries again, in batches of 1000 (one WAL record per batch)
+  t0 = performance.now();
+  for (let i = 0; i < NUM; i += 1000) {
+    const b = new WriteBatch();
+    for (let j = i; j < i + 1000 && j < NUM; j++) b.put(key(NUM + j, k), value(j));
+    await db.write(b);
+  }
+  const batchMs = performance.now() - t0;
   await db.flush();
   // Compaction throughput: everything from L0 (and whatever the fill compacted) down in one go.
   t0 = performance.now();
@@ -74,7 +82,7 @@ async function round(encrypted: boolean, root: string, r: number): Promise<Round
   let found = 0;
   for (let i = 0; i < READS; i++) {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    if (await db.get(key(seed % NUM, k))) found++;
+    if (await db.get(key(seed % (2 * NUM), k))) found++;
   }
   const readMs = performance.now() - t0;
   const readCpu = cpuUs() - c0;
@@ -84,7 +92,7 @@ async function round(encrypted: boolean, root: string, r: number): Promise<Round
   // Bytes the manual compaction read and wrote, per second of its wall time.
   const bytes = st.compactions.bytesRead + st.compactions.bytesWritten;
   return {
-    fillOps: NUM / (fillMs / 1000), compactMBs: bytes / 1e6 / (compactMs / 1000), readOps: READS / (readMs / 1000),
+    batchOps: NUM / (batchMs / 1000), fillOps: NUM / (fillMs / 1000), compactMBs: bytes / 1e6 / (compactMs / 1000), readOps: READS / (readMs / 1000),
     fillCpuUs: fillCpu / NUM, readCpuUs: readCpu / READS, diskBytes,
   };
 }
@@ -124,6 +132,7 @@ async function main(): Promise<void> {
     '|---|---:|---:|---:|',
     row('fillrandom, awaited puts/s', (x) => x.fillOps),
     row('fillrandom, CPU µs per put', (x) => x.fillCpuUs, 2, true),
+    row('fillbatch (1000 per batch), puts/s', (x) => x.batchOps),
     row('compaction (compactRange), MB/s read + written', (x) => x.compactMBs, 1),
     row(`readrandom, gets/s (cache ${CACHE / 1048576} MiB < data)`, (x) => x.readOps),
     row('readrandom, CPU µs per get', (x) => x.readCpuUs, 2, true),
