@@ -26,5 +26,6 @@ export function makeBackupSource(db: DB): BackupSource {
       bloomBitsPerKey: o.bloomBitsPerKey, compression: o.compression, zstdLevel: o.zstdLevel, clock: o.clock,
     }),
     clock: () => o.clock(),
+    keys: db.keyRing,
   };
 }

@@ -637,7 +637,9 @@ export class DB {
     let rewritten = 0;
     if (rewrite) {
       await this.flush();
-      rewritten = await this.compactions.rewriteStale();
+      // Background compactions may take some of them first: count what was stale, not who rewrote it.
+      this.versions.current().forEachFile((f) => { if (f.keyId !== id) rewritten++; });
+      await this.compactions.rewriteStale();
       if (this.bgError) throw new ReadOnlyError(`rewriting tables failed: ${this.bgError.message}`, { cause: this.bgError });
       this.log.write(`encryption: rewrote ${rewritten} table(s) under key id ${JSON.stringify(id)}`);
     } else {
@@ -684,7 +686,7 @@ export class DB {
    */
   async backup(backupDir: string, options?: BackupOptions): Promise<BackupInfo & { bytesCopied: number }> {
     if (this.closed) throw new DatabaseClosedError();
-    const engine = await BackupEngine.open(backupDir, { fs: this.fs });
+    const engine = await BackupEngine.open(backupDir, { fs: this.fs, ...(this.keyRing ? { keys: this.keyRing } : {}) });
     const info = await engine.create(this.backupSource(), options);
     await engine.collectGarbage();
     this.log.write(`backup ${info.id} at sequence ${info.sequence} in ${backupDir}: ${info.files} tables, ${info.bytesCopied} bytes copied`);

@@ -2,6 +2,9 @@
  * `inspect`: what the tools print, as data (LevelDB's public dumpfile.h). The command line
  * (stratadb sst-dump / manifest / wal-dump) reads files only through these, never through deep imports.
  * Each function takes an optional FileSystem (the real one by default) and opens nothing for writing.
+ * Encrypted files (issue #9) need `encryption: { keyProvider }`; without it they are refused with
+ * ERR_INVALID_ARGUMENT naming the key id. With it, plaintext files are read too (tools look at
+ * databases half-way through being encrypted) unless `allowPlaintext: false`.
  */
 import { NodeFileSystem } from './fs/node-fs.js';
 import type { FileSystem } from './fs/file-system.js';
@@ -11,14 +14,30 @@ import { TableReader } from '../sstable/table-reader.js';
 import { readTableLayout, formatTableLayout, type TableLayout } from '../sstable/layout.js';
 import { inspectManifest, type ManifestInspection } from './manifest/manifest-inspect.js';
 import { inspectWal, type WalInspection } from './wal/wal-replay.js';
-import { isStrataError } from './errors.js';
+import { isStrataError, InvalidArgumentError } from './errors.js';
+import { KeyRing } from './base/keyring.js';
+import type { KeyProvider } from './base/file-cipher.js';
 
 export type { TableLayout, ManifestInspection, WalInspection };
 export { formatTableLayout };
 export { printableKey } from './base/bytes.js';
 export { tableFileName, parseFileName } from './manifest/file-names.js';
 
-export interface InspectOptions { fs?: FileSystem }
+export interface InspectOptions {
+  fs?: FileSystem;
+  /** The key provider of an encrypted database; `allowPlaintext` defaults to true here. */
+  encryption?: { keyProvider: KeyProvider; allowPlaintext?: boolean };
+}
+
+function keysOf(options: InspectOptions): KeyRing | undefined {
+  const e = options.encryption;
+  if (e === undefined) return undefined;
+  const p = (e as { keyProvider?: Partial<KeyProvider> } | null)?.keyProvider;
+  if (typeof p?.currentKeyId !== 'function' || typeof p.getKey !== 'function') {
+    throw new InvalidArgumentError('option encryption.keyProvider must have currentKeyId() and getKey(id) methods');
+  }
+  return new KeyRing(e.keyProvider, e.allowPlaintext !== false);
+}
 
 /**
  * Opens a table file and returns its layout: properties and every block with offsets, sizes and
@@ -27,6 +46,7 @@ export interface InspectOptions { fs?: FileSystem }
  */
 export async function openTable(file: string, options: InspectOptions = {}): Promise<TableReader> {
   const fs = options.fs ?? new NodeFileSystem();
+  const keys = keysOf(options);
   for (const comparator of [internalKeyComparator, bytewiseComparator]) {
     const f = await fs.openReadable(file);
     try {
@@ -35,6 +55,7 @@ export async function openTable(file: string, options: InspectOptions = {}): Pro
         comparator,
         ...(comparator === internalKeyComparator ? { filterKeyTransform: internalKeyToUserKey } : {}),
         syncReads: false,
+        ...(keys ? { keys } : {}),
       });
     } catch (e) {
       await f.close();
@@ -56,13 +77,14 @@ export async function table(file: string, options: InspectOptions = {}): Promise
 }
 
 /** The MANIFEST's version history (every edit) and the resulting levels. */
-export function manifest(dir: string, options: InspectOptions = {}): Promise<ManifestInspection> {
-  return inspectManifest(options.fs ?? new NodeFileSystem(), dir);
+export async function manifest(dir: string, options: InspectOptions = {}): Promise<ManifestInspection> {
+  const keys = keysOf(options);
+  return inspectManifest(options.fs ?? new NodeFileSystem(), dir, keys ? { keys } : {});
 }
 
 /** A WAL's records, batches and sequence numbers, and the first problem found (never thrown). */
-export function wal(file: string, options: InspectOptions = {}): Promise<WalInspection> {
-  return inspectWal(options.fs ?? new NodeFileSystem(), file);
+export async function wal(file: string, options: InspectOptions = {}): Promise<WalInspection> {
+  return inspectWal(options.fs ?? new NodeFileSystem(), file, keysOf(options));
 }
 
 /** The parts of an engine (internal) key, as tools print them. */

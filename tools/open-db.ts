@@ -1,14 +1,17 @@
 /**
  * How the key-value commands open a database: read-only for get/scan/stats/check (no LOCK taken,
  * so they run beside a live process, and they can never change the files they inspect), read-write
- * for put/delete (ERR_LOCKED when another process holds the database). The database is always
- * closed, also when the command fails, so a put's WAL record is synced and the LOCK released.
- * Not here: printing (the commands), turning errors into exit codes (tools/cli.ts).
+ * for put/delete/compact/rotate-key (ERR_LOCKED when another process holds the database). The
+ * database is always closed, also when the command fails, so a put's WAL record is synced and the
+ * LOCK released. An encrypted database opens with the key options (tools/key-options.ts):
+ * read-only opens also read plaintext files (a database half-way through being encrypted).
+ * Not here: printing (the commands), turning errors into exit codes (tools/program.ts).
  */
 import { DB } from '../src/index.js';
+import { encryptionOption, type KeyOptions } from './key-options.js';
 
-export async function withReadOnlyDb<T>(dir: string, fn: (db: DB) => Promise<T>): Promise<T> {
-  const db = await DB.open(dir, { readOnly: true });
+export async function withReadOnlyDb<T>(dir: string, fn: (db: DB) => Promise<T>, keys: KeyOptions = {}): Promise<T> {
+  const db = await DB.open(dir, { readOnly: true, ...encryptionOption(keys, true) });
   try {
     return await fn(db);
   } finally {
@@ -17,8 +20,8 @@ export async function withReadOnlyDb<T>(dir: string, fn: (db: DB) => Promise<T>)
 }
 
 /** createIfMissing only when asked (a typo in DIR must not create an empty database). */
-export async function withWritableDb<T>(dir: string, createIfMissing: boolean, fn: (db: DB) => Promise<T>): Promise<T> {
-  const db = await DB.open(dir, { createIfMissing });
+export async function withWritableDb<T>(dir: string, createIfMissing: boolean, fn: (db: DB) => Promise<T>, keys: KeyOptions = {}): Promise<T> {
+  const db = await DB.open(dir, { createIfMissing, ...encryptionOption(keys, false) });
   try {
     return await fn(db);
   } finally {

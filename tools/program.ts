@@ -22,6 +22,7 @@ import { register as registerDelete } from './commands/delete.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
+import { register as registerRotateKey } from './commands/rotate-key.js';
 import { register as registerScan } from './commands/scan.js';
 import { register as registerSstDump } from './commands/sst-dump.js';
 import { register as registerStats } from './commands/stats.js';
@@ -61,7 +62,7 @@ Examples:
   $ stratadb check /data/db`);
   for (const register of [
     registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
-    registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup,
+    registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
   ]) register(program);
   return program;
 }
@@ -82,6 +83,10 @@ export function reportError(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE; // commander already printed it
   if (isStrataError(e)) {
     process.stderr.write(`error ${e.code}: ${e.message}\n`);
+    // The engine says "open it with the encryption key provider": say how, on the command line.
+    if (e.code === ErrorCode.INVALID_ARGUMENT && /is encrypted \(key id /.test(e.message)) {
+      process.stderr.write('  hint: give the keys with --key-file FILE or --key-env VAR\n');
+    }
     const cause = e.cause instanceof Error ? e.cause.message : undefined;
     if (cause && !e.message.includes(cause)) process.stderr.write(`  cause: ${cause}\n`);
     switch (e.code) {

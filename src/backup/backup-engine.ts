@@ -9,15 +9,25 @@
  * to `*.tmp` and are renamed when complete and verified).
  * BackupEngine: list, verify (re-reads every file: sizes and CRC32C), restore (to a backup, or to a
  * sequence or a time with the WAL archive), purge/delete (a shared table goes when no backup uses it).
+ * Encryption at rest (issue #9): a backup of an encrypted database stays encrypted. Its tables are
+ * copies of the encrypted tables; the memtable dump, the metadata file (sealed whole) and, on
+ * restore, the MANIFEST and the replayed tables are sealed with the current key. Reading such a
+ * backup (list, verify, restore, purge) needs the keys: BackupEngine.open(dir, { encryption:
+ * { keyProvider } }); without them it is refused with ERR_INVALID_ARGUMENT naming the key id.
+ * verify() also reads every block of every table (GCM tags of an encrypted one, CRCs of a plain one).
  */
 import * as path from 'node:path';
 import type { FileSystem, ReadableFile } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
 import { crc32c } from '../base/crc32c.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
+import { decodeEncryptionHeader, FileKind, hasCryptMagic, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
+import { KeyRing } from '../base/keyring.js';
+import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
+import { TableReader } from '../../sstable/table-reader.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
-import { decodeBackupMeta, encodeBackupMeta, sharedName, type BackupFile, type BackupMeta } from './backup-meta.js';
+import { decodeBackupMetaFile, encodeBackupMetaFile, sharedName, type BackupFile, type BackupMeta, type MetaSealKey } from './backup-meta.js';
 import { prepareEmptyTarget } from './checkpoint.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 import { writeManifestSnapshot } from './manifest-snapshot.js';
@@ -104,18 +114,32 @@ async function writeAtomically(fs: FileSystem, dir: string, name: string, data: 
   await fs.syncDir(dir);
 }
 
+export interface BackupEngineOptions {
+  fs?: FileSystem;
+  walArchiveDir?: string;
+  /**
+   * The keys of an encrypted backup (the database's key provider). `allowPlaintext`: also accept
+   * plaintext metadata files (backups taken before the database was encrypted); default false.
+   */
+  encryption?: { keyProvider: KeyProvider; allowPlaintext?: boolean };
+  /** @internal db.backup() hands over the database's own KeyRing. */
+  keys?: KeyRing;
+}
+
 export class BackupEngine {
-  private constructor(readonly dir: string, private readonly fs: FileSystem, private readonly walArchiveDir: string | undefined) {}
+  private constructor(readonly dir: string, private readonly fs: FileSystem, private readonly walArchiveDir: string | undefined,
+    private readonly keys: KeyRing | undefined) {}
 
   /** Opens (creating if needed) a backup directory. */
-  static async open(backupDir: string, options: { fs?: FileSystem; walArchiveDir?: string } = {}): Promise<BackupEngine> {
+  static async open(backupDir: string, options: BackupEngineOptions = {}): Promise<BackupEngine> {
     if (typeof backupDir !== 'string' || backupDir === '') throw new InvalidArgumentError('backupDir must be a non-empty string');
+    const keys = options.keys ?? keyRingFrom(options.encryption);
     const fs = options.fs ?? new NodeFileSystem();
     const dir = path.resolve(backupDir);
     await fs.mkdir(path.join(dir, 'shared'), { recursive: true });
     await fs.mkdir(path.join(dir, 'meta'), { recursive: true });
     const archive = options.walArchiveDir ?? path.join(dir, 'wal-archive');
-    return new BackupEngine(dir, fs, archive);
+    return new BackupEngine(dir, fs, archive, keys);
   }
 
   private async ids(): Promise<number[]> {
@@ -123,11 +147,44 @@ export class BackupEngine {
       .filter((n) => /^\d{1,16}$/.test(n)).map(Number).sort((a, b) => a - b);
   }
 
-  private async readMeta(id: number): Promise<BackupMeta> {
+  /**
+   * Decodes `meta/<id>`. `lenient` (garbage collection only): a plaintext metadata file is read even
+   * when the keys refuse plaintext, because there it only keeps tables alive, never restores them.
+   */
+  private async readMeta(id: number, lenient = false): Promise<BackupMeta> {
     const file = path.join(this.dir, 'meta', String(id));
-    const meta = decodeBackupMeta(await this.fs.readFile(file), file);
+    const keys: KeyResolver | undefined = lenient && this.keys ? lenientKeys(this.keys) : this.keys;
+    const meta = await decodeBackupMetaFile(await this.fs.readFile(file), file, keys);
     if (meta.id !== id) throw new CorruptionError(file, 0, `metadata says id ${meta.id}`);
     return meta;
+  }
+
+  /**
+   * Deleting backup `id` needs its key when it is encrypted (so that no one without the keys deletes
+   * encrypted backups); its content is not decoded, so a damaged backup can still be deleted.
+   */
+  private async requireMetaKey(id: number): Promise<void> {
+    const file = path.join(this.dir, 'meta', String(id));
+    const data = await this.fs.readFile(file);
+    if (!hasCryptMagic(data)) return;
+    let keyId: string;
+    try {
+      keyId = decodeEncryptionHeader(data, 0, file, 0, FileKind.BACKUP_META).keyId;
+    } catch {
+      return; // a damaged header: the backup is damaged, and may go
+    }
+    if (!this.keys) throw new InvalidArgumentError(`${file} is encrypted (key id ${JSON.stringify(keyId)}): open the backup with the encryption key provider`);
+    await this.keys.keyFor(keyId, file);
+  }
+
+  /** Every key id the backup's tables need is available (else ERR_INVALID_ARGUMENT naming it). */
+  private async requireTableKeys(meta: BackupMeta): Promise<void> {
+    for (const { file } of meta.files) {
+      if (file.keyId === undefined) continue;
+      const p = path.join(this.dir, sharedName(file));
+      if (!this.keys) throw new InvalidArgumentError(`${p} is encrypted (key id ${JSON.stringify(file.keyId)}): open the backup with the encryption key provider`);
+      await this.keys.keyFor(file.keyId, p);
+    }
   }
 
   private static info(m: BackupMeta): BackupInfo {
@@ -151,9 +208,14 @@ export class BackupEngine {
     return id;
   }
 
-  /** Re-reads every file of backup `id`, checking sizes and CRC32C; ERR_CORRUPTION names the file. */
+  /**
+   * Re-reads every file of backup `id`: each table's size, every block (the GCM tag of each block of
+   * an encrypted table, the CRC of each block of a plain one; the table's key id must be the one the
+   * metadata records) and its whole-file CRC32C. ERR_CORRUPTION names the file and the offset.
+   */
   async verify(id: number | 'latest', options: BackupOptions = {}): Promise<BackupInfo> {
     const meta = await this.readMeta(await this.resolveId(id));
+    await this.requireTableKeys(meta);
     const total = meta.files.reduce((n, f) => n + f.file.fileSize, 0);
     let done = 0, filesDone = 0;
     for (const { file } of meta.files) {
@@ -162,19 +224,55 @@ export class BackupEngine {
       const f = await openListed(this.fs, p);
       try {
         if (f.size !== file.fileSize) throw new CorruptionError(p, Math.min(f.size, file.fileSize), `file is ${f.size} bytes, the backup records ${file.fileSize}`);
+        let blockError: unknown;
+        try {
+          await this.verifyBlocks(p, file);
+        } catch (e) {
+          // A block's own check names the offset: report it. Anything else (a damaged footer read as
+          // an unknown format version, a missing key) is judged by the whole-file CRC32C below first.
+          if (e instanceof CorruptionError) throw e;
+          blockError = e;
+        }
         let c = 0;
         for (let off = 0; off < f.size; off += CHUNK) {
           const chunk = await f.read(off, Math.min(CHUNK, f.size - off));
           c = crc32c(chunk, c);
           done += chunk.length;
         }
-        if (c !== file.crc32c) throw new CorruptionError(p, 0, `CRC32C ${c.toString(16)} does not match the backup's ${file.crc32c.toString(16)}`);
+        if (c !== file.crc32c) throw new CorruptionError(p, 0, `CRC32C ${c.toString(16)} does not match the backup's ${file.crc32c.toString(16)}`, blockError === undefined ? undefined : { cause: blockError });
+        if (blockError !== undefined) throw blockError;
       } finally {
         await f.close();
       }
       options.onProgress?.({ phase: 'verify', filesDone: ++filesDone, filesTotal: meta.files.length, bytesDone: done, bytesTotal: total });
     }
     return BackupEngine.info(meta);
+  }
+
+  /** Every block of one backed-up table, through the table library (which checks tags and CRCs). */
+  private async verifyBlocks(p: string, file: FileMetadata): Promise<void> {
+    const f = await openListed(this.fs, p);
+    let reader: TableReader;
+    try {
+      // The metadata says whether the table is encrypted (keyId), so plaintext is allowed here and
+      // the key id is compared below: a sealed metadata file authenticates that choice.
+      reader = await TableReader.open(f, {
+        fileName: p, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: false,
+        ...(this.keys ? { keys: lenientKeys(this.keys) } : {}),
+      });
+    } catch (e) {
+      await f.close();
+      throw e;
+    }
+    try {
+      if (reader.keyId !== file.keyId) {
+        const say = (k: string | undefined): string => k === undefined ? 'not encrypted' : `sealed with key id ${JSON.stringify(k)}`;
+        throw new CorruptionError(p, 0, `table is ${say(reader.keyId)}, the backup records it ${say(file.keyId)}`);
+      }
+      await reader.verifyChecksums();
+    } finally {
+      await reader.close();
+    }
   }
 
   /**
@@ -185,6 +283,9 @@ export class BackupEngine {
     const meta = await this.readMeta(await this.resolveId(id));
     const dir = path.resolve(target);
     if (dir.startsWith(this.dir + path.sep) || dir === this.dir) throw new InvalidArgumentError('restore target is inside the backup directory');
+    // Keys first: a restore that cannot be opened afterwards must not start.
+    await this.requireTableKeys(meta);
+    if (this.keys) await this.keys.keyFor(this.keys.currentKeyId());
     await prepareEmptyTarget(this.fs, dir, 'restore');
     const fs = this.fs;
     await writeAtomically(fs, dir, RESTORE_MARKER, new TextEncoder().encode(`restoring backup ${meta.id}\n`));
@@ -199,13 +300,13 @@ export class BackupEngine {
     let restoredSequence = meta.sequence;
     const files = [...meta.files];
     if (options.toSequence !== undefined || options.toTime !== undefined) {
-      const r = await replayArchiveToTables(fs, dir, this.walArchiveDir, meta.sequence, next, options);
+      const r = await replayArchiveToTables(fs, dir, this.walArchiveDir, meta.sequence, next, options, this.keys);
       for (const f of r.files) files.push({ level: 0, file: f });
       restoredSequence = r.lastSequence;
       next = r.nextFileNumber;
     }
     const manifestNumber = next++;
-    await writeManifestSnapshot(fs, dir, { manifestNumber, files, nextFileNumber: next, logNumber: next, lastSequence: restoredSequence });
+    await writeManifestSnapshot(fs, dir, { manifestNumber, files, nextFileNumber: next, logNumber: next, lastSequence: restoredSequence }, this.keys);
     await fs.remove(path.join(dir, RESTORE_MARKER));
     await fs.syncDir(dir);
     return { ...BackupEngine.info(meta), restoredSequence };
@@ -214,9 +315,13 @@ export class BackupEngine {
   /** Deletes backup `id`, then every shared table no remaining backup uses. */
   async delete(id: number): Promise<void> {
     const real = await this.resolveId(id);
+    // Every metadata file must be readable (keys) before anything goes: an encrypted backup is not
+    // deleted by someone without its keys.
+    await this.requireMetaKey(real);
+    const used = await this.usedNames((await this.ids()).filter((i) => i !== real));
     await this.fs.remove(path.join(this.dir, 'meta', String(real)));
     await this.fs.syncDir(path.join(this.dir, 'meta'));
-    await this.collectGarbage();
+    await this.sweep(used);
   }
 
   /** Keeps the newest `keepLast` backups, deleting the rest. */
@@ -224,16 +329,27 @@ export class BackupEngine {
     if (!options || !Number.isInteger(options.keepLast) || options.keepLast < 0) throw new InvalidArgumentError('purge({ keepLast }): keepLast must be a non-negative integer');
     const ids = await this.ids();
     const gone = ids.slice(0, Math.max(0, ids.length - options.keepLast));
+    // Every metadata file is read first: without the keys nothing is deleted.
+    for (const id of gone) await this.requireMetaKey(id);
+    const used = await this.usedNames(ids.slice(gone.length));
     for (const id of gone) await this.fs.remove(path.join(this.dir, 'meta', String(id)));
     if (gone.length) await this.fs.syncDir(path.join(this.dir, 'meta'));
-    await this.collectGarbage();
+    await this.sweep(used);
     return gone;
   }
 
   /** Removes temp files and shared tables that no backup lists (an interrupted backup's leftovers). */
   async collectGarbage(): Promise<void> {
+    await this.sweep(await this.usedNames(await this.ids()));
+  }
+
+  private async usedNames(ids: number[]): Promise<Set<string>> {
     const used = new Set<string>();
-    for (const id of await this.ids()) for (const { file } of (await this.readMeta(id)).files) used.add(sharedName(file));
+    for (const id of ids) for (const { file } of (await this.readMeta(id, true)).files) used.add(sharedName(file));
+    return used;
+  }
+
+  private async sweep(used: Set<string>): Promise<void> {
     for (const n of await this.fs.list(path.join(this.dir, 'shared'))) {
       if (!used.has(`shared/${n}`)) await this.fs.remove(path.join(this.dir, 'shared', n)).catch(() => undefined);
     }
@@ -268,7 +384,7 @@ export class BackupEngine {
       checkAbort(options.signal);
       const memNumber = source.newFileNumber();
       const tmpDir = path.join(this.dir, 'shared');
-      const memMeta: FileMetadata | undefined = await dumpMemtables(fs, tmpDir, memNumber, pin, source.buildOptions());
+      const memMeta: FileMetadata | undefined = await dumpMemtables(fs, tmpDir, memNumber, pin, source.buildOptions(), source.keys);
       if (memMeta) {
         await fs.rename(tableFileName(tmpDir, memMeta.fileNumber), path.join(this.dir, sharedName(memMeta)));
         await fs.syncDir(tmpDir);
@@ -280,10 +396,30 @@ export class BackupEngine {
         nextFileNumber: Math.max(pin.nextFileNumber, memNumber + 1), files,
       };
       checkAbort(options.signal);
-      await writeAtomically(fs, path.join(this.dir, 'meta'), String(id), encodeBackupMeta(meta));
+      let seal: MetaSealKey | undefined;
+      if (source.keys) {
+        const keyId = source.keys.currentKeyId();
+        seal = { keyId, key: await source.keys.keyFor(keyId) };
+      }
+      await writeAtomically(fs, path.join(this.dir, 'meta'), String(id), encodeBackupMetaFile(meta, seal));
       return { ...BackupEngine.info(meta), bytesCopied };
     } finally {
       pin.release();
     }
   }
+}
+
+function keyRingFrom(e: BackupEngineOptions['encryption']): KeyRing | undefined {
+  if (e === undefined) return undefined;
+  const p = (e as { keyProvider?: Partial<KeyProvider> } | null)?.keyProvider;
+  if (typeof p?.currentKeyId !== 'function' || typeof p.getKey !== 'function') {
+    throw new InvalidArgumentError('option encryption.keyProvider must have currentKeyId() and getKey(id) methods');
+  }
+  if (e.allowPlaintext !== undefined && typeof e.allowPlaintext !== 'boolean') throw new InvalidArgumentError('option encryption.allowPlaintext must be a boolean');
+  return new KeyRing(e.keyProvider, e.allowPlaintext === true);
+}
+
+/** The same keys, reading plaintext files too (where the caller checks encryption itself). */
+function lenientKeys(keys: KeyRing): KeyResolver {
+  return { keyFor: (id, fileName) => keys.keyFor(id, fileName), allowPlaintext: true };
 }

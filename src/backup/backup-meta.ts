@@ -67,6 +67,10 @@ function isCount(v: unknown): v is number {
 }
 
 export function decodeBackupMeta(data: Uint8Array, fileName: string): BackupMeta {
+  return decodeBackupMetaVersioned(data, fileName).meta;
+}
+
+function decodeBackupMetaVersioned(data: Uint8Array, fileName: string): { meta: BackupMeta; version: number } {
   const fail = (offset: number, detail: string): never => { throw new CorruptionError(fileName, offset, detail); };
   const nl = data.indexOf(0x0a);
   if (nl < 0) fail(0, 'no checksum line');
@@ -135,10 +139,11 @@ export function decodeBackupMeta(data: Uint8Array, fileName: string): BackupMeta
   for (const { file } of files) {
     if (file.fileNumber >= (doc['nextFileNumber'] as number)) fail(0, `nextFileNumber ${String(doc['nextFileNumber'])} is not above file number ${file.fileNumber}`);
   }
-  return {
+  const meta = {
     id: doc['id'] as number, sequence: doc['sequence'] as number, timestamp: doc['timestamp'] as number,
     nextFileNumber: doc['nextFileNumber'] as number, files,
   };
+  return { meta, version: doc['version'] as number };
 }
 
 /** The key to seal a new metadata file with: the database's current key id and its key. */
@@ -148,12 +153,6 @@ export interface MetaSealKey { keyId: string; key: Uint8Array }
 export function encodeBackupMetaFile(m: BackupMeta, seal: MetaSealKey | undefined): Uint8Array {
   if (!seal) return encodeBackupMeta(m);
   return sealWholeFile(FileKind.BACKUP_META, seal.keyId, seal.key, encodeBackupMeta(m, { sealed: true }));
-}
-
-/** The key id a sealed metadata file needs (undefined for a plaintext one). */
-export function backupMetaKeyId(data: Uint8Array, fileName: string): string | undefined {
-  if (!hasCryptMagic(data)) return undefined;
-  return decodeEncryptionHeader(data, 0, fileName, 0, FileKind.BACKUP_META).keyId;
 }
 
 /**
@@ -179,15 +178,9 @@ export async function decodeBackupMetaFile(data: Uint8Array, fileName: string, k
     if (isStrataError(e)) throw e;
     throw new CorruptionError(fileName, 0, `cannot open the sealed metadata: ${(e as Error).message}`, { cause: e });
   }
-  const at = h.size; // offsets inside the document are reported from the start of the sealed part
-  let meta: BackupMeta;
-  try {
-    meta = decodeBackupMeta(plain, fileName);
-  } catch (e) {
-    if (e instanceof CorruptionError) throw new CorruptionError(fileName, at + e.offset, e.message.replace(/^.*?: /, ''), { cause: e });
-    throw e;
+  const { meta, version } = decodeBackupMetaVersioned(plain, fileName);
+  if (version !== BACKUP_FORMAT_VERSION_ENCRYPTED) {
+    throw new CorruptionError(fileName, h.size, `a sealed metadata file must be version ${BACKUP_FORMAT_VERSION_ENCRYPTED}, it says ${version}`);
   }
-  const version = /"version":(\d+)/.exec(Buffer.from(plain.subarray(0, 200)).toString('latin1'))?.[1];
-  if (version !== String(BACKUP_FORMAT_VERSION_ENCRYPTED)) throw new CorruptionError(fileName, at, `a sealed metadata file must be version ${BACKUP_FORMAT_VERSION_ENCRYPTED}, it says ${version ?? 'nothing'}`);
   return meta;
 }

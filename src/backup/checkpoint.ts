@@ -4,6 +4,8 @@
  * system); the memtables' entries up to the pinned sequence are written as one more L0 table in the
  * target (no WAL is linked or copied: a WAL keeps growing). Then a fresh MANIFEST and CURRENT.
  * With hard links the cost is O(files + memtable), flat in the database size.
+ * An encrypted database's checkpoint stays encrypted: its tables are links or copies of encrypted
+ * tables, and the memtable table and the MANIFEST written here are sealed with the current key.
  * The target must not exist or be empty (ERR_INVALID_ARGUMENT otherwise).
  */
 import * as path from 'node:path';
@@ -68,12 +70,12 @@ export async function createCheckpoint(source: BackupSource, target: string): Pr
     // Numbers above every live one: the checkpoint's own table and MANIFEST.
     let next = pin.nextFileNumber;
     const memNumber = next++;
-    const memTable = await dumpMemtables(fs, dir, memNumber, pin, source.buildOptions());
+    const memTable = await dumpMemtables(fs, dir, memNumber, pin, source.buildOptions(), source.keys);
     if (memTable) files.push({ level: 0, file: memTable });
     const manifestNumber = next++;
     await writeManifestSnapshot(fs, dir, {
       manifestNumber, files, nextFileNumber: next, logNumber: next, lastSequence: pin.sequence,
-    });
+    }, source.keys);
     return { sequence: pin.sequence, files: files.length, linked, copied };
   } finally {
     pin.release();

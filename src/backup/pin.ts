@@ -13,6 +13,8 @@ import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
 import { SnapshotFilterIterator } from '../mvcc/snapshot-filter-iterator.js';
 import { buildTable, type BuildTableOptions } from '../flush/build-table.js';
+import { FileKind } from '../base/file-cipher.js';
+import type { KeyRing } from '../base/keyring.js';
 
 export interface PinnedState {
   version: Version;
@@ -30,15 +32,22 @@ export interface BackupSource {
   newFileNumber(): number;
   buildOptions(): BuildTableOptions;
   clock(): number;
+  /**
+   * Encryption at rest: the database's keys (undefined when it is not encrypted). Every file a
+   * checkpoint or backup writes itself (memtable dump, MANIFEST, metadata) is sealed with the current key.
+   */
+  readonly keys: KeyRing | undefined;
 }
 
 /**
  * Writes the pinned memtables' entries with seq <= S as one table `fileNumber` in `dir`
- * (undefined when there is none). Cost: O(memtable), never O(database).
+ * (undefined when there is none), encrypted under the current key when `keys` is given.
+ * Cost: O(memtable), never O(database).
  */
 export async function dumpMemtables(fs: FileSystem, dir: string, fileNumber: number, pin: PinnedState,
-  options: BuildTableOptions): Promise<FileMetadata | undefined> {
+  options: BuildTableOptions, keys: KeyRing | undefined): Promise<FileMetadata | undefined> {
   if (pin.memtables.every((m) => m.entries === 0)) return undefined;
+  if (keys) options = { ...options, cipher: await keys.newFileCipher(FileKind.TABLE) };
   const merged = new MergingIterator(pin.memtables.map((m) => m.newIterator()), compareInternalKeys);
   const it = new SnapshotFilterIterator(merged, pin.sequence);
   try {

@@ -5,6 +5,8 @@
  * commit time). The replayed batches are written as L0 tables in the target, which the restore's
  * MANIFEST then lists. A gap in the archive (a missing WAL between B and the target point) refuses the
  * restore rather than silently skipping writes.
+ * Encryption at rest: with `keys`, encrypted archived WALs are opened by their key ids (without keys
+ * one is refused, naming its key id) and the replayed tables are sealed under the current key.
  */
 import type { FileSystem } from '../fs/file-system.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -13,6 +15,8 @@ import type { FileMetadata } from '../manifest/file-metadata.js';
 import { replayWal } from '../wal/wal-replay.js';
 import { buildTable } from '../flush/build-table.js';
 import { listArchive } from './wal-archive.js';
+import { FileKind } from '../base/file-cipher.js';
+import type { KeyRing } from '../base/keyring.js';
 
 const MEMTABLE_LIMIT = 64 * 1024 * 1024;
 
@@ -20,7 +24,7 @@ export interface ReplayedArchive { files: FileMetadata[]; lastSequence: number; 
 
 export async function replayArchiveToTables(
   fs: FileSystem, dir: string, archiveDir: string | undefined, baseSequence: number, nextFileNumber: number,
-  target: { toSequence?: number; toTime?: number | Date },
+  target: { toSequence?: number; toTime?: number | Date }, keys?: KeyRing,
 ): Promise<ReplayedArchive> {
   const toSeq = target.toSequence ?? Number.MAX_SAFE_INTEGER;
   const toTime = target.toTime === undefined ? Number.MAX_SAFE_INTEGER
@@ -39,6 +43,7 @@ export async function replayArchiveToTables(
     // The database's default table options (src/options.ts), stated here: src/backup sits below it.
     const meta = await buildTable(fs, dir, next++, mem.newIterator(), {
       blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: 'lz4', zstdLevel: 3, clock: Date.now,
+      ...(keys ? { cipher: await keys.newFileCipher(FileKind.TABLE) } : {}),
     });
     if (meta) files.push(meta);
     mem = new MemTable();
@@ -49,6 +54,7 @@ export async function replayArchiveToTables(
     await replayWal(fs, a.path, {
       mode: 'point-in-time',
       isNewest: i === archived.length - 1,
+      ...(keys ? { keys } : {}),
       onBatch: (b) => {
         if (done || b.lastSeq <= last) return; // already in the base backup (or replayed)
         // A gap first: if sequences up to the target are missing, stopping here would silently

@@ -16,6 +16,8 @@ import { describeFile, describeInternalKey, type FileMetadata } from './file-met
 import { manifestBaseName, manifestFileName } from './file-names.js';
 import { replayManifest } from './manifest-replay.js';
 import type { VersionEdit } from './version-edit.js';
+import { FileKind, type KeyResolver } from '../base/file-cipher.js';
+import { recordCipherFor } from '../record/record-cipher.js';
 
 export interface FileJson {
   level: number;
@@ -30,6 +32,8 @@ export interface FileJson {
   largestSeq: number;
   numEntries: number;
   numDeletions: number;
+  /** The encryption key id of an encrypted table (absent for a plain one). */
+  keyId?: string;
 }
 
 export interface VersionEditJson {
@@ -68,6 +72,7 @@ export function fileToJson(level: number, f: FileMetadata): FileJson {
     smallest: describeInternalKey(f.smallest), largest: describeInternalKey(f.largest),
     smallestHex: hex(f.smallest), largestHex: hex(f.largest),
     smallestSeq: f.smallestSeq, largestSeq: f.largestSeq, numEntries: f.numEntries, numDeletions: f.numDeletions,
+    ...(f.keyId !== undefined ? { keyId: f.keyId } : {}),
   };
 }
 
@@ -105,7 +110,7 @@ export function describeVersionEdit(edit: VersionEdit): string[] {
  * when there is nothing to read (no CURRENT, a malformed CURRENT, a missing MANIFEST, an fs
  * error); damage inside the MANIFEST is reported in `problem`.
  */
-export async function inspectManifest(fs: FileSystem, dir: string, options: { manifestNumber?: number } = {}): Promise<ManifestInspection> {
+export async function inspectManifest(fs: FileSystem, dir: string, options: { manifestNumber?: number; keys?: KeyResolver } = {}): Promise<ManifestInspection> {
   const number = options.manifestNumber ?? await readCurrentFile(fs, dir);
   const path = manifestFileName(dir, number);
   let data: Uint8Array;
@@ -115,7 +120,9 @@ export async function inspectManifest(fs: FileSystem, dir: string, options: { ma
     if (!isNotFound(e) || options.manifestNumber !== undefined) throw e;
     throw new CorruptionError(path, 0, `CURRENT names ${manifestBaseName(number)}, which does not exist`, { cause: e });
   }
-  const r = replayManifest(data, path, { mode: 'report', collectEdits: true });
+  // An encrypted MANIFEST without keys is refused here, naming its key id (ERR_INVALID_ARGUMENT).
+  const cipher = await recordCipherFor(data, path, FileKind.MANIFEST, options.keys);
+  const r = replayManifest(data, path, { mode: 'report', collectEdits: true, ...(cipher ? { cipher } : {}) });
   let deepest = -1;
   r.levels.forEach((files, level) => { if (files.length) deepest = level; });
   const out: ManifestInspection = {

@@ -1,7 +1,7 @@
 /**
  * Finds out whether a record-framed log (WAL, MANIFEST) is encrypted and builds its cipher: the
  * first logical record of an encrypted log starts with the file's encryption header
- * (src/record/FORMAT.md §9). Kept apart from RecordReader because the key lookup may be
+ * (src/record/FORMAT.md §8). Kept apart from RecordReader because the key lookup may be
  * asynchronous (a KMS) while reading records is not.
  * A first record that cannot be read (torn, damaged) says nothing either way: the reader then
  * reports that same problem, and no record is ever returned without its tag checked (a log with

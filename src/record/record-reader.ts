@@ -87,7 +87,7 @@ export class RecordReader {
     } catch (e) {
       if (!(e instanceof CorruptionError)) throw e;
       this.pos = r.offset;
-      return this.fail(r.offset, `record ${this.ordinal}: authentication failed (tampered or damaged, or the wrong key)`, false);
+      return this.fail(r.offset, `record ${this.ordinal}: authentication failed (tampered or damaged data, or the wrong key for key id ${JSON.stringify(this.cipher.keyId)})`, false);
     }
   }
 

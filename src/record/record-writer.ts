@@ -43,7 +43,7 @@ export class RecordWriter {
 
   /**
    * With a cipher, every logical record is sealed at its ordinal (0, 1, 2...) and the first one is
-   * prefixed by the file's encryption header (src/record/FORMAT.md §9). An encrypted log is always
+   * prefixed by the file's encryption header (src/record/FORMAT.md §8). An encrypted log is always
    * a new file: an ordinal cannot be recovered from an existing one, so appending to it is refused.
    */
   constructor(private readonly file: WritableFile, private readonly cipher?: FileCipher) {

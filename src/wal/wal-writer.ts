@@ -25,7 +25,7 @@ export class WalWriter {
   /** The encryption key id this WAL is sealed with (undefined: plaintext). */
   readonly keyId: string | undefined;
 
-  /** `cipher`: an encrypted WAL (src/record/FORMAT.md §9): every record, the header record too, is sealed. */
+  /** `cipher`: an encrypted WAL (src/record/FORMAT.md §8): every record, the header record too, is sealed. */
   constructor(file: WritableFile, readonly logNumber: number, cipher?: FileCipher) {
     this.records = new RecordWriter(file, cipher);
     this.keyId = cipher?.keyId;

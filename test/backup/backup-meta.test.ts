@@ -145,7 +145,7 @@ describe('backup metadata', () => {
 
   it('a newer format version is ERR_NOT_SUPPORTED', () => {
     const d = exampleDoc();
-    d['version'] = 2;
+    d['version'] = 3; // 2 is an encrypted backup's (test/backup/encrypted-backup.test.ts)
     expect(() => decodeBackupMeta(withCrc(d), 'meta/3')).toThrow(expect.objectContaining({ code: 'ERR_NOT_SUPPORTED' }));
   });
 

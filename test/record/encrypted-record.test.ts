@@ -1,5 +1,5 @@
 /**
- * Encrypted record logs (src/record/FORMAT.md §9, issue #9): RecordWriter with a FileCipher seals
+ * Encrypted record logs (src/record/FORMAT.md §8, issue #9): RecordWriter with a FileCipher seals
  * each logical record at its ordinal, the first one prefixed by the encryption header;
  * openRecordReader() finds that out from the first record. Proves:
  * - many records (empty, small, > 32 KiB fragmented, given in parts) round-trip; no plaintext of a

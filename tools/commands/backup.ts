@@ -11,6 +11,8 @@
  * Exit codes as tools/program.ts: 0 ok; 1 damage or a failed operation; 2 a usage mistake (a
  * BACKUP_DIR that does not exist, a bad ID, both --to-* options, a non-empty TARGET).
  * A progress bar (stderr) appears only when stdout and stderr are terminals; never in --json.
+ * Encrypted backups: every subcommand takes --key-file/--key-env (tools/key-options.ts); list,
+ * verify, restore and purge refuse an encrypted backup without them (exit 2, naming the key id).
  * Not here: anything about the format (BackupEngine does it all; this file uses src/index.ts only).
  */
 import { existsSync } from 'node:fs';
@@ -18,13 +20,15 @@ import type { Command } from 'commander';
 import { BackupEngine, DB, InvalidArgumentError, isStrataError, type BackupInfo, type BackupProgress } from '../../src/index.js';
 import { humanBytes, intOption, isoTime, table } from '../format.js';
 import { EXIT_DAMAGED, printJson, setExitCode, startProgress, type Progress } from '../output.js';
+import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 
-interface JsonOption { json?: boolean }
+interface JsonOption extends KeyOptions { json?: boolean }
 
 /** A backup directory must exist: BackupEngine.open would create one, hiding a typo. */
-async function openEngine(backupDir: string): Promise<BackupEngine> {
+async function openEngine(backupDir: string, keys: KeyOptions, extra: { walArchiveDir?: string } = {}): Promise<BackupEngine> {
   if (!existsSync(backupDir)) throw new InvalidArgumentError(`backup directory ${backupDir} does not exist`);
-  return BackupEngine.open(backupDir);
+  // An encrypted backup needs the keys; plaintext metadata (older backups) is read too.
+  return BackupEngine.open(backupDir, { ...extra, ...encryptionOption(keys, true) });
 }
 
 function parseId(text: string): number | 'latest' {
@@ -76,15 +80,15 @@ Examples:
   $ stratadb backup restore /backups/db latest /data/db-restored --to-time 2024-01-31T12:00:00Z
   $ stratadb backup purge /backups/db --keep 7`);
 
-  backup
+  addKeyOptions(backup
     .command('create')
     .description('take an incremental backup of the database in DIR (opens it read-write: takes its LOCK)')
     .argument('<DIR>', 'the database directory')
     .argument('<BACKUP_DIR>', 'the backup directory (created if missing)')
-    .option('--json', 'print the new BackupInfo (with bytesCopied) as JSON')
+    .option('--json', 'print the new BackupInfo (with bytesCopied) as JSON'), { writable: true })
     .action(async (dir: string, backupDir: string, options: JsonOption) => {
       const bar = progressBar('backup', options.json === true);
-      const db = await DB.open(dir, { createIfMissing: false });
+      const db = await DB.open(dir, { createIfMissing: false, ...encryptionOption(options, false) });
       let info: BackupInfo & { bytesCopied: number };
       try {
         info = await db.backup(backupDir, bar.onProgress ? { onProgress: bar.onProgress } : {});
@@ -96,27 +100,27 @@ Examples:
       else process.stdout.write(`${summary(info)} (${humanBytes(info.bytesCopied)} copied)\n`);
     });
 
-  backup
+  addKeyOptions(backup
     .command('list')
     .description('list the backups in BACKUP_DIR, oldest first')
     .argument('<BACKUP_DIR>', 'the backup directory')
-    .option('--json', 'print BackupInfo[] as JSON')
+    .option('--json', 'print BackupInfo[] as JSON'))
     .action(async (backupDir: string, options: JsonOption) => {
-      const list = await (await openEngine(backupDir)).list();
+      const list = await (await openEngine(backupDir, options)).list();
       if (options.json) { printJson(list); return; }
       const rows = [['ID', 'Sequence', 'Time', 'Tables', 'Size']];
       for (const b of list) rows.push([String(b.id), String(b.sequence), isoTime(b.timestamp), String(b.files), humanBytes(b.bytes)]);
       process.stdout.write(list.length ? table(rows, new Set([0, 1, 3])).join('\n') + '\n' : `no backups in ${backupDir}\n`);
     });
 
-  backup
+  addKeyOptions(backup
     .command('verify')
-    .description('re-read every file of backup ID (default: every backup) and check sizes and CRC32C (exit 1 on damage)')
+    .description('re-read every file of backup ID (default: every backup): sizes, every block (GCM tags when encrypted) and CRC32C (exit 1 on damage)')
     .argument('<BACKUP_DIR>', 'the backup directory')
     .argument('[ID]', "a backup id or 'latest' (default: all)")
-    .option('--json', 'print [{ id, ok, error? }] as JSON')
+    .option('--json', 'print [{ id, ok, error? }] as JSON'))
     .action(async (backupDir: string, idText: string | undefined, options: JsonOption) => {
-      const engine = await openEngine(backupDir);
+      const engine = await openEngine(backupDir, options);
       const ids = idText === undefined ? (await engine.list()).map((b) => b.id) : [parseId(idText)];
       const results: { id: number | 'latest'; ok: boolean; backup?: BackupInfo; error?: { code: string; message: string; file?: string } }[] = [];
       for (const id of ids) {
@@ -141,7 +145,7 @@ Examples:
       }
     });
 
-  backup
+  addKeyOptions(backup
     .command('restore')
     .description('restore backup ID (or latest) into TARGET (must not exist or be empty), optionally replaying the WAL archive')
     .argument('<BACKUP_DIR>', 'the backup directory')
@@ -150,15 +154,14 @@ Examples:
     .option('--to-sequence <N>', 'replay the WAL archive up to sequence N (whole batches)', intOption(0))
     .option('--to-time <ISO>', 'replay the WAL archive up to this commit time (whole batches)')
     .option('--wal-archive <DIR>', 'the WAL archive (default: BACKUP_DIR/wal-archive)')
-    .option('--json', 'print the restored BackupInfo with restoredSequence as JSON')
+    .option('--json', 'print the restored BackupInfo with restoredSequence as JSON'))
     .action(async (backupDir: string, idText: string, target: string,
       options: JsonOption & { toSequence?: number; toTime?: string; walArchive?: string }) => {
       const id = parseId(idText);
       if (options.toSequence !== undefined && options.toTime !== undefined) {
         throw new InvalidArgumentError('give --to-sequence or --to-time, not both');
       }
-      if (!existsSync(backupDir)) throw new InvalidArgumentError(`backup directory ${backupDir} does not exist`);
-      const engine = await BackupEngine.open(backupDir, options.walArchive ? { walArchiveDir: options.walArchive } : {});
+      const engine = await openEngine(backupDir, options, options.walArchive ? { walArchiveDir: options.walArchive } : {});
       const bar = progressBar('restore', options.json === true);
       let r: BackupInfo & { restoredSequence: number };
       try {
@@ -174,14 +177,14 @@ Examples:
       else process.stdout.write(`restored ${summary(r)}\n  into ${target} at sequence ${r.restoredSequence}\n`);
     });
 
-  backup
+  addKeyOptions(backup
     .command('purge')
     .description('delete all but the newest N backups, and every shared table no remaining backup uses')
     .argument('<BACKUP_DIR>', 'the backup directory')
     .requiredOption('--keep <N>', 'how many of the newest backups to keep', intOption(0))
-    .option('--json', 'print { deleted: ids, kept: ids } as JSON')
+    .option('--json', 'print { deleted: ids, kept: ids } as JSON'))
     .action(async (backupDir: string, options: JsonOption & { keep: number }) => {
-      const engine = await openEngine(backupDir);
+      const engine = await openEngine(backupDir, options);
       const deleted = await engine.purge({ keepLast: options.keep });
       const kept = (await engine.list()).map((b) => b.id);
       if (options.json) printJson({ deleted, kept });

@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { DB, InvalidArgumentError, inspect, isStrataError } from '../../src/index.js';
 import { EXIT_DAMAGED, printJson, setExitCode } from '../output.js';
 import { humanBytes } from '../format.js';
+import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 
 interface Problem { check: string; message: string; code?: string; file?: string; offset?: number }
 
@@ -31,7 +32,7 @@ interface CheckReport {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('check')
     .description('check a database: MANIFEST, table files, WALs and every checksum (exit 0 healthy, 1 damaged)')
     .argument('<DIR>', 'the database directory')
@@ -39,9 +40,10 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ stratadb check /data/db && echo healthy
-  $ stratadb check /data/db --json | jq .problems`)
-    .action(async (dir: string, options: { json?: boolean }) => {
-      const report = await check(dir);
+  $ stratadb check /data/db --json | jq .problems`);
+  addKeyOptions(cmd)
+    .action(async (dir: string, options: { json?: boolean } & KeyOptions) => {
+      const report = await check(dir, options);
       if (!report.healthy) setExitCode(EXIT_DAMAGED);
       if (options.json) printJson(report);
       else process.stdout.write(reportText(report).join('\n') + '\n');
@@ -51,6 +53,8 @@ Examples:
 /** A StrataError found while checking becomes a problem; anything else (a bug, EIO) propagates. */
 function problemOf(check: string, e: unknown): Problem {
   if (!isStrataError(e) || e.code === 'ERR_INTERNAL') throw e;
+  // A key the user did not give (or a key file that cannot be read) is a usage mistake, not damage.
+  if (e.code === 'ERR_INVALID_ARGUMENT' && /\bkey (id|file)\b|key provider|environment variable/.test(e.message)) throw e;
   const p: Problem = { check, message: e.message, code: e.code };
   const where = e as { file?: unknown; offset?: unknown };
   if (typeof where.file === 'string') p.file = where.file;
@@ -58,7 +62,8 @@ function problemOf(check: string, e: unknown): Problem {
   return p;
 }
 
-async function check(dir: string): Promise<CheckReport> {
+async function check(dir: string, keys: KeyOptions): Promise<CheckReport> {
+  const encryption = encryptionOption(keys, true);
   if (!existsSync(path.join(dir, 'CURRENT'))) {
     throw new InvalidArgumentError(`${dir} holds no StrataDB database (no CURRENT file)`);
   }
@@ -67,7 +72,7 @@ async function check(dir: string): Promise<CheckReport> {
   };
   let logNumber = 0;
   try {
-    const m = await inspect.manifest(dir);
+    const m = await inspect.manifest(dir, encryption);
     r.manifest = m.manifest;
     logNumber = m.logNumber ?? 0;
     if (m.problem) {
@@ -92,9 +97,9 @@ async function check(dir: string): Promise<CheckReport> {
   } catch (e) {
     r.problems.push(problemOf('manifest', e));
   }
-  await checkWals(dir, logNumber, r);
+  await checkWals(dir, logNumber, r, encryption);
   try {
-    const db = await DB.open(dir, { readOnly: true });
+    const db = await DB.open(dir, { readOnly: true, ...encryption });
     try {
       await db.verifyChecksums();
       r.checksumsVerified = true;
@@ -109,7 +114,7 @@ async function check(dir: string): Promise<CheckReport> {
 }
 
 /** WALs at or above the MANIFEST's log number are the ones an open replays. */
-async function checkWals(dir: string, logNumber: number, r: CheckReport): Promise<void> {
+async function checkWals(dir: string, logNumber: number, r: CheckReport, encryption: Parameters<typeof inspect.wal>[1]): Promise<void> {
   const wals = (await readdir(dir))
     .map((name) => ({ name, parsed: inspect.parseFileName(name) }))
     .filter((x) => x.parsed?.type === 'wal' && x.parsed.number >= logNumber)
@@ -117,7 +122,7 @@ async function checkWals(dir: string, logNumber: number, r: CheckReport): Promis
   for (const [i, { name }] of wals.entries()) {
     const file = path.join(dir, name);
     try {
-      const w = await inspect.wal(file);
+      const w = await inspect.wal(file, encryption);
       const isNewest = i === wals.length - 1;
       const status = w.problem === undefined ? 'ok' : w.problem.atTail ? 'torn-tail' : 'corrupt';
       r.wals.push({ file: name, records: w.records.length, status });

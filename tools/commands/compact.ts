@@ -6,9 +6,10 @@
 import type { Command } from 'commander';
 import { parseBytesArg } from '../format.js';
 import { withWritableDb } from '../open-db.js';
+import { addKeyOptions, type KeyOptions } from '../key-options.js';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('compact')
     .description('compact a key range (default: everything) down to the last level, and wait')
     .argument('<DIR>', 'the database directory')
@@ -19,8 +20,9 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ stratadb compact /data/db
-  $ stratadb compact /data/db --start user: --end user~ --json`)
-    .action(async (dir: string, options: { start?: string; end?: string; hex?: boolean; json?: boolean }) => {
+  $ stratadb compact /data/db --start user: --end user~ --json`);
+  addKeyOptions(cmd, { writable: true })
+    .action(async (dir: string, options: { start?: string; end?: string; hex?: boolean; json?: boolean } & KeyOptions) => {
       const isHex = options.hex === true;
       const start = options.start === undefined ? undefined : parseBytesArg('--start', options.start, isHex);
       const end = options.end === undefined ? undefined : parseBytesArg('--end', options.end, isHex);
@@ -37,6 +39,6 @@ Examples:
           const row = (f: number[]): string => f.map((n, l) => `L${l}:${n}`).join(' ');
           process.stdout.write(`files per level before: ${row(before)}\nfiles per level after:  ${row(after)}\ncompacted in ${ms} ms\n`);
         }
-      });
+      }, options);
     });
 }

@@ -5,9 +5,10 @@
 import type { Command } from 'commander';
 import { parseBytesArg } from '../format.js';
 import { withWritableDb } from '../open-db.js';
+import { addKeyOptions, type KeyOptions } from '../key-options.js';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('delete')
     .description('delete one key (read-write open: fails with ERR_LOCKED while another process has the database open)')
     .argument('<DIR>', 'the database directory')
@@ -16,9 +17,10 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ stratadb delete /data/db user:42
-  $ stratadb delete /data/db 00ff --hex`)
-    .action(async (dir: string, keyText: string, options: { hex?: boolean }) => {
+  $ stratadb delete /data/db 00ff --hex`);
+  addKeyOptions(cmd, { writable: true })
+    .action(async (dir: string, keyText: string, options: { hex?: boolean } & KeyOptions) => {
       const key = parseBytesArg('KEY', keyText, options.hex === true);
-      await withWritableDb(dir, false, (db) => db.delete(key, { sync: true }));
+      await withWritableDb(dir, false, (db) => db.delete(key, { sync: true }), options);
     });
 }

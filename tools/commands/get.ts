@@ -8,9 +8,10 @@ import type { Command } from 'commander';
 import { parseBytesArg, showBytes } from '../format.js';
 import { withReadOnlyDb } from '../open-db.js';
 import { EXIT_DAMAGED, setExitCode } from '../output.js';
+import { addKeyOptions, type KeyOptions } from '../key-options.js';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('get')
     .description('print the value of one key (read-only open: safe beside a live process)')
     .argument('<DIR>', 'the database directory')
@@ -20,11 +21,12 @@ export function register(program: Command): void {
 Exit code 1 when the key is not found.
 Examples:
   $ stratadb get /data/db user:42
-  $ stratadb get /data/db 00ff10 --hex`)
-    .action(async (dir: string, keyText: string, options: { hex?: boolean }) => {
+  $ stratadb get /data/db 00ff10 --hex`);
+  addKeyOptions(cmd)
+    .action(async (dir: string, keyText: string, options: { hex?: boolean } & KeyOptions) => {
       const isHex = options.hex === true;
       const key = parseBytesArg('KEY', keyText, isHex);
-      const value = await withReadOnlyDb(dir, (db) => db.get(key));
+      const value = await withReadOnlyDb(dir, (db) => db.get(key), options);
       if (value === undefined) {
         process.stderr.write(`not found: ${keyText}\n`);
         setExitCode(EXIT_DAMAGED);

@@ -11,11 +11,12 @@ import type { Command } from 'commander';
 import { inspect } from '../../src/index.js';
 import { EXIT_DAMAGED, Output, printJson, setExitCode } from '../output.js';
 import { table } from '../format.js';
+import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 
 type FileJson = inspect.ManifestInspection['levels'][number]['files'][number];
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('manifest')
     .description('show the version history (every edit) and the current levels of a database')
     .argument('<DIR>', 'the database directory')
@@ -23,17 +24,19 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ stratadb manifest /data/db
-  $ stratadb manifest /data/db --json | jq '.levels[] | {level, bytes}'`)
-    .action((dir: string, options: { json?: boolean }) => manifest(dir, options.json === true));
+  $ stratadb manifest /data/db --json | jq '.levels[] | {level, bytes}'`);
+  addKeyOptions(cmd)
+    .action((dir: string, options: { json?: boolean } & KeyOptions) => manifest(dir, options.json === true, options));
 }
 
 function fileLine(f: FileJson): string {
   return `${String(f.fileNumber).padStart(6, '0')}  ${f.fileSize} bytes  [${f.smallest} .. ${f.largest}]  ` +
-    `seq ${f.smallestSeq}..${f.largestSeq}  entries ${f.numEntries} (${f.numDeletions} del)  crc ${f.crc32c}`;
+    `seq ${f.smallestSeq}..${f.largestSeq}  entries ${f.numEntries} (${f.numDeletions} del)  crc ${f.crc32c}` +
+    (f.keyId !== undefined ? `  key id ${JSON.stringify(f.keyId)}` : '');
 }
 
-async function manifest(dir: string, asJson: boolean): Promise<void> {
-  const m = await inspect.manifest(dir);
+async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise<void> {
+  const m = await inspect.manifest(dir, encryptionOption(keys, true));
   if (m.problem) setExitCode(EXIT_DAMAGED);
   if (asJson) {
     printJson({ dir, ...m });

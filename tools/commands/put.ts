@@ -6,9 +6,10 @@
 import type { Command } from 'commander';
 import { parseBytesArg } from '../format.js';
 import { withWritableDb } from '../open-db.js';
+import { addKeyOptions, type KeyOptions } from '../key-options.js';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('put')
     .description('write one key (read-write open: fails with ERR_LOCKED while another process has the database open)')
     .argument('<DIR>', 'the database directory')
@@ -20,11 +21,12 @@ export function register(program: Command): void {
 Examples:
   $ stratadb put /data/db user:42 '{"name":"Ada"}'
   $ stratadb put /tmp/newdb greeting hello --create-if-missing
-  $ stratadb put /data/db 00ff 0102 --hex`)
-    .action(async (dir: string, keyText: string, valueText: string, options: { hex?: boolean; createIfMissing?: boolean }) => {
+  $ stratadb put /data/db 00ff 0102 --hex`);
+  addKeyOptions(cmd, { writable: true })
+    .action(async (dir: string, keyText: string, valueText: string, options: { hex?: boolean; createIfMissing?: boolean } & KeyOptions) => {
       const isHex = options.hex === true;
       const key = parseBytesArg('KEY', keyText, isHex);
       const value = parseBytesArg('VALUE', valueText, isHex);
-      await withWritableDb(dir, options.createIfMissing === true, (db) => db.put(key, value, { sync: true }));
+      await withWritableDb(dir, options.createIfMissing === true, (db) => db.put(key, value, { sync: true }), options);
     });
 }

@@ -9,8 +9,9 @@ import type { IteratorOptions } from '../../src/index.js';
 import { intOption, parseBytesArg, showBytes } from '../format.js';
 import { withReadOnlyDb } from '../open-db.js';
 import { Output } from '../output.js';
+import { addKeyOptions, type KeyOptions } from '../key-options.js';
 
-interface ScanOptions {
+interface ScanOptions extends KeyOptions {
   gte?: string; gt?: string; lt?: string; lte?: string;
   limit?: number; reverse?: boolean; hex?: boolean; json?: boolean;
 }
@@ -18,7 +19,7 @@ interface ScanOptions {
 const BATCH = 1000;
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('scan')
     .description('list the entries of a key range (read-only open: safe beside a live process)')
     .argument('<DIR>', 'the database directory')
@@ -34,7 +35,8 @@ export function register(program: Command): void {
 Output: one "key<TAB>value" line per entry.
 Examples:
   $ stratadb scan /data/db --gte user: --lt 'user;' --limit 10
-  $ stratadb scan /data/db --reverse --limit 1 --hex`)
+  $ stratadb scan /data/db --reverse --limit 1 --hex`);
+  addKeyOptions(cmd)
     .action((dir: string, options: ScanOptions) => scan(dir, options));
 }
 
@@ -70,5 +72,5 @@ async function scan(dir: string, o: ScanOptions): Promise<void> {
     }
     if (o.json) out.line(']');
     await out.flush();
-  });
+  }, o);
 }

@@ -13,11 +13,12 @@ import { readTableLayout, type TableReader } from '../../sstable/index.js';
 import { Output, printJson, startProgress } from '../output.js';
 import { entryLine, keyJson, layoutJson, layoutText } from '../table-view.js';
 import { printable, toHex } from '../format.js';
+import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 
-interface SstDumpOptions { scan?: boolean; verify?: boolean; blocks?: boolean; json?: boolean }
+interface SstDumpOptions extends KeyOptions { scan?: boolean; verify?: boolean; blocks?: boolean; json?: boolean }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('sst-dump')
     .description('show a table file: properties and blocks, every entry (--scan), or a full check (--verify)')
     .argument('<FILE>', 'a table file (NNNNNN.sst); the database need not be open or closed')
@@ -29,12 +30,13 @@ export function register(program: Command): void {
 Examples:
   $ stratadb sst-dump /data/db/000012.sst
   $ stratadb sst-dump /data/db/000012.sst --scan | head
-  $ stratadb sst-dump /data/db/000012.sst --verify && echo sound`)
+  $ stratadb sst-dump /data/db/000012.sst --verify && echo sound`);
+  addKeyOptions(cmd)
     .action((file: string, options: SstDumpOptions) => sstDump(file, options));
 }
 
 async function sstDump(file: string, options: SstDumpOptions): Promise<void> {
-  const reader = await inspect.openTable(file);
+  const reader = await inspect.openTable(file, encryptionOption(options, true));
   try {
     const isEngine = inspect.isEngineTable(reader);
     const json: Record<string, unknown> = {};

@@ -10,9 +10,10 @@ import type { DBStats } from '../../src/index.js';
 import { humanBytes, table } from '../format.js';
 import { withReadOnlyDb } from '../open-db.js';
 import { printJson } from '../output.js';
+import { addKeyOptions, type KeyOptions } from '../key-options.js';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('stats')
     .description('show db.stats(): levels (files, size, score) and counters (read-only open)')
     .argument('<DIR>', 'the database directory')
@@ -20,9 +21,10 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ stratadb stats /data/db
-  $ stratadb stats /data/db --json | jq .levels`)
-    .action(async (dir: string, options: { json?: boolean }) => {
-      const s = await withReadOnlyDb(dir, async (db) => db.stats());
+  $ stratadb stats /data/db --json | jq .levels`);
+  addKeyOptions(cmd)
+    .action(async (dir: string, options: { json?: boolean } & KeyOptions) => {
+      const s = await withReadOnlyDb(dir, async (db) => db.stats(), options);
       if (options.json) printJson({ dir, ...s });
       else process.stdout.write(statsText(dir, s).join('\n') + '\n');
     });
@@ -54,6 +56,7 @@ export function statsText(dir: string, s: DBStats): string[] {
     ['background errors', String(s.backgroundErrors)],
   ];
   if (s.readOnlyReason !== undefined) kv.push(['read-only because', s.readOnlyReason]);
+  kv.push(['encryption', encryptionText(s.encryption)]);
   const w = Math.max(...kv.map(([k]) => k.length));
   return [
     `database ${dir}  (read-only open: counters below count this inspection, not the owning process)`,
@@ -63,4 +66,12 @@ export function statsText(dir: string, s: DBStats): string[] {
     '',
     ...kv.map(([k, v]) => `${k.padEnd(w)}  ${v}`),
   ];
+}
+
+/** Key ids only, never keys: `aes-256-gcm, current key id "k2", tables per key id: "k1" 3, "k2" 5`. */
+export function encryptionText(e: DBStats['encryption'] | undefined): string {
+  if (!e?.enabled) return 'off';
+  const uses = Object.entries(e.keyIdsInUse).map(([id, n]) => `${id === '(plaintext)' ? id : JSON.stringify(id)} ${n}`);
+  return `aes-256-gcm, current key id ${e.currentKeyId === undefined ? '(unavailable)' : JSON.stringify(e.currentKeyId)}` +
+    `, tables per key id: ${uses.length ? uses.join(', ') : 'none'}`;
 }

@@ -10,9 +10,10 @@ import type { Command } from 'commander';
 import { inspect } from '../../src/index.js';
 import { EXIT_DAMAGED, Output, printJson, setExitCode } from '../output.js';
 import { isoTime } from '../format.js';
+import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('wal-dump')
     .description('show a write-ahead log: records, batches, sequence numbers, and any torn or corrupt record')
     .argument('<FILE>', 'a WAL file (NNNNNN.log)')
@@ -20,14 +21,15 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   $ stratadb wal-dump /data/db/000004.log
-  $ stratadb wal-dump /data/db/000004.log --json | jq '.records | length'`)
-    .action((file: string, options: { json?: boolean }) => walDump(file, options.json === true));
+  $ stratadb wal-dump /data/db/000004.log --json | jq '.records | length'`);
+  addKeyOptions(cmd)
+    .action((file: string, options: { json?: boolean } & KeyOptions) => walDump(file, options.json === true, options));
 }
 
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
 
-async function walDump(file: string, asJson: boolean): Promise<void> {
-  const w = await inspect.wal(file);
+async function walDump(file: string, asJson: boolean, keys: KeyOptions): Promise<void> {
+  const w = await inspect.wal(file, encryptionOption(keys, true));
   // Without a valid header the file is not a WAL at all (or lost its start): never "just torn".
   const damaged = w.problem !== undefined && (!w.problem.atTail || w.header === undefined);
   if (damaged) setExitCode(EXIT_DAMAGED);
