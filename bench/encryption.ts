@@ -12,6 +12,7 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DB, WriteBatch, staticKeyProvider, type Options } from '../src/index.js';
+import { halfRandomValue, spreadKey } from './workload-data.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,20 +25,8 @@ const ROUNDS = Number(arg('rounds', '3'));
 const CACHE = Number(arg('cache-mib', '1')) * 1024 * 1024;
 const OUT = arg('out', '');
 
-function key(i: number, out: Buffer): Buffer {
-  const x = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
-  out.writeUInt32BE(x, 0);
-  out.writeUInt32BE(i >>> 0, 4);
-  out.writeUInt32BE(Math.imul(x, 0x85ebca6b) >>> 0, 8);
-  out.writeUInt32BE((i ^ 0xdeadbeef) >>> 0, 12);
-  return out;
-}
-
-function value(i: number): Buffer {
-  const v = Buffer.alloc(100);
-  for (let j = 0; j < 50; j++) v[j] = (Math.imul(i + j, 2654435761) >>> 24) & 0xff;
-  return v;
-}
+const key = spreadKey;
+const value = halfRandomValue;
 
 function dirBytes(dir: string): number {
   let n = 0;

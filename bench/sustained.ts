@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DB, WriteBatch } from '../src/index.js';
+import { halfRandomValue, spreadKey } from './workload-data.js';
 
 interface ChildResult {
   engine: string; mode: string; num: number; seconds: number; opsPerSec: number;
@@ -43,21 +44,8 @@ function procWriteBytes(): number {
   } catch { return 0; }
 }
 
-/** Deterministic 16-byte key for index i (a permutation-ish spread). */
-function key(i: number, out: Buffer): Buffer {
-  const x = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
-  out.writeUInt32BE(x, 0);
-  out.writeUInt32BE(i >>> 0, 4);
-  out.writeUInt32BE(Math.imul(x, 0x85ebca6b) >>> 0, 8);
-  out.writeUInt32BE((i ^ 0xdeadbeef) >>> 0, 12);
-  return out;
-}
-
-function value(i: number): Buffer {
-  const v = Buffer.alloc(100);
-  for (let j = 0; j < 50; j++) v[j] = (Math.imul(i + j, 2654435761) >>> 24) & 0xff; // random half
-  return v; // second half zeros: compressible
-}
+const key = spreadKey;
+const value = halfRandomValue;
 
 interface Engine { put(k: Buffer, v: Buffer): Promise<void>; batch(ops: [Buffer, Buffer][]): Promise<void>; get(k: Buffer): Promise<unknown>; close(): Promise<void>; stats?(): { writeAmplification: number; stalls: { slowdownMs: number; stopMs: number }; levels: { level: number; files: number }[] } }
 

@@ -84,3 +84,20 @@ export function workloadSeed(runSeed: number, name: string): number {
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
+
+/** Deterministic 16-byte key for index i (a permutation-ish spread). */
+export function spreadKey(i: number, out: Buffer): Buffer {
+  const x = Math.imul(i ^ 0x5bd1e995, 0x9e3779b1) >>> 0;
+  out.writeUInt32BE(x, 0);
+  out.writeUInt32BE(i >>> 0, 4);
+  out.writeUInt32BE(Math.imul(x, 0x85ebca6b) >>> 0, 8);
+  out.writeUInt32BE((i ^ 0xdeadbeef) >>> 0, 12);
+  return out;
+}
+
+/** A 100-byte value for index i: a random-looking half, then zeros (compressible). */
+export function halfRandomValue(i: number): Buffer {
+  const v = Buffer.alloc(100);
+  for (let j = 0; j < 50; j++) v[j] = (Math.imul(i + j, 2654435761) >>> 24) & 0xff;
+  return v;
+}
