@@ -31,6 +31,7 @@ import { SnapshotList, type Snapshot } from './mvcc/snapshot-list.js';
 import { ConflictTracker } from './mvcc/conflict-tracker.js';
 import { FileKind, type FileCipher } from './base/file-cipher.js';
 import { KeyRing } from './base/keyring.js';
+import { writeOptionsFile } from './options-file.js';
 import { keySetOfOps, type KeySet } from './mvcc/key-set.js';
 import { Transaction, type TransactionOptions, type TransactionHost, type TxIteratorOptions } from './mvcc/transaction.js';
 import { TransactionConflictError } from './errors.js';
@@ -184,6 +185,7 @@ export class DB {
       if (!o.readOnly) {
         await db.archiveLeftoverWals();
         await db.startNewWal();
+        await db.writeOptions();
         await db.deleteObsoleteFiles();
         db.flusher.schedule();
         db.compactions.maybeSchedule();
@@ -442,6 +444,15 @@ export class DB {
     for (const name of await this.fs.list(this.location)) {
       const p = parseFileName(name);
       if (p?.type === 'wal') await this.archive(p.number);
+    }
+  }
+
+  /** OPTIONS-NNNNNN: informational, so a failure is logged, never fatal. */
+  private async writeOptions(): Promise<void> {
+    try {
+      await writeOptionsFile(this.fs, this.location, this.versions.newFileNumber(), describeOptions(this.o), this.keyRing);
+    } catch (e) {
+      this.log.write(`writing the OPTIONS file failed: ${(e as Error).message}`);
     }
   }
 
