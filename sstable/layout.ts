@@ -35,6 +35,8 @@ export interface TableLayout {
   fileName: string;
   fileSize: number;
   formatVersion: number;
+  /** The encryption key id of an encrypted table (format 2). */
+  keyId?: string;
   properties: TableProperties;
   blocks: BlockLayout[];
 }
@@ -85,7 +87,7 @@ export async function readTableLayout(reader: TableReader): Promise<TableLayout>
     compression: 'none', entries: undefined,
   });
   blocks.sort((a, b) => a.offset - b.offset);
-  return { fileName: reader.fileName, fileSize: reader.fileSize, formatVersion: reader.footer.formatVersion, properties: reader.properties, blocks };
+  return { fileName: reader.fileName, fileSize: reader.fileSize, formatVersion: reader.footer.formatVersion, ...(reader.keyId !== undefined ? { keyId: reader.keyId } : {}), properties: reader.properties, blocks };
 }
 
 /** Properties in the order a reader wants them. */

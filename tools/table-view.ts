@@ -91,7 +91,7 @@ export function layoutText(layout: TableLayout, isEngine: boolean, listBlocks: b
   const fk = keyFormatter(isEngine);
   const lines = [
     `table ${layout.fileName}`,
-    `  ${layout.fileSize} bytes, format ${layout.formatVersion}, ${layout.blocks.length} blocks, ` +
+    `  ${layout.fileSize} bytes, format ${layout.formatVersion}${layout.keyId !== undefined ? ` (encrypted, key id ${JSON.stringify(layout.keyId)})` : ''}, ${layout.blocks.length} blocks, ` +
       (isEngine ? 'engine table (internal keys: user key @ sequence : kind)' : 'library table (bytewise keys)'),
     '',
     'properties',

@@ -75,6 +75,7 @@ describe('stratadb on an encrypted database', () => {
     for (const r of ok) expect(r.code, r.stderr).toBe(0);
     const [sstScan, sstVerify, walDump, manifest, scan, get, stats, check, manifestJson, statsText] = ok;
     expect(sstScan!.stdout).toContain("'key199'");
+    expect(sstScan!.stdout).toMatch(/format 2 \(encrypted, key id "[^"]+"\)/);
     expect(sstScan!.stdout).toMatch(/200 entries\n$/);
     expect(JSON.parse(sstVerify!.stdout)).toMatchObject({ verify: { ok: true, entries: 200 } });
     expect(JSON.parse(walDump!.stdout)).toMatchObject({ status: 'ok', summary: { puts: 1 } });
