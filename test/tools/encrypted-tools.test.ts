@@ -73,9 +73,11 @@ describe('stratadb on an encrypted database', () => {
       runCli(['stats', f.dir, ...k]),
     ]);
     for (const r of ok) expect(r.code, r.stderr).toBe(0);
+    const layout = await runCli(['sst-dump', f.sst, ...k]);
+    expect(layout.code, layout.stderr).toBe(0);
+    expect(layout.stdout).toMatch(/format 2 \(encrypted, key id "[^"]+"\)/);
     const [sstScan, sstVerify, walDump, manifest, scan, get, stats, check, manifestJson, statsText] = ok;
     expect(sstScan!.stdout).toContain("'key199'");
-    expect(sstScan!.stdout).toMatch(/format 2 \(encrypted, key id "[^"]+"\)/);
     expect(sstScan!.stdout).toMatch(/200 entries\n$/);
     expect(JSON.parse(sstVerify!.stdout)).toMatchObject({ verify: { ok: true, entries: 200 } });
     expect(JSON.parse(walDump!.stdout)).toMatchObject({ status: 'ok', summary: { puts: 1 } });
