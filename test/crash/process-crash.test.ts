@@ -3,14 +3,18 @@
  * unsynced, or both), reporting each acknowledged write; the parent SIGKILLs it at a random moment,
  * reopens the database and checks that every acknowledged write is present with its value, that
  * each writer's keys form a gap-free prefix (writes are sequential per writer), and that batches
- * are atomic. A process crash keeps what reached the OS, so unsynced writes count too.
+ * are atomic. A process crash keeps what reached the OS, so unsynced writes count too. The same
+ * holds for an encrypted database (the child gets its key by environment), whose files after the
+ * kills hold no written key in plaintext.
  * The child is the compiled dist/test/support/crash-writer.js (npm test builds first).
  */
 import { describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { DB } from '../../src/index.js';
+import { DB, staticKeyProvider } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
 import { makeRng, testSeed } from '../support/rng.js';
 import { valueFor } from '../support/crash-values.js';
@@ -19,8 +23,11 @@ const CHILD = fileURLToPath(new URL('../../dist/test/support/crash-writer.js', i
 
 interface Ack { w: number; i: number }
 
-async function runOnce(dir: string, seed: number, mode: string, killAfterMs: number, writers: number): Promise<Map<number, number>> {
-  const child = fork(CHILD, [dir, String(seed), String(writers), mode, String(32 * 1024)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+async function runOnce(dir: string, seed: number, mode: string, killAfterMs: number, writers: number, keyHex?: string): Promise<Map<number, number>> {
+  const child = fork(CHILD, [dir, String(seed), String(writers), mode, String(32 * 1024)], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    ...(keyHex ? { env: { ...process.env, STRATA_CRASH_KEY: keyHex } } : {}),
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const acked = new Map<number, number>();
@@ -44,8 +51,8 @@ async function runOnce(dir: string, seed: number, mode: string, killAfterMs: num
   return acked;
 }
 
-async function checkDb(dir: string, acked: Map<number, number>, writers: number): Promise<number> {
-  const db = await DB.open(dir);
+async function checkDb(dir: string, acked: Map<number, number>, writers: number, keyHex?: string): Promise<number> {
+  const db = await DB.open(dir, keyHex ? { encryption: { keyProvider: staticKeyProvider({ crash: keyHex }, 'crash') } } : {});
   try {
     let total = 0;
     for (let w = 0; w < writers; w++) {
@@ -86,6 +93,27 @@ describe('process crash (SIGKILL)', () => {
         const n = await checkDb(dir, acked, writers);
         expect(n).toBeGreaterThan(0);
       }
+    } catch (e) {
+      (e as Error).message = `SEED=${seed}: ${(e as Error).message}`;
+      throw e;
+    }
+  });
+
+  it('an encrypted database: every acknowledged write survives repeated kills, and no key is on disk in plaintext', async () => {
+    expect(existsSync(CHILD), `${CHILD} missing: run npm run build`).toBe(true);
+    const seed = testSeed();
+    const rng = makeRng(seed);
+    const dir = await tempDir();
+    const keyHex = randomBytes(32).toString('hex');
+    try {
+      for (let round = 0; round < 3; round++) {
+        const acked = await runOnce(dir, seed + round * 101, 'mixed', 80 + rng.int(400), 4, keyHex);
+        expect(await checkDb(dir, acked, 4, keyHex)).toBeGreaterThan(0);
+        for (const name of readdirSync(dir)) {
+          expect(readFileSync(join(dir, name)).includes(Buffer.from('w0-00000000')), name).toBe(false);
+        }
+      }
+      await expect(DB.open(dir)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     } catch (e) {
       (e as Error).message = `SEED=${seed}: ${(e as Error).message}`;
       throw e;

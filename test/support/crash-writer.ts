@@ -7,7 +7,7 @@
  * keys `w<w>-<i>` (i increasing) and, after each commit resolves, reports { w, i } to the parent
  * over IPC. Runs until killed. The parent SIGKILLs it and checks every acknowledged write.
  */
-import { DB, WriteBatch, type Options } from '../../src/index.js';
+import { DB, WriteBatch, staticKeyProvider, type Options } from '../../src/index.js';
 import { makeRng } from './rng.js';
 import { valueFor } from './crash-values.js';
 
@@ -16,6 +16,9 @@ const seed = Number(seedText);
 const writers = Number(writersText ?? '4');
 const writeBufferSize = Number(wbsText ?? String(64 * 1024));
 const extraOptions = (optionsJson ? JSON.parse(optionsJson) : {}) as Options;
+// Encrypted runs: the key comes by environment (never in argv, where ps would show it).
+const crashKey = process.env['STRATA_CRASH_KEY'];
+if (crashKey) extraOptions.encryption = { keyProvider: staticKeyProvider({ crash: crashKey }, 'crash') };
 
 
 async function main(): Promise<void> {
