@@ -30,7 +30,7 @@ import { decodeEncryptionHeader, FileCipher, FileKind, hasCryptMagic, plaintextR
 import { TableFormatVersion } from './format.js';
 
 /** Longest encryption header (a 255-byte key id). */
-const MAX_HEADER_READ = 12 + 255 + 16 + 4;
+const MAX_HEADER_READ = 12 + 255 + 16 + 8 + 4;
 
 /** getAtOrAfterSync's answer when the block is not cached and needs the async codec. */
 export const NEEDS_ASYNC: unique symbol = Symbol('NEEDS_ASYNC');
@@ -263,5 +263,5 @@ async function tableCipher(file: ReadableFile, name: string, limit: number, keys
   if (!hasCryptMagic(head)) throw new CorruptionError(name, 0, 'table format 2 (encrypted) without an encryption header');
   const h = decodeEncryptionHeader(head, 0, name, 0, FileKind.TABLE);
   if (!keys) throw new InvalidArgumentError(`${name} is encrypted (key id ${JSON.stringify(h.keyId)}): open it with the encryption key provider`);
-  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, name));
+  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, name), name);
 }

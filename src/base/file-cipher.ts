@@ -17,7 +17,7 @@
  * it. The header has its own CRC so that damage to it reads as corruption, not as a wrong key.
  * Leaf code: imports only node:crypto, base/ and errors.ts (sstable/ uses it).
  */
-import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { crc32c, maskCrc, unmaskCrc } from './crc32c.js';
 import { getFixed32, putFixed32 } from './coding.js';
 import { CorruptionError, InvalidArgumentError, NotSupportedError } from '../errors.js';
@@ -30,6 +30,8 @@ export const CIPHER_AES_256_GCM = 1;
 export const TAG_SIZE = 16;
 export const KEY_SIZE = 32;
 export const SALT_SIZE = 16;
+/** Bytes of the key check value in the header (CRYPT-FORMAT.md §2). */
+export const KEY_CHECK_SIZE = 8;
 const HEADER_FIXED = 12; // magic 8, version 1, kind 1, cipher 1, key id length 1
 export const MAX_KEY_ID_LENGTH = 255;
 /** Parts up to this many bytes in all are gathered before encryption (see sealParts). */
@@ -59,6 +61,8 @@ export interface EncryptionHeader {
   kind: FileKindValue;
   keyId: string;
   salt: Uint8Array;
+  /** HMAC-SHA256(master, "StrataDB key check v1"), first 8 bytes: tells a wrong key from damage. */
+  keyCheck?: Uint8Array;
   /** Encoded length in bytes. */
   size: number;
 }
@@ -72,9 +76,9 @@ export function checkKeyId(id: unknown): string {
   return id;
 }
 
-export function encodeEncryptionHeader(kind: FileKindValue, keyId: string, salt: Uint8Array): Uint8Array {
+export function encodeEncryptionHeader(kind: FileKindValue, keyId: string, salt: Uint8Array, keyCheck: Uint8Array = new Uint8Array(KEY_CHECK_SIZE)): Uint8Array {
   const id = utf8.encode(checkKeyId(keyId));
-  const out = new Uint8Array(HEADER_FIXED + id.length + SALT_SIZE + 4);
+  const out = new Uint8Array(HEADER_FIXED + id.length + SALT_SIZE + KEY_CHECK_SIZE + 4);
   out.set(CRYPT_MAGIC, 0);
   out[8] = CRYPT_FORMAT_VERSION;
   out[9] = kind;
@@ -82,6 +86,7 @@ export function encodeEncryptionHeader(kind: FileKindValue, keyId: string, salt:
   out[11] = id.length;
   out.set(id, HEADER_FIXED);
   out.set(salt, HEADER_FIXED + id.length);
+  out.set(keyCheck.subarray(0, KEY_CHECK_SIZE), HEADER_FIXED + id.length + SALT_SIZE);
   const crcAt = out.length - 4;
   putFixed32(out, crcAt, maskCrc(crc32c(out.subarray(0, crcAt))));
   return out;
@@ -99,7 +104,7 @@ export function decodeEncryptionHeader(bytes: Uint8Array, at: number, fileName: 
   if (!hasCryptMagic(bytes, at)) throw new CorruptionError(fileName, fileOffset, 'missing encryption header magic');
   if (bytes.length - at < HEADER_FIXED) throw new CorruptionError(fileName, fileOffset, 'truncated encryption header');
   const idLen = bytes[at + 11]!;
-  const size = HEADER_FIXED + idLen + SALT_SIZE + 4;
+  const size = HEADER_FIXED + idLen + SALT_SIZE + KEY_CHECK_SIZE + 4;
   if (idLen === 0 || bytes.length - at < size) throw new CorruptionError(fileName, fileOffset, 'truncated encryption header');
   const crcAt = at + size - 4;
   if (unmaskCrc(getFixed32(bytes, crcAt)) !== crc32c(bytes.subarray(at, crcAt))) {
@@ -119,14 +124,25 @@ export function decodeEncryptionHeader(bytes: Uint8Array, at: number, fileName: 
   } catch {
     throw new CorruptionError(fileName, fileOffset + HEADER_FIXED, 'encryption key id is not utf-8');
   }
-  const salt = bytes.slice(at + HEADER_FIXED + idLen, at + HEADER_FIXED + idLen + SALT_SIZE);
-  return { kind: kind as FileKindValue, keyId, salt, size };
+  const saltAt = at + HEADER_FIXED + idLen;
+  const salt = Uint8Array.prototype.slice.call(bytes, saltAt, saltAt + SALT_SIZE);
+  const keyCheck = Uint8Array.prototype.slice.call(bytes, saltAt + SALT_SIZE, saltAt + SALT_SIZE + KEY_CHECK_SIZE);
+  return { kind: kind as FileKindValue, keyId, salt, keyCheck, size };
 }
 
 /** A KeyObject, not a Buffer: node:crypto then skips re-importing the key per cipher (~10 -> ~5 µs a seal). */
 function deriveFileKey(master: Uint8Array, salt: Uint8Array, kind: FileKindValue): KeyObject {
   const info = Buffer.from(`StrataDB file key v1 ${kind}`);
   return createSecretKey(Buffer.from(hkdfSync('sha256', master, salt, info, KEY_SIZE)));
+}
+
+function checkKeyLength(keyId: string, master: Uint8Array): void {
+  if (master.length !== KEY_SIZE) throw new InvalidArgumentError(`encryption key ${keyId} is ${master.length} bytes, expected ${KEY_SIZE}`);
+}
+
+/** The key check value (CRYPT-FORMAT.md §2): a one-way function of the master key. */
+export function keyCheckOf(master: Uint8Array): Buffer {
+  return createHmac('sha256', master).update('StrataDB key check v1').digest().subarray(0, KEY_CHECK_SIZE);
 }
 
 /**
@@ -153,20 +169,30 @@ export class FileCipher {
   private scratch = Buffer.allocUnsafe(0);
 
   private constructor(readonly header: EncryptionHeader, readonly headerBytes: Uint8Array, master: Uint8Array) {
-    if (master.length !== KEY_SIZE) throw new InvalidArgumentError(`encryption key ${header.keyId} is ${master.length} bytes, expected ${KEY_SIZE}`);
+    checkKeyLength(header.keyId, master);
     this.key = deriveFileKey(master, header.salt, header.kind);
   }
 
   /** A cipher for a new file: fresh salt. */
   static create(kind: FileKindValue, keyId: string, master: Uint8Array): FileCipher {
+    checkKeyLength(keyId, master);
     const salt = randomBytes(SALT_SIZE);
-    const bytes = encodeEncryptionHeader(kind, keyId, salt);
-    return new FileCipher({ kind, keyId, salt, size: bytes.length }, bytes, master);
+    const keyCheck = keyCheckOf(master);
+    const bytes = encodeEncryptionHeader(kind, keyId, salt, keyCheck);
+    return new FileCipher({ kind, keyId, salt, keyCheck, size: bytes.length }, bytes, master);
   }
 
-  /** A cipher for an existing file, from its decoded header. */
-  static forHeader(header: EncryptionHeader, master: Uint8Array): FileCipher {
-    return new FileCipher(header, encodeEncryptionHeader(header.kind, header.keyId, header.salt), master);
+  /**
+   * A cipher for an existing file, from its decoded header. A key whose check value differs from the
+   * header's is the wrong key for that key id: ERR_INVALID_ARGUMENT saying so (`fileName` names the
+   * file), not corruption: the data is fine, the configuration is not.
+   */
+  static forHeader(header: EncryptionHeader, master: Uint8Array, fileName = 'file'): FileCipher {
+    checkKeyLength(header.keyId, master);
+    if (header.keyCheck && !timingSafeEqual(keyCheckOf(master), header.keyCheck)) {
+      throw new InvalidArgumentError(`${fileName}: the key given for key id ${JSON.stringify(header.keyId)} is not the key this file was written with (its key check value differs)`);
+    }
+    return new FileCipher(header, encodeEncryptionHeader(header.kind, header.keyId, header.salt, header.keyCheck), master);
   }
 
   get keyId(): string { return this.header.keyId; }
@@ -240,7 +266,7 @@ export function sealWholeFile(kind: FileKindValue, keyId: string, master: Uint8A
 
 export async function openWholeFile(bytes: Uint8Array, kind: FileKindValue, fileName: string, keys: KeyResolver): Promise<Uint8Array> {
   const h = decodeEncryptionHeader(bytes, 0, fileName, 0, kind);
-  const c = FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName));
+  const c = FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName), fileName);
   return c.open(0, bytes.subarray(h.size), fileName, h.size);
 }
 

@@ -20,7 +20,7 @@ export async function recordCipherFor(data: Uint8Array, fileName: string, kind: 
   }
   const h = decodeEncryptionHeader(r.data, 0, fileName, r.offset, kind);
   if (!keys) throw new InvalidArgumentError(`${fileName} is encrypted (key id ${JSON.stringify(h.keyId)}): open it with the encryption key provider`);
-  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName));
+  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName), fileName);
 }
 
 /** A RecordReader over `data`, decrypting when the log is encrypted. */

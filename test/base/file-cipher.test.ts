@@ -106,12 +106,12 @@ describe('encryption header', () => {
       (id, kind, salt, lead, tail) => {
         const h = encodeEncryptionHeader(kind, id, salt);
         expect(hasCryptMagic(h)).toBe(true);
-        expect(h.length).toBe(12 + utf8.encode(id).length + SALT_SIZE + 4);
+        expect(h.length).toBe(12 + utf8.encode(id).length + SALT_SIZE + 8 + 4);
         const buf = new Uint8Array(lead + h.length + tail.length);
         buf.set(h, lead);
         buf.set(tail, lead + h.length);
         const d = decodeEncryptionHeader(buf, lead, 'f.sst', 1000 + lead, kind);
-        expect(d).toEqual({ kind, keyId: id, salt: Uint8Array.from(salt), size: h.length });
+        expect(d).toEqual({ kind, keyId: id, salt: Uint8Array.from(salt), keyCheck: new Uint8Array(8), size: h.length });
       },
     ), { seed: testSeed(), numRuns: 300 });
   });
@@ -259,7 +259,10 @@ describe('FileCipher seal/open', () => {
     const c = FileCipher.create(FileKind.TABLE, 'k1', MASTER);
     const sameKeyOtherSalt = FileCipher.create(FileKind.TABLE, 'k1', MASTER);
     const otherKind = FileCipher.forHeader({ ...c.header, kind: FileKind.WAL }, MASTER);
-    const otherMaster = FileCipher.forHeader(c.header, OTHER_MASTER);
+    // The header's key check value refuses another master key up front (next test); without it (a
+    // header stripped of the check) the tag still refuses every unit.
+    const { keyCheck: _check, ...unchecked } = c.header;
+    const otherMaster = FileCipher.forHeader(unchecked, OTHER_MASTER);
     const flippedSalt = Uint8Array.from(c.header.salt); // NB: the salt is a Buffer, whose slice() is a view
     flippedSalt[3] = flippedSalt[3]! ^ 0x10;
     const otherSalt = FileCipher.forHeader({ ...c.header, salt: flippedSalt }, MASTER);
@@ -285,6 +288,17 @@ describe('FileCipher seal/open', () => {
         }
       },
     ), { seed: testSeed(), numRuns: 150 });
+  });
+
+  it('a wrong master key for the key id is ERR_INVALID_ARGUMENT from the key check value, naming file and key id, never the key', () => {
+    const c = FileCipher.create(FileKind.TABLE, 'k1', MASTER);
+    const e = thrown(() => FileCipher.forHeader(c.header, OTHER_MASTER, 't.sst'));
+    expect(isStrataError(e, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect((e as Error).message).toContain('t.sst');
+    expect((e as Error).message).toContain('"k1"');
+    expect((e as Error).message).toMatch(/not the key this file was written with/);
+    expectNoSecrets(e, [MASTER, OTHER_MASTER]);
+    expect(() => FileCipher.forHeader(c.header, MASTER, 't.sst')).not.toThrow();
   });
 
   it('a key that is not 32 bytes is refused with ERR_INVALID_ARGUMENT naming the key id, not the key', () => {
@@ -375,7 +389,7 @@ describe('whole-file sealing', () => {
     }), { seed: testSeed(), numRuns: 100 });
   });
 
-  it('any flipped byte, a truncation, another kind or a wrong key is CorruptionError', async () => {
+  it('any flipped byte, a truncation or another kind is CorruptionError; a wrong key is ERR_INVALID_ARGUMENT', async () => {
     const content = utf8.encode('{"writeBufferSize": 67108864, "secret": "SENTINEL"}');
     const sealed = sealWholeFile(FileKind.BACKUP_META, 'k1', MASTER, content);
     expect(Buffer.from(sealed).includes(Buffer.from('SENTINEL'))).toBe(false);
@@ -396,7 +410,9 @@ describe('whole-file sealing', () => {
     }
     expect(await rejected(openWholeFile(sealed, FileKind.OPTIONS, 'meta/1', keys))).toBeInstanceOf(CorruptionError);
     const wrong = await rejected(openWholeFile(sealed, FileKind.BACKUP_META, 'meta/1', resolverOf({ k1: OTHER_MASTER })));
-    expectCorruption(wrong, 'meta/1', headerSize, [MASTER, OTHER_MASTER]);
+    expect(isStrataError(wrong, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect((wrong as Error).message).toMatch(/meta\/1: the key given for key id "k1" is not the key/);
+    expectNoSecrets(wrong, [MASTER, OTHER_MASTER]);
   });
 
   it('a plain file (no magic) is CorruptionError, not returned as is', async () => {

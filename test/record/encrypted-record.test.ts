@@ -431,12 +431,11 @@ describe('encrypted log keys and plain logs', () => {
     expect((e as Error).message).toContain(NAME);
   });
 
-  it('another key under the same id: the first record is corrupt (not a torn tail), no record returned', async () => {
+  it('another key under the same id is refused before any record: ERR_INVALID_ARGUMENT from the key check value', async () => {
     const log = await writeLog(records);
-    const got = await drain(log.data, ring({ [KEY_ID]: OTHER }));
-    expect(got.records).toEqual([]);
-    expect(got.end).toMatchObject({ kind: 'corrupt', offset: 0, atTail: false });
-    expect((got.end as { detail: string }).detail.toLowerCase()).not.toContain(hex(OTHER));
+    const e = await drain(log.data, ring({ [KEY_ID]: OTHER })).then(() => undefined, (x: unknown) => x);
+    expect(e).toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/not the key this file was written with/) });
+    expect((e as Error).message.toLowerCase()).not.toContain(hex(OTHER));
   });
 
   it('a WAL opened as a MANIFEST (another kind) is refused as corruption', async () => {

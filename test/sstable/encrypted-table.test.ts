@@ -10,8 +10,8 @@
  *   CRCs off, or with a block's CRC recomputed after the flip, authentication still catches every
  *   change to a payload or its type byte, and swapping two equal-size blocks is caught too (the
  *   nonce is the block offset);
- * - no keys -> ERR_INVALID_ARGUMENT naming the key id; another key under the same id -> ERR_CORRUPTION
- *   (authentication failed); a provider without the id -> ERR_INVALID_ARGUMENT naming id and file;
+ * - no keys -> ERR_INVALID_ARGUMENT naming the key id; another key under the same id -> ERR_INVALID_ARGUMENT
+ *   from the header's key check value (the data is not damaged); a provider without the id -> ERR_INVALID_ARGUMENT naming id and file;
  * - an unencrypted table opens without keys and with keys that allow plaintext, and is refused
  *   (ERR_CORRUPTION) by keys that do not; a footer downgraded to version 1 never yields data.
  */
@@ -331,10 +331,13 @@ describe('encrypted table keys', () => {
     expect((res as Error).message).toContain(FILE);
   });
 
-  it('another key under the same id is ERR_CORRUPTION (authentication failed), naming the id', async () => {
+  it('another key under the same id is ERR_INVALID_ARGUMENT (the key check value), naming the id and the file', async () => {
     const bytes = await encryptedBytes(entries, options);
-    const res = expectCorruptionAt(await readAll(bytes, entries, { keys: ring({ [KEY_ID]: OTHER }) }), bytes.length, 'wrong key');
-    expect(res.message).toMatch(/authentication failed/);
+    const res = await readAll(bytes, entries, { keys: ring({ [KEY_ID]: OTHER }) });
+    expect(isStrataError(res, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    if (!(res instanceof Error)) throw new Error('expected an error');
+    expect(res.message).toMatch(/not the key this file was written with/);
+    expect(res.message).toContain(FILE);
     expect(res.message).toContain(KEY_ID);
     expect(res.message.toLowerCase()).not.toContain(Buffer.from(OTHER).toString('hex'));
   });

@@ -135,8 +135,8 @@ describe('stratadb on an encrypted database', () => {
     expect(unset.stderr).toContain('STRATA_TEST_NOT_SET is not set');
     expect(missingFile.stderr).toContain('cannot read key file');
     expect(badFile.stderr).not.toContain(K1.toString('hex').slice(0, 60));
-    expect(wrongKey.code).toBe(1); // the wrong key for k1: an authentication failure, reported as damage
-    expect(wrongKey.stderr).toMatch(/^error ERR_CORRUPTION: .*MANIFEST-\d+: corruption at offset \d+: .*authentication failed/);
+    expect(wrongKey.code).toBe(2); // the wrong key for k1: the header's key check value says so (a usage mistake, not damage)
+    expect(wrongKey.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: .*MANIFEST-\d+: the key given for key id "k1" is not the key this file was written with/);
     expect(hasStackTrace(wrongKey.stderr)).toBe(false);
     expectNoKeys([viaEnv, both, unset, badFile, missingFile, wrongKey]);
   });
