@@ -9,10 +9,10 @@
  */
 import * as path from 'node:path';
 import type { FileSystem } from './fs/file-system.js';
-import { decodeEncryptionHeader, FileKind, hasCryptMagic, openWholeFile, sealWholeFile, plaintextRefused } from './base/file-cipher.js';
+import { FileKind, hasCryptMagic, openWholeFile, sealWholeFile, plaintextRefused } from './base/file-cipher.js';
 import type { KeyRing } from './base/keyring.js';
 import { optionsFileName, parseFileName, tempFileName } from './manifest/file-names.js';
-import { CorruptionError, InvalidArgumentError } from './errors.js';
+import { CorruptionError } from './errors.js';
 
 const HEADER = '# StrataDB options\nformat=1\n';
 const KEEP = 2;
@@ -46,10 +46,6 @@ export async function writeOptionsFile(fs: FileSystem, dir: string, number: numb
 export async function readOptionsFile(fs: FileSystem, file: string, keys?: KeyRing): Promise<string> {
   let bytes = await fs.readFile(file);
   if (hasCryptMagic(bytes)) {
-    if (!keys) {
-      const h = decodeEncryptionHeader(bytes, 0, file, 0, FileKind.OPTIONS);
-      throw new InvalidArgumentError(`${file} is encrypted (key id ${JSON.stringify(h.keyId)}): open it with the encryption key provider`);
-    }
     bytes = await openWholeFile(bytes, FileKind.OPTIONS, file, keys);
   } else if (keys && !keys.allowPlaintext) {
     throw plaintextRefused(file);

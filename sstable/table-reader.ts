@@ -26,7 +26,7 @@ import { IndexSearch } from './index-search.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
 import { TwoLevelIterator, type DataBlockLoader } from './two-level-iterator.js';
-import { decodeEncryptionHeader, FileCipher, FileKind, hasCryptMagic, plaintextRefused, type KeyResolver } from '../src/base/file-cipher.js';
+import { cipherFor, decodeEncryptionHeader, FileKind, hasCryptMagic, plaintextRefused, type FileCipher, type KeyResolver } from '../src/base/file-cipher.js';
 import { TableFormatVersion } from './format.js';
 
 /** Longest encryption header (a 255-byte key id). */
@@ -262,6 +262,5 @@ async function tableCipher(file: ReadableFile, name: string, limit: number, keys
   const head = await file.read(0, Math.min(MAX_HEADER_READ, limit));
   if (!hasCryptMagic(head)) throw new CorruptionError(name, 0, 'table format 2 (encrypted) without an encryption header');
   const h = decodeEncryptionHeader(head, 0, name, 0, FileKind.TABLE);
-  if (!keys) throw new InvalidArgumentError(`${name} is encrypted (key id ${JSON.stringify(h.keyId)}): open it with the encryption key provider`);
-  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, name), name);
+  return cipherFor(h, name, keys);
 }

@@ -21,7 +21,7 @@ import type { FileSystem, ReadableFile } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
 import { crc32c } from '../base/crc32c.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
-import { decodeEncryptionHeader, FileKind, hasCryptMagic, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
+import { decodeEncryptionHeader, FileKind, hasCryptMagic, keysRequired, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
 import { KeyRing } from '../base/keyring.js';
 import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
 import { TableReader } from '../../sstable/table-reader.js';
@@ -173,7 +173,7 @@ export class BackupEngine {
     } catch {
       return; // a damaged header: the backup is damaged, and may go
     }
-    if (!this.keys) throw new InvalidArgumentError(`${file} is encrypted (key id ${JSON.stringify(keyId)}): open the backup with the encryption key provider`);
+    if (!this.keys) throw keysRequired(file, keyId, 'the backup');
     await this.keys.keyFor(keyId, file);
   }
 
@@ -182,7 +182,7 @@ export class BackupEngine {
     for (const { file } of meta.files) {
       if (file.keyId === undefined) continue;
       const p = path.join(this.dir, sharedName(file));
-      if (!this.keys) throw new InvalidArgumentError(`${p} is encrypted (key id ${JSON.stringify(file.keyId)}): open the backup with the encryption key provider`);
+      if (!this.keys) throw keysRequired(p, file.keyId, 'the backup');
       await this.keys.keyFor(file.keyId, p);
     }
   }

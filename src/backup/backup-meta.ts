@@ -13,8 +13,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { crc32c } from '../base/crc32c.js';
-import { checkKeyId, decodeEncryptionHeader, FileKind, hasCryptMagic, plaintextRefused, sealWholeFile, openWholeFile, type KeyResolver } from '../base/file-cipher.js';
-import { CorruptionError, InvalidArgumentError, NotSupportedError, isStrataError } from '../errors.js';
+import { checkKeyId, FileKind, hasCryptMagic, plaintextRefused, sealWholeFile, openWholeFile, TAG_SIZE, type KeyResolver } from '../base/file-cipher.js';
+import { CorruptionError, NotSupportedError, isStrataError } from '../errors.js';
 import { makeFileMetadata, fileMetadataProblem, type FileMetadata } from '../manifest/file-metadata.js';
 
 export const BACKUP_FORMAT = 'stratadb-backup';
@@ -167,20 +167,17 @@ export async function decodeBackupMetaFile(data: Uint8Array, fileName: string, k
     if (keys && keys.allowPlaintext === false) throw plaintextRefused(fileName);
     return decodeBackupMeta(data, fileName);
   }
-  const h = decodeEncryptionHeader(data, 0, fileName, 0, FileKind.BACKUP_META);
-  if (!keys) {
-    throw new InvalidArgumentError(`${fileName} is encrypted (key id ${JSON.stringify(h.keyId)}): open the backup with the encryption key provider`);
-  }
   let plain: Uint8Array;
   try {
-    plain = await openWholeFile(data, FileKind.BACKUP_META, fileName, keys);
+    plain = await openWholeFile(data, FileKind.BACKUP_META, fileName, keys, 'the backup');
   } catch (e) {
     if (isStrataError(e)) throw e;
     throw new CorruptionError(fileName, 0, `cannot open the sealed metadata: ${(e as Error).message}`, { cause: e });
   }
   const { meta, version } = decodeBackupMetaVersioned(plain, fileName);
   if (version !== BACKUP_FORMAT_VERSION_ENCRYPTED) {
-    throw new CorruptionError(fileName, h.size, `a sealed metadata file must be version ${BACKUP_FORMAT_VERSION_ENCRYPTED}, it says ${version}`);
+    const headerSize = data.length - plain.length - TAG_SIZE;
+    throw new CorruptionError(fileName, headerSize, `a sealed metadata file must be version ${BACKUP_FORMAT_VERSION_ENCRYPTED}, it says ${version}`);
   }
   return meta;
 }

@@ -255,18 +255,30 @@ export class FileCipher {
   }
 }
 
+/** The refusal of an encrypted file when no key provider was given: names the key id it needs. */
+export function keysRequired(fileName: string, keyId: string, what = 'it'): InvalidArgumentError {
+  return new InvalidArgumentError(`${fileName} is encrypted (key id ${JSON.stringify(keyId)}): open ${what} with the encryption key provider`);
+}
+
 /**
- * Whole small files (OPTIONS, backup metadata): header, then the content sealed at position 0.
- * A file without the magic is returned as is when `allowPlain` (a database that was not encrypted).
+ * The cipher of an existing file from its decoded header: every reader's one way in (tables, logs,
+ * whole files). Without keys: keysRequired; a wrong key: forHeader's key check refusal.
  */
+export async function cipherFor(h: EncryptionHeader, fileName: string, keys: KeyResolver | undefined, what?: string): Promise<FileCipher> {
+  if (!keys) throw keysRequired(fileName, h.keyId, what);
+  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName), fileName);
+}
+
+/** Whole small files (OPTIONS, backup metadata): header, then the content sealed at position 0. */
 export function sealWholeFile(kind: FileKindValue, keyId: string, master: Uint8Array, content: Uint8Array): Uint8Array {
   const c = FileCipher.create(kind, keyId, master);
   return Buffer.concat([c.headerBytes, c.seal(0, [content])]);
 }
 
-export async function openWholeFile(bytes: Uint8Array, kind: FileKindValue, fileName: string, keys: KeyResolver): Promise<Uint8Array> {
+/** The content of a sealed whole file (tag checked first); `what` words the no-keys refusal. */
+export async function openWholeFile(bytes: Uint8Array, kind: FileKindValue, fileName: string, keys: KeyResolver | undefined, what?: string): Promise<Uint8Array> {
   const h = decodeEncryptionHeader(bytes, 0, fileName, 0, kind);
-  const c = FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName), fileName);
+  const c = await cipherFor(h, fileName, keys, what);
   return c.open(0, bytes.subarray(h.size), fileName, h.size);
 }
 

@@ -7,8 +7,7 @@
  * reports that same problem, and no record is ever returned without its tag checked (a log with
  * a readable first record but no header is a plain one).
  */
-import { decodeEncryptionHeader, FileCipher, hasCryptMagic, plaintextRefused, type FileKindValue, type KeyResolver } from '../base/file-cipher.js';
-import { InvalidArgumentError } from '../errors.js';
+import { cipherFor, decodeEncryptionHeader, hasCryptMagic, plaintextRefused, type FileCipher, type FileKindValue, type KeyResolver } from '../base/file-cipher.js';
 import { RecordReader } from './record-reader.js';
 
 export async function recordCipherFor(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined): Promise<FileCipher | undefined> {
@@ -19,8 +18,7 @@ export async function recordCipherFor(data: Uint8Array, fileName: string, kind: 
     return undefined;
   }
   const h = decodeEncryptionHeader(r.data, 0, fileName, r.offset, kind);
-  if (!keys) throw new InvalidArgumentError(`${fileName} is encrypted (key id ${JSON.stringify(h.keyId)}): open it with the encryption key provider`);
-  return FileCipher.forHeader(h, await keys.keyFor(h.keyId, fileName), fileName);
+  return cipherFor(h, fileName, keys);
 }
 
 /** A RecordReader over `data`, decrypting when the log is encrypted. */
