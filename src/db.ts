@@ -1,15 +1,17 @@
 /**
  * The DB facade (DESIGN.md "Public API"): open/close and the public methods. It validates input,
  * then delegates: writes to the group-commit queue (write-queue.ts) with this class as its host,
- * point reads to read-path.ts, scans to strata-iterator.ts, recovery to recovery.ts, flushes to
- * flush.ts (scheduled by the flush scheduler in background-jobs.ts).
+ * write stalls to write-stall.ts, new and finished WALs to wal-files.ts, point reads to read-path.ts,
+ * scans to strata-iterator.ts, recovery to recovery.ts, flushes to flush-scheduler.ts (flush/build-table.ts),
+ * compactions to compaction/ through compaction-host.ts, transactions through transaction-host.ts.
+ * What stays here is deciding when a memtable is frozen and its WAL rolls, and key rotation's order.
  * Promise-returning methods never throw synchronously: they reject. Synchronous methods throw.
  * Main thread only.
  */
 import { Buffer } from 'node:buffer';
 import * as path from 'node:path';
 import { toBytes } from './base/bytes.js';
-import { internalKeyComparator, MAX_SEQUENCE, ValueKind } from './base/internal-key.js';
+import { internalKeyComparator, ValueKind } from './base/internal-key.js';
 import type { InternalIterator, MaybePromise } from './base/internal-iterator.js';
 import { ByteWriter } from './base/coding.js';
 import {
@@ -22,18 +24,17 @@ import { EventLog } from './event-log.js';
 import { MemTable } from './memtable/memtable.js';
 import type { VersionSet } from './manifest/version-set.js';
 import type { Version } from './manifest/version.js';
-import { lockFileName, walFileName } from './manifest/file-names.js';
+import { lockFileName } from './manifest/file-names.js';
 import { WalWriter } from './wal/wal-writer.js';
 import { WriteBatch, encodeSingleOp, walkOps } from './wal/write-batch.js';
 import { WalGroupEncoder } from './wal/wal-record.js';
 import { WriteQueue, type WriteRequest, type WriteQueueHost } from './write-queue.js';
 import { SnapshotList, type Snapshot } from './mvcc/snapshot-list.js';
 import { ConflictTracker } from './mvcc/conflict-tracker.js';
-import { FileKind, type FileCipher } from './base/file-cipher.js';
 import { KeyRing } from './base/keyring.js';
 import { writeOptionsFile } from './options-file.js';
 import { keySetOfOps, type KeySet } from './mvcc/key-set.js';
-import { Transaction, type TransactionOptions, type TransactionHost, type TxIteratorOptions } from './mvcc/transaction.js';
+import { Transaction, type TransactionOptions, type TransactionHost } from './mvcc/transaction.js';
 import { TransactionConflictError } from './errors.js';
 import { LruCache } from './cache/lru-cache.js';
 import { TableCache } from './cache/table-cache.js';
@@ -53,9 +54,9 @@ import { resolveFair } from './yield-guard.js';
 import { createCheckpoint, type CheckpointInfo } from './backup/checkpoint.js';
 import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } from './backup/backup-engine.js';
 import type { BackupSource } from './backup/pin.js';
-import { archiveWal, enforceRetention } from './backup/wal-archive.js';
-import { parseFileName } from './manifest/file-names.js';
-import type { FileLock, WritableFile } from './fs/file-system.js';
+import { archiveFinishedWal, archiveLeftoverWals, createWal } from './wal-files.js';
+import { WriteStall } from './write-stall.js';
+import type { FileLock } from './fs/file-system.js';
 
 export type Key = Uint8Array | string;
 
@@ -114,10 +115,7 @@ export class DB {
   private readonly flusher: FlushScheduler;
   /** @internal */ readonly compactions: CompactionScheduler;
   private readonly executor: CompactionExecutor;
-  /** Slowdown debt in ms, paid by sleeping once it reaches about a millisecond. */
-  private stallDebtMs = 0;
-  /** Set when a slowdown sleep ends: the write queue then retries the same group, already charged. */
-  private stallPaid = false;
+  private readonly stall: WriteStall;
   private switching: Promise<void> | undefined;
   /** @internal */ readonly pendingOutputs = new Set<number>();
 
@@ -150,6 +148,12 @@ export class DB {
       (options.compactionExecutor === 'auto' && fs instanceof NodeFileSystem);
     this.executor = useWorkers ? new WorkerExecutor(Math.max(1, options.maxBackgroundJobs - 1)) : new InlineExecutor(fs);
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, Math.max(1, options.maxBackgroundJobs - 1));
+    this.stall = new WriteStall(options, {
+      l0Files: () => this.versions.current().levels[0]?.length ?? 0,
+      stopped: () => this.bgError !== undefined,
+      compactions: this.compactions,
+      counters: this.counters,
+    });
   }
 
   /** Opens (or creates) the database in `dir`. */
@@ -183,7 +187,7 @@ export class DB {
       if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
       const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys);
       if (!o.readOnly) {
-        await db.archiveLeftoverWals();
+        await archiveLeftoverWals(fs, location, o, log);
         await db.startNewWal();
         await db.writeOptions();
         await db.deleteObsoleteFiles();
@@ -327,38 +331,9 @@ export class DB {
     this.log.write(`ERROR ${what}: ${this.bgError.message}; the database is now read-only until reopened`);
   }
 
-  /**
-   * Room for the next write group. A full memtable is switched; when every memtable is full, or L0
-   * has level0StopTrigger files, writers wait for background progress. From level0SlowdownTrigger on,
-   * each group is charged userBytes / delayedWriteRate as a debt, slept off only once it reaches
-   * about a millisecond: latency grows smoothly instead of a fixed sleep per write (a cliff).
-   */
+  /** Room for the next write group: write stalls (write-stall.ts), then a full memtable is switched. */
   private makeRoom(userBytes: number): MaybePromise<void> {
-    const l0 = this.versions.current().levels[0]?.length ?? 0;
-    const paid = this.stallPaid;
-    this.stallPaid = false;
-    if (l0 >= this.o.level0StopTrigger && !this.bgError) {
-      const t0 = performance.now();
-      this.compactions.maybeSchedule();
-      // With no job running (back-off after a failure), poll gently instead of spinning on
-      // already-resolved promises, which would starve the event loop (and the back-off timer).
-      const wait = this.compactions.runningJobs > 0
-        ? this.compactions.waitForProgress()
-        : new Promise<void>((resolve) => setTimeout(resolve, 10));
-      return wait.then(() => { this.counters.stopMs += performance.now() - t0; });
-    }
-    // NB: after a sleep the write queue calls makeRoom again for the SAME group; charging it again
-    // would make a group owing >= 1 ms by itself sleep forever while L0 stays above the trigger.
-    if (l0 >= this.o.level0SlowdownTrigger && !paid) {
-      this.stallDebtMs += (userBytes / this.o.delayedWriteRate) * 1000;
-      if (this.stallDebtMs >= 1) {
-        const ms = this.stallDebtMs;
-        this.stallDebtMs = 0;
-        this.counters.slowdownMs += ms;
-        return new Promise<void>((resolve) => setTimeout(resolve, ms)).then(() => { this.stallPaid = true; });
-      }
-    }
-    return this.makeRoomForMemtable();
+    return this.stall.check(userBytes) ?? this.makeRoomForMemtable();
   }
 
   private makeRoomForMemtable(): MaybePromise<void> {
@@ -385,13 +360,9 @@ export class DB {
   private async doSwitchMemtable(force: boolean): Promise<void> {
     if (this.mem.mem.entries === 0 && !force) return;
     const n = this.versions.newFileNumber();
-    let file: WritableFile;
-    let cipher: FileCipher | undefined;
+    let wal: WalWriter;
     try {
-      cipher = await this.keyRing?.newFileCipher(FileKind.WAL);
-      file = await this.fs.openWritable(walFileName(this.location, n), { exclusive: true });
-      // The new WAL's directory entry must be durable before a synced write relies on it.
-      await this.fs.syncDir(this.location);
+      wal = await createWal(this.fs, this.location, n, this.keyRing);
     } catch (e) {
       this.setBackgroundError(e, `creating WAL ${n} failed`);
       throw e;
@@ -409,12 +380,12 @@ export class DB {
         }
       } catch (e) {
         this.setBackgroundError(e, `sync of WAL ${old.logNumber} at rollover failed`);
-        await file.close().catch(() => undefined);
+        await wal.close().catch(() => undefined);
         throw e;
       }
     }
     const oldMem = this.mem;
-    this.wal = new WalWriter(file, n, cipher);
+    this.wal = wal;
     this.mem = { mem: new MemTable(), walNumber: n };
     this.imm.push(oldMem);
     this.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
@@ -425,26 +396,8 @@ export class DB {
     }
   }
 
-  /** Copies (links) a finished WAL into walArchiveDir and applies the retention limits. Best effort. */
-  private async archive(walNumber: number): Promise<void> {
-    const dir = this.o.walArchiveDir;
-    if (!dir) return;
-    try {
-      await archiveWal(this.fs, walFileName(this.location, walNumber), walNumber, dir, this.o.clock());
-      const gone = await enforceRetention(this.fs, dir, this.o.walArchiveTtlMs, this.o.walArchiveSizeLimit, this.o.clock());
-      if (gone.length) this.log.write(`WAL archive: removed ${gone.join(', ')} (retention)`);
-    } catch (e) {
-      this.log.write(`ERROR archiving WAL ${walNumber}: ${(e as Error).message}`);
-    }
-  }
-
-  /** At open: WALs a crash left behind were never archived; archive them before they are replayed away. */
-  private async archiveLeftoverWals(): Promise<void> {
-    if (!this.o.walArchiveDir) return;
-    for (const name of await this.fs.list(this.location)) {
-      const p = parseFileName(name);
-      if (p?.type === 'wal') await this.archive(p.number);
-    }
+  private archive(walNumber: number): Promise<void> {
+    return archiveFinishedWal(this.fs, this.location, walNumber, this.o, this.log);
   }
 
   /** OPTIONS-NNNNNN: informational, so a failure is logged, never fatal. */
@@ -460,10 +413,7 @@ export class DB {
   private async startNewWal(): Promise<void> {
     const n = this.versions.newFileNumber();
     try {
-      const cipher = await this.keyRing?.newFileCipher(FileKind.WAL);
-      const file = await this.fs.openWritable(walFileName(this.location, n), { exclusive: true });
-      await this.fs.syncDir(this.location);
-      this.wal = new WalWriter(file, n, cipher);
+      this.wal = await createWal(this.fs, this.location, n, this.keyRing);
       this.mem = { mem: new MemTable(), walNumber: n };
       this.log.write(`new WAL ${n}`);
     } catch (e) {
