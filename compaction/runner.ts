@@ -22,7 +22,7 @@ import { tableFileName } from '../src/manifest/file-names.js';
 import { InternalError } from '../src/errors.js';
 import { TableReader } from '../sstable/table-reader.js';
 import { TableWriter } from '../sstable/table-writer.js';
-import { FileCipher, FileKind } from '../src/base/file-cipher.js';
+import { FileKind } from '../src/base/file-cipher.js';
 import { KeyRing } from '../src/base/keyring.js';
 import { CompactionIterator } from './compaction-iterator.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
@@ -139,7 +139,7 @@ export async function runCompaction(
     const number = await env.allocateFileNumber();
     const path = tableFileName(env.dir, number);
     created.push(path);
-    const cipher = enc ? FileCipher.create(FileKind.TABLE, enc.currentKeyId, await keys!.keyFor(enc.currentKeyId)) : undefined;
+    const cipher = await keys?.newFileCipher(FileKind.TABLE);
     const file = new ChecksummedFile(await env.fs.openWritable(path, { exclusive: true }));
     const writer = new TableWriter(file, {
       ...(cipher ? { cipher } : {}),

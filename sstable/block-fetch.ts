@@ -69,17 +69,26 @@ export class BlockFetcher {
     return this.cipher ? this.cipher.open(offset, stored, this.fileName, offset, type) : stored;
   }
 
-  private decodeSync(buf: Uint8Array, offset: number, size: number, verify: boolean): FetchedBlock | undefined {
-    const type = this.checkStored(buf, offset, size, verify);
-    const raw = decodeBlockSync(type, this.payload(buf, offset, size, type), this.fileName, offset);
+  /**
+   * Decodes a checked (and decrypted) payload; undefined when its codec is async (zstd). The CRC and
+   * the tag are checked once per read, by the caller, whichever decoder ends up doing the work.
+   */
+  private decodeSync(type: number, payload: Uint8Array, offset: number): FetchedBlock | undefined {
+    const raw = decodeBlockSync(type, payload, this.fileName, offset);
     if (raw === undefined) return undefined;
     return { block: new Block(owned(raw), this.fileName, offset), type };
   }
 
-  private async decodeAsync(buf: Uint8Array, offset: number, size: number, verify: boolean): Promise<FetchedBlock> {
-    const type = this.checkStored(buf, offset, size, verify);
-    const raw = await decodeBlock(type, this.payload(buf, offset, size, type), this.fileName, offset);
+  private async decodeAsync(type: number, payload: Uint8Array, offset: number): Promise<FetchedBlock> {
+    const raw = await decodeBlock(type, payload, this.fileName, offset);
     return { block: new Block(owned(raw), this.fileName, offset), type };
+  }
+
+  /** Checks, decrypts and decodes a block read from the file (async only when its codec is). */
+  private decode(buf: Uint8Array, offset: number, size: number, verify: boolean): FetchedBlock | Promise<FetchedBlock> {
+    const type = this.checkStored(buf, offset, size, verify);
+    const payload = this.payload(buf, offset, size, type);
+    return this.decodeSync(type, payload, offset) ?? this.decodeAsync(type, payload, offset);
   }
 
   private remember(offset: number, block: Block): Block {
@@ -94,13 +103,11 @@ export class BlockFetcher {
       if (hit !== undefined) return hit as Block;
     }
     if (this.syncReads) {
-      const buf = this.file.readSync(offset, size + BLOCK_TRAILER_SIZE);
-      const f = this.decodeSync(buf, offset, size, this.verify);
-      if (f) return this.remember(offset, f.block);
-      return this.decodeAsync(buf, offset, size, this.verify).then((r) => this.remember(offset, r.block));
+      const f = this.decode(this.file.readSync(offset, size + BLOCK_TRAILER_SIZE), offset, size, this.verify);
+      return f instanceof Promise ? f.then((r) => this.remember(offset, r.block)) : this.remember(offset, f.block);
     }
     return this.file.read(offset, size + BLOCK_TRAILER_SIZE)
-      .then((buf) => this.decodeAsync(buf, offset, size, this.verify))
+      .then((buf) => this.decode(buf, offset, size, this.verify))
       .then((r) => this.remember(offset, r.block));
   }
 
@@ -115,14 +122,15 @@ export class BlockFetcher {
     }
     if (mayBeAsync) return undefined;
     const buf = this.file.readSync(offset, size + BLOCK_TRAILER_SIZE);
-    const f = this.decodeSync(buf, offset, size, this.verify);
+    const type = this.checkStored(buf, offset, size, this.verify);
+    const f = this.decodeSync(type, this.payload(buf, offset, size, type), offset);
     return f ? this.remember(offset, f.block) : undefined;
   }
 
   /** Reads and decodes a block bypassing the cache (open, verification, layout). */
   async fetchUncached(offset: number, size: number, verify = this.verify): Promise<FetchedBlock> {
     const buf = await this.file.read(offset, size + BLOCK_TRAILER_SIZE);
-    return this.decodeAsync(buf, offset, size, verify);
+    return this.decode(buf, offset, size, verify);
   }
 
   /** Reads a block's decompressed bytes without parsing them as entries (the filter block). */
