@@ -54,7 +54,7 @@ import { resolveFair } from './yield-guard.js';
 import { createCheckpoint, type CheckpointInfo } from './backup/checkpoint.js';
 import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } from './backup/backup-engine.js';
 import type { BackupSource } from './backup/pin.js';
-import { archiveFinishedWal, archiveLeftoverWals, createWal } from './wal-files.js';
+import { archiveFinishedWal, archiveLeftoverWals, createWal, removeEmptyWal, removeEmptyWalsBelow } from './wal-files.js';
 import { WriteStall } from './write-stall.js';
 import type { FileLock } from './fs/file-system.js';
 
@@ -116,7 +116,9 @@ export class DB {
   /** @internal */ readonly compactions: CompactionScheduler;
   private readonly executor: CompactionExecutor;
   private readonly stall: WriteStall;
-  private switching: Promise<void> | undefined;
+  /** WALs rolled over but not yet closed and archived: never deleted before that. */
+  private readonly retiringWals = new Set<number>();
+  private readonly retiring = new Set<Promise<void>>();
   /** @internal */ readonly pendingOutputs = new Set<number>();
 
   private constructor(
@@ -189,6 +191,7 @@ export class DB {
       if (!o.readOnly) {
         await archiveLeftoverWals(fs, location, o, log);
         await db.startNewWal();
+        await removeEmptyWalsBelow(fs, location, db.mem.walNumber, log);
         await db.writeOptions();
         await db.deleteObsoleteFiles();
         db.flusher.schedule();
@@ -346,18 +349,11 @@ export class DB {
   }
 
   /**
-   * Freezes the active memtable and starts a new WAL. Serialised: the leader (memtable full) and
-   * flush() may both ask; a second caller waits for the switch in progress instead of switching again.
+   * Freezes the active memtable and starts a new WAL. Runs only where no write group is in flight:
+   * in the write leader (makeRoom) or as exclusive work of the write queue (switchExclusive).
+   * `force`: switch even an empty memtable (key rotation wants a WAL under the new key now).
    */
-  private switchMemtable(force = false): Promise<void> {
-    if (!this.switching) {
-      this.switching = this.doSwitchMemtable(force).finally(() => { this.switching = undefined; });
-    }
-    return this.switching;
-  }
-
-  /** `force`: switch even an empty memtable (key rotation wants a WAL under the new key now). */
-  private async doSwitchMemtable(force: boolean): Promise<void> {
+  private async switchMemtable(force = false): Promise<void> {
     if (this.mem.mem.entries === 0 && !force) return;
     const n = this.versions.newFileNumber();
     let wal: WalWriter;
@@ -370,14 +366,10 @@ export class DB {
     const old = this.wal;
     if (old) {
       // A WAL is fsynced when it rolls over, BEFORE the next one takes a write: only the newest WAL
-      // may ever have a torn tail (a damaged older WAL is corruption at open). Writers may append
-      // while a sync runs, so sync until nothing new arrived; the swap below follows synchronously.
+      // may ever have a torn tail (a damaged older WAL is corruption at open). No group can append
+      // meanwhile: the caller holds the write queue.
       try {
-        for (;;) {
-          const size = old.size;
-          await old.sync();
-          if (old.size === size) break;
-        }
+        await old.sync();
       } catch (e) {
         this.setBackgroundError(e, `sync of WAL ${old.logNumber} at rollover failed`);
         await wal.close().catch(() => undefined);
@@ -389,11 +381,32 @@ export class DB {
     this.mem = { mem: new MemTable(), walNumber: n };
     this.imm.push(oldMem);
     this.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
+    if (old) this.retireWal(old);
     this.flusher.schedule();
-    if (old) {
-      await old.close().catch(() => undefined);
-      await this.archive(old.logNumber);
-    }
+  }
+
+  /** A switch queued behind the writes submitted so far (flush, close, key rotation). */
+  private switchExclusive(force = false): Promise<void> {
+    return this.writer.exclusive(() => this.switchMemtable(force));
+  }
+
+  /**
+   * Closes a rolled-over WAL and archives it, off the write path. Until the archive copy exists the
+   * file is held back from deletion (retiringWals), even when its memtable is flushed first.
+   */
+  private retireWal(old: WalWriter): void {
+    const n = old.logNumber;
+    this.retiringWals.add(n);
+    const done = (async () => {
+      await old.close().catch((e: unknown) => this.log.write(`closing WAL ${n} failed: ${(e as Error).message}`));
+      await this.archive(n);
+    })().finally(() => {
+      this.retiringWals.delete(n);
+      this.retiring.delete(done);
+      // Its flush may have finished first and skipped it: delete it now if nothing needs it.
+      if (!this.closed) void this.deleteObsoleteFiles().catch(() => undefined);
+    });
+    this.retiring.add(done);
   }
 
   private archive(walNumber: number): Promise<void> {
@@ -575,7 +588,6 @@ export class DB {
 
   // ---------------------------------------------------------------- maintenance
 
-  /** Writes the memtable (and any waiting immutable ones) to L0 tables, and waits. */
   /**
    * Key rotation (encryption at rest): from now on every new file uses the provider's current key id
    * (ask the provider to name a new one first). The WAL and the MANIFEST are rolled at once, so only
@@ -592,7 +604,7 @@ export class DB {
     if (!ring) throw new InvalidArgumentError('rotateKey() needs a database opened with the encryption option');
     const id = ring.currentKeyId();
     await ring.keyFor(id);
-    for (let i = 0; i < 3 && this.wal?.keyId !== id; i++) await this.switchMemtable(true);
+    for (let i = 0; i < 3 && this.wal?.keyId !== id; i++) await this.switchExclusive(true);
     await this.versions.roll();
     this.log.write(`encryption: new files use key id ${JSON.stringify(id)}`);
     let rewritten = 0;
@@ -611,9 +623,13 @@ export class DB {
 
   /** @internal */ get walKeyId(): string | undefined { return this.wal?.keyId; }
 
+  /**
+   * Writes the memtable (and any waiting immutable ones) to L0 tables, and waits. The memtable
+   * frozen is the one holding every write submitted before this call.
+   */
   async flush(): Promise<void> {
     this.checkWritable();
-    if (this.mem.mem.entries > 0) await this.switchMemtable();
+    await this.switchExclusive();
     await this.flusher.waitForAll();
     if (this.bgError) throw new ReadOnlyError(`flush failed: ${this.bgError.message}`, { cause: this.bgError });
   }
@@ -684,6 +700,7 @@ export class DB {
     const names = await this.fs.list(this.location);
     const minWal = this.imm.length > 0 ? this.imm[0]!.walNumber : this.mem.walNumber;
     for (const name of obsoleteFiles(names, this.versions, this.pendingOutputs, Math.min(minWal, this.versions.logNumber))) {
+      if (name.endsWith('.log') && this.retiringWals.has(Number.parseInt(name, 10))) continue;
       const full = path.join(this.location, name);
       const p = name.endsWith('.sst') ? Number.parseInt(name, 10) : undefined;
       if (p !== undefined) this.tables.evict(p);
@@ -704,22 +721,29 @@ export class DB {
       };
       await step(() => this.writer.whenIdle());
       // Flush at close (RocksDB's default): the next open then replays no WAL and costs O(manifest).
+      // The switch queues behind every write accepted before close(), like any other switch.
       if (!this.o.readOnly && !this.bgError && this.o.flushOnClose) {
         await step(async () => {
-          if (this.mem.mem.entries > 0) await this.switchMemtable();
+          await this.switchExclusive();
           await this.flusher.waitForAll();
+          // The data is safe in its WAL, but the caller must hear that the flush failed.
+          if (this.bgError) throw new ReadOnlyError(`flush at close failed: ${this.bgError.message}`, { cause: this.bgError });
         });
       }
       await step(() => this.flusher.stop());
       await step(() => this.compactions.stop());
       await step(() => this.executor.close());
       for (const it of [...this.iterators]) await step(() => it.close());
+      await step(() => Promise.all(this.retiring));
       const wal = this.wal;
       if (wal) {
         await step(() => wal.sync());
         await step(() => wal.close());
+        // An unused WAL holds nothing: remove it rather than leave one empty log per open.
         if (wal.size > 0) await step(() => this.archive(wal.logNumber));
+        else await step(() => removeEmptyWal(this.fs, this.location, wal.logNumber));
       }
+      if (!this.o.readOnly && !this.bgError) await step(() => this.deleteObsoleteFiles());
       await step(() => this.tables.close());
       await step(() => this.versions.close());
       this.log.write(first ? `closed with an error: ${(first as Error).message}` : 'closed');

@@ -47,3 +47,26 @@ export async function archiveLeftoverWals(fs: FileSystem, dir: string, o: Resolv
     if (p?.type === 'wal') await archiveFinishedWal(fs, dir, p.number, o, log);
   }
 }
+
+/** Removes WAL `n`, known to be empty (created, never written), and makes the removal durable. */
+export async function removeEmptyWal(fs: FileSystem, dir: string, n: number): Promise<void> {
+  await fs.remove(walFileName(dir, n));
+  await fs.syncDir(dir);
+}
+
+/**
+ * At open, once the new WAL exists: WALs numbered below it that are empty hold no record (a crash
+ * between creating a WAL and its first write leaves one); remove them so they do not pile up.
+ * Best effort: a failure is logged.
+ */
+export async function removeEmptyWalsBelow(fs: FileSystem, dir: string, below: number, log: EventLog): Promise<void> {
+  for (const name of await fs.list(dir)) {
+    const p = parseFileName(name);
+    if (p?.type !== 'wal' || p.number >= below) continue;
+    try {
+      if ((await fs.stat(walFileName(dir, p.number))).size === 0) await removeEmptyWal(fs, dir, p.number);
+    } catch (e) {
+      log.write(`could not remove empty WAL ${p.number}: ${(e as Error).message}`);
+    }
+  }
+}

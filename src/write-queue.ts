@@ -15,6 +15,13 @@
  *
  * Failure: a WAL append or sync failure rejects the whole group and is reported to the host, which
  * makes the database refuse further writes (ERR_READ_ONLY): an acknowledged write is never lost.
+ *
+ * Exclusive work (a memtable switch asked for by flush(), close() or key rotation) queues behind the
+ * writes submitted before it and runs in the leader between groups, never while a group is between
+ * its WAL append and its memtable insert: the WAL a group is appended to and the memtable it is
+ * applied to are always a pair. A switch that ran during a group's fdatasync would put the group's
+ * record in the old WAL and its entries in the new memtable; the old WAL is deleted once the old
+ * memtable is flushed, and a crash then loses the acknowledged group.
  * Main thread only.
  */
 import type { MaybePromise } from './base/internal-iterator.js';
@@ -69,8 +76,17 @@ export interface WriteQueueHost {
 /** Past this many bytes a group is cut, so one huge batch does not hold many small writers hostage. */
 const MAX_GROUP_BYTES = 1 << 20;
 
+/** Work that must run with no write group in flight (see the header). */
+class Exclusive {
+  constructor(
+    readonly run: () => Promise<void>,
+    readonly resolve: () => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+}
+
 export class WriteQueue {
-  private readonly queue: WriteRequest[] = [];
+  private readonly queue: (WriteRequest | Exclusive)[] = [];
   private leading = false;
   private idleWaiters: (() => void)[] = [];
   /** Resolutions waiting in setImmediate: later ones must queue behind them (commit order). */
@@ -84,6 +100,18 @@ export class WriteQueue {
     if (err) { req.reject(err); return; }
     this.queue.push(req);
     if (!this.leading) void this.lead();
+  }
+
+  /**
+   * Runs `fn` after every write submitted before this call is settled and before any submitted after
+   * it, with no group in flight; writes wait while it runs. Rejects with the write error (closed,
+   * read-only) without running when writes are refused by then.
+   */
+  exclusive(fn: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push(new Exclusive(fn, resolve, reject));
+      if (!this.leading) void this.lead();
+    });
   }
 
   get pending(): number { return this.queue.length; }
@@ -101,6 +129,11 @@ export class WriteQueue {
         const err = this.host.writeError();
         if (err) { this.rejectAll(err); break; }
         const first = this.queue[0]!;
+        if (first instanceof Exclusive) {
+          this.queue.shift();
+          await this.runExclusive(first);
+          continue;
+        }
         const room = this.host.makeRoom(first.userBytes);
         if (room) {
           try { await room; } catch (e) { this.rejectAll(e); break; }
@@ -146,12 +179,27 @@ export class WriteQueue {
     }
   }
 
-  /** Takes members in order, validating each (commit order), up to MAX_GROUP_BYTES. */
+  private async runExclusive(x: Exclusive): Promise<void> {
+    let error: unknown;
+    let failed = false;
+    try { await x.run(); } catch (e) { error = e; failed = true; }
+    const settle = failed ? () => x.reject(error) : () => x.resolve();
+    // Behind the resolutions already deferred, so callers see settlements in queue order.
+    if (this.deferred > 0) {
+      this.deferred++;
+      setImmediate(() => { this.deferred--; settle(); });
+    } else {
+      settle();
+    }
+  }
+
+  /** Takes members in order, validating each (commit order), up to MAX_GROUP_BYTES or an exclusive entry. */
   private takeGroup(): WriteRequest[] {
     const group: WriteRequest[] = [];
     let bytes = 0;
     while (this.queue.length > 0) {
       const r = this.queue[0]!;
+      if (r instanceof Exclusive) break;
       if (group.length > 0 && bytes + r.ops.length > MAX_GROUP_BYTES) break;
       this.queue.shift();
       if (r.validate) {
