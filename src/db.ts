@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import * as path from 'node:path';
-import { toBytes } from './base/bytes.js';
+import { booleanArg, keyArg, optionsArg } from './base/arguments.js';
 import { internalKeyComparator, ValueKind } from './base/internal-key.js';
 import type { InternalIterator, MaybePromise } from './base/internal-iterator.js';
 import { ByteWriter } from './base/coding.js';
@@ -69,26 +69,17 @@ export interface IteratorOptions {
   snapshot?: Snapshot;
 }
 
-function checkKey(name: string, v: unknown): Uint8Array {
-  if (typeof v === 'string') return toBytes(v);
-  if (v instanceof Uint8Array) return v;
-  throw new InvalidArgumentError(`${name} must be a Uint8Array or a string (got ${v === null ? 'null' : typeof v})`);
-}
-
-/** Options arguments are undefined or a plain object: null, arrays and primitives are refused. */
-function checkOptionsObject(what: string, o: unknown): void {
-  if (o === undefined) return;
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-    throw new InvalidArgumentError(`${what} must be an object (got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : typeof o})`);
-  }
-}
+const WRITE_OPTIONS = ['sync'] as const;
+const READ_OPTIONS = ['snapshot'] as const;
+const ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot'] as const;
+const TRANSACTION_OPTIONS = ['isolation', 'sync'] as const;
+const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries'] as const;
+const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
+const ROTATE_KEY_OPTIONS = ['rewrite'] as const;
 
 function checkWriteOptions(o: unknown): boolean {
-  if (o === undefined) return false;
-  checkOptionsObject('write options', o);
-  const s = (o as WriteOptions).sync;
-  if (s !== undefined && typeof s !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean');
-  return s === true;
+  const w = optionsArg<WriteOptions>('write options', o, WRITE_OPTIONS);
+  return booleanArg('options.sync', w?.sync) === true;
 }
 
 export class DB {
@@ -216,8 +207,8 @@ export class DB {
 
   put(key: Key, value: Key, options?: WriteOptions): Promise<void> {
     try {
-      const k = checkKey('key', key);
-      const v = checkKey('value', value);
+      const k = keyArg('key', key);
+      const v = keyArg('value', value);
       const sync = checkWriteOptions(options);
       this.checkSizes(k, v);
       return this.submitSingle(ValueKind.Put, k, v, sync);
@@ -228,7 +219,7 @@ export class DB {
 
   delete(key: Key, options?: WriteOptions): Promise<void> {
     try {
-      const k = checkKey('key', key);
+      const k = keyArg('key', key);
       const sync = checkWriteOptions(options);
       this.checkSizes(k, undefined);
       return this.submitSingle(ValueKind.Delete, k, EMPTY, sync);
@@ -438,10 +429,11 @@ export class DB {
   // ---------------------------------------------------------------- reads
 
   private readSequence(options: ReadOptions | undefined): number {
-    if (options === undefined) return this.published;
-    checkOptionsObject('read options', options);
-    if (options.snapshot === undefined) return this.published;
-    return this.snapshots.check(options.snapshot).sequence;
+    return this.sequenceAt(optionsArg<ReadOptions>('read options', options, READ_OPTIONS)?.snapshot);
+  }
+
+  private sequenceAt(snapshot: Snapshot | undefined): number {
+    return snapshot === undefined ? this.published : this.snapshots.check(snapshot).sequence;
   }
 
   /** @internal */ memtablesForRead(): MemTable[] {
@@ -454,7 +446,7 @@ export class DB {
   get(key: Key, options?: ReadOptions): Promise<Buffer | undefined> {
     try {
       if (this.closed) throw new DatabaseClosedError();
-      const k = checkKey('key', key);
+      const k = keyArg('key', key);
       const seq = this.readSequence(options);
       const r = this.getInternal(k, seq);
       return r instanceof Promise ? r : resolveFair(r);
@@ -484,7 +476,7 @@ export class DB {
   async getMany(keys: Key[], options?: ReadOptions): Promise<(Buffer | undefined)[]> {
     if (this.closed) throw new DatabaseClosedError();
     if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array');
-    const ks = keys.map((k, i) => checkKey(`keys[${i}]`, k));
+    const ks = keys.map((k, i) => keyArg(`keys[${i}]`, k));
     const seq = this.readSequence(options);
     const out: (Buffer | undefined)[] = new Array(ks.length);
     for (let i = 0; i < ks.length; i++) {
@@ -508,15 +500,14 @@ export class DB {
 
   private makeIterator<T>(options: IteratorOptions | undefined, mode: IteratorMode): StrataIterator<T> {
     if (this.closed) throw new DatabaseClosedError();
-    checkOptionsObject('iterator options', options);
-    const o = options ?? {};
+    const o = optionsArg<IteratorOptions>('iterator options', options, ITERATOR_OPTIONS) ?? {};
     const bound = (name: 'gt' | 'gte' | 'lt' | 'lte'): Uint8Array | undefined =>
-      o[name] === undefined ? undefined : checkKey(`options.${name}`, o[name]).slice();
+      o[name] === undefined ? undefined : keyArg(`options.${name}`, o[name]).slice();
     if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new InvalidArgumentError('options.reverse must be a boolean');
     if (o.limit !== undefined && (typeof o.limit !== 'number' || Number.isNaN(o.limit))) {
       throw new InvalidArgumentError('options.limit must be a number (-1 or Infinity for no limit)');
     }
-    const seq = this.readSequence(o);
+    const seq = this.sequenceAt(o.snapshot);
     const version = this.versions.current();
     version.ref();
     const source = buildIteratorSource(this.memtablesForRead(), version, this.tables);
@@ -545,8 +536,7 @@ export class DB {
   beginTransaction(options?: TransactionOptions): Transaction {
     if (this.closed) throw new DatabaseClosedError();
     this.checkWritable();
-    if (options !== undefined && (options === null || typeof options !== 'object')) throw new InvalidArgumentError('transaction options must be an object');
-    return new Transaction(this.txnHost(), options);
+    return new Transaction(this.txnHost(), optionsArg<TransactionOptions>('transaction options', options, TRANSACTION_OPTIONS));
   }
 
   /**
@@ -556,6 +546,7 @@ export class DB {
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions & { retries?: number } = {}): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('transaction(fn): fn must be a function');
+    optionsArg('transaction options', options, RUN_TRANSACTION_OPTIONS);
     const retries = options.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('options.retries must be a non-negative integer');
     for (let attempt = 0; ; attempt++) {
@@ -597,9 +588,7 @@ export class DB {
    */
   async rotateKey(options?: { rewrite?: boolean }): Promise<{ keyId: string; rewritten: number }> {
     this.checkWritable();
-    if (options !== undefined) checkOptionsObject('rotateKey options', options);
-    const rewrite = options?.rewrite ?? false;
-    if (typeof rewrite !== 'boolean') throw new InvalidArgumentError('options.rewrite must be a boolean');
+    const rewrite = booleanArg('options.rewrite', optionsArg<{ rewrite?: boolean }>('rotateKey options', options, ROTATE_KEY_OPTIONS)?.rewrite) ?? false;
     const ring = this.keyRing;
     if (!ring) throw new InvalidArgumentError('rotateKey() needs a database opened with the encryption option');
     const id = ring.currentKeyId();
@@ -640,8 +629,8 @@ export class DB {
    */
   async compactRange(start?: Key, end?: Key): Promise<void> {
     this.checkWritable();
-    const lo = start === undefined ? undefined : checkKey('start', start).slice();
-    const hi = end === undefined ? undefined : checkKey('end', end).slice();
+    const lo = start === undefined ? undefined : keyArg('start', start).slice();
+    const hi = end === undefined ? undefined : keyArg('end', end).slice();
     await this.flush();
     await this.compactions.compactRange(lo, hi);
     if (this.bgError) throw new ReadOnlyError(`compaction failed: ${this.bgError.message}`, { cause: this.bgError });
@@ -663,6 +652,7 @@ export class DB {
    */
   async backup(backupDir: string, options?: BackupOptions): Promise<BackupInfo & { bytesCopied: number }> {
     if (this.closed) throw new DatabaseClosedError();
+    optionsArg('backup options', options, BACKUP_OPTIONS);
     const engine = await BackupEngine.open(backupDir, { fs: this.fs, ...(this.keyRing ? { keys: this.keyRing } : {}) });
     const info = await engine.create(this.backupSource(), options);
     await engine.collectGarbage();

@@ -4,6 +4,7 @@
  * InvalidArgumentError naming the option and what was expected; nothing is opened before it passes.
  * The README's option reference mirrors this file.
  */
+import { unknownOption } from './base/arguments.js';
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
 import type { KeyProvider } from './base/file-cipher.js';
@@ -162,7 +163,7 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
   }
   const o = (input ?? {}) as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!KNOWN.has(k) && o[k] !== undefined) throw new InvalidArgumentError(`unknown option ${k}`);
+    if (!KNOWN.has(k) && o[k] !== undefined) throw new InvalidArgumentError(unknownOption('options', k, KNOWN));
   }
   const out: Record<string, unknown> = { ...DEFAULT_OPTIONS };
   for (const [name, rule] of Object.entries(NUMBER_RULES)) {

@@ -24,6 +24,7 @@ import { ByteWriter } from '../base/coding.js';
 import { MAX_SEQUENCE, ValueKind, userKeyOf, kindOf } from '../base/internal-key.js';
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
 import { InvalidArgumentError, TooLargeError, TransactionConflictError } from '../errors.js';
+import { booleanArg, keyArg, optionsArg } from '../base/arguments.js';
 import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -70,6 +71,8 @@ export interface TransactionIteratorOptions {
   reverse?: boolean; limit?: number;
 }
 
+const TX_ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit'] as const;
+
 /** Buffer writes get sequence numbers above every real one (real ones stay below 2^52). */
 const BUFFER_BASE = 2 ** 52;
 
@@ -80,11 +83,6 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
   if (held.inTracker) held.tracker.close(held.snapshot.sequence);
   held.snapshot.release();
 });
-
-function keyArg(name: string, v: unknown): Uint8Array {
-  if (typeof v === 'string' || v instanceof Uint8Array) return toBytes(v);
-  throw new InvalidArgumentError(`${name} must be a Uint8Array or a string (got ${v === null ? 'null' : typeof v})`);
-}
 
 export class Transaction {
   readonly isolation: Isolation;
@@ -170,19 +168,24 @@ export class Transaction {
    * whole bound range counts as read (a phantom check), whether or not it is iterated to the end.
    */
   iterator(options?: TransactionIteratorOptions): StrataIterator<[Buffer, Buffer]> {
-    return this.makeIterator(options ?? {}, 'entries');
+    return this.makeIterator(options, 'entries');
   }
 
   keys(options?: TransactionIteratorOptions): StrataIterator<Buffer> {
-    return this.makeIterator(options ?? {}, 'keys');
+    return this.makeIterator(options, 'keys');
   }
 
   values(options?: TransactionIteratorOptions): StrataIterator<Buffer> {
-    return this.makeIterator(options ?? {}, 'values');
+    return this.makeIterator(options, 'values');
   }
 
-  private makeIterator<T>(options: TransactionIteratorOptions, mode: 'entries' | 'keys' | 'values'): T {
+  private makeIterator<T>(given: TransactionIteratorOptions | undefined, mode: 'entries' | 'keys' | 'values'): T {
     this.checkUsable();
+    const options = optionsArg<TransactionIteratorOptions>('iterator options', given, TX_ITERATOR_OPTIONS) ?? {};
+    booleanArg('options.reverse', options.reverse);
+    if (options.limit !== undefined && (typeof options.limit !== 'number' || Number.isNaN(options.limit))) {
+      throw new InvalidArgumentError('options.limit must be a number (-1 or Infinity for no limit)');
+    }
     const o: TxIteratorOptions = {};
     for (const b of ['gt', 'gte', 'lt', 'lte'] as const) {
       if (options[b] !== undefined) o[b] = keyArg(`options.${b}`, options[b]).slice();
