@@ -38,7 +38,7 @@ import { Transaction, type TransactionOptions, type TransactionHost } from './mv
 import { TransactionConflictError } from './errors.js';
 import { LruCache } from './cache/lru-cache.js';
 import { TableCache } from './cache/table-cache.js';
-import { recoverDatabase, obsoleteFiles, type MemTableEntry } from './recovery.js';
+import { recoverDatabase, type MemTableEntry } from './recovery.js';
 import { getFromMemtables, getFromTables } from './read-path.js';
 import { StrataIterator, type IteratorMode } from './iterator/strata-iterator.js';
 import { buildIteratorSource } from './iterator-source.js';
@@ -56,6 +56,8 @@ import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } fro
 import type { BackupSource } from './backup/pin.js';
 import { archiveFinishedWal, archiveLeftoverWals, createWal } from './wal-files.js';
 import { WriteStall } from './write-stall.js';
+import { ObsoleteFileScheduler } from './obsolete-file-scheduler.js';
+import { makeObsoleteFileHost } from './obsolete-file-host.js';
 import type { FileLock } from './fs/file-system.js';
 
 export type Key = Uint8Array | string;
@@ -118,6 +120,8 @@ export class DB {
   private readonly stall: WriteStall;
   private switching: Promise<void> | undefined;
   /** @internal */ readonly pendingOutputs = new Set<number>();
+  /** @internal Deletes obsolete files when the last reference to them drops, and after background jobs. */
+  readonly fileGc = new ObsoleteFileScheduler(makeObsoleteFileHost(this));
 
   private constructor(
     readonly location: string,
@@ -182,10 +186,12 @@ export class DB {
       const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
       // The current key must be there before anything is written: a missing one refuses the open.
       if (keys && !o.readOnly) await keys.keyFor(keys.currentKeyId());
-      const rec = await recoverDatabase(fs, location, o, log, keys);
+      let fileGc: ObsoleteFileScheduler | undefined;
+      const rec = await recoverDatabase(fs, location, o, log, keys, () => fileGc?.schedule());
       // Keys of every live table, resolved once (few ids), so reads and compaction jobs never wait for a provider.
       if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
       const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys);
+      fileGc = db.fileGc;
       if (!o.readOnly) {
         await archiveLeftoverWals(fs, location, o, log);
         await db.startNewWal();
@@ -678,17 +684,9 @@ export class DB {
   /** @internal */ get lastSequence(): number { return this.published; }
   /** @internal */ get blockCacheStats(): LruCache | undefined { return this.blockCache; }
 
-  /** @internal Deletes files nothing refers to (our own names only). */
-  async deleteObsoleteFiles(): Promise<void> {
-    if (this.o.readOnly) return;
-    const names = await this.fs.list(this.location);
-    const minWal = this.imm.length > 0 ? this.imm[0]!.walNumber : this.mem.walNumber;
-    for (const name of obsoleteFiles(names, this.versions, this.pendingOutputs, Math.min(minWal, this.versions.logNumber))) {
-      const full = path.join(this.location, name);
-      const p = name.endsWith('.sst') ? Number.parseInt(name, 10) : undefined;
-      if (p !== undefined) this.tables.evict(p);
-      await this.fs.remove(full).catch((e: unknown) => this.log.write(`could not delete ${name}: ${(e as Error).message}`));
-    }
+  /** @internal Deletes files nothing refers to (our own names only); resolves after a fresh pass. */
+  deleteObsoleteFiles(): Promise<void> {
+    return this.fileGc.collect();
   }
 
   /** Closes the database: waits for writes and background work; idempotent. */
@@ -714,6 +712,7 @@ export class DB {
       await step(() => this.compactions.stop());
       await step(() => this.executor.close());
       for (const it of [...this.iterators]) await step(() => it.close());
+      await step(() => this.fileGc.stop());
       const wal = this.wal;
       if (wal) {
         await step(() => wal.sync());
