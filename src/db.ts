@@ -38,7 +38,7 @@ import { Transaction, type TransactionOptions, type TransactionHost } from './mv
 import { TransactionConflictError } from './errors.js';
 import { LruCache } from './cache/lru-cache.js';
 import { TableCache } from './cache/table-cache.js';
-import { recoverDatabase, obsoleteFiles, type MemTableEntry } from './recovery.js';
+import { recoverDatabase, type MemTableEntry } from './recovery.js';
 import { getFromMemtables, getFromTables } from './read-path.js';
 import { StrataIterator, type IteratorMode } from './iterator/strata-iterator.js';
 import { buildIteratorSource } from './iterator-source.js';
@@ -56,6 +56,8 @@ import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } fro
 import type { BackupSource } from './backup/pin.js';
 import { archiveFinishedWal, archiveLeftoverWals, createWal, removeEmptyWal, removeEmptyWalsBelow } from './wal-files.js';
 import { WriteStall } from './write-stall.js';
+import { ObsoleteFileScheduler } from './obsolete-file-scheduler.js';
+import { makeObsoleteFileHost } from './obsolete-file-host.js';
 import type { FileLock } from './fs/file-system.js';
 
 export type Key = Uint8Array | string;
@@ -107,10 +109,12 @@ export class DB {
   /** @internal */ readonly compactions: CompactionScheduler;
   private readonly executor: CompactionExecutor;
   private readonly stall: WriteStall;
-  /** WALs rolled over but not yet closed and archived: never deleted before that. */
-  private readonly retiringWals = new Set<number>();
+  /** @internal WALs rolled over but not yet closed and archived: never deleted before that. */
+  readonly retiringWals = new Set<number>();
   private readonly retiring = new Set<Promise<void>>();
   /** @internal */ readonly pendingOutputs = new Set<number>();
+  /** @internal Deletes obsolete files when the last reference to them drops, and after background jobs. */
+  readonly fileGc = new ObsoleteFileScheduler(makeObsoleteFileHost(this));
 
   private constructor(
     readonly location: string,
@@ -175,10 +179,12 @@ export class DB {
       const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
       // The current key must be there before anything is written: a missing one refuses the open.
       if (keys && !o.readOnly) await keys.keyFor(keys.currentKeyId());
-      const rec = await recoverDatabase(fs, location, o, log, keys);
+      let fileGc: ObsoleteFileScheduler | undefined;
+      const rec = await recoverDatabase(fs, location, o, log, keys, () => fileGc?.schedule());
       // Keys of every live table, resolved once (few ids), so reads and compaction jobs never wait for a provider.
       if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
       const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys);
+      fileGc = db.fileGc;
       if (!o.readOnly) {
         await archiveLeftoverWals(fs, location, o, log);
         await db.startNewWal();
@@ -684,18 +690,9 @@ export class DB {
   /** @internal */ get lastSequence(): number { return this.published; }
   /** @internal */ get blockCacheStats(): LruCache | undefined { return this.blockCache; }
 
-  /** @internal Deletes files nothing refers to (our own names only). */
-  async deleteObsoleteFiles(): Promise<void> {
-    if (this.o.readOnly) return;
-    const names = await this.fs.list(this.location);
-    const minWal = this.imm.length > 0 ? this.imm[0]!.walNumber : this.mem.walNumber;
-    for (const name of obsoleteFiles(names, this.versions, this.pendingOutputs, Math.min(minWal, this.versions.logNumber))) {
-      if (name.endsWith('.log') && this.retiringWals.has(Number.parseInt(name, 10))) continue;
-      const full = path.join(this.location, name);
-      const p = name.endsWith('.sst') ? Number.parseInt(name, 10) : undefined;
-      if (p !== undefined) this.tables.evict(p);
-      await this.fs.remove(full).catch((e: unknown) => this.log.write(`could not delete ${name}: ${(e as Error).message}`));
-    }
+  /** @internal Deletes files nothing refers to (our own names only); resolves after a fresh pass. */
+  deleteObsoleteFiles(): Promise<void> {
+    return this.fileGc.collect();
   }
 
   /** Closes the database: waits for writes and background work; idempotent. */
@@ -734,6 +731,7 @@ export class DB {
         else await step(() => removeEmptyWal(this.fs, this.location, wal.logNumber));
       }
       if (!this.o.readOnly && !this.bgError) await step(() => this.deleteObsoleteFiles());
+      await step(() => this.fileGc.stop());
       await step(() => this.tables.close());
       await step(() => this.versions.close());
       this.log.write(first ? `closed with an error: ${(first as Error).message}` : 'closed');

@@ -3,7 +3,8 @@
  * the manifest's log number into memtables. The recovered memtables are not flushed here: they
  * become immutable memtables that a background flush writes out (RocksDB's avoid-flush-during-recovery),
  * so open costs O(manifest + WAL tail), never O(data). Their WALs stay until that flush lands.
- * Also: the check that every table the MANIFEST names exists, and obsolete-file collection.
+ * Also: the check that every table the MANIFEST names exists. Not here: which files are obsolete
+ * (VersionSet.obsoleteFiles) and when they go (obsolete-file-scheduler.ts).
  */
 import type { FileSystem } from './fs/file-system.js';
 import { CorruptionError, InvalidArgumentError } from './errors.js';
@@ -11,6 +12,7 @@ import { MemTable } from './memtable/memtable.js';
 import { replayWal, truncateWal } from './wal/wal-replay.js';
 import { VersionSet } from './manifest/version-set.js';
 import { currentFileName, parseFileName, walFileName, tableFileName, tempFileName } from './manifest/file-names.js';
+import type { Version } from './manifest/version.js';
 import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
 import type { KeyRing } from './base/keyring.js';
@@ -31,8 +33,13 @@ export interface RecoveredState {
   created: boolean;
 }
 
+/**
+ * `onVersionReleased` runs when a Version's last reference drops (the VersionSet's hook): its files
+ * may now be obsolete.
+ */
 export async function recoverDatabase(
   fs: FileSystem, dir: string, options: ResolvedOptions, log: EventLog, keys?: KeyRing,
+  onVersionReleased?: (v: Version) => void,
 ): Promise<RecoveredState> {
   const hasCurrent = await fs.exists(currentFileName(dir));
   if (hasCurrent && options.errorIfExists) {
@@ -46,6 +53,7 @@ export async function recoverDatabase(
     maxManifestFileSize: options.maxManifestFileSize,
     readOnly: options.readOnly,
     ...(keys ? { keys } : {}),
+    ...(onVersionReleased ? { onVersionReleased } : {}),
   };
   const versions = hasCurrent
     ? await VersionSet.recover(fs, dir, vsOptions)
@@ -113,39 +121,4 @@ export async function recoverDatabase(
   if (mem && mem.mem.entries > 0) memtables.push(mem);
   if (lastSequence > versions.lastSequence) versions.lastSequence = lastSequence;
   return { versions, memtables, lastSequence, created: !hasCurrent };
-}
-
-/**
- * Files of our own naming that nothing needs any more: tables outside every live version and not
- * being written, WALs below the log number, MANIFESTs other than the live one, temp files.
- * Never anything else in the directory (the WAL archive, OPTIONS files, user files).
- */
-export function obsoleteFiles(
-  names: readonly string[], versions: VersionSet, pendingOutputs: ReadonlySet<number>, minWalNeeded: number,
-): string[] {
-  const live = versions.liveFiles();
-  const out: string[] = [];
-  for (const name of names) {
-    const p = parseFileName(name);
-    if (!p) continue;
-    switch (p.type) {
-      case 'table':
-        if (!live.has(p.number) && !pendingOutputs.has(p.number)) out.push(name);
-        break;
-      case 'wal':
-        if (p.number < minWalNeeded) out.push(name);
-        break;
-      // Only numbers below the live MANIFEST: a higher MANIFEST (or CURRENT temp file) may belong to a
-      // roll-over in progress, not yet named by CURRENT.
-      case 'manifest':
-        if (p.number < versions.manifestFileNumber) out.push(name);
-        break;
-      case 'temp':
-        if (p.number < versions.manifestFileNumber) out.push(name);
-        break;
-      default:
-        break;
-    }
-  }
-  return out;
 }

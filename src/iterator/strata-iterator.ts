@@ -1,10 +1,18 @@
 /**
- * The public iterator returned by db.iterator()/keys()/values(): an async iterable of copies
- * ([key, value] Buffers, or one side only). It reads at the implicit snapshot taken when it was
- * created and pins that moment's Version (its table files stay on disk until it closes).
+ * The public iterator returned by db.iterator()/keys()/values() and a transaction's iterators: an
+ * async iterable of copies ([key, value] Buffers, or one side only). It reads at the implicit
+ * snapshot taken when it was created and pins that moment's Version (its table files stay on disk).
  * Building the merged source is deferred to the first next() (db.iterator() is synchronous, while
  * opening a table may need I/O).
- * `for await` with `break` closes it; an iterator left open is closed when the DB closes.
+ * Lifetime: it lets go of everything it holds (table iterators, the Version, the DB's registry
+ * entry) as soon as it is exhausted (next() done, nextv() short, limit reached, either direction),
+ * when a read fails, and on close()/return(). `for await` calls return() only on an early exit, so
+ * releasing at the end is what keeps a scan run to completion from pinning files until db.close().
+ * After the end next() keeps answering done and nextv() []; after a failure they rethrow that
+ * failure; after close() they reject with ERR_CLOSED; seek() after any release is ERR_CLOSED (the
+ * files it would need may be gone). An iterator abandoned mid-way pins until closed (or the DB closes).
+ * holdAtEnd() (the abstract-level adapter) keeps the resources at the natural end, because
+ * abstract-level allows seek() after the end; such an iterator is released by close() only.
  * One call at a time: next()/seek() calls are serialised by the caller (abstract-level rule).
  */
 import type { Buffer } from 'node:buffer';
@@ -21,11 +29,17 @@ export interface IteratorSource {
   release(): void;
 }
 
+/** Why an iterator no longer holds anything: it ran out, a read failed, or it was closed. */
+const enum State { Open, Ended, Failed, Closed }
+
 export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterator<T> {
   private inner: DBIterator | undefined;
-  private closed = false;
+  private state = State.Open;
+  private isReleased = false;
+  private failure: unknown;
   private busy = false;
   private pendingSeek: Uint8Array | undefined;
+  private isHeldAtEnd = false;
 
   /** @internal */
   constructor(
@@ -35,22 +49,68 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
     private readonly onClose: (it: StrataIterator<T>) => void,
   ) {}
 
+  /**
+   * @internal Keep the resources at the natural end, for a seek() that may follow (abstract-level
+   * allows one); close() is then the only release. Call before the first read.
+   */
+  holdAtEnd(): this {
+    this.isHeldAtEnd = true;
+    return this;
+  }
+
   [Symbol.asyncIterator](): AsyncIterableIterator<T> { return this; }
 
-  /** The next entry, or done. Rejects with ERR_CLOSED after close(). */
+  /** The next entry, or done (for good once exhausted). Rejects with ERR_CLOSED after close(). */
   async next(): Promise<IteratorResult<T, undefined>> {
-    if (this.closed) throw new DatabaseClosedError('the iterator is closed');
+    if (this.settledAnswer()) return { done: true, value: undefined };
     if (this.busy) throw new InvalidArgumentError('iterator.next() called before the previous call settled');
     this.busy = true;
     try {
-      const it = this.ensureInner();
-      const r = it.next();
-      const ok = typeof r === 'boolean' ? r : await r;
-      if (!ok) return { done: true, value: undefined };
+      let it: DBIterator;
+      let ok: boolean;
+      try {
+        it = this.ensureInner();
+        const r = it.next();
+        ok = typeof r === 'boolean' ? r : await r;
+      } catch (e) {
+        await this.fail(e);
+        throw e;
+      }
+      if (!ok) {
+        await this.end();
+        return { done: true, value: undefined };
+      }
       return { done: false, value: this.current(it) };
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * True when next() must answer done without reading (the iterator ran out); throws when it must
+   * reject (closed, or an earlier failure). False while it can still read.
+   */
+  private settledAnswer(): boolean {
+    switch (this.state) {
+      case State.Open: return false;
+      case State.Ended: return true;
+      case State.Failed: throw this.failure;
+      default: throw new DatabaseClosedError('the iterator is closed');
+    }
+  }
+
+  /** The natural end (or the limit): let go now unless asked to hold for a later seek(). */
+  private async end(): Promise<void> {
+    if (this.isHeldAtEnd) return;
+    this.state = State.Ended;
+    await this.release();
+  }
+
+  private async fail(e: unknown): Promise<void> {
+    this.state = State.Failed;
+    this.failure = e;
+    // The read's error is the one to report; a close failure on top of it only goes unreported.
+    await this.release().catch(() => undefined);
   }
 
   /** Builds the merged source on first use (iterator() itself stays synchronous). */
@@ -74,15 +134,25 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
   async nextv(n: number): Promise<T[]> {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('nextv(n): n must be a non-negative integer');
     const out: T[] = [];
-    if (this.closed) throw new DatabaseClosedError('the iterator is closed');
+    if (this.settledAnswer()) return out;
     if (this.busy) throw new InvalidArgumentError('iterator.nextv() called before the previous call settled');
     this.busy = true;
     try {
-      const it = this.ensureInner();
+      let it: DBIterator | undefined;
       while (out.length < n) {
-        const r = it.next();
-        const ok = typeof r === 'boolean' ? r : await r;
-        if (!ok) break;
+        let ok: boolean;
+        try {
+          it ??= this.ensureInner();
+          const r = it.next();
+          ok = typeof r === 'boolean' ? r : await r;
+        } catch (e) {
+          await this.fail(e);
+          throw e;
+        }
+        if (!ok) {
+          await this.end();
+          break;
+        }
         out.push(this.current(it));
       }
       return out;
@@ -96,16 +166,25 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
    * within the iterator's bounds.
    */
   seek(target: Uint8Array): void {
-    if (this.closed) throw new DatabaseClosedError('the iterator is closed');
+    if (this.isReleased) {
+      throw new DatabaseClosedError(this.state === State.Closed ? 'the iterator is closed'
+        : 'the iterator has ended and released its files: seek() needs a new iterator');
+    }
     if (!(target instanceof Uint8Array)) throw new InvalidArgumentError('seek(target): target must be a Uint8Array or string');
     if (this.inner) this.inner.seek(target);
     else this.pendingSeek = target.slice();
   }
 
-  /** Releases the iterator's pinned files; idempotent. */
+  /** Releases the iterator's pinned files; idempotent (also after the end or a failure). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    this.state = State.Closed;
+    await this.release();
+  }
+
+  /** Table iterators first (their cache handles), then the Version, then the registry entry. Once. */
+  private async release(): Promise<void> {
+    if (this.isReleased) return;
+    this.isReleased = true;
     try {
       const p = this.inner?.close();
       if (p) await p;

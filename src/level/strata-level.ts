@@ -109,7 +109,9 @@ class StrataLevelIterator extends AbstractIterator<StrataLevel<unknown, unknown>
       failure = snapshotClosed();
     } else {
       try {
-        it = db[kDb]!.iterator(rangeOptions(options));
+        // abstract-level allows seek() after the natural end, so the files stay pinned until close()
+        // (its for-await and all() close at the end).
+        it = db[kDb]!.iterator(rangeOptions(options)).holdAtEnd();
       } catch (e) {
         failure = toLevelError(e);
       }

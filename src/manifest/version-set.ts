@@ -18,7 +18,8 @@
  * - File numbers: newFileNumber() hands out numbers for tables, WALs, MANIFESTs and temp files;
  *   at open every number already in the directory is marked used, so a crashed run's orphans are
  *   never overwritten.
- * Main thread only. Not here: deleting files (the DB, from obsoleteFiles()), WAL replay, locking.
+ * Main thread only. Not here: deleting files (the DB, from obsoleteFiles(), timed by
+ * src/obsolete-file-scheduler.ts), WAL replay, locking.
  */
 import { bytewiseComparator } from '../base/comparator.js';
 import { ByteWriter } from '../base/coding.js';
@@ -186,20 +187,29 @@ export class VersionSet {
     return out;
   }
 
+  /** How many Versions are live: the current one plus those an iterator, read or backup still references. */
+  get liveVersionCount(): number { return this.liveVersions.size; }
+
   /**
-   * Which of the directory entries `names` are obsolete: tables no live Version holds (and not in
-   * `pendingOutputs`: tables being written), WALs below the log number, MANIFESTs and temp files
-   * older than the current MANIFEST. Other names (CURRENT, LOCK, LOG, OPTIONS, strangers) are never
-   * listed. The DB deletes (or archives) what this returns.
+   * The one obsolete-file rule: which of the directory entries `names` nothing needs any more.
+   * - tables no live Version holds and not in `pendingOutputs` (tables being written);
+   * - WALs below the log number and below `minWalNeeded` (the oldest WAL an unflushed memtable
+   *   still needs; the log number moves only after the MANIFEST records a flush);
+   * - MANIFESTs and temp files below the live MANIFEST: a higher one may belong to a roll-over in
+   *   progress, not yet named by CURRENT.
+   * Other names (CURRENT, LOCK, LOG, OPTIONS, the WAL archive, strangers) are never listed.
+   * The DB deletes what this returns.
    */
-  obsoleteFiles(names: readonly string[], pendingOutputs: ReadonlySet<number> = new Set()): string[] {
+  obsoleteFiles(names: readonly string[], pendingOutputs: ReadonlySet<number> = new Set(),
+    minWalNeeded = Number.POSITIVE_INFINITY): string[] {
     const live = this.liveFiles();
+    const minWal = Math.min(this.logNum, minWalNeeded);
     return names.filter((name) => {
       const p = parseFileName(name);
       if (!p) return false;
       switch (p.type) {
         case 'table': return !live.has(p.number) && !pendingOutputs.has(p.number);
-        case 'wal': return p.number < this.logNum;
+        case 'wal': return p.number < minWal;
         case 'manifest': case 'temp': return p.number < this.manifestNum;
         default: return false;
       }

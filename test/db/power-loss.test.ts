@@ -23,7 +23,6 @@ import { DB, MemFileSystem, WriteBatch, type Options } from '../../src/index.js'
 import { FaultFileSystem, type FaultOp } from '../../src/fs/fault-fs.js';
 import { type Rng, withSeed } from '../support/rng.js';
 import { CommitLog, diffStates, hex, readAll, type LoggedOp } from '../support/db-check.js';
-import { obsoleteFiles } from '../../src/recovery.js';
 import { VersionSet } from '../../src/manifest/version-set.js';
 import { manifestBaseName } from '../../src/manifest/file-names.js';
 
@@ -272,7 +271,7 @@ describe('MANIFEST roll-over beside the obsolete-file sweep', () => {
       manifestBaseName(live - 1), manifestBaseName(live), manifestBaseName(rolling),
       `${pad(live - 1)}.dbtmp`, `${pad(rolling)}.dbtmp`,
     ];
-    expect(obsoleteFiles(names, vs, new Set(), 0)).toEqual([manifestBaseName(live - 1), `${pad(live - 1)}.dbtmp`]);
+    expect(vs.obsoleteFiles(names, new Set(), 0)).toEqual([manifestBaseName(live - 1), `${pad(live - 1)}.dbtmp`]);
     await vs.close();
   });
 });

@@ -104,6 +104,21 @@ describe('VersionSet create and recover', () => {
     await vs.close();
   });
 
+  it('obsolete WALs: below the log number and below the oldest WAL an unflushed memtable needs', async () => {
+    const fs = await freshFs();
+    const vs = await VersionSet.create(fs, DIR, OPTIONS);
+    const w = [vs.newFileNumber(), vs.newFileNumber(), vs.newFileNumber()];
+    await vs.logAndApply({ logNumber: w[2] });
+    const pad = (n: number): string => `${String(n).padStart(6, '0')}.log`;
+    const names = w.map(pad);
+    expect(vs.obsoleteFiles(names)).toEqual([pad(w[0]!), pad(w[1]!)]);
+    // A memtable still being flushed holds WAL w[1]: it stays until the memtable is gone.
+    expect(vs.obsoleteFiles(names, new Set(), w[1])).toEqual([pad(w[0]!)]);
+    // A memtable needing a WAL above the log number does not spare the ones below it.
+    expect(vs.obsoleteFiles(names, new Set(), w[2]! + 5)).toEqual([pad(w[0]!), pad(w[1]!)]);
+    await vs.close();
+  });
+
   it('rejects bad live edits with InternalError and changes nothing', async () => {
     const fs = await freshFs();
     const vs = await VersionSet.create(fs, DIR, OPTIONS);
