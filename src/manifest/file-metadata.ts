@@ -63,7 +63,7 @@ export function makeFileMetadata(init: FileMetadataInit): FileMetadata {
     numEntries: init.numEntries,
     numDeletions: init.numDeletions,
     ...(init.keyId !== undefined ? { keyId: init.keyId } : {}),
-    ...(init.uniqueId !== undefined ? { uniqueId: init.uniqueId.slice() } : {}),
+    ...(init.uniqueId !== undefined ? { uniqueId: new Uint8Array(init.uniqueId) } : {}),
   });
 }
 

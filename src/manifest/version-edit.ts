@@ -258,7 +258,7 @@ export function decodeVersionEdit(data: Uint8Array, fileName = '<version edit>',
         if (end > r.limit) fail(at, 'file unique id field runs past the record');
         const pr = new ByteReader(data, r.offset, end, fail);
         const number = pr.varint();
-        const id = pr.lengthPrefixed().slice();
+        const id = new Uint8Array(pr.lengthPrefixed()); // a copy, and a plain Uint8Array even when data is a Buffer
         r.offset = end;
         const files = edit.newFiles;
         const last = files?.[files.length - 1];
