@@ -45,9 +45,10 @@ describe('stratadb sst-dump', () => {
 
   it('--json shapes; --verify exits 1 naming the file and offset of a damaged block; a missing file exits 2', async () => {
     const f = await fixtures();
-    const [layout, scan] = await Promise.all([
+    const [layout, scan, engineLayout] = await Promise.all([
       runCli(['sst-dump', f.library, '--json']),
       runCli(['sst-dump', f.engine, '--scan', '--verify', '--json']),
+      runCli(['sst-dump', f.engine, '--json']),
     ]);
     expect(layout.code).toBe(0);
     const j = JSON.parse(layout.stdout);
@@ -64,6 +65,9 @@ describe('stratadb sst-dump', () => {
     expect(scan.code).toBe(0);
     const s = JSON.parse(scan.stdout);
     expect(s.keys).toBe('internal');
+    // An engine table shows its unique id; a library table written without one has none.
+    expect(JSON.parse(engineLayout.stdout).properties.uniqueId).toMatch(/^[0-9a-f]{32}$/);
+    expect(j.properties.uniqueId).toBeUndefined();
     expect(s.verify).toEqual({ ok: true, blocks: 6, entries: 21 });
     expect(s.count).toBe(21);
     expect(s.entries[0]).toEqual({ key: 'key000', keyHex: '6b6579303030', seq: 1, type: 'put', value: 'value-0', valueHex: '76616c75652d30' });
