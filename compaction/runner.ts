@@ -8,7 +8,9 @@
  * The same function runs inline (tests, in-memory fs) and inside a worker thread (real use): it
  * takes a FileSystem and plain data, and returns plain FileMetadata; it never touches the MANIFEST.
  * On failure it removes every output it created and rethrows (inputs are untouched); a corrupt
- * input surfaces as ERR_CORRUPTION (block checksums are verified on every read), never merged around.
+ * input surfaces as ERR_CORRUPTION (block checksums are verified on every read), never merged around,
+ * and so does an input that is not the table the MANIFEST names (size and unique id, checked at open).
+ * Every output gets a fresh unique id, in its properties and in the returned metadata.
  */
 import type { FileSystem } from '../src/fs/file-system.js';
 import { ChecksummedFile } from '../src/fs/checksummed-file.js';
@@ -22,6 +24,8 @@ import { tableFileName } from '../src/manifest/file-names.js';
 import { InternalError } from '../src/errors.js';
 import { TableReader } from '../sstable/table-reader.js';
 import { TableWriter } from '../sstable/table-writer.js';
+import { newTableUniqueId } from '../sstable/unique-id.js';
+import { checkTableIdentity, checkTableSize } from '../src/manifest/table-identity.js';
 import { FileKind } from '../src/base/file-cipher.js';
 import { KeyRing } from '../src/base/keyring.js';
 import { CompactionIterator } from './compaction-iterator.js';
@@ -61,14 +65,18 @@ class OwnedTableIterator extends DelegatingIterator {
 async function openInput(fs: FileSystem, dir: string, f: FileMetadata, keys: KeyRing | undefined): Promise<InternalIterator> {
   const path = tableFileName(dir, f.fileNumber);
   const file = await fs.openReadable(path);
-  let reader: TableReader;
+  let reader: TableReader | undefined;
   try {
+    // An input that is not the table the MANIFEST names must not be merged into the outputs.
+    checkTableSize(path, file.size, f);
     reader = await TableReader.open(file, {
       fileName: path, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: true,
       ...(keys ? { keys } : {}),
     });
+    checkTableIdentity(reader, f);
   } catch (e) {
-    await file.close();
+    if (reader) await reader.close();
+    else await file.close();
     throw e;
   }
   return new OwnedTableIterator(reader, reader.newIterator());
@@ -111,7 +119,7 @@ class GrandparentTracker {
   reset(): void { this.overlapped = 0; }
 }
 
-interface Output { number: number; file: ChecksummedFile; writer: TableWriter; path: string }
+interface Output { number: number; file: ChecksummedFile; writer: TableWriter; path: string; uniqueId: Uint8Array }
 
 export async function runCompaction(
   env: RunnerEnv, plan: CompactionPlan, snapshots: readonly number[], o: CompactionOutputOptions,
@@ -141,13 +149,15 @@ export async function runCompaction(
     created.push(path);
     const cipher = await keys?.newFileCipher(FileKind.TABLE);
     const file = new ChecksummedFile(await env.fs.openWritable(path, { exclusive: true }));
+    const uniqueId = newTableUniqueId();
     const writer = new TableWriter(file, {
+      uniqueId,
       ...(cipher ? { cipher } : {}),
       blockSize: o.blockSize, blockRestartInterval: o.blockRestartInterval, compression: o.compression,
       zstdLevel: o.zstdLevel, bloomBitsPerKey: o.bloomBitsPerKey, comparator: internalKeyComparator,
       filterKeyTransform: internalKeyToUserKey, keysAreInternal: true, creationTimeMs: o.creationTimeMs, fileName: path,
     });
-    return { number, file, writer, path };
+    return { number, file, writer, path, uniqueId };
   };
 
   const finishOutput = async (out: Output): Promise<void> => {
@@ -163,6 +173,7 @@ export async function runCompaction(
       smallest: p.smallestKey, largest: p.largestKey, smallestSeq: p.smallestSeq, largestSeq: p.largestSeq,
       numEntries: p.numEntries, numDeletions: p.numDeletions,
       ...(enc ? { keyId: enc.currentKeyId } : {}),
+      uniqueId: out.uniqueId,
     }));
     bytesWritten += r.fileSize;
   };

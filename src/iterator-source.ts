@@ -33,7 +33,7 @@ class PinnedTableIterator extends DelegatingIterator {
 
 /** Opens a table through the cache as a pinned iterator (synchronously when already open). */
 export function openTableIterator(tables: TableCache, f: FileMetadata): MaybePromise<InternalIterator> {
-  const h = tables.acquire(f.fileNumber);
+  const h = tables.acquire(f);
   if (h instanceof Promise) return h.then((x) => new PinnedTableIterator(x.reader.newIterator(), x));
   return new PinnedTableIterator(h.reader.newIterator(), h);
 }

@@ -95,7 +95,7 @@ export function getFromTables(
   const files = candidates(version, userKey, ikey);
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    const h = tables.acquire(f.fileNumber);
+    const h = tables.acquire(f);
     if (h instanceof Promise) return continueAsync(h, files, i, tables, userKey, ikey);
     let r: ReturnType<TableHandle['reader']['getAtOrAfter']>;
     try {
@@ -119,7 +119,7 @@ async function continueAsync(
 ): Promise<Buffer | undefined> {
   for (let i = start; i < files.length; i++) {
     const f = files[i]!;
-    const h = i === start ? await handle : await tables.acquire(f.fileNumber);
+    const h = i === start ? await handle : await tables.acquire(f);
     let entry: { key: Uint8Array; value: Uint8Array } | undefined;
     try {
       entry = i === start && pending ? await pending : await h.reader.getAtOrAfter(ikey, userKey);

@@ -15,7 +15,7 @@ const CHUNK = 1 << 20;
 export async function verifyTables(fs: FileSystem, dir: string, version: Version, tables: TableCache): Promise<void> {
   for (const files of version.levels) {
     for (const f of files) {
-      const h = await tables.acquire(f.fileNumber);
+      const h = await tables.acquire(f);
       try {
         await h.reader.verifyChecksums();
       } finally {

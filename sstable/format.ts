@@ -23,6 +23,13 @@ export const TABLE_FORMAT_VERSION_CURRENT = TableFormatVersion.V1;
 /** The newest version this build reads. */
 export const TABLE_FORMAT_VERSION_NEWEST = TableFormatVersion.V2_ENCRYPTED;
 
+/**
+ * The `unique_id` property (FORMAT.md "Properties block"): engine writers store TABLE_UNIQUE_ID_SIZE
+ * random bytes; readers accept 1..TABLE_UNIQUE_ID_MAX_SIZE so a later writer may choose another size.
+ */
+export const TABLE_UNIQUE_ID_SIZE = 16;
+export const TABLE_UNIQUE_ID_MAX_SIZE = 64;
+
 /** Compression type byte in each block trailer (RocksDB's numbering, so dumps look familiar). */
 export const COMPRESSION_NONE = 0x00;
 export const COMPRESSION_LZ4 = 0x04;

@@ -11,11 +11,12 @@ export type { CompressionName } from './compression.js';
 export type { FilterKeyTransform } from './filter-block.js';
 export { FILTER_POLICY_NAME } from './filter-block.js';
 export { readTableLayout, formatTableLayout, type TableLayout, type BlockLayout, type BlockKind } from './layout.js';
+export { newTableUniqueId, formatUniqueId } from './unique-id.js';
 export { Block, BlockIterator } from './block-reader.js';
 export { BlockBuilder } from './block-builder.js';
 export { TwoLevelIterator } from './two-level-iterator.js';
 export {
-  TABLE_MAGIC, TableFormatVersion, TABLE_FORMAT_VERSION_CURRENT, BLOCK_TRAILER_SIZE, FOOTER_SIZE,
+  TABLE_MAGIC, TableFormatVersion, TABLE_FORMAT_VERSION_CURRENT, TABLE_UNIQUE_ID_SIZE, BLOCK_TRAILER_SIZE, FOOTER_SIZE,
   COMPRESSION_NONE, COMPRESSION_LZ4, COMPRESSION_ZSTD, type BlockHandle, type Footer,
 } from './format.js';
 export {

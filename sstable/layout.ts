@@ -11,6 +11,7 @@ import { BlockIterator } from './block-reader.js';
 import { codecById } from './compression.js';
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, META_FILTER_PREFIX, META_PROPERTIES, META_RANGE_DEL, type BlockHandle } from './format.js';
 import type { TableProperties } from './properties.js';
+import { formatUniqueId } from './unique-id.js';
 import type { TableReader } from './table-reader.js';
 
 export type BlockKind = 'data' | 'filter' | 'range_del' | 'properties' | 'metaindex' | 'index' | 'footer' | 'unknown-meta';
@@ -120,5 +121,7 @@ export function formatTableLayout(layout: TableLayout, options: FormatLayoutOpti
     const shown = v instanceof Uint8Array ? fk(v) : v === undefined || v === '' ? '-' : String(v);
     lines.push(`  ${k}: ${shown}`);
   }
+  // Only when present: tables without an id dump as they always did.
+  if (p.uniqueId !== undefined) lines.push(`  uniqueId: ${formatUniqueId(p.uniqueId)}`);
   return lines.join('\n');
 }

@@ -13,6 +13,7 @@ import { CorruptionError } from '../src/errors.js';
 import { BlockBuilder } from './block-builder.js';
 import { Block, BlockIterator } from './block-reader.js';
 import type { CompressionName } from './compression.js';
+import { TABLE_UNIQUE_ID_MAX_SIZE } from './format.js';
 
 export interface TableProperties {
   formatVersion: number;
@@ -43,10 +44,16 @@ export interface TableProperties {
   creationTimeMs: number;
   blockSize: number;
   blockRestartInterval: number;
+  /**
+   * The table's identity (FORMAT.md "unique_id"): random bytes the engine also records in the
+   * MANIFEST, so that a table swapped for another is refused at open. Absent in tables written
+   * without one (library use, older engine builds).
+   */
+  uniqueId?: Uint8Array | undefined;
 }
 
 type NumberField = {
-  [K in keyof TableProperties]: TableProperties[K] extends number ? K : never
+  [K in keyof TableProperties]-?: TableProperties[K] extends number ? K : never
 }[keyof TableProperties];
 
 /** On-disk name of each numeric property. */
@@ -75,9 +82,10 @@ const STRING_NAMES: ReadonlyArray<readonly [string, 'comparatorName' | 'compress
   ['compression', 'compression'],
   ['filter.policy', 'filterPolicy'],
 ];
-const KEY_NAMES: ReadonlyArray<readonly [string, 'smallestKey' | 'largestKey']> = [
+const KEY_NAMES: ReadonlyArray<readonly [string, 'smallestKey' | 'largestKey' | 'uniqueId']> = [
   ['key.largest', 'largestKey'],
   ['key.smallest', 'smallestKey'],
+  ['unique_id', 'uniqueId'],
 ];
 
 const enc = new TextEncoder();
@@ -155,5 +163,9 @@ export function decodeProperties(block: Block): TableProperties {
     fail('smallest/largest key must be present exactly when the table has entries');
   }
   if ((p.smallestSeq === undefined) !== (p.largestSeq === undefined)) fail('only one of seq.smallest/seq.largest');
+  if (p.uniqueId === undefined) delete p.uniqueId;
+  else if (p.uniqueId.length === 0 || p.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE) {
+    fail(`unique_id of ${p.uniqueId.length} bytes (expected 1..${TABLE_UNIQUE_ID_MAX_SIZE})`);
+  }
   return p;
 }

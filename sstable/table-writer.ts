@@ -30,7 +30,7 @@ import {
 import { FILTER_META_NAME, FILTER_POLICY_NAME, FilterBlockBuilder, type FilterKeyTransform } from './filter-block.js';
 import {
   BLOCK_TRAILER_SIZE, COMPRESSION_NONE, COMPRESSION_ZSTD, encodeFooter, META_PROPERTIES, putBlockHandle,
-  TABLE_FORMAT_VERSION_CURRENT, TableFormatVersion, type BlockHandle,
+  TABLE_FORMAT_VERSION_CURRENT, TABLE_UNIQUE_ID_MAX_SIZE, TableFormatVersion, type BlockHandle,
 } from './format.js';
 import { encodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
@@ -52,6 +52,11 @@ export interface TableWriterOptions {
   /** Stored in the properties; 0 (the default) means "not recorded" (no module reads the clock itself). */
   creationTimeMs?: number;
   fileName?: string;
+  /**
+   * Stored as the `unique_id` property (1..TABLE_UNIQUE_ID_MAX_SIZE bytes, copied): the engine's proof
+   * that a file is the table its MANIFEST names. Absent: no property is written.
+   */
+  uniqueId?: Uint8Array;
   /** Encrypts every block (format version 2, FORMAT.md §8); a fresh FileCipher of kind TABLE per file. */
   cipher?: FileCipher;
 }
@@ -110,6 +115,12 @@ export class TableWriter {
       throw new InvalidArgumentError(`zstdLevel: expected an integer in ${ZSTD_MIN_LEVEL}..${ZSTD_MAX_LEVEL}, got ${o.zstdLevel}`);
     }
     if (o.bloomBitsPerKey !== 0) this.filter = new FilterBlockBuilder(o.bloomBitsPerKey, o.filterKeyTransform);
+    if (o.uniqueId !== undefined) {
+      if (!(o.uniqueId instanceof Uint8Array) || o.uniqueId.length === 0 || o.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE) {
+        throw new InvalidArgumentError(`uniqueId: expected 1..${TABLE_UNIQUE_ID_MAX_SIZE} bytes`);
+      }
+      this.uniqueId = o.uniqueId.slice();
+    }
     if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} must be empty, has ${file.size} bytes`);
     this.cmp = rangeCompareFor(o.comparator ?? bytewiseComparator);
     this.dataBlock = new BlockBuilder(o.blockRestartInterval, Math.min(Math.max(o.blockSize * 2, 256), 1 << 20));
@@ -118,6 +129,7 @@ export class TableWriter {
   }
 
   private readonly formatVersion: number;
+  private readonly uniqueId: Uint8Array | undefined;
 
   /** File size if finished now without more entries (blocks being compressed counted raw). */
   get estimatedFileSize(): number {
@@ -315,6 +327,7 @@ export class TableWriter {
       creationTimeMs: o.creationTimeMs ?? 0,
       blockSize: o.blockSize,
       blockRestartInterval: o.blockRestartInterval,
+      ...(this.uniqueId ? { uniqueId: this.uniqueId } : {}),
     };
     meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(properties), COMPRESSION_NONE)]);
     // Names are bytewise sorted: "filter." < "strata.".

@@ -7,7 +7,7 @@
  * Pure functions over a TableLayout from sstable/index.ts; no I/O (tools/commands/sst-dump.ts reads).
  */
 import { inspect } from '../src/index.js';
-import { BLOCK_TRAILER_SIZE, type TableLayout, type TableProperties } from '../sstable/index.js';
+import { BLOCK_TRAILER_SIZE, formatUniqueId, type TableLayout, type TableProperties } from '../sstable/index.js';
 import { isoTime, printable, ratio, table, toHex } from './format.js';
 
 /** How a key of this table is printed in text. */
@@ -80,6 +80,7 @@ function orderedProperties(p: TableProperties): Array<[string, unknown]> {
 }
 
 function propertyText(name: string, v: unknown, fk: (k: Uint8Array) => string): string {
+  if (name === 'uniqueId' && v instanceof Uint8Array) return formatUniqueId(v);
   if (v instanceof Uint8Array) return fk(v);
   if (v === undefined || v === '') return '-';
   if (name === 'creationTimeMs' && typeof v === 'number' && v > 0) return `${v} (${isoTime(v)})`;
@@ -122,7 +123,8 @@ export function layoutText(layout: TableLayout, isEngine: boolean, listBlocks: b
 export function layoutJson(layout: TableLayout, isEngine: boolean): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const [k, v] of orderedProperties(layout.properties)) {
-    properties[k] = v instanceof Uint8Array ? keyJson(v, isEngine) : v ?? null;
+    properties[k] = k === 'uniqueId' && v instanceof Uint8Array ? formatUniqueId(v)
+      : v instanceof Uint8Array ? keyJson(v, isEngine) : v ?? null;
   }
   return {
     file: layout.fileName,

@@ -24,6 +24,7 @@ import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.j
 import { decodeEncryptionHeader, FileKind, hasCryptMagic, keysRequired, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
 import { KeyRing } from '../base/keyring.js';
 import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
+import { checkTableIdentity } from '../manifest/table-identity.js';
 import { TableReader } from '../../sstable/table-reader.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
@@ -269,6 +270,7 @@ export class BackupEngine {
         const say = (k: string | undefined): string => k === undefined ? 'not encrypted' : `sealed with key id ${JSON.stringify(k)}`;
         throw new CorruptionError(p, 0, `table is ${say(reader.keyId)}, the backup records it ${say(file.keyId)}`);
       }
+      checkTableIdentity(reader, file, 'the backup');
       await reader.verifyChecksums();
     } finally {
       await reader.close();

@@ -56,6 +56,7 @@ export function encodeBackupMeta(m: BackupMeta, options: { sealed?: boolean } = 
       smallest: hex(f.smallest), largest: hex(f.largest), smallestSeq: f.smallestSeq, largestSeq: f.largestSeq,
       entries: f.numEntries, deletions: f.numDeletions,
       ...(f.keyId !== undefined ? { keyId: f.keyId } : {}),
+      ...(f.uniqueId !== undefined ? { uniqueId: hex(f.uniqueId) } : {}),
     })),
   };
   const line = Buffer.from(JSON.stringify(doc), 'utf8');
@@ -116,8 +117,14 @@ function decodeBackupMetaVersioned(data: Uint8Array, fileName: string): { meta: 
         fail(0, `${where}.keyId is not a key id`);
       }
     }
+    let uniqueId: Uint8Array | undefined;
+    if (x['uniqueId'] !== undefined) {
+      if (typeof x['uniqueId'] !== 'string' || !/^([0-9a-f]{2})+$/.test(x['uniqueId'])) fail(0, `${where}.uniqueId is not hex bytes`);
+      uniqueId = new Uint8Array(Buffer.from(x['uniqueId'] as string, 'hex'));
+    }
     const init = {
       ...(keyId !== undefined ? { keyId } : {}),
+      ...(uniqueId !== undefined ? { uniqueId } : {}),
       fileNumber: x['fileNumber'] as number, fileSize: x['size'] as number, crc32c: x['crc32c'] as number,
       smallest: new Uint8Array(Buffer.from(x['smallest'] as string, 'hex')), largest: new Uint8Array(Buffer.from(x['largest'] as string, 'hex')),
       smallestSeq: x['smallestSeq'] as number, largestSeq: x['largestSeq'] as number,

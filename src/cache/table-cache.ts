@@ -3,6 +3,8 @@
  * `maxOpenFiles` (-1 = unlimited). Readers in use are reference-counted: an evicted reader is
  * closed only when its last user lets go, so an iterator or a get awaiting I/O never loses its file.
  * A reader holds its index and filter in memory; memoryBytes() reports what open readers hold.
+ * Every reader is checked against the MANIFEST's record of its table before it is used (size and
+ * unique id, src/manifest/table-identity.ts), once per open.
  * Main thread only.
  */
 import type { KeyResolver } from '../base/file-cipher.js';
@@ -11,6 +13,7 @@ import { tableFileName } from '../manifest/file-names.js';
 import { TableReader } from '../../sstable/table-reader.js';
 import type { BlockCache } from '../../sstable/block-cache.js';
 import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
+import { checkTableIdentity, checkTableSize, type TableIdentity } from '../manifest/table-identity.js';
 
 interface Entry {
   fileNumber: number;
@@ -18,6 +21,8 @@ interface Entry {
   opening: Promise<TableReader> | undefined;
   refs: number;
   evicted: boolean;
+  /** The reader was checked against the MANIFEST's size and unique id. */
+  identityChecked: boolean;
 }
 
 /** A pinned reader; release() exactly once. */
@@ -46,32 +51,72 @@ export class TableCache {
     private readonly options: TableCacheOptions,
   ) {}
 
-  /** The reader for a table, opening it if needed. Resolves synchronously when it is open. */
-  acquire(fileNumber: number): TableHandle | Promise<TableHandle> {
-    let e = this.entries.get(fileNumber);
+  /**
+   * The reader for a table, opening it if needed. Resolves synchronously when it is open. The reader
+   * is checked against `expected` (the MANIFEST's size and unique id, table-identity.ts) once per
+   * open, before it is first handed out: a mismatch is ERR_CORRUPTION and the reader is dropped.
+   */
+  acquire(expected: TableIdentity): TableHandle | Promise<TableHandle> {
+    const fileNumber = expected.fileNumber;
+    const e = this.entries.get(fileNumber);
     if (e && e.reader) {
+      if (!e.identityChecked) this.checkIdentity(e, e.reader, expected);
       // refresh LRU position
       this.entries.delete(fileNumber);
       this.entries.set(fileNumber, e);
       e.refs++;
       return this.handle(e, e.reader);
     }
+    const entry = this.startOpen(fileNumber, expected);
+    entry.refs++;
+    return entry.opening!.then(
+      (r) => {
+        try {
+          if (!entry.identityChecked) this.checkIdentity(entry, r, expected);
+        } catch (err) {
+          entry.refs--;
+          if (entry.refs === 0 && entry.evicted) void this.closeEntry(entry);
+          throw err;
+        }
+        return this.handle(entry, r);
+      },
+      (err: unknown) => { entry.refs--; throw err; },
+    );
+  }
+
+  /** The entry for `fileNumber`, with an open under way unless it is open already. */
+  private startOpen(fileNumber: number, expected: TableIdentity | undefined): Entry {
+    let e = this.entries.get(fileNumber);
     if (!e) {
-      e = { fileNumber, reader: undefined, opening: undefined, refs: 0, evicted: false };
+      e = { fileNumber, reader: undefined, opening: undefined, refs: 0, evicted: false, identityChecked: false };
       this.entries.set(fileNumber, e);
     }
     const entry = e;
-    entry.refs++;
-    if (!entry.opening) {
-      entry.opening = this.open(fileNumber).then(
-        (r) => { entry.reader = r; entry.opening = undefined; this.evictIfNeeded(); return r; },
-        (err: unknown) => { entry.opening = undefined; this.entries.delete(fileNumber); throw err; },
+    if (!entry.reader && !entry.opening) {
+      entry.opening = this.open(fileNumber, expected).then(
+        (r) => {
+          entry.reader = r; entry.opening = undefined; entry.identityChecked = expected !== undefined;
+          this.evictIfNeeded();
+          return r;
+        },
+        (err: unknown) => { entry.opening = undefined; if (this.entries.get(fileNumber) === entry) this.entries.delete(fileNumber); throw err; },
       );
     }
-    return entry.opening.then(
-      (r) => this.handle(entry, r),
-      (err: unknown) => { entry.refs--; throw err; },
-    );
+    return entry;
+  }
+
+  /** A reader opened without an expectation (warm()) is checked at its first acquire. */
+  private checkIdentity(e: Entry, reader: TableReader, expected: TableIdentity): void {
+    try {
+      checkTableIdentity(reader, expected);
+    } catch (err) {
+      // Not the table the MANIFEST names: drop it, so nothing reads it through this entry.
+      if (this.entries.get(e.fileNumber) === e) this.entries.delete(e.fileNumber);
+      e.evicted = true;
+      if (e.refs === 0) void this.closeEntry(e);
+      throw err;
+    }
+    e.identityChecked = true;
   }
 
   private handle(e: Entry, reader: TableReader): TableHandle {
@@ -87,11 +132,13 @@ export class TableCache {
     };
   }
 
-  private async open(fileNumber: number): Promise<TableReader> {
+  private async open(fileNumber: number, expected: TableIdentity | undefined): Promise<TableReader> {
     const p = tableFileName(this.dir, fileNumber);
     const file = await this.fs.openReadable(p);
+    let reader: TableReader | undefined;
     try {
-      return await TableReader.open(file, {
+      if (expected) checkTableSize(p, file.size, expected);
+      reader = await TableReader.open(file, {
         fileName: p,
         comparator: internalKeyComparator,
         filterKeyTransform: internalKeyToUserKey,
@@ -99,8 +146,11 @@ export class TableCache {
         syncReads: this.options.syncReads,
         ...(this.options.keys ? { keys: this.options.keys } : {}),
       });
+      if (expected) checkTableIdentity(reader, expected);
+      return reader;
     } catch (e) {
-      await file.close().catch(() => undefined);
+      if (reader) await reader.close().catch(() => undefined);
+      else await file.close().catch(() => undefined);
       throw e;
     }
   }
@@ -134,8 +184,8 @@ export class TableCache {
     for (const n of fileNumbers) {
       if (this.options.maxOpenFiles >= 0 && this.entries.size >= this.options.maxOpenFiles) return;
       try {
-        const h = await this.acquire(n);
-        h.release();
+        // Opened without the MANIFEST's expectations at hand: acquire() checks identity on first use.
+        await this.startOpen(n, undefined).opening;
       } catch {
         // a damaged table reports itself when read
       }

@@ -13,6 +13,7 @@ import { ChecksummedFile } from '../fs/checksummed-file.js';
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { internalKeyToUserKey, internalKeyComparator } from '../base/internal-key.js';
 import { TableWriter } from '../../sstable/table-writer.js';
+import { newTableUniqueId } from '../../sstable/unique-id.js';
 import { makeFileMetadata, type FileMetadata } from '../manifest/file-metadata.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { CompressionName } from '../../sstable/compression.js';
@@ -51,6 +52,8 @@ export async function buildTable(
   const raw = await fs.openWritable(path);
   const file = new ChecksummedFile(raw);
   let ok = false;
+  // The table's identity, in its properties and (through the metadata) in the MANIFEST.
+  const uniqueId = newTableUniqueId();
   try {
     const writer = new TableWriter(file, {
       blockSize: options.blockSize,
@@ -63,6 +66,7 @@ export async function buildTable(
       keysAreInternal: true,
       creationTimeMs: options.clock(),
       fileName: path,
+      uniqueId,
       ...(options.cipher ? { cipher: options.cipher } : {}),
     });
     let p = iter.seekToFirst();
@@ -104,6 +108,7 @@ export async function buildTable(
       numEntries: props.numEntries,
       numDeletions: props.numDeletions,
       ...(options.cipher ? { keyId: options.cipher.keyId } : {}),
+      uniqueId,
     });
     ok = true;
     return meta;

@@ -13,6 +13,7 @@ import { Buffer } from 'node:buffer';
 import { printableKey } from '../base/bytes.js';
 import { compareInternalKeys, isInternalKey, kindOf, seqOf, userKeyOf, ValueKind } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
+import { TABLE_UNIQUE_ID_MAX_SIZE } from '../../sstable/format.js';
 
 export interface FileMetadata {
   /** The number in `NNNNNN.sst`. */
@@ -33,6 +34,12 @@ export interface FileMetadata {
   readonly numDeletions: number;
   /** The encryption key id of an encrypted table (absent for a plain one): rotation and stats read it. */
   readonly keyId?: string;
+  /**
+   * The table's unique id, also stored in its `unique_id` property (sstable/FORMAT.md): opening checks
+   * that the file carries it, so a table swapped for another is refused. Absent for tables written
+   * before ids existed, and in MANIFESTs rewritten by builds that skip the field (size check only).
+   */
+  readonly uniqueId?: Uint8Array;
 }
 
 /** The fields of a FileMetadata; makeFileMetadata validates and copies them. */
@@ -56,6 +63,7 @@ export function makeFileMetadata(init: FileMetadataInit): FileMetadata {
     numEntries: init.numEntries,
     numDeletions: init.numDeletions,
     ...(init.keyId !== undefined ? { keyId: init.keyId } : {}),
+    ...(init.uniqueId !== undefined ? { uniqueId: new Uint8Array(init.uniqueId) } : {}),
   });
 }
 
@@ -79,6 +87,8 @@ export function fileMetadataProblem(f: FileMetadataInit): string | undefined {
   if (!isCount(f.numEntries) || !isCount(f.numDeletions)) return 'entry counts must be non-negative integers';
   if (f.numDeletions > f.numEntries) return `${f.numDeletions} deletions > ${f.numEntries} entries`;
   if (f.keyId !== undefined && (typeof f.keyId !== 'string' || f.keyId.length === 0)) return 'key id must be a non-empty string';
+  if (f.uniqueId !== undefined && (!(f.uniqueId instanceof Uint8Array) || f.uniqueId.length === 0 ||
+    f.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE)) return `unique id must be 1..${TABLE_UNIQUE_ID_MAX_SIZE} bytes`;
   return undefined;
 }
 
@@ -96,9 +106,13 @@ export function describeInternalKey(ikey: Uint8Array): string {
   return `'${printableKey(userKeyOf(ikey))}'@${seqOf(ikey)}:${kindName}`;
 }
 
-/** One line per file for tools: `000012 1234B ['a'@5:put .. 'c'@3:put] seq 3..5 entries 10 (2 del)`. */
+/**
+ * One line per file for tools: `000012 1234B ['a'@5:put .. 'c'@3:put] seq 3..5 entries 10 (2 del) crc …`,
+ * then ` id <hex>` when the table has a unique id.
+ */
 export function describeFile(f: FileMetadata): string {
   return `${String(f.fileNumber).padStart(6, '0')} ${f.fileSize}B [${describeInternalKey(f.smallest)} .. ` +
     `${describeInternalKey(f.largest)}] seq ${f.smallestSeq}..${f.largestSeq} ` +
-    `entries ${f.numEntries} (${f.numDeletions} del) crc ${f.crc32c.toString(16).padStart(8, '0')}`;
+    `entries ${f.numEntries} (${f.numDeletions} del) crc ${f.crc32c.toString(16).padStart(8, '0')}` +
+    (f.uniqueId !== undefined ? ` id ${Buffer.from(f.uniqueId).toString('hex')}` : '');
 }

@@ -34,6 +34,8 @@ export interface FileJson {
   numDeletions: number;
   /** The encryption key id of an encrypted table (absent for a plain one). */
   keyId?: string;
+  /** The table's unique id in hex (absent for tables written before ids). */
+  uniqueId?: string;
 }
 
 export interface VersionEditJson {
@@ -73,6 +75,7 @@ export function fileToJson(level: number, f: FileMetadata): FileJson {
     smallestHex: hex(f.smallest), largestHex: hex(f.largest),
     smallestSeq: f.smallestSeq, largestSeq: f.largestSeq, numEntries: f.numEntries, numDeletions: f.numDeletions,
     ...(f.keyId !== undefined ? { keyId: f.keyId } : {}),
+    ...(f.uniqueId !== undefined ? { uniqueId: hex(f.uniqueId) } : {}),
   };
 }
 

@@ -47,6 +47,13 @@ export const TAG_SAFE_TO_IGNORE = 1 << 13;
  */
 export const TAG_FILE_KEY_ID = TAG_SAFE_TO_IGNORE | 1;
 
+/**
+ * The unique id of the table added by the NEW_FILE field before it (FORMAT.md "Tags"), which the
+ * table's own properties repeat: safe-to-ignore, so older builds still read the MANIFEST (they drop
+ * the id when they rewrite it, and the table then opens on its size check alone).
+ */
+export const TAG_FILE_UNIQUE_ID = TAG_SAFE_TO_IGNORE | 2;
+
 export interface DeletedFile { readonly level: number; readonly fileNumber: number }
 export interface NewFile { readonly level: number; readonly file: FileMetadata }
 /** The internal key where the last compaction of `level` ended; the next one starts after it. */
@@ -123,6 +130,10 @@ export function encodeVersionEdit(edit: VersionEdit, w: ByteWriter = new ByteWri
       const id = utf8Encoder.encode(f.keyId);
       const payload = new ByteWriter(id.length + 16).varint(f.fileNumber).lengthPrefixed(id).toBytes();
       w.varint(TAG_FILE_KEY_ID).lengthPrefixed(payload);
+    }
+    if (f.uniqueId !== undefined) {
+      const payload = new ByteWriter(f.uniqueId.length + 16).varint(f.fileNumber).lengthPrefixed(f.uniqueId).toBytes();
+      w.varint(TAG_FILE_UNIQUE_ID).lengthPrefixed(payload);
     }
   }
   return w.toBytes();
@@ -239,6 +250,25 @@ export function decodeVersionEdit(data: Uint8Array, fileName = '<version edit>',
           fail(at, `file key id field for ${number} does not follow that file's NEW_FILE field`);
         }
         files![files!.length - 1] = { level: last!.level, file: Object.freeze({ ...last!.file, keyId: id }) };
+        break;
+      }
+      case TAG_FILE_UNIQUE_ID: {
+        const len = r.varint();
+        const end = r.offset + len;
+        if (end > r.limit) fail(at, 'file unique id field runs past the record');
+        const pr = new ByteReader(data, r.offset, end, fail);
+        const number = pr.varint();
+        const id = new Uint8Array(pr.lengthPrefixed()); // a copy, and a plain Uint8Array even when data is a Buffer
+        r.offset = end;
+        const files = edit.newFiles;
+        const last = files?.[files.length - 1];
+        if (!files || !last || last.file.fileNumber !== number || last.file.uniqueId !== undefined) {
+          fail(at, `file unique id field for ${number} does not follow that file's NEW_FILE field`);
+        }
+        const file = { ...last!.file, uniqueId: id };
+        const problem = fileMetadataProblem(file);
+        if (problem !== undefined) fail(at, `new file ${number}: ${problem}`);
+        files![files!.length - 1] = { level: last!.level, file: Object.freeze(file) };
         break;
       }
       default:

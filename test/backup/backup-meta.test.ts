@@ -101,6 +101,10 @@ const HOSTILE: Mutation[] = [
   ['smallest too short', (d) => { d.files[0]!['smallest'] = '61'; return d; }],
   ['smallest > largest', (d) => { [d.files[0]!['smallest'], d.files[0]!['largest']] = [d.files[0]!['largest'], d.files[0]!['smallest']]; return d; }],
   ['deletions > entries', (d) => { d.files[0]!['deletions'] = 5000; return d; }],
+  ['uniqueId not hex', (d) => { d.files[0]!['uniqueId'] = 'xyz'; return d; }],
+  ['uniqueId empty', (d) => { d.files[0]!['uniqueId'] = ''; return d; }],
+  ['uniqueId too long', (d) => { d.files[0]!['uniqueId'] = 'ab'.repeat(65); return d; }],
+  ['uniqueId a number', (d) => { d.files[0]!['uniqueId'] = 7; return d; }],
   ['file number twice', (d) => { d.files[1] = d.files[0]!; return d; }],
   ['file entry null', (d) => { d.files[0] = null as never; return d; }],
   ['file entry a string', (d) => { d.files[0] = realName(d) as never; return d; }],
@@ -132,6 +136,19 @@ describe('backup metadata', () => {
     expect(META_EXAMPLE.files.map((f) => sharedName(f.file))).toEqual([
       'shared/000009_deadbeef_65536.sst', 'shared/000017_1a2b3c4d_2048.sst',
     ]);
+  });
+
+  it('round-trips a table unique id (an optional field, so the version stays 1 for a plaintext backup)', () => {
+    const id = Uint8Array.from({ length: 16 }, (_, i) => i * 3);
+    const m = { ...META_EXAMPLE, files: META_EXAMPLE.files.map((f, i) => i === 0 ? { ...f, file: makeFileMetadata({ ...f.file, uniqueId: id }) } : f) };
+    const bytes = encodeBackupMeta(m);
+    const doc = JSON.parse(Buffer.from(bytes).toString('utf8').split('\n')[0]!) as { version: number; files: Array<Record<string, unknown>> };
+    expect(doc.version).toBe(1);
+    expect(doc.files[0]!['uniqueId']).toBe(Buffer.from(id).toString('hex'));
+    expect(doc.files[1]!['uniqueId']).toBeUndefined();
+    const back = decodeBackupMeta(bytes, 'meta/3');
+    expect(back).toEqual(m);
+    expect(back.files[0]!.file.uniqueId).toEqual(id);
   });
 
   it('tolerates a missing final newline, refuses any damage to the checksum line', () => {

@@ -40,6 +40,7 @@ export const fileMetadataArb: fc.Arbitrary<FileMetadata> = fc.record({
   s2: seqArb,
   e1: fc.integer({ min: 0, max: 1e9 }),
   e2: fc.integer({ min: 0, max: 1e9 }),
+  id: fc.option(fc.uint8Array({ minLength: 1, maxLength: 64 }), { nil: undefined }),
 }).map((r) => {
   const pair = compareInternalKeys(r.a, r.b) <= 0 ? [r.a, r.b] as const : [r.b, r.a] as const;
   return makeFileMetadata({
@@ -47,6 +48,7 @@ export const fileMetadataArb: fc.Arbitrary<FileMetadata> = fc.record({
     smallest: pair[0], largest: pair[1],
     smallestSeq: Math.min(r.s1, r.s2), largestSeq: Math.max(r.s1, r.s2),
     numEntries: Math.max(r.e1, r.e2), numDeletions: Math.min(r.e1, r.e2),
+    ...(r.id !== undefined ? { uniqueId: r.id } : {}),
   });
 });
 

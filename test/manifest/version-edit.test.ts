@@ -8,7 +8,7 @@ import { CorruptionError, NotSupportedError } from '../../src/errors.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { makeFileMetadata } from '../../src/manifest/file-metadata.js';
 import {
-  decodeVersionEdit, encodeVersionEdit, MANIFEST_FORMAT_VERSION, TAG_SAFE_TO_IGNORE, Tag, type VersionEdit,
+  decodeVersionEdit, encodeVersionEdit, MANIFEST_FORMAT_VERSION, TAG_FILE_UNIQUE_ID, TAG_SAFE_TO_IGNORE, Tag, type VersionEdit,
 } from '../../src/manifest/version-edit.js';
 import { RecordReader } from '../../src/record/record-reader.js';
 import { RecordWriter } from '../../src/record/record-writer.js';
@@ -41,6 +41,12 @@ export const WORKED_EXAMPLE: VersionEdit = {
       smallestSeq: 1, largestSeq: 42, numEntries: 42, numDeletions: 1,
     }),
   }],
+};
+
+/** The same edit with the table's unique id 00 01 .. 0f (FORMAT.md "Worked example", second part). */
+export const WORKED_EXAMPLE_WITH_ID: VersionEdit = {
+  ...WORKED_EXAMPLE,
+  newFiles: [{ level: 0, file: makeFileMetadata({ ...WORKED_EXAMPLE.newFiles![0]!.file, uniqueId: Uint8Array.from({ length: 16 }, (_, i) => i) }) }],
 };
 
 function hexLines(b: Uint8Array): string {
@@ -76,6 +82,31 @@ describe('VersionEdit encoding', () => {
     expect(text).toBe(readFileSync(golden, 'utf8'));
     const record = new RecordReader(file, 'MANIFEST-000004').read()!;
     expect(decodeVersionEdit(record)).toEqual(normalise(WORKED_EXAMPLE));
+  });
+
+  it('matches the worked example with a unique id byte for byte (golden); a reader that skips the field sees the edit without it', () => {
+    const payload = encodeVersionEdit(WORKED_EXAMPLE_WITH_ID);
+    const plain = encodeVersionEdit(WORKED_EXAMPLE);
+    // The id is a suffix after NEW_FILE: the edit without it is byte for byte the older encoding.
+    expect(Buffer.from(payload.subarray(0, plain.length)).equals(Buffer.from(plain))).toBe(true);
+    const text = `# payload (${payload.length} bytes)\n${hexLines(payload)}# FILE_UNIQUE_ID field (${payload.length - plain.length} bytes)\n${hexLines(payload.subarray(plain.length))}`;
+    const golden = fileURLToPath(new URL('../testdata/manifest/worked-example-unique-id.hex', import.meta.url));
+    if (process.env['REWRITE'] === '1') writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, 'utf8'));
+    expect(decodeVersionEdit(payload)).toEqual(normalise(WORKED_EXAMPLE_WITH_ID));
+  });
+
+  it('refuses a unique id field that does not follow its NEW_FILE, or of a bad length', () => {
+    const file = WORKED_EXAMPLE.newFiles![0]!.file;
+    const idField = (fileNumber: number, id: Uint8Array): Uint8Array =>
+      new ByteWriter().varint(TAG_FILE_UNIQUE_ID).lengthPrefixed(new ByteWriter().varint(fileNumber).lengthPrefixed(id).toBytes()).toBytes();
+    const withNewFile = (tail: Uint8Array): Uint8Array => Buffer.concat([encodeVersionEdit({ newFiles: [{ level: 0, file }] }), tail]);
+    expect(() => decodeVersionEdit(idField(5, new Uint8Array(16)))).toThrow(/does not follow that file's NEW_FILE/);
+    expect(() => decodeVersionEdit(withNewFile(idField(6, new Uint8Array(16))))).toThrow(/does not follow that file's NEW_FILE/);
+    expect(() => decodeVersionEdit(withNewFile(Buffer.concat([idField(5, new Uint8Array(16)), idField(5, new Uint8Array(16))])))).toThrow(/does not follow/);
+    expect(() => decodeVersionEdit(withNewFile(idField(5, new Uint8Array(0))))).toThrow(/unique id must be 1..64 bytes/);
+    expect(() => decodeVersionEdit(withNewFile(idField(5, new Uint8Array(65))))).toThrow(CorruptionError);
+    expect(decodeVersionEdit(withNewFile(idField(5, new Uint8Array(16).fill(7)))).newFiles![0]!.file.uniqueId).toEqual(new Uint8Array(16).fill(7));
   });
 
   it('skips safe-to-ignore tags and refuses other unknown tags', () => {

@@ -44,5 +44,27 @@ describe('FORMAT.md worked example', () => {
     expect(r.footer).toEqual({ metaindex: { offset: 502, size: 31 }, index: { offset: 538, size: 35 }, formatVersion: 1 });
     expect(r.properties.creationTimeMs).toBe(1_700_000_000_000);
     expect(r.dataBlockHandles()).toEqual([{ offset: 0, size: 33 }, { offset: 38, size: 23 }]);
+    expect(r.properties.uniqueId).toBeUndefined();
+  });
+
+  it('with a unique id: one more property entry, exactly as documented, and the rest unchanged', async () => {
+    const text = readFileSync(FORMAT_MD, 'utf8');
+    const start = text.indexOf('```hex unique_id\n');
+    expect(start).toBeGreaterThan(0);
+    const documented = text.slice(start + 16, text.indexOf('```', start + 16)).split('#')[0]!.trim().split(/\s+/).map((h) => Number.parseInt(h, 16));
+    const id = Uint8Array.from({ length: 16 }, (_, i) => i);
+    const built = await tableBytes(
+      [[b('apple'), b('red')], [b('apricot'), b('orange')], [b('banana'), b('yellow')]],
+      { blockSize: 32, blockRestartInterval: 2, compression: 'none', bloomBitsPerKey: 0, creationTimeMs: 1_700_000_000_000, uniqueId: id },
+    );
+    // The entry (28 bytes) and its restart offset (4): the properties block grows by 32 bytes.
+    expect(built.length).toBe(626 + 32);
+    const entry = Uint8Array.from(documented);
+    expect(entry.length).toBe(28);
+    expect(Buffer.from(built).indexOf(Buffer.from(entry))).toBeGreaterThan(0x42);
+    // Data blocks are untouched by the id.
+    expect(hex(built.subarray(0, 0x42))).toBe(hex(documentedBytes().subarray(0, 0x42)));
+    const r = await openTable(await fsWith(built), '/t.sst');
+    expect(r.properties.uniqueId).toEqual(id);
   });
 });

@@ -36,6 +36,18 @@ function pairsOf(p: TableProperties): Array<[string, Uint8Array]> {
 }
 
 describe('properties', () => {
+  it('round-trips a unique id; absent means no entry; an empty or over-long one is corruption', () => {
+    const withId = { ...props, uniqueId: Uint8Array.from({ length: 16 }, (_, i) => 255 - i) };
+    expect(decode(encodeProperties(withId))).toEqual(withId);
+    expect(pairsOf(props).some(([k]) => k === 'unique_id')).toBe(false);
+    expect('uniqueId' in decode(encodeProperties(props))).toBe(false);
+    for (const bad of [new Uint8Array(0), new Uint8Array(65)]) {
+      const pairs = pairsOf(props);
+      pairs.push(['unique_id', bad]);
+      expect(() => decode(rawBlock(pairs))).toThrow(/p\.sst.*offset 77.*unique_id of \d+ bytes/);
+    }
+  });
+
   it('round-trips every field, including large numbers and binary keys', () => {
     expect(decode(encodeProperties(props))).toEqual(props);
   });

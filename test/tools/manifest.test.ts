@@ -33,6 +33,11 @@ describe('stratadb manifest', () => {
     expect(text.stdout).toMatch(new RegExp(`^  L0 +1 +${m.levels[0].bytes}$`, 'm'));
     expect(text.stdout).toContain(`  ${table.replace('.sst', '')}  ${m.levels[0].bytes} bytes  ['key000'@1:put .. 'key019'@20:put]  seq 1..21`);
     expect(text.stderr).toBe('');
+    // The table's unique id: in the JSON, in the file line and in the edit that added it, the same.
+    const id = m.levels[0].files[0].uniqueId as string;
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(text.stdout).toContain(`  id ${id}`);
+    expect(text.stdout).toContain(` id ${id}\n`);
   });
 
   it('a torn tail exits 0 with a note; damage before the end exits 1; no database exits 2', async () => {
