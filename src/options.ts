@@ -48,7 +48,8 @@ export interface Options {
   walArchiveSizeLimit?: number;
   maxManifestFileSize?: number;
   /** Where compactions run: 'worker' (a worker_threads pool, real fs only), 'inline' (the main thread,
-   * in slices), or 'auto' (worker on the real file system, inline on an injected one). */
+   * in slices), or 'auto' (worker on the real file system when the worker script is there, else inline).
+   * The choice and its refusals: src/compaction-executor.ts. */
   compactionExecutor?: 'auto' | 'worker' | 'inline';
   /**
    * The compaction worker script, for apps that ship it somewhere other than beside the module that
