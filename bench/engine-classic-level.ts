@@ -44,7 +44,11 @@ export async function createClassicLevelEngine(options: EngineOptions): Promise<
     const mod = (await import('classic-level')) as unknown as { ClassicLevel: LevelConstructor };
     Ctor = mod.ClassicLevel;
   } catch (e) {
-    throw new Error(`classic-level could not be loaded (${(e as Error).message}); it is a devDependency: npm install`);
+    // Installed from npm, stratadb does not bring its devDependencies: StrataDB then runs alone.
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error('classic-level is not installed (to compare, install it beside stratadb: npm install classic-level)');
+    }
+    throw new Error(`classic-level could not be loaded (${(e as Error).message})`);
   }
   const applied: Record<string, unknown> = {};
   if (options.writeBufferSize !== undefined) applied['writeBufferSize'] = options.writeBufferSize;

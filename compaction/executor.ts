@@ -5,11 +5,15 @@
  * costs ~55 ms to start: never on the open path) and reused; at most `size` jobs run at once.
  * Only the main thread allocates file numbers and writes the MANIFEST: a worker asks for each output's
  * number over its port and returns plain FileMetadata.
+ * A worker that dies before it reports ready (its script or one of its imports cannot be loaded, as in
+ * a bundled app without the worker file) fails the job with WorkerStartError: nothing was written,
+ * so the caller may run the job elsewhere (fallback-executor.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import type { FileSystem } from '../src/fs/file-system.js';
+import { NotSupportedError } from '../src/errors.js';
 import { fromTransferable, type TransferredError } from './errors-transfer.js';
 import { runCompaction, type CompactionResult } from './runner.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
@@ -40,19 +44,30 @@ export class InlineExecutor implements CompactionExecutor {
   async close(): Promise<void> {}
 }
 
-/** Where the compiled worker entry lives (vitest runs the sources; workers need compiled JS). */
-function workerScript(): string {
+/**
+ * Where the compiled worker entry lives by default: beside this module (vitest runs the sources;
+ * workers need compiled JS). In a bundle, "this module" is the bundle itself.
+ */
+export function defaultWorkerScript(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) return path.join(path.dirname(here), '..', 'dist', 'compaction', 'worker.js');
   return path.join(path.dirname(here), 'worker.js');
 }
 
+/** The worker died before it could run anything: the job wrote nothing and may run elsewhere. */
+export class WorkerStartError extends NotSupportedError {
+  constructor(readonly script: string, cause: unknown) {
+    super(`the compaction worker ${script} could not start: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
 type FromWorker =
+  | { type: 'ready' }
   | { type: 'alloc'; reqId: number }
   | { type: 'done'; result: CompactionResult }
   | { type: 'error'; error: TransferredError };
 
-interface PoolWorker { worker: Worker; busy: boolean }
+interface PoolWorker { worker: Worker; busy: boolean; ready: boolean }
 
 export class WorkerExecutor implements CompactionExecutor {
   readonly kind = 'worker' as const;
@@ -60,13 +75,13 @@ export class WorkerExecutor implements CompactionExecutor {
   private readonly waiting: ((w: PoolWorker) => void)[] = [];
   private closed = false;
 
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number, private readonly script: string = defaultWorkerScript()) {}
 
   private acquire(): Promise<PoolWorker> {
     const idle = this.workers.find((w) => !w.busy);
     if (idle) { idle.busy = true; return Promise.resolve(idle); }
     if (this.workers.length < this.size) {
-      const w: PoolWorker = { worker: new Worker(workerScript()), busy: true };
+      const w: PoolWorker = { worker: new Worker(this.script), busy: true, ready: false };
       w.worker.unref();
       this.workers.push(w);
       return Promise.resolve(w);
@@ -103,7 +118,9 @@ export class WorkerExecutor implements CompactionExecutor {
         f();
       };
       const onMessage = (m: FromWorker): void => {
-        if (m.type === 'alloc') {
+        if (m.type === 'ready') {
+          w.ready = true;
+        } else if (m.type === 'alloc') {
           let n: number;
           try { n = job.allocateFileNumber(); } catch (e) { finish(true, () => reject(e)); return; }
           w.worker.postMessage({ type: 'alloc', reqId: m.reqId, number: n });
@@ -113,8 +130,9 @@ export class WorkerExecutor implements CompactionExecutor {
           finish(false, () => reject(fromTransferable(m.error)));
         }
       };
-      const onError = (e: Error): void => finish(true, () => reject(e));
-      const onExit = (code: number): void => finish(true, () => reject(new Error(`compaction worker exited with code ${code}`)));
+      const failed = (e: Error): Error => (w.ready ? e : new WorkerStartError(this.script, e));
+      const onError = (e: Error): void => finish(true, () => reject(failed(e)));
+      const onExit = (code: number): void => finish(true, () => reject(failed(new Error(`compaction worker exited with code ${code}`))));
       w.worker.on('message', onMessage);
       w.worker.on('error', onError);
       w.worker.on('exit', onExit);

@@ -2,6 +2,8 @@
  * Worker-thread entry for compactions (started by WorkerExecutor from the compiled dist/ build).
  * Receives a plan as plain data, runs runner.ts on the real file system, asks the main thread for
  * each output's file number, and posts back the outputs' metadata or a transferable error.
+ * It posts 'ready' first: the executor treats a death before that as a failure to start (the
+ * script or one of its imports missing), which it may recover from by running the job inline.
  */
 import { parentPort } from 'node:worker_threads';
 import { NodeFileSystem } from '../src/fs/node-fs.js';
@@ -33,4 +35,6 @@ if (port) {
       (e: unknown) => port.postMessage({ type: 'error', error: toTransferable(e) }),
     );
   });
+  // Module code runs only after every import has loaded, so this also vouches for the imports.
+  port.postMessage({ type: 'ready' });
 }

@@ -46,7 +46,8 @@ import { FlushScheduler } from './flush-scheduler.js';
 import { StatsCounters, buildStats, type DBStats } from './db-stats.js';
 import { verifyTables } from './verify.js';
 import { CompactionScheduler } from '../compaction/scheduler.js';
-import { InlineExecutor, WorkerExecutor, type CompactionExecutor } from '../compaction/executor.js';
+import type { CompactionExecutor } from '../compaction/executor.js';
+import { chooseCompactionExecutor, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
 import { makeCompactionHost } from './compaction-host.js';
 import { makeTransactionHost } from './transaction-host.js';
 import { makeBackupSource } from './backup-source.js';
@@ -126,6 +127,7 @@ export class DB {
     recovered: MemTableEntry[],
     lastSequence: number,
     /** @internal Encryption at rest (undefined: off). */ readonly keyRing: KeyRing | undefined,
+    executorChoice: ExecutorChoice,
   ) {
     this.o = options;
     this.fs = fs;
@@ -141,9 +143,7 @@ export class DB {
     });
     this.writer = new WriteQueue(this.writeHost());
     this.flusher = new FlushScheduler(this);
-    const useWorkers = options.compactionExecutor === 'worker' ||
-      (options.compactionExecutor === 'auto' && fs instanceof NodeFileSystem);
-    this.executor = useWorkers ? new WorkerExecutor(Math.max(1, options.maxBackgroundJobs - 1)) : new InlineExecutor(fs);
+    this.executor = makeCompactionExecutor(executorChoice, fs, Math.max(1, options.maxBackgroundJobs - 1), (line) => log.write(line));
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, Math.max(1, options.maxBackgroundJobs - 1));
     this.stall = new WriteStall(options, {
       l0Files: () => this.versions.current().levels[0]?.length ?? 0,
@@ -157,6 +157,7 @@ export class DB {
   static async open(dir: string, options?: Options): Promise<DB> {
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('dir must be a non-empty string');
     const o = validateOptions(options);
+    const executorChoice = chooseCompactionExecutor(o);
     const fs = o.fs ?? new NodeFileSystem();
     const location = path.resolve(dir);
     if (!o.readOnly) {
@@ -175,6 +176,7 @@ export class DB {
     let log = EventLog.disabled();
     try {
       if (!o.readOnly) log = await EventLog.open(fs, location, o.clock, describeOptions(o));
+      if (executorChoice.kind === 'inline' && executorChoice.note) log.write(executorChoice.note);
       const t0 = performance.now();
       const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
       // The current key must be there before anything is written: a missing one refuses the open.
@@ -183,7 +185,7 @@ export class DB {
       const rec = await recoverDatabase(fs, location, o, log, keys, () => fileGc?.schedule());
       // Keys of every live table, resolved once (few ids), so reads and compaction jobs never wait for a provider.
       if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
-      const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys);
+      const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys, executorChoice);
       fileGc = db.fileGc;
       if (!o.readOnly) {
         await archiveLeftoverWals(fs, location, o, log);

@@ -4,6 +4,8 @@
  * InvalidArgumentError naming the option and what was expected; nothing is opened before it passes.
  * The README's option reference mirrors this file.
  */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { unknownOption } from './base/arguments.js';
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
@@ -47,8 +49,15 @@ export interface Options {
   walArchiveSizeLimit?: number;
   maxManifestFileSize?: number;
   /** Where compactions run: 'worker' (a worker_threads pool, real fs only), 'inline' (the main thread,
-   * in slices), or 'auto' (worker on the real file system, inline on an injected one). */
+   * in slices), or 'auto' (worker on the real file system when the worker script is there, else inline).
+   * The choice and its refusals: src/compaction-executor.ts. */
   compactionExecutor?: 'auto' | 'worker' | 'inline';
+  /**
+   * The compaction worker script, for apps that ship it somewhere other than beside the module that
+   * starts it (a bundle: README "Bundling"). A path (relative to the working directory) or a file: URL.
+   * Default: compaction/worker.js beside the package's executor module.
+   */
+  compactionWorkerPath?: string | URL;
   /**
    * Encryption at rest (AES-256-GCM on every table block and WAL/MANIFEST record, keys from the
    * provider by key id). `allowPlaintext`: also read files written without encryption (turning
@@ -67,7 +76,9 @@ export interface EncryptionOptions {
   allowPlaintext?: boolean;
 }
 
-export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock' | 'encryption'>> {
+export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock' | 'encryption' | 'compactionWorkerPath'>> {
+  /** An absolute path, or undefined for the default. */
+  compactionWorkerPath: string | undefined;
   encryption: { keyProvider: KeyProvider; allowPlaintext: boolean } | undefined;
   fs: FileSystem | undefined;
   walArchiveDir: string | undefined;
@@ -147,7 +158,7 @@ const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushO
 
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
-  ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel', 'encryption',
+  ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel', 'encryption', 'compactionWorkerPath',
 ]);
 const KNOWN = KNOWN_OPTIONS;
 
@@ -200,6 +211,13 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
       bad('compactionExecutor', "'auto', 'worker' or 'inline'", o['compactionExecutor']);
     }
     out['compactionExecutor'] = o['compactionExecutor'];
+  }
+  out['compactionWorkerPath'] = undefined;
+  if (o['compactionWorkerPath'] !== undefined) {
+    const v = o['compactionWorkerPath'];
+    if (v instanceof URL && v.protocol === 'file:') out['compactionWorkerPath'] = fileURLToPath(v);
+    else if (typeof v === 'string' && v !== '') out['compactionWorkerPath'] = path.resolve(v);
+    else bad('compactionWorkerPath', 'a file path or a file: URL', v instanceof URL ? v.href : v);
   }
   if (o['walRecoveryMode'] !== undefined) {
     if (typeof o['walRecoveryMode'] !== 'string' || !RECOVERY_MODES.includes(o['walRecoveryMode'])) {

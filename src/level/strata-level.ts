@@ -16,7 +16,7 @@
 import { AbstractLevel, AbstractIterator, AbstractSnapshot } from 'abstract-level';
 import type { AbstractDatabaseOptions, AbstractOpenOptions } from 'abstract-level';
 import ModuleError from 'module-error';
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { DB, type IteratorOptions } from '../db.js';
 import { WriteBatch } from '../wal/write-batch.js';
 import { StrataError, NotSupportedError } from '../errors.js';
@@ -88,6 +88,19 @@ function rangeOptions(options: IterOpts): IteratorOptions {
   return o;
 }
 
+/**
+ * Whether `target` lies inside the iterator's range. abstract-level's seek contract: a target outside
+ * the range ends the iterator. The engine's own seek snaps a target before the range start to the
+ * start (RocksDB's behaviour), which a Level user would see as entries the range excludes.
+ */
+function inRange(target: Bytes, options: IterOpts): boolean {
+  if (options.gte !== undefined) { if (Buffer.compare(target, options.gte) < 0) return false; }
+  else if (options.gt !== undefined && Buffer.compare(target, options.gt) <= 0) return false;
+  if (options.lte !== undefined) { if (Buffer.compare(target, options.lte) > 0) return false; }
+  else if (options.lt !== undefined && Buffer.compare(target, options.lt) >= 0) return false;
+  return true;
+}
+
 function snapshotClosed(): unknown {
   return new ModuleError('The snapshot is not open', { code: 'LEVEL_SNAPSHOT_NOT_OPEN' });
 }
@@ -100,9 +113,11 @@ class StrataLevelIterator extends AbstractIterator<StrataLevel<unknown, unknown>
   private pos = 0;
   private first = true;
   private ended = false;
+  private readonly range: IterOpts;
 
   constructor(db: StrataLevel<unknown, unknown>, options: IterOpts) {
     super(db, options as never);
+    this.range = options;
     let it: StrataIterator<[Buffer, Buffer]> | undefined;
     let failure: unknown;
     if (options.snapshot?.inner.released) {
@@ -129,8 +144,8 @@ class StrataLevelIterator extends AbstractIterator<StrataLevel<unknown, unknown>
     this.cache = [];
     this.pos = 0;
     this.first = true;
-    this.ended = false;
-    this.it?.seek(target);
+    this.ended = this.it !== undefined && !inRange(target, this.range);
+    if (!this.ended) this.it?.seek(target);
   }
 
   async _next(): Promise<[Bytes, Bytes] | undefined> {

@@ -1,0 +1,62 @@
+/**
+ * Which compaction executor a database gets, decided once at open before anything is created, and
+ * the executor itself. The worker pool needs the real disk and its script on disk: a bundled app may
+ * ship neither the script nor its imports beside the bundle. Open checks only that the script file is
+ * there (a stat: workers still start lazily, never on the open path); a worker that cannot start later
+ * anyway is caught by FallbackExecutor, which runs the job inline instead of failing compactions.
+ * Rules (README "Bundling"):
+ * - 'inline': inline.  'auto' with an injected fs: inline (a worker would bypass it).
+ * - 'worker' with an injected fs: ERR_INVALID_ARGUMENT, for the same reason.
+ * - compactionWorkerPath naming no file: ERR_INVALID_ARGUMENT (whenever a worker would be used).
+ * - the default script missing: 'worker' is ERR_NOT_SUPPORTED; 'auto' runs inline and says so in LOG.
+ */
+import { statSync } from 'node:fs';
+import type { FileSystem } from './fs/file-system.js';
+import { NodeFileSystem } from './fs/node-fs.js';
+import { InvalidArgumentError, NotSupportedError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { InlineExecutor, WorkerExecutor, defaultWorkerScript, type CompactionExecutor } from '../compaction/executor.js';
+import { FallbackExecutor } from '../compaction/fallback-executor.js';
+
+export type ExecutorChoice =
+  | { kind: 'worker'; script: string }
+  | { kind: 'inline'; note?: string };
+
+function isFile(p: string): boolean {
+  return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/** Decides the executor from the options alone; throws (changing nothing) on a combination that cannot work. */
+export function chooseCompactionExecutor(o: ResolvedOptions): ExecutorChoice {
+  const mode = o.compactionExecutor;
+  if (mode === 'inline') return { kind: 'inline' };
+  const realFs = o.fs === undefined || o.fs instanceof NodeFileSystem;
+  if (!realFs) {
+    if (mode === 'worker') {
+      throw new InvalidArgumentError("option compactionExecutor 'worker' cannot be used with an injected fs: " +
+        "a worker thread writes to the real disk (use 'inline' or 'auto')");
+    }
+    return { kind: 'inline' };
+  }
+  if (o.compactionWorkerPath !== undefined) {
+    if (!isFile(o.compactionWorkerPath)) {
+      throw new InvalidArgumentError(`option compactionWorkerPath: no file at ${o.compactionWorkerPath}`);
+    }
+    return { kind: 'worker', script: o.compactionWorkerPath };
+  }
+  const script = defaultWorkerScript();
+  if (isFile(script)) return { kind: 'worker', script };
+  if (mode === 'worker') {
+    throw new NotSupportedError(`option compactionExecutor 'worker': the compaction worker script ${script} is missing ` +
+      '(a bundled app? ship the worker and set compactionWorkerPath: README "Bundling")');
+  }
+  return { kind: 'inline', note: `compaction worker script ${script} not found: compactions run inline on the main thread ` +
+    '(set compactionWorkerPath to use workers: README "Bundling")' };
+}
+
+/** The executor for a choice; `log` gets one line if a worker later fails to start and jobs move inline. */
+export function makeCompactionExecutor(choice: ExecutorChoice, fs: FileSystem, size: number, log: (line: string) => void): CompactionExecutor {
+  if (choice.kind === 'inline') return new InlineExecutor(fs);
+  return new FallbackExecutor(new WorkerExecutor(size, choice.script), new InlineExecutor(fs), (e) =>
+    log(`${e.message}: compactions run inline on the main thread from now on (README "Bundling")`));
+}
