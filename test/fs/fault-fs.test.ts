@@ -330,7 +330,7 @@ describe('FaultFileSystem latency', () => {
   it('seededLatency replays per seed, mixes 0 ms, a few ms and a long tail, and honours kinds and path', async () => {
     await withSeed('seededLatency', ({ seed }) => {
       const ops: FaultOp[] = Array.from({ length: 4000 }, (_, i) => ({
-        kind: (['sync', 'rename', 'open', 'stat'] as const)[i % 4],
+        kind: (['sync', 'rename', 'open', 'stat'] as const)[i % 4]!,
         path: `/db/${String(i).padStart(6, '0')}.${i % 3 === 0 ? 'log' : 'sst'}`,
         ...(i % 4 === 1 ? { target: '/db/x' } : {}),
       }));
