@@ -69,6 +69,15 @@ describe('RecoveryOracle', () => {
     expect(o.check(state({ a: 'x', b: 'y', d: '2' }), mark, 'process').ok).toBe(false);
   });
 
+  it('a failed write may or may not be there, but is never required', () => {
+    const o = new RecoveryOracle();
+    o.ack(o.record(put('a', '1')));
+    o.fail(o.record(put('b', '2', true)), new Error('EIO'));
+    const mark = o.mark();
+    expect(o.check(state({ a: '1' }), mark, 'clean').ok).toBe(true);
+    expect(o.check(state({ a: '1', b: '2' }), mark, 'clean').ok).toBe(true);
+  });
+
   it('track() maps promise outcomes: resolve -> acked, ERR_TXN_CONFLICT -> conflict, else failed', async () => {
     const o = new RecoveryOracle();
     expect(await o.track(o.record(put('a', '1')), Promise.resolve())).toBe('acked');

@@ -7,7 +7,8 @@
  * order is the commit order. record() must therefore be called synchronously right before the write
  * is submitted (db.put/delete/write or tx.commit()), and gives the write its global submit index. A
  * transaction refused by a conflict commits nothing and is left out of the order; one whose outcome
- * is unknown (in flight at a SIGKILL) is counted in exactly when one of its values is found.
+ * is unknown (in flight at a SIGKILL) is counted in exactly when one of its values is found. A write
+ * that failed otherwise (an I/O error: its WAL record may be on disk) is unknown too, never required.
  * Every value a workload writes must be unique (put-only transactions), so a value names its write.
  *
  * check() takes the recovered state (key -> value, utf-8 strings), a crash mark (mark(): which writes
@@ -59,6 +60,8 @@ export interface Verdict {
   matches: number[];
   /** Acknowledged writes that had to survive (what "checked" counts). */
   mustSurvive: number;
+  /** Writes below `required` whose effect is missing from the state (0 when ok). */
+  lost: number;
   message: string;
 }
 
@@ -113,7 +116,7 @@ export class RecoveryOracle {
     // The commit order: refused transactions left out; a transaction of unknown outcome kept only
     // when one of its values was found (put-only, so "none found" also covers a shadowed one).
     const order = this.writes.slice(0, mark.submitted).filter((w) =>
-      w.outcome === 'acked' || w.outcome === 'pending' && (w.kind !== 'txn' || w.ops.some((o) => o.value !== undefined && present.has(o.value))));
+      w.outcome === 'acked' || w.outcome !== 'conflict' && (w.kind !== 'txn' || w.ops.some((o) => o.value !== undefined && present.has(o.value))));
     let required = 0;
     let mustSurvive = 0;
     order.forEach((w, pos) => {
@@ -126,8 +129,9 @@ export class RecoveryOracle {
     const matches = matchingPrefixes(order, state);
     const ok = matches.some((k) => k >= required);
     const base = { ok, committed: order.length, required, matches, mustSurvive };
-    if (ok) return { ...base, message: `state = prefix ${matches.find((k) => k >= required)} of ${order.length} (>= ${required})` };
-    return { ...base, message: explain(order, state, required, matches, stop) };
+    if (ok) return { ...base, lost: 0, message: `state = prefix ${matches.find((k) => k >= required)} of ${order.length} (>= ${required})` };
+    const { lost, message } = explain(order, state, required, matches, stop);
+    return { ...base, lost, message };
   }
 }
 
@@ -157,7 +161,7 @@ function describe(w: OracleWrite | undefined, pos: number | undefined): string {
 }
 
 /** Names the first missing write (below `required`), extra values and torn batches. */
-function explain(order: readonly OracleWrite[], state: ReadonlyMap<string, string>, required: number, matches: number[], stop: StopKind): string {
+function explain(order: readonly OracleWrite[], state: ReadonlyMap<string, string>, required: number, matches: number[], stop: StopKind): { lost: number; message: string } {
   const byValue = new Map<string, { w: OracleWrite; pos: number }>();
   order.forEach((w, pos) => { for (const op of w.ops) if (op.value !== undefined) byValue.set(op.value, { w, pos }); });
   const lastWriter = new Map<string, number>();
@@ -171,11 +175,13 @@ function explain(order: readonly OracleWrite[], state: ReadonlyMap<string, strin
   const lines: string[] = [];
   // The first (in commit order) write below the required prefix whose effect is not in the state.
   let firstMissing: { pos: number; key: string } | undefined;
+  const missing = new Set<number>();
   for (const [key, pos] of lastWriter) {
     if (model.get(key) === state.get(key)) continue;
     const found = state.get(key);
     const later = found === undefined ? undefined : byValue.get(found);
     if (later && later.pos >= required) continue; // overwritten by a later write: an extra, not a loss
+    missing.add(pos);
     if (!firstMissing || pos < firstMissing.pos) firstMissing = { pos, key };
   }
   if (firstMissing) {
@@ -199,8 +205,9 @@ function explain(order: readonly OracleWrite[], state: ReadonlyMap<string, strin
     if (seen > 0 && absent.length > 0) { lines.push(`torn: ${describe(w, order.indexOf(w))}: ${seen} of ${puts.length} puts present`); break; }
   }
   const k = matches.length === 0 ? 'matches no prefix' : `matches only prefixes ${matches.slice(-3).join(', ')}`;
-  return `after a ${stop === 'power' ? 'power cut' : stop === 'process' ? 'process crash' : 'clean close'}: ` +
-    `state ${k} of ${order.length}; needs k >= ${required}. ${lines.join('; ')}`;
+  const message = `after a ${stop === 'power' ? 'power cut' : stop === 'process' ? 'process crash' : 'clean close'}: ` +
+    `state ${k} of ${order.length}; needs k >= ${required}; ${missing.size} write(s) lost. ${lines.join('; ')}`;
+  return { lost: Math.max(1, missing.size), message };
 }
 
 /** Every live entry of `db` as utf-8 strings. */
