@@ -18,7 +18,8 @@
  * - Latency (`latency`, setLatency(), seededLatency()): after the injector let an async operation
  *   through, the latency function may delay its COMPLETION by a number of ms (0 = one setImmediate, a
  *   turn of the event loop; undefined = no delay at all), so completions arrive late and out of order
- *   as they do from a busy libuv pool. What happens when, as on a real disk:
+ *   as they do from a busy libuv pool (`turnsPerMs`: counted in event-loop turns, not timers, for
+ *   runs that replay the same order). What happens when, as on a real disk:
  *   - sync and syncDir: the real fdatasync runs only at the end of the delay, so a crash clone taken
  *     meanwhile sees the bytes (or entries) unsynced;
  *   - rename, remove, link: performed before the delay or after it, as the latency function's
@@ -79,6 +80,12 @@ const NAMESPACE_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['rename', 'r
 export interface FaultFileSystemOptions {
   injector?: Injector;
   latency?: LatencyFn;
+  /**
+   * Virtual time for latency: a delay of d ms completes after 1 + round(d * turnsPerMs) turns of the
+   * event loop (setImmediate) instead of a timer. Completions then keep their order relative to the
+   * rest of the program's event-loop work from run to run (timers do not), and runs are faster.
+   */
+  turnsPerMs?: number;
   /** On an injected append failure, write a prefix first: true = half the bytes, or a function of
    * the data length returning how many bytes to write (clamped to [0, length - 1]). */
   partialAppend?: boolean | ((length: number) => number);
@@ -183,6 +190,7 @@ export function failRandom(
 export class FaultFileSystem implements FileSystem {
   private injector: Injector;
   private latency: LatencyFn | undefined;
+  private readonly turnsPerMs: number | undefined;
   private count = 0;
   private delayed = 0;
   private idleWaiters: (() => void)[] = [];
@@ -191,6 +199,7 @@ export class FaultFileSystem implements FileSystem {
   constructor(readonly inner: FileSystem, options: FaultFileSystemOptions = {}) {
     this.injector = options.injector ?? none;
     this.latency = options.latency;
+    this.turnsPerMs = options.turnsPerMs;
     const p = options.partialAppend;
     this.partial = p === true ? (len) => Math.floor(len / 2) : typeof p === 'function' ? p : undefined;
   }
@@ -220,6 +229,11 @@ export class FaultFileSystem implements FileSystem {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private delay(ms: number): Promise<void> {
+    if (this.turnsPerMs === undefined) return delay(ms);
+    return turns(1 + Math.round(ms * this.turnsPerMs));
+  }
+
   /**
    * @internal Checks op with the injector, then runs `run` with the latency the latency function
    * asks for: after the delay, or (a namespace op whose plan says applyFirst) before it.
@@ -239,11 +253,11 @@ export class FaultFileSystem implements FileSystem {
         } catch (error) {
           result = { ok: false, error };
         }
-        await delay(ms);
+        await this.delay(ms);
         if (!result.ok) throw result.error;
         return result.value;
       }
-      await delay(ms);
+      await this.delay(ms);
       return await run();
     } finally {
       if (--this.delayed === 0) {
@@ -376,6 +390,11 @@ async function closeThrough(fs: FaultFileSystem, file: { readonly path: string; 
     if (isInjected(e)) await file.close();
     throw e;
   }
+}
+
+/** n turns of the event loop (setImmediate each). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** 0 ms: one turn of the event loop (setImmediate), as a libuv completion takes at the least. */

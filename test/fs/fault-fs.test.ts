@@ -365,6 +365,25 @@ describe('FaultFileSystem latency', () => {
     });
   });
 
+  it('turnsPerMs counts delays in event-loop turns: the order replays exactly', async () => {
+    const run = async (): Promise<string[]> => {
+      const inner = new MemFileSystem();
+      const fs = new FaultFileSystem(inner, { latency: (op) => Number(op.path.slice(2)) % 7, turnsPerMs: 1 });
+      const order: string[] = [];
+      let turnsSeen = 0;
+      const ticker = (async () => {
+        while (order.length < 20) { await new Promise((r) => setImmediate(r)); turnsSeen++; }
+      })();
+      await Promise.all(Array.from({ length: 20 }, (_, i) => fs.mkdir(`/d${i}`).then(() => order.push(`${i}@${turnsSeen}`))));
+      await ticker;
+      return order;
+    };
+    const a = await run();
+    expect(await run()).toEqual(a);
+    // d6 waits 7 turns, d0 one: later turns, later completions.
+    expect(a.findIndex((x) => x.startsWith('0@'))).toBeLessThan(a.findIndex((x) => x.startsWith('6@')));
+  });
+
   it('whenUndelayed waits for every delayed completion', async () => {
     const inner = new MemFileSystem();
     const fs = new FaultFileSystem(inner, { latency: (op) => Number(op.path.slice(2)) });
