@@ -37,12 +37,12 @@ async function runChild(root: string, seed: number, killAfterAcks: number, encry
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
   const r: ChildReport = { acks: [], conflicts: [], failed: [], errors: [], killed: false, maxIndex: -1 };
   await new Promise<void>((resolve, reject) => {
-    const watchdog = setTimeout(() => { r.errors.push(`no progress in ${WATCHDOG_MS} ms (hung?)`); child.kill('SIGKILL'); }, WATCHDOG_MS);
     const kill = (): void => {
       if (r.killed) return;
       r.killed = true;
       child.kill('SIGKILL');
     };
+    const watchdog = setTimeout(() => { r.errors.push(`no kill point within ${WATCHDOG_MS} ms (hung?)`); kill(); }, WATCHDOG_MS);
     child.on('message', (m: { ready?: boolean; ack?: number; conflict?: number; failed?: number; error?: string }) => {
       if (m.ack !== undefined) {
         r.acks.push(m.ack);
@@ -55,13 +55,15 @@ async function runChild(root: string, seed: number, killAfterAcks: number, encry
         r.failed.push(`write ${m.failed}: ${m.error}`);
         r.maxIndex = Math.max(r.maxIndex, m.failed);
       } else if (m.error) {
+        // A failed writer or maintenance call is a finding of its own; the state is still checked.
         r.errors.push(m.error);
+        kill();
       }
     });
     child.on('exit', () => { clearTimeout(watchdog); resolve(); });
     child.on('error', reject);
   });
-  if (!r.killed && r.errors.length === 0) r.errors.push(`child exited before the kill: ${stderr.slice(-2000)}`);
+  if (!r.killed) r.errors.push(`child exited before the kill: ${stderr.slice(-2000)}`);
   return r;
 }
 
