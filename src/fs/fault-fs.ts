@@ -147,11 +147,13 @@ export interface SeededLatencyOptions extends OpMatch {
   probability: number;
   /** The longest delay, for the rare long tail. */
   maxMs: number;
+  /** One delayed operation in this many takes the long tail (default 50). */
+  tailEvery?: number;
 }
 
 /**
  * Seeded latency like a busy libuv pool: of the delayed operations about half complete after one
- * setImmediate (0 ms), most others after 1-4 ms, and 1 in 50 after up to maxMs (a long tail: a
+ * setImmediate (0 ms), most others after 1-4 ms, and 1 in 50 (tailEvery) after up to maxMs (a long tail: a
  * sync stuck behind a big write). Namespace operations land before or after their delay at random.
  * Draws a fixed number of values per matching operation, so a seed replays the same decisions for
  * the same sequence of operations.
@@ -160,6 +162,7 @@ export function seededLatency(seed: number, options: SeededLatencyOptions): Late
   const matches = matcher(options);
   const next = mulberry32(seed);
   const maxMs = Math.max(0, options.maxMs);
+  const tail = 1 / Math.max(1, options.tailEvery ?? 50);
   return (op) => {
     if (!matches(op)) return undefined;
     const delayed = next() < options.probability;
@@ -167,8 +170,8 @@ export function seededLatency(seed: number, options: SeededLatencyOptions): Late
     const size = next();
     const applyFirst = next() < 0.5;
     if (!delayed) return undefined;
-    const ms = shape < 0.02 ? Math.ceil(maxMs * (0.25 + 0.75 * size))
-      : shape < 0.5 ? 0
+    const ms = shape < tail ? Math.ceil(maxMs * (0.25 + 0.75 * size))
+      : shape < tail + (1 - tail) / 2 ? 0
       : Math.min(maxMs, 1 + Math.floor(size * 4));
     return NAMESPACE_KINDS.has(op.kind) ? { ms, applyFirst } : ms;
   };

@@ -356,6 +356,11 @@ describe('FaultFileSystem latency', () => {
       const plans = decisions.filter((d): d is { ms: number; applyFirst: boolean } => typeof d === 'object');
       expect(plans.some((p) => p.applyFirst)).toBe(true);
       expect(plans.some((p) => !p.applyFirst)).toBe(true);
+      // tailEvery: the long tail more often.
+      const tails = seededLatency(seed, { probability: 1, maxMs: 40, tailEvery: 4 });
+      const longShare = ops.filter((op) => { const d = tails(op); return (typeof d === 'object' ? d.ms : d)! >= 10; }).length / ops.length;
+      expect(longShare).toBeGreaterThan(0.2);
+      expect(longShare).toBeLessThan(0.3);
       // kinds and path narrow it.
       const onlyLogSyncs = seededLatency(seed, { probability: 1, maxMs: 5, kinds: ['sync'], path: '*.log' });
       ops.forEach((op) => {
