@@ -1,7 +1,8 @@
 /**
  * Scaling and reporting for the torture runs (test/torture/*): the default suite runs a short seeded
  * slice, TORTURE=1 (npm run test:torture) a long one; SEED=n replays exactly one run with that seed.
- * Runs keep going past a failure so one report lists every failing seed, each with its replay line.
+ * Pinned seeds (ones that found a bug) run first in every mode but replay. Runs keep going past a
+ * failure so one report lists every failing seed, each with its replay line.
  */
 import { testSeed } from './rng.js';
 
@@ -15,10 +16,14 @@ export function runCount(short: number, long: number): number {
   return Number.isInteger(n) && n > 0 ? n : long;
 }
 
-/** The seed of run i: SEED itself when replaying, else consecutive seeds from a fresh base. */
-export function seedsFor(n: number): number[] {
+/**
+ * The seeds to run: SEED alone when replaying; else `pinned` (seeds that once found a bug, replayed
+ * every time) and then n seeds spread from a fresh base.
+ */
+export function seedsFor(n: number, pinned: readonly number[] = []): number[] {
+  if (process.env['SEED']) return [testSeed()];
   const base = testSeed();
-  return Array.from({ length: n }, (_, i) => (base + i * 7919) >>> 0);
+  return [...pinned, ...Array.from({ length: n }, (_, i) => (base + i * 7919) >>> 0)];
 }
 
 export interface Totals {
