@@ -385,8 +385,10 @@ describe('FaultFileSystem latency', () => {
     };
     const a = await run();
     expect(await run()).toEqual(a);
-    // d6 waits 7 turns, d0 one: later turns, later completions.
-    expect(a.findIndex((x) => x.startsWith('0@'))).toBeLessThan(a.findIndex((x) => x.startsWith('6@')));
+    // d6 waits 7 turns, d7 one: issued later, d7 completes first, and d6 only after several turns.
+    const at = (i: number): number => a.findIndex((x) => x.startsWith(`${i}@`));
+    expect(at(7)).toBeLessThan(at(6));
+    expect(Number(a[at(6)]!.split('@')[1])).toBeGreaterThanOrEqual(5);
   });
 
   it('whenUndelayed waits for every delayed completion', async () => {
