@@ -197,12 +197,16 @@ function explain(order: readonly OracleWrite[], state: ReadonlyMap<string, strin
     if (src && matches.length > 0) continue; // beyond the prefix: fine if some longer prefix matched
     if (extras++ < 2) lines.push(`extra: key ${key} = ${value.slice(0, 24)} from ${describe(src?.w, src?.pos)}`);
   }
-  for (const w of order) {
+  // Torn: some puts of a batch are there, while others, which no later write touches, are not.
+  const lastTouch = new Map<string, number>();
+  order.forEach((w, pos) => { for (const op of w.ops) lastTouch.set(op.key, pos); });
+  for (let pos = 0; pos < order.length; pos++) {
+    const w = order[pos]!;
     const puts = w.ops.filter((o) => o.value !== undefined);
     if (puts.length < 2) continue;
     const seen = puts.filter((o) => state.get(o.key) === o.value).length;
-    const absent = puts.filter((o) => state.get(o.key) !== o.value && (byValue.get(state.get(o.key) ?? '')?.pos ?? -1) < order.indexOf(w));
-    if (seen > 0 && absent.length > 0) { lines.push(`torn: ${describe(w, order.indexOf(w))}: ${seen} of ${puts.length} puts present`); break; }
+    const absent = puts.filter((o) => state.get(o.key) !== o.value && lastTouch.get(o.key) === pos).length;
+    if (seen > 0 && absent > 0) { lines.push(`torn: ${describe(w, pos)}: ${seen} of ${puts.length} puts present`); break; }
   }
   const k = matches.length === 0 ? 'matches no prefix' : `matches only prefixes ${matches.slice(-3).join(', ')}`;
   const message = `after a ${stop === 'power' ? 'power cut' : stop === 'process' ? 'process crash' : 'clean close'}: ` +
