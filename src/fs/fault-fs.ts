@@ -15,6 +15,20 @@
  * - A failed close still closes the underlying file (POSIX close releases the descriptor even when it
  *   reports EIO); only the error is injected.
  * - Injectors may keep state (failNth counts); setInjector() swaps one in at any time.
+ * - Latency (`latency`, setLatency(), seededLatency()): after the injector let an async operation
+ *   through, the latency function may delay its COMPLETION by a number of ms (0 = one setImmediate, a
+ *   turn of the event loop; undefined = no delay at all), so completions arrive late and out of order
+ *   as they do from a busy libuv pool (`turnsPerMs`: counted in event-loop turns, not timers, for
+ *   runs that replay the same order). What happens when, as on a real disk:
+ *   - sync and syncDir: the real fdatasync runs only at the end of the delay, so a crash clone taken
+ *     meanwhile sees the bytes (or entries) unsynced;
+ *   - rename, remove, link: performed before the delay or after it, as the latency function's
+ *     LatencyPlan says (a plain number: after), so the namespace may change long before the caller
+ *     hears of it, or long after it asked;
+ *   - every other async operation (open, close, read, readFile, list, stat, exists, mkdir, removeDir)
+ *     runs at the end of the delay.
+ *   append and readSync stay synchronous (a write(2) into the page cache; a cached read): never delayed.
+ *   lock is never delayed. An injected failure is reported at once, without delay.
  * Not here: crash modelling (mem-fs.ts crashClone) and real OS errors (node-fs.ts).
  */
 import * as path from 'node:path';
@@ -50,8 +64,28 @@ export interface OpMatch {
   where?: (op: FaultOp) => boolean;
 }
 
+/** Namespace operations only: the delay, and whether the operation happens before it (`applyFirst`)
+ * or after it. */
+export interface LatencyPlan {
+  readonly ms: number;
+  readonly applyFirst: boolean;
+}
+
+/** Per async operation, the ms by which its completion is delayed (undefined: none). */
+export type LatencyFn = (op: FaultOp) => number | LatencyPlan | undefined;
+
+/** The operations whose effect can land before their completion is reported. */
+const NAMESPACE_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(['rename', 'remove', 'link']);
+
 export interface FaultFileSystemOptions {
   injector?: Injector;
+  latency?: LatencyFn;
+  /**
+   * Virtual time for latency: a delay of d ms completes after 1 + round(d * turnsPerMs) turns of the
+   * event loop (setImmediate) instead of a timer. Completions then keep their order relative to the
+   * rest of the program's event-loop work from run to run (timers do not), and runs are faster.
+   */
+  turnsPerMs?: number;
   /** On an injected append failure, write a prefix first: true = half the bytes, or a function of
    * the data length returning how many bytes to write (clamped to [0, length - 1]). */
   partialAppend?: boolean | ((length: number) => number);
@@ -108,6 +142,41 @@ export function failPath(
   return (op) => (matches(op) ? code : undefined);
 }
 
+export interface SeededLatencyOptions extends OpMatch {
+  /** Share (0..1) of matching operations that are delayed at all. */
+  probability: number;
+  /** The longest delay, for the rare long tail. */
+  maxMs: number;
+  /** One delayed operation in this many takes the long tail (default 50). */
+  tailEvery?: number;
+}
+
+/**
+ * Seeded latency like a busy libuv pool: of the delayed operations about half complete after one
+ * setImmediate (0 ms), most others after 1-4 ms, and 1 in 50 (tailEvery) after up to maxMs (a long tail: a
+ * sync stuck behind a big write). Namespace operations land before or after their delay at random.
+ * Draws a fixed number of values per matching operation, so a seed replays the same decisions for
+ * the same sequence of operations.
+ */
+export function seededLatency(seed: number, options: SeededLatencyOptions): LatencyFn {
+  const matches = matcher(options);
+  const next = mulberry32(seed);
+  const maxMs = Math.max(0, options.maxMs);
+  const tail = 1 / Math.max(1, options.tailEvery ?? 50);
+  return (op) => {
+    if (!matches(op)) return undefined;
+    const delayed = next() < options.probability;
+    const shape = next();
+    const size = next();
+    const applyFirst = next() < 0.5;
+    if (!delayed) return undefined;
+    const ms = shape < tail ? Math.ceil(maxMs * (0.25 + 0.75 * size))
+      : shape < tail + (1 - tail) / 2 ? 0
+      : Math.min(maxMs, 1 + Math.floor(size * 4));
+    return NAMESPACE_KINDS.has(op.kind) ? { ms, applyFirst } : ms;
+  };
+}
+
 /** Fails each matching operation with the given probability, from a seeded generator. */
 export function failRandom(
   probability: number,
@@ -123,11 +192,17 @@ export function failRandom(
 
 export class FaultFileSystem implements FileSystem {
   private injector: Injector;
+  private latency: LatencyFn | undefined;
+  private readonly turnsPerMs: number | undefined;
   private count = 0;
+  private delayed = 0;
+  private idleWaiters: (() => void)[] = [];
   private readonly partial: ((length: number) => number) | undefined;
 
   constructor(readonly inner: FileSystem, options: FaultFileSystemOptions = {}) {
     this.injector = options.injector ?? none;
+    this.latency = options.latency;
+    this.turnsPerMs = options.turnsPerMs;
     const p = options.partialAppend;
     this.partial = p === true ? (len) => Math.floor(len / 2) : typeof p === 'function' ? p : undefined;
   }
@@ -139,6 +214,61 @@ export class FaultFileSystem implements FileSystem {
 
   setInjector(injector: Injector): void {
     this.injector = injector;
+  }
+
+  /** Swaps the latency function (undefined: no delays from now on; delays under way still run out). */
+  setLatency(latency: LatencyFn | undefined): void {
+    this.latency = latency;
+  }
+
+  /** Operations whose completion is being delayed right now. */
+  get delayedCount(): number {
+    return this.delayed;
+  }
+
+  /** Resolves once no operation is being delayed (a test draining timers before it ends). */
+  whenUndelayed(): Promise<void> {
+    if (this.delayed === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private delay(ms: number): Promise<void> {
+    if (this.turnsPerMs === undefined) return delay(ms);
+    return turns(1 + Math.round(ms * this.turnsPerMs));
+  }
+
+  /**
+   * @internal Checks op with the injector, then runs `run` with the latency the latency function
+   * asks for: after the delay, or (a namespace op whose plan says applyFirst) before it.
+   */
+  async perform<T>(op: FaultOp, run: () => Promise<T>): Promise<T> {
+    this.check(op);
+    const plan = this.latency?.(op);
+    if (plan === undefined) return run();
+    const ms = typeof plan === 'number' ? plan : plan.ms;
+    const first = typeof plan === 'object' && plan.applyFirst && NAMESPACE_KINDS.has(op.kind);
+    this.delayed++;
+    try {
+      if (first) {
+        let result: { ok: true; value: T } | { ok: false; error: unknown };
+        try {
+          result = { ok: true, value: await run() };
+        } catch (error) {
+          result = { ok: false, error };
+        }
+        await this.delay(ms);
+        if (!result.ok) throw result.error;
+        return result.value;
+      }
+      await this.delay(ms);
+      return await run();
+    } finally {
+      if (--this.delayed === 0) {
+        const w = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const f of w) f();
+      }
+    }
   }
 
   /** @internal Counts op, asks the injector; throws the injected IOError if it says so. */
@@ -156,63 +286,53 @@ export class FaultFileSystem implements FileSystem {
   }
 
   async openWritable(p: string, options?: OpenWritableOptions): Promise<WritableFile> {
-    this.check({ kind: 'open', path: p, write: true });
-    return new FaultWritableFile(this, await this.inner.openWritable(p, options));
+    const file = await this.perform({ kind: 'open', path: p, write: true }, () => this.inner.openWritable(p, options));
+    return new FaultWritableFile(this, file);
   }
 
   async openReadable(p: string): Promise<ReadableFile> {
-    this.check({ kind: 'open', path: p, write: false });
-    return new FaultReadableFile(this, await this.inner.openReadable(p));
+    const file = await this.perform({ kind: 'open', path: p, write: false }, () => this.inner.openReadable(p));
+    return new FaultReadableFile(this, file);
   }
 
-  async readFile(p: string): Promise<Uint8Array> {
-    this.check({ kind: 'read', path: p });
-    return this.inner.readFile(p);
+  readFile(p: string): Promise<Uint8Array> {
+    return this.perform({ kind: 'read', path: p }, () => this.inner.readFile(p));
   }
 
-  async list(dir: string): Promise<string[]> {
-    this.check({ kind: 'list', path: dir });
-    return this.inner.list(dir);
+  list(dir: string): Promise<string[]> {
+    return this.perform({ kind: 'list', path: dir }, () => this.inner.list(dir));
   }
 
-  async exists(p: string): Promise<boolean> {
-    this.check({ kind: 'exists', path: p });
-    return this.inner.exists(p);
+  exists(p: string): Promise<boolean> {
+    return this.perform({ kind: 'exists', path: p }, () => this.inner.exists(p));
   }
 
-  async stat(p: string): Promise<FileStat> {
-    this.check({ kind: 'stat', path: p });
-    return this.inner.stat(p);
+  stat(p: string): Promise<FileStat> {
+    return this.perform({ kind: 'stat', path: p }, () => this.inner.stat(p));
   }
 
-  async rename(from: string, to: string): Promise<void> {
-    this.check({ kind: 'rename', path: from, target: to });
-    return this.inner.rename(from, to);
+  rename(from: string, to: string): Promise<void> {
+    return this.perform({ kind: 'rename', path: from, target: to }, () => this.inner.rename(from, to));
   }
 
-  async remove(p: string): Promise<void> {
-    this.check({ kind: 'remove', path: p });
-    return this.inner.remove(p);
+  remove(p: string): Promise<void> {
+    return this.perform({ kind: 'remove', path: p }, () => this.inner.remove(p));
   }
 
-  async removeDir(p: string): Promise<void> {
-    this.check({ kind: 'removeDir', path: p });
-    return this.inner.removeDir(p);
+  removeDir(p: string): Promise<void> {
+    return this.perform({ kind: 'removeDir', path: p }, () => this.inner.removeDir(p));
   }
 
-  async mkdir(p: string, options?: { recursive?: boolean }): Promise<void> {
-    this.check({ kind: 'mkdir', path: p });
-    return this.inner.mkdir(p, options);
+  mkdir(p: string, options?: { recursive?: boolean }): Promise<void> {
+    return this.perform({ kind: 'mkdir', path: p }, () => this.inner.mkdir(p, options));
   }
 
-  async syncDir(p: string): Promise<void> {
-    this.check({ kind: 'syncDir', path: p });
-    return this.inner.syncDir(p);
+  syncDir(p: string): Promise<void> {
+    return this.perform({ kind: 'syncDir', path: p }, () => this.inner.syncDir(p));
   }
 
-  async link(existingPath: string, newPath: string): Promise<void> {
-    this.check({ kind: 'link', path: existingPath, target: newPath });
-    return this.inner.link(existingPath, newPath);
+  link(existingPath: string, newPath: string): Promise<void> {
+    return this.perform({ kind: 'link', path: existingPath, target: newPath }, () => this.inner.link(existingPath, newPath));
   }
 
   async lock(p: string): Promise<FileLock> {
@@ -237,17 +357,12 @@ class FaultWritableFile implements WritableFile {
     this.file.append(data);
   }
 
-  async sync(): Promise<void> {
-    this.fs.check({ kind: 'sync', path: this.file.path });
-    return this.file.sync();
+  sync(): Promise<void> {
+    return this.fs.perform({ kind: 'sync', path: this.file.path }, () => this.file.sync());
   }
 
-  async close(): Promise<void> {
-    try {
-      this.fs.check({ kind: 'close', path: this.file.path });
-    } finally {
-      await this.file.close();
-    }
+  close(): Promise<void> {
+    return closeThrough(this.fs, this.file);
   }
 }
 
@@ -256,9 +371,8 @@ class FaultReadableFile implements ReadableFile {
   get path(): string { return this.file.path; }
   get size(): number { return this.file.size; }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    this.fs.check({ kind: 'read', path: this.file.path });
-    return this.file.read(offset, length);
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.fs.perform({ kind: 'read', path: this.file.path }, () => this.file.read(offset, length));
   }
 
   readSync(offset: number, length: number): Uint8Array {
@@ -266,13 +380,32 @@ class FaultReadableFile implements ReadableFile {
     return this.file.readSync(offset, length);
   }
 
-  async close(): Promise<void> {
-    try {
-      this.fs.check({ kind: 'close', path: this.file.path });
-    } finally {
-      await this.file.close();
-    }
+  close(): Promise<void> {
+    return closeThrough(this.fs, this.file);
   }
+}
+
+/** A failed close still closes the wrapped file (at once); a delayed one closes it when it completes. */
+async function closeThrough(fs: FaultFileSystem, file: { readonly path: string; close(): Promise<void> }): Promise<void> {
+  try {
+    await fs.perform({ kind: 'close', path: file.path }, () => file.close());
+  } catch (e) {
+    if (isInjected(e)) await file.close();
+    throw e;
+  }
+}
+
+/** n turns of the event loop (setImmediate each). */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** 0 ms: one turn of the event loop (setImmediate), as a libuv completion takes at the least. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0) setImmediate(resolve);
+    else setTimeout(resolve, ms);
+  });
 }
 
 function injectedError(code: FaultCode, op: FaultOp): IOError {

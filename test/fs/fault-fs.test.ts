@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { IOError } from '../../src/errors.js';
 import {
-  FaultFileSystem, failKind, failNth, failPath, failRandom, globToRegExp, isInjected, none,
-  type FaultKind, type FaultOp,
+  FaultFileSystem, failKind, failNth, failPath, failRandom, globToRegExp, isInjected, none, seededLatency,
+  type FaultKind, type FaultOp, type LatencyFn,
 } from '../../src/fs/fault-fs.js';
 import type { FileSystem } from '../../src/fs/file-system.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
@@ -233,5 +233,172 @@ describe('FaultFileSystem', () => {
       expect(i).toBeLessThan(50);
     }
     expect(i).toBe(10);
+  });
+});
+
+describe('FaultFileSystem latency', () => {
+  /** A latency function from a table: base name -> ms or plan; anything else undelayed. */
+  const byName = (table: Record<string, ReturnType<LatencyFn>>): LatencyFn =>
+    (op) => table[op.path.slice(op.path.lastIndexOf('/') + 1)];
+
+  it('delays completions, so they arrive out of order', async () => {
+    const inner = new MemFileSystem();
+    await inner.mkdir('/d');
+    for (const n of ['a', 'b', 'c']) await (await inner.openWritable(`/d/${n}`)).close();
+    const fs = new FaultFileSystem(inner, { latency: byName({ a: 6, b: 0 }) });
+    const order: string[] = [];
+    const track = (name: string, p: Promise<unknown>): Promise<unknown> => p.then(() => order.push(name));
+    await Promise.all([
+      track('a', fs.stat('/d/a')), track('b', fs.stat('/d/b')), track('c', fs.stat('/d/c')),
+    ]);
+    // c is not delayed (a microtask), b waits one setImmediate, a waits 6 ms.
+    expect(order).toEqual(['c', 'b', 'a']);
+    expect(fs.delayedCount).toBe(0);
+  });
+
+  it('a delayed sync is not durable in a crash clone until it completes', async () => {
+    const inner = new MemFileSystem();
+    const fs = new FaultFileSystem(inner, { latency: (op) => (op.kind === 'sync' ? 3 : undefined) });
+    const w = await fs.openWritable('/wal');
+    await inner.syncDir('/');
+    w.append(bytes('record'));
+    const sync = w.sync();
+    expect(fs.delayedCount).toBe(1);
+    // append is a write(2) into the page cache: visible at once, a process crash keeps it.
+    expect(text(await inner.crashClone({ keepUnsyncedPercent: 100, keepUnsyncedEntries: true }).readFile('/wal'))).toBe('record');
+    expect(text(await inner.crashClone().readFile('/wal'))).toBe('');
+    await sync;
+    expect(text(await inner.crashClone().readFile('/wal'))).toBe('record');
+    await fs.whenUndelayed();
+  });
+
+  it('a delayed syncDir makes entries durable only when it completes', async () => {
+    const inner = new MemFileSystem();
+    await inner.mkdir('/d');
+    const fs = new FaultFileSystem(inner, { latency: (op) => (op.kind === 'syncDir' ? 0 : undefined) });
+    await (await fs.openWritable('/d/f')).close();
+    const p = fs.syncDir('/d');
+    expect(await inner.crashClone().list('/d')).toEqual([]);
+    await p;
+    expect(await inner.crashClone().list('/d')).toEqual(['f']);
+  });
+
+  it('namespace operations land before or after their delay, as the plan says', async () => {
+    const inner = new MemFileSystem();
+    await inner.mkdir('/d');
+    for (const n of ['early', 'late']) await (await inner.openWritable(`/d/${n}`)).close();
+    const fs = new FaultFileSystem(inner, {
+      latency: byName({ early: { ms: 2, applyFirst: true }, late: { ms: 2, applyFirst: false } }),
+    });
+    let earlyDone = false;
+    let lateDone = false;
+    const early = fs.rename('/d/early', '/d/early2').then(() => { earlyDone = true; });
+    const late = fs.remove('/d/late').then(() => { lateDone = true; });
+    await Promise.resolve();
+    await Promise.resolve();
+    // early is renamed already although its caller has not heard; late is still there.
+    expect(await inner.list('/d')).toEqual(['early2', 'late']);
+    expect([earlyDone, lateDone]).toEqual([false, false]);
+    await Promise.all([early, late]);
+    expect(await inner.list('/d')).toEqual(['early2']);
+    // A namespace op that fails after landing early still reports its error, late.
+    fs.setLatency(() => ({ ms: 0, applyFirst: true }));
+    expect(isInjected(await caught(() => fs.remove('/d/missing')))).toBe(false);
+    expect(await caught(() => fs.remove('/d/missing'))).toBeInstanceOf(IOError);
+  });
+
+  it('append, readSync and lock are never delayed; injected failures are reported without delay', async () => {
+    const seen: FaultKind[] = [];
+    const fs = new FaultFileSystem(new MemFileSystem(), {
+      latency: (op) => { seen.push(op.kind); return 50; },
+    });
+    const w = await fs.openWritable('/f');
+    w.append(bytes('x'));
+    const r = await fs.openReadable('/f');
+    expect(text(r.readSync(0, 1))).toBe('x');
+    await (await fs.lock('/LOCK')).release();
+    expect(seen).toEqual(['open', 'open']);
+    fs.setInjector(failKind('stat'));
+    const before = seen.length;
+    expect(isInjected(await caught(() => fs.stat('/f')))).toBe(true);
+    expect(seen.length).toBe(before); // failed before the latency function was asked
+    fs.setLatency(undefined);
+    await w.close();
+    await r.close();
+  });
+
+  it('seededLatency replays per seed, mixes 0 ms, a few ms and a long tail, and honours kinds and path', async () => {
+    await withSeed('seededLatency', ({ seed }) => {
+      const ops: FaultOp[] = Array.from({ length: 4000 }, (_, i) => ({
+        kind: (['sync', 'rename', 'open', 'stat'] as const)[i % 4]!,
+        path: `/db/${String(i).padStart(6, '0')}.${i % 3 === 0 ? 'log' : 'sst'}`,
+        ...(i % 4 === 1 ? { target: '/db/x' } : {}),
+      }));
+      const a = seededLatency(seed, { probability: 0.5, maxMs: 40 });
+      const decisions = ops.map((op) => a(op));
+      expect(ops.map((op) => seededLatency(seed, { probability: 0.5, maxMs: 40 })(op))).not.toBe(decisions);
+      const b = seededLatency(seed, { probability: 0.5, maxMs: 40 });
+      expect(ops.map((op) => b(op))).toEqual(decisions);
+      const ms = decisions.map((d) => (typeof d === 'object' ? d.ms : d));
+      const delayed = ms.filter((m) => m !== undefined);
+      expect(delayed.length).toBeGreaterThan(1700);
+      expect(delayed.length).toBeLessThan(2300);
+      const zero = delayed.filter((m) => m === 0).length;
+      const short = delayed.filter((m) => m! >= 1 && m! <= 4).length;
+      const long = delayed.filter((m) => m! >= 10).length;
+      expect(zero).toBeGreaterThan(delayed.length * 0.35);
+      expect(short).toBeGreaterThan(delayed.length * 0.35);
+      expect(long).toBeGreaterThan(10);
+      expect(long).toBeLessThan(delayed.length * 0.05);
+      expect(Math.max(...delayed.map((m) => m!))).toBeLessThanOrEqual(40);
+      // Plans only for namespace ops, with both sides of the delay chosen.
+      decisions.forEach((d, i) => { if (typeof d === 'object') expect(ops[i]!.kind).toBe('rename'); });
+      const plans = decisions.filter((d): d is { ms: number; applyFirst: boolean } => typeof d === 'object');
+      expect(plans.some((p) => p.applyFirst)).toBe(true);
+      expect(plans.some((p) => !p.applyFirst)).toBe(true);
+      // tailEvery: the long tail more often.
+      const tails = seededLatency(seed, { probability: 1, maxMs: 40, tailEvery: 4 });
+      const longShare = ops.filter((op) => { const d = tails(op); return (typeof d === 'object' ? d.ms : d)! >= 10; }).length / ops.length;
+      expect(longShare).toBeGreaterThan(0.2);
+      expect(longShare).toBeLessThan(0.3);
+      // kinds and path narrow it.
+      const onlyLogSyncs = seededLatency(seed, { probability: 1, maxMs: 5, kinds: ['sync'], path: '*.log' });
+      ops.forEach((op) => {
+        const d = onlyLogSyncs(op);
+        expect(d !== undefined).toBe(op.kind === 'sync' && op.path.endsWith('.log'));
+      });
+    });
+  });
+
+  it('turnsPerMs counts delays in event-loop turns: the order replays exactly', async () => {
+    const run = async (): Promise<string[]> => {
+      const inner = new MemFileSystem();
+      const fs = new FaultFileSystem(inner, { latency: (op) => Number(op.path.slice(2)) % 7, turnsPerMs: 1 });
+      const order: string[] = [];
+      let turnsSeen = 0;
+      const ticker = (async () => {
+        while (order.length < 20) { await new Promise((r) => setImmediate(r)); turnsSeen++; }
+      })();
+      await Promise.all(Array.from({ length: 20 }, (_, i) => fs.mkdir(`/d${i}`).then(() => order.push(`${i}@${turnsSeen}`))));
+      await ticker;
+      return order;
+    };
+    const a = await run();
+    expect(await run()).toEqual(a);
+    // d6 waits 7 turns, d7 one: issued later, d7 completes first, and d6 only after several turns.
+    const at = (i: number): number => a.findIndex((x) => x.startsWith(`${i}@`));
+    expect(at(7)).toBeLessThan(at(6));
+    expect(Number(a[at(6)]!.split('@')[1])).toBeGreaterThanOrEqual(5);
+  });
+
+  it('whenUndelayed waits for every delayed completion', async () => {
+    const inner = new MemFileSystem();
+    const fs = new FaultFileSystem(inner, { latency: (op) => Number(op.path.slice(2)) });
+    const all = Promise.all(Array.from({ length: 5 }, (_, i) => fs.mkdir(`/d${i}`)));
+    expect(fs.delayedCount).toBe(5);
+    await fs.whenUndelayed();
+    expect(fs.delayedCount).toBe(0);
+    expect(await inner.list('/')).toEqual(['d0', 'd1', 'd2', 'd3', 'd4']);
+    await all;
   });
 });
