@@ -10,7 +10,9 @@ import { CorruptionError, InvalidArgumentError } from './errors.js';
 import { MemTable } from './memtable/memtable.js';
 import { replayWal, truncateWal } from './wal/wal-replay.js';
 import { VersionSet } from './manifest/version-set.js';
-import { currentFileName, parseFileName, walFileName, tableFileName, tempFileName } from './manifest/file-names.js';
+import {
+  currentFileName, manifestBaseName, parseFileName, walFileName, tableFileName, tempFileName,
+} from './manifest/file-names.js';
 import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
 import type { KeyRing } from './base/keyring.js';
@@ -35,6 +37,7 @@ export async function recoverDatabase(
   fs: FileSystem, dir: string, options: ResolvedOptions, log: EventLog, keys?: KeyRing,
 ): Promise<RecoveredState> {
   const hasCurrent = await fs.exists(currentFileName(dir));
+  if (!hasCurrent) await refuseDatabaseWithoutCurrent(fs, dir);
   if (hasCurrent && options.errorIfExists) {
     throw new InvalidArgumentError(`database ${dir} already exists (errorIfExists is set)`);
   }
@@ -113,6 +116,38 @@ export async function recoverDatabase(
   if (mem && mem.mem.entries > 0) memtables.push(mem);
   if (lastSequence > versions.lastSequence) versions.lastSequence = lastSequence;
   return { versions, memtables, lastSequence, created: !hasCurrent };
+}
+
+/**
+ * A directory without CURRENT is a new database only if it holds none of our database files. With a
+ * MANIFEST, a table or a WAL but no CURRENT, CURRENT was lost (deleted, or never written back after a
+ * copy): creating afresh would sweep every table and the old MANIFEST as obsolete. LOCK, LOG and
+ * OPTIONS files do not count: a first open that failed early leaves those, and they hold no data.
+ */
+async function refuseDatabaseWithoutCurrent(fs: FileSystem, dir: string): Promise<void> {
+  if (!(await fs.exists(dir))) return;
+  const manifests: number[] = [];
+  let tables = 0, wals = 0;
+  for (const name of await fs.list(dir)) {
+    const p = parseFileName(name);
+    if (p?.type === 'manifest') manifests.push(p.number);
+    else if (p?.type === 'table') tables++;
+    else if (p?.type === 'wal') wals++;
+  }
+  if (manifests.length === 0 && tables === 0 && wals === 0) return;
+  const found = [
+    manifests.length > 0 ? `${manifests.length} MANIFEST file(s)` : '',
+    tables > 0 ? `${tables} table(s)` : '',
+    wals > 0 ? `${wals} WAL(s)` : '',
+  ].filter(Boolean).join(', ');
+  const newest = manifests.length > 0 ? manifestBaseName(Math.max(...manifests)) : undefined;
+  const repair = newest
+    ? `if CURRENT was lost, write the line '${newest}' (the newest MANIFEST) into ${currentFileName(dir)} ` +
+      `(e.g. echo ${newest} > CURRENT) and open again; or restore a backup`
+    : 'no MANIFEST is left to point CURRENT at: restore a backup or a checkpoint';
+  throw new CorruptionError(currentFileName(dir), 0,
+    `CURRENT is missing but ${dir} holds ${found}; refusing to open it as a new database ` +
+    `(that would delete them). To repair: ${repair}`);
 }
 
 /**
