@@ -11,8 +11,8 @@
  * - Reads return Buffers (Uint8Arrays) that own their memory (allocUnsafeSlow, not the shared pool,
  *   so a caller may transfer `.buffer` to a worker) and are never larger than the file: a length
  *   read from a corrupt file cannot make us allocate gigabytes.
- * - Main thread or a worker: no shared state besides the process-wide lock registry (node-lock.ts).
- * Not here: the LOCK protocol itself (node-lock.ts).
+ * - Main thread or a worker: no shared state (the LOCK is a kernel lock, node-lock.ts).
+ * Not here: the LOCK itself (node-lock.ts: a kernel lock on the LOCK file).
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
