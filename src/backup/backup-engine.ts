@@ -29,6 +29,7 @@ import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { decodeBackupMetaFile, encodeBackupMetaFile, sharedName, type BackupFile, type BackupMeta, type MetaSealKey } from './backup-meta.js';
 import { prepareEmptyTarget } from './checkpoint.js';
+import { clearInProgress } from './in-progress.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 import { writeManifestSnapshot } from './manifest-snapshot.js';
 import { replayArchiveToTables } from './point-in-time.js';
@@ -41,9 +42,6 @@ export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   signal?: AbortSignal;
 }
-
-/** A restore in progress: DB.open refuses a directory holding this file (never opens half a restore). */
-export const RESTORE_MARKER = 'RESTORE-IN-PROGRESS';
 
 const CHUNK = 1 << 20;
 
@@ -286,9 +284,8 @@ export class BackupEngine {
     // Keys first: a restore that cannot be opened afterwards must not start.
     await this.requireTableKeys(meta);
     if (this.keys) await this.keys.keyFor(this.keys.currentKeyId());
-    await prepareEmptyTarget(this.fs, dir, 'restore');
+    await prepareEmptyTarget(this.fs, dir, 'restore', `restoring backup ${meta.id} from ${this.dir}`);
     const fs = this.fs;
-    await writeAtomically(fs, dir, RESTORE_MARKER, new TextEncoder().encode(`restoring backup ${meta.id}\n`));
     const total = meta.files.reduce((n, f) => n + f.file.fileSize, 0);
     let done = 0, filesDone = 0;
     for (const { file } of meta.files) {
@@ -307,8 +304,7 @@ export class BackupEngine {
     }
     const manifestNumber = next++;
     await writeManifestSnapshot(fs, dir, { manifestNumber, files, nextFileNumber: next, logNumber: next, lastSequence: restoredSequence }, this.keys);
-    await fs.remove(path.join(dir, RESTORE_MARKER));
-    await fs.syncDir(dir);
+    await clearInProgress(fs, dir, 'restore');
     return { ...BackupEngine.info(meta), restoredSequence };
   }
 
