@@ -7,7 +7,8 @@
  * second backup after a few writes copies only the new tables), writes the memtables' entries up to S
  * as one more table, then the metadata. Temporary space: at most the one table being copied (copies go
  * to `*.tmp` and are renamed when complete and verified).
- * BackupEngine: list, verify (re-reads every file: sizes and CRC32C), restore (to a backup, or to a
+ * BackupEngine: list, verify (re-reads every file: sizes and CRC32C, every block, every archived WAL
+ * record), restore (to a backup, or to a
  * sequence or a time with the WAL archive), purge/delete (a shared table goes when no backup uses it).
  * Encryption at rest (issue #9): a backup of an encrypted database stays encrypted. Its tables are
  * copies of the encrypted tables; the memtable dump, the metadata file (sealed whole) and, on
@@ -33,6 +34,7 @@ import { clearInProgress } from './in-progress.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 import { writeManifestSnapshot } from './manifest-snapshot.js';
 import { replayArchiveToTables } from './point-in-time.js';
+import { verifyArchive } from './wal-archive.js';
 
 export interface BackupInfo { id: number; sequence: number; timestamp: number; files: number; bytes: number }
 
@@ -244,6 +246,9 @@ export class BackupEngine {
       }
       options.onProgress?.({ phase: 'verify', filesDone: ++filesDone, filesTotal: meta.files.length, bytesDone: done, bytesTotal: total });
     }
+    // The archived WALs a point-in-time restore from this backup would replay.
+    checkAbort(options.signal);
+    if (this.walArchiveDir) await verifyArchive(this.fs, this.walArchiveDir, this.keys);
     return BackupEngine.info(meta);
   }
 
