@@ -11,7 +11,7 @@ import { MemTable } from './memtable/memtable.js';
 import { replayWal, truncateWal } from './wal/wal-replay.js';
 import { VersionSet } from './manifest/version-set.js';
 import {
-  currentFileName, manifestBaseName, parseFileName, walFileName, tableFileName, tempFileName,
+  currentFileName, manifestBaseName, parseFileName, walFileName, tableFileName,
 } from './manifest/file-names.js';
 import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
@@ -108,7 +108,7 @@ export async function recoverDatabase(
     if (result.stoppedAt && !options.readOnly) {
       // Cut the damaged tail now: once a newer WAL exists, damage here would read as corruption of an
       // older (synced) WAL at the next open.
-      await truncateWal(fs, path, result.validLength, tempFileName(dir, versions.newFileNumber()));
+      await truncateWal(fs, path, result.validLength);
     }
     log.write(`recovered WAL ${walNumber}: ${result.records} records, last sequence ${result.lastSeq}` +
       (result.stoppedAt ? `; stopped at offset ${result.stoppedAt.offset}: ${result.stoppedAt.detail}` : ''));

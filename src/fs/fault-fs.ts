@@ -25,7 +25,7 @@ import type {
 
 export type FaultKind =
   | 'open' | 'append' | 'sync' | 'close' | 'read' | 'list' | 'exists' | 'stat' | 'rename'
-  | 'remove' | 'removeDir' | 'mkdir' | 'syncDir' | 'link' | 'lock';
+  | 'remove' | 'removeDir' | 'mkdir' | 'syncDir' | 'link' | 'lock' | 'truncate';
 
 /** One operation as the injector sees it. `path` is the file or directory acted on (for rename and
  * link: the source); `target` is the destination of rename and link. `write` marks openWritable. */
@@ -188,6 +188,11 @@ export class FaultFileSystem implements FileSystem {
   async rename(from: string, to: string): Promise<void> {
     this.check({ kind: 'rename', path: from, target: to });
     return this.inner.rename(from, to);
+  }
+
+  async truncate(p: string, length: number): Promise<void> {
+    this.check({ kind: 'truncate', path: p });
+    return this.inner.truncate(p, length);
   }
 
   async remove(p: string): Promise<void> {

@@ -122,6 +122,19 @@ export class NodeFileSystem implements FileSystem {
     }
   }
 
+  async truncate(p: string, length: number): Promise<void> {
+    let handle: fsp.FileHandle | undefined;
+    try {
+      handle = await fsp.open(p, 'r+');
+      await handle.truncate(length);
+      await handle.sync();
+    } catch (e) {
+      throw ioError('truncate', p, e);
+    } finally {
+      await handle?.close().catch(() => undefined);
+    }
+  }
+
   async remove(p: string): Promise<void> {
     try {
       await fsp.unlink(p);
