@@ -53,7 +53,8 @@ import { makeTransactionHost } from './transaction-host.js';
 import { makeBackupSource } from './backup-source.js';
 import { resolveFair } from './yield-guard.js';
 import { createCheckpoint, type CheckpointInfo } from './backup/checkpoint.js';
-import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } from './backup/backup-engine.js';
+import { refuseInProgress } from './backup/in-progress.js';
+import { BackupEngine, type BackupInfo, type BackupOptions } from './backup/backup-engine.js';
 import type { BackupSource } from './backup/pin.js';
 import { archiveFinishedWal, archiveLeftoverWals, createWal, removeEmptyWal, removeEmptyWalsBelow } from './wal-files.js';
 import { WriteStall } from './write-stall.js';
@@ -168,9 +169,7 @@ export class DB {
     } else if (!(await fs.exists(location))) {
       throw new InvalidArgumentError(`database ${location} does not exist (readOnly open)`);
     }
-    if (await fs.exists(path.join(location, RESTORE_MARKER))) {
-      throw new InvalidArgumentError(`${location} holds an interrupted restore (${RESTORE_MARKER}): restore again into an empty directory`);
-    }
+    await refuseInProgress(fs, location);
     // One open per directory per process, whatever the file system: a second open is ERR_LOCKED.
     const lock = o.readOnly ? undefined : await fs.lock(lockFileName(location));
     let log = EventLog.disabled();

@@ -15,6 +15,8 @@ const encoder = new TextEncoder();
 
 export class EventLog {
   private file: WritableFile | undefined;
+  /** The handle a failed write gave up on, kept only to be closed. */
+  private failedFile: WritableFile | undefined;
   private constructor(private readonly clock: () => number) {}
 
   /** A log that drops everything (read-only opens write nothing). */
@@ -42,13 +44,15 @@ export class EventLog {
     try {
       this.file.append(encoder.encode(`${new Date(this.clock()).toISOString()} ${message}\n`));
     } catch {
-      this.file = undefined; // a full disk must not turn diagnostics into failures
+      // A full disk must not turn diagnostics into failures; the handle is still closed by close().
+      this.failedFile = this.file;
+      this.file = undefined;
     }
   }
 
   async close(): Promise<void> {
-    const f = this.file;
-    this.file = undefined;
-    if (f) await f.close().catch(() => undefined);
+    const files = [this.file, this.failedFile];
+    this.file = this.failedFile = undefined;
+    for (const f of files) if (f) await f.close().catch(() => undefined);
   }
 }

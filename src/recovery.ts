@@ -11,7 +11,9 @@ import { CorruptionError, InvalidArgumentError } from './errors.js';
 import { MemTable } from './memtable/memtable.js';
 import { replayWal, truncateWal } from './wal/wal-replay.js';
 import { VersionSet } from './manifest/version-set.js';
-import { currentFileName, parseFileName, walFileName, tableFileName, tempFileName } from './manifest/file-names.js';
+import {
+  currentFileName, manifestBaseName, parseFileName, walFileName, tableFileName,
+} from './manifest/file-names.js';
 import type { Version } from './manifest/version.js';
 import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
@@ -42,6 +44,7 @@ export async function recoverDatabase(
   onVersionReleased?: (v: Version) => void,
 ): Promise<RecoveredState> {
   const hasCurrent = await fs.exists(currentFileName(dir));
+  if (!hasCurrent) await refuseDatabaseWithoutCurrent(fs, dir);
   if (hasCurrent && options.errorIfExists) {
     throw new InvalidArgumentError(`database ${dir} already exists (errorIfExists is set)`);
   }
@@ -113,7 +116,7 @@ export async function recoverDatabase(
     if (result.stoppedAt && !options.readOnly) {
       // Cut the damaged tail now: once a newer WAL exists, damage here would read as corruption of an
       // older (synced) WAL at the next open.
-      await truncateWal(fs, path, result.validLength, tempFileName(dir, versions.newFileNumber()));
+      await truncateWal(fs, path, result.validLength);
     }
     log.write(`recovered WAL ${walNumber}: ${result.records} records, last sequence ${result.lastSeq}` +
       (result.stoppedAt ? `; stopped at offset ${result.stoppedAt.offset}: ${result.stoppedAt.detail}` : ''));
@@ -121,4 +124,36 @@ export async function recoverDatabase(
   if (mem && mem.mem.entries > 0) memtables.push(mem);
   if (lastSequence > versions.lastSequence) versions.lastSequence = lastSequence;
   return { versions, memtables, lastSequence, created: !hasCurrent };
+}
+
+/**
+ * A directory without CURRENT is a new database only if it holds none of our database files. With a
+ * MANIFEST, a table or a WAL but no CURRENT, CURRENT was lost (deleted, or never written back after a
+ * copy): creating afresh would sweep every table and the old MANIFEST as obsolete. LOCK, LOG and
+ * OPTIONS files do not count: a first open that failed early leaves those, and they hold no data.
+ */
+async function refuseDatabaseWithoutCurrent(fs: FileSystem, dir: string): Promise<void> {
+  if (!(await fs.exists(dir))) return;
+  const manifests: number[] = [];
+  let tables = 0, wals = 0;
+  for (const name of await fs.list(dir)) {
+    const p = parseFileName(name);
+    if (p?.type === 'manifest') manifests.push(p.number);
+    else if (p?.type === 'table') tables++;
+    else if (p?.type === 'wal') wals++;
+  }
+  if (manifests.length === 0 && tables === 0 && wals === 0) return;
+  const found = [
+    manifests.length > 0 ? `${manifests.length} MANIFEST file(s)` : '',
+    tables > 0 ? `${tables} table(s)` : '',
+    wals > 0 ? `${wals} WAL(s)` : '',
+  ].filter(Boolean).join(', ');
+  const newest = manifests.length > 0 ? manifestBaseName(Math.max(...manifests)) : undefined;
+  const repair = newest
+    ? `if CURRENT was lost, write the line '${newest}' (the newest MANIFEST) into ${currentFileName(dir)} ` +
+      `(e.g. echo ${newest} > CURRENT) and open again; or restore a backup`
+    : 'no MANIFEST is left to point CURRENT at: restore a backup or a checkpoint';
+  throw new CorruptionError(currentFileName(dir), 0,
+    `CURRENT is missing but ${dir} holds ${found}; refusing to open it as a new database ` +
+    `(that would delete them). To repair: ${repair}`);
 }

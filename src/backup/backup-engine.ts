@@ -7,7 +7,8 @@
  * second backup after a few writes copies only the new tables), writes the memtables' entries up to S
  * as one more table, then the metadata. Temporary space: at most the one table being copied (copies go
  * to `*.tmp` and are renamed when complete and verified).
- * BackupEngine: list, verify (re-reads every file: sizes and CRC32C), restore (to a backup, or to a
+ * BackupEngine: list, verify (re-reads every file: sizes and CRC32C, every block, every archived WAL
+ * record), restore (to a backup, or to a
  * sequence or a time with the WAL archive), purge/delete (a shared table goes when no backup uses it).
  * Encryption at rest (issue #9): a backup of an encrypted database stays encrypted. Its tables are
  * copies of the encrypted tables; the memtable dump, the metadata file (sealed whole) and, on
@@ -30,9 +31,11 @@ import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { decodeBackupMetaFile, encodeBackupMetaFile, sharedName, type BackupFile, type BackupMeta, type MetaSealKey } from './backup-meta.js';
 import { prepareEmptyTarget } from './checkpoint.js';
+import { clearInProgress } from './in-progress.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 import { writeManifestSnapshot } from './manifest-snapshot.js';
 import { replayArchiveToTables } from './point-in-time.js';
+import { verifyArchive } from './wal-archive.js';
 
 export interface BackupInfo { id: number; sequence: number; timestamp: number; files: number; bytes: number }
 
@@ -42,9 +45,6 @@ export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   signal?: AbortSignal;
 }
-
-/** A restore in progress: DB.open refuses a directory holding this file (never opens half a restore). */
-export const RESTORE_MARKER = 'RESTORE-IN-PROGRESS';
 
 const CHUNK = 1 << 20;
 
@@ -247,6 +247,9 @@ export class BackupEngine {
       }
       options.onProgress?.({ phase: 'verify', filesDone: ++filesDone, filesTotal: meta.files.length, bytesDone: done, bytesTotal: total });
     }
+    // The archived WALs a point-in-time restore from this backup would replay.
+    checkAbort(options.signal);
+    if (this.walArchiveDir) await verifyArchive(this.fs, this.walArchiveDir, this.keys);
     return BackupEngine.info(meta);
   }
 
@@ -288,9 +291,8 @@ export class BackupEngine {
     // Keys first: a restore that cannot be opened afterwards must not start.
     await this.requireTableKeys(meta);
     if (this.keys) await this.keys.keyFor(this.keys.currentKeyId());
-    await prepareEmptyTarget(this.fs, dir, 'restore');
+    await prepareEmptyTarget(this.fs, dir, 'restore', `restoring backup ${meta.id} from ${this.dir}`);
     const fs = this.fs;
-    await writeAtomically(fs, dir, RESTORE_MARKER, new TextEncoder().encode(`restoring backup ${meta.id}\n`));
     const total = meta.files.reduce((n, f) => n + f.file.fileSize, 0);
     let done = 0, filesDone = 0;
     for (const { file } of meta.files) {
@@ -309,8 +311,7 @@ export class BackupEngine {
     }
     const manifestNumber = next++;
     await writeManifestSnapshot(fs, dir, { manifestNumber, files, nextFileNumber: next, logNumber: next, lastSequence: restoredSequence }, this.keys);
-    await fs.remove(path.join(dir, RESTORE_MARKER));
-    await fs.syncDir(dir);
+    await clearInProgress(fs, dir, 'restore');
     return { ...BackupEngine.info(meta), restoredSequence };
   }
 

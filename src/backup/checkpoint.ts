@@ -6,20 +6,27 @@
  * With hard links the cost is O(files + memtable), flat in the database size.
  * An encrypted database's checkpoint stays encrypted: its tables are links or copies of encrypted
  * tables, and the memtable table and the MANIFEST written here are sealed with the current key.
- * The target must not exist or be empty (ERR_INVALID_ARGUMENT otherwise).
+ * The target must not exist or be empty (ERR_INVALID_ARGUMENT otherwise). It holds
+ * CHECKPOINT-IN-PROGRESS until complete (in-progress.ts), so a checkpoint cut short never opens.
  */
 import * as path from 'node:path';
 import type { FileSystem } from '../fs/file-system.js';
 import { InvalidArgumentError, NotSupportedError } from '../errors.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
+import { clearInProgress, markInProgress, type InProgressKind } from './in-progress.js';
 import { writeManifestSnapshot } from './manifest-snapshot.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 
 export interface CheckpointInfo { sequence: number; files: number; linked: number; copied: number }
 
-/** Refuses a target that exists and is not an empty directory; creates it otherwise. */
-export async function prepareEmptyTarget(fs: FileSystem, dir: string, what: string): Promise<void> {
+/**
+ * Refuses a target that exists and is not an empty directory; creates it otherwise, and marks it
+ * in progress (in-progress.ts). If the marker cannot be made, a directory made here is removed again,
+ * so the target is left as it was found: missing or empty, never an unmarked partial copy.
+ */
+export async function prepareEmptyTarget(fs: FileSystem, dir: string, what: InProgressKind, detail: string): Promise<void> {
+  let created = false;
   if (await fs.exists(dir)) {
     const st = await fs.stat(dir);
     if (!st.isDirectory) throw new InvalidArgumentError(`${what} target ${dir} exists and is not a directory`);
@@ -27,6 +34,13 @@ export async function prepareEmptyTarget(fs: FileSystem, dir: string, what: stri
     if (entries.length > 0) throw new InvalidArgumentError(`${what} target ${dir} is not empty`);
   } else {
     await fs.mkdir(dir, { recursive: true });
+    created = true;
+  }
+  try {
+    await markInProgress(fs, dir, what, detail);
+  } catch (e) {
+    if (created) await fs.removeDir(dir).catch(() => undefined);
+    throw e;
   }
 }
 
@@ -55,7 +69,7 @@ export async function createCheckpoint(source: BackupSource, target: string): Pr
   const fs = source.fs;
   const dir = path.resolve(target);
   if (dir === path.resolve(source.dir)) throw new InvalidArgumentError('checkpoint target is the database itself');
-  await prepareEmptyTarget(fs, dir, 'checkpoint');
+  await prepareEmptyTarget(fs, dir, 'checkpoint', `checkpoint of ${path.resolve(source.dir)}`);
   const pin = source.pin();
   try {
     const files: { level: number; file: FileMetadata }[] = [];
@@ -76,6 +90,8 @@ export async function createCheckpoint(source: BackupSource, target: string): Pr
     await writeManifestSnapshot(fs, dir, {
       manifestNumber, files, nextFileNumber: next, logNumber: next, lastSequence: pin.sequence,
     }, source.keys);
+    // Last: every table and the MANIFEST are synced, and CURRENT with its directory entry.
+    await clearInProgress(fs, dir, 'checkpoint');
     return { sequence: pin.sequence, files: files.length, linked, copied };
   } finally {
     pin.release();

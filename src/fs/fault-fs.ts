@@ -39,7 +39,7 @@ import type {
 
 export type FaultKind =
   | 'open' | 'append' | 'sync' | 'close' | 'read' | 'list' | 'exists' | 'stat' | 'rename'
-  | 'remove' | 'removeDir' | 'mkdir' | 'syncDir' | 'link' | 'lock';
+  | 'remove' | 'removeDir' | 'mkdir' | 'syncDir' | 'link' | 'lock' | 'truncate';
 
 /** One operation as the injector sees it. `path` is the file or directory acted on (for rename and
  * link: the source); `target` is the destination of rename and link. `write` marks openWritable. */
@@ -313,6 +313,10 @@ export class FaultFileSystem implements FileSystem {
 
   rename(from: string, to: string): Promise<void> {
     return this.perform({ kind: 'rename', path: from, target: to }, () => this.inner.rename(from, to));
+  }
+
+  truncate(p: string, length: number): Promise<void> {
+    return this.perform({ kind: 'truncate', path: p }, () => this.inner.truncate(p, length));
   }
 
   remove(p: string): Promise<void> {

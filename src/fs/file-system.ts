@@ -65,6 +65,12 @@ export interface FileSystem {
   stat(path: string): Promise<FileStat>;
   /** Atomic replace of `to` by `from`. */
   rename(from: string, to: string): Promise<void>;
+  /**
+   * Cuts the file at `path` to `length` bytes (zero-extends it when longer) in place, and makes that
+   * durable (an fsync of the file) before resolving. Needs no free space to shrink a file, unlike a
+   * rewrite through a temp file. Missing file: IOError with ENOENT cause.
+   */
+  truncate(path: string, length: number): Promise<void>;
   /** Removes a file (not a directory). Missing file: IOError with ENOENT cause. */
   remove(path: string): Promise<void>;
   /** Removes an empty directory. */

@@ -131,6 +131,20 @@ export class MemFileSystem implements FileSystem {
     dst.dir.entries.set(dst.name, f);
   }
 
+  async truncate(p: string, length: number): Promise<void> {
+    const f = this.getFile(p, 'truncate');
+    if (length > f.data.length) {
+      const grown = new Uint8Array(Math.max(length, f.data.length * 2));
+      grown.set(f.data.subarray(0, f.length));
+      f.data = grown;
+    } else if (length > f.length) {
+      f.data.fill(0, f.length, length);
+    }
+    f.length = length;
+    // The same inode, cut and fsynced (as node-fs does): the new length is what a power cut keeps.
+    f.syncedLength = length;
+  }
+
   async remove(p: string): Promise<void> {
     const { dir, name } = this.parent(p, 'unlink');
     const f = dir.entries.get(name);

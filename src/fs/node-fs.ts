@@ -11,8 +11,8 @@
  * - Reads return Buffers (Uint8Arrays) that own their memory (allocUnsafeSlow, not the shared pool,
  *   so a caller may transfer `.buffer` to a worker) and are never larger than the file: a length
  *   read from a corrupt file cannot make us allocate gigabytes.
- * - Main thread or a worker: no shared state besides the process-wide lock registry (node-lock.ts).
- * Not here: the LOCK protocol itself (node-lock.ts).
+ * - Main thread or a worker: no shared state (the LOCK is a kernel lock, node-lock.ts).
+ * Not here: the LOCK itself (node-lock.ts: a kernel lock on the LOCK file).
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -119,6 +119,19 @@ export class NodeFileSystem implements FileSystem {
       await fsp.rename(from, to);
     } catch (e) {
       throw ioError('rename', `${from} -> ${to}`, e);
+    }
+  }
+
+  async truncate(p: string, length: number): Promise<void> {
+    let handle: fsp.FileHandle | undefined;
+    try {
+      handle = await fsp.open(p, 'r+');
+      await handle.truncate(length);
+      await handle.sync();
+    } catch (e) {
+      throw ioError('truncate', p, e);
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
   }
 

@@ -108,7 +108,17 @@ export class VersionSet {
       nextFileNumber: 1, logNumber: 0, lastSequence: 0, compactPointers: [], manifestNumber: 0,
     });
     await vs.markDirectoryNumbersUsed();
-    await vs.writeManifest(vs.currentVersion.levels, vs.logNum, vs.lastSeq, vs.pointers);
+    const first = vs.next;
+    try {
+      await vs.writeManifest(vs.currentVersion.levels, vs.logNum, vs.lastSeq, vs.pointers);
+    } catch (e) {
+      // A MANIFEST without CURRENT makes the next open refuse the directory (recovery.ts): take back
+      // the one this failed creation wrote, so that open creates again.
+      if (!(await fs.exists(currentFileName(dir)).catch(() => true))) {
+        await fs.remove(manifestFileName(dir, first)).catch(() => undefined);
+      }
+      throw e;
+    }
     return vs;
   }
 

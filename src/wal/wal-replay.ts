@@ -14,7 +14,6 @@
  *   damage in an older WAL, which point-in-time mode refuses.
  * Main thread. Reads the whole file into memory (a WAL is about one memtable's worth of data).
  */
-import * as path from 'node:path';
 import { ValueKind } from '../base/internal-key.js';
 import { CorruptionError, isStrataError } from '../errors.js';
 import type { FileSystem } from '../fs/file-system.js';
@@ -134,20 +133,14 @@ function detailOf(e: CorruptionError): string {
 }
 
 /**
- * Replaces the WAL at `file` by its first `length` bytes (the validLength of a stopped replay),
- * crash-safely: write `tempPath`, sync it, rename it over `file`, sync the directory.
+ * Cuts the WAL at `file` to its first `length` bytes (the validLength of a stopped replay), in place
+ * and durably (FileSystem.truncate: ftruncate + fsync). In place because the WAL that needs cutting is
+ * the one a full disk tore: a rewrite through a temp file would need free space the size of the WAL
+ * to reopen. A crash before the cut is durable leaves the damage, which the next open cuts again
+ * (the WAL is still the newest).
  */
-export async function truncateWal(fs: FileSystem, file: string, length: number, tempPath: string): Promise<void> {
-  const data = await fs.readFile(file);
-  const out = await fs.openWritable(tempPath);
-  try {
-    out.append(data.subarray(0, Math.min(length, data.length)));
-    await out.sync();
-  } finally {
-    await out.close();
-  }
-  await fs.rename(tempPath, file);
-  await fs.syncDir(path.dirname(file));
+export async function truncateWal(fs: FileSystem, file: string, length: number): Promise<void> {
+  await fs.truncate(file, length);
 }
 
 export interface WalInspection {

@@ -67,6 +67,7 @@ describe('FaultFileSystem', () => {
     await fs.stat('/d/c');
     await fs.list('/d');
     await fs.syncDir('/d');
+    await fs.truncate('/d/c', 0);
     const r = await fs.openReadable('/d/c');
     r.readSync(0, 1);
     await r.close();
@@ -77,12 +78,22 @@ describe('FaultFileSystem', () => {
     await l.release();
     const kinds = seen.map((o) => o.kind);
     const all: FaultKind[] = ['open', 'append', 'sync', 'close', 'read', 'list', 'exists', 'stat', 'rename',
-      'remove', 'removeDir', 'mkdir', 'syncDir', 'link', 'lock'];
+      'remove', 'removeDir', 'mkdir', 'syncDir', 'link', 'lock', 'truncate'];
     for (const k of all) expect(kinds).toContain(k);
     expect(seen).toContainEqual({ kind: 'rename', path: '/d/b', target: '/d/c' });
     expect(seen).toContainEqual({ kind: 'open', path: '/d/a', write: true });
     expect(seen).toContainEqual({ kind: 'open', path: '/d/c', write: false });
     expect(fs.operationCount).toBe(seen.length);
+  });
+
+  it('injects a truncate failure: the file keeps its bytes', async () => {
+    const mem = new MemFileSystem();
+    const fs = new FaultFileSystem(mem, { injector: failKind('truncate', { code: 'ENOSPC' }) });
+    const w = await mem.openWritable('/a');
+    w.append(bytes('abcdef'));
+    await w.close();
+    expect(isInjected(await caught(() => fs.truncate('/a', 2)))).toBe(true);
+    expect(text(await mem.readFile('/a'))).toBe('abcdef');
   });
 
   it('injects IOErrors whose cause carries the code and the injected mark', async () => {

@@ -225,6 +225,25 @@ describe('MemFileSystem.crashClone', () => {
     expect(text(await fs.crashClone().readFile('/db/OPTIONS'))).toBe('v2');
   });
 
+  it('truncate(path, n) cuts or zero-extends in place, durably, and is seen through every link', async () => {
+    const fs = await fresh();
+    await durableFile(fs, '/db/000007.log', 'abcdefgh');
+    await fs.link('/db/000007.log', '/db/archived.log');
+    const w = await fs.openWritable('/db/other', {});
+    w.append(bytes('unsynced tail'));
+    await fs.truncate('/db/000007.log', 3);
+    expect(text(await fs.readFile('/db/000007.log'))).toBe('abc');
+    expect(text(await fs.readFile('/db/archived.log'))).toBe('abc');
+    expect(text(await fs.crashClone().readFile('/db/000007.log'))).toBe('abc');
+    await fs.truncate('/db/000007.log', 5);
+    expect([...await fs.readFile('/db/000007.log')]).toEqual([...bytes('abc'), 0, 0]);
+    await fs.truncate('/db/000007.log', 600);
+    expect((await fs.stat('/db/000007.log')).size).toBe(600);
+    expect((await fs.crashClone().readFile('/db/000007.log')).length).toBe(600);
+    await w.close();
+    expect(isNotFound(await rejection(fs.truncate('/db/missing', 0)))).toBe(true);
+  });
+
   it('keeps hard links as one file in the clone, and drops locks', async () => {
     const fs = await fresh();
     await durableFile(fs, '/db/a', 'shared');

@@ -217,6 +217,20 @@ describe('NodeFileSystem directory operations', () => {
     await nfs.syncDir(dir);
   });
 
+  it('truncate cuts a file in place (every link sees it) and reports a missing file as ENOENT', async () => {
+    const dir = await tempDir();
+    const p = join(dir, '000007.log');
+    fs.writeFileSync(p, 'abcdefgh');
+    fs.linkSync(p, join(dir, 'archived.log'));
+    await nfs.truncate(p, 3);
+    expect(fs.readFileSync(p, 'utf8')).toBe('abc');
+    expect(fs.readFileSync(join(dir, 'archived.log'), 'utf8')).toBe('abc');
+    expect(fs.readdirSync(dir).sort()).toEqual(['000007.log', 'archived.log']);
+    const e = await nfs.truncate(join(dir, 'missing'), 0).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(IOError);
+    expect(isNotFound(e)).toBe(true);
+  });
+
   it('rename atomically replaces the target', async () => {
     const dir = await tempDir();
     fs.writeFileSync(join(dir, 'CURRENT'), 'MANIFEST-000001\n');

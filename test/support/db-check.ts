@@ -192,6 +192,7 @@ export class SyncHookFileSystem implements FileSystem {
   exists(p: string): Promise<boolean> { return this.inner.exists(p); }
   stat(p: string): Promise<FileStat> { return this.inner.stat(p); }
   rename(a: string, b: string): Promise<void> { return this.inner.rename(a, b); }
+  truncate(p: string, n: number): Promise<void> { return this.inner.truncate(p, n); }
   remove(p: string): Promise<void> { return this.inner.remove(p); }
   removeDir(p: string): Promise<void> { return this.inner.removeDir(p); }
   mkdir(p: string, o?: { recursive?: boolean }): Promise<void> { return this.inner.mkdir(p, o); }

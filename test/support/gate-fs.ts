@@ -63,6 +63,7 @@ export class GateFileSystem implements FileSystem {
   exists(p: string): Promise<boolean> { return this.inner.exists(p); }
   stat(p: string): Promise<FileStat> { return this.inner.stat(p); }
   rename(from: string, to: string): Promise<void> { return this.inner.rename(from, to); }
+  truncate(p: string, n: number): Promise<void> { return this.inner.truncate(p, n); }
   remove(p: string): Promise<void> { return this.inner.remove(p); }
   removeDir(p: string): Promise<void> { return this.inner.removeDir(p); }
   mkdir(p: string, options?: { recursive?: boolean }): Promise<void> { return this.inner.mkdir(p, options); }

@@ -51,6 +51,7 @@ export class HoldFileSystem implements FileSystem {
   stat(p: string): Promise<FileStat> { return this.inner.stat(p); }
   async rename(a: string, b: string): Promise<void> { await this.gate('rename', a); return this.inner.rename(a, b); }
   async remove(p: string): Promise<void> { await this.gate('remove', p); return this.inner.remove(p); }
+  truncate(p: string, length: number): Promise<void> { return this.inner.truncate(p, length); }
   removeDir(p: string): Promise<void> { return this.inner.removeDir(p); }
   async mkdir(p: string, o?: { recursive?: boolean }): Promise<void> { await this.gate('mkdir', p); return this.inner.mkdir(p, o); }
   async syncDir(p: string): Promise<void> { await this.gate('syncDir', p); return this.inner.syncDir(p); }

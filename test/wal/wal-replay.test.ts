@@ -261,9 +261,11 @@ describe('replayWal', () => {
   it('truncateWal cuts the damage off so the WAL replays cleanly as an older WAL', async () => {
     const { data, starts } = await buildWal([[1], [1], [1]]);
     const fs = await fsWith(data.subarray(0, data.length - 3));
+    await fs.syncDir('/db'); // the WAL's entry was made durable when it was created
     const first = await replayWal(fs, PATH, { mode: 'point-in-time', isNewest: true, onBatch: () => {} });
     expect(first.stoppedAt?.offset).toBe(starts[2]);
-    await truncateWal(fs, PATH, first.validLength, '/db/000010.dbtmp');
+    await truncateWal(fs, PATH, first.validLength);
+    expect((await fs.stat(PATH)).size).toBe(first.validLength);
     expect(await fs.list('/db')).toEqual(['000009.log']);
     const crashed = fs.crashClone();
     const again = await replayWal(crashed, PATH, { mode: 'point-in-time', isNewest: false, onBatch: () => {} });
