@@ -56,6 +56,8 @@ import { BackupEngine, RESTORE_MARKER, type BackupInfo, type BackupOptions } fro
 import type { BackupSource } from './backup/pin.js';
 import { archiveFinishedWal, archiveLeftoverWals, createWal } from './wal-files.js';
 import { WriteStall } from './write-stall.js';
+import { ReaderView } from './reader-view.js';
+import type { CorruptionError } from './errors.js';
 import type { FileLock } from './fs/file-system.js';
 
 export type Key = Uint8Array | string;
@@ -118,6 +120,8 @@ export class DB {
   private readonly stall: WriteStall;
   private switching: Promise<void> | undefined;
   /** @internal */ readonly pendingOutputs = new Set<number>();
+  /** Read-only opens: the pinned view beside a live writer (reader-view.ts). */
+  private reader: ReaderView | undefined;
 
   private constructor(
     readonly location: string,
@@ -176,16 +180,23 @@ export class DB {
     // One open per directory per process, whatever the file system: a second open is ERR_LOCKED.
     const lock = o.readOnly ? undefined : await fs.lock(lockFileName(location));
     let log = EventLog.disabled();
+    let opened: Awaited<ReturnType<typeof ReaderView.open>> | undefined;
     try {
       if (!o.readOnly) log = await EventLog.open(fs, location, o.clock, describeOptions(o));
       const t0 = performance.now();
       const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
       // The current key must be there before anything is written: a missing one refuses the open.
       if (keys && !o.readOnly) await keys.keyFor(keys.currentKeyId());
-      const rec = await recoverDatabase(fs, location, o, log, keys);
+      // Read-only: a consistent view with every table pinned open, retried while a writer moves on.
+      opened = o.readOnly ? await ReaderView.open(fs, location, o, log, keys) : undefined;
+      const rec = opened ? opened.state : await recoverDatabase(fs, location, o, log, keys);
       // Keys of every live table, resolved once (few ids), so reads and compaction jobs never wait for a provider.
       if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
       const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys);
+      if (opened) {
+        db.reader = opened.view;
+        db.tables.usePins(opened.view.pins);
+      }
       if (!o.readOnly) {
         await archiveLeftoverWals(fs, location, o, log);
         await db.startNewWal();
@@ -204,6 +215,7 @@ export class DB {
     } catch (e) {
       log.write(`open failed: ${(e as Error).message}`);
       await log.close();
+      await opened?.view.close().catch(() => undefined);
       await lock?.release().catch(() => undefined);
       throw e;
     }
@@ -658,16 +670,39 @@ export class DB {
     return makeBackupSource(this);
   }
 
-  /** Reads every block of every live table and checks its checksum. */
-  async verifyChecksums(): Promise<void> {
+  /**
+   * Reads every block of every live table and checks its checksum. With `onCorruption`, every table
+   * is checked and each damaged one reported to it (the call then resolves); without, the first rejects.
+   */
+  async verifyChecksums(options?: { onCorruption?: (e: CorruptionError) => void }): Promise<void> {
     if (this.closed) throw new DatabaseClosedError();
+    checkOptionsObject('verifyChecksums options', options);
+    const onCorruption = options?.onCorruption;
+    if (onCorruption !== undefined && typeof onCorruption !== 'function') throw new InvalidArgumentError('options.onCorruption must be a function');
     const version = this.versions.current();
     version.ref();
     try {
-      await verifyTables(this.fs, this.location, version, this.tables);
+      await verifyTables(this.fs, this.location, version, this.tables, onCorruption);
     } finally {
       version.unref();
     }
+  }
+
+  /**
+   * Read-only DBs: moves the view forward to what the writer process has written since (re-reads
+   * CURRENT, the MANIFEST and the WAL tail), atomically: later reads and iterators see the new state,
+   * iterators already open keep theirs. Rejects with ERR_BUSY (the old view kept) when the writer
+   * kept changing the files; a retry later usually succeeds.
+   */
+  tryCatchUpWithPrimary(): Promise<void> {
+    if (this.closed) return Promise.reject(new DatabaseClosedError());
+    const reader = this.reader;
+    if (!reader) return Promise.reject(new InvalidArgumentError('tryCatchUpWithPrimary() is for a database opened with readOnly: true'));
+    return reader.catchUp(this.versions, (state) => {
+      this.imm = state.memtables;
+      this.mem = { mem: new MemTable(), walNumber: 0 };
+      this.published = state.lastSequence;
+    });
   }
 
   stats(): DBStats {
@@ -721,6 +756,7 @@ export class DB {
         if (wal.size > 0) await step(() => this.archive(wal.logNumber));
       }
       await step(() => this.tables.close());
+      await step(() => this.reader?.close());
       await step(() => this.versions.close());
       this.log.write(first ? `closed with an error: ${(first as Error).message}` : 'closed');
       await step(() => this.log.close());

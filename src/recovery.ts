@@ -4,6 +4,8 @@
  * become immutable memtables that a background flush writes out (RocksDB's avoid-flush-during-recovery),
  * so open costs O(manifest + WAL tail), never O(data). Their WALs stay until that flush lands.
  * Also: the check that every table the MANIFEST names exists, and obsolete-file collection.
+ * A read-only open beside a live writer calls this through reader-view.ts, which retries when the
+ * writer moved on mid-read, so a missing table here is damage only if CURRENT and MANIFEST held still.
  */
 import type { FileSystem } from './fs/file-system.js';
 import { CorruptionError, InvalidArgumentError } from './errors.js';
@@ -85,8 +87,12 @@ export async function recoverDatabase(
   for (let i = 0; i < wals.length; i++) {
     const walNumber = wals[i]!;
     const path = walFileName(dir, walNumber);
+    // A reader beside a live writer may catch the newest WAL mid-append: a torn tail there is a
+    // write in progress, whatever the mode (and a read-only open truncates nothing).
+    const mode = options.readOnly && i >= newestIndex && options.walRecoveryMode === 'absolute'
+      ? 'tolerate-tail' : options.walRecoveryMode;
     const result = await replayWal(fs, path, {
-      mode: options.walRecoveryMode,
+      mode,
       isNewest: i >= newestIndex,
       logNumber: walNumber,
       ...(keys ? { keys } : {}),
