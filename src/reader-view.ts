@@ -3,25 +3,28 @@
  * consistent view of files that another process keeps replacing, and moving it forward on request
  * (db.tryCatchUpWithPrimary()).
  *
- * Taking a view: fingerprint (CURRENT's bytes and the size of the MANIFEST it names), then the usual
- * recovery (CURRENT -> MANIFEST -> WALs at or above its log number, recovery.ts), then open a
- * descriptor on every table of the recovered Version (cache/file-pins.ts), then fingerprint again.
- * The writer removes a table or a WAL only after a MANIFEST edit that no longer needs it has been
- * appended (or after a new MANIFEST and CURRENT): so when the fingerprint did not move, every file the
- * view needs was still there when it was opened or read, and the open descriptors keep the tables
- * readable whatever the writer deletes later. When it moved, the attempt may have mixed two states:
- * drop it and try again, a bounded number of times, then give up with BusyError (retryable).
- * A CorruptionError or IOError met during an attempt is damage only when the fingerprint did not move
- * across it (a table missing under the SAME CURRENT and MANIFEST); otherwise it was the writer moving on.
+ * Taking a view, in this order: (1) list the directory and read every WAL into memory; (2) read
+ * CURRENT and its MANIFEST; (3) open a descriptor on every table the MANIFEST names
+ * (cache/file-pins.ts); then replay the WALs at or above the MANIFEST's log number (recovery.ts).
+ * Why this is consistent without stopping the writer: the writer deletes a WAL only after appending
+ * an edit whose log number is above it, and a table only after an edit that drops it. A WAL gone
+ * before (1) was dropped by an edit that (2) sees, so the MANIFEST no longer needs it; a WAL (1) read
+ * holds everything up to that moment, and anything flushed since is in tables (2) names; a table (2)
+ * names either opens at (3), and then the open descriptor keeps it readable whatever the writer
+ * deletes later, or is missing. The writer's edits between the steps need no retry.
+ * Only a missing file (a MANIFEST named by CURRENT, a table) or damage sends us round again: compare a
+ * fingerprint (CURRENT's bytes and its MANIFEST's size) taken before (1) with one taken after the
+ * failure. Moved: the writer moved on, try again (a bounded number of times, then BusyError,
+ * retryable). Held still: it is damage (a table missing under the SAME CURRENT and MANIFEST).
  * A torn tail on the newest WAL or the MANIFEST is a write in progress: recovery tolerates it and a
  * read-only open writes nothing (no truncation, no new MANIFEST).
  *
  * Cost: each attempt is O(manifest + WAL tail) bytes read plus one open(2) per table; nothing reads
  * table data. Main thread only.
  */
-import type { FileSystem } from './fs/file-system.js';
-import { BusyError, DatabaseClosedError, ErrorCode, isStrataError } from './errors.js';
-import { currentFileName, manifestFileName } from './manifest/file-names.js';
+import { type FileSystem, isNotFound } from './fs/file-system.js';
+import { BusyError, CorruptionError, DatabaseClosedError, ErrorCode, isStrataError } from './errors.js';
+import { currentFileName, manifestFileName, parseFileName, tableFileName, walFileName } from './manifest/file-names.js';
 import type { VersionSet } from './manifest/version-set.js';
 import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
@@ -94,18 +97,15 @@ export class ReaderView {
     for (let attempt = 1; attempt <= READER_ATTEMPTS; attempt++) {
       const before = await this.fingerprint();
       try {
-        const state = await recoverDatabase(this.fs, this.dir, this.options, this.log, this.keys);
-        const files: number[] = [];
-        const keyIds = new Set<string>();
-        state.versions.current().forEachFile((f) => {
-          files.push(f.fileNumber);
-          if (f.keyId !== undefined) keyIds.add(f.keyId);
-        });
-        for (const n of files) await this.pins.pin(n);
+        const fs = await this.withWalsRead();
+        const state = await recoverDatabase(fs, this.dir, this.options, this.log, this.keys, (versions) => this.pinAll(versions));
         // Keys of every table of the view, resolved now, so reads never wait for a key provider.
-        if (this.keys) for (const id of keyIds) await this.keys.keyFor(id);
-        if (await this.fingerprint() === before) return state;
-        raced = undefined;
+        if (this.keys) {
+          const keyIds = new Set<string>();
+          state.versions.current().forEachFile((f) => { if (f.keyId !== undefined) keyIds.add(f.keyId); });
+          for (const id of keyIds) await this.keys.keyFor(id);
+        }
+        return state;
       } catch (e) {
         if (!isStrataError(e) || (e.code !== ErrorCode.CORRUPTION && e.code !== ErrorCode.IO)) throw e;
         // Nothing moved while this attempt failed: what it found is what is on disk.
@@ -117,6 +117,60 @@ export class ReaderView {
     }
     throw new BusyError(`${this.dir}: a writer kept changing CURRENT/MANIFEST while this read-only view was taken ` +
       `(${READER_ATTEMPTS} attempts); nothing is damaged: retry`, raced === undefined ? {} : { cause: raced });
+  }
+
+  /** Opens every table of the recovered Version; a missing one is reported as recovery always did. */
+  private async pinAll(versions: VersionSet): Promise<void> {
+    const files: { fileNumber: number; level: number }[] = [];
+    versions.current().forEachFile((f, level) => files.push({ fileNumber: f.fileNumber, level }));
+    for (const { fileNumber, level } of files) {
+      try {
+        await this.pins.pin(fileNumber);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        throw new CorruptionError(tableFileName(this.dir, fileNumber), 0,
+          `table file is missing but the MANIFEST lists it at level ${level}`, { cause: e });
+      }
+    }
+  }
+
+  /**
+   * Step (1): the directory's names and every WAL's bytes now, served to recovery in place of the
+   * live ones (list, stat and readFile of those WALs); everything else reads through. A WAL that
+   * vanishes between the listing and its read was flushed: left out, as the MANIFEST read next says.
+   */
+  private async withWalsRead(): Promise<FileSystem> {
+    const base = this.fs;
+    const names = await base.list(this.dir);
+    const wals = new Map<string, Uint8Array>();
+    const kept: string[] = [];
+    for (const name of names) {
+      const p = parseFileName(name);
+      if (p?.type === 'wal') {
+        const file = walFileName(this.dir, p.number);
+        try {
+          wals.set(file, await base.readFile(file));
+        } catch (e) {
+          if (isNotFound(e)) continue;
+          throw e;
+        }
+      }
+      kept.push(name);
+    }
+    return new Proxy(base, {
+      get(target, prop, receiver) {
+        if (prop === 'list') return async () => kept.slice();
+        if (prop === 'readFile') return async (p: string) => wals.get(p) ?? target.readFile(p);
+        if (prop === 'stat') {
+          return async (p: string) => {
+            const data = wals.get(p);
+            return data ? { size: data.length, isDirectory: false } : target.stat(p);
+          };
+        }
+        const v: unknown = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
   }
 
   /** CURRENT's bytes and the size of the MANIFEST they name: a writer's edit or roll changes one of them. */

@@ -4,8 +4,8 @@
  * become immutable memtables that a background flush writes out (RocksDB's avoid-flush-during-recovery),
  * so open costs O(manifest + WAL tail), never O(data). Their WALs stay until that flush lands.
  * Also: the check that every table the MANIFEST names exists, and obsolete-file collection.
- * A read-only open beside a live writer calls this through reader-view.ts, which retries when the
- * writer moved on mid-read, so a missing table here is damage only if CURRENT and MANIFEST held still.
+ * A read-only open beside a live writer calls this through reader-view.ts, with the WALs already read
+ * (before the MANIFEST) and the table check done there, by opening each table.
  */
 import type { FileSystem } from './fs/file-system.js';
 import { CorruptionError, InvalidArgumentError } from './errors.js';
@@ -33,8 +33,13 @@ export interface RecoveredState {
   created: boolean;
 }
 
+/**
+ * `afterManifest` runs once the MANIFEST is read, before the WALs are replayed (a read-only open
+ * opens its tables there).
+ */
 export async function recoverDatabase(
   fs: FileSystem, dir: string, options: ResolvedOptions, log: EventLog, keys?: KeyRing,
+  afterManifest?: (versions: VersionSet) => Promise<void>,
 ): Promise<RecoveredState> {
   const hasCurrent = await fs.exists(currentFileName(dir));
   if (hasCurrent && options.errorIfExists) {
@@ -53,6 +58,7 @@ export async function recoverDatabase(
     ? await VersionSet.recover(fs, dir, vsOptions)
     : await VersionSet.create(fs, dir, vsOptions);
 
+  if (afterManifest) await afterManifest(versions);
   const names = await fs.list(dir);
   const present = new Set<number>();
   const wals: number[] = [];
@@ -64,7 +70,9 @@ export async function recoverDatabase(
     if (parsed.type === 'wal' && parsed.number >= versions.logNumber) wals.push(parsed.number);
   }
   const current = versions.current();
-  for (let level = 0; level < current.levels.length; level++) {
+  // A read-only open checks by opening every table instead (reader-view.ts): its listing was taken
+  // before the MANIFEST was read, so it may lack tables the writer added since.
+  for (let level = 0; level < (options.readOnly ? 0 : current.levels.length); level++) {
     for (const f of current.levels[level]!) {
       if (!present.has(f.fileNumber)) {
         throw new CorruptionError(tableFileName(dir, f.fileNumber), 0,

@@ -36,26 +36,34 @@ function tableNames(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.endsWith('.sst')).sort();
 }
 
-/** A file system whose next list() first lets `before` run (the writer acting at that moment). */
+/** A file system whose next list(), or next open of a table, first lets `before` run (the writer acting then). */
 class HookedFs extends NodeFileSystem {
   before: (() => Promise<void>) | undefined;
-  override async list(dir: string): Promise<string[]> {
-    const hook = this.before;
+  constructor(private readonly at: 'list' | 'table-open') { super(); }
+  private async hook(): Promise<void> {
+    const h = this.before;
     this.before = undefined;
-    if (hook) await hook();
+    if (h) await h();
+  }
+  override async list(dir: string): Promise<string[]> {
+    if (this.at === 'list') await this.hook();
     return super.list(dir);
+  }
+  override async openReadable(p: string): ReturnType<NodeFileSystem['openReadable']> {
+    if (this.at === 'table-open' && p.endsWith('.sst')) await this.hook();
+    return super.openReadable(p);
   }
 }
 
 describe('read-only DB beside a writer', () => {
-  it('an open racing a compaction takes the new view instead of reporting a missing table', async () => {
+  it.each(['list', 'table-open'] as const)('an open racing a compaction (at its %s) takes the new view instead of reporting a missing table', async (at) => {
     const dir = await tempDir('strata-ro-race-');
     const writer = await DB.open(dir, WRITER);
     try {
       await writeTables(writer, 4);
       const before = tableNames(dir);
-      const fs = new HookedFs();
-      // Between reading the MANIFEST and listing the directory, the writer replaces every table.
+      const fs = new HookedFs(at);
+      // While the reader opens, the writer replaces every table.
       fs.before = () => writer.compactRange();
       const reader = await DB.open(dir, { readOnly: true, fs });
       try {
