@@ -698,7 +698,7 @@ export class DB {
     if (this.closed) return Promise.reject(new DatabaseClosedError());
     const reader = this.reader;
     if (!reader) return Promise.reject(new InvalidArgumentError('tryCatchUpWithPrimary() is for a database opened with readOnly: true'));
-    return reader.catchUp(this.versions, (state) => {
+    return reader.catchUp(this.versions, this.tables, (state) => {
       this.imm = state.memtables;
       this.mem = { mem: new MemTable(), walNumber: 0 };
       this.published = state.lastSequence;

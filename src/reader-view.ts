@@ -30,6 +30,7 @@ import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
 import type { KeyRing } from './base/keyring.js';
 import { FilePins } from './cache/file-pins.js';
+import type { TableCache } from './cache/table-cache.js';
 import { recoverDatabase, type RecoveredState } from './recovery.js';
 
 /** Attempts before BusyError; the back-off between them doubles from 1 ms, capped at 50 ms (~0.2 s in all). */
@@ -66,11 +67,12 @@ export class ReaderView {
 
   /**
    * Takes a new view and installs it: `versions` follows it and `install` swaps the memtables and
-   * the visible sequence, both synchronously, so no read sees half of it. Reads and iterators that
+   * the visible sequence, both synchronously, so no read sees half of it. Tables no Version holds
+   * any more lose their descriptor and leave `tables`. Reads and iterators that
    * started earlier keep their Version and memtables (and the descriptors of its tables). Calls are
    * serialised. On failure the old view stays, whole.
    */
-  catchUp(versions: VersionSet, install: (state: RecoveredState) => void): Promise<void> {
+  catchUp(versions: VersionSet, tables: TableCache, install: (state: RecoveredState) => void): Promise<void> {
     const run = this.queue.then(async () => {
       if (this.closed) throw new DatabaseClosedError();
       const state = await this.load(() => versions.liveFiles());
@@ -79,7 +81,7 @@ export class ReaderView {
       install(state);
       // Files of Versions nobody holds any more: an iterator still open keeps its Version live, and
       // its descriptors stay until a later catch-up (or close) finds it released.
-      await this.pins.releaseExcept(versions.liveFiles());
+      for (const n of await this.pins.releaseExcept(versions.liveFiles())) tables.evict(n);
     });
     this.queue = run.catch(() => undefined);
     return run;

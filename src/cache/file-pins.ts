@@ -51,12 +51,16 @@ export class FilePins {
 
   get size(): number { return this.files.size; }
 
-  async releaseExcept(keep: ReadonlySet<number>): Promise<void> {
+  /** Closes every pinned descriptor not in `keep`; returns their table numbers. */
+  async releaseExcept(keep: ReadonlySet<number>): Promise<number[]> {
+    const released: number[] = [];
     for (const [n, f] of [...this.files]) {
       if (keep.has(n)) continue;
       this.files.delete(n);
+      released.push(n);
       await f.close().catch(() => undefined);
     }
+    return released;
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@
  * - tryCatchUpWithPrimary(): new reads see the writer's new state, an iterator opened before keeps its own;
  * - a table missing under an unchanged CURRENT/MANIFEST is still damage (ERR_CORRUPTION).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,17 @@ async function writeTables(db: DB, tables: number, round = 0): Promise<void> {
 
 function tableNames(dir: string): string[] {
   return readdirSync(dir).filter((n) => n.endsWith('.sst')).sort();
+}
+
+/** Tables of `dir` this process still holds open after they were deleted (Linux /proc). */
+function deletedTablesHeld(dir: string): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
+    if (target.startsWith(dir) && target.includes('.sst') && target.endsWith('(deleted)')) out.push(target);
+  }
+  return out;
 }
 
 /** A file system whose next list(), or next open of a table, first lets `before` run (the writer acting then). */
@@ -138,9 +149,13 @@ describe('read-only DB beside a writer', () => {
           n++;
         }
         expect(n).toBe(150);
-        // A second catch-up with nothing new changes nothing.
+        await old.close();
+        // The old iterator kept the deleted tables open until now; the next catch-up lets them go.
+        expect(deletedTablesHeld(dir).length).toBeGreaterThan(0);
+        // A second catch-up with nothing new changes nothing, and closes what no view holds.
         await reader.tryCatchUpWithPrimary();
         expect((await reader.get(key(5)))?.toString()).toBe(value(5, 1));
+        expect(deletedTablesHeld(dir)).toEqual([]);
       } finally {
         await reader.close();
       }
