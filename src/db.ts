@@ -3,7 +3,8 @@
  * then delegates: writes to the group-commit queue (write-queue.ts) with this class as its host,
  * write stalls to write-stall.ts, new and finished WALs to wal-files.ts, point reads to read-path.ts,
  * scans to strata-iterator.ts, recovery to recovery.ts, flushes to flush-scheduler.ts (flush/build-table.ts),
- * compactions to compaction/ through compaction-host.ts, transactions through transaction-host.ts.
+ * compactions to compaction/ through compaction-host.ts, transactions through transaction-host.ts,
+ * a read-only open's view beside a live writer (and tryCatchUpWithPrimary) to reader-view.ts.
  * What stays here is deciding when a memtable is frozen and its WAL rolls, and key rotation's order.
  * Promise-returning methods never throw synchronously: they reject. Synchronous methods throw.
  * Main thread only.
