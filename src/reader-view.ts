@@ -24,7 +24,8 @@
  */
 import { type FileSystem, isNotFound } from './fs/file-system.js';
 import { BusyError, CorruptionError, DatabaseClosedError, ErrorCode, isStrataError } from './errors.js';
-import { currentFileName, manifestFileName, parseFileName, tableFileName, walFileName } from './manifest/file-names.js';
+import * as path from 'node:path';
+import { currentFileName, parseFileName, tableFileName, walFileName } from './manifest/file-names.js';
 import type { VersionSet } from './manifest/version-set.js';
 import type { ResolvedOptions } from './options.js';
 import type { EventLog } from './event-log.js';
@@ -184,9 +185,10 @@ export class ReaderView {
       if (!isStrataError(e, ErrorCode.IO)) throw e;
       return 'no CURRENT';
     }
-    const n = /^MANIFEST-(\d+)\s*$/.exec(current)?.[1];
-    if (n === undefined) return `CURRENT=${JSON.stringify(current)}`;
-    const size = await this.fs.stat(manifestFileName(this.dir, Number(n))).then((s) => s.size, () => -1);
-    return `${current.trim()}:${size}`;
+    // The name as written, not parsed: a malformed CURRENT is recovery's to report, not ours.
+    const name = /^(MANIFEST-\d{1,20})\n?$/.exec(current)?.[1];
+    if (name === undefined) return `CURRENT=${JSON.stringify(current)}`;
+    const size = await this.fs.stat(path.join(this.dir, name)).then((s) => s.size, () => -1);
+    return `${name}:${size}`;
   }
 }

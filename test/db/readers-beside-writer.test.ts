@@ -28,7 +28,9 @@ const CHILD_OPTIONS: Options = {
   targetFileSize: 8 * 1024, maxBytesForLevelBase: 32 * 1024, levelMultiplier: 4, numLevels: 5,
   level0CompactionTrigger: 2, compactionExecutor: 'worker', maxBackgroundJobs: 3,
 };
-const LOOP_MS = 6_000;
+/** Rounds run at least MIN_LOOP_MS and until the goals below are met, never past MAX_LOOP_MS. */
+const MIN_LOOP_MS = 4_000;
+const MAX_LOOP_MS = 11_000;
 const MAX_ROUNDS = 25;
 
 const tables = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.sst'));
@@ -113,7 +115,10 @@ describe('readers beside a live writer process', () => {
       })();
 
       const start = Date.now();
-      for (let round = 0; round < MAX_ROUNDS && Date.now() - start < LOOP_MS; round++) {
+      const goalsMet = (): boolean => stats.opens >= 3 && stats.heldDeleted >= 2 && stats.catchUps >= 1;
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const elapsed = Date.now() - start;
+        if (elapsed > MAX_LOOP_MS || (elapsed > MIN_LOOP_MS && goalsMet())) break;
         const before = new Map(acked);
         let db: DB;
         try {
