@@ -22,9 +22,9 @@
  * Cost: each attempt is O(manifest + WAL tail) bytes read plus one open(2) per table; nothing reads
  * table data. Main thread only.
  */
+import * as path from 'node:path';
 import { type FileSystem, isNotFound } from './fs/file-system.js';
 import { BusyError, CorruptionError, DatabaseClosedError, ErrorCode, isStrataError } from './errors.js';
-import * as path from 'node:path';
 import { currentFileName, parseFileName, tableFileName, walFileName } from './manifest/file-names.js';
 import type { VersionSet } from './manifest/version-set.js';
 import type { ResolvedOptions } from './options.js';
