@@ -3,7 +3,8 @@
  * then delegates: writes to the group-commit queue (write-queue.ts) with this class as its host,
  * write stalls to write-stall.ts, new and finished WALs to wal-files.ts, point reads to read-path.ts,
  * scans to strata-iterator.ts, recovery to recovery.ts, flushes to flush-scheduler.ts (flush/build-table.ts),
- * compactions to compaction/ through compaction-host.ts, transactions through transaction-host.ts.
+ * compactions to compaction/ through compaction-host.ts, transactions through transaction-host.ts,
+ * a read-only open's view beside a live writer (and tryCatchUpWithPrimary) to reader-view.ts.
  * What stays here is deciding when a memtable is frozen and its WAL rolls, and key rotation's order.
  * Promise-returning methods never throw synchronously: they reject. Synchronous methods throw.
  * Main thread only.
@@ -60,6 +61,8 @@ import { archiveFinishedWal, archiveLeftoverWals, createWal, removeEmptyWal, rem
 import { WriteStall } from './write-stall.js';
 import { ObsoleteFileScheduler } from './obsolete-file-scheduler.js';
 import { makeObsoleteFileHost } from './obsolete-file-host.js';
+import { ReaderView } from './reader-view.js';
+import type { CorruptionError } from './errors.js';
 import type { FileLock } from './fs/file-system.js';
 
 export type Key = Uint8Array | string;
@@ -80,6 +83,7 @@ const TRANSACTION_OPTIONS = ['isolation', 'sync'] as const;
 const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries'] as const;
 const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
 const ROTATE_KEY_OPTIONS = ['rewrite'] as const;
+const VERIFY_OPTIONS = ['onCorruption'] as const;
 
 function checkWriteOptions(o: unknown): boolean {
   const w = optionsArg<WriteOptions>('write options', o, WRITE_OPTIONS);
@@ -117,6 +121,8 @@ export class DB {
   /** @internal */ readonly pendingOutputs = new Set<number>();
   /** @internal Deletes obsolete files when the last reference to them drops, and after background jobs. */
   readonly fileGc = new ObsoleteFileScheduler(makeObsoleteFileHost(this));
+  /** Read-only opens: the pinned view beside a live writer (reader-view.ts). */
+  private reader: ReaderView | undefined;
 
   private constructor(
     readonly location: string,
@@ -173,6 +179,7 @@ export class DB {
     // One open per directory per process, whatever the file system: a second open is ERR_LOCKED.
     const lock = o.readOnly ? undefined : await fs.lock(lockFileName(location));
     let log = EventLog.disabled();
+    let opened: Awaited<ReturnType<typeof ReaderView.open>> | undefined;
     try {
       if (!o.readOnly) log = await EventLog.open(fs, location, o.clock, describeOptions(o));
       if (executorChoice.kind === 'inline' && executorChoice.note) log.write(executorChoice.note);
@@ -180,12 +187,18 @@ export class DB {
       const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
       // The current key must be there before anything is written: a missing one refuses the open.
       if (keys && !o.readOnly) await keys.keyFor(keys.currentKeyId());
+      // Read-only: a consistent view with every table pinned open, retried while a writer moves on.
       let fileGc: ObsoleteFileScheduler | undefined;
-      const rec = await recoverDatabase(fs, location, o, log, keys, () => fileGc?.schedule());
+      opened = o.readOnly ? await ReaderView.open(fs, location, o, log, keys) : undefined;
+      const rec = opened ? opened.state : await recoverDatabase(fs, location, o, log, keys, { onVersionReleased: () => fileGc?.schedule() });
       // Keys of every live table, resolved once (few ids), so reads and compaction jobs never wait for a provider.
       if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
       const db = new DB(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys, executorChoice);
       fileGc = db.fileGc;
+      if (opened) {
+        db.reader = opened.view;
+        db.tables.usePins(opened.view.pins);
+      }
       if (!o.readOnly) {
         await archiveLeftoverWals(fs, location, o, log);
         await db.startNewWal();
@@ -205,6 +218,7 @@ export class DB {
     } catch (e) {
       log.write(`open failed: ${(e as Error).message}`);
       await log.close();
+      await opened?.view.close().catch(() => undefined);
       await lock?.release().catch(() => undefined);
       throw e;
     }
@@ -671,16 +685,38 @@ export class DB {
     return makeBackupSource(this);
   }
 
-  /** Reads every block of every live table and checks its checksum. */
-  async verifyChecksums(): Promise<void> {
+  /**
+   * Reads every block of every live table and checks its checksum. With `onCorruption`, every table
+   * is checked and each damaged one reported to it (the call then resolves); without, the first rejects.
+   */
+  async verifyChecksums(options?: { onCorruption?: (e: CorruptionError) => void }): Promise<void> {
     if (this.closed) throw new DatabaseClosedError();
+    const onCorruption = optionsArg<{ onCorruption?: (e: CorruptionError) => void }>('verifyChecksums options', options, VERIFY_OPTIONS)?.onCorruption;
+    if (onCorruption !== undefined && typeof onCorruption !== 'function') throw new InvalidArgumentError('options.onCorruption must be a function');
     const version = this.versions.current();
     version.ref();
     try {
-      await verifyTables(this.fs, this.location, version, this.tables);
+      await verifyTables(this.fs, this.location, version, this.tables, onCorruption);
     } finally {
       version.unref();
     }
+  }
+
+  /**
+   * Read-only DBs: moves the view forward to what the writer process has written since (re-reads
+   * CURRENT, the MANIFEST and the WAL tail), atomically: later reads and iterators see the new state,
+   * iterators already open keep theirs. Rejects with ERR_BUSY (the old view kept) when the writer
+   * kept changing the files; a retry later usually succeeds.
+   */
+  tryCatchUpWithPrimary(): Promise<void> {
+    if (this.closed) return Promise.reject(new DatabaseClosedError());
+    const reader = this.reader;
+    if (!reader) return Promise.reject(new InvalidArgumentError('tryCatchUpWithPrimary() is for a database opened with readOnly: true'));
+    return reader.catchUp(this.versions, this.tables, (state) => {
+      this.imm = state.memtables;
+      this.mem = { mem: new MemTable(), walNumber: 0 };
+      this.published = state.lastSequence;
+    });
   }
 
   stats(): DBStats {
@@ -734,6 +770,7 @@ export class DB {
       if (!this.o.readOnly && !this.bgError) await step(() => this.deleteObsoleteFiles());
       await step(() => this.fileGc.stop());
       await step(() => this.tables.close());
+      await step(() => this.reader?.close());
       await step(() => this.versions.close());
       this.log.write(first ? `closed with an error: ${(first as Error).message}` : 'closed');
       await step(() => this.log.close());

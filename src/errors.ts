@@ -15,6 +15,7 @@ export const ErrorCode = {
   TOO_LARGE: 'ERR_TOO_LARGE',
   NOT_SUPPORTED: 'ERR_NOT_SUPPORTED',
   ABORTED: 'ERR_ABORTED',
+  BUSY: 'ERR_BUSY',
   INTERNAL: 'ERR_INTERNAL',
 } as const;
 
@@ -104,6 +105,20 @@ export class AbortedError extends StrataError {
   constructor(message = 'the operation was aborted', options?: { cause?: unknown }) {
     super(ErrorCode.ABORTED, message, options);
     this.name = 'AbortedError';
+  }
+}
+
+/**
+ * A read-only DB met the files of a live writer in motion (a table or WAL it needed was removed, or
+ * CURRENT/MANIFEST kept changing while it read them). Nothing is damaged: retry the open, or call
+ * db.tryCatchUpWithPrimary(). `path` names the file, when one vanished.
+ */
+export class BusyError extends StrataError {
+  readonly path: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; path?: string }) {
+    super(ErrorCode.BUSY, message, options);
+    this.name = 'BusyError';
+    this.path = options?.path;
   }
 }
 

@@ -14,7 +14,7 @@ export { DEFAULT_OPTIONS } from './options.js';
 export {
   StrataError, ErrorCode, CorruptionError, IOError, InvalidArgumentError, LockedError,
   DatabaseClosedError, ReadOnlyError, TransactionConflictError, TooLargeError, NotSupportedError,
-  AbortedError, InternalError, isStrataError,
+  AbortedError, BusyError, InternalError, isStrataError,
 } from './errors.js';
 export type { ErrorCodeValue } from './errors.js';
 export type {

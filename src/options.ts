@@ -17,6 +17,7 @@ export type WalRecoveryMode = 'point-in-time' | 'absolute' | 'tolerate-tail';
 export interface Options {
   createIfMissing?: boolean;
   errorIfExists?: boolean;
+  /** No lock, no writes: a consistent view beside a live writer (README "Readers beside a writer"). */
   readOnly?: boolean;
   /** Flush the memtable at close, so the next open replays no WAL (RocksDB's default). */
   flushOnClose?: boolean;
@@ -42,6 +43,7 @@ export interface Options {
   maxValueSize?: number;
   delayedWriteRate?: number;
   levelCompactionDynamicLevelBytes?: boolean;
+  /** Parsed table readers kept (LRU); a readOnly DB also keeps one descriptor per table of its view regardless. */
   maxOpenFiles?: number;
   walRecoveryMode?: WalRecoveryMode;
   walArchiveDir?: string;

@@ -5,6 +5,8 @@
  * so open costs O(manifest + WAL tail), never O(data). Their WALs stay until that flush lands.
  * Also: the check that every table the MANIFEST names exists. Not here: which files are obsolete
  * (VersionSet.obsoleteFiles) and when they go (obsolete-file-scheduler.ts).
+ * A read-only open beside a live writer calls this through reader-view.ts, with the WALs already read
+ * (before the MANIFEST) and the table check done there, by opening each table.
  */
 import type { FileSystem } from './fs/file-system.js';
 import { CorruptionError, InvalidArgumentError } from './errors.js';
@@ -36,12 +38,18 @@ export interface RecoveredState {
 }
 
 /**
- * `onVersionReleased` runs when a Version's last reference drops (the VersionSet's hook): its files
- * may now be obsolete.
+ * Hooks: `onVersionReleased` runs when a Version's last reference drops (the VersionSet's hook): its
+ * files may now be obsolete. `afterManifest` runs once the MANIFEST is read, before the WALs are
+ * replayed (a read-only open opens its tables there).
  */
+export interface RecoveryHooks {
+  onVersionReleased?: (v: Version) => void;
+  afterManifest?: (versions: VersionSet) => Promise<void>;
+}
+
 export async function recoverDatabase(
   fs: FileSystem, dir: string, options: ResolvedOptions, log: EventLog, keys?: KeyRing,
-  onVersionReleased?: (v: Version) => void,
+  { onVersionReleased, afterManifest }: RecoveryHooks = {},
 ): Promise<RecoveredState> {
   const hasCurrent = await fs.exists(currentFileName(dir));
   if (!hasCurrent) await refuseDatabaseWithoutCurrent(fs, dir);
@@ -62,6 +70,7 @@ export async function recoverDatabase(
     ? await VersionSet.recover(fs, dir, vsOptions)
     : await VersionSet.create(fs, dir, vsOptions);
 
+  if (afterManifest) await afterManifest(versions);
   const names = await fs.list(dir);
   const present = new Set<number>();
   const wals: number[] = [];
@@ -73,7 +82,9 @@ export async function recoverDatabase(
     if (parsed.type === 'wal' && parsed.number >= versions.logNumber) wals.push(parsed.number);
   }
   const current = versions.current();
-  for (let level = 0; level < current.levels.length; level++) {
+  // A read-only open checks by opening every table instead (reader-view.ts): its listing was taken
+  // before the MANIFEST was read, so it may lack tables the writer added since.
+  for (let level = 0; level < (options.readOnly ? 0 : current.levels.length); level++) {
     for (const f of current.levels[level]!) {
       if (!present.has(f.fileNumber)) {
         throw new CorruptionError(tableFileName(dir, f.fileNumber), 0,
@@ -96,8 +107,12 @@ export async function recoverDatabase(
   for (let i = 0; i < wals.length; i++) {
     const walNumber = wals[i]!;
     const path = walFileName(dir, walNumber);
+    // A reader beside a live writer may catch the newest WAL mid-append: a torn tail there is a
+    // write in progress, whatever the mode (and a read-only open truncates nothing).
+    const mode = options.readOnly && i >= newestIndex && options.walRecoveryMode === 'absolute'
+      ? 'tolerate-tail' : options.walRecoveryMode;
     const result = await replayWal(fs, path, {
-      mode: options.walRecoveryMode,
+      mode,
       isNewest: i >= newestIndex,
       logNumber: walNumber,
       ...(keys ? { keys } : {}),

@@ -16,11 +16,28 @@ export const EXIT_DAMAGED = 1;
 export const EXIT_USAGE = 2;
 /** A bug: an unexpected exception or ERR_INTERNAL (the stack is printed). */
 export const EXIT_INTERNAL = 3;
+/**
+ * Try again (sysexits.h EX_TEMPFAIL): a live writer changed the files underneath a read-only command
+ * (ERR_BUSY, or a database file that vanished). Nothing was found damaged; the same command run
+ * again usually succeeds.
+ */
+export const EXIT_RETRY = 75;
 
-/** Raises the process exit code (never lowers it: damage found earlier is not forgotten). */
+/**
+ * Raises the process exit code (never lowers it: damage found earlier is not forgotten). The codes
+ * rank by number, except try-again (75), which ranks just above ok: any real finding beats it.
+ */
 export function setExitCode(code: number): void {
   const cur = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  if (code > cur) process.exitCode = code;
+  if (severity(code) > severity(cur)) process.exitCode = code;
+}
+
+function severity(code: number): number {
+  switch (code) {
+    case EXIT_OK: return 0;
+    case EXIT_RETRY: return 1;
+    default: return code + 1;
+  }
 }
 
 const FLUSH_AT = 64 * 1024;

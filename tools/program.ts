@@ -5,13 +5,16 @@
  * program in-process to read every command's help.
  * Contract:
  * - Exit codes (tools/output.ts): 0 ok; 1 damage found or an operation failed; 2 a user mistake
- *   (bad argument, unknown option, missing file, not a database, ERR_LOCKED); 3 a bug.
+ *   (bad argument, unknown option, missing file, not a database, ERR_LOCKED); 3 a bug; 75 try again
+ *   (ERR_BUSY, or ERR_IO for a file that vanished inside a directory the user named: a live writer
+ *   replaced it while a read-only command read the database).
  * - A StrataError prints `error <code>: <message>` on stderr, never a stack trace; commander's own
  *   usage errors are reworded the same way (ERR_INVALID_ARGUMENT). Only unexpected errors and
  *   ERR_INTERNAL print a stack.
  * - Commands use only the public entry points (src/index.ts, sstable/index.ts); a lint test checks it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ErrorCode, isStrataError } from '../src/index.js';
 import { register as registerBackup } from './commands/backup.js';
@@ -27,7 +30,7 @@ import { register as registerScan } from './commands/scan.js';
 import { register as registerSstDump } from './commands/sst-dump.js';
 import { register as registerStats } from './commands/stats.js';
 import { register as registerWalDump } from './commands/wal-dump.js';
-import { EXIT_DAMAGED, EXIT_INTERNAL, EXIT_USAGE, exitQuietlyOnBrokenPipe, setExitCode } from './output.js';
+import { EXIT_DAMAGED, EXIT_INTERNAL, EXIT_RETRY, EXIT_USAGE, exitQuietlyOnBrokenPipe, setExitCode } from './output.js';
 
 /** The package version: package.json is two levels up from dist/tools/ (one from tools/ under a TS runner). */
 function packageVersion(): string {
@@ -55,7 +58,8 @@ export function buildProgram(): Command {
       outputError: (str, write) => write(str.replace(/^error: /, `error ${ErrorCode.INVALID_ARGUMENT}: `)),
     })
     .addHelpText('after', `
-Exit codes: 0 ok, 1 damage found or the operation failed, 2 a usage mistake, 3 a bug.
+Exit codes: 0 ok, 1 damage found or the operation failed, 2 a usage mistake, 3 a bug,
+75 try again (a live writer changed the database underneath a read-only command).
 Examples:
   $ stratadb sst-dump /data/db/000012.sst --verify
   $ stratadb scan /data/db --gte user: --lt 'user;' --limit 10
@@ -78,8 +82,38 @@ function isUserFileMistake(e: unknown): boolean {
   return false;
 }
 
-/** Prints an error and returns the exit code it deserves. */
-export function reportError(e: unknown): number {
+/** The path of the missing file an error is about (ENOENT somewhere in its cause chain), if it says. */
+function missingPath(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && cur; i++) {
+    const c = cur as { code?: unknown; path?: unknown; cause?: unknown };
+    if (c.code === 'ENOENT' && typeof c.path === 'string') return c.path;
+    cur = c.cause;
+  }
+  return undefined;
+}
+
+/**
+ * True when `file` lies inside a database directory the user named (one holding a CURRENT), and is
+ * not that CURRENT: a file of a live database vanished. A missing CURRENT means "not a database".
+ */
+function isInsideNamedDatabase(file: string, named: readonly string[]): boolean {
+  return named.some((p) => {
+    const dir = path.resolve(p);
+    const rel = path.relative(dir, path.resolve(file));
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || rel === 'CURRENT') return false;
+    return existsSync(path.join(dir, 'CURRENT'));
+  });
+}
+
+const RETRY_HINT = '  hint: a live writer changed the database while it was being read: run the command again\n';
+
+/**
+ * Prints an error and returns the exit code it deserves. `named`: the command line's arguments, so a
+ * file that vanished inside a named database directory (a writer's doing) is told apart from a
+ * file the user named that does not exist (a usage mistake).
+ */
+export function reportError(e: unknown, named: readonly string[] = []): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE; // commander already printed it
   if (isStrataError(e)) {
     process.stderr.write(`error ${e.code}: ${e.message}\n`);
@@ -93,8 +127,17 @@ export function reportError(e: unknown): number {
       case ErrorCode.INVALID_ARGUMENT:
       case ErrorCode.LOCKED:
         return EXIT_USAGE;
-      case ErrorCode.IO:
+      case ErrorCode.BUSY:
+        process.stderr.write(RETRY_HINT);
+        return EXIT_RETRY;
+      case ErrorCode.IO: {
+        const missing = missingPath(e);
+        if (missing !== undefined && isInsideNamedDatabase(missing, named)) {
+          process.stderr.write(RETRY_HINT);
+          return EXIT_RETRY;
+        }
         return isUserFileMistake(e) ? EXIT_USAGE : EXIT_DAMAGED;
+      }
       case ErrorCode.INTERNAL:
         process.stderr.write(`${e.stack ?? ''}\n`);
         return EXIT_INTERNAL;
@@ -112,7 +155,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    setExitCode(reportError(e));
+    setExitCode(reportError(e, argv.slice(2)));
   }
 }
 

@@ -5,10 +5,16 @@
  * A reader holds its index and filter in memory; memoryBytes() reports what open readers hold.
  * Every reader is checked against the MANIFEST's record of its table before it is used (size and
  * unique id, src/manifest/table-identity.ts), once per open.
+ * A read-only DB hands in its FilePins (file-pins.ts): a pinned table is read through its pinned
+ * descriptor, so a writer deleting it changes nothing, and maxOpenFiles then bounds only the parsed
+ * readers (index and filter memory), never the descriptors that keep the view. A table that is
+ * neither pinned nor on disk any more is, for such a DB, a writer's doing: BusyError, not ERR_IO.
  * Main thread only.
  */
 import type { KeyResolver } from '../base/file-cipher.js';
-import type { FileSystem } from '../fs/file-system.js';
+import { type FileSystem, type ReadableFile, isNotFound } from '../fs/file-system.js';
+import { BusyError } from '../errors.js';
+import type { FilePins } from './file-pins.js';
 import { tableFileName } from '../manifest/file-names.js';
 import { TableReader } from '../../sstable/table-reader.js';
 import type { BlockCache } from '../../sstable/block-cache.js';
@@ -44,12 +50,19 @@ export class TableCache {
   private readonly entries = new Map<number, Entry>();
   private filterChecksClosed = 0;
   private filterNegativesClosed = 0;
+  private pins: FilePins | undefined;
 
   constructor(
     private readonly fs: FileSystem,
     private readonly dir: string,
     private readonly options: TableCacheOptions,
   ) {}
+
+  /** Read pinned tables through their pinned descriptors (a read-only DB beside a writer). */
+  usePins(pins: FilePins): void { this.pins = pins; }
+
+  /** The pinned descriptor of a table (close() is a no-op), if it is pinned. */
+  pinnedFile(fileNumber: number): ReadableFile | undefined { return this.pins?.get(fileNumber); }
 
   /**
    * The reader for a table, opening it if needed. Resolves synchronously when it is open. The reader
@@ -134,7 +147,7 @@ export class TableCache {
 
   private async open(fileNumber: number, expected: TableIdentity | undefined): Promise<TableReader> {
     const p = tableFileName(this.dir, fileNumber);
-    const file = await this.fs.openReadable(p);
+    const file = this.pins?.get(fileNumber) ?? await this.openUnpinned(p);
     let reader: TableReader | undefined;
     try {
       if (expected) checkTableSize(p, file.size, expected);
@@ -152,6 +165,16 @@ export class TableCache {
       if (reader) await reader.close().catch(() => undefined);
       else await file.close().catch(() => undefined);
       throw e;
+    }
+  }
+
+  private async openUnpinned(p: string): Promise<ReadableFile> {
+    try {
+      return await this.fs.openReadable(p);
+    } catch (e) {
+      if (!this.pins || !isNotFound(e)) throw e;
+      throw new BusyError(`${p} was removed by the writer of this database after this read-only view was taken: ` +
+        'retry after db.tryCatchUpWithPrimary() or a new open', { cause: e, path: p });
     }
   }
 

@@ -164,6 +164,23 @@ export class VersionSet {
     return vs;
   }
 
+  /**
+   * Read-only: moves this set to `newer`, a later recovery of the same directory (a reader catching
+   * up with the writer). Installs its levels as the current Version; older Versions stay live while
+   * referenced. `newer` is not used afterwards.
+   */
+  follow(newer: VersionSet): void {
+    invariant(this.options.readOnly === true, 'only a read-only VersionSet follows another');
+    this.next = newer.next;
+    this.lastSeq = newer.lastSeq;
+    this.logNum = newer.logNum;
+    this.manifestNum = newer.manifestNum;
+    this.pointers.length = 0;
+    newer.pointers.forEach((k, level) => { this.pointers[level] = k; });
+    this.recovery = newer.recovery;
+    this.install(newer.currentVersion.levels);
+  }
+
   /** The current Version (not referenced for the caller). */
   current(): Version { return this.currentVersion; }
 

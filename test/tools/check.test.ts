@@ -1,11 +1,16 @@
 /**
  * `stratadb check`: a healthy database (exit 0), one whose newest WAL ends in a torn record (still
  * healthy, with a note), a damaged table block and a missing table (exit 1, each problem named),
- * and a directory without a database (exit 2). The CLI runs as a child process.
+ * and a directory without a database (exit 2); three damaged tables are three problems, each named
+ * (check verifies every table, it does not stop at the first); ERR_BUSY maps to exit 75 (try again).
+ * The CLI runs as a child process.
  */
 import { cp, readFile, rm, truncate } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { BusyError, DB } from '../../src/index.js';
+import { reportError } from '../../tools/program.js';
 import { tempDir } from '../support/tmpdir.js';
 import { flipByte, hasStackTrace, makeFixtureDb, onlyFile, runCli } from './cli-helpers.js';
 
@@ -53,5 +58,41 @@ describe('stratadb check', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toBe(`error ERR_INVALID_ARGUMENT: ${base} holds no StrataDB database (no CURRENT file)\n`);
     for (const x of [ok, tornR, rotR, lostR, none]) expect(hasStackTrace(x.stderr)).toBe(false);
+  });
+
+  it('lists every damaged table, not only the first', async () => {
+    const dir = await tempDir('strata-check-many-');
+    const db = await DB.open(dir, { level0CompactionTrigger: 100, level0SlowdownTrigger: 100, level0StopTrigger: 100, compression: 'none' });
+    for (let t = 0; t < 4; t++) {
+      for (let i = 0; i < 20; i++) await db.put(`t${t}-k${i}`, `value-${t}-${i}`);
+      await db.flush();
+    }
+    await db.close();
+    const tables = readdirSync(dir).filter((n) => n.endsWith('.sst')).sort().map((n) => path.join(dir, n));
+    expect(tables).toHaveLength(4);
+    const damaged = tables.slice(0, 3);
+    for (const t of damaged) await flipByte(t, 10);
+    const [json, text] = await Promise.all([runCli(['check', dir, '--json']), runCli(['check', dir])]);
+    expect(json.code).toBe(1);
+    const r = JSON.parse(json.stdout);
+    expect(r.healthy).toBe(false);
+    const checksumProblems = r.problems.filter((p: { check: string }) => p.check === 'checksums');
+    expect(checksumProblems.map((p: { file: string }) => p.file).sort()).toEqual(damaged);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^DAMAGED: 3 problems$/m);
+    for (const t of damaged) expect(text.stdout).toContain(t);
+  });
+
+  it('a writer changing the files underneath is exit 75 (try again), not a usage mistake', () => {
+    const write = process.stderr.write;
+    let err = '';
+    process.stderr.write = ((chunk: string) => { err += chunk; return true; }) as typeof process.stderr.write;
+    try {
+      expect(reportError(new BusyError('changed underneath'))).toBe(75);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err).toContain('error ERR_BUSY: changed underneath');
+    expect(err).toContain('run the command again');
   });
 });

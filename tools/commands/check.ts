@@ -2,11 +2,15 @@
  * `stratadb check DIR [--json]`: is this database healthy? Four looks, each reported, none stopping
  * the others: the MANIFEST reads to its end (inspect.manifest); every table it lists exists with
  * the recorded size; every live WAL reads to its end (a torn tail is allowed on the newest only, as
- * point-in-time recovery allows it); and a read-only open succeeds and db.verifyChecksums() passes
- * (every block's CRC and every table's whole-file CRC32C).
- * Exit: 0 healthy; 1 damaged (each problem printed); 2 when DIR holds no database (no CURRENT).
- * Writes nothing and takes no LOCK: safe beside a live process (whose newest WAL may then show a
- * record still being written as a torn tail: a note, not damage).
+ * point-in-time recovery allows it); and a read-only open succeeds and db.verifyChecksums() checks
+ * every table (every block's CRC and every table's whole-file CRC32C), listing each damaged one.
+ * Exit: 0 healthy; 1 damaged (every problem printed); 2 when DIR holds no database (no CURRENT);
+ * 75 when a live writer kept changing the files so that no look could be trusted (try again).
+ * Writes nothing and takes no LOCK: safe beside a live process. A bad checksum in a table the open
+ * view holds is damage whatever the writer does (tables never change); anything else (a table or WAL
+ * missing, a torn record) counts only when the directory held still across the whole pass
+ * (tools/steady-read.ts); otherwise the pass runs again. The newest WAL may show a record still
+ * being written as a torn tail: a note, not damage.
  */
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -14,10 +18,15 @@ import { readdir, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DB, InvalidArgumentError, inspect, isStrataError } from '../../src/index.js';
 import { EXIT_DAMAGED, printJson, setExitCode } from '../output.js';
+import { steadyRead } from '../steady-read.js';
 import { humanBytes } from '../format.js';
 import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 
-interface Problem { check: string; message: string; code?: string; file?: string; offset?: number }
+interface Problem {
+  check: string; message: string; code?: string; file?: string; offset?: number;
+  /** Damage no writer can cause: a bad checksum in a table file held open. */
+  certain?: boolean;
+}
 
 interface CheckReport {
   dir: string;
@@ -34,7 +43,7 @@ interface CheckReport {
 export function register(program: Command): void {
   const cmd = program
     .command('check')
-    .description('check a database: MANIFEST, table files, WALs and every checksum (exit 0 healthy, 1 damaged)')
+    .description('check a database: MANIFEST, table files, WALs and every checksum (exit 0 healthy, 1 damaged, 75 changed underneath: retry)')
     .argument('<DIR>', 'the database directory')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', `
@@ -43,16 +52,22 @@ Examples:
   $ stratadb check /data/db --json | jq .problems`);
   addKeyOptions(cmd)
     .action(async (dir: string, options: { json?: boolean } & KeyOptions) => {
-      const report = await check(dir, options);
+      const encryption = encryptionOption(options, true);
+      if (!existsSync(path.join(dir, 'CURRENT'))) {
+        throw new InvalidArgumentError(`${dir} holds no StrataDB database (no CURRENT file)`);
+      }
+      // ERR_BUSY (exit 75) when the writer never held still long enough to believe a problem.
+      const report = await steadyRead(dir, () => check(dir, encryption), (r) => r.problems.some((p) => p.certain !== true));
       if (!report.healthy) setExitCode(EXIT_DAMAGED);
-      if (options.json) printJson(report);
+      if (options.json) printJson({ ...report, problems: report.problems.map(({ certain: _, ...p }) => p) });
       else process.stdout.write(reportText(report).join('\n') + '\n');
     });
 }
 
 /** A StrataError found while checking becomes a problem; anything else (a bug, EIO) propagates. */
 function problemOf(check: string, e: unknown): Problem {
-  if (!isStrataError(e) || e.code === 'ERR_INTERNAL') throw e;
+  // ERR_BUSY is the writer moving on, never damage: steadyRead looks again, or the command exits 75.
+  if (!isStrataError(e) || e.code === 'ERR_INTERNAL' || e.code === 'ERR_BUSY') throw e;
   // A key the user did not give (or a key file that cannot be read) is a usage mistake, not damage.
   if (e.code === 'ERR_INVALID_ARGUMENT' && /\bkey (id|file)\b|key provider|environment variable/.test(e.message)) throw e;
   const p: Problem = { check, message: e.message, code: e.code };
@@ -62,11 +77,7 @@ function problemOf(check: string, e: unknown): Problem {
   return p;
 }
 
-async function check(dir: string, keys: KeyOptions): Promise<CheckReport> {
-  const encryption = encryptionOption(keys, true);
-  if (!existsSync(path.join(dir, 'CURRENT'))) {
-    throw new InvalidArgumentError(`${dir} holds no StrataDB database (no CURRENT file)`);
-  }
+async function check(dir: string, encryption: ReturnType<typeof encryptionOption>): Promise<CheckReport> {
   const r: CheckReport = {
     dir, healthy: false, manifest: null, tables: 0, tableBytes: 0, wals: [], checksumsVerified: false, problems: [], notes: [],
   };
@@ -101,7 +112,9 @@ async function check(dir: string, keys: KeyOptions): Promise<CheckReport> {
   try {
     const db = await DB.open(dir, { readOnly: true, ...encryption });
     try {
-      await db.verifyChecksums();
+      await db.verifyChecksums({
+        onCorruption: (e) => { r.problems.push({ ...problemOf('checksums', e), certain: true }); },
+      });
       r.checksumsVerified = true;
     } finally {
       await db.close();

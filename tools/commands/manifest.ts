@@ -1,7 +1,9 @@
 /**
  * `stratadb manifest DIR [--json]`: the MANIFEST that CURRENT names, as the version history (every
  * edit, in order, with its offset) and the levels it adds up to (LevelDB's dumpfile on a MANIFEST).
- * Reads through inspect.manifest(): no lock, nothing written, safe beside a live process.
+ * Reads through inspect.manifest(): no lock, nothing written, safe beside a live process (a MANIFEST
+ * rolled between reading CURRENT and opening it is read again: tools/steady-read.ts; exit 75 if it
+ * never holds still).
  * Exit: 0, also with a torn tail (what a crash mid-append leaves; an open ignores it); 1 when the
  * MANIFEST is damaged before its end (the problem is printed after everything readable); 2 when DIR
  * has no CURRENT.
@@ -12,6 +14,7 @@ import { inspect } from '../../src/index.js';
 import { EXIT_DAMAGED, Output, printJson, setExitCode } from '../output.js';
 import { table } from '../format.js';
 import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
+import { steadyRead } from '../steady-read.js';
 
 type FileJson = inspect.ManifestInspection['levels'][number]['files'][number];
 
@@ -37,7 +40,8 @@ function fileLine(f: FileJson): string {
 }
 
 async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise<void> {
-  const m = await inspect.manifest(dir, encryptionOption(keys, true));
+  const encryption = encryptionOption(keys, true);
+  const m = await steadyRead(dir, () => inspect.manifest(dir, encryption), (x) => x.problem !== undefined);
   if (m.problem) setExitCode(EXIT_DAMAGED);
   if (asJson) {
     printJson({ dir, ...m });
