@@ -46,6 +46,7 @@ import { FlushScheduler } from './flush-scheduler.js';
 import { StatsCounters, buildStats, type DBStats } from './db-stats.js';
 import { verifyTables } from './verify.js';
 import { CompactionScheduler } from '../compaction/scheduler.js';
+import { BackgroundJobQueue } from '../compaction/job-queue.js';
 import type { CompactionExecutor } from '../compaction/executor.js';
 import { chooseCompactionExecutor, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
 import { makeCompactionHost } from './compaction-host.js';
@@ -106,6 +107,7 @@ export class DB {
   private readonly blockCache: LruCache | undefined;
   /** @internal */ readonly tables: TableCache;
   /** @internal */ readonly counters = new StatsCounters();
+  private readonly jobs: BackgroundJobQueue;
   private readonly flusher: FlushScheduler;
   /** @internal */ readonly compactions: CompactionScheduler;
   private readonly executor: CompactionExecutor;
@@ -142,9 +144,10 @@ export class DB {
       ...(keyRing ? { keys: keyRing } : {}),
     });
     this.writer = new WriteQueue(this.writeHost());
-    this.flusher = new FlushScheduler(this);
-    this.executor = makeCompactionExecutor(executorChoice, fs, Math.max(1, options.maxBackgroundJobs - 1), (line) => log.write(line));
-    this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, Math.max(1, options.maxBackgroundJobs - 1));
+    this.jobs = new BackgroundJobQueue(options.maxBackgroundJobs);
+    this.flusher = new FlushScheduler(this, this.jobs);
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency, (line) => log.write(line));
+    this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
     this.stall = new WriteStall(options, {
       l0Files: () => this.versions.current().levels[0]?.length ?? 0,
       stopped: () => this.bgError !== undefined,
@@ -721,6 +724,7 @@ export class DB {
       }
       await step(() => this.flusher.stop());
       await step(() => this.compactions.stop());
+      await step(() => this.jobs.stop());
       await step(() => this.executor.close());
       for (const it of [...this.iterators]) await step(() => it.close());
       await step(() => Promise.all(this.retiring));
