@@ -609,9 +609,10 @@ export class DB {
     this.log.write(`encryption: new files use key id ${JSON.stringify(id)}`);
     let rewritten = 0;
     if (rewrite) {
-      await this.flush();
-      // Background compactions may take some of them first: count what was stale, not who rewrote it.
+      // Background compactions may take some of them first (even during the flush, which can wait
+      // for a job slot): count what was stale, not who rewrote it. The flush writes under the new key.
       this.versions.current().forEachFile((f) => { if (f.keyId !== id) rewritten++; });
+      await this.flush();
       await this.compactions.rewriteStale();
       if (this.bgError) throw new ReadOnlyError(`rewriting tables failed: ${this.bgError.message}`, { cause: this.bgError });
       this.log.write(`encryption: rewrote ${rewritten} table(s) under key id ${JSON.stringify(id)}`);
