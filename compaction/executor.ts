@@ -2,7 +2,9 @@
  * Executors run a compaction plan with runner.ts. InlineExecutor runs it on the calling thread (tests,
  * in-memory or fault-injecting file systems), yielding to the event loop every few ms. WorkerExecutor
  * runs it in a pool of worker_threads (real use, node fs), started lazily on the first job (a worker
- * costs ~55 ms to start: never on the open path) and reused; at most `size` jobs run at once.
+ * costs ~55 ms to start: never on the open path) and reused. The pool has no wait list: it is sized
+ * to the background job queue's concurrency (job-queue.ts), which alone decides how many jobs run,
+ * so a job always finds a free or new worker; one more than `size` at once is a bug (ERR_INTERNAL).
  * Only the main thread allocates file numbers and writes the MANIFEST: a worker asks for each output's
  * number over its port and returns plain FileMetadata.
  * A worker that dies before it reports ready (its script or one of its imports cannot be loaded, as in
@@ -13,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import type { FileSystem } from '../src/fs/file-system.js';
-import { NotSupportedError } from '../src/errors.js';
+import { InternalError, NotSupportedError } from '../src/errors.js';
 import { fromTransferable, type TransferredError } from './errors-transfer.js';
 import { runCompaction, type CompactionResult } from './runner.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
@@ -72,40 +74,32 @@ interface PoolWorker { worker: Worker; busy: boolean; ready: boolean }
 export class WorkerExecutor implements CompactionExecutor {
   readonly kind = 'worker' as const;
   private readonly workers: PoolWorker[] = [];
-  private readonly waiting: ((w: PoolWorker) => void)[] = [];
   private closed = false;
 
   constructor(private readonly size: number, private readonly script: string = defaultWorkerScript()) {}
 
-  private acquire(): Promise<PoolWorker> {
+  private acquire(): PoolWorker {
     const idle = this.workers.find((w) => !w.busy);
-    if (idle) { idle.busy = true; return Promise.resolve(idle); }
-    if (this.workers.length < this.size) {
-      const w: PoolWorker = { worker: new Worker(this.script), busy: true, ready: false };
-      w.worker.unref();
-      this.workers.push(w);
-      return Promise.resolve(w);
+    if (idle) { idle.busy = true; return idle; }
+    if (this.workers.length >= this.size) {
+      throw new InternalError(`compaction worker pool: more than ${this.size} jobs at once (the job queue must not allow it)`);
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    const w: PoolWorker = { worker: new Worker(this.script), busy: true, ready: false };
+    w.worker.unref();
+    this.workers.push(w);
+    return w;
   }
 
   private releaseWorker(w: PoolWorker, broken: boolean): void {
-    if (broken) {
-      const i = this.workers.indexOf(w);
-      if (i >= 0) this.workers.splice(i, 1);
-      void w.worker.terminate();
-      const next = this.waiting.shift();
-      if (next) void this.acquire().then(next);
-      return;
-    }
-    const next = this.waiting.shift();
-    if (next) next(w);
-    else w.busy = false;
+    if (!broken) { w.busy = false; return; }
+    const i = this.workers.indexOf(w);
+    if (i >= 0) this.workers.splice(i, 1);
+    void w.worker.terminate();
   }
 
   async run(job: CompactionJob): Promise<CompactionResult> {
     if (this.closed) throw new Error('executor closed');
-    const w = await this.acquire();
+    const w = this.acquire();
     return new Promise<CompactionResult>((resolve, reject) => {
       let settled = false;
       const finish = (broken: boolean, f: () => void): void => {

@@ -1,8 +1,11 @@
 /**
- * Decides when compactions run. After every flush and every compaction it asks the picker for work
- * and starts as many jobs as the lane allows (p-queue, concurrency maxBackgroundJobs - 1, at least 1:
- * flushes have their own lane, so a flush never waits behind a compaction). Jobs whose inputs and
- * outputs do not overlap run at once; the picker skips files already busy.
+ * Decides which compactions run. After every flush and every compaction it asks for a job in the
+ * background job queue (job-queue.ts, which alone decides how many jobs run at once: flushes first);
+ * the job asks the picker for work only when it starts, against the version current then, so a job
+ * that waited never runs a stale plan. A job that found work first asks for the next one, so jobs
+ * fill every free slot while the picker finds disjoint work (it skips files already busy); at most
+ * one automatic job waits in the queue. Manual plans (compactRange, stale-key rewrites) are picked
+ * at once, their files marked busy, and wait in the same queue.
  *
  * A job: a trivial move is one VersionEdit (delete at L, add at L+1); otherwise the executor runs the
  * plan (inline or in a worker), then the main thread installs one edit (delete inputs, add outputs,
@@ -14,11 +17,11 @@
  * once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
  * Main thread only.
  */
-import PQueue from 'p-queue';
 import { isStrataError } from '../src/errors.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionExecutor } from './executor.js';
 import type { CompactionHost } from './host.js';
+import type { BackgroundJobQueue } from './job-queue.js';
 import { pickCompaction, pickManual, pickRewrite } from './picker.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 
@@ -27,9 +30,11 @@ const BASE_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 10_000;
 
 export class CompactionScheduler {
-  private readonly queue: PQueue;
   private readonly busy = new Set<number>();
-  private running = 0;
+  /** Jobs submitted and not finished (waiting or running): what progress waits on, never a limit. */
+  private submitted = 0;
+  /** An automatic job waits in the queue: one is enough, it asks for the next when it starts. */
+  private isJobWaiting = false;
   private failures = 0;
   private backoffUntil = 0;
   private backoffTimer: NodeJS.Timeout | undefined;
@@ -39,16 +44,15 @@ export class CompactionScheduler {
   constructor(
     private readonly host: CompactionHost,
     private readonly executor: CompactionExecutor,
-    private readonly concurrency: number,
-  ) {
-    this.queue = new PQueue({ concurrency });
-  }
+    private readonly jobs: BackgroundJobQueue,
+  ) {}
 
-  get runningJobs(): number { return this.running; }
+  /** Compaction jobs submitted and not finished: progress is coming while this is above 0. */
+  get runningJobs(): number { return this.submitted; }
 
-  /** Starts whatever work the picker finds, up to the lane's concurrency. */
+  /** Asks the queue for a compaction job, unless one is waiting already; it picks its work when it starts. */
   maybeSchedule(): void {
-    if (this.stopped || this.host.isStopped()) return;
+    if (this.stopped || this.host.isStopped() || this.isJobWaiting) return;
     if (Date.now() < this.backoffUntil) {
       if (!this.backoffTimer) {
         this.backoffTimer = setTimeout(() => { this.backoffTimer = undefined; this.maybeSchedule(); }, this.backoffUntil - Date.now());
@@ -56,17 +60,25 @@ export class CompactionScheduler {
       }
       return;
     }
-    while (this.running < this.concurrency) {
-      const version = this.host.currentVersion();
-      const plan = pickCompaction({
-        levels: version.levels, options: this.host.pickerOptions(),
-        compactPointers: this.host.compactPointers(), busy: this.busy,
-      });
-      if (plan) { this.start(plan); continue; }
-      const rewrite = this.pickRewrite();
-      if (!rewrite) break;
-      this.start(rewrite);
-    }
+    this.isJobWaiting = true;
+    this.submit(async () => {
+      this.isJobWaiting = false;
+      if (this.stopped || this.host.isStopped()) return;
+      if (Date.now() < this.backoffUntil) { this.maybeSchedule(); return; } // a failure since: arm the timer
+      const plan = this.pickAuto();
+      if (!plan) return;
+      this.claim(plan);
+      this.maybeSchedule(); // another slot may be free for other work
+      await this.execute(plan);
+    });
+  }
+
+  private pickAuto(): CompactionPlan | undefined {
+    const plan = pickCompaction({
+      levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
+      compactPointers: this.host.compactPointers(), busy: this.busy,
+    });
+    return plan ?? this.pickRewrite();
   }
 
   private pickRewrite(): CompactionPlan | undefined {
@@ -93,7 +105,7 @@ export class CompactionScheduler {
         if (isStale) this.host.currentVersion().forEachFile((f) => { if (isStale(f)) any = true; });
         if (!any) return rewritten;
         await this.waitForProgress(); // the stale files are busy in other jobs
-        if (this.running === 0) await new Promise((r) => setImmediate(r));
+        if (this.submitted === 0) await new Promise((r) => setImmediate(r));
         continue;
       }
       await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
@@ -101,25 +113,54 @@ export class CompactionScheduler {
     }
   }
 
-  private start(plan: CompactionPlan, onDone?: (e?: unknown) => void): void {
-    for (const n of inputFileNumbers(plan)) this.busy.add(n);
-    this.running++;
-    void this.queue.add(async () => {
-      let error: unknown;
-      try {
-        await this.runJob(plan);
-        this.failures = 0;
-      } catch (e) {
-        error = e;
-        this.onFailure(plan, e);
-      } finally {
-        for (const n of inputFileNumbers(plan)) this.busy.delete(n);
-        this.running--;
-        onDone?.(error);
-        this.notify();
-        this.maybeSchedule();
-      }
+  /**
+   * Submits a job to the queue; `onSkipped` runs instead when the queue stopped before it could
+   * start. Progress waiters hear when work finishes or the scheduler idles.
+   */
+  private submit(job: () => Promise<void>, onSkipped?: () => void): void {
+    this.submitted++;
+    void this.jobs.submit('compaction', job).then((ran) => {
+      if (!ran) { this.isJobWaiting = false; onSkipped?.(); }
+    }, (e: unknown) => this.host.log(`compaction scheduling failed: ${(e as Error).message}`)).finally(() => {
+      this.submitted--;
+      // Woken only by finished work or idleness: a job that found nothing while others run is no
+      // progress, and waking a stalled writer for it would spin.
+      if (this.submitted === 0) this.notify();
     });
+  }
+
+  private claim(plan: CompactionPlan): void {
+    for (const n of inputFileNumbers(plan)) this.busy.add(n);
+  }
+
+  /** A plan picked now (its files busy from now on) that runs when the queue has a slot. */
+  private start(plan: CompactionPlan, onDone: (e?: unknown) => void): void {
+    this.claim(plan);
+    const skip = (): void => { this.release(plan); onDone(); };
+    this.submit(async () => {
+      if (this.stopped || this.host.isStopped()) skip();
+      else await this.execute(plan, onDone);
+    }, skip);
+  }
+
+  private release(plan: CompactionPlan): void {
+    for (const n of inputFileNumbers(plan)) this.busy.delete(n);
+  }
+
+  private async execute(plan: CompactionPlan, onDone?: (e?: unknown) => void): Promise<void> {
+    let error: unknown;
+    try {
+      await this.runJob(plan);
+      this.failures = 0;
+    } catch (e) {
+      error = e;
+      this.onFailure(plan, e);
+    } finally {
+      this.release(plan);
+      onDone?.(error);
+      this.notify();
+      this.maybeSchedule();
+    }
   }
 
   private async runJob(plan: CompactionPlan): Promise<void> {
@@ -192,9 +233,9 @@ export class CompactionScheduler {
     }
   }
 
-  /** Resolves at the next job completion (or at once when nothing runs). */
+  /** Resolves at the next job completion, or when no job is left (at once when none is). */
   waitForProgress(): Promise<void> {
-    if (this.running === 0 || this.stopped) return Promise.resolve();
+    if (this.submitted === 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -204,14 +245,14 @@ export class CompactionScheduler {
     for (const f of w) f();
   }
 
-  /** Resolves when no job runs and the picker has nothing to do. */
+  /** Resolves when no job waits or runs, and the picker has nothing to do. */
   async waitForIdle(): Promise<void> {
-    while (this.running > 0) await this.waitForProgress();
+    while (this.submitted > 0) await this.waitForProgress();
   }
 
   /**
    * Compacts every file overlapping [lo, hi] down to the last level holding data, level by level,
-   * and waits. Runs its own plans through the same lane, waiting for busy files to free up.
+   * and waits. Runs its own plans through the same queue, waiting for busy files to free up.
    */
   async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
     const levels = (): readonly (readonly unknown[])[] => this.host.currentVersion().levels;
@@ -230,7 +271,7 @@ export class CompactionScheduler {
           const anyInRange = this.host.currentVersion().overlappingFiles(level, lo, hi).length > 0;
           if (!anyInRange) break;
           await this.waitForProgress();
-          if (this.running === 0) await new Promise((r) => setImmediate(r));
+          if (this.submitted === 0) await new Promise((r) => setImmediate(r));
           continue;
         }
         await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
@@ -242,7 +283,8 @@ export class CompactionScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
-    await this.queue.onIdle();
+    // Jobs still waiting in the queue skip when they start; the running ones finish.
+    await this.waitForIdle();
     this.notify();
   }
 }

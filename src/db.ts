@@ -47,6 +47,7 @@ import { FlushScheduler } from './flush-scheduler.js';
 import { StatsCounters, buildStats, type DBStats } from './db-stats.js';
 import { verifyTables } from './verify.js';
 import { CompactionScheduler } from '../compaction/scheduler.js';
+import { BackgroundJobQueue } from '../compaction/job-queue.js';
 import type { CompactionExecutor } from '../compaction/executor.js';
 import { chooseCompactionExecutor, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
 import { makeCompactionHost } from './compaction-host.js';
@@ -111,6 +112,7 @@ export class DB {
   private readonly blockCache: LruCache | undefined;
   /** @internal */ readonly tables: TableCache;
   /** @internal */ readonly counters = new StatsCounters();
+  private readonly jobs: BackgroundJobQueue;
   private readonly flusher: FlushScheduler;
   /** @internal */ readonly compactions: CompactionScheduler;
   private readonly executor: CompactionExecutor;
@@ -149,9 +151,10 @@ export class DB {
       ...(keyRing ? { keys: keyRing } : {}),
     });
     this.writer = new WriteQueue(this.writeHost());
-    this.flusher = new FlushScheduler(this);
-    this.executor = makeCompactionExecutor(executorChoice, fs, Math.max(1, options.maxBackgroundJobs - 1), (line) => log.write(line));
-    this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, Math.max(1, options.maxBackgroundJobs - 1));
+    this.jobs = new BackgroundJobQueue(options.maxBackgroundJobs);
+    this.flusher = new FlushScheduler(this, this.jobs);
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency, (line) => log.write(line));
+    this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
     this.stall = new WriteStall(options, {
       l0Files: () => this.versions.current().levels[0]?.length ?? 0,
       stopped: () => this.bgError !== undefined,
@@ -619,9 +622,10 @@ export class DB {
     this.log.write(`encryption: new files use key id ${JSON.stringify(id)}`);
     let rewritten = 0;
     if (rewrite) {
-      await this.flush();
-      // Background compactions may take some of them first: count what was stale, not who rewrote it.
+      // Background compactions may take some of them first (even during the flush, which can wait
+      // for a job slot): count what was stale, not who rewrote it. The flush writes under the new key.
       this.versions.current().forEachFile((f) => { if (f.keyId !== id) rewritten++; });
+      await this.flush();
       await this.compactions.rewriteStale();
       if (this.bgError) throw new ReadOnlyError(`rewriting tables failed: ${this.bgError.message}`, { cause: this.bgError });
       this.log.write(`encryption: rewrote ${rewritten} table(s) under key id ${JSON.stringify(id)}`);
@@ -756,6 +760,7 @@ export class DB {
       }
       await step(() => this.flusher.stop());
       await step(() => this.compactions.stop());
+      await step(() => this.jobs.stop());
       await step(() => this.executor.close());
       for (const it of [...this.iterators]) await step(() => it.close());
       await step(() => Promise.all(this.retiring));

@@ -2,6 +2,9 @@
  * Runs flushes in the background, oldest immutable memtable first: build the L0 table (flush.ts),
  * install it with a VersionEdit that also advances the log number past the flushed memtable's WALs,
  * then drop the memtable and delete the WALs nothing needs any more.
+ * Each flush of one memtable is a job of the background job queue (compaction/job-queue.ts decides
+ * when it runs: before any waiting compaction); at most one is submitted at a time, since each
+ * flush advances the log number and so must follow the one before.
  *
  * Failures: a failed table build (EIO, ENOSPC) removes its partial output and is retried with
  * exponential back-off (100 ms, 200 ms, … up to MAX_ATTEMPTS); only then does it become sticky.
@@ -14,6 +17,7 @@ import { buildTable } from './flush/build-table.js';
 import type { DB } from './db.js';
 import type { VersionEdit } from './manifest/version-edit.js';
 import type { FileMetadata } from './manifest/file-metadata.js';
+import type { BackgroundJobQueue } from '../compaction/job-queue.js';
 import { compressionForLevel } from './options.js';
 
 const MAX_ATTEMPTS = 5;
@@ -24,17 +28,22 @@ export class FlushScheduler {
   private stopped = false;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly db: DB) {}
+  constructor(private readonly db: DB, private readonly jobs: BackgroundJobQueue) {}
 
-  /** Starts flushing if there is anything to flush and no flush is running. */
+  /** Submits a flush of the oldest memtable if there is one to flush and no flush is submitted. */
   schedule(): void {
     if (this.running || this.stopped) return;
     if (this.db.imm.length === 0 || this.db.backgroundError) return;
-    this.running = this.run().finally(() => {
-      this.running = undefined;
-      this.notify();
-      if (!this.stopped && this.db.imm.length > 0 && !this.db.backgroundError) this.schedule();
-    });
+    let ran = false;
+    this.running = this.jobs.submit('flush', () => this.flushOldest())
+      .then((r) => { ran = r; }, (e: unknown) => this.db.setBackgroundError(e, 'flush failed'))
+      .finally(() => {
+        this.running = undefined;
+        this.notify();
+        // Not run: the queue has stopped for good; resubmitting would spin.
+        if (ran) this.schedule();
+        else this.stopped = true;
+      });
   }
 
   /** Resolves when the next memtable has been flushed (or flushing failed for good, or stopped). */
@@ -64,16 +73,9 @@ export class FlushScheduler {
     for (const f of w) f();
   }
 
-  private async run(): Promise<void> {
-    const db = this.db;
-    while (db.imm.length > 0 && !this.stopped && !db.backgroundError) {
-      await this.flushOldest();
-      this.notify();
-    }
-  }
-
   private async flushOldest(): Promise<void> {
     const db = this.db;
+    if (db.imm.length === 0 || this.stopped || db.backgroundError) return;
     const entry = db.imm[0]!;
     let meta: FileMetadata | undefined;
     let outNumber = 0;

@@ -1,0 +1,54 @@
+/**
+ * The one scheduler of background work (DESIGN.md: flush and compaction, one policy): a p-queue whose
+ * concurrency is maxBackgroundJobs, so at most that many flushes and compactions run at once, and
+ * nothing else counts slots. A waiting flush always starts before a waiting compaction: a flush that
+ * waits holds writers at maxWriteBufferNumber, a compaction that waits only lets L0 grow (RocksDB
+ * gives flushes the higher-priority pool for the same reason). Jobs of one kind start in the order
+ * submitted.
+ * Contract: the flush scheduler keeps at most one flush submitted (flushes of one DB are sequential:
+ * each advances the log number); the compaction scheduler decides what each job compacts when it
+ * starts. stop() starts no further job: one still waiting settles without running, and stop resolves
+ * once the running ones have finished.
+ * Lives in compaction/ because compaction/ may not import the engine above it, while the flush
+ * scheduler (src/) may import compaction/. Main thread only.
+ */
+import PQueue from 'p-queue';
+
+export type JobKind = 'flush' | 'compaction';
+
+const PRIORITY: Readonly<Record<JobKind, number>> = { flush: 1, compaction: 0 };
+
+export class BackgroundJobQueue {
+  private readonly queue: PQueue;
+  private stopped = false;
+
+  constructor(readonly concurrency: number) {
+    this.queue = new PQueue({ concurrency });
+  }
+
+  /**
+   * Runs `job` when a slot is free, flushes first. Resolves to true once it has run (rejecting if
+   * it throws), or to false without running it when the queue stopped first.
+   */
+  submit(kind: JobKind, job: () => Promise<void>): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    return this.queue.add(async () => {
+      if (this.stopped) return false;
+      await job();
+      return true;
+    }, { priority: PRIORITY[kind] }) as Promise<boolean>;
+  }
+
+  /** Jobs running now. */
+  get running(): number { return this.queue.pending; }
+
+  /** Jobs submitted and not started yet. */
+  get waiting(): number { return this.queue.size; }
+
+  /** Starts no further job and resolves when the running ones have finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    // The jobs still waiting start at once, see `stopped` and settle without running.
+    await this.queue.onIdle();
+  }
+}
