@@ -153,7 +153,7 @@ export class DB {
     this.writer = new WriteQueue(this.writeHost());
     this.jobs = new BackgroundJobQueue(options.maxBackgroundJobs);
     this.flusher = new FlushScheduler(this, this.jobs);
-    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency, (line) => log.write(line));
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.compactionConcurrency, (line) => log.write(line));
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
     this.stall = new WriteStall(options, {
       l0Files: () => this.versions.current().levels[0]?.length ?? 0,

@@ -1,8 +1,9 @@
 /**
  * The background job queue (compaction/job-queue.ts): a waiting flush starts before every waiting
- * compaction, jobs of one kind start in submission order, no more than `concurrency` jobs ever run
- * at once (and that many do when there is work), a failing job frees its slot, and stop() runs no
- * waiting job and resolves only once the running ones finish. Every job is held at a gate the test
+ * compaction, and with two or more slots compactions leave one to flushes; jobs of one kind start in
+ * submission order, no more than `concurrency` jobs ever run at once (and as many as the rules allow
+ * do when there is work), a failing job frees its slot, and stop() runs no waiting job and resolves
+ * only once the running ones finish. Every job is held at a gate the test
  * opens, so the order of events is decided by the test alone: no timers.
  */
 import { describe, expect, it } from 'vitest';
@@ -67,28 +68,46 @@ class Harness {
 }
 
 describe('BackgroundJobQueue', () => {
-  it('starts a flush submitted after waiting compactions before any of them', async () => {
-    const h = new Harness(new BackgroundJobQueue(2));
-    const running = [h.submit('compaction'), h.submit('compaction')];
-    await h.startedCount(2);
+  it('with one slot, starts a flush submitted after waiting compactions before any of them', async () => {
+    const h = new Harness(new BackgroundJobQueue(1));
+    const running = h.submit('compaction');
+    await h.startedCount(1);
     const waiting = [h.submit('compaction'), h.submit('compaction'), h.submit('compaction')];
     const flush = h.submit('flush');
-    expect(h.queue.running).toBe(2);
+    expect(h.queue.running).toBe(1);
     expect(h.queue.waiting).toBe(4);
 
-    running[0]!.open();
-    await h.startedCount(3);
-    expect(h.started[2]).toBe(flush);
+    running.open();
+    await h.startedCount(2);
+    expect(h.started[1]).toBe(flush);
     // The remaining compactions follow in the order they were submitted.
     flush.open();
-    running[1]!.open();
     for (const [i, c] of waiting.entries()) {
-      await h.startedCount(3 + i + 1);
+      await h.startedCount(2 + i + 1);
       c.open();
     }
-    expect(h.started.slice(3)).toEqual(waiting);
+    expect(h.started.slice(2)).toEqual(waiting);
     expect(h.violations).toEqual([]);
-    expect(await Promise.all([...running, ...waiting, flush].map((j) => j.done))).toEqual(Array(6).fill(true));
+    expect(await Promise.all([running, ...waiting, flush].map((j) => j.done))).toEqual(Array(5).fill(true));
+  });
+
+  it('with two or more slots, compactions leave one to flushes: a flush never waits for them', async () => {
+    const h = new Harness(new BackgroundJobQueue(3));
+    const compactions = [h.submit('compaction'), h.submit('compaction'), h.submit('compaction'), h.submit('compaction')];
+    await h.startedCount(2);
+    expect(h.queue.running).toBe(2);
+    const flush = h.submit('flush');
+    await h.startedCount(3);
+    expect(h.started[2]).toBe(flush);
+    flush.open();
+    expect(await flush.done).toBe(true);
+    expect(h.queue.running).toBe(2); // the freed slot stays the flushes'
+    for (const [i, c] of compactions.entries()) {
+      await h.startedCount(Math.min(4, 3 + i));
+      c.open();
+    }
+    expect(h.violations).toEqual([]);
+    expect(await Promise.all(compactions.map((j) => j.done))).toEqual(Array(4).fill(true));
   });
 
   it('never runs more than its concurrency, and runs that many while there is work', async () => {
@@ -104,7 +123,10 @@ describe('BackgroundJobQueue', () => {
         submitSome();
         for (let steps = 0; steps < 60 || finished.size < all.length; steps++) {
           // Every free slot is taken by a waiting job at once (each start is an event we wait on).
-          const busy = Math.min(all.length - finished.size, concurrency);
+          const left = all.filter((j) => !finished.has(j));
+          const flushes = left.filter((j) => j.kind === 'flush').length;
+          const compactions = Math.min(left.length - flushes, h.queue.compactionConcurrency);
+          const busy = Math.min(flushes + compactions, concurrency);
           await h.startedCount(finished.size + busy);
           expect(h.running).toBe(busy);
           expect(h.started.length).toBe(finished.size + busy);
