@@ -241,7 +241,10 @@ describe('metamorphic: one operation log, many configurations', () => {
           `differs: got ${got.history[i]!.slice(0, 200)}, want ${want.history[i]!.slice(0, 200)}`);
       }
       expect(got.history.length).toBe(want.history.length);
-      if (c.minDeepest > 0) expect(stats.compactions, 'compactions').toBeGreaterThan(5);
+      // How many background compactions finish before the log ends depends on the machine's load when
+      // they run in workers on a real disk (seed 708369506 saw 4 on a busy machine): there, ask only
+      // that compaction ran; the depth check below says it went through the levels.
+      if (c.minDeepest > 0) expect(stats.compactions, 'compactions').toBeGreaterThan(c.real ? 0 : 5);
       expect(stats.deepest, 'deepest level reached').toBeGreaterThanOrEqual(c.minDeepest);
     }, SEED);
   });
