@@ -4,7 +4,7 @@
  * Reads through inspect.manifest(): no lock, nothing written, safe beside a live process.
  * Exit: 0, also with a torn tail (what a crash mid-append leaves; an open ignores it); 1 when the
  * MANIFEST is damaged before its end (the problem is printed after everything readable); 2 when DIR
- * has no CURRENT.
+ * is missing, a file, or has no CURRENT (said in those words, tools/db-dir.ts).
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
@@ -12,6 +12,7 @@ import { inspect } from '../../src/index.js';
 import { EXIT_DAMAGED, Output, printJson, setExitCode } from '../output.js';
 import { table } from '../format.js';
 import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
+import { checkDatabaseDir } from '../db-dir.js';
 
 type FileJson = inspect.ManifestInspection['levels'][number]['files'][number];
 
@@ -37,6 +38,7 @@ function fileLine(f: FileJson): string {
 }
 
 async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise<void> {
+  await checkDatabaseDir(dir);
   const m = await inspect.manifest(dir, encryptionOption(keys, true));
   if (m.problem) setExitCode(EXIT_DAMAGED);
   if (asJson) {
