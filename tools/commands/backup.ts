@@ -2,9 +2,8 @@
  * `stratadb backup create|list|verify|restore|purge` (DESIGN.md "Command line"): the backup
  * engine from the shell. Layout and metadata: src/backup/FORMAT.md.
  * - create DIR BACKUP_DIR: an incremental backup from a read-only open (no LOCK), so it runs beside
- *   a live writer: the backup holds everything committed up to the sequence that open replayed to.
- *   The writer may delete a table the read-only view still lists (a compaction finishing during
- *   the copy); the backup then starts over from a fresh view, a few times at most.
+ *   a live writer: the backup holds everything committed up to the sequence that open replayed to
+ *   (tools/live-backup.ts, which also starts over when the writer moves on underneath).
  * - list BACKUP_DIR [--json]: BackupInfo[] (the JSON is exactly that array).
  * - verify BACKUP_DIR [ID]: re-reads every file of one backup, or of every backup; damage is
  *   reported per backup and exits 1.
@@ -19,11 +18,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BackupEngine, DB, InvalidArgumentError, isStrataError, type BackupInfo, type BackupProgress } from '../../src/index.js';
+import { BackupEngine, InvalidArgumentError, isStrataError, type BackupInfo, type BackupProgress } from '../../src/index.js';
 import { humanBytes, intOption, isoTime, table } from '../format.js';
 import { EXIT_DAMAGED, printJson, setExitCode, startProgress, type Progress } from '../output.js';
 import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
-import { checkDatabaseDir } from '../db-dir.js';
+import { backupLiveDatabase } from '../live-backup.js';
 
 interface JsonOption extends KeyOptions { json?: boolean }
 
@@ -67,48 +66,6 @@ function progressBar(label: string, json: boolean): { onProgress?: (p: BackupPro
   };
 }
 
-/**
- * Fresh read-only views to try. Each one fails only when the writer deleted a file the view listed
- * between its open and its copy, which takes a compaction finishing inside that window; three in a
- * row means the writer compacts faster than the copy runs, and the error says so.
- */
-const CREATE_ATTEMPTS = 4;
-
-/**
- * True when a file the read-only view listed is gone: the OS's ENOENT, or the engine's "missing"
- * refusal of a table the MANIFEST lists. Beside a live writer that is the writer moving on.
- */
-function vanished(e: unknown): boolean {
-  if (isStrataError(e) && e.code === 'ERR_CORRUPTION' && /\bmissing\b/.test(e.message)) return true;
-  for (let cur = e, i = 0; cur && i < 5; i++, cur = (cur as { cause?: unknown }).cause) {
-    if ((cur as { code?: unknown }).code === 'ENOENT') return true;
-  }
-  return false;
-}
-
-async function createFromReadOnlyView(dir: string, backupDir: string, options: JsonOption,
-  onProgress: ((p: BackupProgress) => void) | undefined): Promise<BackupInfo & { bytesCopied: number }> {
-  let previous: string | undefined;
-  for (let attempt = 1; ; attempt++) {
-    await checkDatabaseDir(dir);
-    try {
-      const db = await DB.open(dir, { readOnly: true, ...encryptionOption(options, false) });
-      try {
-        return await db.backup(backupDir, onProgress ? { onProgress } : {});
-      } finally {
-        await db.close();
-      }
-    } catch (e) {
-      // The same file missing from two fresh views is damage, not a writer moving on.
-      if (!vanished(e) || (e as Error).message === previous) throw e;
-      previous = (e as Error).message;
-      if (attempt >= CREATE_ATTEMPTS) {
-        throw new InvalidArgumentError(`${dir} changed underneath the backup ${attempt} times (a live writer deleting files as they were copied); try again`, { cause: e });
-      }
-    }
-  }
-}
-
 function summary(b: BackupInfo): string {
   return `backup ${b.id} at sequence ${b.sequence}, ${isoTime(b.timestamp)}: ${b.files} tables, ${humanBytes(b.bytes)}`;
 }
@@ -142,7 +99,7 @@ Examples:
       const bar = progressBar('backup', options.json === true);
       let info: BackupInfo & { bytesCopied: number };
       try {
-        info = await createFromReadOnlyView(dir, backupDir, options, bar.onProgress);
+        info = await backupLiveDatabase(dir, backupDir, encryptionOption(options, false), bar.onProgress);
       } finally {
         await bar.stop();
       }
