@@ -9,7 +9,6 @@
  * Not here: opening (tools/open-db.ts), exit codes (tools/program.ts).
  */
 import { readdir, stat } from 'node:fs/promises';
-import * as path from 'node:path';
 import { InvalidArgumentError } from '../src/index.js';
 
 /** The name of the file that makes a directory a database (src/manifest/FORMAT.md "CURRENT"). */
@@ -21,7 +20,7 @@ function errnoCode(e: unknown): unknown {
 
 /**
  * Refuses a DIR that holds no database, saying what it is instead. With `createIfMissing` a missing
- * or empty directory is accepted (the open creates the database there); a file never is.
+ * path or any directory is accepted (the open creates the database there); a file never is.
  */
 export async function checkDatabaseDir(dir: string, options: { createIfMissing?: boolean } = {}): Promise<void> {
   const create = options.createIfMissing === true;
@@ -47,12 +46,11 @@ export async function checkDatabaseDir(dir: string, options: { createIfMissing?:
     if (errnoCode(e) === 'EACCES' || errnoCode(e) === 'EPERM') return;
     throw e;
   }
-  if (names.includes(CURRENT)) return;
-  if (create && names.length === 0) return;
+  // With createIfMissing the engine creates the database in any directory, as DB.open does (also
+  // one a crash left half-created: a LOCK or a WAL, no CURRENT yet).
+  if (names.includes(CURRENT) || create) return;
   if (names.length === 0) throw new InvalidArgumentError(`${dir} is an empty directory, not a database`);
-  // A LOCK or a WAL without CURRENT is the moment of creation (or its crash); anything else is
-  // simply some other directory.
-  throw new InvalidArgumentError(`${path.normalize(dir)} holds no StrataDB database (no ${CURRENT} file)`);
+  throw new InvalidArgumentError(`${dir} holds no StrataDB database (no ${CURRENT} file)`);
 }
 
 /**
