@@ -5,12 +5,15 @@
  * database is always closed, also when the command fails, so a put's WAL record is synced and the
  * LOCK released. An encrypted database opens with the key options (tools/key-options.ts):
  * read-only opens also read plaintext files (a database half-way through being encrypted).
+ * A DIR that holds no database is refused first, in plain words (tools/db-dir.ts).
  * Not here: printing (the commands), turning errors into exit codes (tools/program.ts).
  */
 import { DB } from '../src/index.js';
 import { encryptionOption, type KeyOptions } from './key-options.js';
+import { checkDatabaseDir } from './db-dir.js';
 
 export async function withReadOnlyDb<T>(dir: string, fn: (db: DB) => Promise<T>, keys: KeyOptions = {}): Promise<T> {
+  await checkDatabaseDir(dir);
   const db = await DB.open(dir, { readOnly: true, ...encryptionOption(keys, true) });
   try {
     return await fn(db);
@@ -21,6 +24,7 @@ export async function withReadOnlyDb<T>(dir: string, fn: (db: DB) => Promise<T>,
 
 /** createIfMissing only when asked (a typo in DIR must not create an empty database). */
 export async function withWritableDb<T>(dir: string, createIfMissing: boolean, fn: (db: DB) => Promise<T>, keys: KeyOptions = {}): Promise<T> {
+  await checkDatabaseDir(dir, { createIfMissing });
   const db = await DB.open(dir, { createIfMissing, ...encryptionOption(keys, false) });
   try {
     return await fn(db);

@@ -8,7 +8,8 @@
  *   (bad argument, unknown option, missing file, not a database, ERR_LOCKED); 3 a bug; 75 try again
  *   (ERR_BUSY, or ERR_IO for a file that vanished inside a directory the user named: a live writer
  *   replaced it while a read-only command read the database).
- * - A StrataError prints `error <code>: <message>` on stderr, never a stack trace; commander's own
+ * - A StrataError prints `error <code>: <message>` on stderr, never a stack trace, its engine option
+ *   names reworded for the shell (tools/db-dir.ts); commander's own
  *   usage errors are reworded the same way (ERR_INVALID_ARGUMENT). Only unexpected errors and
  *   ERR_INTERNAL print a stack.
  * - Commands use only the public entry points (src/index.ts, sstable/index.ts); a lint test checks it.
@@ -30,6 +31,7 @@ import { register as registerScan } from './commands/scan.js';
 import { register as registerSstDump } from './commands/sst-dump.js';
 import { register as registerStats } from './commands/stats.js';
 import { register as registerWalDump } from './commands/wal-dump.js';
+import { plainMessage } from './db-dir.js';
 import { EXIT_DAMAGED, EXIT_INTERNAL, EXIT_RETRY, EXIT_USAGE, exitQuietlyOnBrokenPipe, setExitCode } from './output.js';
 
 /** The package version: package.json is two levels up from dist/tools/ (one from tools/ under a TS runner). */
@@ -116,7 +118,7 @@ const RETRY_HINT = '  hint: a live writer changed the database while it was bein
 export function reportError(e: unknown, named: readonly string[] = []): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE; // commander already printed it
   if (isStrataError(e)) {
-    process.stderr.write(`error ${e.code}: ${e.message}\n`);
+    process.stderr.write(`error ${e.code}: ${plainMessage(e.message)}\n`);
     // The engine says "open it with the encryption key provider": say how, on the command line.
     if (e.code === ErrorCode.INVALID_ARGUMENT && /is encrypted \(key id /.test(e.message)) {
       process.stderr.write('  hint: give the keys with --key-file FILE or --key-env VAR\n');

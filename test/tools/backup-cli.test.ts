@@ -131,10 +131,10 @@ describe('stratadb backup', () => {
     const db = path.join(root, 'db');
     const bk = path.join(root, 'bk');
     await makeFixtureDb(db);
-    const owner = await DB.open(db);
+    const owner = await DB.open(db); // a live owner changes none of these answers
     try {
       const results = await Promise.all([
-        runCli(['backup', 'create', db, bk]), // locked by this process
+        runCli(['backup', 'create', path.join(db, 'CURRENT'), bk]), // a file, not a database
         runCli(['backup', 'create', path.join(root, 'no-db'), bk]),
         runCli(['backup', 'list', path.join(root, 'no-backups')]),
         runCli(['backup', 'purge', bk]),
@@ -143,8 +143,8 @@ describe('stratadb backup', () => {
         runCli(['backup', 'restore', bk, '1', path.join(root, 'r'), '--to-sequence', 'ten']),
         runCli(['backup', 'frobnicate']),
       ]);
-      expect(results[0]!.stderr).toMatch(/^error ERR_LOCKED: /);
-      expect(results[1]!.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: database .*no-db does not exist/);
+      expect(results[0]!.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: .*CURRENT is a file, not a database directory\n$/);
+      expect(results[1]!.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: .*no-db does not exist\n$/);
       expect(results[2]!.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: backup directory .*no-backups does not exist/);
       expect(results[5]!.stderr).toMatch(/ID must be a backup id/);
       results.forEach((r, i) => {

@@ -23,6 +23,20 @@ describe('stratadb', () => {
     }
   });
 
+  it('gives every subcommand (backup create, list ...) its own examples in its --help', () => {
+    const nested = buildProgram().commands.flatMap((c) => c.commands.map((sub) => [c, sub] as const));
+    expect(nested.map(([c, sub]) => `${c.name()} ${sub.name()}`)).toEqual(
+      ['backup create', 'backup list', 'backup verify', 'backup restore', 'backup purge']);
+    for (const [parent, cmd] of nested) {
+      let help = '';
+      cmd.configureOutput({ writeOut: (s) => { help += s; }, writeErr: (s) => { help += s; } });
+      cmd.outputHelp();
+      const name = `${parent.name()} ${cmd.name()}`;
+      expect(help, `${name} --help`).toContain('Examples:');
+      expect(help, `${name} --help has an example`).toMatch(new RegExp(`\\$ stratadb ${name} `));
+    }
+  });
+
   it('prints the version and help with exit 0; usage mistakes exit 2 with a code, never a stack', async () => {
     const [version, help, noCommand, unknown, missingArg, unknownOption] = await Promise.all([
       runCli(['--version']),

@@ -50,7 +50,7 @@ describe('stratadb get / put / delete / scan', () => {
     ]);
     expect(JSON.parse(scan.stdout)).toEqual([{ key: 'banana', value: 'yellow' }, { key: 'cherry', value: 'dark red' }]);
     expect(noDb.code).toBe(2);
-    expect(noDb.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: database .*nothing-here does not exist/);
+    expect(noDb.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: .*nothing-here does not exist\n$/);
     expect(created.code).toBe(0);
     expect(await runCli(['get', fresh, '6b', '--hex'])).toMatchObject({ code: 0, stdout: '76\n' });
   });

@@ -65,7 +65,7 @@ describe('stratadb manifest', () => {
     expect(dj.problem).toMatchObject({ offset: 0, code: 'ERR_CORRUPTION' });
 
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/^error ERR_IO: .*CURRENT/);
+    expect(none.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: .*nothing-here does not exist\n$/);
     expect(hasStackTrace(none.stderr)).toBe(false);
   });
 });

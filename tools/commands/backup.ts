@@ -1,8 +1,9 @@
 /**
  * `stratadb backup create|list|verify|restore|purge` (DESIGN.md "Command line"): the backup
  * engine from the shell. Layout and metadata: src/backup/FORMAT.md.
- * - create DIR BACKUP_DIR: opens the database read-write (its LOCK: ERR_LOCKED beside a live
- *   process, which should call db.backup() itself) and takes an incremental backup.
+ * - create DIR BACKUP_DIR: an incremental backup from a read-only open (no LOCK), so it runs beside
+ *   a live writer: the backup holds everything committed up to the sequence that open replayed to
+ *   (tools/live-backup.ts, which also starts over when the writer moves on underneath).
  * - list BACKUP_DIR [--json]: BackupInfo[] (the JSON is exactly that array).
  * - verify BACKUP_DIR [ID]: re-reads every file of one backup, or of every backup; damage is
  *   reported per backup and exits 1.
@@ -17,10 +18,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BackupEngine, DB, InvalidArgumentError, isStrataError, type BackupInfo, type BackupProgress } from '../../src/index.js';
+import { BackupEngine, InvalidArgumentError, isStrataError, type BackupInfo, type BackupProgress } from '../../src/index.js';
 import { humanBytes, intOption, isoTime, table } from '../format.js';
 import { EXIT_DAMAGED, printJson, setExitCode, startProgress, type Progress } from '../output.js';
 import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
+import { backupLiveDatabase } from '../live-backup.js';
 
 interface JsonOption extends KeyOptions { json?: boolean }
 
@@ -82,19 +84,24 @@ Examples:
 
   addKeyOptions(backup
     .command('create')
-    .description('take an incremental backup of the database in DIR (opens it read-write: takes its LOCK)')
+    .description('take an incremental backup of the database in DIR (a read-only open: works beside a live writer)')
     .argument('<DIR>', 'the database directory')
     .argument('<BACKUP_DIR>', 'the backup directory (created if missing)')
-    .option('--json', 'print the new BackupInfo (with bytesCopied) as JSON'), { writable: true })
+    .option('--json', 'print the new BackupInfo (with bytesCopied) as JSON')
+    .addHelpText('after', `
+The backup holds everything committed up to the sequence the read-only open replayed to
+(printed as "at sequence N"); writes after that go in the next backup.
+Examples:
+  $ stratadb backup create /data/db /backups/db
+  $ stratadb backup create /data/db /backups/db --json | jq .bytesCopied
+  $ stratadb backup create /data/db /backups/db --key-file /etc/stratadb/keys`), { writable: true })
     .action(async (dir: string, backupDir: string, options: JsonOption) => {
       const bar = progressBar('backup', options.json === true);
-      const db = await DB.open(dir, { createIfMissing: false, ...encryptionOption(options, false) });
       let info: BackupInfo & { bytesCopied: number };
       try {
-        info = await db.backup(backupDir, bar.onProgress ? { onProgress: bar.onProgress } : {});
+        info = await backupLiveDatabase(dir, backupDir, encryptionOption(options, false), bar.onProgress);
       } finally {
         await bar.stop();
-        await db.close();
       }
       if (options.json) printJson(info);
       else process.stdout.write(`${summary(info)} (${humanBytes(info.bytesCopied)} copied)\n`);
@@ -104,7 +111,11 @@ Examples:
     .command('list')
     .description('list the backups in BACKUP_DIR, oldest first')
     .argument('<BACKUP_DIR>', 'the backup directory')
-    .option('--json', 'print BackupInfo[] as JSON'))
+    .option('--json', 'print BackupInfo[] as JSON')
+    .addHelpText('after', `
+Examples:
+  $ stratadb backup list /backups/db
+  $ stratadb backup list /backups/db --json | jq '.[-1].sequence'`))
     .action(async (backupDir: string, options: JsonOption) => {
       const list = await (await openEngine(backupDir, options)).list();
       if (options.json) { printJson(list); return; }
@@ -118,7 +129,12 @@ Examples:
     .description('re-read every file of backup ID (default: every backup): sizes, every block (GCM tags when encrypted) and CRC32C (exit 1 on damage)')
     .argument('<BACKUP_DIR>', 'the backup directory')
     .argument('[ID]', "a backup id or 'latest' (default: all)")
-    .option('--json', 'print [{ id, ok, error? }] as JSON'))
+    .option('--json', 'print [{ id, ok, error? }] as JSON')
+    .addHelpText('after', `
+Examples:
+  $ stratadb backup verify /backups/db
+  $ stratadb backup verify /backups/db latest && echo sound
+  $ stratadb backup verify /backups/db 3 --json`))
     .action(async (backupDir: string, idText: string | undefined, options: JsonOption) => {
       const engine = await openEngine(backupDir, options);
       const ids = idText === undefined ? (await engine.list()).map((b) => b.id) : [parseId(idText)];
@@ -154,7 +170,12 @@ Examples:
     .option('--to-sequence <N>', 'replay the WAL archive up to sequence N (whole batches)', intOption(0))
     .option('--to-time <ISO>', 'replay the WAL archive up to this commit time (whole batches)')
     .option('--wal-archive <DIR>', 'the WAL archive (default: BACKUP_DIR/wal-archive)')
-    .option('--json', 'print the restored BackupInfo with restoredSequence as JSON'))
+    .option('--json', 'print the restored BackupInfo with restoredSequence as JSON')
+    .addHelpText('after', `
+Examples:
+  $ stratadb backup restore /backups/db latest /data/db-restored
+  $ stratadb backup restore /backups/db 3 /data/db-restored --to-sequence 120000
+  $ stratadb backup restore /backups/db latest /data/db-restored --to-time 2024-01-31T12:00:00Z`))
     .action(async (backupDir: string, idText: string, target: string,
       options: JsonOption & { toSequence?: number; toTime?: string; walArchive?: string }) => {
       const id = parseId(idText);
@@ -182,7 +203,11 @@ Examples:
     .description('delete all but the newest N backups, and every shared table no remaining backup uses')
     .argument('<BACKUP_DIR>', 'the backup directory')
     .requiredOption('--keep <N>', 'how many of the newest backups to keep', intOption(0))
-    .option('--json', 'print { deleted: ids, kept: ids } as JSON'))
+    .option('--json', 'print { deleted: ids, kept: ids } as JSON')
+    .addHelpText('after', `
+Examples:
+  $ stratadb backup purge /backups/db --keep 7
+  $ stratadb backup purge /backups/db --keep 1 --json`))
     .action(async (backupDir: string, options: JsonOption & { keep: number }) => {
       const engine = await openEngine(backupDir, options);
       const deleted = await engine.purge({ keepLast: options.keep });

@@ -6,7 +6,7 @@
  * never holds still).
  * Exit: 0, also with a torn tail (what a crash mid-append leaves; an open ignores it); 1 when the
  * MANIFEST is damaged before its end (the problem is printed after everything readable); 2 when DIR
- * has no CURRENT.
+ * is missing, a file, or has no CURRENT (said in those words, tools/db-dir.ts).
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
@@ -15,6 +15,7 @@ import { EXIT_DAMAGED, Output, printJson, setExitCode } from '../output.js';
 import { table } from '../format.js';
 import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 import { steadyRead } from '../steady-read.js';
+import { checkDatabaseDir } from '../db-dir.js';
 
 type FileJson = inspect.ManifestInspection['levels'][number]['files'][number];
 
@@ -40,6 +41,7 @@ function fileLine(f: FileJson): string {
 }
 
 async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise<void> {
+  await checkDatabaseDir(dir);
   const encryption = encryptionOption(keys, true);
   const m = await steadyRead(dir, () => inspect.manifest(dir, encryption), (x) => x.problem !== undefined);
   if (m.problem) setExitCode(EXIT_DAMAGED);

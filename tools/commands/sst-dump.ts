@@ -4,11 +4,12 @@
  * kind; --blocks lists every block; --scan lists every entry; --verify reads every block, checks
  * every checksum and entry encoding, and that the entry count matches the properties.
  * Exit: 0 sound; 1 with the file and offset of the first bad block (ERR_CORRUPTION from the table
- * library, printed by tools/cli.ts); 2 for a missing file.
+ * library, printed by tools/cli.ts); 2 for a missing file or one that is not a table at all (shorter
+ * than a footer, or no table magic at its end: the user named the wrong file).
  * Not here: rendering (tools/table-view.ts); the table format itself (sstable/).
  */
 import type { Command } from 'commander';
-import { CorruptionError, inspect } from '../../src/index.js';
+import { CorruptionError, InvalidArgumentError, inspect } from '../../src/index.js';
 import { readTableLayout, type TableReader } from '../../sstable/index.js';
 import { Output, printJson, startProgress } from '../output.js';
 import { entryLine, keyJson, layoutJson, layoutText } from '../table-view.js';
@@ -35,8 +36,22 @@ Examples:
     .action((file: string, options: SstDumpOptions) => sstDump(file, options));
 }
 
+/** The table library's two footer refusals that mean "this is some other file", not "a damaged table". */
+const NOT_A_TABLE = /too short for a table|bad table magic/;
+
+async function openTable(file: string, options: SstDumpOptions): Promise<TableReader> {
+  try {
+    return await inspect.openTable(file, encryptionOption(options, true));
+  } catch (e) {
+    if (e instanceof CorruptionError && NOT_A_TABLE.test(e.message)) {
+      throw new InvalidArgumentError(`${file} is not a StrataDB table: ${e.message.replace(/^.*?corruption at offset \d+: /, '')}`);
+    }
+    throw e;
+  }
+}
+
 async function sstDump(file: string, options: SstDumpOptions): Promise<void> {
-  const reader = await inspect.openTable(file, encryptionOption(options, true));
+  const reader = await openTable(file, options);
   try {
     const isEngine = inspect.isEngineTable(reader);
     const json: Record<string, unknown> = {};
