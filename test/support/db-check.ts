@@ -12,9 +12,8 @@
 import { Buffer } from 'node:buffer';
 import { expect } from 'vitest';
 import { DB, MemFileSystem, type Options, type Snapshot, type StrataError } from '../../src/index.js';
-import type {
-  FileLock, FileStat, FileSystem, OpenWritableOptions, ReadableFile, WritableFile,
-} from '../../src/fs/file-system.js';
+import type { FileSystem, WritableFile } from '../../src/fs/file-system.js';
+import { PassThroughFileSystem, writableWith } from './pass-through-fs.js';
 
 export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -170,33 +169,12 @@ export function diffStates(got: ReadonlyMap<string, string>, want: ReadonlyMap<s
  * hook resolves): a test can give syncs real latency (a macrotask, as fdatasync on the thread pool
  * has) or park one at a gate while it does something else. Everything else passes straight through.
  */
-export class SyncHookFileSystem implements FileSystem {
-  constructor(readonly inner: FileSystem, private readonly beforeSync: (path: string) => Promise<void> | void) {}
-  async openWritable(p: string, o?: OpenWritableOptions): Promise<WritableFile> {
-    const f = await this.inner.openWritable(p, o);
-    const hook = this.beforeSync;
-    return {
-      get path() { return f.path; },
-      get size() { return f.size; },
-      append: (d: Uint8Array) => f.append(d),
-      async sync() {
-        await hook(p);
-        await f.sync();
-      },
-      close: () => f.close(),
-    };
+export class SyncHookFileSystem extends PassThroughFileSystem {
+  constructor(inner: FileSystem, private readonly beforeSync: (path: string) => Promise<void> | void) {
+    super(inner);
   }
-  openReadable(p: string): Promise<ReadableFile> { return this.inner.openReadable(p); }
-  readFile(p: string): Promise<Uint8Array> { return this.inner.readFile(p); }
-  list(d: string): Promise<string[]> { return this.inner.list(d); }
-  exists(p: string): Promise<boolean> { return this.inner.exists(p); }
-  stat(p: string): Promise<FileStat> { return this.inner.stat(p); }
-  rename(a: string, b: string): Promise<void> { return this.inner.rename(a, b); }
-  truncate(p: string, n: number): Promise<void> { return this.inner.truncate(p, n); }
-  remove(p: string): Promise<void> { return this.inner.remove(p); }
-  removeDir(p: string): Promise<void> { return this.inner.removeDir(p); }
-  mkdir(p: string, o?: { recursive?: boolean }): Promise<void> { return this.inner.mkdir(p, o); }
-  syncDir(p: string): Promise<void> { return this.inner.syncDir(p); }
-  link(a: string, b: string): Promise<void> { return this.inner.link(a, b); }
-  lock(p: string): Promise<FileLock> { return this.inner.lock(p); }
+  protected override wrapWritable(p: string, f: WritableFile): WritableFile {
+    const hook = this.beforeSync;
+    return writableWith(f, { sync: async () => { await hook(p); await f.sync(); } });
+  }
 }

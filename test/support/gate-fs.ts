@@ -6,18 +6,20 @@
  * resolves once one is parked. letThrough() releases every parked and future call; hold() re-arms.
  * A new gate holds from the start.
  */
-import type { FileLock, FileStat, FileSystem, OpenWritableOptions, ReadableFile, WritableFile } from '../../src/fs/file-system.js';
+import type { FileSystem, OpenWritableOptions, WritableFile } from '../../src/fs/file-system.js';
+import { PassThroughFileSystem } from './pass-through-fs.js';
 
 export type GatePredicate = (path: string, options: OpenWritableOptions | undefined) => boolean;
 
-export class GateFileSystem implements FileSystem {
+export class GateFileSystem extends PassThroughFileSystem {
   private gate: Promise<void> | undefined;
   private releaseAll: (() => void) | undefined;
   private waiters: (() => void)[] = [];
   waiting = 0;
   parked = 0;
 
-  constructor(readonly inner: FileSystem, private readonly predicate: GatePredicate) {
+  constructor(inner: FileSystem, private readonly predicate: GatePredicate) {
+    super(inner);
     this.hold();
   }
 
@@ -41,7 +43,7 @@ export class GateFileSystem implements FileSystem {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  async openWritable(p: string, options?: OpenWritableOptions): Promise<WritableFile> {
+  override async openWritable(p: string, options?: OpenWritableOptions): Promise<WritableFile> {
     if (this.gate && this.predicate(p, options)) {
       this.waiting++;
       this.parked++;
@@ -56,18 +58,4 @@ export class GateFileSystem implements FileSystem {
     }
     return this.inner.openWritable(p, options);
   }
-
-  openReadable(p: string): Promise<ReadableFile> { return this.inner.openReadable(p); }
-  readFile(p: string): Promise<Uint8Array> { return this.inner.readFile(p); }
-  list(dir: string): Promise<string[]> { return this.inner.list(dir); }
-  exists(p: string): Promise<boolean> { return this.inner.exists(p); }
-  stat(p: string): Promise<FileStat> { return this.inner.stat(p); }
-  rename(from: string, to: string): Promise<void> { return this.inner.rename(from, to); }
-  truncate(p: string, n: number): Promise<void> { return this.inner.truncate(p, n); }
-  remove(p: string): Promise<void> { return this.inner.remove(p); }
-  removeDir(p: string): Promise<void> { return this.inner.removeDir(p); }
-  mkdir(p: string, options?: { recursive?: boolean }): Promise<void> { return this.inner.mkdir(p, options); }
-  syncDir(p: string): Promise<void> { return this.inner.syncDir(p); }
-  link(existingPath: string, newPath: string): Promise<void> { return this.inner.link(existingPath, newPath); }
-  lock(p: string): Promise<FileLock> { return this.inner.lock(p); }
 }

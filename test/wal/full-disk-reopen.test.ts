@@ -12,44 +12,25 @@ import { describe, expect, it } from 'vitest';
 import { DB, FaultFileSystem, MemFileSystem } from '../../src/index.js';
 import { failNth } from '../../src/fs/fault-fs.js';
 import { IOError } from '../../src/errors.js';
-import type {
-  FileLock, FileStat, FileSystem, OpenWritableOptions, ReadableFile, WritableFile,
-} from '../../src/fs/file-system.js';
+import type { FileSystem, WritableFile } from '../../src/fs/file-system.js';
+import { PassThroughFileSystem, writableWith } from '../support/pass-through-fs.js';
 import { withSeed } from '../support/rng.js';
 import { fillDisk, smallTmpfs, tmpfsSupport } from '../support/tmpfs.js';
 
 /** A nearly full disk: an append that would take a file written now past `limit` bytes is ENOSPC. */
-class SmallFilesOnly implements FileSystem {
-  constructor(private readonly inner: FileSystem, private readonly limit: number) {}
-  async openWritable(p: string, o?: OpenWritableOptions): Promise<WritableFile> {
-    const f = await this.inner.openWritable(p, o);
+class SmallFilesOnly extends PassThroughFileSystem {
+  constructor(inner: FileSystem, private readonly limit: number) { super(inner); }
+  protected override wrapWritable(p: string, f: WritableFile): WritableFile {
     const limit = this.limit;
-    return {
-      get path() { return f.path; },
-      get size() { return f.size; },
+    return writableWith(f, {
       append(d: Uint8Array) {
         if (f.size + d.length > limit) {
           throw new IOError(`append failed for ${p}: ENOSPC`, { cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }), path: p });
         }
         f.append(d);
       },
-      sync: () => f.sync(),
-      close: () => f.close(),
-    };
+    });
   }
-  openReadable(p: string): Promise<ReadableFile> { return this.inner.openReadable(p); }
-  readFile(p: string): Promise<Uint8Array> { return this.inner.readFile(p); }
-  list(d: string): Promise<string[]> { return this.inner.list(d); }
-  exists(p: string): Promise<boolean> { return this.inner.exists(p); }
-  stat(p: string): Promise<FileStat> { return this.inner.stat(p); }
-  rename(a: string, b: string): Promise<void> { return this.inner.rename(a, b); }
-  truncate(p: string, n: number): Promise<void> { return this.inner.truncate(p, n); }
-  remove(p: string): Promise<void> { return this.inner.remove(p); }
-  removeDir(p: string): Promise<void> { return this.inner.removeDir(p); }
-  mkdir(p: string, o?: { recursive?: boolean }): Promise<void> { return this.inner.mkdir(p, o); }
-  syncDir(p: string): Promise<void> { return this.inner.syncDir(p); }
-  link(a: string, b: string): Promise<void> { return this.inner.link(a, b); }
-  lock(p: string): Promise<FileLock> { return this.inner.lock(p); }
 }
 
 const key = (i: number): string => `key-${String(i).padStart(6, '0')}`;
