@@ -50,13 +50,6 @@ export interface CompactionOutputOptions {
   encryption?: { currentKeyId: string; keys: Map<string, Uint8Array>; allowPlaintext: boolean };
 }
 
-export function inputBytes(plan: CompactionPlan): number {
-  let n = 0;
-  for (const f of plan.inputs[0]) n += f.fileSize;
-  for (const f of plan.inputs[1]) n += f.fileSize;
-  return n;
-}
-
 export function inputFileNumbers(plan: CompactionPlan): number[] {
   return [...plan.inputs[0], ...plan.inputs[1]].map((f) => f.fileNumber);
 }

@@ -12,8 +12,8 @@
 import { Buffer } from 'node:buffer';
 import * as path from 'node:path';
 import { booleanArg, keyArg, optionsArg } from './base/arguments.js';
-import { internalKeyComparator, ValueKind } from './base/internal-key.js';
-import type { InternalIterator, MaybePromise } from './base/internal-iterator.js';
+import { ValueKind } from './base/internal-key.js';
+import type { MaybePromise } from './base/internal-iterator.js';
 import { ByteWriter } from './base/coding.js';
 import {
   DatabaseClosedError, InternalError, InvalidArgumentError, ReadOnlyError, StrataError, TooLargeError,
@@ -805,11 +805,8 @@ function defined<K extends string>(k: K, v: Uint8Array | undefined): { [P in K]?
   return (v === undefined ? {} : { [k]: v }) as { [P in K]?: Uint8Array };
 }
 
-export { internalKeyComparator as _internalKeyComparator };
-export type { InternalIterator, Version };
-
-/** @internal The encryption key ids the tables of `v` use (a plain table has none). */
-export function keyIdsOf(v: Version): Set<string> {
+/** The encryption key ids the tables of `v` use (a plain table has none). */
+function keyIdsOf(v: Version): Set<string> {
   const ids = new Set<string>();
   v.forEachFile((f) => { if (f.keyId !== undefined) ids.add(f.keyId); });
   return ids;

@@ -17,7 +17,7 @@ import type { ReadableFile } from '../src/fs/file-system.js';
 import type { BlockCache } from './block-cache.js';
 import { Block } from './block-reader.js';
 import { decodeBlock, decodeBlockSync } from './compression.js';
-import { BLOCK_TRAILER_SIZE, COMPRESSION_ZSTD } from './format.js';
+import { BLOCK_TRAILER_SIZE } from './format.js';
 import type { FileCipher } from '../src/base/file-cipher.js';
 
 /**
@@ -139,10 +139,5 @@ export class BlockFetcher {
     const type = this.checkStored(buf, offset, size, verify);
     const raw = await decodeBlock(type, this.payload(buf, offset, size, type), this.fileName, offset);
     return { data: owned(raw), type };
-  }
-
-  /** True when the stored type of this block needs the async path (for tests and tools). */
-  static isAsyncType(type: number): boolean {
-    return type === COMPRESSION_ZSTD;
   }
 }

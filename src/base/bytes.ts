@@ -43,14 +43,6 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Length of the common prefix of a and b. */
-export function sharedPrefixLength(a: Uint8Array, b: Uint8Array): number {
-  const n = a.length < b.length ? a.length : b.length;
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
-
 const encoder = new TextEncoder();
 
 /** API edge only: a string becomes its UTF-8 bytes; a Uint8Array passes through. */

@@ -19,7 +19,6 @@
  * snapshot does not pin the conflict window forever; rollback() or commit() does it at once.
  */
 import type { Buffer } from 'node:buffer';
-import { toBytes } from '../base/bytes.js';
 import { ByteWriter } from '../base/coding.js';
 import { MAX_SEQUENCE, ValueKind, userKeyOf, kindOf } from '../base/internal-key.js';
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
