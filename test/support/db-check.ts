@@ -131,23 +131,32 @@ export class CommitLog {
    * One pass: keeps the count of keys on which model and state differ.
    */
   matchingPrefixes(state: ReadonlyMap<string, string>): number[] {
-    const model = new Map<string, string>();
-    let diff = state.size;
-    const out: number[] = [];
-    if (diff === 0) out.push(0);
-    for (let i = 0; i < this.writes.length; i++) {
-      for (const op of this.writes[i]!.ops) {
-        const before = model.get(op.key) === state.get(op.key);
-        if (op.value === undefined) model.delete(op.key);
-        else model.set(op.key, op.value);
-        const after = model.get(op.key) === state.get(op.key);
-        if (before && !after) diff++;
-        else if (!before && after) diff--;
-      }
-      if (diff === 0) out.push(i + 1);
-    }
-    return out;
+    return matchingPrefixes(this.writes, state);
   }
+}
+
+/**
+ * Every n in [0, writes.length] such that the state after the first n writes equals `state`.
+ * One pass: keeps the count of keys on which model and state differ.
+ */
+export function matchingPrefixes(
+  writes: readonly { ops: readonly { key: string; value?: string | undefined }[] }[], state: ReadonlyMap<string, string>,
+): number[] {
+  const model = new Map<string, string>();
+  let diff = state.size;
+  const out: number[] = diff === 0 ? [0] : [];
+  writes.forEach((w, i) => {
+    for (const op of w.ops) {
+      const before = model.get(op.key) === state.get(op.key);
+      if (op.value === undefined) model.delete(op.key);
+      else model.set(op.key, op.value);
+      const after = model.get(op.key) === state.get(op.key);
+      if (before && !after) diff++;
+      else if (!before && after) diff--;
+    }
+    if (diff === 0) out.push(i + 1);
+  });
+  return out;
 }
 
 /** A short description of how `got` differs from `want`, for failure messages. */

@@ -22,6 +22,7 @@
  * adds the seed. Not here: producing the workload (torture-workload.ts) or reading the DB (readState).
  */
 import type { DB } from '../../src/index.js';
+import { matchingPrefixes } from './db-check.js';
 
 export type WriteKind = 'put' | 'delete' | 'batch' | 'txn';
 
@@ -133,25 +134,6 @@ export class RecoveryOracle {
     const { lost, message } = explain(order, state, required, matches, stop);
     return { ...base, lost, message };
   }
-}
-
-/** Every n in [0, order.length] with state = model after order[0..n); one pass counting differing keys. */
-function matchingPrefixes(order: readonly OracleWrite[], state: ReadonlyMap<string, string>): number[] {
-  const model = new Map<string, string>();
-  let diff = state.size;
-  const out: number[] = diff === 0 ? [0] : [];
-  order.forEach((w, i) => {
-    for (const op of w.ops) {
-      const before = model.get(op.key) === state.get(op.key);
-      if (op.value === undefined) model.delete(op.key);
-      else model.set(op.key, op.value);
-      const after = model.get(op.key) === state.get(op.key);
-      if (before && !after) diff++;
-      else if (!before && after) diff--;
-    }
-    if (diff === 0) out.push(i + 1);
-  });
-  return out;
 }
 
 function describe(w: OracleWrite | undefined, pos: number | undefined): string {
