@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { DB, type MemFileSystem } from '../../src/index.js';
 import { StrataLevel } from '../../src/level/index.js';
-import { makeBackupSource } from '../../src/backup-source.js';
+import { makeBackupSource } from '../../src/engine/backup-source.js';
 import { type Rng, withSeed } from '../support/rng.js';
 import { tempDir } from '../support/tmpdir.js';
 import { openMem, overwrite, rejectsWith, throwsWith } from '../support/db-check.js';

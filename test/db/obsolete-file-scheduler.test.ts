@@ -4,7 +4,7 @@
  * are logged, stop() ends it. The host is a fake whose listing can be held open by a gate.
  */
 import { describe, expect, it } from 'vitest';
-import { ObsoleteFileScheduler, type ObsoleteFileHost } from '../../src/obsolete-file-scheduler.js';
+import { ObsoleteFileScheduler, type ObsoleteFileHost } from '../../src/engine/file-gc.js';
 
 class FakeHost implements ObsoleteFileHost {
   passes = 0;

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DB, NodeFileSystem, staticKeyProvider } from '../../src/index.js';
-import { readOptionsFile } from '../../src/options-file.js';
+import { readOptionsFile } from '../../src/engine/options-file.js';
 import { KeyRing } from '../../src/base/keyring.js';
 import { tempDir } from '../support/tmpdir.js';
 

@@ -5,7 +5,7 @@
  * The host's sync completes only when the test says so: no timers.
  */
 import { describe, expect, it } from 'vitest';
-import { WriteQueue, type WriteQueueHost, type WriteRequest } from '../../src/write-queue.js';
+import { WriteQueue, type WriteQueueHost, type WriteRequest } from '../../src/engine/write-queue.js';
 
 class FakeHost implements WriteQueueHost {
   readonly events: string[] = [];

@@ -3,14 +3,14 @@
  * in-flight plain writes, reads at a sequence, iterator sources, and commits through the group commit
  * with a validate step. Kept out of db.ts so the facade stays a facade (as compaction-host.ts).
  */
-import type { DB } from './db.js';
-import type { InternalIterator } from './base/internal-iterator.js';
-import { MAX_SEQUENCE } from './base/internal-key.js';
-import { DatabaseClosedError, TransactionConflictError } from './errors.js';
-import { StrataIterator, type IteratorMode } from './iterator/strata-iterator.js';
+import type { DB } from '../db.js';
+import type { InternalIterator } from '../base/internal-iterator.js';
+import { MAX_SEQUENCE } from '../base/internal-key.js';
+import { DatabaseClosedError, TransactionConflictError } from '../errors.js';
+import { StrataIterator, type IteratorMode } from '../iterator/strata-iterator.js';
 import { buildIteratorSource } from './iterator-source.js';
-import type { TransactionHost, TxIteratorOptions } from './mvcc/transaction.js';
-import { conflictKeysOf } from './db.js';
+import type { TransactionHost, TxIteratorOptions } from '../mvcc/transaction.js';
+import { conflictKeysOf } from '../db.js';
 
 export function makeTransactionHost(db: DB): TransactionHost {
   return {

@@ -3,8 +3,8 @@
  * current Version, the memtables and the published sequence), file numbers and table options for
  * checkpoints and backups. Kept out of db.ts so the facade stays a facade.
  */
-import type { DB } from './db.js';
-import type { BackupSource } from './backup/pin.js';
+import type { DB } from '../db.js';
+import type { BackupSource } from '../backup/pin.js';
 
 export function makeBackupSource(db: DB): BackupSource {
   const o = db.o;

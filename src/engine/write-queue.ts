@@ -24,9 +24,9 @@
  * memtable is flushed, and a crash then loses the acknowledged group.
  * Main thread only.
  */
-import type { MaybePromise } from './base/internal-iterator.js';
+import type { MaybePromise } from '../base/internal-iterator.js';
 import { shouldYield } from './yield-guard.js';
-import type { KeySet } from './mvcc/key-set.js';
+import type { KeySet } from '../mvcc/key-set.js';
 
 export interface WriteRequest {
   /** Encoded operations (WriteBatch wire format), owned by the request (never mutated after enqueue). */

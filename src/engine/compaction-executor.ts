@@ -11,12 +11,12 @@
  * - the default script missing: 'worker' is ERR_NOT_SUPPORTED; 'auto' runs inline and says so in LOG.
  */
 import { statSync } from 'node:fs';
-import type { FileSystem } from './fs/file-system.js';
-import { NodeFileSystem } from './fs/node-fs.js';
-import { InvalidArgumentError, NotSupportedError } from './errors.js';
-import type { ResolvedOptions } from './options.js';
-import { InlineExecutor, WorkerExecutor, defaultWorkerScript, type CompactionExecutor } from '../compaction/executor.js';
-import { FallbackExecutor } from '../compaction/fallback-executor.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { NodeFileSystem } from '../fs/node-fs.js';
+import { InvalidArgumentError, NotSupportedError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { InlineExecutor, WorkerExecutor, defaultWorkerScript, type CompactionExecutor } from '../../compaction/executor.js';
+import { FallbackExecutor } from '../../compaction/fallback-executor.js';
 
 export type ExecutorChoice =
   | { kind: 'worker'; script: string }

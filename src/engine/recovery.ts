@@ -8,18 +8,18 @@
  * A read-only open beside a live writer calls this through reader-view.ts, with the WALs already read
  * (before the MANIFEST) and the table check done there, by opening each table.
  */
-import type { FileSystem } from './fs/file-system.js';
-import { CorruptionError, InvalidArgumentError } from './errors.js';
-import { MemTable } from './memtable/memtable.js';
-import { replayWal, truncateWal } from './wal/wal-replay.js';
-import { VersionSet } from './manifest/version-set.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { CorruptionError, InvalidArgumentError } from '../errors.js';
+import { MemTable } from '../memtable/memtable.js';
+import { replayWal, truncateWal } from '../wal/wal-replay.js';
+import { VersionSet } from '../manifest/version-set.js';
 import {
   currentFileName, manifestBaseName, parseFileName, walFileName, tableFileName,
-} from './manifest/file-names.js';
-import type { Version } from './manifest/version.js';
-import type { ResolvedOptions } from './options.js';
+} from '../manifest/file-names.js';
+import type { Version } from '../manifest/version.js';
+import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
-import type { KeyRing } from './base/keyring.js';
+import type { KeyRing } from '../base/keyring.js';
 
 /** A memtable and the number of the oldest WAL holding its data. */
 export interface MemTableEntry {

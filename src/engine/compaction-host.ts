@@ -2,9 +2,9 @@
  * The DB's side of the CompactionHost interface (compaction/host.ts): what the compaction scheduler
  * may see and do. Kept out of db.ts so the facade stays a facade.
  */
-import type { DB } from './db.js';
-import type { CompactionHost } from '../compaction/host.js';
-import { compressionForLevel } from './options.js';
+import type { DB } from '../db.js';
+import type { CompactionHost } from '../../compaction/host.js';
+import { compressionForLevel } from '../options.js';
 
 export function makeCompactionHost(db: DB): CompactionHost {
   const o = db.o;

@@ -5,16 +5,16 @@
  * holds a table-cache handle until it closes. The Version passed in is already referenced by the
  * caller; release() drops that reference.
  */
-import type { InternalIterator, MaybePromise } from './base/internal-iterator.js';
-import { compareInternalKeys } from './base/internal-key.js';
-import { MergingIterator } from './iterator/merging-iterator.js';
-import { ConcatIterator } from './iterator/concat-iterator.js';
-import { DelegatingIterator } from './iterator/delegating-iterator.js';
-import type { MemTable } from './memtable/memtable.js';
-import type { Version } from './manifest/version.js';
-import type { FileMetadata } from './manifest/file-metadata.js';
-import type { TableCache, TableHandle } from './cache/table-cache.js';
-import type { IteratorSource } from './iterator/strata-iterator.js';
+import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
+import { compareInternalKeys } from '../base/internal-key.js';
+import { MergingIterator } from '../iterator/merging-iterator.js';
+import { ConcatIterator } from '../iterator/concat-iterator.js';
+import { DelegatingIterator } from '../iterator/delegating-iterator.js';
+import type { MemTable } from '../memtable/memtable.js';
+import type { Version } from '../manifest/version.js';
+import type { FileMetadata } from '../manifest/file-metadata.js';
+import type { TableCache, TableHandle } from '../cache/table-cache.js';
+import type { IteratorSource } from '../iterator/strata-iterator.js';
 
 /** A table iterator that gives its table-cache handle back when closed. */
 class PinnedTableIterator extends DelegatingIterator {

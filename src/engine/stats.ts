@@ -2,8 +2,8 @@
  * db.stats(): the DBStats plain object (DESIGN.md "Public API") and the counters behind it.
  * Everything here is a cheap read of counters and the current Version: stats() may be polled.
  */
-import type { DB } from './db.js';
-import { levelScores } from '../compaction/picker.js';
+import type { DB } from '../db.js';
+import { levelScores } from '../../compaction/picker.js';
 
 export interface LevelStats { level: number; files: number; bytes: number; score: number }
 

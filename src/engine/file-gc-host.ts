@@ -5,9 +5,9 @@
  * Kept out of db.ts so the facade stays a facade (as compaction-host.ts).
  */
 import * as path from 'node:path';
-import type { DB } from './db.js';
-import type { ObsoleteFileHost } from './obsolete-file-scheduler.js';
-import { parseFileName } from './manifest/file-names.js';
+import type { DB } from '../db.js';
+import type { ObsoleteFileHost } from './file-gc.js';
+import { parseFileName } from '../manifest/file-names.js';
 
 export function makeObsoleteFileHost(db: DB): ObsoleteFileHost {
   return {

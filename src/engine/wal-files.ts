@@ -4,14 +4,14 @@
  * finished one into walArchiveDir with the retention limits (best effort: a failure is logged, the
  * database goes on). Kept out of db.ts, which decides WHEN a WAL rolls (DESIGN.md "Data flow").
  */
-import { FileKind } from './base/file-cipher.js';
-import type { KeyRing } from './base/keyring.js';
-import type { FileSystem } from './fs/file-system.js';
-import { parseFileName, walFileName } from './manifest/file-names.js';
-import { archiveWal, enforceRetention } from './backup/wal-archive.js';
-import { WalWriter } from './wal/wal-writer.js';
+import { FileKind } from '../base/file-cipher.js';
+import type { KeyRing } from '../base/keyring.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { parseFileName, walFileName } from '../manifest/file-names.js';
+import { archiveWal, enforceRetention } from '../backup/wal-archive.js';
+import { WalWriter } from '../wal/wal-writer.js';
 import type { EventLog } from './event-log.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from '../options.js';
 
 /** A new, empty WAL numbered `n`, sealed under the current key when `keys` is given. Throws IOError. */
 export async function createWal(fs: FileSystem, dir: string, n: number, keys: KeyRing | undefined): Promise<WalWriter> {

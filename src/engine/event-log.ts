@@ -6,8 +6,8 @@
  * Never log key material, keys or values.
  */
 import * as os from 'node:os';
-import type { FileSystem, WritableFile } from './fs/file-system.js';
-import { infoLogFileName, oldInfoLogFileName } from './manifest/file-names.js';
+import type { FileSystem, WritableFile } from '../fs/file-system.js';
+import { infoLogFileName, oldInfoLogFileName } from '../manifest/file-names.js';
 
 export const STRATADB_VERSION = '0.1.0';
 

@@ -8,11 +8,11 @@
  * `name=value` per option.
  */
 import * as path from 'node:path';
-import type { FileSystem } from './fs/file-system.js';
-import { FileKind, hasCryptMagic, openWholeFile, sealWholeFile, plaintextRefused } from './base/file-cipher.js';
-import type { KeyRing } from './base/keyring.js';
-import { optionsFileName, parseFileName, tempFileName } from './manifest/file-names.js';
-import { CorruptionError } from './errors.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { FileKind, hasCryptMagic, openWholeFile, sealWholeFile, plaintextRefused } from '../base/file-cipher.js';
+import type { KeyRing } from '../base/keyring.js';
+import { optionsFileName, parseFileName, tempFileName } from '../manifest/file-names.js';
+import { CorruptionError } from '../errors.js';
 
 const HEADER = '# StrataDB options\nformat=1\n';
 const KEEP = 2;

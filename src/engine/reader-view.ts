@@ -23,15 +23,15 @@
  * table data. Main thread only.
  */
 import * as path from 'node:path';
-import { type FileSystem, isNotFound } from './fs/file-system.js';
-import { BusyError, CorruptionError, DatabaseClosedError, ErrorCode, isStrataError } from './errors.js';
-import { currentFileName, parseFileName, tableFileName, walFileName } from './manifest/file-names.js';
-import type { VersionSet } from './manifest/version-set.js';
-import type { ResolvedOptions } from './options.js';
+import { type FileSystem, isNotFound } from '../fs/file-system.js';
+import { BusyError, CorruptionError, DatabaseClosedError, ErrorCode, isStrataError } from '../errors.js';
+import { currentFileName, parseFileName, tableFileName, walFileName } from '../manifest/file-names.js';
+import type { VersionSet } from '../manifest/version-set.js';
+import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
-import type { KeyRing } from './base/keyring.js';
-import { FilePins } from './cache/file-pins.js';
-import type { TableCache } from './cache/table-cache.js';
+import type { KeyRing } from '../base/keyring.js';
+import { FilePins } from '../cache/file-pins.js';
+import type { TableCache } from '../cache/table-cache.js';
 import { recoverDatabase, type RecoveredState } from './recovery.js';
 
 /** Attempts before BusyError; the back-off between them doubles from 1 ms, capped at 50 ms (~0.2 s in all). */

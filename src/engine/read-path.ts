@@ -10,16 +10,16 @@
  * Main thread only.
  */
 import { Buffer } from 'node:buffer';
-import { compareBytes, copyToBuffer } from './base/bytes.js';
+import { compareBytes, copyToBuffer } from '../base/bytes.js';
 import {
   KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, compareInternalKeys, kindOf, writeTrailer,
-} from './base/internal-key.js';
-import type { MaybePromise } from './base/internal-iterator.js';
-import { CorruptionError } from './errors.js';
-import { MISS, type MemTable } from './memtable/memtable.js';
-import type { Version } from './manifest/version.js';
-import type { FileMetadata } from './manifest/file-metadata.js';
-import type { TableCache, TableHandle } from './cache/table-cache.js';
+} from '../base/internal-key.js';
+import type { MaybePromise } from '../base/internal-iterator.js';
+import { CorruptionError } from '../errors.js';
+import { MISS, type MemTable } from '../memtable/memtable.js';
+import type { Version } from '../manifest/version.js';
+import type { FileMetadata } from '../manifest/file-metadata.js';
+import type { TableCache, TableHandle } from '../cache/table-cache.js';
 
 /** undefined: not found in this source, keep looking; null: deleted; a Buffer: found. */
 type Probe = Buffer | null | undefined;

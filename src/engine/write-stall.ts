@@ -5,8 +5,8 @@
  * about a millisecond: latency grows smoothly instead of a fixed sleep per write (a cliff). Both
  * waits are counted in stats. Kept out of db.ts: it owns the debt, the DB only asks before a group.
  */
-import type { StatsCounters } from './db-stats.js';
-import type { ResolvedOptions } from './options.js';
+import type { StatsCounters } from './stats.js';
+import type { ResolvedOptions } from '../options.js';
 
 export interface StallHost {
   l0Files(): number;

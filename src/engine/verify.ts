@@ -6,13 +6,13 @@
  * damaged one reported (stratadb check lists them all). A read-only DB reads its pinned
  * descriptors (cache/file-pins.ts), so a writer deleting a table mid-check changes nothing.
  */
-import { crc32c } from './base/crc32c.js';
-import { CorruptionError } from './errors.js';
-import type { Version } from './manifest/version.js';
-import type { FileMetadata } from './manifest/file-metadata.js';
-import type { TableCache } from './cache/table-cache.js';
-import type { FileSystem } from './fs/file-system.js';
-import { tableFileName } from './manifest/file-names.js';
+import { crc32c } from '../base/crc32c.js';
+import { CorruptionError } from '../errors.js';
+import type { Version } from '../manifest/version.js';
+import type { FileMetadata } from '../manifest/file-metadata.js';
+import type { TableCache } from '../cache/table-cache.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { tableFileName } from '../manifest/file-names.js';
 
 const CHUNK = 1 << 20;
 

@@ -12,13 +12,13 @@
  * turns read-only, and every acknowledged write is still in its WAL for the next open.
  * Main thread only.
  */
-import { FileKind } from './base/file-cipher.js';
-import { buildTable } from './flush/build-table.js';
-import type { DB } from './db.js';
-import type { VersionEdit } from './manifest/version-edit.js';
-import type { FileMetadata } from './manifest/file-metadata.js';
-import type { BackgroundJobQueue } from '../compaction/job-queue.js';
-import { compressionForLevel } from './options.js';
+import { FileKind } from '../base/file-cipher.js';
+import { buildTable } from '../flush/build-table.js';
+import type { DB } from '../db.js';
+import type { VersionEdit } from '../manifest/version-edit.js';
+import type { FileMetadata } from '../manifest/file-metadata.js';
+import type { BackgroundJobQueue } from '../../compaction/job-queue.js';
+import { compressionForLevel } from '../options.js';
 
 const MAX_ATTEMPTS = 5;
 const BASE_BACKOFF_MS = 100;
