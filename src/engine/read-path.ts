@@ -1,7 +1,7 @@
 /**
- * Point reads (DESIGN.md "Read"): memtable -> immutable memtables (newest first) -> L0 tables newest
- * first -> one table per deeper level, found by key range; each table is asked only when its bloom
- * filter says maybe. The first version found with seq <= the snapshot decides: a put returns its
+ * Point reads (DESIGN.md "Read"): memtable -> immutable memtables (newest first) -> the tables
+ * Version.filesForGet lists (L0 newest first, then one per deeper level, found by key range: the one
+ * rule for which tables a get searches); each table is asked only when its bloom filter says maybe. The first version found with seq <= the snapshot decides: a put returns its
  * value, a deletion returns undefined.
  *
  * Synchronous whenever everything needed is in memory (memtables, open readers, cached blocks, or
@@ -43,34 +43,6 @@ function lookupKey(userKey: Uint8Array, seq: number): Uint8Array {
   return k;
 }
 
-function userKeyInRange(f: FileMetadata, userKey: Uint8Array): boolean {
-  const s = f.smallest, l = f.largest;
-  return compareBytes(userKey, s.subarray(0, s.length - TRAILER_SIZE)) >= 0 &&
-    compareBytes(userKey, l.subarray(0, l.length - TRAILER_SIZE)) <= 0;
-}
-
-/** The candidate files for userKey, in the order they must be asked. */
-function candidates(version: Version, userKey: Uint8Array, ikey: Uint8Array): FileMetadata[] {
-  const out: FileMetadata[] = [];
-  const levels = version.levels;
-  const l0 = levels[0];
-  if (l0) for (const f of l0) if (userKeyInRange(f, userKey)) out.push(f);
-  for (let level = 1; level < levels.length; level++) {
-    const files = levels[level]!;
-    if (files.length === 0) continue;
-    // first file whose largest internal key >= ikey
-    let lo = 0, hi = files.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareInternalKeys(files[mid]!.largest, ikey) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const f = files[lo];
-    if (f && userKeyInRange(f, userKey)) out.push(f);
-  }
-  return out;
-}
-
 function decide(
   file: FileMetadata, path: string, entry: { key: Uint8Array; value: Uint8Array } | undefined, userKey: Uint8Array,
 ): Probe {
@@ -92,7 +64,7 @@ export function getFromTables(
   version: Version, tables: TableCache, userKey: Uint8Array, seq: number,
 ): MaybePromise<Buffer | undefined> {
   const ikey = lookupKey(userKey, seq);
-  const files = candidates(version, userKey, ikey);
+  const files = version.filesForGet(userKey);
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
     const h = tables.acquire(f);

@@ -221,15 +221,17 @@ export class Version {
   /**
    * Every file that may hold userKey, in the order a get must search them: L0 newest first, then
    * at most one file per deeper level. A get stops at the first file that has a version of the key.
+   * One file per level is enough because a user key's versions never straddle two files of a level
+   * (the compaction runner cuts outputs between user keys).
    */
-  filesForGet(userKey: Uint8Array): { level: number; file: FileMetadata }[] {
-    const out: { level: number; file: FileMetadata }[] = [];
+  filesForGet(userKey: Uint8Array): FileMetadata[] {
+    const out: FileMetadata[] = [];
     for (const f of this.levels[0] ?? []) {
-      if (compareUserPart(f.smallest, userKey) <= 0 && compareUserPart(f.largest, userKey) >= 0) out.push({ level: 0, file: f });
+      if (compareUserPart(f.smallest, userKey) <= 0 && compareUserPart(f.largest, userKey) >= 0) out.push(f);
     }
     for (let level = 1; level < this.levels.length; level++) {
       const f = this.fileForGet(level, userKey);
-      if (f) out.push({ level, file: f });
+      if (f) out.push(f);
     }
     return out;
   }

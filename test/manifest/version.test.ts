@@ -58,12 +58,12 @@ describe('Version lookups', () => {
             const idx = files.findIndex((f) => compareInternalKeys(f.largest, ikey) >= 0);
             expect(v.findFileInLevel(level, ikey)).toBe(idx < 0 ? files.length : idx);
           }
-          const forGet = v.filesForGet(probe).map((x) => `${x.level}:${x.file.fileNumber}`);
-          const brute: string[] = [];
-          levels.forEach((files, level) => {
+          const forGet = v.filesForGet(probe).map((f) => f.fileNumber);
+          const brute: number[] = [];
+          levels.forEach((files) => {
             for (const f of files) {
               const [s, l] = userRange(f);
-              if (compareBytes(s, probe) <= 0 && compareBytes(l, probe) >= 0) brute.push(`${level}:${f.fileNumber}`);
+              if (compareBytes(s, probe) <= 0 && compareBytes(l, probe) >= 0) brute.push(f.fileNumber);
             }
           });
           expect(forGet).toEqual(brute);
