@@ -1,14 +1,12 @@
 /**
- * Import direction (DESIGN.md "Layout", STYLE.md "Module map"), in the spirit of Pebble's
- * lint_test.go: reads the import specifiers of every .ts file and checks
- * - tools/ and bench/ import only src/index.ts and sstable/index.ts (plus their own folder,
- *   node: modules and packages): never deep paths;
- * - sstable/ imports only sstable/, src/base/, src/fs/ and src/errors.ts;
- * - src/base/ imports only src/base/ and src/errors.ts;
- * - compaction/ never imports src/db.ts;
- * - the folder graph has no cycle (a folder may import itself). Folders are src/<sub>/, sstable/,
- *   compaction/, tools/, bench/, test/ and "src/" for the files directly in src/, except
- *   src/errors.ts, the leaf every layer may import, which is a node of its own.
+ * Import direction, in the spirit of Pebble's lint_test.go. The rules live in ONE place, the
+ * `layers` and `entries` blocks of ARCHITECTURE.md, read here:
+ * - layers, bottom to top: a file may import its own node, a node on its own line, or any node on a
+ *   lower line; nothing imports upward;
+ * - entries: tools/ and bench/ import only these public entry points (plus their own folder);
+ * - the node graph has no cycle (nodes on one line may import each other, but not in a circle).
+ * Nodes: src/<sub>/ for each folder of src/, each file directly in src/ on its own (src/db.ts,
+ * src/errors.ts, ...), and the top folders sstable/, compaction/, tools/, bench/; test/ may import anything.
  * Specifiers come from TypeScript's own scanner (ts.preProcessFile): static imports and exports,
  * `import type`, side-effect imports, import() calls and import('...') types, never text inside
  * comments or strings. Type-only imports count: they are dependencies of the design all the same.
@@ -25,7 +23,7 @@ const TOP_FOLDERS = ['src', 'sstable', 'compaction', 'tools', 'bench', 'test'];
 
 /**
  * Imports the lead has decided to permit, as `from-file -> specifier` with the reason beside it.
- * Empty: every exception is a decision to write down here, not a silent pass.
+ * Every exception is a decision to write down here, not a silent pass.
  */
 const ALLOWED: ReadonlyMap<string, string> = new Map<string, string>([
   // Micro-benchmarks of the memtable, an internal structure with no public API: they measure it alone.
@@ -36,13 +34,29 @@ const ALLOWED: ReadonlyMap<string, string> = new Map<string, string>([
   ['bench/memtable-skiplist.ts -> ../src/memtable/arena.js', 'memtable design alternative, kept to re-measure the choice'],
 ]);
 
+/** The rules: layers bottom to top (each a list of nodes), and the public entry points. */
+interface ImportRules { layers: string[][]; entries: string[] }
+
+/** Reads the ```layers and ```entries blocks of a markdown text (ARCHITECTURE.md). */
+function parseRules(markdown: string): ImportRules {
+  const block = (name: string): string[] => {
+    const m = new RegExp('```' + name + '\\n([\\s\\S]*?)```').exec(markdown);
+    if (!m) throw new Error(`no \`\`\`${name} block`);
+    return m[1]!.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  };
+  return {
+    layers: block('layers').map((l) => l.split(/\s+/).map((n) => n.replace(/\/$/, ''))),
+    entries: block('entries').flatMap((l) => l.split(/\s+/)),
+  };
+}
+
 interface Violation { rule: string; detail: string }
 
 /** The folder node of a repo-relative path (see the header). */
 function folderOf(rel: string): string {
   const parts = rel.split('/');
   if (parts[0] !== 'src') return parts[0]!;
-  if (parts.length === 2) return rel === 'src/errors.ts' ? 'src/errors.ts' : 'src';
+  if (parts.length === 2) return rel;
   return `src/${parts[1]}`;
 }
 
@@ -63,39 +77,38 @@ function localImports(rel: string, text: string): Array<{ spec: string; target: 
 }
 
 /** Every rule over a tree given as repo-relative path -> source text. */
-function checkImportDirection(files: ReadonlyMap<string, string>): Violation[] {
+function checkImportDirection(files: ReadonlyMap<string, string>, rules: ImportRules): Violation[] {
   const violations: Violation[] = [];
-  const edges = new Map<string, Map<string, string>>(); // folder -> folder -> first "file -> spec"
+  const rank = new Map<string, number>();
+  rules.layers.forEach((nodes, i) => { for (const n of nodes) rank.set(n, i + 1); });
+  const edges = new Map<string, Map<string, string>>(); // node -> node -> first "file -> spec"
   for (const [rel, text] of files) {
+    const from = folderOf(rel);
+    if (from === 'test') continue;
+    if (!rank.has(from)) violations.push({ rule: 'every node has a layer in ARCHITECTURE.md', detail: from });
     for (const { spec, target } of localImports(rel, text)) {
       const where = `${rel} -> ${spec}`;
       if (ALLOWED.has(where)) continue;
-      const from = folderOf(rel);
       const to = folderOf(target);
       if (from === 'tools' || from === 'bench') {
-        const ok = target === 'src/index.ts' || target === 'sstable/index.ts' || target === 'src/level/index.ts' || isUnder(target, from);
-        if (!ok) violations.push({ rule: `${from}/ uses only src/index.ts and sstable/index.ts`, detail: where });
+        if (!(rules.entries.includes(target) || isUnder(target, from))) {
+          violations.push({ rule: `${from}/ uses only the public entry points`, detail: where });
+        }
+        continue;
       }
-      if (from === 'sstable') {
-        const ok = ['sstable', 'src/base', 'src/fs'].some((f) => isUnder(target, f)) || target === 'src/errors.ts';
-        if (!ok) violations.push({ rule: 'sstable/ imports only sstable/, src/base/, src/fs/, src/errors.ts', detail: where });
+      if (from === to) continue;
+      const rf = rank.get(from), rt = rank.get(to);
+      if (rf !== undefined && rt !== undefined && rt > rf) {
+        violations.push({ rule: `${from} (layer ${rf}) imports upward: ${to} (layer ${rt})`, detail: where });
       }
-      if (from === 'src/base' && !(isUnder(target, 'src/base') || target === 'src/errors.ts')) {
-        violations.push({ rule: 'src/base/ imports only src/base/ and src/errors.ts', detail: where });
-      }
-      if (from === 'compaction' && target === 'src/db.ts') {
-        violations.push({ rule: 'compaction/ never imports src/db.ts', detail: where });
-      }
-      if (from !== to) {
-        let m = edges.get(from);
-        if (!m) { m = new Map(); edges.set(from, m); }
-        if (!m.has(to)) m.set(to, where);
-      }
+      let m = edges.get(from);
+      if (!m) { m = new Map(); edges.set(from, m); }
+      if (!m.has(to)) m.set(to, where);
     }
   }
   for (const cycle of findCycles(edges)) {
     const steps = cycle.map((f, i) => edges.get(f)!.get(cycle[(i + 1) % cycle.length]!)!);
-    violations.push({ rule: 'no cycle between folders', detail: `${[...cycle, cycle[0]].join(' -> ')}  (${steps.join('; ')})` });
+    violations.push({ rule: 'no cycle between nodes', detail: `${[...cycle, cycle[0]].join(' -> ')}  (${steps.join('; ')})` });
   }
   return violations;
 }
@@ -167,47 +180,63 @@ function readTree(): Map<string, string> {
 }
 
 const tree = (entries: Record<string, string>): Map<string, string> => new Map(Object.entries(entries));
-const rules = (v: Violation[]): string[] => v.map((x) => x.rule);
+const rulesOf = (v: Violation[]): string[] => v.map((x) => x.rule);
+const SYNTHETIC = parseRules([
+  '```layers', 'src/errors.ts src/base   # leaves', 'src/fs', 'sstable', 'src/wal src/memtable src/record', 'compaction',
+  'src/engine', 'src/db.ts', 'src/index.ts', 'tools bench', '```', '```entries', 'src/index.ts sstable/index.ts', '```',
+].join('\n'));
 
 describe('import direction', () => {
+  it('reads its rules from the layers and entries blocks', () => {
+    expect(SYNTHETIC.layers[0]).toEqual(['src/errors.ts', 'src/base']);
+    expect(SYNTHETIC.layers.at(-1)).toEqual(['tools', 'bench']);
+    expect(SYNTHETIC.entries).toEqual(['src/index.ts', 'sstable/index.ts']);
+    expect(() => parseRules('no blocks here')).toThrow(/layers/);
+  });
+
   it('the checker catches each kind of violation in a synthetic tree', () => {
     expect(checkImportDirection(tree({
       'tools/commands/x.ts': `import { DB } from '../../src/index.js';\nimport { Foo } from '../format.js';\nimport { T } from '../../sstable/index.js';`,
       'src/base/a.ts': `import { E } from '../errors.js';`,
       'sstable/t.ts': `import { a } from '../src/base/a.js';\nimport type { F } from '../src/fs/file-system.js';`,
-      'src/db.ts': `import { a } from './base/a.js';\nimport { run } from '../compaction/runner.js';`,
+      'src/db.ts': `import { a } from './base/a.js';\nimport { run } from '../compaction/runner.js';\nimport { E } from './engine/engine.js';`,
+      'src/engine/engine.ts': `import { run } from '../../compaction/runner.js';`,
       'compaction/runner.ts': `import { t } from '../sstable/t.js';`,
-    }))).toEqual([]);
-    expect(rules(checkImportDirection(tree({ 'tools/x.ts': `import { Version } from '../src/manifest/version.js';` }))))
-      .toEqual(['tools/ uses only src/index.ts and sstable/index.ts']);
-    expect(rules(checkImportDirection(tree({ 'bench/x.ts': `// a comment\nconst m = await import('../sstable/bloom.js');` }))))
-      .toEqual(['bench/ uses only src/index.ts and sstable/index.ts']);
-    expect(rules(checkImportDirection(tree({ 'sstable/x.ts': `import type { V } from '../src/manifest/version.js';` }))))
-      .toEqual(['sstable/ imports only sstable/, src/base/, src/fs/, src/errors.ts']);
-    expect(rules(checkImportDirection(tree({ 'src/base/x.ts': `export * from '../fs/file-system.js';` }))))
-      .toEqual(['src/base/ imports only src/base/ and src/errors.ts']);
-    expect(rules(checkImportDirection(tree({ 'compaction/x.ts': `import type { DB } from '../src/db.js';` }))))
-      .toContain('compaction/ never imports src/db.ts');
+    }), SYNTHETIC)).toEqual([]);
+    expect(rulesOf(checkImportDirection(tree({ 'tools/x.ts': `import { Version } from '../src/manifest/version.js';` }), SYNTHETIC)))
+      .toEqual(['tools/ uses only the public entry points']);
+    expect(rulesOf(checkImportDirection(tree({ 'bench/x.ts': `// a comment\nconst m = await import('../sstable/bloom.js');` }), SYNTHETIC)))
+      .toEqual(['bench/ uses only the public entry points']);
+    expect(rulesOf(checkImportDirection(tree({ 'sstable/x.ts': `import type { V } from '../src/wal/version.js';` }), SYNTHETIC)))
+      .toEqual(['sstable (layer 3) imports upward: src/wal (layer 4)']);
+    expect(rulesOf(checkImportDirection(tree({ 'src/base/x.ts': `export * from '../fs/file-system.js';` }), SYNTHETIC)))
+      .toEqual(['src/base (layer 1) imports upward: src/fs (layer 2)']);
+    expect(rulesOf(checkImportDirection(tree({ 'compaction/x.ts': `import type { DB } from '../src/db.js';` }), SYNTHETIC)))
+      .toContain('compaction (layer 5) imports upward: src/db.ts (layer 7)');
+    expect(rulesOf(checkImportDirection(tree({ 'src/engine/x.ts': `import type { DB } from '../db.js';` }), SYNTHETIC)))
+      .toContain('src/engine (layer 6) imports upward: src/db.ts (layer 7)');
+    expect(rulesOf(checkImportDirection(tree({ 'src/stray.ts': `import type { DB } from './db.js';` }), SYNTHETIC)))
+      .toContain('every node has a layer in ARCHITECTURE.md');
   });
 
-  it('the checker reports a cycle between folders with the imports that make it, and ignores comments', () => {
+  it('the checker reports a cycle between nodes of one layer with the imports that make it, and ignores comments', () => {
     const v = checkImportDirection(tree({
       'src/wal/a.ts': `import { m } from '../memtable/m.js';`,
       'src/memtable/m.ts': `/* import { x } from '../fs/x.js' */ import { r } from '../record/r.js';`,
       'src/record/r.ts': `import { a } from '../wal/a.js';`,
-      'src/fs/x.ts': `import { a } from '../wal/a.js';`,
-    }));
+    }), SYNTHETIC);
     expect(v).toEqual([{
-      rule: 'no cycle between folders',
+      rule: 'no cycle between nodes',
       detail: 'src/memtable -> src/record -> src/wal -> src/memtable  ' +
         '(src/memtable/m.ts -> ../record/r.js; src/record/r.ts -> ../wal/a.js; src/wal/a.ts -> ../memtable/m.js)',
     }]);
   });
 
-  it('the repository follows DESIGN.md\'s import direction', () => {
+  it('the repository follows the import rules of ARCHITECTURE.md', () => {
     const files = readTree();
     expect(files.size).toBeGreaterThan(50);
-    const report = checkImportDirection(files).map((x) => `${x.rule}: ${x.detail}`);
-    expect(report, 'import direction violations (DESIGN.md "Layout"):\n' + report.join('\n')).toEqual([]);
+    const rules = parseRules(readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8'));
+    const report = checkImportDirection(files, rules).map((x) => `${x.rule}: ${x.detail}`);
+    expect(report, 'import direction violations (ARCHITECTURE.md "Import rules"):\n' + report.join('\n')).toEqual([]);
   });
 });
