@@ -24,7 +24,7 @@ export interface PinnedState {
   release(): void;
 }
 
-/** What backup and checkpoint need from the live database (db.ts implements it). */
+/** What backup and checkpoint need from the live database (src/engine/backup-source.ts implements it). */
 export interface BackupSource {
   readonly dir: string;
   readonly fs: FileSystem;

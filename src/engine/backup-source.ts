@@ -1,21 +1,21 @@
 /**
- * The DB's side of the BackupSource interface (src/backup/pin.ts): one pinned point in time (the
+ * The engine's side of the BackupSource interface (src/backup/pin.ts): one pinned point in time (the
  * current Version, the memtables and the published sequence), file numbers and table options for
- * checkpoints and backups. Kept out of db.ts so the facade stays a facade.
+ * checkpoints and backups. Kept apart so engine.ts only wires it.
  */
-import type { DB } from '../db.js';
+import type { Engine } from './engine.js';
 import type { BackupSource } from '../backup/pin.js';
 
-export function makeBackupSource(db: DB): BackupSource {
+export function makeBackupSource(db: Engine): BackupSource {
   const o = db.o;
   return {
     dir: db.location,
-    fs: db.fileSystem,
+    fs: db.fs,
     pin: () => {
       const version = db.versions.current();
       version.ref();
       return {
-        version, memtables: db.memtablesForRead(), sequence: db.lastSequence,
+        version, memtables: db.memtables.forRead(), sequence: db.lastSequence,
         nextFileNumber: db.versions.nextFileNumber,
         release: () => version.unref(),
       };

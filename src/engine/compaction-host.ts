@@ -1,12 +1,12 @@
 /**
- * The DB's side of the CompactionHost interface (compaction/host.ts): what the compaction scheduler
- * may see and do. Kept out of db.ts so the facade stays a facade.
+ * The engine's side of the CompactionHost interface (compaction/host.ts): what the compaction scheduler
+ * may see and do. The engine's side, kept apart so engine.ts only wires it.
  */
-import type { DB } from '../db.js';
+import type { Engine } from './engine.js';
 import type { CompactionHost } from '../../compaction/host.js';
 import { compressionForLevel } from '../options.js';
 
-export function makeCompactionHost(db: DB): CompactionHost {
+export function makeCompactionHost(db: Engine): CompactionHost {
   const o = db.o;
   return {
     dir: db.location,
@@ -16,7 +16,7 @@ export function makeCompactionHost(db: DB): CompactionHost {
       for (let l = 0; l < o.numLevels; l++) out.push(db.versions.compactPointer(l));
       return out;
     },
-    liveSnapshots: () => db.liveSnapshots(),
+    liveSnapshots: () => db.snapshots.sequences(),
     allocateOutput: () => {
       const n = db.versions.newFileNumber();
       db.pendingOutputs.add(n);
@@ -75,7 +75,7 @@ export function makeCompactionHost(db: DB): CompactionHost {
       if (s.trivialMove) c.trivialMoves++;
     },
     onCompactionFailure: () => { db.counters.backgroundErrors++; },
-    onFatalError: (e, what) => db.setBackgroundError(e, what),
-    isStopped: () => db.backgroundError !== undefined || db.isClosed,
+    onFatalError: (e, what) => db.failure.set(e, what),
+    isStopped: () => db.failure.error !== undefined || db.isClosed,
   };
 }

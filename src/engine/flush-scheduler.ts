@@ -1,5 +1,5 @@
 /**
- * Runs flushes in the background, oldest immutable memtable first: build the L0 table (flush.ts),
+ * Runs flushes in the background, oldest immutable memtable first: build the L0 table (the host's buildTable),
  * install it with a VersionEdit that also advances the log number past the flushed memtable's WALs,
  * then drop the memtable and delete the WALs nothing needs any more.
  * Each flush of one memtable is a job of the background job queue (compaction/job-queue.ts decides
@@ -12,13 +12,32 @@
  * turns read-only, and every acknowledged write is still in its WAL for the next open.
  * Main thread only.
  */
-import { FileKind } from '../base/file-cipher.js';
-import { buildTable } from '../flush/build-table.js';
-import type { DB } from '../db.js';
+import type { MemTable } from '../memtable/memtable.js';
 import type { VersionEdit } from '../manifest/version-edit.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
+import type { VersionSet } from '../manifest/version-set.js';
+import type { TableCache } from '../cache/table-cache.js';
 import type { BackgroundJobQueue } from '../../compaction/job-queue.js';
-import { compressionForLevel } from '../options.js';
+import type { MemtableSet } from './memtable-set.js';
+import type { BackgroundError } from './background-error.js';
+import type { StatsCounters } from './stats.js';
+import type { EventLog } from './event-log.js';
+
+/** What a flush sees of the engine. */
+export interface FlushHost {
+  readonly memtables: MemtableSet;
+  readonly versions: VersionSet;
+  readonly tables: TableCache;
+  readonly failure: BackgroundError;
+  readonly counters: StatsCounters;
+  readonly log: EventLog;
+  /** File numbers of tables being written: never obsolete while listed. */
+  readonly pendingOutputs: Set<number>;
+  /** Writes `mem` as the L0 table `fileNumber` (no partial file is left on failure). */
+  buildTable(fileNumber: number, mem: MemTable): Promise<FileMetadata | undefined>;
+  /** After an installed flush: obsolete WALs go, compactions may have work. */
+  afterFlush(): Promise<void>;
+}
 
 const MAX_ATTEMPTS = 5;
 const BASE_BACKOFF_MS = 100;
@@ -28,15 +47,15 @@ export class FlushScheduler {
   private stopped = false;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly db: DB, private readonly jobs: BackgroundJobQueue) {}
+  constructor(private readonly host: FlushHost, private readonly jobs: BackgroundJobQueue) {}
 
   /** Submits a flush of the oldest memtable if there is one to flush and no flush is submitted. */
   schedule(): void {
     if (this.running || this.stopped) return;
-    if (this.db.imm.length === 0 || this.db.backgroundError) return;
+    if (this.host.memtables.immutable.length === 0 || this.host.failure.error) return;
     let ran = false;
     this.running = this.jobs.submit('flush', () => this.flushOldest())
-      .then((r) => { ran = r; }, (e: unknown) => this.db.setBackgroundError(e, 'flush failed'))
+      .then((r) => { ran = r; }, (e: unknown) => this.host.failure.set(e, 'flush failed'))
       .finally(() => {
         this.running = undefined;
         this.notify();
@@ -48,14 +67,14 @@ export class FlushScheduler {
 
   /** Resolves when the next memtable has been flushed (or flushing failed for good, or stopped). */
   waitForProgress(): Promise<void> {
-    if (this.db.backgroundError || this.stopped) return Promise.resolve();
+    if (this.host.failure.error || this.stopped) return Promise.resolve();
     this.schedule();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Resolves when no immutable memtable is left (or flushing failed for good). */
   async waitForAll(): Promise<void> {
-    while (this.db.imm.length > 0 && !this.db.backgroundError && !this.stopped) {
+    while (this.host.memtables.immutable.length > 0 && !this.host.failure.error && !this.stopped) {
       await this.waitForProgress();
     }
   }
@@ -74,61 +93,53 @@ export class FlushScheduler {
   }
 
   private async flushOldest(): Promise<void> {
-    const db = this.db;
-    if (db.imm.length === 0 || this.stopped || db.backgroundError) return;
-    const entry = db.imm[0]!;
+    const host = this.host;
+    const memtables = host.memtables;
+    if (memtables.immutable.length === 0 || this.stopped || host.failure.error) return;
+    const entry = memtables.immutable[0]!;
     let meta: FileMetadata | undefined;
     let outNumber = 0;
     const t0 = performance.now();
     for (let attempt = 1; ; attempt++) {
-      const fileNumber = db.versions.newFileNumber();
+      const fileNumber = host.versions.newFileNumber();
       outNumber = fileNumber;
-      db.pendingOutputs.add(fileNumber);
+      host.pendingOutputs.add(fileNumber);
       try {
-        meta = await buildTable(db.fileSystem, db.location, fileNumber, entry.mem.newIterator(), {
-          blockSize: db.o.blockSize,
-          blockRestartInterval: db.o.blockRestartInterval,
-          bloomBitsPerKey: db.o.bloomBitsPerKey,
-          compression: compressionForLevel(db.o, 0),
-          zstdLevel: db.o.zstdLevel,
-          clock: db.o.clock,
-          ...(db.keyRing ? { cipher: await db.keyRing.newFileCipher(FileKind.TABLE) } : {}),
-        });
+        meta = await host.buildTable(fileNumber, entry.mem);
         break;
       } catch (e) {
-        db.pendingOutputs.delete(fileNumber);
-        db.counters.backgroundErrors++;
-        db.log.write(`flush attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${(e as Error).message}`);
+        host.pendingOutputs.delete(fileNumber);
+        host.counters.backgroundErrors++;
+        host.log.write(`flush attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${(e as Error).message}`);
         if (attempt >= MAX_ATTEMPTS || this.stopped) {
-          db.setBackgroundError(e, 'flush failed repeatedly');
+          host.failure.set(e, 'flush failed repeatedly');
           return;
         }
         await new Promise((r) => setTimeout(r, BASE_BACKOFF_MS * 2 ** (attempt - 1)));
       }
     }
-    const nextWal = db.imm[1]?.walNumber ?? db.mem.walNumber;
+    const nextWal = memtables.walAfterOldest;
     const edit: VersionEdit = {
       logNumber: nextWal,
-      lastSequence: db.versions.lastSequence,
+      lastSequence: host.versions.lastSequence,
       ...(meta ? { newFiles: [{ level: 0, file: meta }] } : {}),
     };
     try {
-      await db.versions.logAndApply(edit);
+      await host.versions.logAndApply(edit);
     } catch (e) {
-      db.setBackgroundError(e, 'MANIFEST write during flush failed');
+      host.failure.set(e, 'MANIFEST write during flush failed');
       return;
     } finally {
-      db.pendingOutputs.delete(outNumber);
+      host.pendingOutputs.delete(outNumber);
     }
-    // Open the new table now, off the read path, so the next read (or getSync) finds it open.
-    if (meta) await db.tables.warm([meta.fileNumber]);
-    db.imm.shift();
-    db.counters.flushes++;
-    db.counters.flushBytes += meta?.fileSize ?? 0;
-    db.log.write(`flushed memtable (${entry.mem.entries} entries) to ` +
+    // Open the new table now, off the read path, so the next read finds it open.
+    if (meta) await host.tables.warm([meta.fileNumber]);
+    memtables.dropOldest();
+    host.counters.flushes++;
+    host.counters.flushBytes += meta?.fileSize ?? 0;
+    host.log.write(`flushed memtable (${entry.mem.entries} entries) to ` +
       (meta ? `L0 table ${meta.fileNumber} (${meta.fileSize} bytes)` : 'nothing (empty)') +
       ` in ${(performance.now() - t0).toFixed(1)} ms; log number now ${nextWal}`);
-    await db.deleteObsoleteFiles().catch((e: unknown) => db.log.write(`deleting obsolete files failed: ${(e as Error).message}`));
-    db.compactions.maybeSchedule();
+    await host.afterFlush();
   }
 }

@@ -4,7 +4,7 @@
  * become immutable memtables that a background flush writes out (RocksDB's avoid-flush-during-recovery),
  * so open costs O(manifest + WAL tail), never O(data). Their WALs stay until that flush lands.
  * Also: the check that every table the MANIFEST names exists. Not here: which files are obsolete
- * (VersionSet.obsoleteFiles) and when they go (obsolete-file-scheduler.ts).
+ * (VersionSet.obsoleteFiles) and when they go (file-gc.ts).
  * A read-only open beside a live writer calls this through reader-view.ts, with the WALs already read
  * (before the MANIFEST) and the table check done there, by opening each table.
  */
@@ -20,12 +20,8 @@ import type { Version } from '../manifest/version.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
 import type { KeyRing } from '../base/keyring.js';
+import { memtableFull, type MemTableEntry } from './memtable-set.js';
 
-/** A memtable and the number of the oldest WAL holding its data. */
-export interface MemTableEntry {
-  mem: MemTable;
-  walNumber: number;
-}
 
 export interface RecoveredState {
   versions: VersionSet;
@@ -119,10 +115,12 @@ export async function recoverDatabase(
       onBatch: (b) => {
         if (!mem) mem = { mem: new MemTable(), walNumber };
         const m = mem.mem;
-        let seq = b.firstSeq;
-        b.forEachOp((kind, key, value) => { m.add(seq++, kind, key, value); });
+        const ops = b.encodedOps();
+        m.addOps(ops, 0, ops.length, b.opCount, b.firstSeq, (off, detail) => {
+          throw new CorruptionError(path, off, `replayed batch: ${detail}`); // decodeWalRecord validated these bytes
+        });
         if (b.lastSeq > lastSequence) lastSequence = b.lastSeq;
-        if (m.approximateMemoryUsage() >= options.writeBufferSize) {
+        if (memtableFull(m, options)) {
           memtables.push(mem);
           mem = undefined;
         }

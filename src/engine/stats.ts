@@ -2,7 +2,7 @@
  * db.stats(): the DBStats plain object (DESIGN.md "Public API") and the counters behind it.
  * Everything here is a cheap read of counters and the current Version: stats() may be polled.
  */
-import type { DB } from '../db.js';
+import type { Engine } from './engine.js';
 import { levelScores } from '../../compaction/picker.js';
 
 export interface LevelStats { level: number; files: number; bytes: number; score: number }
@@ -61,7 +61,7 @@ export class StatsCounters {
   txnRetries = 0;
 }
 
-export function buildStats(db: DB): DBStats {
+export function buildStats(db: Engine): DBStats {
   const c = db.counters;
   const o = db.o;
   const version = db.versions.current();
@@ -75,15 +75,15 @@ export function buildStats(db: DB): DBStats {
     for (const f of files) bytes += f.fileSize;
     return { level, files: files.length, bytes, score: scores[level]?.score ?? 0 };
   });
-  let memBytes = db.mem.mem.approximateMemoryUsage();
-  for (const e of db.imm) memBytes += e.mem.approximateMemoryUsage();
-  const cache = db.blockCacheStats;
+  const memBytes = db.memtables.memoryUsage();
+  const mem = db.memtables.mem;
+  const cache = db.blockCache;
   const filter = db.tables.filterStats();
   const written = c.flushBytes + c.compactionBytesWritten + c.walBytesWritten;
   return {
     sequence: db.lastSequence,
-    memtable: { bytes: db.mem.mem.approximateMemoryUsage(), entries: db.mem.mem.entries },
-    immutableMemtables: db.imm.length,
+    memtable: { bytes: mem.approximateMemoryUsage(), entries: mem.entries },
+    immutableMemtables: db.memtables.immutable.length,
     memory: { memtables: memBytes, cache: cache?.usage ?? 0, tableReaders: db.tables.memoryBytes() },
     levels,
     flushes: { count: c.flushes, bytes: c.flushBytes },
@@ -94,20 +94,20 @@ export function buildStats(db: DB): DBStats {
     stalls: { slowdownMs: c.slowdownMs, stopMs: c.stopMs },
     cache: { capacity: cache?.capacity ?? 0, usage: cache?.usage ?? 0, hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 },
     filter,
-    snapshots: db.snapshotCount,
-    transactions: { open: db.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries },
+    snapshots: db.snapshots.size,
+    transactions: { open: db.writes.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries },
     encryption: encryptionStats(db),
     openTables: db.tables.openCount,
     backgroundErrors: c.backgroundErrors,
-    readOnlyReason: db.backgroundError?.message,
+    readOnlyReason: db.failure.error?.message,
   };
 }
 
-function encryptionStats(db: DB): DBStats['encryption'] {
+function encryptionStats(db: Engine): DBStats['encryption'] {
   const ring = db.keyRing;
   const inUse: Record<string, number> = {};
   if (ring) db.versions.current().forEachFile((f) => { const id = f.keyId ?? '(plaintext)'; inUse[id] = (inUse[id] ?? 0) + 1; });
   let current: string | undefined;
   try { current = ring?.currentKeyId(); } catch { current = undefined; } // stats() never throws for a provider
-  return { enabled: ring !== undefined, currentKeyId: current, keyIdsInUse: inUse, walKeyId: db.walKeyId, manifestKeyId: db.versions.manifestKeyId };
+  return { enabled: ring !== undefined, currentKeyId: current, keyIdsInUse: inUse, walKeyId: db.memtables.walKeyId, manifestKeyId: db.versions.manifestKeyId };
 }

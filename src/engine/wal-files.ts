@@ -2,7 +2,7 @@
  * WAL files as the DB creates and retires them: a new WAL (its key under encryption, an exclusive
  * create, the directory entry made durable before a synced write can rely on it), and archiving a
  * finished one into walArchiveDir with the retention limits (best effort: a failure is logged, the
- * database goes on). Kept out of db.ts, which decides WHEN a WAL rolls (DESIGN.md "Data flow").
+ * database goes on). memtable-set.ts decides WHEN a WAL rolls.
  */
 import { FileKind } from '../base/file-cipher.js';
 import type { KeyRing } from '../base/keyring.js';

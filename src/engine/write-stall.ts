@@ -3,7 +3,7 @@
  * level0StopTrigger L0 files a write group waits for compaction progress; from level0SlowdownTrigger
  * on, each group is charged userBytes / delayedWriteRate as a debt, slept off only once it reaches
  * about a millisecond: latency grows smoothly instead of a fixed sleep per write (a cliff). Both
- * waits are counted in stats. Kept out of db.ts: it owns the debt, the DB only asks before a group.
+ * waits are counted in stats. It owns the debt; the write path only asks before a group.
  */
 import type { StatsCounters } from './stats.js';
 import type { ResolvedOptions } from '../options.js';

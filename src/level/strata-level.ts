@@ -234,13 +234,11 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   _getSync(key: Bytes, options: { snapshot?: StrataLevelSnapshot }): Bytes | undefined {
     if (options.snapshot?.inner.released) throw snapshotClosed();
-    const seq = options.snapshot ? options.snapshot.inner.sequence : this.db.lastSequence;
-    const r = this.db.getInternal(key, seq);
-    if (r instanceof Promise) {
-      r.catch(() => undefined);
-      throw toLevelError(new NotSupportedError('getSync needs an asynchronous read here (a zstd block that is not cached): use get()'));
+    try {
+      return this.db.getSync(key, options.snapshot ? { snapshot: options.snapshot.inner } : undefined);
+    } catch (e) {
+      throw toLevelError(e);
     }
-    return r;
   }
 
   async _getMany(keys: Bytes[], options: { snapshot?: StrataLevelSnapshot }): Promise<(Bytes | undefined)[]> {

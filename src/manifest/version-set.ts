@@ -19,7 +19,7 @@
  *   at open every number already in the directory is marked used, so a crashed run's orphans are
  *   never overwritten.
  * Main thread only. Not here: deleting files (the DB, from obsoleteFiles(), timed by
- * src/obsolete-file-scheduler.ts), WAL replay, locking.
+ * src/engine/file-gc.ts), WAL replay, locking.
  */
 import { bytewiseComparator } from '../base/comparator.js';
 import { ByteWriter } from '../base/coding.js';

@@ -29,11 +29,12 @@
  * Known cost: get() and seeks inside one user key walk its version chain, O(versions of that key).
  * Contract: single-threaded (main thread or one worker); seq is a unique integer in [0, 2^53);
  * kind is one byte (ValueKind or anything else, stored as is). add() copies its arguments.
- * Not here: visibility across memtables, tombstone semantics (src/iterator, db.ts).
+ * Not here: visibility across memtables, tombstone semantics (src/iterator, src/engine/read-path.ts).
  */
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { writeTrailer, TRAILER_SIZE } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
+import { walkOps } from '../wal/write-batch.js';
 import { Arena } from './arena.js';
 import { E_ADDR, E_HEAD, E_KLEN, E_NEXT, E_PREV, E_VLEN, EntryTable, trailerSeq, type EntryStore } from './entries.js';
 import { GroupIndex, hashBytes } from './group-index.js';
@@ -79,6 +80,18 @@ export class MemTable implements EntryStore {
   /** Largest seq added (0 when empty). */
   get lastSeq(): number {
     return this.maxSeq;
+  }
+
+  /**
+   * Inserts `count` encoded operations (WriteBatch wire format, buf[start, end)) at sequences
+   * firstSeq, firstSeq + 1, …: the one way a batch becomes memtable entries (write path, recovery).
+   * Returns the next free sequence. `fail` (which throws) reports a malformed byte.
+   */
+  addOps(buf: Uint8Array, start: number, end: number, count: number, firstSeq: number,
+    fail: (offset: number, detail: string) => never): number {
+    let seq = firstSeq;
+    walkOps(buf, start, end, count, (kind, key, value) => { this.add(seq++, kind, key, value); }, fail);
+    return seq;
   }
 
   /** Copies key and value into the arena (the caller may reuse its buffers). */

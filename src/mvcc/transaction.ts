@@ -42,7 +42,7 @@ export interface TransactionOptions {
   sync?: boolean;
 }
 
-/** What a transaction needs from the database (implemented by db.ts). */
+/** What a transaction needs from the database (implemented by src/engine/transaction-host.ts). */
 export interface TransactionHost {
   takeSnapshot(): Snapshot;
   readAt(key: Uint8Array, seq: number): MaybePromise<Buffer | undefined>;

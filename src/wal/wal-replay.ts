@@ -29,7 +29,10 @@ export interface ReplayedBatch {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly commitTimeMs: number;
+  readonly opCount: number;
   forEachOp(cb: OpCallback): void;
+  /** The encoded operations (WriteBatch wire format), a view. */
+  encodedOps(): Uint8Array;
 }
 
 export interface ReplayWalOptions {

@@ -37,7 +37,7 @@ try {
   await db.put('after', 'compactions');
 } catch (e) { writeError = e.code + ' ' + e.message; }
 const stats = db.stats();
-const started = db.executor.started ?? 0;
+const started = db.engine.executor.started ?? 0;
 const last = (await db.get('after'))?.toString();
 await db.close();
 console.log(JSON.stringify({ writeError, compactions: stats.compactions.count, started, last }));

@@ -48,7 +48,7 @@ describe('compaction executor choice', () => {
   it('compactionWorkerPath as a file: URL runs compactions in workers, none started at open', async () => {
     expect(existsSync(WORKER), 'dist/ missing: run npm run build').toBe(true);
     const db = await DB.open(await tempDir(), { ...small, compactionExecutor: 'worker', compactionWorkerPath: pathToFileURL(WORKER) });
-    const executor = (db as unknown as { executor: { started: number; kind: string } }).executor;
+    const executor = (db.engine as unknown as { executor: { started: number; kind: string } }).executor;
     expect(executor.started).toBe(0);
     for (let i = 0; i < 1500; i++) await db.put(`k${String(i % 700).padStart(5, '0')}`, 'v'.repeat(100));
     await db.compactRange();

@@ -22,19 +22,19 @@ async function tablesOnDisk(fs: MemFileSystem): Promise<number[]> {
 
 function liveTables(db: DB): number[] {
   const out: number[] = [];
-  db.versions.current().forEachFile((f) => out.push(f.fileNumber));
+  db.engine.versions.current().forEachFile((f) => out.push(f.fileNumber));
   return out.sort((a, b) => a - b);
 }
 
 /** Waits for the deletion pass a release scheduled (none on a build without one: the checks then see it). */
 async function settled(db: DB): Promise<void> {
-  await (db as { fileGc?: { whenIdle(): Promise<void> } }).fileGc?.whenIdle();
+  await db.engine.fileGc.whenIdle();
 }
 
 function expectNothingPinned(db: DB): void {
-  expect(db.iterators.size, 'open iterators in the registry').toBe(0);
-  expect(db.versions.current().refCount, 'references to the current Version').toBe(1);
-  expect(db.versions.liveFiles(), 'files of live Versions').toEqual(new Set(liveTables(db)));
+  expect(db.engine.iterators.size, 'open iterators in the registry').toBe(0);
+  expect(db.engine.versions.current().refCount, 'references to the current Version').toBe(1);
+  expect(db.engine.versions.liveFiles(), 'files of live Versions').toEqual(new Set(liveTables(db)));
 }
 
 async function writeRound(db: DB, rng: Rng, round: number, n: number): Promise<void> {
@@ -98,7 +98,7 @@ describe('iterators let go at the end', () => {
       }
       await settled(db);
       expectNothingPinned(db);
-      expect(db.versions.liveVersionCount).toBe(1);
+      expect(db.engine.versions.liveVersionCount).toBe(1);
       expect(await tablesOnDisk(fs)).toEqual(liveTables(db));
       await db.close();
     });
@@ -109,7 +109,7 @@ describe('iterators let go at the end', () => {
     for (const k of ['a', 'b', 'c']) await db.put(k, k);
     const it = db.keys();
     expect((await it.nextv(10)).map(String)).toEqual(['a', 'b', 'c']);
-    expect(db.iterators.size).toBe(0); // a short batch already let go
+    expect(db.engine.iterators.size).toBe(0); // a short batch already let go
     expect((await it.next()).done).toBe(true);
     expect(await it.nextv(5)).toEqual([]);
     throwsWith(() => it.seek(Buffer.from('a')), 'ERR_CLOSED', 'seek after the end');
@@ -135,7 +135,7 @@ describe('iterators let go at the end', () => {
       await settled(db);
       const onDisk = await tablesOnDisk(fs);
       for (const n of held) expect(onDisk, `table ${n} pinned by the open iterator`).toContain(n);
-      expect(db.iterators.size).toBe(1);
+      expect(db.engine.iterators.size).toBe(1);
       const flushes = db.stats().flushes.count;
       await it.return();
       await settled(db);
@@ -157,7 +157,7 @@ describe('iterators let go at the end', () => {
     await overwrite(fs, file, bytes);
     const it = db.iterator();
     const first = await rejectsWith(() => it.next(), 'ERR_CORRUPTION', 'reading a damaged block');
-    expect(db.iterators.size).toBe(0);
+    expect(db.engine.iterators.size).toBe(0);
     expect(await rejectsWith(() => it.next(), 'ERR_CORRUPTION', 'next after the failure')).toBe(first);
     await it.close();
     expectNothingPinned(db);
@@ -192,7 +192,7 @@ describe('iterators let go at the end', () => {
       await writeRound(db, rng, 0, 200);
       await db.flush();
       const held = liveTables(db);
-      const pin = makeBackupSource(db).pin();
+      const pin = makeBackupSource(db.engine).pin();
       await writeRound(db, rng, 1, 200);
       await db.compactRange();
       await settled(db);
@@ -221,11 +221,11 @@ describe('the abstract-level adapter keeps abstract-level semantics', () => {
     expect(await it2.next()).toBeUndefined();
     it2.seek('a');
     expect(await it2.next()).toBe('a');
-    expect(level.strata.iterators.size).toBe(1);
+    expect(level.strata.engine.iterators.size).toBe(1);
     await it2.close();
     for await (const _ of level.values()) { /* to the end */ }
-    expect(level.strata.iterators.size).toBe(0);
-    expect(level.strata.versions.current().refCount).toBe(1);
+    expect(level.strata.engine.iterators.size).toBe(0);
+    expect(level.strata.engine.versions.current().refCount).toBe(1);
     await level.close();
   });
 });

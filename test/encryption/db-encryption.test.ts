@@ -145,7 +145,7 @@ describe('encrypted database', () => {
     await fill(db, 300, 'new');
     await db.flush();
     // background rewrites run as the lowest-priority compaction, one job after another
-    await db.compactions.waitForIdle();
+    await db.engine.compactions.waitForIdle();
     expect(db.stats().encryption.keyIdsInUse['k1']).toBeUndefined();
     expect((await db.get('key002999'))?.toString()).toMatch(/^value-2999-/);
     await db.close();

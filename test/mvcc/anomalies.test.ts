@@ -308,11 +308,11 @@ describe('plain writes conflict like committed transactions', () => {
     const b = db.beginTransaction({ isolation }); // a is still in flight: its write lands above b's snapshot
     expect(await str(b.get('x'))).toBe('0');
     await committing;
-    expect(db.tracker.remembered).toBe(1);
+    expect(db.engine.writes.tracker.remembered).toBe(1);
     b.put('x', 'b');
     await expect(b.commit()).rejects.toMatchObject(CONFLICT);
     expect(await str(db.get('x'))).toBe('a');
-    expect(db.tracker.remembered).toBe(0);
+    expect(db.engine.writes.tracker.remembered).toBe(0);
     await db.close();
   });
 
@@ -321,8 +321,8 @@ describe('plain writes conflict like committed transactions', () => {
     const t = db.beginTransaction();
     for (let i = 0; i < 1000; i++) t.put(`k${i}`, 'v');
     await t.commit();
-    expect(db.tracker.remembered).toBe(0);
-    expect(db.tracker.rememberedHashes).toBe(0);
+    expect(db.engine.writes.tracker.remembered).toBe(0);
+    expect(db.engine.writes.tracker.rememberedHashes).toBe(0);
     expect(db.stats().transactions.open).toBe(0);
     await db.close();
   });

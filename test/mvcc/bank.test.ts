@@ -118,7 +118,7 @@ async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
     expect(st.transactions.conflicts).toBeGreaterThan(0); // real contention, not a serial run
     expect(st.flushes.count).toBeGreaterThan(5);
     expect(st.compactions.count).toBeGreaterThan(0);
-    expect(db.tracker.remembered).toBe(0);
+    expect(db.engine.writes.tracker.remembered).toBe(0);
   } finally {
     await db.close();
   }

@@ -135,10 +135,10 @@ describe('history checker on hand-written histories', () => {
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
 
 function installedVersions(db: DB): Map<string, Version[]> {
-  const inner = db as unknown as { mem: { mem: MemTable }; imm: unknown[] };
-  expect(inner.imm.length, 'every version must still be in the active memtable').toBe(0);
+  const memtables = db.engine.memtables;
+  expect(memtables.immutable.length, 'every version must still be in the active memtable').toBe(0);
   const out = new Map<string, Version[]>();
-  const it = inner.mem.mem.newIterator();
+  const it = memtables.mem.newIterator();
   void it.seekToFirst(); // a memtable iterator is synchronous
   for (; it.valid(); void it.next()) {
     const key = Buffer.from(userKeyOf(it.key())).toString();

@@ -213,7 +213,7 @@ const compact = (): Cmd => ({
 const reopen = (): Cmd => ({
   check: (s) => s.txs.length === 0,
   async run(_s, r) {
-    expect(r.db.tracker.remembered).toBe(0); // no open transaction: nothing to remember
+    expect(r.db.engine.writes.tracker.remembered).toBe(0); // no open transaction: nothing to remember
     await r.db.close();
     r.db = await DB.open(DIR, { ...r.options, fs: r.fs });
   },
@@ -260,7 +260,7 @@ async function runModel(options: Record<string, unknown>, numRuns: number): Prom
         counts.executed += [...cmds].length;
         for (const t of real.txs) t.rollback();
         expect(real.db.stats().transactions.open).toBe(0);
-        expect(real.db.tracker.remembered).toBe(0);
+        expect(real.db.engine.writes.tracker.remembered).toBe(0);
       } finally {
         await real.db.close();
       }

@@ -65,19 +65,19 @@ describe('transactions at scale', () => {
     const c2 = cpuMs();
     const rss2 = process.resourceUsage().maxRSS / 1024;
     const m2 = memMiB();
-    const trackerMiB = db.tracker.bytes / MiB;
+    const trackerMiB = db.engine.writes.tracker.bytes / MiB;
     const memtableMiB = db.stats().memory.memtables / MiB;
     const dataMiB = (N * 16) / MiB;
     console.log(`[scale] ${N} ops (user data ${dataMiB.toFixed(1)} MiB): CPU buffering ${(c1 - c0).toFixed(0)} ms, commit ${(c2 - c1).toFixed(0)} ms; ` +
       `heap+buffers +${(m1 - m0).toFixed(0)} MiB while buffered, +${(m2 - m0).toFixed(0)} MiB after commit while another transaction is open ` +
-      `(db memtable ${memtableMiB.toFixed(0)} MiB, tracker ${trackerMiB.toFixed(1)} MiB = ${(db.tracker.bytes / N).toFixed(1)} B per key); ` +
+      `(db memtable ${memtableMiB.toFixed(0)} MiB, tracker ${trackerMiB.toFixed(1)} MiB = ${(db.engine.writes.tracker.bytes / N).toFixed(1)} B per key); ` +
       `peak RSS grew ${(rss2 - rss0).toFixed(0)} MiB`);
     expect(db.stats().sequence - seq0).toBe(N);
     // The write buffer holds the data in MemTable arenas and index arrays (~77 B per 16-byte put), not an object per write.
     expect(m1 - m0).toBeLessThan(dataMiB * 8 + 16);
     // The tracker keeps the commit's KeySet (8 B key + 12 B) and a 16-byte table slot per key at 1/4 to 1/2 load: exact bytes.
-    expect(db.tracker.bytes / N).toBeGreaterThan(20);
-    expect(db.tracker.bytes / N).toBeLessThan(96);
+    expect(db.engine.writes.tracker.bytes / N).toBeGreaterThan(20);
+    expect(db.engine.writes.tracker.bytes / N).toBeLessThan(96);
     // After commit: the db memtable and the tracker's typed arrays, nothing per key on the JS heap (per-key slices
     // and Map entries left ~290 MiB here at 1,000,000 puts).
     expect(m2 - m0 - memtableMiB - trackerMiB).toBeLessThan(dataMiB * 2 + 16);
@@ -92,8 +92,8 @@ describe('transactions at scale', () => {
     expect(await outside.get(`k${pad(0)}`)).toBeUndefined();
     expect(await outside.get(`k${pad(N - 1)}`)).toBeUndefined();
     outside.rollback();
-    expect(db.tracker.remembered).toBe(0);
-    expect(db.tracker.bytes).toBeLessThanOrEqual(256); // the hash table shrank back to its 16 slots
+    expect(db.engine.writes.tracker.remembered).toBe(0);
+    expect(db.engine.writes.tracker.bytes).toBeLessThanOrEqual(256); // the hash table shrank back to its 16 slots
     const m3 = memMiB();
     console.log(`[scale] ${N} ops: +${(m3 - m0).toFixed(0)} MiB once no transaction is open (the db memtable; tracker and batch dropped)`);
     // Neither the tracker nor the WAL encoder pins the encoded batch (19 B per put) once it is written.
@@ -114,9 +114,9 @@ describe('transactions at scale', () => {
     const beginMs = performance.now() - t0;
     const h1 = heapMiB();
     expect(db.stats().transactions.open).toBe(N);
-    expect(db.snapshotCount).toBe(N);
+    expect(db.engine.snapshots.size).toBe(N);
     // every plain put after the first transaction's snapshot is remembered for it
-    expect(db.tracker.remembered).toBe(99);
+    expect(db.engine.writes.tracker.remembered).toBe(99);
     console.log(`[scale] ${N} open transactions: begin ${(beginMs / N * 1000).toFixed(2)} µs each, heap +${(h1 - h0).toFixed(1)} MiB (${((h1 - h0) * MiB / N).toFixed(0)} B each)`);
     expect((h1 - h0) * MiB / N).toBeLessThan(4096);
 
@@ -136,17 +136,17 @@ describe('transactions at scale', () => {
     txs.splice(50_000, 1);
 
     // roll back in begin order: what is remembered shrinks with the oldest open snapshot
-    let previous = db.tracker.remembered;
+    let previous = db.engine.writes.tracker.remembered;
     for (let i = 0; i < txs.length; i++) {
       txs[i]!.rollback();
       if (i % 10_000 === 0) {
-        expect(db.tracker.remembered).toBeLessThanOrEqual(previous);
-        previous = db.tracker.remembered;
+        expect(db.engine.writes.tracker.remembered).toBeLessThanOrEqual(previous);
+        previous = db.engine.writes.tracker.remembered;
       }
     }
     expect(db.stats().transactions.open).toBe(0);
-    expect(db.snapshotCount).toBe(0);
-    expect(db.tracker.remembered).toBe(0);
+    expect(db.engine.snapshots.size).toBe(0);
+    expect(db.engine.writes.tracker.remembered).toBe(0);
     txs.length = 0;
     const h2 = heapMiB();
     console.log(`[scale] after all ended: heap ${(h2 - h0).toFixed(1)} MiB above the start`);
@@ -169,11 +169,11 @@ describe('transactions at scale', () => {
       await tick(); // FinalizationRegistry callbacks run as tasks after a collection
     }
     expect(db.stats().transactions.open).toBe(1);
-    expect(db.snapshotCount).toBe(1);
+    expect(db.engine.snapshots.size).toBe(1);
     expect(kept.isOpen).toBe(true);
     kept.rollback();
     expect(db.stats().transactions.open).toBe(0);
-    expect(db.tracker.remembered).toBe(0);
+    expect(db.engine.writes.tracker.remembered).toBe(0);
     await db.close();
   });
 });

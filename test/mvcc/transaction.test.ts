@@ -121,7 +121,7 @@ describe('lifecycle', () => {
     expect(db.stats().transactions.open).toBe(1);
     t.rollback();
     expect(db.stats().transactions.open).toBe(0);
-    expect(db.tracker.remembered).toBe(0);
+    expect(db.engine.writes.tracker.remembered).toBe(0);
     expect(await dump(db)).toEqual(['keep=1']);
     await db.close();
   });

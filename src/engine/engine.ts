@@ -1,0 +1,409 @@
+/**
+ * The engine: its state and the collaborators that change it, wired together. The DB facade
+ * (src/db.ts) checks arguments and calls in here; nothing below imports the facade.
+ *
+ * Who owns what (ARCHITECTURE.md has the map):
+ * - memtable-set.ts: the active and immutable memtables, the WAL writer, the switch between them;
+ * - write-path.ts + write-queue.ts: group commit, the published sequence, transaction conflict records;
+ * - write-stall.ts: slowdowns and stops while L0 piles up;
+ * - flush-scheduler.ts, compaction/ (through compaction-host.ts): the background jobs;
+ * - file-gc.ts (through file-gc-host.ts): the one obsolete-file rule and the deletions;
+ * - read-path.ts, iterator-source.ts: point reads and the sources behind iterators;
+ * - recovery.ts, reader-view.ts: open, and a read-only view beside a live writer;
+ * - background-error.ts: the sticky failure that turns the engine read-only.
+ * This file keeps the order of the steps that span several of them: open, key rotation, close.
+ * Main thread only.
+ */
+import type { Buffer } from 'node:buffer';
+import * as path from 'node:path';
+import type { MaybePromise } from '../base/internal-iterator.js';
+import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, type CorruptionError } from '../errors.js';
+import type { FileLock, FileSystem } from '../fs/file-system.js';
+import { NodeFileSystem } from '../fs/node-fs.js';
+import { compressionForLevel, describeOptions, type ResolvedOptions } from '../options.js';
+import type { VersionSet } from '../manifest/version-set.js';
+import type { Version } from '../manifest/version.js';
+import { lockFileName } from '../manifest/file-names.js';
+import { SnapshotList, type Snapshot } from '../mvcc/snapshot-list.js';
+import type { TransactionHost } from '../mvcc/transaction.js';
+import { KeyRing } from '../base/keyring.js';
+import { FileKind } from '../base/file-cipher.js';
+import { LruCache } from '../cache/lru-cache.js';
+import { TableCache } from '../cache/table-cache.js';
+import { StrataIterator, type IteratorMode } from '../iterator/strata-iterator.js';
+import type { DBIteratorOptions } from '../iterator/db-iterator.js';
+import { CompactionScheduler } from '../../compaction/scheduler.js';
+import { BackgroundJobQueue } from '../../compaction/job-queue.js';
+import type { CompactionExecutor } from '../../compaction/executor.js';
+import { createCheckpoint, type CheckpointInfo } from '../backup/checkpoint.js';
+import { refuseInProgress } from '../backup/in-progress.js';
+import { BackupEngine, type BackupInfo, type BackupOptions } from '../backup/backup-engine.js';
+import { buildTable } from '../flush/build-table.js';
+import { EventLog } from './event-log.js';
+import { BackgroundError } from './background-error.js';
+import { MemtableSet, type MemTableEntry } from './memtable-set.js';
+import { WritePath } from './write-path.js';
+import { WriteStall } from './write-stall.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { recoverDatabase } from './recovery.js';
+import { ReaderView } from './reader-view.js';
+import { getFromMemtables, getFromTables } from './read-path.js';
+import { buildIteratorSource } from './iterator-source.js';
+import { StatsCounters, buildStats, type DBStats } from './stats.js';
+import { verifyTables } from './verify.js';
+import { writeOptionsFile } from './options-file.js';
+import { archiveLeftoverWals, removeEmptyWalsBelow } from './wal-files.js';
+import { chooseCompactionExecutor, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
+import { makeCompactionHost } from './compaction-host.js';
+import { makeTransactionHost } from './transaction-host.js';
+import { makeBackupSource } from './backup-source.js';
+import { ObsoleteFileScheduler } from './file-gc.js';
+import { makeObsoleteFileHost } from './file-gc-host.js';
+
+export class Engine {
+  readonly failure: BackgroundError;
+  readonly memtables: MemtableSet;
+  readonly writes: WritePath;
+  readonly snapshots = new SnapshotList(this);
+  readonly iterators = new Set<StrataIterator<unknown>>();
+  readonly blockCache: LruCache | undefined;
+  readonly tables: TableCache;
+  readonly counters = new StatsCounters();
+  readonly jobs: BackgroundJobQueue;
+  readonly flusher: FlushScheduler;
+  readonly compactions: CompactionScheduler;
+  private readonly executor: CompactionExecutor;
+  readonly stall: WriteStall;
+  /** File numbers of tables being written: never obsolete while listed. */
+  readonly pendingOutputs = new Set<number>();
+  /** Deletes obsolete files when the last reference to them drops, and after background jobs. */
+  readonly fileGc: ObsoleteFileScheduler;
+  /** Read-only opens: the pinned view beside a live writer. */
+  private reader: ReaderView | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private txnHostCache: TransactionHost | undefined;
+
+  private constructor(
+    readonly location: string,
+    readonly o: ResolvedOptions,
+    readonly fs: FileSystem,
+    readonly versions: VersionSet,
+    readonly log: EventLog,
+    private readonly lock: FileLock | undefined,
+    recovered: MemTableEntry[],
+    lastSequence: number,
+    /** Encryption at rest (undefined: off). */ readonly keyRing: KeyRing | undefined,
+    executorChoice: ExecutorChoice,
+  ) {
+    this.failure = new BackgroundError((line) => log.write(line));
+    this.blockCache = o.cacheSize > 0 ? new LruCache(o.cacheSize) : undefined;
+    this.tables = new TableCache(fs, location, {
+      blockCache: this.blockCache,
+      maxOpenFiles: o.maxOpenFiles,
+      syncReads: true,
+      ...(keyRing ? { keys: keyRing } : {}),
+    });
+    this.fileGc = new ObsoleteFileScheduler(makeObsoleteFileHost(this));
+    this.memtables = new MemtableSet({
+      fs, dir: location, o, keys: keyRing, log, failure: this.failure,
+      newFileNumber: () => versions.newFileNumber(),
+      onFrozen: () => this.flusher.schedule(),
+      onWalRetired: () => { if (!this.closed) void this.deleteObsoleteFiles().catch(() => undefined); },
+    }, recovered);
+    this.jobs = new BackgroundJobQueue(o.maxBackgroundJobs);
+    this.flusher = new FlushScheduler({
+      memtables: this.memtables, versions, tables: this.tables, failure: this.failure,
+      counters: this.counters, log, pendingOutputs: this.pendingOutputs,
+      buildTable: async (fileNumber, mem) => buildTable(fs, location, fileNumber, mem.newIterator(), {
+        blockSize: o.blockSize,
+        blockRestartInterval: o.blockRestartInterval,
+        bloomBitsPerKey: o.bloomBitsPerKey,
+        compression: compressionForLevel(o, 0),
+        zstdLevel: o.zstdLevel,
+        clock: o.clock,
+        ...(keyRing ? { cipher: await keyRing.newFileCipher(FileKind.TABLE) } : {}),
+      }),
+      afterFlush: async () => {
+        await this.deleteObsoleteFiles().catch((e: unknown) => log.write(`deleting obsolete files failed: ${(e as Error).message}`));
+        this.compactions.maybeSchedule();
+      },
+    }, this.jobs);
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.compactionConcurrency, (line) => log.write(line));
+    this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
+    this.stall = new WriteStall(o, {
+      l0Files: () => this.versions.current().levels[0]?.length ?? 0,
+      stopped: () => this.failure.error !== undefined,
+      compactions: this.compactions,
+      counters: this.counters,
+    });
+    this.writes = new WritePath({
+      o, memtables: this.memtables, failure: this.failure, stall: this.stall, counters: this.counters,
+      closed: () => this.closed && !this.closing,
+      waitForFlush: () => this.flusher.waitForProgress(),
+      onPublished: (seq) => { versions.lastSequence = seq; },
+    }, lastSequence);
+  }
+
+  /** Opens (or creates) the database in `dir`; `o` is already validated. */
+  static async open(dir: string, o: ResolvedOptions): Promise<Engine> {
+    const executorChoice = chooseCompactionExecutor(o);
+    const fs = o.fs ?? new NodeFileSystem();
+    const location = path.resolve(dir);
+    if (!o.readOnly) {
+      if (!(await fs.exists(location))) {
+        if (!o.createIfMissing) throw new InvalidArgumentError(`database ${location} does not exist (createIfMissing is false)`);
+        await fs.mkdir(location, { recursive: true });
+      }
+    } else if (!(await fs.exists(location))) {
+      throw new InvalidArgumentError(`database ${location} does not exist (readOnly open)`);
+    }
+    await refuseInProgress(fs, location);
+    // One open per directory per process, whatever the file system: a second open is ERR_LOCKED.
+    const lock = o.readOnly ? undefined : await fs.lock(lockFileName(location));
+    let log = EventLog.disabled();
+    let opened: Awaited<ReturnType<typeof ReaderView.open>> | undefined;
+    try {
+      if (!o.readOnly) log = await EventLog.open(fs, location, o.clock, describeOptions(o));
+      if (executorChoice.kind === 'inline' && executorChoice.note) log.write(executorChoice.note);
+      const t0 = performance.now();
+      const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
+      // The current key must be there before anything is written: a missing one refuses the open.
+      if (keys && !o.readOnly) await keys.keyFor(keys.currentKeyId());
+      // Read-only: a consistent view with every table pinned open, retried while a writer moves on.
+      let fileGc: ObsoleteFileScheduler | undefined;
+      opened = o.readOnly ? await ReaderView.open(fs, location, o, log, keys) : undefined;
+      const rec = opened ? opened.state : await recoverDatabase(fs, location, o, log, keys, { onVersionReleased: () => fileGc?.schedule() });
+      // Keys of every live table, resolved once (few ids), so reads and compaction jobs never wait for a provider.
+      if (keys) for (const id of keyIdsOf(rec.versions.current())) await keys.keyFor(id);
+      const engine = new Engine(location, o, fs, rec.versions, log, lock, rec.memtables, rec.lastSequence, keys, executorChoice);
+      fileGc = engine.fileGc;
+      if (opened) {
+        engine.reader = opened.view;
+        engine.tables.usePins(opened.view.pins);
+      }
+      if (!o.readOnly) {
+        await archiveLeftoverWals(fs, location, o, log);
+        await engine.memtables.start();
+        await removeEmptyWalsBelow(fs, location, engine.memtables.currentWal!.logNumber, log);
+        await engine.writeOptions();
+        await engine.deleteObsoleteFiles();
+        engine.flusher.schedule();
+        engine.compactions.maybeSchedule();
+      }
+      // Open the live tables in the background: open() itself stays O(manifest + WAL tail).
+      const live: number[] = [];
+      engine.versions.current().forEachFile((f) => live.push(f.fileNumber));
+      void engine.tables.warm(live);
+      log.write(`opened ${location} ${rec.created ? '(created)' : ''} in ${(performance.now() - t0).toFixed(1)} ms: ` +
+        `last sequence ${rec.lastSequence}, ${rec.memtables.length} recovered memtable(s)`);
+      return engine;
+    } catch (e) {
+      log.write(`open failed: ${(e as Error).message}`);
+      await log.close();
+      await opened?.view.close().catch(() => undefined);
+      await lock?.release().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  get isClosed(): boolean { return this.closed; }
+  get lastSequence(): number { return this.writes.lastSequence(); }
+
+  /** Throws when writes are refused: closed, opened read-only, or after a failure. */
+  checkWritable(): void {
+    if (this.closed) throw new DatabaseClosedError();
+    if (this.o.readOnly) throw new ReadOnlyError('the database was opened read-only');
+    const refused = this.failure.refusal();
+    if (refused) throw refused;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The read sequence of `snapshot` (checked to be one of ours and live), or the published one. */
+  sequenceAt(snapshot: Snapshot | undefined): number {
+    return snapshot === undefined ? this.writes.lastSequence() : this.snapshots.check(snapshot).sequence;
+  }
+
+  /** A point read at `seq`; synchronous when everything needed is in memory or the page cache. */
+  get(k: Uint8Array, seq: number): MaybePromise<Buffer | undefined> {
+    const m = getFromMemtables(this.memtables.forRead(), k, seq);
+    if (m !== undefined) return m ?? undefined;
+    const version = this.versions.current();
+    version.ref();
+    let r: MaybePromise<Buffer | undefined>;
+    try {
+      r = getFromTables(version, this.tables, k, seq);
+    } catch (e) {
+      version.unref();
+      throw e;
+    }
+    if (r instanceof Promise) return r.finally(() => version.unref());
+    version.unref();
+    return r;
+  }
+
+  /** An iterator over the current state; it releases its Version when it ends or closes. */
+  newIterator<T>(options: DBIteratorOptions, mode: IteratorMode): StrataIterator<T> {
+    const version = this.versions.current();
+    version.ref();
+    const source = buildIteratorSource(this.memtables.forRead(), version, this.tables);
+    const it = new StrataIterator<T>(source, options, mode, (x) => this.iterators.delete(x as StrataIterator<unknown>));
+    this.iterators.add(it as StrataIterator<unknown>);
+    return it;
+  }
+
+  snapshot(): Snapshot {
+    return this.snapshots.create(this.writes.lastSequence());
+  }
+
+  transactionHost(): TransactionHost {
+    this.txnHostCache ??= makeTransactionHost(this);
+    return this.txnHostCache;
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  /** Key rotation: see DB.rotateKey. Resolves to the current key id and the tables rewritten. */
+  async rotateKey(ring: KeyRing, rewrite: boolean): Promise<{ keyId: string; rewritten: number }> {
+    const id = ring.currentKeyId();
+    await ring.keyFor(id);
+    for (let i = 0; i < 3 && this.memtables.walKeyId !== id; i++) await this.switchExclusive(true);
+    await this.versions.roll();
+    this.log.write(`encryption: new files use key id ${JSON.stringify(id)}`);
+    let rewritten = 0;
+    if (rewrite) {
+      // Background compactions may take some of them first (even during the flush, which can wait
+      // for a job slot): count what was stale, not who rewrote it. The flush writes under the new key.
+      this.versions.current().forEachFile((f) => { if (f.keyId !== id) rewritten++; });
+      await this.flush();
+      await this.compactions.rewriteStale();
+      this.throwIfFailed('rewriting tables failed');
+      this.log.write(`encryption: rewrote ${rewritten} table(s) under key id ${JSON.stringify(id)}`);
+    } else {
+      this.compactions.maybeSchedule();
+    }
+    return { keyId: id, rewritten };
+  }
+
+  /** Freezes the memtable holding every write submitted so far, and waits for every flush. */
+  async flush(): Promise<void> {
+    await this.switchExclusive();
+    await this.flusher.waitForAll();
+    this.throwIfFailed('flush failed');
+  }
+
+  async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
+    await this.flush();
+    await this.compactions.compactRange(lo, hi);
+    this.throwIfFailed('compaction failed');
+  }
+
+  async checkpoint(dir: string): Promise<CheckpointInfo> {
+    const info = await createCheckpoint(makeBackupSource(this), dir);
+    this.log.write(`checkpoint at sequence ${info.sequence} in ${dir}: ${info.files} tables (${info.linked} linked, ${info.copied} copied)`);
+    return info;
+  }
+
+  async backup(backupDir: string, options: BackupOptions | undefined): Promise<BackupInfo & { bytesCopied: number }> {
+    const engine = await BackupEngine.open(backupDir, { fs: this.fs, ...(this.keyRing ? { keys: this.keyRing } : {}) });
+    const info = await engine.create(makeBackupSource(this), options);
+    await engine.collectGarbage();
+    this.log.write(`backup ${info.id} at sequence ${info.sequence} in ${backupDir}: ${info.files} tables, ${info.bytesCopied} bytes copied`);
+    return info;
+  }
+
+  async verifyChecksums(onCorruption: ((e: CorruptionError) => void) | undefined): Promise<void> {
+    const version = this.versions.current();
+    version.ref();
+    try {
+      await verifyTables(this.fs, this.location, version, this.tables, onCorruption);
+    } finally {
+      version.unref();
+    }
+  }
+
+  /** Read-only opens: moves the view forward to what the writer has written since. */
+  tryCatchUpWithPrimary(): Promise<void> {
+    const reader = this.reader;
+    if (!reader) return Promise.reject(new InvalidArgumentError('tryCatchUpWithPrimary() is for a database opened with readOnly: true'));
+    return reader.catchUp(this.versions, this.tables, (state) => {
+      this.memtables.replace(state.memtables);
+      this.writes.setPublished(state.lastSequence);
+    });
+  }
+
+  stats(): DBStats { return buildStats(this); }
+
+  /** Deletes files nothing refers to (our own names only); resolves after a fresh pass. */
+  deleteObsoleteFiles(): Promise<void> {
+    return this.fileGc.collect();
+  }
+
+  /** Closes: waits for writes and background work, then lets everything go; idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      // Every step runs even when an earlier one fails (the LOCK must always be released); the first
+      // failure is reported once everything is let go.
+      let first: unknown;
+      const step = async (f: () => Promise<unknown> | unknown): Promise<void> => {
+        try { await f(); } catch (e) { first ??= e; }
+      };
+      await step(() => this.writes.queue.whenIdle());
+      // Flush at close (RocksDB's default): the next open then replays no WAL and costs O(manifest).
+      // The switch queues behind every write accepted before close(), like any other switch.
+      if (!this.o.readOnly && !this.failure.error && this.o.flushOnClose) {
+        await step(async () => {
+          await this.switchExclusive();
+          await this.flusher.waitForAll();
+          // The data is safe in its WAL, but the caller must hear that the flush failed.
+          this.throwIfFailed('flush at close failed');
+        });
+      }
+      await step(() => this.flusher.stop());
+      await step(() => this.compactions.stop());
+      await step(() => this.jobs.stop());
+      await step(() => this.executor.close());
+      for (const it of [...this.iterators]) await step(() => it.close());
+      await this.memtables.close(step);
+      if (!this.o.readOnly && !this.failure.error) await step(() => this.deleteObsoleteFiles());
+      await step(() => this.fileGc.stop());
+      await step(() => this.tables.close());
+      await step(() => this.reader?.close());
+      await step(() => this.versions.close());
+      this.log.write(first ? `closed with an error: ${(first as Error).message}` : 'closed');
+      await step(() => this.log.close());
+      await step(() => this.lock?.release());
+      if (first) throw first;
+    })();
+    return this.closing;
+  }
+
+  /** A switch queued behind the writes submitted so far (flush, close, key rotation). */
+  private switchExclusive(force = false): Promise<void> {
+    return this.writes.queue.exclusive(() => this.memtables.switch(force));
+  }
+
+  private throwIfFailed(what: string): void {
+    const refused = this.failure.refusal(what);
+    if (refused) throw refused;
+  }
+
+  /** OPTIONS-NNNNNN: informational, so a failure is logged, never fatal. */
+  private async writeOptions(): Promise<void> {
+    try {
+      await writeOptionsFile(this.fs, this.location, this.versions.newFileNumber(), describeOptions(this.o), this.keyRing);
+    } catch (e) {
+      this.log.write(`writing the OPTIONS file failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** The encryption key ids the tables of `v` use (a plain table has none). */
+function keyIdsOf(v: Version): Set<string> {
+  const ids = new Set<string>();
+  v.forEachFile((f) => { if (f.keyId !== undefined) ids.add(f.keyId); });
+  return ids;
+}

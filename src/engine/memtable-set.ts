@@ -1,0 +1,174 @@
+/**
+ * The memtables and the WAL they are logged in: the active memtable with its WAL writer, the
+ * immutable memtables waiting for flush (oldest first), and the switch between them. A switch
+ * freezes the active memtable, syncs its WAL and starts the next one; the rolled-over WAL is closed
+ * and archived off the write path (retire) and held back from deletion until its archive copy exists.
+ *
+ * A switch runs only where no write group is in flight (the caller holds the write queue: the
+ * leader's makeRoom, or exclusive work), so the WAL a group is appended to and the memtable it is
+ * applied to are always a pair. Also the one rule for when a memtable is full (writeBufferSize),
+ * used by the write path and by recovery.
+ * Main thread only.
+ */
+import { MemTable } from '../memtable/memtable.js';
+import type { WalWriter } from '../wal/wal-writer.js';
+import type { FileSystem } from '../fs/file-system.js';
+import type { KeyRing } from '../base/keyring.js';
+import type { ResolvedOptions } from '../options.js';
+import type { EventLog } from './event-log.js';
+import type { BackgroundError } from './background-error.js';
+import { archiveFinishedWal, createWal, removeEmptyWal } from './wal-files.js';
+
+/** A memtable and the number of the oldest WAL holding its data. */
+export interface MemTableEntry {
+  mem: MemTable;
+  walNumber: number;
+}
+
+/** Whether `m` has reached the size at which it is frozen and flushed. */
+export function memtableFull(m: MemTable, o: Pick<ResolvedOptions, 'writeBufferSize'>): boolean {
+  return m.approximateMemoryUsage() >= o.writeBufferSize;
+}
+
+export interface MemtableSetHost {
+  readonly fs: FileSystem;
+  readonly dir: string;
+  readonly o: ResolvedOptions;
+  readonly keys: KeyRing | undefined;
+  readonly log: EventLog;
+  readonly failure: BackgroundError;
+  newFileNumber(): number;
+  /** A memtable was frozen: a flush has work. */
+  onFrozen(): void;
+  /** A retired WAL's archive copy exists (or archiving gave up): it may now be obsolete. */
+  onWalRetired(): void;
+}
+
+export class MemtableSet {
+  private active: MemTableEntry = { mem: new MemTable(), walNumber: 0 };
+  /** Immutable memtables waiting for flush, oldest first. */
+  private frozen: MemTableEntry[];
+  private wal: WalWriter | undefined;
+  /** WALs rolled over but not yet closed and archived: never deleted before that. */
+  private readonly retiringWals = new Set<number>();
+  private readonly retiring = new Set<Promise<void>>();
+
+  constructor(private readonly host: MemtableSetHost, recovered: MemTableEntry[]) {
+    this.frozen = recovered;
+  }
+
+  get mem(): MemTable { return this.active.mem; }
+  get immutable(): readonly MemTableEntry[] { return this.frozen; }
+  get currentWal(): WalWriter | undefined { return this.wal; }
+  get walKeyId(): string | undefined { return this.wal?.keyId; }
+
+  /** The oldest WAL an unflushed memtable still needs. */
+  get oldestWalNeeded(): number { return this.frozen[0]?.walNumber ?? this.active.walNumber; }
+  /** The log number once the oldest immutable memtable is flushed. */
+  get walAfterOldest(): number { return this.frozen[1]?.walNumber ?? this.active.walNumber; }
+  isRetiring(walNumber: number): boolean { return this.retiringWals.has(walNumber); }
+
+  /** Every memtable, oldest first (the read order is newest first). */
+  forRead(): MemTable[] {
+    const out: MemTable[] = [];
+    for (const e of this.frozen) out.push(e.mem);
+    out.push(this.active.mem);
+    return out;
+  }
+
+  /** Bytes held by every memtable. */
+  memoryUsage(): number {
+    let bytes = this.active.mem.approximateMemoryUsage();
+    for (const e of this.frozen) bytes += e.mem.approximateMemoryUsage();
+    return bytes;
+  }
+
+  /** The oldest immutable memtable was flushed and installed: let it go. */
+  dropOldest(): void { this.frozen.shift(); }
+
+  /** Read-only views: the state recovered anew by a catch-up replaces everything in memory. */
+  replace(recovered: MemTableEntry[]): void {
+    this.frozen = recovered;
+    this.active = { mem: new MemTable(), walNumber: 0 };
+  }
+
+  /** The first WAL of a writable open. */
+  async start(): Promise<void> {
+    const n = this.host.newFileNumber();
+    const wal = await this.create(n);
+    this.wal = wal;
+    this.active = { mem: new MemTable(), walNumber: n };
+    this.host.log.write(`new WAL ${n}`);
+  }
+
+  /**
+   * Freezes the active memtable and starts a new WAL (see the header for where it may run).
+   * `force`: switch even an empty memtable (key rotation wants a WAL under the new key now).
+   */
+  async switch(force = false): Promise<void> {
+    if (this.active.mem.entries === 0 && !force) return;
+    const n = this.host.newFileNumber();
+    const wal = await this.create(n);
+    const old = this.wal;
+    if (old) {
+      // A WAL is fsynced when it rolls over, BEFORE the next one takes a write: only the newest WAL
+      // may ever have a torn tail (a damaged older WAL is corruption at open).
+      try {
+        await old.sync();
+      } catch (e) {
+        this.host.failure.set(e, `sync of WAL ${old.logNumber} at rollover failed`);
+        await wal.close().catch(() => undefined);
+        throw e;
+      }
+    }
+    const oldMem = this.active;
+    this.wal = wal;
+    this.active = { mem: new MemTable(), walNumber: n };
+    this.frozen.push(oldMem);
+    this.host.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
+    if (old) this.retire(old);
+    this.host.onFrozen();
+  }
+
+  /** Close: waits for retiring WALs, then syncs, closes and archives (or removes, if empty) the current one. */
+  async close(step: (f: () => Promise<unknown> | unknown) => Promise<void>): Promise<void> {
+    await step(() => Promise.all(this.retiring));
+    const wal = this.wal;
+    if (!wal) return;
+    const { fs, dir, log, o } = this.host;
+    await step(() => wal.sync());
+    await step(() => wal.close());
+    // An unused WAL holds nothing: remove it rather than leave one empty log per open.
+    if (wal.size > 0) await step(() => archiveFinishedWal(fs, dir, wal.logNumber, o, log));
+    else await step(() => removeEmptyWal(fs, dir, wal.logNumber));
+  }
+
+  private async create(n: number): Promise<WalWriter> {
+    try {
+      return await createWal(this.host.fs, this.host.dir, n, this.host.keys);
+    } catch (e) {
+      this.host.failure.set(e, `creating WAL ${n} failed`);
+      throw e;
+    }
+  }
+
+  /**
+   * Closes a rolled-over WAL and archives it, off the write path. Until the archive copy exists the
+   * file is held back from deletion, even when its memtable is flushed first.
+   */
+  private retire(old: WalWriter): void {
+    const { fs, dir, log, o } = this.host;
+    const n = old.logNumber;
+    this.retiringWals.add(n);
+    const done = (async () => {
+      await old.close().catch((e: unknown) => log.write(`closing WAL ${n} failed: ${(e as Error).message}`));
+      await archiveFinishedWal(fs, dir, n, o, log);
+    })().finally(() => {
+      this.retiringWals.delete(n);
+      this.retiring.delete(done);
+      // Its flush may have finished first and skipped it: it may go now if nothing needs it.
+      this.host.onWalRetired();
+    });
+    this.retiring.add(done);
+  }
+}

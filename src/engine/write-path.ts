@@ -1,0 +1,156 @@
+/**
+ * The engine's side of the group commit (write-queue.ts's WriteQueueHost): what a write group does
+ * between the queue's steps. It owns the published sequence (the last write visible to reads), the
+ * conflict records of writes in flight for open transactions, and the reusable encoders, so the
+ * path from put() to the memtable allocates only the request itself.
+ *
+ * One write, in order: makeRoom (write stall, then a memtable switch when full) → accept (conflict
+ * records) → appendToWal (one record for the group) → syncWal (if asked) → apply (memtable insert,
+ * publish). Main thread only.
+ */
+import type { MaybePromise } from '../base/internal-iterator.js';
+import { ByteWriter } from '../base/coding.js';
+import { DatabaseClosedError, InternalError } from '../errors.js';
+import { encodeSingleOp } from '../wal/write-batch.js';
+import { WalGroupEncoder } from '../wal/wal-record.js';
+import { ConflictTracker } from '../mvcc/conflict-tracker.js';
+import { keySetOfOps, type KeySet } from '../mvcc/key-set.js';
+import type { ResolvedOptions } from '../options.js';
+import { WriteQueue, type WriteRequest, type WriteQueueHost } from './write-queue.js';
+import { memtableFull, type MemtableSet } from './memtable-set.js';
+import type { BackgroundError } from './background-error.js';
+import type { WriteStall } from './write-stall.js';
+import type { StatsCounters } from './stats.js';
+
+export interface WritePathHost {
+  readonly o: ResolvedOptions;
+  readonly memtables: MemtableSet;
+  readonly failure: BackgroundError;
+  readonly stall: WriteStall;
+  readonly counters: StatsCounters;
+  /** Writes are refused as closed (close() itself still runs its final flush through the queue). */
+  closed(): boolean;
+  /** Resolves when a flush made room (or flushing stopped). */
+  waitForFlush(): Promise<void>;
+  /** The published sequence moved: the VersionSet records it for the next edit. */
+  onPublished(seq: number): void;
+}
+
+export class WritePath implements WriteQueueHost {
+  readonly queue: WriteQueue;
+  readonly tracker: ConflictTracker;
+  private published: number;
+  /** Members accepted while no transaction was open, until their group is published. */
+  private unrecorded: WriteRequest[] = [];
+  private readonly encoder = new WalGroupEncoder();
+  private readonly single = new ByteWriter(64);
+
+  constructor(private readonly host: WritePathHost, lastSequence: number) {
+    this.published = lastSequence;
+    this.tracker = new ConflictTracker(() => this.published);
+    this.queue = new WriteQueue(this);
+  }
+
+  /** The sequence of the last write visible to reads. */
+  lastSequence(): number { return this.published; }
+
+  /** Read-only views: a catch-up moved the published sequence to what the writer had. */
+  setPublished(seq: number): void { this.published = seq; }
+
+  /** One put or delete, encoded into a reusable buffer (the request takes a copy). */
+  submitSingle(kind: number, k: Uint8Array, v: Uint8Array, sync: boolean): Promise<void> {
+    const w = this.single;
+    w.reset();
+    encodeSingleOp(w, kind, k, v);
+    return this.submit(w.toBytes(), 1, k.length + v.length, sync);
+  }
+
+  submit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
+    extra?: Pick<WriteRequest, 'validate' | 'conflictKeys' | 'onCommitted'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.submit({ ops, count, userBytes, sync, resolve, reject, ...extra });
+    });
+  }
+
+  /**
+   * A transaction's snapshot is being taken: writes accepted while no transaction was open, and still
+   * in flight, land above it, so they are recorded for its conflict check now.
+   */
+  recordInFlight(): void {
+    for (const r of this.unrecorded) this.tracker.record(this.published + 1, conflictKeysOf(r), true);
+    this.unrecorded.length = 0;
+  }
+
+  // ---------------------------------------------------------------- WriteQueueHost
+
+  accept(r: WriteRequest): void {
+    // Nobody can conflict with it yet; but a transaction may begin before the group is published
+    // (while it awaits its WAL sync): recordInFlight records these then.
+    if (this.tracker.openTransactions === 0) { this.unrecorded.push(r); return; }
+    // Recorded at published + 1: above every open snapshot, which is all the check needs.
+    this.tracker.record(this.published + 1, conflictKeysOf(r));
+  }
+
+  writeError(): Error | undefined {
+    if (this.host.closed()) return new DatabaseClosedError();
+    return this.host.failure.refusal();
+  }
+
+  /** Room for the next write group: write stalls, then a full memtable is switched. */
+  makeRoom(userBytes: number): MaybePromise<void> {
+    return this.host.stall.check(userBytes) ?? this.makeRoomForMemtable();
+  }
+
+  appendToWal(group: readonly WriteRequest[], firstSeq: number, now: number): void {
+    // Parts, not one array: a 100 MiB value is framed in place, never copied into a group buffer.
+    const parts = this.encoder.encodeParts(group, firstSeq, now);
+    try {
+      this.host.memtables.currentWal!.appendGroupParts(parts);
+      this.host.counters.walBytesWritten += this.encoder.byteLength;
+    } finally {
+      this.encoder.release(); // a large batch is referenced, not copied: do not pin it past the write
+    }
+  }
+
+  syncWal(): Promise<void> { return this.host.memtables.currentWal!.sync(); }
+
+  apply(group: readonly WriteRequest[], firstSeq: number): void {
+    const m = this.host.memtables.mem;
+    const counters = this.host.counters;
+    let seq = firstSeq;
+    for (const r of group) {
+      seq = m.addOps(r.ops, 0, r.ops.length, r.count, seq, opsFail);
+      counters.userBytesWritten += r.userBytes;
+      counters.writes += r.count;
+    }
+    this.published = seq - 1;
+    this.host.onPublished(this.published);
+    this.unrecorded.length = 0;
+  }
+
+  onWalFailure(e: unknown): void {
+    this.unrecorded.length = 0;
+    this.host.failure.set(e, 'WAL write or sync failed');
+  }
+
+  now(): number { return this.host.o.clock(); }
+
+  private makeRoomForMemtable(): MaybePromise<void> {
+    const { memtables, o } = this.host;
+    if (!memtableFull(memtables.mem, o)) return undefined;
+    if (memtables.immutable.length >= o.maxWriteBufferNumber - 1) {
+      const t0 = performance.now();
+      return this.host.waitForFlush().then(() => { this.host.counters.stopMs += performance.now() - t0; });
+    }
+    return memtables.switch();
+  }
+}
+
+/** The keys a write request writes, packed (for the conflict tracker; decoded only when needed). */
+export function conflictKeysOf(r: WriteRequest): KeySet {
+  return r.conflictKeys ?? keySetOfOps(r.ops, r.count, opsFail);
+}
+
+function opsFail(offset: number, detail: string): never {
+  throw new InternalError(`encoded operations malformed at ${offset}: ${detail}`);
+}
