@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { DB, type MemFileSystem } from '../../src/index.js';
-import { StrataLevel } from '../../src/level/index.js';
+import { StrataLevel } from '../../src/level-adapter/index.js';
 import { makeBackupSource } from '../../src/engine/backup-source.js';
 import { type Rng, withSeed } from '../support/rng.js';
 import { tempDir } from '../support/tmpdir.js';

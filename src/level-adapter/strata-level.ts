@@ -19,7 +19,7 @@ import ModuleError from 'module-error';
 import { Buffer } from 'node:buffer';
 import { DB, type IteratorOptions } from '../db.js';
 import { WriteBatch } from '../wal/write-batch.js';
-import { StrataError, NotSupportedError } from '../errors.js';
+import { StrataError } from '../errors.js';
 import type { Snapshot } from '../mvcc/snapshot-list.js';
 import type { StrataIterator } from '../iterator/strata-iterator.js';
 import { KNOWN_OPTIONS, type Options } from '../options.js';

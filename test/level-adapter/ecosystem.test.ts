@@ -4,7 +4,7 @@
  * range, error codes mapped to Level's, and data that crosses flushes and compactions (small buffers).
  */
 import { describe, expect, it } from 'vitest';
-import { StrataLevel } from '../../src/level/index.js';
+import { StrataLevel } from '../../src/level-adapter/index.js';
 import { tempDir } from '../support/tmpdir.js';
 
 describe('StrataLevel in the Level ecosystem', () => {

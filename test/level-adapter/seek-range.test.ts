@@ -6,7 +6,7 @@
  * (a target before the range start snaps to the start); the last case pins that difference.
  */
 import { describe, expect, it } from 'vitest';
-import { StrataLevel } from '../../src/level/index.js';
+import { StrataLevel } from '../../src/level-adapter/index.js';
 import { DB } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
 import { withSeed } from '../support/rng.js';
