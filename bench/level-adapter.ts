@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DB, WriteBatch } from '../src/index.js';
-import { StrataLevel } from '../src/level/index.js';
+import { StrataLevel } from '../src/level-adapter/index.js';
 
 interface Ops {
   put(k: Buffer, v: Buffer): Promise<unknown>;

@@ -1,5 +1,5 @@
 /**
- * CompactionHost: all that compaction sees of the database (compaction/ never imports src/db.ts).
+ * CompactionHost: all that compaction sees of the database (compaction/ never imports src/engine/ or src/db.ts).
  * The DB implements it: the current version, the live snapshots as a sorted list of plain sequence
  * numbers, file numbering, and installing an edit (the main thread alone writes the MANIFEST).
  */

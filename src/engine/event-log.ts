@@ -12,6 +12,7 @@ import { infoLogFileName, oldInfoLogFileName } from '../manifest/file-names.js';
 export const STRATADB_VERSION = '0.1.0';
 
 const encoder = new TextEncoder();
+const neverRead = (): number => 0;
 
 export class EventLog {
   private file: WritableFile | undefined;
@@ -19,9 +20,9 @@ export class EventLog {
   private failedFile: WritableFile | undefined;
   private constructor(private readonly clock: () => number) {}
 
-  /** A log that drops everything (read-only opens write nothing). */
+  /** A log that drops everything (read-only opens write nothing): it never reads a clock. */
   static disabled(): EventLog {
-    return new EventLog(Date.now);
+    return new EventLog(neverRead);
   }
 
   static async open(fs: FileSystem, dir: string, clock: () => number, optionsText: string): Promise<EventLog> {
