@@ -13,7 +13,7 @@ async function workload(dir: string, executor: 'worker' | 'inline', seed: number
     compactionExecutor: executor, writeBufferSize: 32 * 1024, targetFileSize: 16 * 1024,
     maxBytesForLevelBase: 64 * 1024, levelMultiplier: 4, level0CompactionTrigger: 2, blockSize: 512,
   });
-  const workersAtOpen = (db as unknown as { executor: { started?: number } }).executor.started ?? 0;
+  const workersAtOpen = (db.engine as unknown as { executor: { started?: number } }).executor.started ?? 0;
   const rng = makeRng(seed);
   const snap = db.snapshot();
   for (let i = 0; i < 3000; i++) {
