@@ -153,8 +153,8 @@ export async function runCompaction(
     const writer = new TableWriter(file, {
       uniqueId,
       ...(cipher ? { cipher } : {}),
-      blockSize: o.blockSize, blockRestartInterval: o.blockRestartInterval, compression: o.compression,
-      zstdLevel: o.zstdLevel, bloomBitsPerKey: o.bloomBitsPerKey, comparator: internalKeyComparator,
+      blockSize: o.table.blockSize, blockRestartInterval: o.table.blockRestartInterval, compression: o.table.compression,
+      zstdLevel: o.table.zstdLevel, bloomBitsPerKey: o.table.bloomBitsPerKey, comparator: internalKeyComparator,
       filterKeyTransform: internalKeyToUserKey, keysAreInternal: true, creationTimeMs: o.creationTimeMs, fileName: path,
     });
     return { number, file, writer, path, uniqueId };

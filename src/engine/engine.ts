@@ -20,7 +20,8 @@ import type { MaybePromise } from '../base/internal-iterator.js';
 import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, type CorruptionError } from '../errors.js';
 import type { FileLock, FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
-import { compressionForLevel, describeOptions, type ResolvedOptions } from '../options.js';
+import { describeOptions, type ResolvedOptions } from '../options.js';
+import { tableOptionsFor } from '../table/table-options.js';
 import type { VersionSet } from '../manifest/version-set.js';
 import type { Version } from '../manifest/version.js';
 import { lockFileName } from '../manifest/file-names.js';
@@ -116,11 +117,7 @@ export class Engine {
       memtables: this.memtables, versions, tables: this.tables, failure: this.failure,
       counters: this.counters, log, pendingOutputs: this.pendingOutputs,
       buildTable: async (fileNumber, mem) => buildTable(fs, location, fileNumber, mem.newIterator(), {
-        blockSize: o.blockSize,
-        blockRestartInterval: o.blockRestartInterval,
-        bloomBitsPerKey: o.bloomBitsPerKey,
-        compression: compressionForLevel(o, 0),
-        zstdLevel: o.zstdLevel,
+        ...tableOptionsFor(o, 0),
         clock: o.clock,
         ...(keyRing ? { cipher: await keyRing.newFileCipher(FileKind.TABLE) } : {}),
       }),
