@@ -35,6 +35,8 @@ import { clearInProgress } from './in-progress.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 import { writeManifestSnapshot } from './manifest-snapshot.js';
 import { replayArchiveToTables } from './point-in-time.js';
+import { validateOptions, type Options } from '../options.js';
+import { tableOptionsFor } from '../table/table-options.js';
 import { verifyArchive } from './wal-archive.js';
 
 export interface BackupInfo { id: number; sequence: number; timestamp: number; files: number; bytes: number }
@@ -44,6 +46,19 @@ export interface BackupProgress { phase: 'copy' | 'verify' | 'restore'; filesDon
 export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   signal?: AbortSignal;
+}
+
+export interface RestoreOptions extends BackupOptions {
+  /** Replay the WAL archive up to this sequence (whole batches). */
+  toSequence?: number;
+  /** Replay the WAL archive up to this commit time (whole batches). */
+  toTime?: number | Date;
+  /**
+   * The options the restored database will be opened with: the tables a point-in-time restore
+   * writes take their table options (blockSize, compression, ...) and creation time (clock) from
+   * them. Validated like DB.open's; default: the defaults.
+   */
+  dbOptions?: Options;
 }
 
 const CHUNK = 1 << 20;
@@ -284,7 +299,8 @@ export class BackupEngine {
    * Restores backup `id` into `target` (which must not exist or be empty). With toSequence or toTime,
    * the archived WALs are replayed on top, whole batches only, up to that point.
    */
-  async restore(id: number | 'latest', target: string, options: BackupOptions & { toSequence?: number; toTime?: number | Date } = {}): Promise<BackupInfo & { restoredSequence: number }> {
+  async restore(id: number | 'latest', target: string, options: RestoreOptions = {}): Promise<BackupInfo & { restoredSequence: number }> {
+    const dbOptions = validateOptions(options.dbOptions);
     const meta = await this.readMeta(await this.resolveId(id));
     const dir = path.resolve(target);
     if (dir.startsWith(this.dir + path.sep) || dir === this.dir) throw new InvalidArgumentError('restore target is inside the backup directory');
@@ -304,7 +320,8 @@ export class BackupEngine {
     let restoredSequence = meta.sequence;
     const files = [...meta.files];
     if (options.toSequence !== undefined || options.toTime !== undefined) {
-      const r = await replayArchiveToTables(fs, dir, this.walArchiveDir, meta.sequence, next, options, this.keys);
+      const r = await replayArchiveToTables(fs, dir, this.walArchiveDir, meta.sequence, next, options,
+        { table: tableOptionsFor(dbOptions, 0), clock: dbOptions.clock, keys: this.keys });
       for (const f of r.files) files.push({ level: 0, file: f });
       restoredSequence = r.lastSequence;
       next = r.nextFileNumber;
@@ -387,7 +404,7 @@ export class BackupEngine {
       checkAbort(options.signal);
       const memNumber = source.newFileNumber();
       const tmpDir = path.join(this.dir, 'shared');
-      const memMeta: FileMetadata | undefined = await dumpMemtables(fs, tmpDir, memNumber, pin, source.buildOptions(), source.keys);
+      const memMeta: FileMetadata | undefined = await dumpMemtables(fs, tmpDir, memNumber, pin, source);
       if (memMeta) {
         await fs.rename(tableFileName(tmpDir, memMeta.fileNumber), path.join(this.dir, sharedName(memMeta)));
         await fs.syncDir(tmpDir);

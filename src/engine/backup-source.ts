@@ -23,7 +23,7 @@ export function makeBackupSource(db: Engine): BackupSource {
     },
     newFileNumber: () => db.versions.newFileNumber(),
     // The dump holds the memtables, so it is written as the L0 table a flush would write.
-    buildOptions: () => ({ ...tableOptionsFor(o, 0), clock: o.clock }),
+    tableOptions: () => tableOptionsFor(o, 0),
     clock: () => o.clock(),
     keys: db.keyRing,
   };
