@@ -15,17 +15,16 @@
  */
 import type { FileSystem } from '../src/fs/file-system.js';
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
-import { compareInternalKeys, internalKeyComparator, internalKeyToUserKey } from '../src/base/internal-key.js';
+import { compareInternalKeys } from '../src/base/internal-key.js';
 import { MergingIterator } from '../src/iterator/merging-iterator.js';
 import { ConcatIterator } from '../src/iterator/concat-iterator.js';
 import { DelegatingIterator } from '../src/iterator/delegating-iterator.js';
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
-import { tableFileName } from '../src/manifest/file-names.js';
-import { TableReader } from '../sstable/table-reader.js';
-import { checkTableIdentity, checkTableSize } from '../src/manifest/table-identity.js';
+import type { TableReader } from '../sstable/table-reader.js';
 import { FileKind } from '../src/base/file-cipher.js';
 import { KeyRing } from '../src/base/keyring.js';
 import { TableOutput } from '../src/table/table-output.js';
+import { openTable } from '../src/table/table-open.js';
 import { CompactionIterator } from './compaction-iterator.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 
@@ -61,22 +60,8 @@ class OwnedTableIterator extends DelegatingIterator {
 }
 
 async function openInput(fs: FileSystem, dir: string, f: FileMetadata, keys: KeyRing | undefined): Promise<InternalIterator> {
-  const path = tableFileName(dir, f.fileNumber);
-  const file = await fs.openReadable(path);
-  let reader: TableReader | undefined;
-  try {
-    // An input that is not the table the MANIFEST names must not be merged into the outputs.
-    checkTableSize(path, file.size, f);
-    reader = await TableReader.open(file, {
-      fileName: path, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: true,
-      ...(keys ? { keys } : {}),
-    });
-    checkTableIdentity(reader, f);
-  } catch (e) {
-    if (reader) await reader.close();
-    else await file.close();
-    throw e;
-  }
+  // Checked against the MANIFEST's record: an input that is not the table it names is never merged.
+  const reader = await openTable(fs, dir, f, { syncReads: true, ...(keys ? { keys } : {}) });
   return new OwnedTableIterator(reader, reader.newIterator());
 }
 

@@ -24,9 +24,8 @@ import { crc32c } from '../base/crc32c.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { decodeEncryptionHeader, FileKind, hasCryptMagic, keysRequired, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
 import { KeyRing } from '../base/keyring.js';
-import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
 import { checkTableIdentity } from '../manifest/table-identity.js';
-import { TableReader } from '../../sstable/table-reader.js';
+import { openTableReader } from '../table/table-open.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { decodeBackupMetaFile, encodeBackupMetaFile, sharedName, type BackupFile, type BackupMeta, type MetaSealKey } from './backup-meta.js';
@@ -270,19 +269,12 @@ export class BackupEngine {
 
   /** Every block of one backed-up table, through the table library (which checks tags and CRCs). */
   private async verifyBlocks(p: string, file: FileMetadata): Promise<void> {
-    const f = await openListed(this.fs, p);
-    let reader: TableReader;
-    try {
-      // The metadata says whether the table is encrypted (keyId), so plaintext is allowed here and
-      // the key id is compared below: a sealed metadata file authenticates that choice.
-      reader = await TableReader.open(f, {
-        fileName: p, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: false,
-        ...(this.keys ? { keys: lenientKeys(this.keys) } : {}),
-      });
-    } catch (e) {
-      await f.close();
-      throw e;
-    }
+    // The metadata says whether the table is encrypted (keyId), so plaintext is allowed here and
+    // the key id is compared below: a sealed metadata file authenticates that choice. The identity is
+    // checked after it, naming the backup as the record that lists the table.
+    const reader = await openTableReader(await openListed(this.fs, p), p, {
+      syncReads: false, ...(this.keys ? { keys: lenientKeys(this.keys) } : {}),
+    });
     try {
       if (reader.keyId !== file.keyId) {
         const say = (k: string | undefined): string => k === undefined ? 'not encrypted' : `sealed with key id ${JSON.stringify(k)}`;
