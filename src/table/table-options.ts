@@ -9,17 +9,14 @@
  * ciphers are not plain data and travel beside it (table-output.ts). Safe in a worker.
  */
 import type { ResolvedOptions } from '../options.js';
-import type { CompressionName } from '../../sstable/compression.js';
+import type { TableWriterOptions } from '../../sstable/table-writer.js';
 
-export interface TableOptions {
-  blockSize: number;
-  blockRestartInterval: number;
-  /** 0 = no filter block. */
-  bloomBitsPerKey: number;
-  /** The codec of this level (compressionPerLevel wins over compression). */
-  compression: CompressionName;
-  zstdLevel: number;
-}
+/**
+ * The writer's own option names (sstable/table-writer.ts documents each), so table-output.ts hands
+ * them to the TableWriter as they are. `compression` is the codec of the level.
+ */
+export type TableOptions = Required<Pick<TableWriterOptions,
+  'blockSize' | 'blockRestartInterval' | 'bloomBitsPerKey' | 'compression' | 'zstdLevel'>>;
 
 /** The table options for tables written to `level` (flush output is level 0). */
 export function tableOptionsFor(o: ResolvedOptions, level: number): TableOptions {

@@ -60,14 +60,9 @@ export class TableOutput {
     const path = tableFileName(p.dir, p.fileNumber);
     const file = new ChecksummedFile(await p.fs.openWritable(path, p.exclusive ? { exclusive: true } : undefined));
     try {
-      const o = p.options;
       const uniqueId = newTableUniqueId();
       const writer = new TableWriter(file, {
-        blockSize: o.blockSize,
-        blockRestartInterval: o.blockRestartInterval,
-        compression: o.compression,
-        zstdLevel: o.zstdLevel,
-        bloomBitsPerKey: o.bloomBitsPerKey,
+        ...p.options,
         comparator: internalKeyComparator,
         filterKeyTransform: internalKeyToUserKey,
         keysAreInternal: true,
