@@ -4,7 +4,7 @@
  * Produced by picker.ts (pure), executed by runner.ts, installed by the scheduler as a VersionEdit.
  */
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
-import type { CompressionName } from '../sstable/compression.js';
+import type { TableOptions } from '../src/table/table-options.js';
 
 export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move' | 'rewrite';
 
@@ -35,11 +35,8 @@ export interface CompactionOutputOptions {
   targetFileSize: number;
   /** Stop an output once it overlaps this many grandparent bytes (LevelDB: 10 x targetFileSize). */
   maxGrandparentOverlapBytes: number;
-  blockSize: number;
-  blockRestartInterval: number;
-  bloomBitsPerKey: number;
-  compression: CompressionName;
-  zstdLevel: number;
+  /** The output level's table options (src/table/table-options.ts). */
+  table: TableOptions;
   /** Bytes per second for writes (0 = unlimited). */
   rateLimitBytesPerSec: number;
   creationTimeMs: number;

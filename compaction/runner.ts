@@ -10,24 +10,21 @@
  * On failure it removes every output it created and rethrows (inputs are untouched); a corrupt
  * input surfaces as ERR_CORRUPTION (block checksums are verified on every read), never merged around,
  * and so does an input that is not the table the MANIFEST names (size and unique id, checked at open).
- * Every output gets a fresh unique id, in its properties and in the returned metadata.
+ * Each output file is written through src/table/table-output.ts (open, add, finish, fsync, metadata
+ * with a fresh unique id); deciding where to cut stays here.
  */
 import type { FileSystem } from '../src/fs/file-system.js';
-import { ChecksummedFile } from '../src/fs/checksummed-file.js';
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
-import { compareInternalKeys, internalKeyComparator, internalKeyToUserKey } from '../src/base/internal-key.js';
+import { compareInternalKeys } from '../src/base/internal-key.js';
 import { MergingIterator } from '../src/iterator/merging-iterator.js';
 import { ConcatIterator } from '../src/iterator/concat-iterator.js';
 import { DelegatingIterator } from '../src/iterator/delegating-iterator.js';
-import { makeFileMetadata, type FileMetadata } from '../src/manifest/file-metadata.js';
-import { tableFileName } from '../src/manifest/file-names.js';
-import { InternalError } from '../src/errors.js';
-import { TableReader } from '../sstable/table-reader.js';
-import { TableWriter } from '../sstable/table-writer.js';
-import { newTableUniqueId } from '../sstable/unique-id.js';
-import { checkTableIdentity, checkTableSize } from '../src/manifest/table-identity.js';
+import type { FileMetadata } from '../src/manifest/file-metadata.js';
+import type { TableReader } from '../sstable/table-reader.js';
 import { FileKind } from '../src/base/file-cipher.js';
 import { KeyRing } from '../src/base/keyring.js';
+import { TableOutput } from '../src/table/table-output.js';
+import { openTable } from '../src/table/table-open.js';
 import { CompactionIterator } from './compaction-iterator.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 
@@ -63,22 +60,8 @@ class OwnedTableIterator extends DelegatingIterator {
 }
 
 async function openInput(fs: FileSystem, dir: string, f: FileMetadata, keys: KeyRing | undefined): Promise<InternalIterator> {
-  const path = tableFileName(dir, f.fileNumber);
-  const file = await fs.openReadable(path);
-  let reader: TableReader | undefined;
-  try {
-    // An input that is not the table the MANIFEST names must not be merged into the outputs.
-    checkTableSize(path, file.size, f);
-    reader = await TableReader.open(file, {
-      fileName: path, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: true,
-      ...(keys ? { keys } : {}),
-    });
-    checkTableIdentity(reader, f);
-  } catch (e) {
-    if (reader) await reader.close();
-    else await file.close();
-    throw e;
-  }
+  // Checked against the MANIFEST's record: an input that is not the table it names is never merged.
+  const reader = await openTable(fs, dir, f, { syncReads: true, ...(keys ? { keys } : {}) });
   return new OwnedTableIterator(reader, reader.newIterator());
 }
 
@@ -119,12 +102,11 @@ class GrandparentTracker {
   reset(): void { this.overlapped = 0; }
 }
 
-interface Output { number: number; file: ChecksummedFile; writer: TableWriter; path: string; uniqueId: Uint8Array }
-
 export async function runCompaction(
   env: RunnerEnv, plan: CompactionPlan, snapshots: readonly number[], o: CompactionOutputOptions,
 ): Promise<CompactionResult> {
   const t0 = performance.now();
+  // Finished outputs, removed again if a later step fails (the unfinished one removes itself).
   const created: string[] = [];
   const outputs: FileMetadata[] = [];
   let bytesRead = 0;
@@ -135,7 +117,7 @@ export async function runCompaction(
   const merged = inputIterator(env, plan, keys);
   const it = new CompactionIterator(merged, snapshots, plan.deeperRanges);
   const gp = new GrandparentTracker(plan.grandparents, o.maxGrandparentOverlapBytes);
-  let current: Output | undefined;
+  let current: TableOutput | undefined;
   let bytesWritten = 0;
   let entriesOut = 0;
   let sliceStart = performance.now();
@@ -143,39 +125,21 @@ export async function runCompaction(
   let n = 0;
   let bytesSinceCheck = 0;
 
-  const openOutput = async (): Promise<Output> => {
-    const number = await env.allocateFileNumber();
-    const path = tableFileName(env.dir, number);
-    created.push(path);
+  const openOutput = async (): Promise<TableOutput> => {
+    const fileNumber = await env.allocateFileNumber();
     const cipher = await keys?.newFileCipher(FileKind.TABLE);
-    const file = new ChecksummedFile(await env.fs.openWritable(path, { exclusive: true }));
-    const uniqueId = newTableUniqueId();
-    const writer = new TableWriter(file, {
-      uniqueId,
+    return TableOutput.open({
+      fs: env.fs, dir: env.dir, fileNumber, options: o.table, creationTimeMs: o.creationTimeMs, exclusive: true,
       ...(cipher ? { cipher } : {}),
-      blockSize: o.blockSize, blockRestartInterval: o.blockRestartInterval, compression: o.compression,
-      zstdLevel: o.zstdLevel, bloomBitsPerKey: o.bloomBitsPerKey, comparator: internalKeyComparator,
-      filterKeyTransform: internalKeyToUserKey, keysAreInternal: true, creationTimeMs: o.creationTimeMs, fileName: path,
     });
-    return { number, file, writer, path, uniqueId };
   };
 
-  const finishOutput = async (out: Output): Promise<void> => {
-    const r = await out.writer.finish();
-    await out.file.sync();
-    await out.file.close();
-    const p = r.properties;
-    if (p.smallestKey === undefined || p.largestKey === undefined || p.smallestSeq === undefined || p.largestSeq === undefined) {
-      throw new InternalError(`compaction output ${out.number} has no key bounds`);
-    }
-    outputs.push(makeFileMetadata({
-      fileNumber: out.number, fileSize: r.fileSize, crc32c: out.file.checksum,
-      smallest: p.smallestKey, largest: p.largestKey, smallestSeq: p.smallestSeq, largestSeq: p.largestSeq,
-      numEntries: p.numEntries, numDeletions: p.numDeletions,
-      ...(enc ? { keyId: enc.currentKeyId } : {}),
-      uniqueId: out.uniqueId,
-    }));
-    bytesWritten += r.fileSize;
+  const finishOutput = async (out: TableOutput): Promise<void> => {
+    current = undefined; // finish() removes its file if it fails: nothing left to abandon
+    const meta = await out.finish();
+    created.push(out.path);
+    outputs.push(meta);
+    bytesWritten += meta.fileSize;
   };
 
   try {
@@ -185,7 +149,6 @@ export async function runCompaction(
       if (current && it.isNewUserKey &&
         (current.writer.estimatedFileSize >= o.targetFileSize || gp.shouldStopBefore(key))) {
         await finishOutput(current);
-        current = undefined;
         gp.reset();
       } else if (it.isNewUserKey && !current) {
         gp.shouldStopBefore(key);
@@ -212,14 +175,10 @@ export async function runCompaction(
       }
       ok = await it.next();
     }
-    if (current) {
-      await finishOutput(current);
-      current = undefined;
-    }
+    if (current) await finishOutput(current);
     if (outputs.length > 0) await env.fs.syncDir(env.dir);
   } catch (e) {
-    current?.writer.abandon();
-    await current?.file.close().catch(() => undefined);
+    await current?.abandon();
     for (const p of created) await env.fs.remove(p).catch(() => undefined);
     throw e;
   } finally {

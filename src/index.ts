@@ -26,7 +26,7 @@ export { FaultFileSystem } from './fs/fault-fs.js';
 export * as inspect from './inspect.js';
 export { BackupEngine } from './backup/backup-engine.js';
 export { LruCache } from './cache/lru-cache.js';
-export type { BackupInfo, BackupOptions, BackupProgress } from './backup/backup-engine.js';
+export type { BackupInfo, BackupOptions, BackupProgress, RestoreOptions } from './backup/backup-engine.js';
 export type { CheckpointInfo } from './backup/checkpoint.js';
 export type { KeyProvider } from './base/file-cipher.js';
 export type { EncryptionOptions } from './options.js';

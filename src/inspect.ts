@@ -8,9 +8,10 @@
  */
 import { NodeFileSystem } from './fs/node-fs.js';
 import type { FileSystem } from './fs/file-system.js';
-import { internalKeyComparator, internalKeyToUserKey, isInternalKey, kindOf, seqOf, userKeyOf, ValueKind } from './base/internal-key.js';
+import { internalKeyComparator, isInternalKey, kindOf, seqOf, userKeyOf, ValueKind } from './base/internal-key.js';
 import { bytewiseComparator } from './base/comparator.js';
 import { TableReader } from '../sstable/table-reader.js';
+import { openTableReader } from './table/table-open.js';
 import { readTableLayout, formatTableLayout, type TableLayout } from '../sstable/layout.js';
 import { inspectManifest, type ManifestInspection } from './manifest/manifest-inspect.js';
 import { inspectWal, type WalInspection } from './wal/wal-replay.js';
@@ -47,24 +48,19 @@ function keysOf(options: InspectOptions): KeyRing | undefined {
 export async function openTable(file: string, options: InspectOptions = {}): Promise<TableReader> {
   const fs = options.fs ?? new NodeFileSystem();
   const keys = keysOf(options);
-  for (const comparator of [internalKeyComparator, bytewiseComparator]) {
-    const f = await fs.openReadable(file);
-    try {
-      return await TableReader.open(f, {
-        fileName: file,
-        comparator,
-        ...(comparator === internalKeyComparator ? { filterKeyTransform: internalKeyToUserKey } : {}),
-        syncReads: false,
-        ...(keys ? { keys } : {}),
-      });
-    } catch (e) {
-      await f.close();
-      // A comparator mismatch is an invalid-argument refusal: try the other order.
-      if (isStrataError(e, 'ERR_INVALID_ARGUMENT') && comparator === internalKeyComparator) continue;
-      throw e;
-    }
+  try {
+    return await openTableReader(await fs.openReadable(file), file, { syncReads: false, ...(keys ? { keys } : {}) });
+  } catch (e) {
+    // A comparator mismatch is an invalid-argument refusal: not an engine table, try the bytewise order.
+    if (!isStrataError(e, 'ERR_INVALID_ARGUMENT')) throw e;
   }
-  throw new Error('unreachable');
+  const f = await fs.openReadable(file);
+  try {
+    return await TableReader.open(f, { fileName: file, comparator: bytewiseComparator, syncReads: false, ...(keys ? { keys } : {}) });
+  } catch (e) {
+    await f.close();
+    throw e;
+  }
 }
 
 export async function table(file: string, options: InspectOptions = {}): Promise<TableLayout> {

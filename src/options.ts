@@ -268,11 +268,6 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
   return Object.freeze(r);
 }
 
-/** The codec for tables written to `level` (compressionPerLevel wins, else compression). */
-export function compressionForLevel(o: ResolvedOptions, level: number): CompressionName {
-  return o.compressionPerLevel?.[level] ?? o.compression;
-}
-
 /** Options as text for the LOG header and the OPTIONS file (no functions, no file system). */
 export function describeOptions(o: ResolvedOptions): string {
   const lines: string[] = [];

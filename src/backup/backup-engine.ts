@@ -24,9 +24,8 @@ import { crc32c } from '../base/crc32c.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { decodeEncryptionHeader, FileKind, hasCryptMagic, keysRequired, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
 import { KeyRing } from '../base/keyring.js';
-import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
 import { checkTableIdentity } from '../manifest/table-identity.js';
-import { TableReader } from '../../sstable/table-reader.js';
+import { openTableReader } from '../table/table-open.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { decodeBackupMetaFile, encodeBackupMetaFile, sharedName, type BackupFile, type BackupMeta, type MetaSealKey } from './backup-meta.js';
@@ -35,6 +34,8 @@ import { clearInProgress } from './in-progress.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 import { writeManifestSnapshot } from './manifest-snapshot.js';
 import { replayArchiveToTables } from './point-in-time.js';
+import { validateOptions, type Options } from '../options.js';
+import { tableOptionsFor } from '../table/table-options.js';
 import { verifyArchive } from './wal-archive.js';
 
 export interface BackupInfo { id: number; sequence: number; timestamp: number; files: number; bytes: number }
@@ -44,6 +45,19 @@ export interface BackupProgress { phase: 'copy' | 'verify' | 'restore'; filesDon
 export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   signal?: AbortSignal;
+}
+
+export interface RestoreOptions extends BackupOptions {
+  /** Replay the WAL archive up to this sequence (whole batches). */
+  toSequence?: number;
+  /** Replay the WAL archive up to this commit time (whole batches). */
+  toTime?: number | Date;
+  /**
+   * The options the restored database will be opened with: the tables a point-in-time restore
+   * writes take their table options (blockSize, compression, ...) and creation time (clock) from
+   * them. Validated like DB.open's; default: the defaults.
+   */
+  dbOptions?: Options;
 }
 
 const CHUNK = 1 << 20;
@@ -255,19 +269,12 @@ export class BackupEngine {
 
   /** Every block of one backed-up table, through the table library (which checks tags and CRCs). */
   private async verifyBlocks(p: string, file: FileMetadata): Promise<void> {
-    const f = await openListed(this.fs, p);
-    let reader: TableReader;
-    try {
-      // The metadata says whether the table is encrypted (keyId), so plaintext is allowed here and
-      // the key id is compared below: a sealed metadata file authenticates that choice.
-      reader = await TableReader.open(f, {
-        fileName: p, comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, syncReads: false,
-        ...(this.keys ? { keys: lenientKeys(this.keys) } : {}),
-      });
-    } catch (e) {
-      await f.close();
-      throw e;
-    }
+    // The metadata says whether the table is encrypted (keyId), so plaintext is allowed here and
+    // the key id is compared below: a sealed metadata file authenticates that choice. The identity is
+    // checked after it, naming the backup as the record that lists the table.
+    const reader = await openTableReader(await openListed(this.fs, p), p, {
+      syncReads: false, ...(this.keys ? { keys: lenientKeys(this.keys) } : {}),
+    });
     try {
       if (reader.keyId !== file.keyId) {
         const say = (k: string | undefined): string => k === undefined ? 'not encrypted' : `sealed with key id ${JSON.stringify(k)}`;
@@ -284,7 +291,8 @@ export class BackupEngine {
    * Restores backup `id` into `target` (which must not exist or be empty). With toSequence or toTime,
    * the archived WALs are replayed on top, whole batches only, up to that point.
    */
-  async restore(id: number | 'latest', target: string, options: BackupOptions & { toSequence?: number; toTime?: number | Date } = {}): Promise<BackupInfo & { restoredSequence: number }> {
+  async restore(id: number | 'latest', target: string, options: RestoreOptions = {}): Promise<BackupInfo & { restoredSequence: number }> {
+    const dbOptions = validateOptions(options.dbOptions);
     const meta = await this.readMeta(await this.resolveId(id));
     const dir = path.resolve(target);
     if (dir.startsWith(this.dir + path.sep) || dir === this.dir) throw new InvalidArgumentError('restore target is inside the backup directory');
@@ -304,7 +312,8 @@ export class BackupEngine {
     let restoredSequence = meta.sequence;
     const files = [...meta.files];
     if (options.toSequence !== undefined || options.toTime !== undefined) {
-      const r = await replayArchiveToTables(fs, dir, this.walArchiveDir, meta.sequence, next, options, this.keys);
+      const r = await replayArchiveToTables(fs, dir, this.walArchiveDir, meta.sequence, next, options,
+        { table: tableOptionsFor(dbOptions, 0), clock: dbOptions.clock, keys: this.keys });
       for (const f of r.files) files.push({ level: 0, file: f });
       restoredSequence = r.lastSequence;
       next = r.nextFileNumber;
@@ -387,7 +396,7 @@ export class BackupEngine {
       checkAbort(options.signal);
       const memNumber = source.newFileNumber();
       const tmpDir = path.join(this.dir, 'shared');
-      const memMeta: FileMetadata | undefined = await dumpMemtables(fs, tmpDir, memNumber, pin, source.buildOptions(), source.keys);
+      const memMeta: FileMetadata | undefined = await dumpMemtables(fs, tmpDir, memNumber, pin, source);
       if (memMeta) {
         await fs.rename(tableFileName(tmpDir, memMeta.fileNumber), path.join(this.dir, sharedName(memMeta)));
         await fs.syncDir(tmpDir);

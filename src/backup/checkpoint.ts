@@ -84,7 +84,7 @@ export async function createCheckpoint(source: BackupSource, target: string): Pr
     // Numbers above every live one: the checkpoint's own table and MANIFEST.
     let next = pin.nextFileNumber;
     const memNumber = next++;
-    const memTable = await dumpMemtables(fs, dir, memNumber, pin, source.buildOptions(), source.keys);
+    const memTable = await dumpMemtables(fs, dir, memNumber, pin, source);
     if (memTable) files.push({ level: 0, file: memTable });
     const manifestNumber = next++;
     await writeManifestSnapshot(fs, dir, {

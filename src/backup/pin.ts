@@ -12,7 +12,8 @@ import type { FileMetadata } from '../manifest/file-metadata.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
 import { SnapshotFilterIterator } from '../mvcc/snapshot-filter-iterator.js';
-import { buildTable, type BuildTableOptions } from '../flush/build-table.js';
+import { writeTable } from '../table/table-output.js';
+import type { TableOptions } from '../table/table-options.js';
 import { FileKind } from '../base/file-cipher.js';
 import type { KeyRing } from '../base/keyring.js';
 
@@ -30,7 +31,8 @@ export interface BackupSource {
   readonly fs: FileSystem;
   pin(): PinnedState;
   newFileNumber(): number;
-  buildOptions(): BuildTableOptions;
+  /** The options of the memtable dump, an L0 table like a flush's (src/table/table-options.ts). */
+  tableOptions(): TableOptions;
   clock(): number;
   /**
    * Encryption at rest: the database's keys (undefined when it is not encrypted). Every file a
@@ -40,18 +42,21 @@ export interface BackupSource {
 }
 
 /**
- * Writes the pinned memtables' entries with seq <= S as one table `fileNumber` in `dir`
- * (undefined when there is none), encrypted under the current key when `keys` is given.
- * Cost: O(memtable), never O(database).
+ * Writes the pinned memtables' entries with seq <= S as one table `fileNumber` in `dir` with the
+ * source's table options (undefined when there is none), encrypted under the current key when the
+ * source has keys. Cost: O(memtable), never O(database).
  */
 export async function dumpMemtables(fs: FileSystem, dir: string, fileNumber: number, pin: PinnedState,
-  options: BuildTableOptions, keys: KeyRing | undefined): Promise<FileMetadata | undefined> {
+  source: Pick<BackupSource, 'tableOptions' | 'clock' | 'keys'>): Promise<FileMetadata | undefined> {
   if (pin.memtables.every((m) => m.entries === 0)) return undefined;
-  if (keys) options = { ...options, cipher: await keys.newFileCipher(FileKind.TABLE) };
+  const keys = source.keys;
+  const cipher = keys ? await keys.newFileCipher(FileKind.TABLE) : undefined;
   const merged = new MergingIterator(pin.memtables.map((m) => m.newIterator()), compareInternalKeys);
   const it = new SnapshotFilterIterator(merged, pin.sequence);
   try {
-    return await buildTable(fs, dir, fileNumber, it, options);
+    return await writeTable({
+      fs, dir, fileNumber, options: source.tableOptions(), creationTimeMs: source.clock(), ...(cipher ? { cipher } : {}),
+    }, it);
   } finally {
     const c = it.close();
     if (c) await c;

@@ -5,6 +5,8 @@
  * commit time). The replayed batches are written as L0 tables in the target, which the restore's
  * MANIFEST then lists. A gap in the archive (a missing WAL between B and the target point) refuses the
  * restore rather than silently skipping writes.
+ * The replayed tables are written with the restored database's table options (an L0 table's,
+ * src/table/table-options.ts) and stamped with its clock.
  * Encryption at rest: with `keys`, encrypted archived WALs are opened by their key ids (without keys
  * one is refused, naming its key id) and the replayed tables are sealed under the current key.
  */
@@ -13,7 +15,8 @@ import { InvalidArgumentError } from '../errors.js';
 import { MemTable } from '../memtable/memtable.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { replayWal } from '../wal/wal-replay.js';
-import { buildTable } from '../flush/build-table.js';
+import { writeTable } from '../table/table-output.js';
+import type { TableOptions } from '../table/table-options.js';
 import { listArchive } from './wal-archive.js';
 import { FileKind } from '../base/file-cipher.js';
 import type { KeyRing } from '../base/keyring.js';
@@ -22,10 +25,19 @@ const MEMTABLE_LIMIT = 64 * 1024 * 1024;
 
 export interface ReplayedArchive { files: FileMetadata[]; lastSequence: number; nextFileNumber: number }
 
+/** How the replayed tables are written. */
+export interface ReplayOutput {
+  /** The L0 table options of the restored database. */
+  table: TableOptions;
+  clock: () => number;
+  keys?: KeyRing | undefined;
+}
+
 export async function replayArchiveToTables(
   fs: FileSystem, dir: string, archiveDir: string | undefined, baseSequence: number, nextFileNumber: number,
-  target: { toSequence?: number; toTime?: number | Date }, keys?: KeyRing,
+  target: { toSequence?: number; toTime?: number | Date }, out: ReplayOutput,
 ): Promise<ReplayedArchive> {
+  const keys = out.keys;
   const toSeq = target.toSequence ?? Number.MAX_SAFE_INTEGER;
   const toTime = target.toTime === undefined ? Number.MAX_SAFE_INTEGER
     : target.toTime instanceof Date ? target.toTime.getTime() : target.toTime;
@@ -40,11 +52,10 @@ export async function replayArchiveToTables(
   let done = false;
   const flushMem = async (): Promise<void> => {
     if (mem.entries === 0) return;
-    // The database's default table options (src/options.ts), stated here: src/backup sits below it.
-    const meta = await buildTable(fs, dir, next++, mem.newIterator(), {
-      blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: 'lz4', zstdLevel: 3, clock: Date.now,
+    const meta = await writeTable({
+      fs, dir, fileNumber: next++, options: out.table, creationTimeMs: out.clock(),
       ...(keys ? { cipher: await keys.newFileCipher(FileKind.TABLE) } : {}),
-    });
+    }, mem.newIterator());
     if (meta) files.push(meta);
     mem = new MemTable();
   };

@@ -16,10 +16,10 @@ import { type FileSystem, type ReadableFile, isNotFound } from '../fs/file-syste
 import { BusyError } from '../errors.js';
 import type { FilePins } from './file-pins.js';
 import { tableFileName } from '../manifest/file-names.js';
-import { TableReader } from '../../sstable/table-reader.js';
+import type { TableReader } from '../../sstable/table-reader.js';
 import type { BlockCache } from '../../sstable/block-cache.js';
-import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
-import { checkTableIdentity, checkTableSize, type TableIdentity } from '../manifest/table-identity.js';
+import { checkTableIdentity, type TableIdentity } from '../manifest/table-identity.js';
+import { openTableReader } from '../table/table-open.js';
 
 interface Entry {
   fileNumber: number;
@@ -148,24 +148,12 @@ export class TableCache {
   private async open(fileNumber: number, expected: TableIdentity | undefined): Promise<TableReader> {
     const p = tableFileName(this.dir, fileNumber);
     const file = this.pins?.get(fileNumber) ?? await this.openUnpinned(p);
-    let reader: TableReader | undefined;
-    try {
-      if (expected) checkTableSize(p, file.size, expected);
-      reader = await TableReader.open(file, {
-        fileName: p,
-        comparator: internalKeyComparator,
-        filterKeyTransform: internalKeyToUserKey,
-        ...(this.options.blockCache ? { cache: this.options.blockCache } : {}),
-        syncReads: this.options.syncReads,
-        ...(this.options.keys ? { keys: this.options.keys } : {}),
-      });
-      if (expected) checkTableIdentity(reader, expected);
-      return reader;
-    } catch (e) {
-      if (reader) await reader.close().catch(() => undefined);
-      else await file.close().catch(() => undefined);
-      throw e;
-    }
+    return openTableReader(file, p, {
+      syncReads: this.options.syncReads,
+      ...(this.options.blockCache ? { cache: this.options.blockCache } : {}),
+      ...(this.options.keys ? { keys: this.options.keys } : {}),
+      ...(expected ? { expected } : {}),
+    });
   }
 
   private async openUnpinned(p: string): Promise<ReadableFile> {

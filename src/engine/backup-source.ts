@@ -5,6 +5,7 @@
  */
 import type { Engine } from './engine.js';
 import type { BackupSource } from '../backup/pin.js';
+import { tableOptionsFor } from '../table/table-options.js';
 
 export function makeBackupSource(db: Engine): BackupSource {
   const o = db.o;
@@ -21,10 +22,8 @@ export function makeBackupSource(db: Engine): BackupSource {
       };
     },
     newFileNumber: () => db.versions.newFileNumber(),
-    buildOptions: () => ({
-      blockSize: o.blockSize, blockRestartInterval: o.blockRestartInterval,
-      bloomBitsPerKey: o.bloomBitsPerKey, compression: o.compression, zstdLevel: o.zstdLevel, clock: o.clock,
-    }),
+    // The dump holds the memtables, so it is written as the L0 table a flush would write.
+    tableOptions: () => tableOptionsFor(o, 0),
     clock: () => o.clock(),
     keys: db.keyRing,
   };

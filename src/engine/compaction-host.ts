@@ -4,7 +4,7 @@
  */
 import type { Engine } from './engine.js';
 import type { CompactionHost } from '../../compaction/host.js';
-import { compressionForLevel } from '../options.js';
+import { tableOptionsFor } from '../table/table-options.js';
 
 export function makeCompactionHost(db: Engine): CompactionHost {
   const o = db.o;
@@ -40,11 +40,7 @@ export function makeCompactionHost(db: Engine): CompactionHost {
     outputOptions: (outputLevel) => ({
       targetFileSize: o.targetFileSize,
       maxGrandparentOverlapBytes: 10 * o.targetFileSize,
-      blockSize: o.blockSize,
-      blockRestartInterval: o.blockRestartInterval,
-      bloomBitsPerKey: o.bloomBitsPerKey,
-      compression: compressionForLevel(o, outputLevel),
-      zstdLevel: o.zstdLevel,
+      table: tableOptionsFor(o, outputLevel),
       rateLimitBytesPerSec: o.compactionRateLimit,
       creationTimeMs: o.clock(),
       ...(db.keyRing ? {

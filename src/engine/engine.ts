@@ -20,7 +20,8 @@ import type { MaybePromise } from '../base/internal-iterator.js';
 import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, type CorruptionError } from '../errors.js';
 import type { FileLock, FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
-import { compressionForLevel, describeOptions, type ResolvedOptions } from '../options.js';
+import { describeOptions, type ResolvedOptions } from '../options.js';
+import { tableOptionsFor } from '../table/table-options.js';
 import type { VersionSet } from '../manifest/version-set.js';
 import type { Version } from '../manifest/version.js';
 import { lockFileName } from '../manifest/file-names.js';
@@ -38,7 +39,7 @@ import type { CompactionExecutor } from '../../compaction/executor.js';
 import { createCheckpoint, type CheckpointInfo } from '../backup/checkpoint.js';
 import { refuseInProgress } from '../backup/in-progress.js';
 import { BackupEngine, type BackupInfo, type BackupOptions } from '../backup/backup-engine.js';
-import { buildTable } from '../flush/build-table.js';
+import { writeTable } from '../table/table-output.js';
 import { EventLog } from './event-log.js';
 import { BackgroundError } from './background-error.js';
 import { MemtableSet, type MemTableEntry } from './memtable-set.js';
@@ -115,15 +116,10 @@ export class Engine {
     this.flusher = new FlushScheduler({
       memtables: this.memtables, versions, tables: this.tables, failure: this.failure,
       counters: this.counters, log, pendingOutputs: this.pendingOutputs,
-      buildTable: async (fileNumber, mem) => buildTable(fs, location, fileNumber, mem.newIterator(), {
-        blockSize: o.blockSize,
-        blockRestartInterval: o.blockRestartInterval,
-        bloomBitsPerKey: o.bloomBitsPerKey,
-        compression: compressionForLevel(o, 0),
-        zstdLevel: o.zstdLevel,
-        clock: o.clock,
+      buildTable: async (fileNumber, mem) => writeTable({
+        fs, dir: location, fileNumber, options: tableOptionsFor(o, 0), creationTimeMs: o.clock(),
         ...(keyRing ? { cipher: await keyRing.newFileCipher(FileKind.TABLE) } : {}),
-      }),
+      }, mem.newIterator()),
       afterFlush: async () => {
         await this.deleteObsoleteFiles().catch((e: unknown) => log.write(`deleting obsolete files failed: ${(e as Error).message}`));
         this.compactions.maybeSchedule();

@@ -5,11 +5,13 @@
  * <= N; toTime T the batches committed at or before T, with an injected clock so commit times are
  * known). A target beyond the archive, or before the backup, is ERR_INVALID_ARGUMENT; a gap in the
  * archive refuses a restore that needs the missing WAL and leaves a target that does not open.
+ * The replayed tables are written with the restored database's options (RestoreOptions.dbOptions:
+ * table options and clock), the defaults without them; bad dbOptions are refused before anything.
  */
 import { Buffer } from 'node:buffer';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BackupEngine, DB, MemFileSystem, WriteBatch } from '../../src/index.js';
+import { BackupEngine, DB, DEFAULT_OPTIONS, MemFileSystem, WriteBatch, inspect, type Options } from '../../src/index.js';
 import { CommitLog, diffStates, hex, readAll, rejectsWith, type LoggedOp } from '../support/db-check.js';
 import { withSeed, type Rng } from '../support/rng.js';
 import { replayWal } from '../../src/wal/wal-replay.js';
@@ -210,6 +212,67 @@ describe('point-in-time restore', () => {
       await restoreAndCheck(h, engine, '/before-gap', { toSequence: victimStart - 1 });
       // ... and the restore stops refusing at the gap itself, not later.
       await rejectsWith(() => engine.restore(1, '/at-gap', { toSequence: firstAfterGap }), 'ERR_INVALID_ARGUMENT', 'restore to just past the gap');
+    });
+  });
+});
+
+/** The properties of the tables a restore into `target` wrote itself (those the backup does not list). */
+async function replayedTableProperties(fs: MemFileSystem, target: string, backupFiles: Set<string>) {
+  const out = [];
+  for (const name of (await fs.list(target)).filter((n) => n.endsWith('.sst') && !backupFiles.has(n)).sort()) {
+    const reader = await inspect.openTable(path.join(target, name), { fs });
+    out.push(reader.properties);
+    await reader.close();
+  }
+  return out;
+}
+
+describe('point-in-time restore writes its tables with the restored database\'s options', () => {
+  it('blockSize, restart interval, filter, level-0 codec and clock from dbOptions; the defaults without', async () => {
+    await withSeed('pitr-options', async (rng) => {
+      const fs = new MemFileSystem();
+      const db = await DB.open('/db', { fs, walArchiveDir: ARCHIVE, compression: 'none' });
+      for (let i = 0; i < 50; i++) await db.put(`k${rng.int(40)}`, `v${i}`.repeat(20));
+      await db.backup('/bk');
+      for (let i = 0; i < 300; i++) await db.put(`k${rng.int(200)}`, `w${i}`.repeat(20));
+      const last = db.stats().sequence;
+      await db.close();
+      const engine = await BackupEngine.open('/bk', { fs });
+      const backupFiles = new Set((await fs.list('/bk/shared')).map((n) => n.slice(0, 6) + '.sst'));
+
+      const dbOptions: Options = {
+        blockSize: 512, blockRestartInterval: 3, bloomBitsPerKey: 7, compression: 'lz4',
+        compressionPerLevel: ['zstd', 'none'], zstdLevel: 5, clock: () => 1_234_567_890_000,
+      };
+      await engine.restore(1, '/custom', { toSequence: last, dbOptions });
+      const custom = await replayedTableProperties(fs, '/custom', backupFiles);
+      expect(custom.length).toBeGreaterThan(0);
+      for (const p of custom) {
+        expect(p.numDataBlocks).toBeGreaterThan(1);
+        expect([p.blockSize, p.blockRestartInterval, p.bloomBitsPerKey, p.compression, p.creationTimeMs])
+          .toEqual([512, 3, 7, 'zstd', 1_234_567_890_000]);
+      }
+
+      const before = Date.now();
+      await engine.restore(1, '/default', { toSequence: last });
+      const dflt = await replayedTableProperties(fs, '/default', backupFiles);
+      expect(dflt.length).toBeGreaterThan(0);
+      for (const p of dflt) {
+        expect([p.blockSize, p.blockRestartInterval, p.bloomBitsPerKey, p.compression])
+          .toEqual([DEFAULT_OPTIONS.blockSize, DEFAULT_OPTIONS.blockRestartInterval, DEFAULT_OPTIONS.bloomBitsPerKey, DEFAULT_OPTIONS.compression]);
+        expect(p.creationTimeMs).toBeGreaterThanOrEqual(before);
+      }
+
+      for (const [target, bad] of [['/bad-block', { blockSize: 1 }], ['/bad-codec', { compression: 'snappy' }], ['/bad-name', { blokSize: 512 }]] as const) {
+        await rejectsWith(() => engine.restore(1, target, { toSequence: last, dbOptions: bad as Options }), 'ERR_INVALID_ARGUMENT', JSON.stringify(bad));
+        expect(await fs.exists(target), target).toBe(false);
+      }
+      // Each restored database opens, with the options it was restored for or with none.
+      for (const [target, o] of [['/custom', dbOptions], ['/default', {}]] as const) {
+        const back = await DB.open(target, { fs, ...o });
+        expect(back.stats().sequence).toBe(last);
+        await back.close();
+      }
     });
   });
 });

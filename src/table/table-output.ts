@@ -1,0 +1,178 @@
+/**
+ * Writes one engine table: opens the file, streams internal-key entries into a TableWriter, finishes,
+ * fsyncs, closes and returns the FileMetadata a VersionEdit (or a backup's metadata) records: size,
+ * whole-file CRC32C, smallest/largest keys and sequences, entry counts, key id and a fresh unique id
+ * (the same id is in the table's properties: src/manifest/table-identity.ts).
+ * Every engine table goes through here: flush and point-in-time restore output and checkpoint/backup
+ * memtable dumps (writeTable below), and each compaction output (compaction/runner.ts opens one
+ * TableOutput per output file and decides where to cut).
+ * Contract:
+ * - Entries go straight to `output.writer.add()` (the hot path: no wrapper call per key); then
+ *   finish() once, or abandon().
+ * - A failure anywhere (open, add, finish, sync, close) leaves no file: finish() removes the file
+ *   before rethrowing, abandon() removes it, and open() removes it if the writer cannot be set up.
+ * - finish() does not sync the directory: the caller does, once for all its outputs, before a
+ *   MANIFEST edit names them (writeTable does it for its one table).
+ * Keys are not plain data: an encrypted table gets a fresh FileCipher (kind TABLE) beside the plain
+ * TableOptions. Safe in a worker (no clock read here: the creation time is passed in).
+ */
+import type { FileSystem } from '../fs/file-system.js';
+import { ChecksummedFile } from '../fs/checksummed-file.js';
+import type { InternalIterator } from '../base/internal-iterator.js';
+import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
+import type { FileCipher } from '../base/file-cipher.js';
+import { InternalError } from '../errors.js';
+import { makeFileMetadata, type FileMetadata } from '../manifest/file-metadata.js';
+import { tableFileName } from '../manifest/file-names.js';
+import { TableWriter } from '../../sstable/table-writer.js';
+import { newTableUniqueId } from '../../sstable/unique-id.js';
+import type { TableOptions } from './table-options.js';
+
+export interface TableOutputParams {
+  fs: FileSystem;
+  dir: string;
+  fileNumber: number;
+  options: TableOptions;
+  /** Stored in the table's properties (from the database's clock; a worker gets it as a number). */
+  creationTimeMs: number;
+  /** Encryption at rest: a fresh FileCipher (kind TABLE) for this file. */
+  cipher?: FileCipher;
+  /** Refuse to open over an existing file (compaction outputs). */
+  exclusive?: boolean;
+}
+
+export class TableOutput {
+  private done = false;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly fileNumber: number,
+    readonly path: string,
+    private readonly file: ChecksummedFile,
+    /** Add entries here, in internal-key order (TableWriter's contract). */
+    readonly writer: TableWriter,
+    private readonly uniqueId: Uint8Array,
+    private readonly keyId: string | undefined,
+  ) {}
+
+  /** Creates table `p.fileNumber` in `p.dir`, empty and ready for entries. */
+  static async open(p: TableOutputParams): Promise<TableOutput> {
+    const path = tableFileName(p.dir, p.fileNumber);
+    const file = new ChecksummedFile(await p.fs.openWritable(path, p.exclusive ? { exclusive: true } : undefined));
+    try {
+      const uniqueId = newTableUniqueId();
+      const writer = new TableWriter(file, {
+        ...p.options,
+        comparator: internalKeyComparator,
+        filterKeyTransform: internalKeyToUserKey,
+        keysAreInternal: true,
+        creationTimeMs: p.creationTimeMs,
+        fileName: path,
+        uniqueId,
+        ...(p.cipher ? { cipher: p.cipher } : {}),
+      });
+      return new TableOutput(p.fs, p.fileNumber, path, file, writer, uniqueId, p.cipher?.keyId);
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      await p.fs.remove(path).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Finishes, fsyncs and closes the table; its metadata. On failure the file is gone and the error rethrown. */
+  async finish(): Promise<FileMetadata> {
+    if (this.done) throw new InternalError(`table ${this.fileNumber} was already finished or abandoned`);
+    this.done = true;
+    try {
+      const result = await this.writer.finish();
+      await this.file.sync();
+      await this.file.close();
+      const props = result.properties;
+      if (props.smallestKey === undefined || props.largestKey === undefined ||
+        props.smallestSeq === undefined || props.largestSeq === undefined) {
+        throw new InternalError(`table ${this.fileNumber} was written without key or sequence bounds`);
+      }
+      return makeFileMetadata({
+        fileNumber: this.fileNumber,
+        fileSize: result.fileSize,
+        crc32c: this.file.checksum,
+        smallest: props.smallestKey,
+        largest: props.largestKey,
+        smallestSeq: props.smallestSeq,
+        largestSeq: props.largestSeq,
+        numEntries: props.numEntries,
+        numDeletions: props.numDeletions,
+        ...(this.keyId !== undefined ? { keyId: this.keyId } : {}),
+        uniqueId: this.uniqueId,
+      });
+    } catch (e) {
+      await this.discard();
+      throw e;
+    }
+  }
+
+  /** Stops writing and removes the file; never throws (it runs on error paths). */
+  async abandon(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.writer.abandon();
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
+    await this.file.close().catch(() => undefined);
+    await this.fs.remove(this.path).catch(() => undefined);
+  }
+}
+
+/**
+ * A 64 MiB memtable takes a few hundred ms to encode and compress; writing it in one go would freeze
+ * the event loop, so writeTable yields (setImmediate) after about this much work.
+ */
+const SLICE_MS = 4;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Writes every entry of `iter` (positioned here, not closed) as table `p.fileNumber`, fsyncs it and
+ * its directory entry, and returns its metadata; undefined, with no file left, when `iter` is empty.
+ * For one-table writers on the main thread: flush, point-in-time restore, memtable dumps.
+ */
+export async function writeTable(p: TableOutputParams, iter: InternalIterator): Promise<FileMetadata | undefined> {
+  const out = await TableOutput.open(p);
+  try {
+    let step = iter.seekToFirst();
+    if (step) await step;
+    if (!iter.valid()) {
+      await out.abandon();
+      return undefined;
+    }
+    const writer = out.writer;
+    let sliceStart = performance.now();
+    let n = 0;
+    while (iter.valid()) {
+      const a = writer.add(iter.key(), iter.value());
+      if (a) await a;
+      step = iter.next();
+      if (step) await step;
+      if ((++n & 255) === 0 && performance.now() - sliceStart > SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+  } catch (e) {
+    await out.abandon();
+    throw e;
+  }
+  const meta = await out.finish();
+  try {
+    // The table's directory entry must be durable before a MANIFEST edit names it.
+    await p.fs.syncDir(p.dir);
+  } catch (e) {
+    await p.fs.remove(out.path).catch(() => undefined);
+    throw e;
+  }
+  return meta;
+}
