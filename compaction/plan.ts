@@ -1,7 +1,8 @@
 /**
  * CompactionPlan: what one compaction will do, as plain, structured-cloneable data (numbers,
  * strings, Uint8Arrays, FileMetadata), so the same plan can run inline or be posted to a worker.
- * Produced by picker.ts (pure), executed by runner.ts, installed by the scheduler as a VersionEdit.
+ * Produced by picker.ts (pure), executed by runner.ts, installed by the scheduler as the edit that
+ * plan-edit.ts derives from it.
  */
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { TableOptions } from '../src/table/table-options.js';

@@ -8,9 +8,9 @@
  * at once, their files marked busy, and wait in the same queue.
  *
  * A job: a trivial move is one VersionEdit (delete at L, add at L+1); otherwise the executor runs the
- * plan (inline or in a worker), then the main thread installs one edit (delete inputs, add outputs,
- * move the level's round-robin pointer). Inputs stay on disk until that edit is durable and no version
- * refers to them (deleteObsoleteFiles).
+ * plan (inline or in a worker), then the main thread installs one edit (plan-edit.ts: delete inputs,
+ * add outputs, move the level's round-robin pointer). Inputs stay on disk until that edit is durable
+ * and no version refers to them (deleteObsoleteFiles).
  *
  * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and the
  * level is retried after an exponential back-off (100 ms … 10 s); after MAX_FAILURES in a row, or at
@@ -24,6 +24,7 @@ import type { CompactionHost } from './host.js';
 import type { BackgroundJobQueue } from './job-queue.js';
 import { pickCompaction, pickManual, pickRewrite } from './picker.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
+import { editForPlan } from './plan-edit.js';
 
 const MAX_FAILURES = 6;
 const BASE_BACKOFF_MS = 100;
@@ -169,12 +170,7 @@ export class CompactionScheduler {
     host.log(`compaction start: ${describePlan(plan)}`);
     if (plan.isTrivialMove) {
       const f = plan.inputs[0][0]!;
-      const edit: VersionEdit = {
-        deletedFiles: [{ level: plan.level, fileNumber: f.fileNumber }],
-        newFiles: [{ level: plan.outputLevel, file: f }],
-        ...(plan.compactPointer ? { compactPointers: [{ level: plan.level, key: plan.compactPointer }] } : {}),
-      };
-      await this.install(edit);
+      await this.install(editForPlan(plan, []));
       host.onCompaction({ level: plan.level, outputLevel: plan.outputLevel, bytesRead: 0, bytesWritten: 0, ms: performance.now() - t0, trivialMove: true });
       host.log(`compaction done: trivial move of ${f.fileNumber} to L${plan.outputLevel}`);
       return;
@@ -186,15 +182,7 @@ export class CompactionScheduler {
         dir: host.dir, plan, snapshots: host.liveSnapshots(), options: host.outputOptions(plan.outputLevel),
         allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
       });
-      const edit: VersionEdit = {
-        deletedFiles: [
-          ...plan.inputs[0].map((f) => ({ level: plan.level, fileNumber: f.fileNumber })),
-          ...plan.inputs[1].map((f) => ({ level: plan.outputLevel, fileNumber: f.fileNumber })),
-        ],
-        newFiles: result.outputs.map((file) => ({ level: plan.outputLevel, file })),
-        ...(plan.compactPointer ? { compactPointers: [{ level: plan.level, key: plan.compactPointer }] } : {}),
-      };
-      await this.install(edit);
+      await this.install(editForPlan(plan, result.outputs));
       host.onCompaction({
         level: plan.level, outputLevel: plan.outputLevel, bytesRead: result.bytesRead,
         bytesWritten: result.bytesWritten, ms: result.ms, trivialMove: false,

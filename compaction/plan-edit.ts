@@ -1,0 +1,32 @@
+/**
+ * The plan -> VersionEdit step: what installing a finished compaction changes in the MANIFEST.
+ * Pure, plain data in, an edit out, no I/O (the picker's generate step has this as its apply twin),
+ * so golden tests (test/testdata/compaction/plan-edit.txt) can check every kind of plan.
+ * Contract: one edit deletes every input from its level (inputs[0] from `level`, inputs[1] from
+ * `outputLevel`), adds every output at `outputLevel` and, when the plan carries one, moves the
+ * round-robin pointer of `level`. A trivial move has no outputs: its single input is relinked one
+ * level down (the VersionBuilder applies deletions before additions, so the same number may leave
+ * L and join L+1 in one edit). A rewrite (level === outputLevel) replaces its input in place.
+ * Not here: the scalars the VersionSet fills in (log number, next file, last sequence).
+ */
+import { invariant } from '../src/base/invariant.js';
+import type { FileMetadata } from '../src/manifest/file-metadata.js';
+import type { VersionEdit } from '../src/manifest/version-edit.js';
+import type { CompactionPlan } from './plan.js';
+
+/**
+ * The edit that installs `plan` once its `outputs` are written and synced. For a trivial move,
+ * pass no outputs: the input file itself is the output.
+ */
+export function editForPlan(plan: CompactionPlan, outputs: readonly FileMetadata[]): VersionEdit {
+  invariant(!plan.isTrivialMove || outputs.length === 0, 'a trivial move writes no outputs');
+  const added = plan.isTrivialMove ? plan.inputs[0] : outputs;
+  return {
+    deletedFiles: [
+      ...plan.inputs[0].map((f) => ({ level: plan.level, fileNumber: f.fileNumber })),
+      ...plan.inputs[1].map((f) => ({ level: plan.outputLevel, fileNumber: f.fileNumber })),
+    ],
+    newFiles: added.map((file) => ({ level: plan.outputLevel, file })),
+    ...(plan.compactPointer ? { compactPointers: [{ level: plan.level, key: plan.compactPointer }] } : {}),
+  };
+}
