@@ -12,9 +12,9 @@
  * add outputs, move the level's round-robin pointer). Inputs stay on disk until that edit is durable
  * and no version refers to them (deleteObsoleteFiles).
  *
- * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and the
- * level is retried after an exponential back-off (100 ms … 10 s); after MAX_FAILURES in a row, or at
- * once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
+ * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and no
+ * job starts until the back-off of job-policy.ts (COMPACTION_RETRY) has passed; after its attempts in a
+ * row, or at once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
  * Main thread only.
  */
 import { isStrataError } from '../src/errors.js';
@@ -23,12 +23,12 @@ import type { CompactionExecutor } from './executor.js';
 import type { CompactionHost } from './host.js';
 import type { BackgroundJobQueue } from './job-queue.js';
 import { pickCompaction, pickManual, pickRewrite } from './picker.js';
+import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
 
-const MAX_FAILURES = 6;
-const BASE_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 10_000;
+/** Where a job failed: a failed MANIFEST write is fatal at once (the VersionSet refuses further edits). */
+interface JobStage { isInstalling: boolean }
 
 export class CompactionScheduler {
   private readonly busy = new Set<number>();
@@ -36,9 +36,6 @@ export class CompactionScheduler {
   private submitted = 0;
   /** An automatic job waits in the queue: one is enough, it asks for the next when it starts. */
   private isJobWaiting = false;
-  private failures = 0;
-  private backoffUntil = 0;
-  private backoffTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private waiters: (() => void)[] = [];
 
@@ -46,6 +43,7 @@ export class CompactionScheduler {
     private readonly host: CompactionHost,
     private readonly executor: CompactionExecutor,
     private readonly jobs: BackgroundJobQueue,
+    private readonly retry: JobRetry = new JobRetry(COMPACTION_RETRY),
   ) {}
 
   /** Compaction jobs submitted and not finished: progress is coming while this is above 0. */
@@ -53,19 +51,13 @@ export class CompactionScheduler {
 
   /** Asks the queue for a compaction job, unless one is waiting already; it picks its work when it starts. */
   maybeSchedule(): void {
-    if (this.stopped || this.host.isStopped() || this.isJobWaiting) return;
-    if (Date.now() < this.backoffUntil) {
-      if (!this.backoffTimer) {
-        this.backoffTimer = setTimeout(() => { this.backoffTimer = undefined; this.maybeSchedule(); }, this.backoffUntil - Date.now());
-        this.backoffTimer.unref();
-      }
-      return;
-    }
+    // A back-off in progress calls this again when it ends.
+    if (this.stopped || this.host.isStopped() || this.isJobWaiting || this.retry.isBackingOff) return;
     this.isJobWaiting = true;
     this.submit(async () => {
       this.isJobWaiting = false;
       if (this.stopped || this.host.isStopped()) return;
-      if (Date.now() < this.backoffUntil) { this.maybeSchedule(); return; } // a failure since: arm the timer
+      if (this.retry.isBackingOff) return; // a failure since: its back-off schedules the next job
       const plan = this.pickAuto();
       if (!plan) return;
       this.claim(plan);
@@ -150,12 +142,13 @@ export class CompactionScheduler {
 
   private async execute(plan: CompactionPlan, onDone?: (e?: unknown) => void): Promise<void> {
     let error: unknown;
+    const stage: JobStage = { isInstalling: false };
     try {
-      await this.runJob(plan);
-      this.failures = 0;
+      await this.runJob(plan, stage);
+      this.retry.recordSuccess();
     } catch (e) {
       error = e;
-      this.onFailure(plan, e);
+      this.onFailure(plan, e, stage);
     } finally {
       this.release(plan);
       onDone?.(error);
@@ -164,13 +157,13 @@ export class CompactionScheduler {
     }
   }
 
-  private async runJob(plan: CompactionPlan): Promise<void> {
+  private async runJob(plan: CompactionPlan, stage: JobStage): Promise<void> {
     const host = this.host;
     const t0 = performance.now();
     host.log(`compaction start: ${describePlan(plan)}`);
     if (plan.isTrivialMove) {
       const f = plan.inputs[0][0]!;
-      await this.install(editForPlan(plan, []));
+      await this.install(editForPlan(plan, []), stage);
       host.onCompaction({ level: plan.level, outputLevel: plan.outputLevel, bytesRead: 0, bytesWritten: 0, ms: performance.now() - t0, trivialMove: true });
       host.log(`compaction done: trivial move of ${f.fileNumber} to L${plan.outputLevel}`);
       return;
@@ -182,7 +175,7 @@ export class CompactionScheduler {
         dir: host.dir, plan, snapshots: host.liveSnapshots(), options: host.outputOptions(plan.outputLevel),
         allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
       });
-      await this.install(editForPlan(plan, result.outputs));
+      await this.install(editForPlan(plan, result.outputs), stage);
       host.onCompaction({
         level: plan.level, outputLevel: plan.outputLevel, bytesRead: result.bytesRead,
         bytesWritten: result.bytesWritten, ms: result.ms, trivialMove: false,
@@ -196,29 +189,25 @@ export class CompactionScheduler {
     await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
   }
 
-  private async install(edit: VersionEdit): Promise<void> {
-    try {
-      await this.host.logAndApply(edit);
-    } catch (e) {
-      (e as { manifestFailure?: boolean }).manifestFailure = true;
-      throw e;
-    }
+  private async install(edit: VersionEdit, stage: JobStage): Promise<void> {
+    stage.isInstalling = true;
+    await this.host.logAndApply(edit);
+    stage.isInstalling = false;
   }
 
-  private onFailure(plan: CompactionPlan, e: unknown): void {
+  private onFailure(plan: CompactionPlan, e: unknown, stage: JobStage): void {
     const host = this.host;
-    this.failures++;
+    const fatalWhy = stage.isInstalling ? 'MANIFEST write during compaction failed'
+      : isStrataError(e, 'ERR_CORRUPTION') ? 'compaction found a corrupt input' : undefined;
+    const failure = this.retry.recordFailure(e, fatalWhy);
     host.onCompactionFailure(e);
-    host.log(`compaction failed (${this.failures} in a row): ${describePlan(plan)}: ${(e as Error).message}`);
-    if ((e as { manifestFailure?: boolean }).manifestFailure) {
-      host.onFatalError(e, 'MANIFEST write during compaction failed');
-    } else if (isStrataError(e, 'ERR_CORRUPTION')) {
-      host.onFatalError(e, 'compaction found a corrupt input');
-    } else if (this.failures >= MAX_FAILURES) {
-      host.onFatalError(e, `compaction failed ${this.failures} times in a row`);
-    } else {
-      this.backoffUntil = Date.now() + Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (this.failures - 1));
+    host.log(`compaction failed (${failure.attempts} in a row): ${describePlan(plan)}: ${(e as Error).message}`);
+    if (failure.fatal) {
+      host.onFatalError(e, fatalWhy ?? `compaction ${failure.why}`);
+      return;
     }
+    // Another job's back-off may be pending: this one, longer, replaces it.
+    void this.retry.backoff().then((elapsed) => { if (elapsed) this.maybeSchedule(); });
   }
 
   /** Resolves at the next job completion, or when no job is left (at once when none is). */
@@ -270,7 +259,7 @@ export class CompactionScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.retry.stop();
     // Jobs still waiting in the queue skip when they start; the running ones finish.
     await this.waitForIdle();
     this.notify();
