@@ -41,14 +41,23 @@ export interface JobFailure {
 
 export type JobOutcome<T> = { readonly ok: true; readonly value: T; readonly attempts: number } | JobFailure;
 
-/** The timer the policy waits on; the default is unref'd, so a pending retry never holds the process. */
+/** The timer the policy waits on (tests inject their own). */
 export interface JobTimers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
+/**
+ * Node's timers, unref'd: a compaction back-off that nobody awaits must not hold the process open.
+ * A flush is awaited (db.flush(), close): its retry keeps the process alive (KEEP_ALIVE_TIMERS).
+ */
 export const NODE_TIMERS: JobTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export const KEEP_ALIVE_TIMERS: JobTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 

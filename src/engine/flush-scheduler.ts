@@ -6,8 +6,9 @@
  * when it runs: before any waiting compaction); at most one is submitted at a time, since each
  * flush advances the log number and so must follow the one before.
  *
- * Failures: a failed table build (EIO, ENOSPC) removes its partial output and is retried with
- * exponential back-off (100 ms, 200 ms, … up to MAX_ATTEMPTS); only then does it become sticky.
+ * Failures: a failed table build (EIO, ENOSPC) removes its partial output and is retried with the
+ * back-off of compaction/job-policy.ts (FLUSH_RETRY: 100 ms, 200 ms, …); only when its attempts run
+ * out, or the scheduler stops meanwhile, does it become sticky.
  * A failed MANIFEST write is sticky at once (the VersionSet refuses further edits): the database
  * turns read-only, and every acknowledged write is still in its WAL for the next open.
  * Main thread only.
@@ -18,6 +19,7 @@ import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { VersionSet } from '../manifest/version-set.js';
 import type { TableCache } from '../cache/table-cache.js';
 import type { BackgroundJobQueue } from '../../compaction/job-queue.js';
+import { FLUSH_RETRY, JobRetry, KEEP_ALIVE_TIMERS } from '../../compaction/job-policy.js';
 import type { MemtableSet } from './memtable-set.js';
 import type { BackgroundError } from './background-error.js';
 import type { StatsCounters } from './stats.js';
@@ -39,13 +41,11 @@ export interface FlushHost {
   afterFlush(): Promise<void>;
 }
 
-const MAX_ATTEMPTS = 5;
-const BASE_BACKOFF_MS = 100;
-
 export class FlushScheduler {
   private running: Promise<void> | undefined;
   private stopped = false;
   private waiters: (() => void)[] = [];
+  private readonly retry = new JobRetry(FLUSH_RETRY, KEEP_ALIVE_TIMERS);
 
   constructor(private readonly host: FlushHost, private readonly jobs: BackgroundJobQueue) {}
 
@@ -82,6 +82,7 @@ export class FlushScheduler {
   /** Lets the running flush finish and starts no other. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.retry.stop();
     if (this.running) await this.running.catch(() => undefined);
     this.notify();
   }
@@ -97,27 +98,27 @@ export class FlushScheduler {
     const memtables = host.memtables;
     if (memtables.immutable.length === 0 || this.stopped || host.failure.error) return;
     const entry = memtables.immutable[0]!;
-    let meta: FileMetadata | undefined;
     let outNumber = 0;
     const t0 = performance.now();
-    for (let attempt = 1; ; attempt++) {
+    const built = await this.retry.run(async () => {
       const fileNumber = host.versions.newFileNumber();
       outNumber = fileNumber;
       host.pendingOutputs.add(fileNumber);
       try {
-        meta = await host.buildTable(fileNumber, entry.mem);
-        break;
+        return await host.buildTable(fileNumber, entry.mem);
       } catch (e) {
         host.pendingOutputs.delete(fileNumber);
-        host.counters.backgroundErrors++;
-        host.log.write(`flush attempt ${attempt} of ${MAX_ATTEMPTS} failed: ${(e as Error).message}`);
-        if (attempt >= MAX_ATTEMPTS || this.stopped) {
-          host.failure.set(e, 'flush failed repeatedly');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, BASE_BACKOFF_MS * 2 ** (attempt - 1)));
+        throw e;
       }
+    }, undefined, (f) => {
+      host.counters.backgroundErrors++;
+      host.log.write(`flush attempt ${f.attempts} of ${FLUSH_RETRY.maxAttempts} failed: ${(f.error as Error).message}`);
+    });
+    if (!built.ok) {
+      host.failure.set(built.error, 'flush failed repeatedly');
+      return;
     }
+    const meta: FileMetadata | undefined = built.value;
     const nextWal = memtables.walAfterOldest;
     const edit: VersionEdit = {
       logNumber: nextWal,

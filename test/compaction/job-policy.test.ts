@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  backoffDelayMs, COMPACTION_RETRY, FLUSH_RETRY, JobRetry, NODE_TIMERS, type JobTimers, type RetryPolicy,
+  backoffDelayMs, COMPACTION_RETRY, FLUSH_RETRY, JobRetry, KEEP_ALIVE_TIMERS, NODE_TIMERS, type JobTimers, type RetryPolicy,
 } from '../../compaction/job-policy.js';
 
 /** Timers a test fires by hand, recording each delay asked for. */
@@ -122,6 +122,20 @@ describe('JobRetry.backoff', () => {
     expect(r.isBackingOff).toBe(true);
     vi.advanceTimersByTime(1);
     expect(await waiting).toBe(true);
+  });
+});
+
+describe('Node timers', () => {
+  it('a compaction wait does not hold the process open; a flush wait, which someone awaits, does', () => {
+    const background = NODE_TIMERS.setTimeout(() => undefined, 60_000) as NodeJS.Timeout;
+    const awaited = KEEP_ALIVE_TIMERS.setTimeout(() => undefined, 60_000) as NodeJS.Timeout;
+    try {
+      expect(background.hasRef()).toBe(false);
+      expect(awaited.hasRef()).toBe(true);
+    } finally {
+      NODE_TIMERS.clearTimeout(background);
+      KEEP_ALIVE_TIMERS.clearTimeout(awaited);
+    }
   });
 });
 
