@@ -10,7 +10,7 @@ import type { Buffer } from 'node:buffer';
 import { booleanArg, keyArg, optionsArg } from './base/arguments.js';
 import { ValueKind } from './base/internal-key.js';
 import {
-  DatabaseClosedError, InvalidArgumentError, NotSupportedError, TooLargeError, TransactionConflictError,
+  DatabaseClosedError, InvalidArgumentError, NotSupportedError, TooLargeError,
   type CorruptionError,
 } from './errors.js';
 import { validateOptions, type Options } from './options.js';
@@ -210,23 +210,10 @@ export class DB {
     optionsArg('transaction options', options, RUN_TRANSACTION_OPTIONS);
     const retries = options.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('options.retries must be a non-negative integer');
-    for (let attempt = 0; ; attempt++) {
-      const tx = this.beginTransaction({
-        ...(options.isolation ? { isolation: options.isolation } : {}),
-        ...(options.sync !== undefined ? { sync: options.sync } : {}),
-      });
-      try {
-        const result = await fn(tx);
-        await tx.commit();
-        return result;
-      } catch (e) {
-        tx.rollback();
-        if (!(e instanceof TransactionConflictError) || attempt >= retries) throw e;
-        this.engine.counters.txnRetries++;
-        // Jittered exponential back-off, 0..2^attempt ms capped at 100 ms, so racing retries spread out.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** attempt)));
-      }
-    }
+    return this.engine.runTransaction(fn, {
+      ...(options.isolation ? { isolation: options.isolation } : {}),
+      ...(options.sync !== undefined ? { sync: options.sync } : {}),
+    }, retries);
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -30,7 +30,7 @@ function isFile(p: string): boolean {
 export function chooseCompactionExecutor(o: ResolvedOptions): ExecutorChoice {
   const mode = o.compactionExecutor;
   if (mode === 'inline') return { kind: 'inline' };
-  const realFs = o.fs === undefined || o.fs instanceof NodeFileSystem;
+  const realFs = o.fs === undefined || o.fs.constructor === NodeFileSystem; // a subclass overrides what a worker would bypass
   if (!realFs) {
     if (mode === 'worker') {
       throw new InvalidArgumentError("option compactionExecutor 'worker' cannot be used with an injected fs: " +

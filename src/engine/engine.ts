@@ -17,7 +17,7 @@
 import type { Buffer } from 'node:buffer';
 import * as path from 'node:path';
 import type { MaybePromise } from '../base/internal-iterator.js';
-import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, type CorruptionError } from '../errors.js';
+import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, TransactionConflictError, type CorruptionError } from '../errors.js';
 import type { FileLock, FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
 import { describeOptions, type ResolvedOptions } from '../options.js';
@@ -26,7 +26,8 @@ import type { VersionSet } from '../manifest/version-set.js';
 import type { Version } from '../manifest/version.js';
 import { lockFileName } from '../manifest/file-names.js';
 import { SnapshotList, type Snapshot } from '../mvcc/snapshot-list.js';
-import type { TransactionHost } from '../mvcc/transaction.js';
+import { Transaction, type TransactionHost, type TransactionOptions } from '../mvcc/transaction.js';
+import { makeJitter, type Jitter } from '../base/jitter.js';
 import { KeyRing } from '../base/keyring.js';
 import { FileKind } from '../base/file-cipher.js';
 import { LruCache } from '../cache/lru-cache.js';
@@ -84,6 +85,8 @@ export class Engine {
   private closed = false;
   private closing: Promise<void> | undefined;
   private txnHostCache: TransactionHost | undefined;
+  /** Spreads transaction retries; seeded from the injected clock, never Math.random. */
+  private readonly jitter: Jitter;
 
   private constructor(
     readonly location: string,
@@ -98,6 +101,7 @@ export class Engine {
     executorChoice: ExecutorChoice,
   ) {
     this.failure = new BackgroundError((line) => log.write(line));
+    this.jitter = makeJitter(o.clock());
     this.blockCache = o.cacheSize > 0 ? new LruCache(o.cacheSize) : undefined;
     this.tables = new TableCache(fs, location, {
       blockCache: this.blockCache,
@@ -256,6 +260,28 @@ export class Engine {
   transactionHost(): TransactionHost {
     this.txnHostCache ??= makeTransactionHost(this);
     return this.txnHostCache;
+  }
+
+  /**
+   * db.transaction(): runs fn in a transaction and commits; on a conflict retries up to `retries` more
+   * times after a jittered exponential back-off (0..2^attempt ms, capped at 100 ms) so racing retries
+   * spread out. Anything else fn throws rolls back and is rethrown.
+   */
+  async runTransaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions, retries: number): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      this.checkWritable();
+      const tx = new Transaction(this.transactionHost(), options);
+      try {
+        const result = await fn(tx);
+        await tx.commit();
+        return result;
+      } catch (e) {
+        tx.rollback();
+        if (!(e instanceof TransactionConflictError) || attempt >= retries) throw e;
+        this.counters.txnRetries++;
+        await new Promise((r) => setTimeout(r, this.jitter.next() * Math.min(100, 2 ** attempt)));
+      }
+    }
   }
 
   // ---------------------------------------------------------------- maintenance
