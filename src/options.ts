@@ -25,6 +25,7 @@ export interface Options {
   maxWriteBufferNumber?: number;
   blockSize?: number;
   blockRestartInterval?: number;
+  indexBlockRestartInterval?: number;
   bloomBitsPerKey?: number;
   compression?: CompressionName;
   compressionPerLevel?: CompressionName[];
@@ -100,6 +101,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   maxWriteBufferNumber: 2,
   blockSize: 4 * KiB,
   blockRestartInterval: 16,
+  indexBlockRestartInterval: 1,
   bloomBitsPerKey: 10,
   compression: 'lz4' as CompressionName,
   zstdLevel: 3,
@@ -135,6 +137,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   maxWriteBufferNumber: { min: 2, max: 64, integer: true },
   blockSize: { min: 64, max: 64 * MiB, integer: true },
   blockRestartInterval: { min: 1, max: 1024, integer: true },
+  indexBlockRestartInterval: { min: 1, max: 1024, integer: true },
   bloomBitsPerKey: { min: 0, max: 30, integer: true },
   zstdLevel: { min: 1, max: 22, integer: true },
   cacheSize: { min: 0, max: 2 ** 46, integer: true },

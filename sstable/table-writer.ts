@@ -40,6 +40,12 @@ export interface TableWriterOptions {
   /** Target size of a data block's raw bytes; a single larger entry makes its own block. */
   blockSize: number;
   blockRestartInterval: number;
+  /**
+   * Keys between restart points of the index block (default 1: every entry, which index-search.ts
+   * binary-searches directly). Larger values shrink the index of a big table (index entries share
+   * prefixes) at the cost of a short linear scan per lookup, as RocksDB's index_block_restart_interval.
+   */
+  indexBlockRestartInterval?: number;
   compression: CompressionName;
   zstdLevel?: number;
   /** 0 = no filter block. */
@@ -79,7 +85,7 @@ export class TableWriter {
   private readonly codecId: number;
   private readonly zstdLevel: number;
   private readonly dataBlock: BlockBuilder;
-  private readonly indexBlock = new BlockBuilder(1, 1024);
+  private readonly indexBlock: BlockBuilder;
   private readonly filter: FilterBlockBuilder | undefined;
   private readonly out: Uint8Array = new Uint8Array(WRITE_BUFFER_SIZE);
   private outLength = 0;
@@ -109,6 +115,11 @@ export class TableWriter {
     if (!Number.isInteger(o.blockRestartInterval) || o.blockRestartInterval < 1 || o.blockRestartInterval > 65536) {
       throw new InvalidArgumentError(`blockRestartInterval: expected an integer in 1..65536, got ${o.blockRestartInterval}`);
     }
+    const indexInterval = o.indexBlockRestartInterval ?? 1;
+    if (!Number.isInteger(indexInterval) || indexInterval < 1 || indexInterval > 65536) {
+      throw new InvalidArgumentError(`indexBlockRestartInterval: expected an integer in 1..65536, got ${indexInterval}`);
+    }
+    this.indexBlock = new BlockBuilder(indexInterval, 1024);
     this.codecId = codecByName(o.compression).id;
     this.zstdLevel = o.zstdLevel ?? ZSTD_DEFAULT_LEVEL;
     if (!Number.isInteger(this.zstdLevel) || this.zstdLevel < ZSTD_MIN_LEVEL || this.zstdLevel > ZSTD_MAX_LEVEL) {

@@ -16,13 +16,14 @@ import type { TableWriterOptions } from '../../sstable/table-writer.js';
  * them to the TableWriter as they are. `compression` is the codec of the level.
  */
 export type TableOptions = Required<Pick<TableWriterOptions,
-  'blockSize' | 'blockRestartInterval' | 'bloomBitsPerKey' | 'compression' | 'zstdLevel'>>;
+  'blockSize' | 'blockRestartInterval' | 'indexBlockRestartInterval' | 'bloomBitsPerKey' | 'compression' | 'zstdLevel'>>;
 
 /** The table options for tables written to `level` (flush output is level 0). */
 export function tableOptionsFor(o: ResolvedOptions, level: number): TableOptions {
   return {
     blockSize: o.blockSize,
     blockRestartInterval: o.blockRestartInterval,
+    indexBlockRestartInterval: o.indexBlockRestartInterval,
     bloomBitsPerKey: o.bloomBitsPerKey,
     compression: o.compressionPerLevel?.[level] ?? o.compression,
     zstdLevel: o.zstdLevel,

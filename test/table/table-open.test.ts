@@ -41,7 +41,7 @@ async function write(fs: MemFileSystem, fileNumber: number, n: number, keys?: Ke
   const cipher = keys ? await keys.newFileCipher(FileKind.TABLE) : undefined;
   return (await writeTable({
     fs, dir: DIR, fileNumber, creationTimeMs: 1,
-    options: { blockSize: 128, blockRestartInterval: 4, bloomBitsPerKey: 10, compression: 'none', zstdLevel: 3 },
+    options: { blockSize: 128, blockRestartInterval: 4, indexBlockRestartInterval: 1, bloomBitsPerKey: 10, compression: 'none', zstdLevel: 3 },
     ...(cipher ? { cipher } : {}),
   }, mem.newIterator()))!;
 }

@@ -16,6 +16,7 @@ describe('tableOptionsFor', () => {
     for (let level = 0; level < o.numLevels; level++) {
       expect(tableOptionsFor(o, level)).toEqual({
         blockSize: DEFAULT_OPTIONS.blockSize, blockRestartInterval: DEFAULT_OPTIONS.blockRestartInterval,
+        indexBlockRestartInterval: DEFAULT_OPTIONS.indexBlockRestartInterval,
         bloomBitsPerKey: DEFAULT_OPTIONS.bloomBitsPerKey, compression: DEFAULT_OPTIONS.compression,
         zstdLevel: DEFAULT_OPTIONS.zstdLevel,
       });
@@ -28,9 +29,9 @@ describe('tableOptionsFor', () => {
   });
 
   it('carries the user\'s values, as plain data that survives a structured clone (worker post)', () => {
-    const o = validateOptions({ blockSize: 256, blockRestartInterval: 4, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9 });
+    const o = validateOptions({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9 });
     const t = tableOptionsFor(o, 3);
-    expect(t).toEqual({ blockSize: 256, blockRestartInterval: 4, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9 });
+    expect(t).toEqual({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9 });
     expect(structuredClone(t)).toEqual(t);
   });
 

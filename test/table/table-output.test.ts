@@ -24,7 +24,7 @@ import { withSeed, type Rng } from '../support/rng.js';
 
 const DIR = '/db';
 const CREATED = 1_700_000_123_456;
-const OPTIONS: TableOptions = { blockSize: 256, blockRestartInterval: 4, bloomBitsPerKey: 10, compression: 'lz4', zstdLevel: 3 };
+const OPTIONS: TableOptions = { blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 1, bloomBitsPerKey: 10, compression: 'lz4', zstdLevel: 3 };
 const enc = new TextEncoder();
 
 /** A memtable of `n` distinct user keys (puts, some deletions when `withDeletes`), sequences 1..n in random order. */
