@@ -15,12 +15,12 @@
  * the filter bytes (no copy): the caller must keep them alive and unmodified. Both are safe in a worker.
  * A reader never gives a false negative for a filter built here; malformed metadata throws
  * CorruptionError at construction, after which probes never read out of bounds.
- * Not here: the hash function (filter-hash.ts), deciding whether a table has a filter and which key
+ * Not here: the hash function (src/base/murmur3.ts), deciding whether a table has a filter and which key
  * part is filtered (table-writer.ts, filter-block.ts), the block checksum that covers the bit array.
  */
 import { CorruptionError, InvalidArgumentError } from '../src/errors.js';
 import { getFixed32, putFixed32 } from '../src/base/coding.js';
-import { fmix32, murmurHash3x86_32 } from './filter-hash.js';
+import { fmix32, murmurHash3x86_32 } from '../src/base/murmur3.js';
 
 /** Stored in table properties; a reader that does not know the name ignores the filter. */
 export const BLOOM_FILTER_POLICY_NAME = 'strata.bloom.v1';

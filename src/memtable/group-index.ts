@@ -9,6 +9,7 @@
  * Not here: what a group holds (memtable.ts), ordering (sorted-runs.ts).
  */
 import { equalBytes } from '../base/bytes.js';
+import { murmurHash3x86_32 } from '../base/murmur3.js';
 import { E_ADDR, E_KLEN, type EntryStore } from './entries.js';
 
 const SHARD_SHIFT = 26;
@@ -84,33 +85,10 @@ function keyEquals(src: EntryStore, g: number, key: Uint8Array): boolean {
   return true;
 }
 
-/** murmur3_x86_32 (seed 0) of the key: a good spread for linear probing, 4 bytes per round. */
+/**
+ * murmur3_x86_32 (seed 0) of the key as a signed int32: a good spread for linear probing, 4 bytes per
+ * round. Signed because the slots are an Int32Array and a probe compares the stored hash with `===`.
+ */
 export function hashBytes(key: Uint8Array): number {
-  const n = key.length;
-  let h = 0;
-  let i = 0;
-  for (const end = n & ~3; i < end; i += 4) {
-    let k = key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  const tail = n & 3;
-  if (tail !== 0) {
-    let k = key[i]!;
-    if (tail > 1) k |= key[i + 1]! << 8;
-    if (tail > 2) k |= key[i + 2]! << 16;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-  }
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
+  return murmurHash3x86_32(key, 0, key.length, 0) | 0;
 }

@@ -18,7 +18,7 @@
  */
 import { compareByteRanges } from '../base/bytes.js';
 import { walkOpRanges } from '../wal/write-batch.js';
-import { murmurHash3x86_32 } from '../../sstable/filter-hash.js';
+import { murmurHash3x86_32 } from '../base/murmur3.js';
 
 const TWO_20 = 0x10_0000;
 

@@ -1,15 +1,18 @@
 /**
- * The 32-bit hash behind the table filter: MurmurHash3_x86_32 (Austin Appleby, public domain, as in
- * SMHasher's MurmurHash3.cpp), plus its 32-bit finaliser `fmix32`.
- * Format: sstable/FILTER-FORMAT.md "Hash" fixes the exact function and seed; changing anything here
- * changes filter bytes on disk, so it needs a new filter format version.
- * Contract: pure, no allocation, safe in a worker; reads bytes [start, end) of `data` only, with
- * 0 <= start <= end <= data.length (the caller's job: these are our own key buffers, not file bytes).
+ * MurmurHash3_x86_32 (Austin Appleby, public domain, as in SMHasher's MurmurHash3.cpp) and its 32-bit
+ * finaliser `fmix32`: the one copy behind the table filter (sstable/bloom.ts), the memtable's hash index
+ * (src/memtable/group-index.ts) and the transaction key hashes (src/mvcc/key-set.ts).
+ * Format: sstable/FILTER-FORMAT.md "Hash" fixes the exact function and seed for filters; changing
+ * anything here changes filter bytes on disk, so it needs a new filter format version.
+ * Contract: pure, no allocation, safe in a worker; reads bytes [start, end) of `data` in place (no
+ * slice), with 0 <= start <= end <= data.length (the caller's job: these are our own key buffers, not
+ * file bytes).
  * Why this hash: it reads the input four bytes at a time with Math.imul, so a 16-byte key costs four
  * rounds plus the finaliser (16-25 ns hot on our busy machine, bench/RESULTS-bloom.md), against ~55 ns for
  * xxhash-wasm's h32 (call overhead) and ~11 µs per op for bloom-filters' 64-bit pure-JS hashing.
- * Its avalanche passes SMHasher, which is what a bloom filter needs; it is not a cryptographic hash.
- * Not here: seeds, probe sequences and bit layout (bloom.ts).
+ * Its avalanche passes SMHasher, which is what a bloom filter and a hash table need; it is not a
+ * cryptographic hash.
+ * Not here: seeds, probe sequences and bit layout (sstable/bloom.ts).
  */
 
 const C1 = 0xcc9e2d51;

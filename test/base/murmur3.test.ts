@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fmix32, murmurHash3x86_32 } from '../../sstable/filter-hash.js';
+import { fmix32, murmurHash3x86_32 } from '../../src/base/murmur3.js';
 import { makeRng, testSeed } from '../support/rng.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
