@@ -19,6 +19,7 @@
  */
 import * as path from 'node:path';
 import type { FileSystem, ReadableFile } from '../fs/file-system.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
 import { crc32c } from '../base/crc32c.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
@@ -87,12 +88,11 @@ async function openListed(fs: FileSystem, p: string): Promise<ReadableFile> {
 /** Streams `from` to `to` through a temp name, checking size and CRC32C against the expectation. */
 async function copyVerified(fs: FileSystem, from: string, to: string, size: number, crc: number,
   signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
-  const tmp = `${to}.tmp`;
   const src = await openListed(fs, from);
   try {
     if (src.size !== size) throw new CorruptionError(from, Math.min(src.size, size), `file is ${src.size} bytes, expected ${size}`);
-    const dst = await fs.openWritable(tmp);
-    try {
+    // No directory sync here: each caller syncs the target directory once, after its last copy.
+    await writeFileAtomic(fs, to, async (dst) => {
       let c = 0;
       for (let off = 0; off < size; off += CHUNK) {
         checkAbort(signal);
@@ -103,30 +103,10 @@ async function copyVerified(fs: FileSystem, from: string, to: string, size: numb
         onBytes(chunk.length);
       }
       if (c !== crc) throw new CorruptionError(from, 0, `CRC32C ${c.toString(16)} does not match the expected ${crc.toString(16)}`);
-      await dst.sync();
-    } finally {
-      await dst.close();
-    }
-    await fs.rename(tmp, to);
-  } catch (e) {
-    await fs.remove(tmp).catch(() => undefined);
-    throw e;
+    }, { tempPath: `${to}.tmp`, syncDir: false });
   } finally {
     await src.close();
   }
-}
-
-async function writeAtomically(fs: FileSystem, dir: string, name: string, data: Uint8Array): Promise<void> {
-  const tmp = path.join(dir, `${name}.tmp`);
-  const f = await fs.openWritable(tmp);
-  try {
-    f.append(data);
-    await f.sync();
-  } finally {
-    await f.close();
-  }
-  await fs.rename(tmp, path.join(dir, name));
-  await fs.syncDir(dir);
 }
 
 export interface BackupEngineOptions {
@@ -413,7 +393,8 @@ export class BackupEngine {
         const keyId = source.keys.currentKeyId();
         seal = { keyId, key: await source.keys.keyFor(keyId) };
       }
-      await writeAtomically(fs, path.join(this.dir, 'meta'), String(id), encodeBackupMetaFile(meta, seal));
+      const metaPath = path.join(this.dir, 'meta', String(id));
+      await writeFileAtomic(fs, metaPath, encodeBackupMetaFile(meta, seal), { tempPath: `${metaPath}.tmp` });
       return { ...BackupEngine.info(meta), bytesCopied };
     } finally {
       pin.release();

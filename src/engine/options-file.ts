@@ -9,6 +9,7 @@
  */
 import * as path from 'node:path';
 import type { FileSystem } from '../fs/file-system.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { FileKind, hasCryptMagic, openWholeFile, sealWholeFile, plaintextRefused } from '../base/file-cipher.js';
 import type { KeyRing } from '../base/keyring.js';
 import { optionsFileName, parseFileName, tempFileName } from '../manifest/file-names.js';
@@ -24,15 +25,9 @@ export async function writeOptionsFile(fs: FileSystem, dir: string, number: numb
     const id = keys.currentKeyId();
     bytes = sealWholeFile(FileKind.OPTIONS, id, await keys.keyFor(id), bytes);
   }
-  const tmp = tempFileName(dir, number); // the temp file shares the number: it is renamed away at once
-  const f = await fs.openWritable(tmp);
-  try {
-    f.append(bytes);
-  } finally {
-    await f.close();
-  }
   const target = optionsFileName(dir, number);
-  await fs.rename(tmp, target);
+  // The temp file shares the number: it is renamed away at once. Not synced: see the header.
+  await writeFileAtomic(fs, target, bytes, { tempPath: tempFileName(dir, number), syncFile: false, syncDir: false });
   const old = (await fs.list(dir))
     .map((name) => ({ name, p: parseFileName(name) }))
     .filter((x) => x.p?.type === 'options' && x.p.number < number)

@@ -6,10 +6,11 @@
  * directory sync it leaves to the Env). A crash at any point leaves CURRENT naming either the old
  * or the new MANIFEST, both complete and synced: the caller syncs the new MANIFEST and its
  * directory entry first. readCurrentFile() treats the content as untrusted.
- * Not here: which MANIFEST to name (version-set.ts).
+ * Not here: which MANIFEST to name (version-set.ts); the temp-file dance itself (src/fs/atomic-write.ts).
  */
 import { CorruptionError } from '../errors.js';
 import type { FileSystem } from '../fs/file-system.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { currentFileName, manifestBaseName, parseFileName, tempFileName } from './file-names.js';
 
 /** A CURRENT longer than this is not ours (`MANIFEST-` + 16 digits + newline is 26 bytes). */
@@ -19,22 +20,8 @@ const encoder = new TextEncoder();
 
 /** Points CURRENT at MANIFEST-<manifestNumber>, durably. Rejects with the fs error; CURRENT is then old or new. */
 export async function setCurrentFile(fs: FileSystem, dir: string, manifestNumber: number): Promise<void> {
-  const tmp = tempFileName(dir, manifestNumber);
-  try {
-    const file = await fs.openWritable(tmp);
-    try {
-      file.append(encoder.encode(`${manifestBaseName(manifestNumber)}\n`));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await fs.rename(tmp, currentFileName(dir));
-  } catch (e) {
-    // Best effort: a leftover temp file is harmless (the obsolete-file sweep removes it).
-    await fs.remove(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fs.syncDir(dir);
+  await writeFileAtomic(fs, currentFileName(dir), encoder.encode(`${manifestBaseName(manifestNumber)}\n`),
+    { tempPath: tempFileName(dir, manifestNumber) });
 }
 
 /**
