@@ -20,8 +20,8 @@
 import * as path from 'node:path';
 import type { FileSystem, ReadableFile } from '../fs/file-system.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { crc32cOfFile } from '../fs/file-crc.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
-import { crc32c } from '../base/crc32c.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { decodeEncryptionHeader, FileKind, hasCryptMagic, keysRequired, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
 import { KeyRing } from '../base/keyring.js';
@@ -61,8 +61,6 @@ export interface RestoreOptions extends BackupOptions {
   dbOptions?: Options;
 }
 
-const CHUNK = 1 << 20;
-
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError('the backup operation was aborted', { cause: signal.reason });
 }
@@ -93,15 +91,12 @@ async function copyVerified(fs: FileSystem, from: string, to: string, size: numb
     if (src.size !== size) throw new CorruptionError(from, Math.min(src.size, size), `file is ${src.size} bytes, expected ${size}`);
     // No directory sync here: each caller syncs the target directory once, after its last copy.
     await writeFileAtomic(fs, to, async (dst) => {
-      let c = 0;
-      for (let off = 0; off < size; off += CHUNK) {
-        checkAbort(signal);
-        const chunk = await src.read(off, Math.min(CHUNK, size - off));
-        if (chunk.length === 0) throw new CorruptionError(from, off, 'file ended early');
-        c = crc32c(chunk, c);
+      checkAbort(signal);
+      const c = await crc32cOfFile(src, size, (chunk, off) => {
         dst.append(chunk);
         onBytes(chunk.length);
-      }
+        if (off + chunk.length < size) checkAbort(signal);
+      });
       if (c !== crc) throw new CorruptionError(from, 0, `CRC32C ${c.toString(16)} does not match the expected ${crc.toString(16)}`);
     }, { tempPath: `${to}.tmp`, syncDir: false });
   } finally {
@@ -228,12 +223,7 @@ export class BackupEngine {
           if (e instanceof CorruptionError) throw e;
           blockError = e;
         }
-        let c = 0;
-        for (let off = 0; off < f.size; off += CHUNK) {
-          const chunk = await f.read(off, Math.min(CHUNK, f.size - off));
-          c = crc32c(chunk, c);
-          done += chunk.length;
-        }
+        const c = await crc32cOfFile(f, f.size, (chunk) => { done += chunk.length; });
         if (c !== file.crc32c) throw new CorruptionError(p, 0, `CRC32C ${c.toString(16)} does not match the backup's ${file.crc32c.toString(16)}`, blockError === undefined ? undefined : { cause: blockError });
         if (blockError !== undefined) throw blockError;
       } finally {

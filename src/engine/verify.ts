@@ -6,15 +6,13 @@
  * damaged one reported (stratadb check lists them all). A read-only DB reads its pinned
  * descriptors (cache/file-pins.ts), so a writer deleting a table mid-check changes nothing.
  */
-import { crc32c } from '../base/crc32c.js';
 import { CorruptionError } from '../errors.js';
 import type { Version } from '../manifest/version.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { TableCache } from '../cache/table-cache.js';
 import type { FileSystem } from '../fs/file-system.js';
+import { crc32cOfFile } from '../fs/file-crc.js';
 import { tableFileName } from '../manifest/file-names.js';
-
-const CHUNK = 1 << 20;
 
 export async function verifyTables(
   fs: FileSystem, dir: string, version: Version, tables: TableCache, onCorruption?: (e: CorruptionError) => void,
@@ -40,12 +38,7 @@ async function verifyTable(fs: FileSystem, dir: string, f: FileMetadata, tables:
   }
   const file = tables.pinnedFile(f.fileNumber) ?? await fs.openReadable(tableFileName(dir, f.fileNumber));
   try {
-    let crc = 0;
-    for (let off = 0; off < f.fileSize; off += CHUNK) {
-      const chunk = await file.read(off, Math.min(CHUNK, f.fileSize - off));
-      if (chunk.length === 0) throw new CorruptionError(file.path, off, `file is shorter than the ${f.fileSize} bytes the MANIFEST records`);
-      crc = crc32c(chunk, crc);
-    }
+    const crc = await crc32cOfFile(file, f.fileSize);
     if (file.size !== f.fileSize) {
       throw new CorruptionError(file.path, Math.min(file.size, f.fileSize), `file is ${file.size} bytes, the MANIFEST records ${f.fileSize}`);
     }
