@@ -33,7 +33,7 @@ import { decodeBackupMetaFile, encodeBackupMetaFile, sharedName, type BackupFile
 import { prepareEmptyTarget } from './checkpoint.js';
 import { clearInProgress } from './in-progress.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
-import { writeManifestSnapshot } from './manifest-snapshot.js';
+import { writeManifestSnapshot } from '../manifest/manifest-snapshot.js';
 import { replayArchiveToTables } from './point-in-time.js';
 import { validateOptions, type Options } from '../options.js';
 import { tableOptionsFor } from '../table/table-options.js';

@@ -15,7 +15,7 @@ import { InvalidArgumentError, NotSupportedError } from '../errors.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { clearInProgress, markInProgress, type InProgressKind } from './in-progress.js';
-import { writeManifestSnapshot } from './manifest-snapshot.js';
+import { writeManifestSnapshot } from '../manifest/manifest-snapshot.js';
 import { dumpMemtables, type BackupSource } from './pin.js';
 
 export interface CheckpointInfo { sequence: number; files: number; linked: number; copied: number }

@@ -30,11 +30,12 @@ import { FileKind, type FileCipher } from '../base/file-cipher.js';
 import type { KeyRing } from '../base/keyring.js';
 import { recordCipherFor } from '../record/record-cipher.js';
 import { RecordWriter } from '../record/record-writer.js';
-import { readCurrentFile, setCurrentFile } from './current-file.js';
+import { readCurrentFile } from './current-file.js';
 import { currentFileName, manifestBaseName, manifestFileName, parseFileName } from './file-names.js';
+import { openManifestSnapshot } from './manifest-snapshot.js';
 import { replayManifest } from './manifest-replay.js';
 import {
-  type CompactPointer, encodeVersionEdit, MANIFEST_FORMAT_VERSION, MAX_LEVELS, type NewFile, type VersionEdit,
+  type CompactPointer, encodeVersionEdit, MAX_LEVELS, type NewFile, type VersionEdit,
 } from './version-edit.js';
 import { VersionBuilder } from './version-builder.js';
 import { type Levels, Version } from './version.js';
@@ -327,38 +328,17 @@ export class VersionSet {
   private async writeManifest(levels: Levels, logNumber: number, lastSequence: number,
     pointers: readonly (Uint8Array | undefined)[]): Promise<void> {
     const n = this.newFileNumber();
-    const newFiles: NewFile[] = [];
-    levels.forEach((files, level) => { for (const file of files) newFiles.push({ level, file }); });
+    const files: NewFile[] = [];
+    levels.forEach((ofLevel, level) => { for (const file of ofLevel) files.push({ level, file }); });
     const compactPointers: CompactPointer[] = [];
     pointers.forEach((key, level) => { if (key) compactPointers.push({ level, key }); });
-    const snapshot: VersionEdit = {
-      formatVersion: MANIFEST_FORMAT_VERSION, comparatorName: this.comparatorName,
-      logNumber, nextFileNumber: this.next, lastSequence, compactPointers, newFiles,
-    };
-    const record = encodeVersionEdit(snapshot, this.encodeBuf);
-    // Exclusive: a number is never reused, so an existing file means a bug or a stranger's file.
-    const file = await this.fs.openWritable(manifestFileName(this.dir, n), { exclusive: true });
-    let writer: RecordWriter;
-    let cipher: FileCipher | undefined;
-    try {
-      cipher = await this.options.keys?.newFileCipher(FileKind.MANIFEST);
-      writer = new RecordWriter(file, cipher);
-    } catch (e) {
-      await file.close().catch(() => undefined);
-      throw e;
-    }
-    try {
-      writer.addRecord(record);
-      await writer.sync();
-      await this.fs.syncDir(this.dir);
-      await setCurrentFile(this.fs, this.dir, n);
-    } catch (e) {
-      await writer.close().catch(() => undefined);
-      throw e;
-    }
+    const { writer, keyId } = await openManifestSnapshot(this.fs, this.dir, {
+      manifestNumber: n, files, nextFileNumber: this.next, logNumber, lastSequence, compactPointers,
+      comparatorName: this.comparatorName,
+    }, { keys: this.options.keys, encodeBuf: this.encodeBuf });
     const old = this.writer;
     this.writer = writer;
-    this.writerKeyId = cipher?.keyId;
+    this.writerKeyId = keyId;
     this.manifestNum = n;
     // The old MANIFEST was synced after its last record; closing it cannot lose anything.
     await old?.close().catch(() => undefined);

@@ -16,7 +16,7 @@ import { TableWriter } from '../../sstable/table-writer.js';
 import { internalKeyComparator, internalKeyToUserKey, makeInternalKey, ValueKind } from '../../src/base/internal-key.js';
 import { makeFileMetadata, type FileMetadata } from '../../src/manifest/file-metadata.js';
 import { tableFileName } from '../../src/manifest/file-names.js';
-import { writeManifestSnapshot } from '../../src/backup/manifest-snapshot.js';
+import { writeManifestSnapshot } from '../../src/manifest/manifest-snapshot.js';
 import { ChecksummedFile } from '../../src/fs/checksummed-file.js';
 import { tempDir } from '../support/tmpdir.js';
 

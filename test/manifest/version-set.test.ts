@@ -3,6 +3,7 @@ import { makeInternalKey } from '../../src/base/internal-key.js';
 import {
   CorruptionError, DatabaseClosedError, InternalError, InvalidArgumentError, NotSupportedError, ReadOnlyError,
 } from '../../src/errors.js';
+import { KeyRing } from '../../src/base/keyring.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { manifestBaseName, parseFileName } from '../../src/manifest/file-names.js';
 import { encodeVersionEdit, Tag } from '../../src/manifest/version-edit.js';
@@ -206,5 +207,25 @@ describe('VersionSet refusals', () => {
     }));
     const ok = await VersionSet.recover(fs, DIR, OPTIONS);
     expect(ok.compactPointer(2)).toEqual(makeInternalKey(Uint8Array.of(1), 1, 1));
+  });
+});
+
+describe('VersionSet roll-over under encryption', () => {
+  it('leaves no empty MANIFEST behind when the current key cannot be had, and keeps the old one', async () => {
+    const fs = await freshFs();
+    let current = 'k1';
+    const keys = new KeyRing({
+      currentKeyId: () => current,
+      getKey: (id) => { if (id !== 'k1') throw new Error(`no key ${id}`); return new Uint8Array(32).fill(7); },
+    });
+    // A MANIFEST this small rolls at every edit.
+    const vs = await VersionSet.create(fs, DIR, { ...OPTIONS, keys, maxManifestFileSize: 1 });
+    const before = await fs.list(DIR);
+    current = 'k2';
+    await expect(vs.roll()).rejects.toThrow();
+    expect(await fs.list(DIR)).toEqual(before);
+    expect(text(await fs.readFile(`${DIR}/CURRENT`))).toBe(`${manifestBaseName(vs.manifestFileNumber)}\n`);
+    current = 'k1';
+    await vs.close();
   });
 });
