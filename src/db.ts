@@ -7,7 +7,7 @@
  * Main thread only.
  */
 import type { Buffer } from 'node:buffer';
-import { booleanArg, keyArg, optionsArg } from './base/arguments.js';
+import { booleanArg, keyArg, limitArg, optionsArg } from './base/arguments.js';
 import { ValueKind } from './base/internal-key.js';
 import {
   DatabaseClosedError, InvalidArgumentError, NotSupportedError, TooLargeError,
@@ -169,10 +169,8 @@ export class DB {
     const o = optionsArg<IteratorOptions>('iterator options', options, ITERATOR_OPTIONS) ?? {};
     const bound = (name: 'gt' | 'gte' | 'lt' | 'lte'): Uint8Array | undefined =>
       o[name] === undefined ? undefined : keyArg(`options.${name}`, o[name]).slice();
-    if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new InvalidArgumentError('options.reverse must be a boolean');
-    if (o.limit !== undefined && (typeof o.limit !== 'number' || Number.isNaN(o.limit))) {
-      throw new InvalidArgumentError('options.limit must be a number (-1 or Infinity for no limit)');
-    }
+    booleanArg('options.reverse', o.reverse);
+    limitArg('options.limit', o.limit);
     return this.engine.newIterator<T>({
       snapshotSeq: this.engine.sequenceAt(o.snapshot),
       ...defined('gt', bound('gt')), ...defined('gte', bound('gte')),

@@ -15,7 +15,8 @@ import { openTableReader } from './table/table-open.js';
 import { readTableLayout, formatTableLayout, type TableLayout } from '../sstable/layout.js';
 import { inspectManifest, type ManifestInspection } from './manifest/manifest-inspect.js';
 import { inspectWal, type WalInspection } from './wal/wal-replay.js';
-import { isStrataError, InvalidArgumentError } from './errors.js';
+import { encryptionArg } from './base/arguments.js';
+import { isStrataError } from './errors.js';
 import { KeyRing } from './base/keyring.js';
 import type { KeyProvider } from './base/file-cipher.js';
 
@@ -31,13 +32,8 @@ export interface InspectOptions {
 }
 
 function keysOf(options: InspectOptions): KeyRing | undefined {
-  const e = options.encryption;
-  if (e === undefined) return undefined;
-  const p = (e as { keyProvider?: Partial<KeyProvider> } | null)?.keyProvider;
-  if (typeof p?.currentKeyId !== 'function' || typeof p.getKey !== 'function') {
-    throw new InvalidArgumentError('option encryption.keyProvider must have currentKeyId() and getKey(id) methods');
-  }
-  return new KeyRing(e.keyProvider, e.allowPlaintext !== false);
+  const e = encryptionArg<KeyProvider>(options.encryption, true);
+  return e && new KeyRing(e.keyProvider, e.allowPlaintext);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unknownOption } from './base/arguments.js';
+import { encryptionArg, unknownOption } from './base/arguments.js';
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
 import type { KeyProvider } from './base/file-cipher.js';
@@ -237,15 +237,8 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
   }
   out['encryption'] = undefined;
   if (o['encryption'] !== undefined) {
-    const e = o['encryption'] as Record<string, unknown> | null;
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) bad('encryption', '{ keyProvider }', '[not an object]');
-    for (const k of Object.keys(e)) if (k !== 'keyProvider' && k !== 'allowPlaintext') throw new InvalidArgumentError(`unknown option encryption.${k}`);
-    const p = e['keyProvider'] as Record<string, unknown> | undefined;
-    if (typeof p !== 'object' || p === null || typeof p['currentKeyId'] !== 'function' || typeof p['getKey'] !== 'function') {
-      throw new InvalidArgumentError('option encryption.keyProvider must have currentKeyId() and getKey(id) methods');
-    }
-    if (e['allowPlaintext'] !== undefined && typeof e['allowPlaintext'] !== 'boolean') bad('encryption.allowPlaintext', 'a boolean', e['allowPlaintext']);
-    out['encryption'] = Object.freeze({ keyProvider: p, allowPlaintext: e['allowPlaintext'] === true });
+    const e = encryptionArg<KeyProvider>(o['encryption'], false)!;
+    out['encryption'] = Object.freeze(e);
   }
   out['fs'] = undefined;
   if (o['fs'] !== undefined) {

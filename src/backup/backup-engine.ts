@@ -22,6 +22,7 @@ import type { FileSystem, ReadableFile } from '../fs/file-system.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { crc32cOfFile } from '../fs/file-crc.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
+import { encryptionArg } from '../base/arguments.js';
 import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { decodeEncryptionHeader, FileKind, hasCryptMagic, keysRequired, type KeyProvider, type KeyResolver } from '../base/file-cipher.js';
 import { KeyRing } from '../base/keyring.js';
@@ -392,14 +393,9 @@ export class BackupEngine {
   }
 }
 
-function keyRingFrom(e: BackupEngineOptions['encryption']): KeyRing | undefined {
-  if (e === undefined) return undefined;
-  const p = (e as { keyProvider?: Partial<KeyProvider> } | null)?.keyProvider;
-  if (typeof p?.currentKeyId !== 'function' || typeof p.getKey !== 'function') {
-    throw new InvalidArgumentError('option encryption.keyProvider must have currentKeyId() and getKey(id) methods');
-  }
-  if (e.allowPlaintext !== undefined && typeof e.allowPlaintext !== 'boolean') throw new InvalidArgumentError('option encryption.allowPlaintext must be a boolean');
-  return new KeyRing(e.keyProvider, e.allowPlaintext === true);
+function keyRingFrom(given: BackupEngineOptions['encryption']): KeyRing | undefined {
+  const e = encryptionArg<KeyProvider>(given, false);
+  return e && new KeyRing(e.keyProvider, e.allowPlaintext);
 }
 
 /** The same keys, reading plaintext files too (where the caller checks encryption itself). */

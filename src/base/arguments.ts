@@ -1,6 +1,7 @@
 /**
- * Argument checks for the public API, one rule each, used by the facade (db.ts), transactions and the
- * open options (options.ts): keys, option objects with their known names, booleans. A caller mistake
+ * Argument checks for the public API, one rule each, used by the facade (db.ts), transactions, write
+ * batches, iterators and the open options (options.ts, the encryption options of DB.open, BackupEngine
+ * and inspect): keys, option objects with their known names, booleans, iterator limits. A caller mistake
  * is an InvalidArgumentError naming the argument and what was expected, thrown before anything
  * changes. Unknown option names are refused on every call, as at open: `{ synch: true }` would
  * otherwise write without syncing. The Level adapter keeps abstract-level's own rules instead.
@@ -45,6 +46,13 @@ export function unknownOption(what: string, name: string, known: Iterable<string
   return `${what}: unknown option ${JSON.stringify(name)}${hint}; known options: ${list.length ? list.join(', ') : 'none'}`;
 }
 
+/** An optional iterator `limit`: a number, -1 or Infinity for none (undefined stays undefined). */
+export function limitArg(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new InvalidArgumentError(`${name} must be a number (-1 or Infinity for no limit)`);
+  return v;
+}
+
 /** An optional boolean argument (undefined stays undefined). */
 export function booleanArg(name: string, v: unknown): boolean | undefined {
   if (v === undefined) return undefined;
@@ -52,11 +60,36 @@ export function booleanArg(name: string, v: unknown): boolean | undefined {
   return v;
 }
 
+const ENCRYPTION_OPTIONS = ['keyProvider', 'allowPlaintext'];
+
+/**
+ * The `encryption: { keyProvider, allowPlaintext }` option of DB.open, BackupEngine.open and inspect:
+ * undefined, or an object with only those names whose provider has currentKeyId() and getKey(id).
+ * `allowPlaintextDefault` is the caller's (the inspection tools read plaintext files by default).
+ * `P` is the key provider type (src/encryption/); the check here is structural.
+ */
+export function encryptionArg<P>(e: unknown, allowPlaintextDefault: boolean): { keyProvider: P; allowPlaintext: boolean } | undefined {
+  if (e === undefined) return undefined;
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+    throw new InvalidArgumentError(`option encryption must be { keyProvider } (got ${describe(e)})`);
+  }
+  optionsArg('option encryption', e, ENCRYPTION_OPTIONS);
+  const { keyProvider: p, allowPlaintext } = e as { keyProvider?: unknown; allowPlaintext?: unknown };
+  if (p === null || typeof p !== 'object' || typeof (p as { currentKeyId?: unknown }).currentKeyId !== 'function' ||
+    typeof (p as { getKey?: unknown }).getKey !== 'function') {
+    throw new InvalidArgumentError('option encryption.keyProvider must have currentKeyId() and getKey(id) methods');
+  }
+  return { keyProvider: p as P, allowPlaintext: booleanArg('option encryption.allowPlaintext', allowPlaintext) ?? allowPlaintextDefault };
+}
+
+/** A wrong argument as an error message shows it: its kind, and the value or class where that helps. */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  // The class tells an ArrayBuffer or a Uint16Array (a near miss for bytes) from a plain object.
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
   return typeof v;
 }
 

@@ -16,6 +16,7 @@
  * One call at a time: next()/seek() calls are serialised by the caller (abstract-level rule).
  */
 import type { Buffer } from 'node:buffer';
+import { keyArg } from '../base/arguments.js';
 import { copyToBuffer } from '../base/bytes.js';
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { DBIterator, type DBIteratorOptions } from './db-iterator.js';
@@ -165,14 +166,14 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
    * Moves so that the next entry is the first at or after `target` (at or before it in reverse),
    * within the iterator's bounds.
    */
-  seek(target: Uint8Array): void {
+  seek(target: Uint8Array | string): void {
     if (this.isReleased) {
       throw new DatabaseClosedError(this.state === State.Closed ? 'the iterator is closed'
         : 'the iterator has ended and released its files: seek() needs a new iterator');
     }
-    if (!(target instanceof Uint8Array)) throw new InvalidArgumentError('seek(target): target must be a Uint8Array or string');
-    if (this.inner) this.inner.seek(target);
-    else this.pendingSeek = target.slice();
+    const key = keyArg('seek(target): target', target);
+    if (this.inner) this.inner.seek(key);
+    else this.pendingSeek = key.slice();
   }
 
   /** Releases the iterator's pinned files; idempotent (also after the end or a failure). */

@@ -23,7 +23,7 @@ import { ByteWriter } from '../base/coding.js';
 import { MAX_SEQUENCE, ValueKind, userKeyOf, kindOf } from '../base/internal-key.js';
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
 import { InvalidArgumentError, TooLargeError, TransactionConflictError } from '../errors.js';
-import { booleanArg, keyArg, optionsArg } from '../base/arguments.js';
+import { booleanArg, keyArg, limitArg, optionsArg } from '../base/arguments.js';
 import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -104,7 +104,7 @@ export class Transaction {
     if (iso !== 'snapshot' && iso !== 'serializable') {
       throw new InvalidArgumentError("options.isolation must be 'snapshot' or 'serializable'");
     }
-    if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new InvalidArgumentError('options.sync must be a boolean');
+    booleanArg('options.sync', options.sync);
     this.isolation = iso;
     this.sync = options.sync === true;
     this.snap = host.takeSnapshot();
@@ -182,9 +182,7 @@ export class Transaction {
     this.checkUsable();
     const options = optionsArg<TransactionIteratorOptions>('iterator options', given, TX_ITERATOR_OPTIONS) ?? {};
     booleanArg('options.reverse', options.reverse);
-    if (options.limit !== undefined && (typeof options.limit !== 'number' || Number.isNaN(options.limit))) {
-      throw new InvalidArgumentError('options.limit must be a number (-1 or Infinity for no limit)');
-    }
+    limitArg('options.limit', options.limit);
     const o: TxIteratorOptions = {};
     for (const b of ['gt', 'gte', 'lt', 'lte'] as const) {
       if (options[b] !== undefined) o[b] = keyArg(`options.${b}`, options[b]).slice();

@@ -16,9 +16,9 @@
  * Main thread or worker. Not here: sequence numbers and commit times (wal-record.ts).
  */
 import { ByteWriter, getVarint, type VarintResult, varintLength } from '../base/coding.js';
-import { toBytes } from '../base/bytes.js';
+import { keyArg } from '../base/arguments.js';
 import { ValueKind } from '../base/internal-key.js';
-import { InternalError, InvalidArgumentError } from '../errors.js';
+import { InternalError } from '../errors.js';
 
 /** Receives one operation. For a delete, `value` is empty. Views: copy what you keep. */
 export type OpCallback = (kind: number, key: Uint8Array, value: Uint8Array) => void;
@@ -27,18 +27,6 @@ const EMPTY = new Uint8Array(0);
 
 /** A cleared batch keeps its buffer up to this size (reuse without pinning a huge one). */
 const KEEP_CAPACITY = 64 * 1024;
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
-  return typeof v;
-}
-
-function checkBytes(v: unknown, method: string, arg: string): Uint8Array {
-  if (typeof v === 'string' || v instanceof Uint8Array) return toBytes(v);
-  throw new InvalidArgumentError(`WriteBatch.${method}: ${arg} must be a Uint8Array or a string, got ${describe(v)}`);
-}
 
 /** Encoded size of one operation with these key and value lengths (valueLength ignored for a delete). */
 export function encodedOpLength(kind: number, keyLength: number, valueLength: number): number {
@@ -112,8 +100,8 @@ export class WriteBatch {
 
   /** Adds a put of key -> value. Throws InvalidArgumentError (and adds nothing) for a bad argument. */
   put(key: Uint8Array | string, value: Uint8Array | string): this {
-    const k = checkBytes(key, 'put', 'key');
-    const v = checkBytes(value, 'put', 'value');
+    const k = keyArg('WriteBatch.put: key', key);
+    const v = keyArg('WriteBatch.put: value', value);
     this.append(ValueKind.Put, k, v);
     if (k.length > this.maxKey) this.maxKey = k.length;
     if (v.length > this.maxValue) this.maxValue = v.length;
@@ -122,7 +110,7 @@ export class WriteBatch {
 
   /** Adds a delete of key. Throws InvalidArgumentError (and adds nothing) for a bad argument. */
   delete(key: Uint8Array | string): this {
-    const k = checkBytes(key, 'delete', 'key');
+    const k = keyArg('WriteBatch.delete: key', key);
     this.append(ValueKind.Delete, k, EMPTY);
     if (k.length > this.maxKey) this.maxKey = k.length;
     return this;

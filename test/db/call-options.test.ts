@@ -4,7 +4,7 @@
  * wrote without syncing and `iterator({ prefix })` returned every key.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DB, MemFileSystem, WriteBatch, staticKeyProvider } from '../../src/index.js';
+import { BackupEngine, DB, MemFileSystem, WriteBatch, inspect, staticKeyProvider } from '../../src/index.js';
 
 let db: DB;
 beforeEach(async () => {
@@ -69,5 +69,43 @@ describe('unknown per-call option names', () => {
   it('open options get the same hint', async () => {
     await expect(DB.open('/other', { fs: new MemFileSystem(), writeBufferSise: 1 } as any))
       .rejects.toThrow(/options: unknown option "writeBufferSise" \(did you mean writeBufferSize\?\)/);
+  });
+});
+
+describe('one set of argument rules behind every entry point', () => {
+  const keyProvider = staticKeyProvider({ k1: 'b'.repeat(64) }, 'k1');
+  const refusals: [string, unknown, RegExp][] = [
+    ['an unknown name', { keyProvider, allowPlaintxt: true }, /option encryption: unknown option "allowPlaintxt" \(did you mean allowPlaintext\?\)/],
+    ['a provider without methods', { keyProvider: {} }, /option encryption.keyProvider must have currentKeyId\(\) and getKey\(id\) methods/],
+    ['a non-boolean allowPlaintext', { keyProvider, allowPlaintext: 'yes' }, /option encryption.allowPlaintext must be a boolean \(got "yes"\)/],
+  ];
+  for (const [what, encryption, message] of refusals) {
+    it(`DB.open, BackupEngine.open and inspect refuse ${what} in encryption alike`, async () => {
+      const fs = new MemFileSystem();
+      const calls: [string, () => Promise<unknown>][] = [
+        ['DB.open', () => DB.open('/x', { fs, encryption } as any)],
+        ['BackupEngine.open', () => BackupEngine.open('/bk', { fs, encryption } as any)],
+        ['inspect.manifest', () => inspect.manifest('/x', { fs, encryption } as any)],
+      ];
+      for (const [name, call] of calls) {
+        let caught: unknown;
+        try { await call(); } catch (e) { caught = e; }
+        expect(caught, name).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+        expect((caught as Error).message, name).toMatch(message);
+      }
+      expect(await fs.list('/')).toEqual([]);
+    });
+  }
+
+  it('iterator.seek takes a string key like every other key argument, and refuses a number', async () => {
+    await db.put('c', '3');
+    const it = db.keys();
+    try {
+      it.seek('b');
+      expect((await it.next()).value?.toString()).toBe('c');
+      expect(() => it.seek(42 as any)).toThrow(/seek\(target\): target must be a Uint8Array or a string \(got number 42\)/);
+    } finally {
+      await it.close();
+    }
   });
 });
