@@ -111,22 +111,6 @@ export class BlockFetcher {
       .then((r) => this.remember(offset, r.block));
   }
 
-  /**
-   * Synchronous twin of get(): undefined when the block is not cached and needs the async codec.
-   * `mayBeAsync` (the table was written with zstd) skips the read that would be wasted.
-   */
-  getSync(offset: number, size: number, mayBeAsync: boolean): Block | undefined {
-    if (this.cache) {
-      const hit = this.cache.lookup(this.cacheId, offset);
-      if (hit !== undefined) return hit as Block;
-    }
-    if (mayBeAsync) return undefined;
-    const buf = this.file.readSync(offset, size + BLOCK_TRAILER_SIZE);
-    const type = this.checkStored(buf, offset, size, this.verify);
-    const f = this.decodeSync(type, this.payload(buf, offset, size, type), offset);
-    return f ? this.remember(offset, f.block) : undefined;
-  }
-
   /** Reads and decodes a block bypassing the cache (open, verification, layout). */
   async fetchUncached(offset: number, size: number, verify = this.verify): Promise<FetchedBlock> {
     const buf = await this.file.read(offset, size + BLOCK_TRAILER_SIZE);

@@ -4,7 +4,7 @@
  * Spec: sstable/FORMAT.md. Engine code imports these modules directly; tools and bench use this file.
  */
 export { TableWriter, type TableWriterOptions, type TableWriterResult } from './table-writer.js';
-export { TableReader, NEEDS_ASYNC, type TableReaderOptions, type TableEntry } from './table-reader.js';
+export { TableReader, type TableReaderOptions, type TableEntry } from './table-reader.js';
 export type { TableProperties } from './properties.js';
 export type { BlockCache } from './block-cache.js';
 export type { CompressionName } from './compression.js';

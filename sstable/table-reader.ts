@@ -8,8 +8,8 @@
  *   is NotSupportedError, a table written with another comparator is InvalidArgumentError.
  * - After a successful open the reader owns the file and close() closes it; if open() fails, the
  *   caller still owns (and closes) the file.
- * - getAtOrAfter() returns a Promise only when it had to wait (async read or zstd); getAtOrAfterSync()
- *   never waits. Returned keys are copies; values are views into immutable blocks.
+ * - getAtOrAfter() returns a Promise only when it had to wait (async read or zstd). Returned keys are
+ *   copies; values are views into immutable blocks.
  * - Iterators hold only the blocks they are on (plus a few decoded ahead in async forward scans);
  *   many may run at once. Main thread (or one worker).
  */
@@ -31,9 +31,6 @@ import { TableFormatVersion } from './format.js';
 
 /** Longest encryption header (a 255-byte key id). */
 const MAX_HEADER_READ = 12 + 255 + 16 + 8 + 4;
-
-/** getAtOrAfterSync's answer when the block is not cached and needs the async codec. */
-export const NEEDS_ASYNC: unique symbol = Symbol('NEEDS_ASYNC');
 
 export interface TableReaderOptions {
   fileName: string;
@@ -61,7 +58,6 @@ export class TableReader {
   private readonly indexSearch: IndexSearch | undefined;
   private readonly dataIter: BlockIterator;
   private readonly handle: BlockHandle = { offset: 0, size: 0 };
-  private readonly mayBeAsync: boolean;
   private readonly loader: DataBlockLoader;
   private closed = false;
 
@@ -86,7 +82,6 @@ export class TableReader {
     this.indexIter = new BlockIterator(cmp, indexBlock);
     this.indexSearch = IndexSearch.build(indexBlock, comparator, cmp);
     this.dataIter = new BlockIterator(cmp);
-    this.mayBeAsync = properties.compression === 'zstd';
     const limit = fileSize - FOOTER_SIZE;
     this.loader = {
       decodeHandle: (index, out) => {
@@ -196,18 +191,6 @@ export class TableReader {
     const r = this.fetcher.get(this.handle.offset, this.handle.size);
     if (r instanceof Promise) return r.then((b) => this.answer(b, target));
     return this.answer(r, target);
-  }
-
-  /** getAtOrAfter() without waiting: NEEDS_ASYNC when the block is not cached and is zstd-compressed. */
-  getAtOrAfterSync(target: Uint8Array, filterKey?: Uint8Array): TableEntry | undefined | typeof NEEDS_ASYNC {
-    if (this.filteredOut(target, filterKey) || !this.seekIndex(target)) return undefined;
-    const b = this.fetcher.getSync(this.handle.offset, this.handle.size, this.mayBeAsync);
-    if (b === undefined) {
-      // The caller retries with getAtOrAfter(), which counts this filter check again.
-      if (this.filter) this.filterChecksCount--;
-      return NEEDS_ASYNC;
-    }
-    return this.answer(b, target);
   }
 
   newIterator(): InternalIterator {

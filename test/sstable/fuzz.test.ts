@@ -30,7 +30,6 @@ async function exercise(bytes: Uint8Array, probes: readonly Uint8Array[], syncRe
     for (await step(it.seekToLast()); it.valid(); await step(it.prev())) if (++n > limit) throw new Error('backward scan does not end');
     for (const p of probes) {
       await r.getAtOrAfter(p);
-      r.getAtOrAfterSync(p);
       await step(it.seek(p));
       await step(it.seekForPrev(p));
     }
