@@ -28,6 +28,6 @@ export { BackupEngine } from './backup/backup-engine.js';
 export { LruCache } from './cache/lru-cache.js';
 export type { BackupInfo, BackupOptions, BackupProgress, RestoreOptions } from './backup/backup-engine.js';
 export type { CheckpointInfo } from './backup/checkpoint.js';
-export type { KeyProvider } from './base/file-cipher.js';
+export type { KeyProvider } from './encryption/file-cipher.js';
 export type { EncryptionOptions } from './options.js';
 export { keyProviderFromFile, keyProviderFromEnv, staticKeyProvider, keyFingerprint } from './encryption/key-providers.js';

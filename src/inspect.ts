@@ -17,8 +17,8 @@ import { inspectManifest, type ManifestInspection } from './manifest/manifest-in
 import { inspectWal, type WalInspection } from './wal/wal-replay.js';
 import { encryptionArg } from './base/arguments.js';
 import { isStrataError } from './errors.js';
-import { KeyRing } from './base/keyring.js';
-import type { KeyProvider } from './base/file-cipher.js';
+import { KeyRing } from './encryption/keyring.js';
+import type { KeyProvider } from './encryption/file-cipher.js';
 
 export type { TableLayout, ManifestInspection, WalInspection };
 export { formatTableLayout };

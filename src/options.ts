@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { encryptionArg, unknownOption } from './base/arguments.js';
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
-import type { KeyProvider } from './base/file-cipher.js';
+import type { KeyProvider } from './encryption/file-cipher.js';
 
 export type CompressionName = 'none' | 'lz4' | 'zstd';
 export type WalRecoveryMode = 'point-in-time' | 'absolute' | 'tolerate-tail';

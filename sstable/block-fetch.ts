@@ -18,7 +18,7 @@ import type { BlockCache } from './block-cache.js';
 import { Block } from './block-reader.js';
 import { decodeBlock, decodeBlockSync } from './compression.js';
 import { BLOCK_TRAILER_SIZE } from './format.js';
-import type { FileCipher } from '../src/base/file-cipher.js';
+import type { FileCipher } from '../src/encryption/file-cipher.js';
 
 /**
  * Block bytes as a plain Uint8Array that owns its buffer: a view into a much larger buffer (a pooled

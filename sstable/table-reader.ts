@@ -26,7 +26,7 @@ import { IndexSearch } from './index-search.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
 import { TwoLevelIterator, type DataBlockLoader } from './two-level-iterator.js';
-import { cipherFor, decodeEncryptionHeader, FileKind, hasCryptMagic, plaintextRefused, type FileCipher, type KeyResolver } from '../src/base/file-cipher.js';
+import { cipherFor, decodeEncryptionHeader, FileKind, hasCryptMagic, plaintextRefused, type FileCipher, type KeyResolver } from '../src/encryption/file-cipher.js';
 import { TableFormatVersion } from './format.js';
 
 /** Longest encryption header (a 255-byte key id). */

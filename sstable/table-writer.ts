@@ -34,7 +34,7 @@ import {
 } from './format.js';
 import { encodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
-import { TAG_SIZE, type FileCipher } from '../src/base/file-cipher.js';
+import { TAG_SIZE, type FileCipher } from '../src/encryption/file-cipher.js';
 
 export interface TableWriterOptions {
   /** Target size of a data block's raw bytes; a single larger entry makes its own block. */

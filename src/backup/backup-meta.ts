@@ -7,13 +7,13 @@
  * they are re-derived from (fileNumber, crc32c, size), so `..`, absolute paths, separators or NUL bytes
  * in a name can never reach the file system.
  * Encryption at rest (issue #9): a backup of an encrypted database has its metadata file sealed whole
- * (src/base/file-cipher.ts sealWholeFile, kind BACKUP_META) under the database's current key, and
+ * (src/encryption/file-cipher.ts sealWholeFile, kind BACKUP_META) under the database's current key, and
  * records each table's key id; such a document is version 2. A plaintext backup stays version 1,
  * byte for byte as before, and version 1 files are read as always.
  */
 import { Buffer } from 'node:buffer';
 import { crc32c } from '../base/crc32c.js';
-import { checkKeyId, FileKind, hasCryptMagic, plaintextRefused, sealWholeFile, openWholeFile, TAG_SIZE, type KeyResolver } from '../base/file-cipher.js';
+import { checkKeyId, FileKind, hasCryptMagic, plaintextRefused, sealWholeFile, openWholeFile, TAG_SIZE, type KeyResolver } from '../encryption/file-cipher.js';
 import { CorruptionError, NotSupportedError, isStrataError } from '../errors.js';
 import { makeFileMetadata, fileMetadataProblem, type FileMetadata } from '../manifest/file-metadata.js';
 

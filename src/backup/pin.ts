@@ -14,8 +14,8 @@ import { compareInternalKeys } from '../base/internal-key.js';
 import { SnapshotFilterIterator } from '../mvcc/snapshot-filter-iterator.js';
 import { writeTable } from '../table/table-output.js';
 import type { TableOptions } from '../table/table-options.js';
-import { FileKind } from '../base/file-cipher.js';
-import type { KeyRing } from '../base/keyring.js';
+import { FileKind } from '../encryption/file-cipher.js';
+import type { KeyRing } from '../encryption/keyring.js';
 
 export interface PinnedState {
   version: Version;

@@ -18,8 +18,8 @@ import { replayWal } from '../wal/wal-replay.js';
 import { writeTable } from '../table/table-output.js';
 import type { TableOptions } from '../table/table-options.js';
 import { listArchive } from './wal-archive.js';
-import { FileKind } from '../base/file-cipher.js';
-import type { KeyRing } from '../base/keyring.js';
+import { FileKind } from '../encryption/file-cipher.js';
+import type { KeyRing } from '../encryption/keyring.js';
 
 const MEMTABLE_LIMIT = 64 * 1024 * 1024;
 

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import type { FileSystem } from '../fs/file-system.js';
-import type { KeyResolver } from '../base/file-cipher.js';
+import type { KeyResolver } from '../encryption/file-cipher.js';
 import { replayWal } from '../wal/wal-replay.js';
 import { linkOrCopy } from './checkpoint.js';
 

@@ -11,7 +11,7 @@
  * neither pinned nor on disk any more is, for such a DB, a writer's doing: BusyError, not ERR_IO.
  * Main thread only.
  */
-import type { KeyResolver } from '../base/file-cipher.js';
+import type { KeyResolver } from '../encryption/file-cipher.js';
 import { type FileSystem, type ReadableFile, isNotFound } from '../fs/file-system.js';
 import { BusyError } from '../errors.js';
 import type { FilePins } from './file-pins.js';

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { KEY_SIZE, checkKeyId, type KeyProvider } from '../base/file-cipher.js';
+import { KEY_SIZE, checkKeyId, type KeyProvider } from './file-cipher.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export interface ParsedKeys {

@@ -13,7 +13,7 @@
 import { MemTable } from '../memtable/memtable.js';
 import type { WalWriter } from '../wal/wal-writer.js';
 import type { FileSystem } from '../fs/file-system.js';
-import type { KeyRing } from '../base/keyring.js';
+import type { KeyRing } from '../encryption/keyring.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
 import type { BackgroundError } from './background-error.js';

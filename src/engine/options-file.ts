@@ -2,7 +2,7 @@
  * The OPTIONS-NNNNNN file (RocksDB's name): the options a database was last opened with, as text, so
  * a person or a tool can see how it was configured. Written at every read-write open (temp file,
  * then rename; not synced: it is information, not state, and nothing at open depends on it), the
- * newest two kept. An encrypted database seals it whole (src/base/CRYPT-FORMAT.md, kind 4): the
+ * newest two kept. An encrypted database seals it whole (src/encryption/CRYPT-FORMAT.md, kind 4): the
  * text holds no key material (describeOptions never prints the provider), but paths and sizes are
  * the database's business. Format: the lines "# StrataDB options" and "format=1", then one
  * `name=value` per option.
@@ -10,8 +10,8 @@
 import * as path from 'node:path';
 import type { FileSystem } from '../fs/file-system.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
-import { FileKind, hasCryptMagic, openWholeFile, sealWholeFile, plaintextRefused } from '../base/file-cipher.js';
-import type { KeyRing } from '../base/keyring.js';
+import { FileKind, hasCryptMagic, openWholeFile, sealWholeFile, plaintextRefused } from '../encryption/file-cipher.js';
+import type { KeyRing } from '../encryption/keyring.js';
 import { optionsFileName, parseFileName, tempFileName } from '../manifest/file-names.js';
 import { CorruptionError } from '../errors.js';
 

@@ -29,7 +29,7 @@ import { currentFileName, parseFileName, tableFileName, walFileName } from '../m
 import type { VersionSet } from '../manifest/version-set.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
-import type { KeyRing } from '../base/keyring.js';
+import type { KeyRing } from '../encryption/keyring.js';
 import { FilePins } from '../cache/file-pins.js';
 import type { TableCache } from '../cache/table-cache.js';
 import { recoverDatabase, type RecoveredState } from './recovery.js';

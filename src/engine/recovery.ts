@@ -19,7 +19,7 @@ import {
 import type { Version } from '../manifest/version.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
-import type { KeyRing } from '../base/keyring.js';
+import type { KeyRing } from '../encryption/keyring.js';
 import { memtableFull, type MemTableEntry } from './memtable-set.js';
 
 

@@ -4,8 +4,8 @@
  * finished one into walArchiveDir with the retention limits (best effort: a failure is logged, the
  * database goes on). memtable-set.ts decides WHEN a WAL rolls.
  */
-import { FileKind } from '../base/file-cipher.js';
-import type { KeyRing } from '../base/keyring.js';
+import { FileKind } from '../encryption/file-cipher.js';
+import type { KeyRing } from '../encryption/keyring.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { parseFileName, walFileName } from '../manifest/file-names.js';
 import { archiveWal, enforceRetention } from '../backup/wal-archive.js';

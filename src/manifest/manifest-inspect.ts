@@ -16,7 +16,7 @@ import { describeFile, describeInternalKey, type FileMetadata } from './file-met
 import { manifestBaseName, manifestFileName } from './file-names.js';
 import { replayManifest } from './manifest-replay.js';
 import type { VersionEdit } from './version-edit.js';
-import { FileKind, type KeyResolver } from '../base/file-cipher.js';
+import { FileKind, type KeyResolver } from '../encryption/file-cipher.js';
 import { recordCipherFor } from '../record/record-cipher.js';
 
 export interface FileJson {

@@ -12,7 +12,7 @@ import { getFixed32 } from '../base/coding.js';
 import { CorruptionError, NotSupportedError } from '../errors.js';
 import { BLOCK_SIZE, HEADER_SIZE, MAX_RECORD_TYPE, RecordType, recordChecksum } from '../record/format.js';
 import { RecordReader } from '../record/record-reader.js';
-import type { FileCipher } from '../base/file-cipher.js';
+import type { FileCipher } from '../encryption/file-cipher.js';
 import { decodeVersionEdit, MAX_LEVELS, type VersionEdit } from './version-edit.js';
 import { VersionBuilder } from './version-builder.js';
 import { type Levels, Version } from './version.js';

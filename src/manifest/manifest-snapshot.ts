@@ -12,8 +12,8 @@
  */
 import type { ByteWriter } from '../base/coding.js';
 import { bytewiseComparator } from '../base/comparator.js';
-import { FileKind } from '../base/file-cipher.js';
-import type { KeyRing } from '../base/keyring.js';
+import { FileKind } from '../encryption/file-cipher.js';
+import type { KeyRing } from '../encryption/keyring.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { RecordWriter } from '../record/record-writer.js';
 import { setCurrentFile } from './current-file.js';

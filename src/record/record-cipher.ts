@@ -7,7 +7,7 @@
  * reports that same problem, and no record is ever returned without its tag checked (a log with
  * a readable first record but no header is a plain one).
  */
-import { cipherFor, decodeEncryptionHeader, hasCryptMagic, plaintextRefused, type FileCipher, type FileKindValue, type KeyResolver } from '../base/file-cipher.js';
+import { cipherFor, decodeEncryptionHeader, hasCryptMagic, plaintextRefused, type FileCipher, type FileKindValue, type KeyResolver } from '../encryption/file-cipher.js';
 import { RecordReader } from './record-reader.js';
 
 export async function recordCipherFor(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined): Promise<FileCipher | undefined> {

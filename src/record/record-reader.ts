@@ -14,7 +14,7 @@
  * Not here: what records mean, and what to do about damage (wal-replay.ts, manifest/).
  */
 import { CorruptionError } from '../errors.js';
-import type { FileCipher } from '../base/file-cipher.js';
+import type { FileCipher } from '../encryption/file-cipher.js';
 import { getFixed32 } from '../base/coding.js';
 import {
   BLOCK_SIZE, HEADER_SIZE, MAX_RECORD_TYPE, RecordType, recordChecksum, recordTypeName,

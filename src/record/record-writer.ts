@@ -17,7 +17,7 @@
  * Main thread only. Not here: what a record means (wal/, manifest/), when to sync (the caller).
  */
 import { InternalError, IOError } from '../errors.js';
-import type { FileCipher } from '../base/file-cipher.js';
+import type { FileCipher } from '../encryption/file-cipher.js';
 import type { WritableFile } from '../fs/file-system.js';
 import { putFixed32 } from '../base/coding.js';
 import { crc32c, maskCrc } from '../base/crc32c.js';

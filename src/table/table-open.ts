@@ -9,7 +9,7 @@
  * it, on failure it is closed before the error is rethrown. Safe in a worker.
  */
 import type { FileSystem, ReadableFile } from '../fs/file-system.js';
-import type { KeyResolver } from '../base/file-cipher.js';
+import type { KeyResolver } from '../encryption/file-cipher.js';
 import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
 import { tableFileName } from '../manifest/file-names.js';
 import { checkTableIdentity, checkTableSize, type TableIdentity } from '../manifest/table-identity.js';

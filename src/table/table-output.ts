@@ -20,7 +20,7 @@ import type { FileSystem } from '../fs/file-system.js';
 import { ChecksummedFile } from '../fs/checksummed-file.js';
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
-import type { FileCipher } from '../base/file-cipher.js';
+import type { FileCipher } from '../encryption/file-cipher.js';
 import { InternalError } from '../errors.js';
 import { makeFileMetadata, type FileMetadata } from '../manifest/file-metadata.js';
 import { tableFileName } from '../manifest/file-names.js';

@@ -18,7 +18,7 @@ import { ValueKind } from '../base/internal-key.js';
 import { CorruptionError, isStrataError } from '../errors.js';
 import type { FileSystem } from '../fs/file-system.js';
 import { openRecordReader } from '../record/record-cipher.js';
-import { FileKind, type KeyResolver } from '../base/file-cipher.js';
+import { FileKind, type KeyResolver } from '../encryption/file-cipher.js';
 import { type OpCallback } from './write-batch.js';
 import { type WalHeader, decodeWalHeader, decodeWalRecord, type WalGroup } from './wal-record.js';
 

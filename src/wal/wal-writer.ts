@@ -16,7 +16,7 @@
  */
 import type { WritableFile } from '../fs/file-system.js';
 import { RecordWriter } from '../record/record-writer.js';
-import type { FileCipher } from '../base/file-cipher.js';
+import type { FileCipher } from '../encryption/file-cipher.js';
 import { encodeWalHeader } from './wal-record.js';
 
 export class WalWriter {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DB, NodeFileSystem, staticKeyProvider } from '../../src/index.js';
 import { readOptionsFile } from '../../src/engine/options-file.js';
-import { KeyRing } from '../../src/base/keyring.js';
+import { KeyRing } from '../../src/encryption/keyring.js';
 import { tempDir } from '../support/tmpdir.js';
 
 const optionsFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('OPTIONS-')).sort();

@@ -182,7 +182,7 @@ function readTree(): Map<string, string> {
 const tree = (entries: Record<string, string>): Map<string, string> => new Map(Object.entries(entries));
 const rulesOf = (v: Violation[]): string[] => v.map((x) => x.rule);
 const SYNTHETIC = parseRules([
-  '```layers', 'src/errors.ts src/base   # leaves', 'src/fs', 'sstable', 'src/wal src/memtable src/record', 'compaction',
+  '```layers', 'src/errors.ts src/base   # leaves', 'src/fs src/encryption', 'sstable', 'src/wal src/memtable src/record', 'compaction',
   'src/engine', 'src/db.ts', 'src/index.ts', 'tools bench', '```', '```entries', 'src/index.ts sstable/index.ts', '```',
 ].join('\n'));
 
@@ -198,7 +198,9 @@ describe('import direction', () => {
     expect(checkImportDirection(tree({
       'tools/commands/x.ts': `import { DB } from '../../src/index.js';\nimport { Foo } from '../format.js';\nimport { T } from '../../sstable/index.js';`,
       'src/base/a.ts': `import { E } from '../errors.js';`,
-      'sstable/t.ts': `import { a } from '../src/base/a.js';\nimport type { F } from '../src/fs/file-system.js';`,
+      'sstable/t.ts': `import { a } from '../src/base/a.js';\nimport type { F } from '../src/fs/file-system.js';\nimport { c } from '../src/encryption/c.js';`,
+      'src/encryption/c.ts': `import { a } from '../base/a.js';\nimport type { F } from '../fs/file-system.js';\nimport { E } from '../errors.js';\nimport { k } from './k.js';`,
+      'src/encryption/k.ts': `import { a } from '../base/a.js';`,
       'src/db.ts': `import { a } from './base/a.js';\nimport { run } from '../compaction/runner.js';\nimport { E } from './engine/engine.js';`,
       'src/engine/engine.ts': `import { run } from '../../compaction/runner.js';`,
       'compaction/runner.ts': `import { t } from '../sstable/t.js';`,
@@ -211,6 +213,14 @@ describe('import direction', () => {
       .toEqual(['sstable (layer 3) imports upward: src/wal (layer 4)']);
     expect(rulesOf(checkImportDirection(tree({ 'src/base/x.ts': `export * from '../fs/file-system.js';` }), SYNTHETIC)))
       .toEqual(['src/base (layer 1) imports upward: src/fs (layer 2)']);
+    // src/encryption/ sits beside src/fs/: it imports only src/base/, src/fs/ and src/errors.ts, and
+    // sstable/ and src/record/ (above it) seal what they write with it.
+    expect(rulesOf(checkImportDirection(tree({ 'src/encryption/x.ts': `import { r } from '../record/r.js';` }), SYNTHETIC)))
+      .toEqual(['src/encryption (layer 2) imports upward: src/record (layer 4)']);
+    expect(rulesOf(checkImportDirection(tree({ 'src/encryption/x.ts': `import type { T } from '../../sstable/t.js';` }), SYNTHETIC)))
+      .toEqual(['src/encryption (layer 2) imports upward: sstable (layer 3)']);
+    expect(rulesOf(checkImportDirection(tree({ 'src/base/x.ts': `import type { K } from '../encryption/keyring.js';` }), SYNTHETIC)))
+      .toEqual(['src/base (layer 1) imports upward: src/encryption (layer 2)']);
     expect(rulesOf(checkImportDirection(tree({ 'compaction/x.ts': `import type { DB } from '../src/db.js';` }), SYNTHETIC)))
       .toContain('compaction (layer 5) imports upward: src/db.ts (layer 7)');
     expect(rulesOf(checkImportDirection(tree({ 'src/engine/x.ts': `import type { DB } from '../db.js';` }), SYNTHETIC)))

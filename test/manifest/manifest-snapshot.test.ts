@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { makeInternalKey, ValueKind } from '../../src/base/internal-key.js';
-import { KeyRing } from '../../src/base/keyring.js';
+import { KeyRing } from '../../src/encryption/keyring.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { readCurrentFile } from '../../src/manifest/current-file.js';
 import { makeFileMetadata } from '../../src/manifest/file-metadata.js';

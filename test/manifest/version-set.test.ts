@@ -3,7 +3,7 @@ import { makeInternalKey } from '../../src/base/internal-key.js';
 import {
   CorruptionError, DatabaseClosedError, InternalError, InvalidArgumentError, NotSupportedError, ReadOnlyError,
 } from '../../src/errors.js';
-import { KeyRing } from '../../src/base/keyring.js';
+import { KeyRing } from '../../src/encryption/keyring.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { manifestBaseName, parseFileName } from '../../src/manifest/file-names.js';
 import { encodeVersionEdit, Tag } from '../../src/manifest/version-edit.js';

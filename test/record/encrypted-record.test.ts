@@ -14,8 +14,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { putFixed32 } from '../../src/base/coding.js';
-import { FileCipher, FileKind, type FileKindValue, type KeyResolver } from '../../src/base/file-cipher.js';
-import { KeyRing } from '../../src/base/keyring.js';
+import { FileCipher, FileKind, type FileKindValue, type KeyResolver } from '../../src/encryption/file-cipher.js';
+import { KeyRing } from '../../src/encryption/keyring.js';
 import { CorruptionError, IOError, isStrataError } from '../../src/errors.js';
 import type { WritableFile } from '../../src/fs/file-system.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';

@@ -1,7 +1,7 @@
 /**
  * Encryption at rest, the primitive every file kind shares (issue #9): the encryption header that
  * opens an encrypted file, the per-file key derived from the master key, and AES-256-GCM sealing of
- * one unit (a table block, a log record, a small whole file) at a position. Spec: src/base/CRYPT-FORMAT.md.
+ * one unit (a table block, a log record, a small whole file) at a position. Spec: src/encryption/CRYPT-FORMAT.md.
  *
  * Why a key per file: a 96-bit GCM nonce must never repeat under one key. File numbers repeat across
  * databases that share a master key, and a flush that is retried rewrites the same file number, so a
@@ -15,11 +15,12 @@
  * Integrity: the GCM tag is checked before any decrypted byte is used (node:crypto's final() throws
  * first); a flipped byte anywhere in a sealed unit, its tag, its AAD, the salt or the key id fails
  * it. The header has its own CRC so that damage to it reads as corruption, not as a wrong key.
- * Leaf code: imports only node:crypto, base/ and errors.ts (sstable/ uses it).
+ * Low-level code: imports only node:crypto, src/base/ and src/errors.ts (sstable/ and src/record/ use it;
+ * test/lint/import-direction.test.ts keeps src/encryption/ below them).
  */
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { crc32c, maskCrc, unmaskCrc } from './crc32c.js';
-import { getFixed32, putFixed32 } from './coding.js';
+import { crc32c, maskCrc, unmaskCrc } from '../base/crc32c.js';
+import { getFixed32, putFixed32 } from '../base/coding.js';
 import { CorruptionError, InvalidArgumentError, NotSupportedError } from '../errors.js';
 
 /** "STRCRYPT": the first 8 bytes of every encrypted file (or record-framed log's first record). */
@@ -148,7 +149,7 @@ export function keyCheckOf(master: Uint8Array): Buffer {
 /**
  * The nonce of the unit at `position` (a block offset or a record ordinal, below 2^53): 4 zero bytes,
  * then the position as a big-endian 64-bit integer. Injective in the position, so distinct positions
- * of one file never share a nonce (test/base/file-cipher.test.ts checks 10,000,000 of them).
+ * of one file never share a nonce (test/encryption/file-cipher.test.ts checks 10,000,000 of them).
  */
 export function nonceFor(position: number, out: Buffer = Buffer.alloc(12)): Buffer {
   if (!Number.isSafeInteger(position) || position < 0) throw new InvalidArgumentError(`nonce position ${position} out of range`);
@@ -282,7 +283,7 @@ export async function openWholeFile(bytes: Uint8Array, kind: FileKindValue, file
   return c.open(0, bytes.subarray(h.size), fileName, h.size);
 }
 
-/** Key lookup by id for readers (src/base/keyring.ts implements it). */
+/** Key lookup by id for readers (src/encryption/keyring.ts implements it). */
 export interface KeyResolver {
   keyFor(id: string, fileName: string): Promise<Uint8Array>;
   /** Whether files without encryption are read too (else they are refused as corruption). Default true. */

@@ -1,5 +1,5 @@
 /**
- * KeyRing (src/base/keyring.ts, issue #9), the engine's view of the user's KeyProvider. Proves:
+ * KeyRing (src/encryption/keyring.ts, issue #9), the engine's view of the user's KeyProvider. Proves:
  * sync and async providers both work; the provider is asked once per key id and the key is cached;
  * a provider failure (throws, rejects, returns nothing, or a key of the wrong size) and a failing
  * currentKeyId() are ERR_INVALID_ARGUMENT naming the key id (and the file that needs it), never the
@@ -8,8 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { inspect } from 'node:util';
-import { FileCipher, FileKind, type KeyProvider } from '../../src/base/file-cipher.js';
-import { KeyRing } from '../../src/base/keyring.js';
+import { FileCipher, FileKind, type KeyProvider } from '../../src/encryption/file-cipher.js';
+import { KeyRing } from '../../src/encryption/keyring.js';
 import { StrataError } from '../../src/errors.js';
 
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');

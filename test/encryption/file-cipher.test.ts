@@ -1,5 +1,5 @@
 /**
- * The encryption primitive (src/base/file-cipher.ts, issue #9). Proves:
+ * The encryption primitive (src/encryption/file-cipher.ts, issue #9). Proves:
  * - the encryption header round-trips (any key id of 1..255 utf-8 bytes, at any offset), and any
  *   change to any byte of it is CorruptionError naming the file and offset; with the CRC fixed up, a
  *   newer version or an unknown cipher is NotSupportedError, an older version, another kind or a
@@ -20,7 +20,7 @@ import { crc32c, maskCrc } from '../../src/base/crc32c.js';
 import {
   CRYPT_MAGIC, decodeEncryptionHeader, encodeEncryptionHeader, FileCipher, FileKind, hasCryptMagic, KEY_SIZE,
   nonceFor, openWholeFile, SALT_SIZE, sealWholeFile, TAG_SIZE, type FileKindValue, type KeyResolver,
-} from '../../src/base/file-cipher.js';
+} from '../../src/encryption/file-cipher.js';
 import { CorruptionError, isStrataError, NotSupportedError } from '../../src/errors.js';
 import { makeRng, testSeed } from '../support/rng.js';
 

@@ -4,7 +4,7 @@
  * id, not per file), checks their size, and turns a provider failure into an error that says which
  * key id is needed and why, never what a key is. Key material never leaves this object except into
  * FileCipher (and, as plain bytes, to compaction workers through a structured clone in-process).
- * Leaf code (sstable/ and compaction/ take one).
+ * Low-level code, beside file-cipher.ts (sstable/ and compaction/ take one).
  */
 import { FileCipher, KEY_SIZE, checkKeyId, type FileKindValue, type KeyProvider, type KeyResolver } from './file-cipher.js';
 import { inspect } from 'node:util';
