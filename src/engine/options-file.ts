@@ -1,8 +1,8 @@
 /**
  * The OPTIONS-NNNNNN file (RocksDB's name): the options a database was last opened with, as text, so
  * a person or a tool can see how it was configured. Written at every read-write open (temp file,
- * then rename; not synced: it is information, not state, and nothing at open depends on it), the
- * newest two kept. An encrypted database seals it whole (src/encryption/CRYPT-FORMAT.md, kind 4): the
+ * fsynced, then rename; the directory is not synced: it is information, not state, and nothing at
+ * open depends on it, but a crash must not leave an empty OPTIONS file behind a rename), the newest two kept. An encrypted database seals it whole (src/encryption/CRYPT-FORMAT.md, kind 4): the
  * text holds no key material (describeOptions never prints the provider), but paths and sizes are
  * the database's business. Format: the lines "# StrataDB options" and "format=1", then one
  * `name=value` per option.
@@ -27,7 +27,7 @@ export async function writeOptionsFile(fs: FileSystem, dir: string, number: numb
   }
   const target = optionsFileName(dir, number);
   // The temp file shares the number: it is renamed away at once. Not synced: see the header.
-  await writeFileAtomic(fs, target, bytes, { tempPath: tempFileName(dir, number), syncFile: false, syncDir: false });
+  await writeFileAtomic(fs, target, bytes, { tempPath: tempFileName(dir, number), syncFile: true, syncDir: false });
   const old = (await fs.list(dir))
     .map((name) => ({ name, p: parseFileName(name) }))
     .filter((x) => x.p?.type === 'options' && x.p.number < number)
