@@ -89,7 +89,9 @@ describe('MemtableSet.switch', () => {
     const before = set.mem;
 
     const switching = set.switch();
-    await hold.reached;
+    let syncHeld = false;
+    await Promise.race([hold.reached.then(() => { syncHeld = true; }), switching]);
+    expect(syncHeld, 'the switch syncs the old WAL').toBe(true);
     // The old WAL's sync is in flight: nothing has moved yet.
     expect(set.currentWal?.logNumber).toBe(1);
     expect(set.mem).toBe(before);
