@@ -16,6 +16,7 @@ import { BackgroundError } from '../../src/engine/background-error.js';
 import { MemtableSet, memtableFull, type MemTableEntry, type MemtableSetHost } from '../../src/engine/memtable-set.js';
 import type { Options } from '../../src/options.js';
 import { HoldFileSystem } from '../support/hold-fs.js';
+import { withSeed } from '../support/rng.js';
 import { RecordingFileSystem, deferred, recordingLog, testOptions, type RecordingLog } from './fakes.js';
 
 const DIR = '/db';
@@ -219,6 +220,41 @@ describe('MemtableSet log numbers', () => {
     set.dropOldest();
     expect([set.oldestWalNeeded, set.walAfterOldest]).toEqual([4, 4]);
     expect(set.forRead()).toEqual([set.mem]);
+  });
+
+  it('seeded runs of puts, switches and flushes agree with a model of the WAL numbers', async () => {
+    await withSeed('memtable-set log numbers', async (rng) => {
+      const fs = await memFs();
+      const f = fakeHost(fs);
+      const set = new MemtableSet(f.host, []);
+      await set.start();
+      // The model: WAL numbers of the immutables (oldest first) and of the active memtable.
+      const frozen: number[] = [];
+      let active = 1;
+      let activeEntries = 0;
+      let next = 2;
+      let seq = 1;
+      for (let step = 0; step < 300; step++) {
+        const r = rng.int(10);
+        if (r < 5) {
+          put(set, seq++, `k${rng.int(50)}`);
+          activeEntries++;
+        } else if (r < 8) {
+          const force = rng.int(4) === 0;
+          await set.switch(force);
+          if (activeEntries > 0 || force) { frozen.push(active); active = next++; activeEntries = 0; }
+        } else if (frozen.length > 0) {
+          set.dropOldest();
+          frozen.shift();
+        }
+        expect(set.immutable.map((e) => e.walNumber)).toEqual(frozen);
+        expect(set.currentWal?.logNumber).toBe(active);
+        expect(set.oldestWalNeeded).toBe(frozen[0] ?? active);
+        expect(set.walAfterOldest).toBe(frozen[1] ?? active);
+        expect(set.mem.entries).toBe(activeEntries);
+      }
+      expect(f.frozen).toBe(next - 2);
+    });
   });
 
   it('recovered memtables come first, and count in memoryUsage', async () => {
