@@ -33,7 +33,7 @@ describe('test/README.md map', () => {
     const sample = [
       '### src/engine/',
       '',
-      '- `write-path.ts`: engine/write-path.test.ts, db/gone.test.ts (+2 more)',
+      '- `write-path.ts`: engine/write-path.test.ts, db/gone.test.ts and others',
       '- `old.ts`: through db/model.test.ts',
       '',
     ].join('\n');

@@ -131,11 +131,12 @@ export function computeTestMap(root: string): Map<string, Coverage> {
   const out = new Map<string, Coverage>();
   for (const s of sources) {
     const stem = path.posix.basename(s, '.ts');
+    const ownStem = uniqueBase.get(path.posix.basename(s)) === 1;
     const mirror = `test/${s.replace(/^src\//, '').replace(/\.ts$/, '')}`;
     const mirrorDir = path.posix.dirname(mirror);
     const score = (t: string): number =>
-      (t.startsWith(mirror) ? 0 : path.posix.basename(t).startsWith(stem) ? 1 : names(t, s) ? 2
-        : t.startsWith(`${mirrorDir}/`) ? 3 : /^test\/(db|crash)\//.test(t) ? 4 : 5);
+      (t.startsWith(mirror) ? 0 : ownStem && path.posix.basename(t).startsWith(stem) ? 1 : names(t, s) ? 2
+        : mirrorDir !== 'test' && t.startsWith(`${mirrorDir}/`) ? 3 : /^test\/(db|crash)\//.test(t) ? 4 : 5);
     const best = (xs: string[]): string[] => xs.sort((a, b) => score(a) - score(b) || a.localeCompare(b)).map(rel);
     const direct = best([...importers.get(s)!]);
     const naming = tests.filter((t) => !t.startsWith('test/lint/') && names(t, s));
@@ -151,7 +152,8 @@ const rel = (t: string): string => t.replace(/^test\//, '');
 function cell(c: Coverage): string {
   const list = (xs: string[]): string => {
     const shown = xs.slice(0, MAX_NAMED).join(', ');
-    return xs.length > MAX_NAMED ? `${shown} (+${xs.length - MAX_NAMED} more)` : shown;
+    // No count of the rest: it would change with every new suite and make the map churn.
+    return xs.length > MAX_NAMED ? `${shown} and others` : shown;
   };
   if (c.direct.length > 0) return list(c.direct);
   if (c.through.length > 0) return `through ${list(c.through)}`;
