@@ -284,7 +284,7 @@ export class BackupEngine {
     const files = [...meta.files];
     if (options.toSequence !== undefined || options.toTime !== undefined) {
       const r = await replayArchiveToTables(fs, dir, this.walArchiveDir, meta.sequence, next, options,
-        { table: tableOptionsFor(dbOptions, 0), clock: dbOptions.clock, keys: this.keys });
+        { table: tableOptionsFor(dbOptions, 0), writeBufferSize: dbOptions.writeBufferSize, clock: dbOptions.clock, keys: this.keys });
       for (const f of r.files) files.push({ level: 0, file: f });
       restoredSequence = r.lastSequence;
       next = r.nextFileNumber;

@@ -11,8 +11,8 @@
  * one is refused, naming its key id) and the replayed tables are sealed under the current key.
  */
 import type { FileSystem } from '../fs/file-system.js';
-import { InvalidArgumentError } from '../errors.js';
-import { MemTable } from '../memtable/memtable.js';
+import { CorruptionError, InvalidArgumentError } from '../errors.js';
+import { MemTable, memtableFull } from '../memtable/memtable.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { replayWal } from '../wal/wal-replay.js';
 import { writeTable } from '../table/table-output.js';
@@ -21,14 +21,14 @@ import { listArchive } from './wal-archive.js';
 import { FileKind } from '../encryption/file-cipher.js';
 import type { KeyRing } from '../encryption/keyring.js';
 
-const MEMTABLE_LIMIT = 64 * 1024 * 1024;
-
 export interface ReplayedArchive { files: FileMetadata[]; lastSequence: number; nextFileNumber: number }
 
 /** How the replayed tables are written. */
 export interface ReplayOutput {
   /** The L0 table options of the restored database. */
   table: TableOptions;
+  /** A replayed memtable is written out as a table when it reaches this size (the database's own limit). */
+  writeBufferSize: number;
   clock: () => number;
   keys?: KeyRing | undefined;
 }
@@ -61,7 +61,7 @@ export async function replayArchiveToTables(
   };
   for (let i = 0; i < archived.length && !done; i++) {
     const a = archived[i]!;
-    const pending: { firstSeq: number; lastSeq: number; ops: [number, Uint8Array, Uint8Array][] }[] = [];
+    const pending: { firstSeq: number; count: number; ops: Uint8Array }[] = [];
     await replayWal(fs, a.path, {
       mode: 'point-in-time',
       isNewest: i === archived.length - 1,
@@ -75,16 +75,15 @@ export async function replayArchiveToTables(
           throw new InvalidArgumentError(`the WAL archive has a gap: sequences ${last + 1}..${b.firstSeq - 1} are missing (at ${a.name})`);
         }
         if (b.lastSeq > toSeq || b.commitTimeMs > toTime) { done = true; return; }
-        const ops: [number, Uint8Array, Uint8Array][] = [];
-        b.forEachOp((kind, key, value) => { ops.push([kind, key.slice(), value.slice()]); });
-        pending.push({ firstSeq: b.firstSeq, lastSeq: b.lastSeq, ops });
+        pending.push({ firstSeq: b.firstSeq, count: b.opCount, ops: b.encodedOps().slice() });
         last = b.lastSeq;
       },
     });
     for (const p of pending) {
-      let seq = p.firstSeq;
-      for (const [kind, key, value] of p.ops) mem.add(seq++, kind, key, value);
-      if (mem.approximateMemoryUsage() >= MEMTABLE_LIMIT) await flushMem();
+      mem.addOps(p.ops, 0, p.ops.length, p.count, p.firstSeq, (off, detail) => {
+        throw new CorruptionError(a.path, off, `replayed batch: ${detail}`); // replayWal validated these bytes
+      });
+      if (memtableFull(mem, out)) await flushMem();
     }
   }
   // `done`: replay stopped at a batch past a bound, so the archive reaches the target (a toSequence

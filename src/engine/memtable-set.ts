@@ -6,8 +6,7 @@
  *
  * A switch runs only where no write group is in flight (the caller holds the write queue: the
  * leader's makeRoom, or exclusive work), so the WAL a group is appended to and the memtable it is
- * applied to are always a pair. Also the one rule for when a memtable is full (writeBufferSize),
- * used by the write path and by recovery.
+ * applied to are always a pair.
  * Main thread only.
  */
 import { MemTable } from '../memtable/memtable.js';
@@ -23,11 +22,6 @@ import { archiveFinishedWal, createWal, removeEmptyWal } from './wal-files.js';
 export interface MemTableEntry {
   mem: MemTable;
   walNumber: number;
-}
-
-/** Whether `m` has reached the size at which it is frozen and flushed. */
-export function memtableFull(m: MemTable, o: Pick<ResolvedOptions, 'writeBufferSize'>): boolean {
-  return m.approximateMemoryUsage() >= o.writeBufferSize;
 }
 
 export interface MemtableSetHost {

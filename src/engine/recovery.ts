@@ -10,7 +10,7 @@
  */
 import type { FileSystem } from '../fs/file-system.js';
 import { CorruptionError, InvalidArgumentError } from '../errors.js';
-import { MemTable } from '../memtable/memtable.js';
+import { MemTable, memtableFull } from '../memtable/memtable.js';
 import { replayWal, truncateWal } from '../wal/wal-replay.js';
 import { VersionSet } from '../manifest/version-set.js';
 import {
@@ -20,7 +20,7 @@ import type { Version } from '../manifest/version.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
 import type { KeyRing } from '../encryption/keyring.js';
-import { memtableFull, type MemTableEntry } from './memtable-set.js';
+import type { MemTableEntry } from './memtable-set.js';
 
 
 export interface RecoveredState {

@@ -46,6 +46,14 @@ export const MISS = -1;
 
 /** New groups per sorted run: big enough to amortise a sort, small enough to keep one ~1 ms. */
 const BATCH = 8192;
+/**
+ * Whether `m` has reached the size at which it is frozen and written out as a table (writeBufferSize):
+ * the one rule, for the write path, recovery and point-in-time replay alike.
+ */
+export function memtableFull(m: MemTable, o: { readonly writeBufferSize: number }): boolean {
+  return m.approximateMemoryUsage() >= o.writeBufferSize;
+}
+
 /** The common prefix tracked is at most this long (so checking it costs little per add). */
 const MAX_DEPTH = 64;
 

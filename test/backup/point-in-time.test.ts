@@ -263,6 +263,14 @@ describe('point-in-time restore writes its tables with the restored database\'s 
         expect(p.creationTimeMs).toBeGreaterThanOrEqual(before);
       }
 
+      // The replayed memtable is cut at the restored database's writeBufferSize, like any memtable.
+      await engine.restore(1, '/small-buffers', { toSequence: last, dbOptions: { writeBufferSize: 8 * 1024 } });
+      const small = await replayedTableProperties(fs, '/small-buffers', backupFiles);
+      expect(small.length, 'tables replayed with an 8 KiB writeBufferSize').toBeGreaterThan(custom.length);
+      const back = await DB.open('/small-buffers', { fs, writeBufferSize: 8 * 1024 });
+      expect(back.stats().sequence).toBe(last);
+      await back.close();
+
       for (const [target, bad] of [['/bad-block', { blockSize: 1 }], ['/bad-codec', { compression: 'snappy' }], ['/bad-name', { blokSize: 512 }]] as const) {
         await rejectsWith(() => engine.restore(1, target, { toSequence: last, dbOptions: bad as Options }), 'ERR_INVALID_ARGUMENT', JSON.stringify(bad));
         expect(await fs.exists(target), target).toBe(false);
