@@ -9,9 +9,10 @@
  * Why the memtable insert waits for the sync: a write must not become visible before it is durable
  * as promised, and visibility must follow sequence order (LevelDB holds its writer queue the same way).
  *
- * When nothing else is in flight and no sync is asked for, the whole path runs synchronously inside
- * the caller's put(): no microtask, no timer (an async function runs synchronously until its first
- * await, and we await only real promises).
+ * The leader starts in a microtask, not inside the first caller: every write submitted in the same
+ * synchronous run (32 puts issued at once, or the continuations a finished group resolves) joins one
+ * group and one WAL write. A lone awaited put pays that one microtask and no timer (an async function
+ * runs synchronously until its first await, and we await only real promises).
  *
  * Failure: a WAL append or sync failure rejects the whole group and is reported to the host, which
  * makes the database refuse further writes (ERR_READ_ONLY): an acknowledged write is never lost.
@@ -88,6 +89,8 @@ class Exclusive {
 export class WriteQueue {
   private readonly queue: (WriteRequest | Exclusive)[] = [];
   private leading = false;
+  /** A lead() is queued as a microtask. */
+  private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   /** Resolutions waiting in setImmediate: later ones must queue behind them (commit order). */
   private deferred = 0;
@@ -99,7 +102,7 @@ export class WriteQueue {
     const err = this.host.writeError();
     if (err) { req.reject(err); return; }
     this.queue.push(req);
-    if (!this.leading) void this.lead();
+    this.kick();
   }
 
   /**
@@ -110,9 +113,21 @@ export class WriteQueue {
   exclusive(fn: () => Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push(new Exclusive(fn, resolve, reject));
-      if (!this.leading) void this.lead();
+      this.kick();
     });
   }
+
+  /** Starts a leader in a microtask unless one runs or is queued (see the header: writers gather first). */
+  private kick(): void {
+    if (this.leading || this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.startLead);
+  }
+
+  private readonly startLead = (): void => {
+    this.scheduled = false;
+    if (!this.leading) void this.lead();
+  };
 
   get pending(): number { return this.queue.length; }
 
@@ -154,18 +169,21 @@ export class WriteQueue {
         }
         this.host.apply(group, firstSeq);
         let seq = firstSeq;
-        // Resolve through setImmediate when the event loop has not turned for a while (yield-guard.ts),
-        // and behind any resolution already deferred: promises settle in commit order (setImmediate is FIFO).
-        const defer = this.deferred > 0 || shouldYield();
         for (const r of group) {
-          r.onCommitted?.(seq);
+          if (r.onCommitted) r.onCommitted(seq);
           seq += r.count;
-          if (defer) {
-            this.deferred++;
-            setImmediate(() => { this.deferred--; r.resolve(); });
-          } else {
-            r.resolve();
-          }
+        }
+        // Resolve through one setImmediate when the event loop has not turned for a while
+        // (yield-guard.ts), and behind any resolution already deferred: promises settle in commit
+        // order (setImmediate is FIFO).
+        if (this.deferred > 0 || shouldYield()) {
+          this.deferred++;
+          setImmediate(() => {
+            this.deferred--;
+            for (const r of group) r.resolve();
+          });
+        } else {
+          for (const r of group) r.resolve();
         }
       }
     } finally {

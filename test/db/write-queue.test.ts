@@ -2,7 +2,8 @@
  * The group-commit queue (src/write-queue.ts) with a fake host: exclusive work (a memtable switch)
  * runs after every write submitted before it is applied, before any submitted after it, and never
  * while a group sits between its WAL append and its memtable insert, however slow the fdatasync is.
- * The host's sync completes only when the test says so: no timers.
+ * The host's sync completes only when the test says so: no timers. The leader starts in a microtask
+ * (writers submitted in one synchronous run share a group), so `await leaderRan()` lets it start.
  */
 import { describe, expect, it } from 'vitest';
 import { WriteQueue, type WriteQueueHost, type WriteRequest } from '../../src/engine/write-queue.js';
@@ -39,6 +40,9 @@ class FakeHost implements WriteQueueHost {
   }
 }
 
+/** Lets the microtask that starts a leader run (it was queued by the first submit). */
+const leaderRan = (): Promise<void> => Promise.resolve();
+
 const names = new WeakMap<WriteRequest, string>();
 function name(r: WriteRequest): string { return names.get(r) ?? '?'; }
 
@@ -60,13 +64,14 @@ describe('WriteQueue.exclusive', () => {
       host.events.push('switch');
     });
     const b = write(q, 'b', false);
+    await leaderRan();
     expect(host.events).toEqual(['append a']);
     await host.completeSync();
     await Promise.all([a, sw, b]);
     expect(host.events).toEqual(['append a', 'apply a', 'switch', 'append b', 'apply b']);
   });
 
-  it('a group never spans an exclusive entry', async () => {
+  it('writers submitted together share a group, and a group never spans an exclusive entry', async () => {
     const host = new FakeHost();
     const q = new WriteQueue(host);
     const first = write(q, 'w0', true);
@@ -76,7 +81,7 @@ describe('WriteQueue.exclusive', () => {
     await host.completeSync();
     await Promise.all([first, ...rest, sw, ...after]);
     expect(host.events).toEqual([
-      'append w0', 'apply w0', 'append w1,w2', 'apply w1,w2', 'switch', 'append w3,w4', 'apply w3,w4',
+      'append w0,w1,w2', 'apply w0,w1,w2', 'switch', 'append w3,w4', 'apply w3,w4',
     ]);
   });
 
@@ -96,11 +101,35 @@ describe('WriteQueue.exclusive', () => {
     const a = write(q, 'a', true);
     let ran = false;
     const sw = q.exclusive(async () => { ran = true; }).then(() => undefined, (e: unknown) => e);
+    await leaderRan(); // a's fdatasync is in flight
     host.error = new Error('read-only');
     await host.completeSync();
     await a;
     expect(await sw).toMatchObject({ message: 'read-only' });
     expect(ran).toBe(false);
     await q.whenIdle();
+  });
+});
+
+describe('WriteQueue grouping', () => {
+  it('32 writes submitted at once make one group: one WAL append', async () => {
+    const host = new FakeHost();
+    const q = new WriteQueue(host);
+    await Promise.all(Array.from({ length: 32 }, (_, i) => write(q, `w${i}`, false)));
+    expect(host.events.filter((e) => e.startsWith('append'))).toHaveLength(1);
+    expect(host.seq).toBe(32);
+  });
+
+  it('writers that each keep one write in flight group: appends per write fall with the writer count', async () => {
+    const host = new FakeHost();
+    const q = new WriteQueue(host);
+    const writers = 16, each = 50;
+    await Promise.all(Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; i < each; i++) await write(q, `w${w}.${i}`, false);
+    }));
+    const appends = host.events.filter((e) => e.startsWith('append')).length;
+    expect(host.seq).toBe(writers * each);
+    // Each round of continuations is one group: about `each` appends, not writers * each.
+    expect(appends, `${appends} appends for ${writers * each} writes`).toBeLessThanOrEqual(each + 2);
   });
 });
