@@ -68,7 +68,11 @@ export class TwoLevelIterator implements InternalIterator {
     }
     if (r instanceof Promise) {
       this.hasData = false;
-      if (forward) this.readAhead();
+      if (forward) {
+        // Readahead is speculative: damage it meets (a bad index handle) is reported when the scan
+        // reaches that entry. Throwing here would leave `r` with no handler, an unhandled rejection.
+        try { this.readAhead(); } catch { /* reported later, by the read that needs that block */ }
+      }
       return r.then((block) => { this.setBlock(block, offset); });
     }
     this.setBlock(r, offset);

@@ -118,3 +118,33 @@ describe('TwoLevelIterator', () => {
     expect(l.promises).toBe(before);
   });
 });
+
+describe('TwoLevelIterator readahead failures', () => {
+  it('a damaged index entry met by readahead leaves no unhandled rejection: the current read reports its own error', async () => {
+    const entries: Entry[] = ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => [b(k), b(`v-${k}`)] as const);
+    const { index, blocks } = buildBlocks(entries, [2, 2, 2]);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => { unhandled.push(e); };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const l: DataBlockLoader = {
+        decodeHandle: (it: BlockIterator, out: BlockHandle) => {
+          decodeBlockHandle(it.valueBytes, it.valueOffset, it.valueLimit, 1e9, out, 'mem', 0);
+          if (out.offset === 1) throw new Error('damaged index handle');
+        },
+        // Every load waits; block 0's fails a moment later (a checksum mismatch).
+        load: (h: BlockHandle) => new Promise<Block>((resolve, reject) => setImmediate(() =>
+          h.offset === 0 ? reject(new Error('block 0 checksum mismatch')) : resolve(blocks[h.offset]!))),
+      };
+      const it = new TwoLevelIterator(new BlockIterator(compareByteRanges, index), l, compareByteRanges);
+      let error: unknown;
+      try { await it.seekToFirst(); } catch (e) { error = e; }
+      expect(error).toMatchObject({ message: 'block 0 checksum mismatch' });
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
