@@ -67,18 +67,12 @@ export function getFromTables(
   const files = version.filesForGet(userKey);
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    const h = tables.acquire(f);
-    if (h instanceof Promise) return continueAsync(h, files, i, tables, userKey, ikey);
-    let r: ReturnType<TableHandle['reader']['getAtOrAfter']>;
-    try {
-      r = h.reader.getAtOrAfter(ikey, userKey);
-    } catch (e) {
-      h.release();
-      throw e;
-    }
-    if (r instanceof Promise) return continueAsync(h, files, i, tables, userKey, ikey, r);
-    h.release();
-    const probe = decide(f, h.reader.fileName, r, userKey);
+    // Unreferenced: used and let go within this turn; a reference is taken only to wait.
+    const reader = tables.peek(f);
+    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey);
+    const r = reader.getAtOrAfter(ikey, userKey);
+    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey, r);
+    const probe = decide(f, reader.fileName, r, userKey);
     if (probe !== undefined) return probe ?? undefined;
   }
   return undefined;
