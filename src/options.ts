@@ -44,7 +44,7 @@ export interface Options {
   maxValueSize?: number;
   delayedWriteRate?: number;
   levelCompactionDynamicLevelBytes?: boolean;
-  /** Parsed table readers kept (LRU); a readOnly DB also keeps one descriptor per table of its view regardless. */
+  /** Parsed table readers kept (CLOCK eviction, approximately least recently used); a readOnly DB also keeps one descriptor per table of its view regardless. */
   maxOpenFiles?: number;
   walRecoveryMode?: WalRecoveryMode;
   walArchiveDir?: string;

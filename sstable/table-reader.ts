@@ -9,7 +9,8 @@
  * - After a successful open the reader owns the file and close() closes it; if open() fails, the
  *   caller still owns (and closes) the file.
  * - getAtOrAfter() returns a Promise only when it had to wait (async read or zstd). Returned keys are
- *   copies; values are views into immutable blocks.
+ *   copies unless the caller asks for a view (then a synchronous answer is the reader's own scratch
+ *   entry, valid until its next call); values are views into immutable blocks.
  * - Iterators hold only the blocks they are on (plus a few decoded ahead in async forward scans);
  *   many may run at once. Main thread (or one worker).
  */
@@ -59,6 +60,8 @@ export class TableReader {
   private readonly dataIter: BlockIterator;
   private readonly handle: BlockHandle = { offset: 0, size: 0 };
   private readonly loader: DataBlockLoader;
+  /** The answer of a synchronous lookup that asked for a key view (reused: no allocation). */
+  private readonly scratch: TableEntry = { key: new Uint8Array(0), value: new Uint8Array(0) };
   private closed = false;
 
   private constructor(
@@ -170,27 +173,43 @@ export class TableReader {
     return true;
   }
 
-  /** The answer from the block the index chose (it must hold a key >= target in a sound table). */
-  private answer(block: Block, target: Uint8Array): TableEntry {
+  /** Positions dataIter on the answer in the block the index chose (a sound table has a key >= target there). */
+  private seekData(block: Block, target: Uint8Array): BlockIterator {
     const d = this.dataIter;
     d.reset(block);
     d.seek(target);
     if (!d.valid()) {
       throw new CorruptionError(this.fileName, block.fileOffset, 'index entry promises a key the data block does not hold');
     }
+    return d;
+  }
+
+  private answer(block: Block, target: Uint8Array): TableEntry {
+    const d = this.seekData(block, target);
     return { key: d.keyCopy(), value: d.value() };
+  }
+
+  private answerView(block: Block, target: Uint8Array): TableEntry {
+    const d = this.seekData(block, target);
+    const e = this.scratch;
+    e.key = d.key();
+    e.value = d.value();
+    return e;
   }
 
   /**
    * First entry with key >= target, if the filter (probed with filterKey, default the transform of
-   * target) says maybe; undefined if filtered out or past the end. Returned key is a copy; value may
-   * be a view into an immutable cached block.
+   * target) says maybe; undefined if filtered out or past the end. The value may be a view into an
+   * immutable cached block. The key is a copy, unless `keyView`: then a synchronous answer is this
+   * reader's scratch entry whose key is a view of its key buffer, both valid only until the next call
+   * on this reader (for a caller that reads the answer at once and keeps neither). An answer that had
+   * to wait is always a fresh entry with a copied key: other lookups may run on the reader meanwhile.
    */
-  getAtOrAfter(target: Uint8Array, filterKey?: Uint8Array): MaybePromise<TableEntry | undefined> {
+  getAtOrAfter(target: Uint8Array, filterKey?: Uint8Array, keyView = false): MaybePromise<TableEntry | undefined> {
     if (this.filteredOut(target, filterKey) || !this.seekIndex(target)) return undefined;
     const r = this.fetcher.get(this.handle.offset, this.handle.size);
     if (r instanceof Promise) return r.then((b) => this.answer(b, target));
-    return this.answer(r, target);
+    return keyView ? this.answerView(r, target) : this.answer(r, target);
   }
 
   newIterator(): InternalIterator {

@@ -1,12 +1,16 @@
 /**
- * The block cache: least-recently-used eviction under a byte budget, shared by every open table
+ * The block cache: CLOCK (second-chance) eviction under a byte budget, shared by every open table
  * (implements sstable/'s BlockCache). Entries are keyed by (cacheId, block offset); each table has its
  * own cacheId, so closing or deleting a table drops its blocks with one erase(cacheId).
  * Byte accounting: an entry is charged what its value keeps alive (the caller's `charge`: the decoded
  * block's backing buffer) plus LRU_ENTRY_OVERHEAD_BYTES for the node, the map slot and the block and
  * view objects, so `usage` tracks the memory really held.
- * Contract: a hit allocates nothing (two Map lookups and four pointer moves); a value larger than the
- * whole capacity is not kept. Values must be immutable: holders keep using evicted values. Main thread only.
+ * Eviction: entries sit in insertion order; a hit only sets the entry's reference bit (a hit is on
+ * every get, so it must not relink a list), and eviction takes from the oldest end, moving a
+ * referenced entry to the newest end with its bit cleared and removing the first unreferenced one.
+ * That approximates least-recently-used at a fraction of a hit's cost. The class keeps its name.
+ * Contract: a hit allocates nothing and moves nothing (two Map lookups and a flag); a value larger
+ * than the whole capacity is not kept. Values must be immutable: holders keep using evicted values. Main thread only.
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { BlockCache } from '../../sstable/block-cache.js';
@@ -21,6 +25,8 @@ export const LRU_ENTRY_OVERHEAD_BYTES = 360;
 class Node {
   prev: Node = this;
   next: Node = this;
+  /** Hit since eviction last passed it. */
+  referenced = false;
   constructor(
     readonly cacheId: number,
     readonly offset: number,
@@ -39,7 +45,7 @@ export interface LruCacheStats {
 
 export class LruCache implements BlockCache {
   private readonly tables = new Map<number, Map<number, Node>>();
-  /** Sentinel of the circular list: head.next is the most recent, head.prev the least. */
+  /** Sentinel of the circular list: head.next is the newest, head.prev the next eviction candidate. */
   private readonly head = new Node(-1, -1, undefined, 0);
   private nextCacheId = 1;
   private capacityBytes: number;
@@ -78,10 +84,7 @@ export class LruCache implements BlockCache {
       return undefined;
     }
     this.hits++;
-    if (this.head.next !== node) {
-      this.unlink(node);
-      this.pushFront(node);
-    }
+    node.referenced = true;
     return node.value;
   }
 
@@ -101,7 +104,7 @@ export class LruCache implements BlockCache {
     this.pushFront(node);
     this.usageBytes += total;
     this.count++;
-    this.evict();
+    this.evict(node);
   }
 
   erase(cacheId: number): void {
@@ -126,10 +129,22 @@ export class LruCache implements BlockCache {
     for (const id of [...this.tables.keys()]) this.erase(id);
   }
 
-  private evict(): void {
+  /**
+   * Ends: each second chance clears a bit, so within two passes an unreferenced entry is at the end.
+   * `newcomer` (the entry being inserted, not yet hit) gets a second chance too: the caller is reading
+   * that block now, and dropping it for entries that were merely hit once would waste the read.
+   * It fits the capacity alone, so it is never the only candidate over budget.
+   */
+  private evict(newcomer?: Node): void {
     while (this.usageBytes > this.capacityBytes) {
       const victim = this.head.prev;
       if (victim === this.head) break;
+      if (victim.referenced || victim === newcomer) {
+        victim.referenced = false;
+        this.unlink(victim);
+        this.pushFront(victim);
+        continue;
+      }
       this.remove(victim, this.tables.get(victim.cacheId)!);
     }
   }

@@ -1,6 +1,8 @@
 /**
- * The table cache: open TableReaders by file number, least recently used first out, at most
- * `maxOpenFiles` (-1 = unlimited). Readers in use are reference-counted: an evicted reader is
+ * The table cache: open TableReaders by file number, at most `maxOpenFiles` (-1 = unlimited), evicted
+ * CLOCK-style: a use only sets the entry's reference bit (a get must not pay to reorder a Map), and
+ * eviction walks the entries oldest-opened first, giving a referenced entry a second chance (bit
+ * cleared, moved to the back) and closing the first unreferenced one. Readers in use are reference-counted: an evicted reader is
  * closed only when its last user lets go, so an iterator or a get awaiting I/O never loses its file.
  * A reader holds its index and filter in memory; memoryBytes() reports what open readers hold.
  * Every reader is checked against the MANIFEST's record of its table before it is used (size and
@@ -26,6 +28,8 @@ interface Entry {
   reader: TableReader | undefined;
   opening: Promise<TableReader> | undefined;
   refs: number;
+  /** Used since eviction last passed it (CLOCK reference bit). */
+  referenced: boolean;
   evicted: boolean;
   /** The reader was checked against the MANIFEST's size and unique id. */
   identityChecked: boolean;
@@ -46,7 +50,7 @@ export interface TableCacheOptions {
 }
 
 export class TableCache {
-  /** Map order is the LRU order: oldest first. */
+  /** Map order is the CLOCK order: next candidate for eviction first. */
   private readonly entries = new Map<number, Entry>();
   private filterChecksClosed = 0;
   private filterNegativesClosed = 0;
@@ -74,9 +78,7 @@ export class TableCache {
     const e = this.entries.get(fileNumber);
     if (e && e.reader) {
       if (!e.identityChecked) this.checkIdentity(e, e.reader, expected);
-      // refresh LRU position
-      this.entries.delete(fileNumber);
-      this.entries.set(fileNumber, e);
+      e.referenced = true;
       e.refs++;
       return this.handle(e, e.reader);
     }
@@ -97,18 +99,32 @@ export class TableCache {
     );
   }
 
+  /**
+   * The open reader for a table without taking a reference, or undefined when it is not open yet
+   * (then acquire()). For a caller that is done with it before its synchronous turn ends: nothing
+   * closes a reader within one turn. Checks identity like acquire().
+   */
+  peek(expected: TableIdentity): TableReader | undefined {
+    const e = this.entries.get(expected.fileNumber);
+    if (e === undefined || e.reader === undefined) return undefined;
+    if (!e.identityChecked) this.checkIdentity(e, e.reader, expected);
+    e.referenced = true;
+    return e.reader;
+  }
+
   /** The entry for `fileNumber`, with an open under way unless it is open already. */
   private startOpen(fileNumber: number, expected: TableIdentity | undefined): Entry {
     let e = this.entries.get(fileNumber);
     if (!e) {
-      e = { fileNumber, reader: undefined, opening: undefined, refs: 0, evicted: false, identityChecked: false };
+      e = { fileNumber, reader: undefined, opening: undefined, refs: 0, referenced: false, evicted: false, identityChecked: false };
       this.entries.set(fileNumber, e);
     }
     const entry = e;
     if (!entry.reader && !entry.opening) {
       entry.opening = this.open(fileNumber, expected).then(
         (r) => {
-          entry.reader = r; entry.opening = undefined; entry.identityChecked = expected !== undefined;
+          // Referenced from the start: it was opened to be read, and must survive the eviction it causes.
+          entry.reader = r; entry.opening = undefined; entry.identityChecked = expected !== undefined; entry.referenced = true;
           this.evictIfNeeded();
           return r;
         },
@@ -169,9 +185,17 @@ export class TableCache {
   private evictIfNeeded(): void {
     const max = this.options.maxOpenFiles;
     if (max < 0) return;
+    // A Map visits entries re-inserted during the walk, so a second-chanced entry comes round again
+    // (unreferenced by then): the walk ends after at most two passes.
     for (const e of this.entries.values()) {
       if (this.entries.size <= max) break;
       if (!e.reader) continue;
+      if (e.referenced) {
+        e.referenced = false;
+        this.entries.delete(e.fileNumber);
+        this.entries.set(e.fileNumber, e);
+        continue;
+      }
       this.entries.delete(e.fileNumber);
       e.evicted = true;
       if (e.refs === 0) void this.closeEntry(e);

@@ -10,7 +10,7 @@
  * Main thread only.
  */
 import { Buffer } from 'node:buffer';
-import { compareBytes, copyToBuffer } from '../base/bytes.js';
+import { compareByteRanges, copyToBuffer } from '../base/bytes.js';
 import {
   KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, compareInternalKeys, kindOf, writeTrailer,
 } from '../base/internal-key.js';
@@ -49,7 +49,7 @@ function decide(
   if (!entry) return undefined;
   const k = entry.key;
   if (k.length < TRAILER_SIZE) throw new CorruptionError(path, 0, `table ${file.fileNumber} holds a key shorter than its trailer`);
-  if (compareBytes(k.subarray(0, k.length - TRAILER_SIZE), userKey) !== 0) return undefined;
+  if (compareByteRanges(k, 0, k.length - TRAILER_SIZE, userKey, 0, userKey.length) !== 0) return undefined;
   const kind = kindOf(k);
   if (kind === ValueKind.Put) return copyToBuffer(entry.value);
   if (kind === ValueKind.Delete) return null;
@@ -67,18 +67,13 @@ export function getFromTables(
   const files = version.filesForGet(userKey);
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    const h = tables.acquire(f);
-    if (h instanceof Promise) return continueAsync(h, files, i, tables, userKey, ikey);
-    let r: ReturnType<TableHandle['reader']['getAtOrAfter']>;
-    try {
-      r = h.reader.getAtOrAfter(ikey, userKey);
-    } catch (e) {
-      h.release();
-      throw e;
-    }
-    if (r instanceof Promise) return continueAsync(h, files, i, tables, userKey, ikey, r);
-    h.release();
-    const probe = decide(f, h.reader.fileName, r, userKey);
+    // Unreferenced: used and let go within this turn; a reference is taken only to wait.
+    const reader = tables.peek(f);
+    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey);
+    // A key view: decide() reads the answer at once and keeps only a copy of the value.
+    const r = reader.getAtOrAfter(ikey, userKey, true);
+    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey, r);
+    const probe = decide(f, reader.fileName, r, userKey);
     if (probe !== undefined) return probe ?? undefined;
   }
   return undefined;

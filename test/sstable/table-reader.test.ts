@@ -259,6 +259,31 @@ describe('table reader features', () => {
     expect(dec.decode((s as TableEntry).key)).toBe('k5');
   });
 
+  it('a key view answers like a copy when synchronous, and a waiting answer is still a fresh copy', async () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < 300; i++) entries.push([b(`key${String(i * 7).padStart(6, '0')}`), b(`value${i}`)]);
+    const fs = new MemFileSystem();
+    await writeTable(fs, '/t.sst', entries, { compression: 'zstd', blockSize: 512 });
+    const r = await openTable(fs, '/t.sst', { cache: new LruCache(1 << 20), syncReads: true });
+    // Not cached: zstd waits, and two lookups waiting at once each get their own key.
+    const [p1, p2] = [r.getAtOrAfter(b('key000007'), undefined, true), r.getAtOrAfter(b('key002002'), undefined, true)];
+    expect(p1).toBeInstanceOf(Promise);
+    const [a1, a2] = [await p1, await p2];
+    expect([dec.decode(a1!.key), dec.decode(a2!.key)]).toEqual(['key000007', 'key002002']);
+    for (let i = 0; i < 300; i++) await r.getAtOrAfter(entries[i]![0]);
+    // Cached: views answer at once, the same as copies, for present and absent targets.
+    for (const t of [...entries.map((e) => e[0]), b('key000001'), b('key002093'), b('a'), b('key')]) {
+      const copy = r.getAtOrAfter(t) as TableEntry | undefined;
+      const view = r.getAtOrAfter(t, undefined, true);
+      expect(view).not.toBeInstanceOf(Promise);
+      const v = view as TableEntry | undefined;
+      expect(v === undefined).toBe(copy === undefined);
+      if (v && copy) expect([equalBytes(v.key, copy.key), equalBytes(v.value, copy.value)]).toEqual([true, true]);
+    }
+    expect(r.getAtOrAfter(b('zzz'), undefined, true)).toBeUndefined();
+    await r.close();
+  });
+
   it('verifyChecksums names the damaged block even with verification off for reads', async () => {
     const entries: Entry[] = [];
     for (let i = 0; i < 200; i++) entries.push([b(`k${String(i).padStart(4, '0')}`), b(`value${i}`)]);
