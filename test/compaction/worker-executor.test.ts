@@ -40,8 +40,10 @@ describe('WorkerExecutor', () => {
       const a = await workload(await tempDir(), 'worker', seed);
       const b = await workload(await tempDir(), 'inline', seed);
       expect(a.workersAtOpen).toBe(0);
-      expect(a.compactions).toBeGreaterThan(3);
-      expect(b.compactions).toBeGreaterThan(3);
+      // How many compactions run depends on timing (background jobs overlap the writes; a loaded
+      // machine leaves more for compactRange to merge at once): that some ran is what matters here.
+      expect(a.compactions).toBeGreaterThan(0);
+      expect(b.compactions).toBeGreaterThan(0);
       expect(a.rows).toEqual(b.rows);
       expect(a.rows.length).toBeGreaterThan(100);
     } catch (e) {
