@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 import { compareByteRanges, copyToBuffer } from '../base/bytes.js';
 import {
-  KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, compareInternalKeys, kindOf, writeTrailer,
+  KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, kindOf, writeTrailer,
 } from '../base/internal-key.js';
 import type { MaybePromise } from '../base/internal-iterator.js';
 import { CorruptionError } from '../errors.js';
