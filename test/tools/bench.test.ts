@@ -6,20 +6,20 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmpdir.js';
 import { hasStackTrace, runCli } from './cli-helpers.js';
 
-const benchTempDirs = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith('stratadb-bench-'));
+// A private TMPDIR: benchmarks run by others on the same machine make their own stratadb-bench-* dirs.
+const benchTempDirs = (tmp: string): string[] => readdirSync(tmp).filter((n) => n.startsWith('stratadb-bench-'));
 
 describe('stratadb bench', () => {
   it('runs a tiny comparison and reports it as JSON and SVG', async () => {
     const out = await tempDir('strata-bench-');
     const plot = path.join(out, 'throughput.svg');
-    const before = new Set(benchTempDirs());
-    const r = await runCli(['bench', '--num', '2000', '--json', '--compare', 'classic-level', '--plot', plot, 'fillrandom', 'readrandom:4']);
+    const tmp = await tempDir('strata-bench-tmp-');
+    const r = await runCli(['bench', '--num', '2000', '--json', '--compare', 'classic-level', '--plot', plot, 'fillrandom', 'readrandom:4'], { TMPDIR: tmp });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
@@ -65,7 +65,7 @@ describe('stratadb bench', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<polyline /g)?.length).toBe(4);
     expect(svg).toContain('readrandom:4');
-    expect(benchTempDirs().filter((d) => !before.has(d))).toEqual([]);
+    expect(benchTempDirs(tmp)).toEqual([]);
   });
 
   it('refuses an unknown workload and a --db directory it did not make, without a stack trace', async () => {

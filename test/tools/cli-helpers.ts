@@ -17,10 +17,10 @@ export const FIXED_CLOCK_MS = 1_700_000_000_000;
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** Runs `node dist/tools/cli.js ...args`; never rejects for a non-zero exit. */
-export function runCli(args: string[]): Promise<CliResult> {
+export function runCli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (or npx tsc -p tsconfig.json) first`);
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, ...(env ? { env: { ...process.env, ...env } } : {}) }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') { reject(err); return; }
       resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
     });
