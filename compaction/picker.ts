@@ -203,6 +203,20 @@ export function pickManual(input: PickerInput, level: number, lo: Uint8Array | u
 }
 
 /**
+ * Work for a quiet database (no write for a while): L0 files below the trigger still cost every
+ * get and every seek a probe each, and without writes the trigger is never reached. With at least
+ * `minFiles` L0 files, none busy, all of L0 goes to the base level, as a level0 compaction would.
+ * It cannot loop: the plan empties L0, so the next call answers undefined until flushes refill it.
+ * Undefined when L0 is below `minFiles` or any L0 file is busy (a running L0 job does this work).
+ */
+export function pickIdle(input: PickerInput, minFiles: number): CompactionPlan | undefined {
+  const { levels, busy, options } = input;
+  const l0 = levels[0] ?? [];
+  if (l0.length < Math.max(1, minFiles) || l0.some((f) => busy.has(f.fileNumber))) return undefined;
+  return planFor(input, 0, baseLevel(levels, options), [...l0], 'idle', l0.length / options.level0CompactionTrigger);
+}
+
+/**
  * A rewrite of a file that must be written again (a table sealed with an old encryption key, or a
  * plaintext one in an encrypted database): the lowest-priority work, asked for only when no level
  * needs compacting. An L1+ file is rewritten alone into its own level (its key range, hence the

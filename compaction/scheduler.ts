@@ -22,7 +22,7 @@ import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionExecutor } from './executor.js';
 import type { CompactionHost } from './host.js';
 import type { BackgroundJobQueue } from './job-queue.js';
-import { pickCompaction, pickManual, pickRewrite } from './picker.js';
+import { pickCompaction, pickIdle, pickManual, pickRewrite } from './picker.js';
 import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
@@ -38,6 +38,8 @@ export class CompactionScheduler {
   private isJobWaiting = false;
   private stopped = false;
   private waiters: (() => void)[] = [];
+  /** The writes went quiet (idle-trigger.ts): the next automatic job may also compact a short L0. */
+  private isIdleRequested = false;
 
   constructor(
     private readonly host: CompactionHost,
@@ -66,12 +68,32 @@ export class CompactionScheduler {
     });
   }
 
+  /**
+   * Asks for one idle compaction (picker.ts pickIdle) with at least `minL0Files` L0 files. Scored
+   * work goes first; the request is used up by the next automatic pick whether or not it finds a
+   * plan, so a quiet database compacts L0 once and never polls.
+   */
+  requestIdleCompaction(minL0Files: number): void {
+    this.idleMinFiles = minL0Files;
+    this.isIdleRequested = true;
+    this.maybeSchedule();
+  }
+
+  private idleMinFiles = 2;
+
   private pickAuto(): CompactionPlan | undefined {
-    const plan = pickCompaction({
+    const input = {
       levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
       compactPointers: this.host.compactPointers(), busy: this.busy,
-    });
-    return plan ?? this.pickRewrite();
+    };
+    const plan = pickCompaction(input);
+    if (plan) return plan;
+    if (this.isIdleRequested) {
+      this.isIdleRequested = false;
+      const idle = pickIdle(input, this.idleMinFiles);
+      if (idle) return idle;
+    }
+    return this.pickRewrite();
   }
 
   private pickRewrite(): CompactionPlan | undefined {

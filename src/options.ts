@@ -38,6 +38,10 @@ export interface Options {
   level0CompactionTrigger?: number;
   level0SlowdownTrigger?: number;
   level0StopTrigger?: number;
+  /** Compact L0 down once no write came for this long (0 = never); see idleCompactionL0Files. */
+  idleCompactionDelayMs?: number;
+  /** The fewest L0 files an idle compaction moves down. */
+  idleCompactionL0Files?: number;
   maxBackgroundJobs?: number;
   compactionRateLimit?: number;
   maxKeySize?: number;
@@ -113,6 +117,8 @@ export const DEFAULT_OPTIONS = Object.freeze({
   level0CompactionTrigger: 4,
   level0SlowdownTrigger: 20,
   level0StopTrigger: 36,
+  idleCompactionDelayMs: 1000,
+  idleCompactionL0Files: 2,
   maxBackgroundJobs: 2,
   compactionRateLimit: 0,
   maxKeySize: 1 * MiB,
@@ -148,6 +154,9 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   level0CompactionTrigger: { min: 1, max: 1000, integer: true },
   level0SlowdownTrigger: { min: 1, max: 1000, integer: true },
   level0StopTrigger: { min: 1, max: 1000, integer: true },
+  // Node's timers hold at most 2^31-1 ms.
+  idleCompactionDelayMs: { min: 0, max: 2 ** 31 - 1, integer: true },
+  idleCompactionL0Files: { min: 1, max: 1000, integer: true },
   maxBackgroundJobs: { min: 1, max: 64, integer: true },
   compactionRateLimit: { min: 0, max: 2 ** 46, integer: true },
   maxKeySize: { min: 1, max: 64 * MiB, integer: true },

@@ -47,6 +47,7 @@ import { MemtableSet, type MemTableEntry } from './memtable-set.js';
 import { WritePath } from './write-path.js';
 import { WriteStall } from './write-stall.js';
 import { FlushScheduler } from './flush-scheduler.js';
+import { IdleTrigger } from '../../compaction/idle-trigger.js';
 import { recoverDatabase } from './recovery.js';
 import { ReaderView } from './reader-view.js';
 import { getFromMemtables, getFromTables } from './read-path.js';
@@ -75,6 +76,8 @@ export class Engine {
   readonly flusher: FlushScheduler;
   readonly compactions: CompactionScheduler;
   private readonly executor: CompactionExecutor;
+  /** Compacts a short L0 down once writes go quiet (compaction/idle-trigger.ts). */
+  readonly idleTrigger: IdleTrigger;
   readonly stall: WriteStall;
   /** File numbers of tables being written: never obsolete while listed. */
   readonly pendingOutputs = new Set<number>();
@@ -127,10 +130,13 @@ export class Engine {
       afterFlush: async () => {
         await this.deleteObsoleteFiles().catch((e: unknown) => log.write(`deleting obsolete files failed: ${(e as Error).message}`));
         this.compactions.maybeSchedule();
+        this.idleTrigger.arm();
       },
     }, this.jobs);
     this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.compactionConcurrency, (line) => log.write(line));
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
+    this.idleTrigger = new IdleTrigger(o.readOnly ? 0 : o.idleCompactionDelayMs,
+      () => this.compactions.requestIdleCompaction(o.idleCompactionL0Files));
     this.stall = new WriteStall(o, {
       l0Files: () => this.versions.current().levels[0]?.length ?? 0,
       stopped: () => this.failure.error !== undefined,
@@ -141,7 +147,7 @@ export class Engine {
       o, memtables: this.memtables, failure: this.failure, stall: this.stall, counters: this.counters,
       closed: () => this.closed && !this.closing,
       waitForFlush: () => this.flusher.waitForProgress(),
-      onPublished: (seq) => { versions.lastSequence = seq; },
+      onPublished: (seq) => { versions.lastSequence = seq; this.idleTrigger.noteWrite(); },
     }, lastSequence);
   }
 
@@ -190,6 +196,7 @@ export class Engine {
         await engine.deleteObsoleteFiles();
         engine.flusher.schedule();
         engine.compactions.maybeSchedule();
+        engine.idleTrigger.arm(); // L0 left by an earlier session
       }
       // Open the live tables in the background: open() itself stays O(manifest + WAL tail).
       const live: number[] = [];
@@ -384,6 +391,7 @@ export class Engine {
           this.throwIfFailed('flush at close failed');
         });
       }
+      this.idleTrigger.stop();
       await step(() => this.flusher.stop());
       await step(() => this.compactions.stop());
       await step(() => this.jobs.stop());

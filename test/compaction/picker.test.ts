@@ -11,6 +11,7 @@
  *     per-level targets and the scores.
  *   pick [busy=12,13]      pickCompaction; like an installed edit, moves the level's pointer
  *   pick-manual level=N [lo=KEY] [hi=KEY] [busy=...]
+ *   pick-idle [min=N] [busy=...]   pickIdle (writes went quiet) with at least min L0 files (default 2)
  *   pointer level=N key=KEY   sets a round-robin pointer by hand
  * The plan line is followed by the grandparents, the deeper ranges and the new pointer, so a
  * reviewer sees everything the runner will be told.
@@ -22,7 +23,7 @@ import { makeInternalKey, ValueKind } from '../../src/base/internal-key.js';
 import type { FileMetadata } from '../../src/manifest/file-metadata.js';
 import { levelsProblem } from '../../src/manifest/version.js';
 import {
-  baseLevel, levelScores, levelTargets, pickCompaction, pickManual, type PickerInput, type PickerOptions,
+  baseLevel, levelScores, levelTargets, pickCompaction, pickIdle, pickManual, type PickerInput, type PickerOptions,
 } from '../../compaction/picker.js';
 import { runGolden, type GoldenCase } from '../support/golden.js';
 import { busySet, describeFull, num, parseLevels, pickerOptions } from '../support/level-shape.js';
@@ -77,6 +78,11 @@ describe('compaction picker (golden)', () => {
           const hi = c.kv.get('hi');
           const plan = pickManual(input(s, busy), num(c, 'level', 0),
             lo === undefined ? undefined : Buffer.from(lo, 'latin1'), hi === undefined ? undefined : Buffer.from(hi, 'latin1'));
+          return describeFull(plan).join('\n');
+        }
+        case 'pick-idle': {
+          const plan = pickIdle(input(s, busy), num(c, 'min', 2));
+          if (plan?.compactPointer) s.pointers[plan.level] = plan.compactPointer;
           return describeFull(plan).join('\n');
         }
         case 'pointer': {
