@@ -40,6 +40,7 @@ export class CompactionScheduler {
   private waiters: (() => void)[] = [];
   /** The writes went quiet (idle-trigger.ts): the next automatic job may also compact a short L0. */
   private isIdleRequested = false;
+  private idleMinFiles = 2;
 
   constructor(
     private readonly host: CompactionHost,
@@ -78,8 +79,6 @@ export class CompactionScheduler {
     this.isIdleRequested = true;
     this.maybeSchedule();
   }
-
-  private idleMinFiles = 2;
 
   private pickAuto(): CompactionPlan | undefined {
     const input = {
