@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DB, MemFileSystem, type Options } from '../../src/index.js';
-import { makeRng, testSeed, withSeed } from '../support/rng.js';
+import { withSeed } from '../support/rng.js';
 
 const DIR = '/db';
 const OPTIONS: Options = { writeBufferSize: 4096, recycleLogFileNum: 2, compression: 'none', compactionExecutor: 'inline' };
@@ -22,9 +22,7 @@ async function readLog(fs: MemFileSystem): Promise<string> {
 
 describe('WAL recycling (recycleLogFileNum)', () => {
   it('reuses obsolete WAL files; power cuts during synced writes keep every acknowledged write and bring back nothing old', async () => {
-    const seed = testSeed();
-    await withSeed(seed, async () => {
-      const rng = makeRng(seed);
+    await withSeed('wal recycling power cuts', async (rng) => {
       const mem = new MemFileSystem();
       const db = await DB.open(DIR, { ...OPTIONS, fs: mem });
       // The model: each key's value once its write was acknowledged (undefined: deleted).
