@@ -8,6 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { DB, MemFileSystem, type Options } from '../../src/index.js';
 import { withSeed } from '../support/rng.js';
+import { WalGroupEncoder } from '../../src/wal/wal-record.js';
+import { WalWriter } from '../../src/wal/wal-writer.js';
+import { WriteBatch } from '../../src/wal/write-batch.js';
 
 const DIR = '/db';
 const OPTIONS: Options = { writeBufferSize: 4096, recycleLogFileNum: 2, compression: 'none', compactionExecutor: 'inline' };
@@ -55,6 +58,40 @@ describe('WAL recycling (recycleLogFileNum)', () => {
         await re.close();
       }
     });
+  });
+
+  it('a reused WAL that got no write of its own does not make the WAL before it "older" (point-in-time stops there)', async () => {
+    // A crash while WAL N's rollover sync was in flight and WAL N+1 (a reused file) had no write
+    // yet: N may hold a hole followed by data. N is still the newest WAL holding data.
+    const mem = new MemFileSystem();
+    const db = await DB.open(DIR, { ...OPTIONS, writeBufferSize: 1 << 20, flushOnClose: false, fs: mem });
+    for (let i = 0; i < 400; i++) await db.put(`k${String(i).padStart(4, '0')}`, 'v'.repeat(100), { sync: true });
+    await db.close();
+    const wals = (await mem.list(DIR)).filter((n) => n.endsWith('.log'));
+    expect(wals).toHaveLength(1);
+    const n = Number.parseInt(wals[0]!, 10);
+    const data = await mem.readFile(`${DIR}/${wals[0]}`);
+    data[40_000]! ^= 0xff; // in block 1: intact data follows in later blocks
+    const w = await mem.openWritable(`${DIR}/${wals[0]}`);
+    w.append(data);
+    await w.sync();
+    // WAL n+1: a reused file, still all earlier-use records (of log 1).
+    const next = `${DIR}/${String(n + 1).padStart(6, '0')}.log`;
+    const old = new WalWriter(await mem.openWritable(next), 1, undefined, true);
+    const e = new WalGroupEncoder();
+    for (let i = 0; i < 20; i++) {
+      const b = new WriteBatch();
+      b.put(`old${i}`, 'x');
+      e.begin(1 + i, 0, 1);
+      e.addBatch(b);
+      old.appendGroup(e.finish());
+    }
+    await old.sync();
+    await mem.syncDir(DIR);
+    const re = await DB.open(DIR, { ...OPTIONS, fs: mem });
+    expect((await re.get('k0000'))?.toString()).toBe('v'.repeat(100));
+    expect(await re.get('old0')).toBeUndefined();
+    await re.close();
   });
 
   it('keeps at most recycleLogFileNum files, and none with 0', async () => {
