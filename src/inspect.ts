@@ -6,6 +6,7 @@
  * ERR_INVALID_ARGUMENT naming the key id. With it, plaintext files are read too (tools look at
  * databases half-way through being encrypted) unless `allowPlaintext: false`.
  */
+import * as path from 'node:path';
 import { NodeFileSystem } from './fs/node-fs.js';
 import type { FileSystem } from './fs/file-system.js';
 import { internalKeyComparator, isInternalKey, kindOf, seqOf, userKeyOf, ValueKind } from './base/internal-key.js';
@@ -24,6 +25,7 @@ export type { TableLayout, ManifestInspection, WalInspection };
 export { formatTableLayout };
 export { printableKey } from './base/bytes.js';
 export { tableFileName, parseFileName } from './manifest/file-names.js';
+import { parseFileName } from './manifest/file-names.js';
 
 export interface InspectOptions {
   fs?: FileSystem;
@@ -76,7 +78,9 @@ export async function manifest(dir: string, options: InspectOptions = {}): Promi
 
 /** A WAL's records, batches and sequence numbers, and the first problem found (never thrown). */
 export async function wal(file: string, options: InspectOptions = {}): Promise<WalInspection> {
-  return inspectWal(options.fs ?? new NodeFileSystem(), file, keysOf(options));
+  // The number in the file name is the one a reused (recycled) WAL's current records carry.
+  const named = parseFileName(path.basename(file));
+  return inspectWal(options.fs ?? new NodeFileSystem(), file, keysOf(options), named?.type === 'wal' ? named.number : undefined);
 }
 
 /** The parts of an engine (internal) key, as tools print them. */

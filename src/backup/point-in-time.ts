@@ -65,6 +65,7 @@ export async function replayArchiveToTables(
     await replayWal(fs, a.path, {
       mode: 'point-in-time',
       isNewest: i === archived.length - 1,
+      logNumber: a.number,
       ...(keys ? { keys } : {}),
       onBatch: (b) => {
         if (done || b.lastSeq <= last) return; // already in the base backup (or replayed)

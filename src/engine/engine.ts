@@ -62,6 +62,7 @@ import { makeTransactionHost } from './transaction-host.js';
 import { makeBackupSource } from './backup-source.js';
 import { ObsoleteFileScheduler } from './file-gc.js';
 import { makeObsoleteFileHost } from './file-gc-host.js';
+import { WalRecycler } from './wal-recycler.js';
 
 export class Engine {
   readonly failure: BackgroundError;
@@ -90,6 +91,8 @@ export class Engine {
   private txnHostCache: TransactionHost | undefined;
   /** Spreads transaction retries; seeded from the injected clock, never Math.random. */
   private readonly jitter: Jitter;
+  /** Obsolete WAL files kept for reuse (recycleLogFileNum; wal-recycler.ts). */
+  readonly walRecycler: WalRecycler;
 
   private constructor(
     readonly location: string,
@@ -105,6 +108,7 @@ export class Engine {
   ) {
     this.failure = new BackgroundError((line) => log.write(line));
     this.jitter = makeJitter(o.clock());
+    this.walRecycler = new WalRecycler(o.readOnly ? 0 : o.recycleLogFileNum);
     this.blockCache = o.cacheSize > 0 ? new LruCache(o.cacheSize) : undefined;
     this.tables = new TableCache(fs, location, {
       blockCache: this.blockCache,
@@ -114,7 +118,7 @@ export class Engine {
     });
     this.fileGc = new ObsoleteFileScheduler(makeObsoleteFileHost(this));
     this.memtables = new MemtableSet({
-      fs, dir: location, o, keys: keyRing, log, failure: this.failure,
+      fs, dir: location, o, keys: keyRing, log, failure: this.failure, recycler: this.walRecycler,
       newFileNumber: () => versions.newFileNumber(),
       onFrozen: () => this.flusher.schedule(),
       onWalRetired: () => { if (!this.closed) void this.deleteObsoleteFiles().catch(() => undefined); },

@@ -1,7 +1,8 @@
 /**
  * The engine's side of the ObsoleteFileHost interface (file-gc.ts): the directory
  * listing put through the one obsolete-file rule (VersionSet.obsoleteFiles) with what only the DB
- * knows (tables being written, the oldest WAL an unflushed memtable needs), and the deletion itself.
+ * knows (tables being written, the oldest WAL an unflushed memtable needs), and the deletion itself,
+ * where an obsolete WAL may be kept for reuse instead (wal-recycler.ts).
  * Kept apart so engine.ts only wires it (as compaction-host.ts).
  */
 import * as path from 'node:path';
@@ -16,15 +17,16 @@ export function makeObsoleteFileHost(db: Engine): ObsoleteFileHost {
       const names = await db.fs.list(db.location);
       const oldestWal = db.memtables.oldestWalNeeded;
       const out = db.versions.obsoleteFiles(names, db.pendingOutputs, oldestWal);
-      // A rolled-over WAL waits for its archive copy before it may go.
+      // A rolled-over WAL waits for its archive copy before it may go; a kept one waits for reuse.
       return out.filter((name) => {
         const p = parseFileName(name);
-        return p?.type !== 'wal' || !db.memtables.isRetiring(p.number);
+        return p?.type !== 'wal' || (!db.memtables.isRetiring(p.number) && !db.walRecycler.holds(p.number));
       });
     },
     remove: async (name) => {
       const p = parseFileName(name);
       if (p?.type === 'table') db.tables.evict(p.number);
+      if (p?.type === 'wal' && db.walRecycler.keep(p.number)) return;
       await db.fs.remove(path.join(db.location, name));
     },
     log: (m) => db.log.write(m),

@@ -17,6 +17,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { EventLog } from './event-log.js';
 import type { BackgroundError } from './background-error.js';
 import { archiveFinishedWal, createWal, removeEmptyWal } from './wal-files.js';
+import type { WalRecycler } from './wal-recycler.js';
 
 /** A memtable and the number of the oldest WAL holding its data. */
 export interface MemTableEntry {
@@ -31,6 +32,8 @@ export interface MemtableSetHost {
   readonly keys: KeyRing | undefined;
   readonly log: EventLog;
   readonly failure: BackgroundError;
+  /** Obsolete WAL files kept for reuse (recycleLogFileNum). */
+  readonly recycler?: WalRecycler;
   newFileNumber(): number;
   /** A memtable was frozen: a flush has work. */
   onFrozen(): void;
@@ -139,7 +142,7 @@ export class MemtableSet {
 
   private async create(n: number): Promise<WalWriter> {
     try {
-      return await createWal(this.host.fs, this.host.dir, n, this.host.keys);
+      return await createWal(this.host.fs, this.host.dir, n, this.host.keys, this.host.recycler, this.host.log);
     } catch (e) {
       this.host.failure.set(e, `creating WAL ${n} failed`);
       throw e;

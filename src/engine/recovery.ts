@@ -12,6 +12,8 @@ import type { FileSystem } from '../fs/file-system.js';
 import { CorruptionError, InvalidArgumentError } from '../errors.js';
 import { MemTable, memtableFull } from '../memtable/memtable.js';
 import { replayWal, truncateWal } from '../wal/wal-replay.js';
+import { HEADER_SIZE, RECYCLABLE_HEADER_SIZE, isRecyclableType } from '../record/format.js';
+import { getFixed32 } from '../base/coding.js';
 import { VersionSet } from '../manifest/version-set.js';
 import {
   currentFileName, manifestBaseName, parseFileName, walFileName, tableFileName,
@@ -91,10 +93,11 @@ export async function recoverDatabase(
   wals.sort((a, b) => a - b);
   // "Newest" is the last WAL holding data: a WAL is created empty (its header goes out with its first
   // group), and a crash between creating the next WAL and the rollover sync of the previous one leaves
-  // that previous one, with a possibly torn tail, as the last WAL that matters.
+  // that previous one, with a possibly torn tail, as the last WAL that matters. A reused WAL that got
+  // no write of its own is full of its earlier use's bytes: it holds no data either.
   let newestIndex = -1;
   for (let i = 0; i < wals.length; i++) {
-    if ((await fs.stat(walFileName(dir, wals[i]!))).size > 0) newestIndex = i;
+    if (await holdsOwnData(fs, walFileName(dir, wals[i]!), wals[i]!)) newestIndex = i;
   }
 
   const memtables: MemTableEntry[] = [];
@@ -137,6 +140,24 @@ export async function recoverDatabase(
   if (mem && mem.mem.entries > 0) memtables.push(mem);
   if (lastSequence > versions.lastSequence) versions.lastSequence = lastSequence;
   return { versions, memtables, lastSequence, created: !hasCurrent };
+}
+
+/**
+ * Whether WAL `n` holds anything of its own: not empty, and, when its first header is a recyclable
+ * one (src/record/FORMAT.md §2), that header names log `n` (a reused file starts with its earlier
+ * use's records until its first write lands).
+ */
+async function holdsOwnData(fs: FileSystem, path: string, n: number): Promise<boolean> {
+  const size = (await fs.stat(path)).size;
+  if (size === 0) return false;
+  if (size < RECYCLABLE_HEADER_SIZE) return true;
+  const f = await fs.openReadable(path);
+  try {
+    const head = await f.read(0, RECYCLABLE_HEADER_SIZE);
+    return !isRecyclableType(head[6]!) || getFixed32(head, HEADER_SIZE) === n >>> 0;
+  } finally {
+    await f.close();
+  }
 }
 
 /**

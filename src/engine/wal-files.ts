@@ -1,29 +1,52 @@
 /**
  * WAL files as the DB creates and retires them: a new WAL (its key under encryption, an exclusive
- * create, the directory entry made durable before a synced write can rely on it), and archiving a
+ * create or the reuse of a kept obsolete one, the directory entry made durable before a synced write
+ * can rely on it), and archiving a
  * finished one into walArchiveDir with the retention limits (best effort: a failure is logged, the
  * database goes on). memtable-set.ts decides WHEN a WAL rolls.
  */
 import { FileKind } from '../encryption/file-cipher.js';
 import type { KeyRing } from '../encryption/keyring.js';
-import type { FileSystem } from '../fs/file-system.js';
+import type { FileSystem, WritableFile } from '../fs/file-system.js';
 import { parseFileName, walFileName } from '../manifest/file-names.js';
 import { archiveWal, enforceRetention } from '../backup/wal-archive.js';
 import { WalWriter } from '../wal/wal-writer.js';
 import type { EventLog } from './event-log.js';
+import type { WalRecycler } from './wal-recycler.js';
 import type { ResolvedOptions } from '../options.js';
 
-/** A new, empty WAL numbered `n`, sealed under the current key when `keys` is given. Throws IOError. */
-export async function createWal(fs: FileSystem, dir: string, n: number, keys: KeyRing | undefined): Promise<WalWriter> {
+/**
+ * A new WAL numbered `n`, sealed under the current key when `keys` is given. Throws IOError.
+ * With recycling on, it is in the recyclable framing, and a kept obsolete WAL, when there is one,
+ * is renamed to `n` and written over from offset 0 (its old records name their old log number, so
+ * they read as the end of this log even before the rename is durable or the first write lands).
+ */
+export async function createWal(fs: FileSystem, dir: string, n: number, keys: KeyRing | undefined, recycler?: WalRecycler, log?: EventLog): Promise<WalWriter> {
   const cipher = await keys?.newFileCipher(FileKind.WAL);
-  const file = await fs.openWritable(walFileName(dir, n), { exclusive: true });
+  const recyclable = recycler?.enabled === true;
+  const reused = recycler?.take();
+  let file: WritableFile | undefined;
+  if (reused !== undefined) {
+    try {
+      await fs.rename(walFileName(dir, reused), walFileName(dir, n));
+      file = await fs.openWritable(walFileName(dir, n), { overwrite: true });
+      log?.write(`WAL ${n} reuses the file of WAL ${reused}`);
+    } catch (e) {
+      // Not fatal: a fresh file will do (a leftover under either name is an obsolete WAL).
+      recycler!.forget(reused);
+      log?.write(`could not reuse WAL ${reused} as ${n}: ${(e as Error).message}`);
+      if (await fs.exists(walFileName(dir, n)).catch(() => false)) await fs.remove(walFileName(dir, n)).catch(() => undefined);
+    }
+  }
+  file ??= await fs.openWritable(walFileName(dir, n), { exclusive: true });
   try {
     await fs.syncDir(dir);
   } catch (e) {
     await file.close().catch(() => undefined);
     throw e;
   }
-  return new WalWriter(file, n, cipher);
+  if (recyclable) recycler!.noteCreated(n);
+  return new WalWriter(file, n, cipher, recyclable);
 }
 
 /** Copies (links) a finished WAL into walArchiveDir and applies the retention limits. Never throws. */

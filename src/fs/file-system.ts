@@ -52,6 +52,11 @@ export interface OpenWritableOptions {
   exclusive?: boolean;
   /** Keep existing contents and append (default: truncate). */
   append?: boolean;
+  /**
+   * Keep existing contents and write over them from offset 0 (size counts from 0): a reused file
+   * whose blocks are already allocated, so a write then sync changes no file size or metadata.
+   */
+  overwrite?: boolean;
 }
 
 export interface FileSystem {

@@ -16,6 +16,13 @@ interface MemFile {
   data: Uint8Array;
   length: number;
   syncedLength: number;
+  /**
+   * A file opened for overwrite: its earlier contents, which stay on disk wherever the new ones are
+   * not yet durable, and `written`, where the new contents end. A power cut keeps the synced prefix
+   * of the new bytes, maybe some unsynced ones after it, then the earlier bytes.
+   */
+  stale?: Uint8Array;
+  written?: number;
 }
 
 interface MemDir {
@@ -76,6 +83,16 @@ export class MemFileSystem implements FileSystem {
     if (existing === 'dir') throw osError('EISDIR', 'open', this.norm(p));
     if (existing && options.exclusive) throw osError('EEXIST', 'open', this.norm(p));
     let file: MemFile;
+    if (existing && options.overwrite) {
+      existing.stale = existing.data.slice(0, existing.length);
+      existing.written = 0;
+      existing.syncedLength = 0;
+      return new MemWritableFile(this.norm(p), existing, 0);
+    }
+    if (existing) {
+      delete existing.stale;
+      delete existing.written;
+    }
     if (existing && options.append) {
       file = existing;
     } else if (existing) {
@@ -87,7 +104,7 @@ export class MemFileSystem implements FileSystem {
       file = { data: new Uint8Array(256), length: 0, syncedLength: 0 };
       dir.entries.set(name, file);
     }
-    return new MemWritableFile(this.norm(p), file);
+    return new MemWritableFile(this.norm(p), file, file.length);
   }
 
   async openReadable(p: string): Promise<ReadableFile> {
@@ -143,6 +160,8 @@ export class MemFileSystem implements FileSystem {
     f.length = length;
     // The same inode, cut and fsynced (as node-fs does): the new length is what a power cut keeps.
     f.syncedLength = length;
+    delete f.stale;
+    delete f.written;
   }
 
   async remove(p: string): Promise<void> {
@@ -226,12 +245,15 @@ export class MemFileSystem implements FileSystem {
     const copyFile = (f: MemFile): MemFile => {
       let c = copied.get(f);
       if (c) return c;
-      const unsynced = f.length - f.syncedLength;
+      const newEnd = f.stale ? f.written! : f.length;
+      const unsynced = newEnd - f.syncedLength;
       const share = options.rng ? options.rng() * pct : pct;
-      const keep = Math.min(f.length, f.syncedLength + Math.floor((unsynced * share) / 100));
-      const data = new Uint8Array(Math.max(256, keep));
+      const keep = Math.min(newEnd, f.syncedLength + Math.floor((unsynced * share) / 100));
+      const length = f.stale ? Math.max(keep, f.stale.length) : keep;
+      const data = new Uint8Array(Math.max(256, length));
+      if (f.stale) data.set(f.stale);
       data.set(f.data.subarray(0, keep));
-      c = { data, length: keep, syncedLength: keep };
+      c = { data, length, syncedLength: length };
       copied.set(f, c);
       return c;
     };
@@ -271,12 +293,13 @@ export class MemFileSystem implements FileSystem {
 
 class MemWritableFile implements WritableFile {
   private closed = false;
-  constructor(readonly path: string, private readonly file: MemFile) {}
-  get size(): number { return this.file.length; }
+  /** Where the next append writes: the end of the file, or 0 for a file opened for overwrite. */
+  constructor(readonly path: string, private readonly file: MemFile, private pos: number) {}
+  get size(): number { return this.pos; }
   append(data: Uint8Array): void {
     if (this.closed) throw osError('EBADF', 'write', this.path);
     const f = this.file;
-    const need = f.length + data.length;
+    const need = this.pos + data.length;
     if (need > f.data.length) {
       let cap = Math.max(256, f.data.length * 2);
       while (cap < need) cap *= 2;
@@ -284,12 +307,15 @@ class MemWritableFile implements WritableFile {
       next.set(f.data.subarray(0, f.length));
       f.data = next;
     }
-    f.data.set(data, f.length);
-    f.length = need;
+    f.data.set(data, this.pos);
+    this.pos = need;
+    if (need > f.length) f.length = need;
+    if (f.written !== undefined) f.written = Math.max(f.written, need);
   }
   async sync(): Promise<void> {
     if (this.closed) throw osError('EBADF', 'fsync', this.path);
-    this.file.syncedLength = this.file.length;
+    const f = this.file;
+    f.syncedLength = f.written !== undefined ? f.written : f.length;
   }
   async close(): Promise<void> {
     this.closed = true;

@@ -55,7 +55,7 @@ export class NodeFileSystem implements FileSystem {
   async openWritable(p: string, options: OpenWritableOptions = {}): Promise<WritableFile> {
     const { O_WRONLY, O_CREAT, O_TRUNC, O_EXCL } = fs.constants;
     let flags = O_WRONLY | O_CREAT;
-    if (!options.append) flags |= O_TRUNC;
+    if (!options.append && !options.overwrite) flags |= O_TRUNC;
     if (options.exclusive) flags |= O_EXCL;
     const fd = await call<number>('open', p, (cb) => fs.open(p, flags, 0o644, cb));
     let size = 0;

@@ -10,7 +10,7 @@
  */
 import { getFixed32 } from '../base/coding.js';
 import { CorruptionError, NotSupportedError } from '../errors.js';
-import { BLOCK_SIZE, HEADER_SIZE, MAX_RECORD_TYPE, RecordType, recordChecksum } from '../record/format.js';
+import { BLOCK_SIZE, HEADER_SIZE, RecordType, recordChecksum } from '../record/format.js';
 import { RecordReader } from '../record/record-reader.js';
 import type { FileCipher } from '../encryption/file-cipher.js';
 import { decodeVersionEdit, MAX_LEVELS, type VersionEdit } from './version-edit.js';
@@ -75,7 +75,7 @@ export function isInterruptedAppend(data: Uint8Array, offset: number): boolean {
     const type = data[pos + 6]!;
     const stored = getFixed32(data, pos);
     if (stored === 0 && length === 0 && type === RecordType.Zero) return allZero(data, pos, end);
-    if (type === RecordType.Zero || type > MAX_RECORD_TYPE || HEADER_SIZE + length > leftover) return false;
+    if (type === RecordType.Zero || type > RecordType.Last || HEADER_SIZE + length > leftover) return false; // a MANIFEST is never recyclable
     const payloadEnd = pos + HEADER_SIZE + length;
     if (payloadEnd > end) return true;
     if (recordChecksum(type, data, pos + HEADER_SIZE, payloadEnd) !== stored) return false;

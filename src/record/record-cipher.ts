@@ -10,8 +10,8 @@
 import { cipherFor, decodeEncryptionHeader, hasCryptMagic, plaintextRefused, type FileCipher, type FileKindValue, type KeyResolver } from '../encryption/file-cipher.js';
 import { RecordReader } from './record-reader.js';
 
-export async function recordCipherFor(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined): Promise<FileCipher | undefined> {
-  const r = new RecordReader(data, fileName).readReporting();
+export async function recordCipherFor(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined, logNumber?: number): Promise<FileCipher | undefined> {
+  const r = new RecordReader(data, fileName, undefined, logNumber).readReporting();
   if (r.kind !== 'record') return undefined;
   if (!hasCryptMagic(r.data)) {
     if (keys && keys.allowPlaintext === false) throw plaintextRefused(fileName, r.offset);
@@ -21,7 +21,10 @@ export async function recordCipherFor(data: Uint8Array, fileName: string, kind: 
   return cipherFor(h, fileName, keys);
 }
 
-/** A RecordReader over `data`, decrypting when the log is encrypted. */
-export async function openRecordReader(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined): Promise<RecordReader> {
-  return new RecordReader(data, fileName, await recordCipherFor(data, fileName, kind, keys));
+/**
+ * A RecordReader over `data`, decrypting when the log is encrypted. `logNumber`: the number a
+ * recyclable log's records must carry (from the file name).
+ */
+export async function openRecordReader(data: Uint8Array, fileName: string, kind: FileKindValue, keys: KeyResolver | undefined, logNumber?: number): Promise<RecordReader> {
+  return new RecordReader(data, fileName, await recordCipherFor(data, fileName, kind, keys, logNumber), logNumber);
 }

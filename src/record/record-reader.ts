@@ -11,20 +11,29 @@
  *   the logical record that could not be read. Everything before it was returned as records.
  * - After 'eof' or 'corrupt' the reader is finished and repeats that result; it does not resync
  *   (replay stops at the first problem or refuses the file; see src/wal/FORMAT.md).
+ * - A log in the recyclable format (its first header has a recyclable type) may be a reused file:
+ *   past this life's records lie the previous life's. Its records must carry the expected log number;
+ *   any other record, zeros or garbage, is a problem with `recyclable: true`, and the torn-tail scan
+ *   counts only this life's records, so the previous life never makes a tail look like a hole.
  * Not here: what records mean, and what to do about damage (wal-replay.ts, manifest/).
  */
 import { CorruptionError } from '../errors.js';
 import type { FileCipher } from '../encryption/file-cipher.js';
 import { getFixed32 } from '../base/coding.js';
 import {
-  BLOCK_SIZE, HEADER_SIZE, MAX_RECORD_TYPE, RecordType, recordChecksum, recordTypeName,
+  BLOCK_SIZE, HEADER_SIZE, RECYCLABLE_HEADER_SIZE, RECYCLABLE_TYPE_OFFSET, RecordType, isRecyclableType,
+  recordChecksum, recordTypeName, recyclableChecksum,
 } from './format.js';
 
 export type RecordReadResult =
   | { kind: 'record'; data: Uint8Array; offset: number }
   | { kind: 'eof' }
-  /** atTail: no checksum-valid physical record follows the damage, i.e. it looks like a torn write. */
-  | { kind: 'corrupt'; offset: number; detail: string; atTail: boolean };
+  /**
+   * atTail: no checksum-valid physical record (of this log's life, for a recyclable log) follows the
+   * damage, i.e. it looks like a torn write. recyclable: the log is in the recyclable format, where
+   * such a tail is also what the end of a reused file looks like.
+   */
+  | { kind: 'corrupt'; offset: number; detail: string; atTail: boolean; recyclable: boolean };
 
 const EOF: RecordReadResult = { kind: 'eof' };
 
@@ -49,13 +58,31 @@ export class RecordReader {
   private readonly ranges: number[] = [];
 
   private ordinal = 0;
+  /** Whether the log is in the recyclable format: known from the type of its first header. */
+  private readonly recyclable: boolean;
+  private readonly headerSize: number;
+  /** Recyclable format: the low 32 bits of the log number this life's records carry. */
+  private readonly logNumber: number;
 
   /**
    * `cipher`: the log is encrypted (recordCipherFor() finds that out from its first record): each
    * record is opened at its ordinal, the first one after its encryption header. A record whose
    * frame is intact but whose tag fails is reported as damage that is not a torn tail.
    */
-  constructor(private readonly data: Uint8Array, readonly fileName: string, private readonly cipher?: FileCipher) {}
+  constructor(private readonly data: Uint8Array, readonly fileName: string, private readonly cipher?: FileCipher, logNumber?: number) {
+    this.recyclable = data.length >= HEADER_SIZE && isRecyclableType(data[6]!);
+    this.headerSize = this.recyclable ? RECYCLABLE_HEADER_SIZE : HEADER_SIZE;
+    // Without the number from the file name, the first header's field is the best guess (a reused
+    // file whose new life wrote nothing then reads as its previous life: wal-dump names the file).
+    this.logNumber = logNumber !== undefined
+      ? logNumber >>> 0
+      : this.recyclable && data.length >= RECYCLABLE_HEADER_SIZE ? getFixed32(data, HEADER_SIZE) : -1;
+  }
+
+  /** Whether the log is in the recyclable format. */
+  get isRecyclable(): boolean {
+    return this.recyclable;
+  }
 
   /** Offset just past the last record returned: the end of the valid prefix so far. */
   get position(): number {
@@ -144,7 +171,7 @@ export class RecordReader {
   }
 
   private fail(offset: number, detail: string, atTail: boolean): RecordReadResult {
-    return this.finish({ kind: 'corrupt', offset, detail, atTail });
+    return this.finish({ kind: 'corrupt', offset, detail, atTail, recyclable: this.recyclable });
   }
 
   private assemble(): Uint8Array {
@@ -170,11 +197,12 @@ export class RecordReader {
   private readPhysical(): number {
     const data = this.data;
     const end = data.length;
+    const hs = this.headerSize;
     for (;;) {
       const pos = this.pos;
       if (pos >= end) return PHYS_EOF;
       const leftover = BLOCK_SIZE - (pos % BLOCK_SIZE);
-      if (leftover < HEADER_SIZE) {
+      if (leftover < hs) {
         // Block trailer. The writer emits it in the same append as the header that follows, so
         // a file that ends inside it, or right after it, lost that header: a torn write.
         this.physOffset = pos;
@@ -187,27 +215,35 @@ export class RecordReader {
         continue;
       }
       this.physOffset = pos;
-      if (end - pos < HEADER_SIZE) return this.bad(`truncated record header at ${pos}: ${end - pos} of ${HEADER_SIZE} bytes`);
+      if (end - pos < hs) return this.bad(`truncated record header at ${pos}: ${end - pos} of ${hs} bytes`);
       const length = data[pos + 4]! | (data[pos + 5]! << 8);
       const type = data[pos + 6]!;
       const stored = getFixed32(data, pos);
       if (stored === 0 && length === 0 && type === RecordType.Zero) {
         return this.bad(`zero-filled region at ${pos} (preallocated or lost pages)`);
       }
-      if (HEADER_SIZE + length > leftover) {
-        return this.bad(`record at ${pos} declares ${length} payload bytes but only ${leftover - HEADER_SIZE} fit in its block`);
+      if (this.recyclable) {
+        if (!isRecyclableType(type)) return this.bad(`record type ${type} at ${pos} is not one of a recyclable log (left by an earlier use of the file, or damage)`);
+        const n = getFixed32(data, pos + HEADER_SIZE);
+        if (n !== this.logNumber) return this.bad(`record at ${pos} belongs to log ${n}, not ${this.logNumber} (left by an earlier use of the file)`);
       }
-      const payloadEnd = pos + HEADER_SIZE + length;
+      if (hs + length > leftover) {
+        return this.bad(`record at ${pos} declares ${length} payload bytes but only ${leftover - hs} fit in its block`);
+      }
+      const payloadEnd = pos + hs + length;
       if (payloadEnd > end) {
-        return this.bad(`truncated record at ${pos}: ${length} payload bytes declared, ${end - pos - HEADER_SIZE} present`);
+        return this.bad(`truncated record at ${pos}: ${length} payload bytes declared, ${end - pos - hs} present`);
       }
-      if (recordChecksum(type, data, pos + HEADER_SIZE, payloadEnd) !== stored) {
+      const sum = this.recyclable
+        ? recyclableChecksum(type, this.logNumber, data, pos + hs, payloadEnd)
+        : recordChecksum(type, data, pos + hs, payloadEnd);
+      if (sum !== stored) {
         return this.bad(`checksum mismatch in the record at ${pos}`);
       }
       // A checksum-valid unknown type is a writer from the future, not bit rot; still unreadable here.
-      if (type === RecordType.Zero || type > MAX_RECORD_TYPE) return this.bad(`unknown record type ${type} at ${pos}`);
-      this.physType = type;
-      this.physStart = pos + HEADER_SIZE;
+      if (!this.recyclable && (type === RecordType.Zero || type > RecordType.Last)) return this.bad(`unknown record type ${type} at ${pos}`);
+      this.physType = this.recyclable ? type - RECYCLABLE_TYPE_OFFSET : type;
+      this.physStart = pos + hs;
       this.physEnd = payloadEnd;
       this.pos = payloadEnd;
       return PHYS_OK;
@@ -253,8 +289,7 @@ export class RecordReader {
       const blockEnd = c - (c % BLOCK_SIZE) + BLOCK_SIZE;
       const last = Math.min(blockEnd, to) - HEADER_SIZE;
       for (; c <= last; c++) {
-        const type = data[c + 6]!;
-        if (type === RecordType.Zero || type > MAX_RECORD_TYPE) continue; // the common case: no call
+        if (!this.typeFits(data[c + 6]!)) continue; // the common case: no call
         const cost = this.validAt(c, to);
         if (cost > 0) return 1;
         budget += cost; // cost <= 0: minus the bytes checksummed in vain
@@ -272,10 +307,22 @@ export class RecordReader {
   private validAt(c: number, end: number): number {
     const data = this.data;
     const type = data[c + 6]!;
-    if (type === RecordType.Zero || type > MAX_RECORD_TYPE) return 0;
+    if (!this.typeFits(type)) return 0;
+    const hs = this.headerSize;
+    if (c + hs > end || hs > BLOCK_SIZE - (c % BLOCK_SIZE)) return 0;
+    // A recyclable log's previous life costs no checksum: its records name another log.
+    if (this.recyclable && getFixed32(data, c + HEADER_SIZE) !== this.logNumber) return 0;
     const length = data[c + 4]! | (data[c + 5]! << 8);
-    if (HEADER_SIZE + length > BLOCK_SIZE - (c % BLOCK_SIZE) || c + HEADER_SIZE + length > end) return 0;
-    if (recordChecksum(type, data, c + HEADER_SIZE, c + HEADER_SIZE + length) === getFixed32(data, c)) return 1;
+    if (hs + length > BLOCK_SIZE - (c % BLOCK_SIZE) || c + hs + length > end) return 0;
+    const sum = this.recyclable
+      ? recyclableChecksum(type, this.logNumber, data, c + hs, c + hs + length)
+      : recordChecksum(type, data, c + hs, c + hs + length);
+    if (sum === getFixed32(data, c)) return 1;
     return -(length + 1);
+  }
+
+  /** Whether a header of this type could start a record of this log (legacy types 1-4, or recyclable 5-8). */
+  private typeFits(type: number): boolean {
+    return this.recyclable ? isRecyclableType(type) : type !== RecordType.Zero && type <= RecordType.Last;
   }
 }

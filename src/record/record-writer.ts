@@ -12,6 +12,9 @@
  *   means touching 100 MiB of new pages); one write(2) of 100 MiB would not be atomic either.
  * - A record can be given in parts (addRecordParts): framed as their concatenation, without
  *   concatenating them first. The writer only reads the data during the call.
+ * - With a log number (recyclable format, FORMAT.md §2), every fragment's header carries it, so the
+ *   file may be a reused one, written over from offset 0: a reader stops at the first fragment that
+ *   is not this life's.
  * - After an append fails, the file may hold a partial record; every later addRecord() throws an
  *   IOError (the first failure as cause) rather than write records after garbage.
  * Main thread only. Not here: what a record means (wal/, manifest/), when to sync (the caller).
@@ -21,7 +24,9 @@ import type { FileCipher } from '../encryption/file-cipher.js';
 import type { WritableFile } from '../fs/file-system.js';
 import { putFixed32 } from '../base/coding.js';
 import { crc32c, maskCrc } from '../base/crc32c.js';
-import { BLOCK_SIZE, HEADER_SIZE, RecordType, typeCrc } from './format.js';
+import {
+  BLOCK_SIZE, HEADER_SIZE, RECYCLABLE_HEADER_SIZE, RECYCLABLE_TYPE_OFFSET, RecordType, recyclableTypeCrc, typeCrc,
+} from './format.js';
 
 /** Records framed larger than this are appended in chunks of about this size. */
 export const CHUNK_SIZE = 1 << 20;
@@ -41,13 +46,19 @@ export class RecordWriter {
   private ordinal = 0;
   private readonly sealedParts: Uint8Array[] = [];
 
+  private readonly headerSize: number;
+  /** Recyclable format: the log number written into every header; -1 for the legacy types. */
+  private readonly logNumber: number;
+
   /**
    * With a cipher, every logical record is sealed at its ordinal (0, 1, 2...) and the first one is
    * prefixed by the file's encryption header (src/record/FORMAT.md §8). An encrypted log is always
    * a new file: an ordinal cannot be recovered from an existing one, so appending to it is refused.
    */
-  constructor(private readonly file: WritableFile, private readonly cipher?: FileCipher) {
+  constructor(private readonly file: WritableFile, private readonly cipher?: FileCipher, options: { recyclableLogNumber?: number } = {}) {
     this.blockOffset = file.size % BLOCK_SIZE;
+    this.logNumber = options.recyclableLogNumber ?? -1;
+    this.headerSize = this.logNumber >= 0 ? RECYCLABLE_HEADER_SIZE : HEADER_SIZE;
     if (cipher && file.size !== 0) throw new InternalError(`${file.path}: an encrypted log cannot be appended to (it has ${file.size} bytes)`);
   }
 
@@ -93,7 +104,9 @@ export class RecordWriter {
     }
     let length = 0;
     for (const p of parts) length += p.length;
-    const framed = framedSize(this.blockOffset, length);
+    const hs = this.headerSize;
+    const recyclable = this.logNumber >= 0;
+    const framed = framedSize(this.blockOffset, length, hs);
     const want = Math.min(framed, CHUNK_SIZE);
     if (this.scratch.length < want) {
       let cap = this.scratch.length * 2;
@@ -112,26 +125,30 @@ export class RecordWriter {
       // An empty record still gets one FULL fragment, so `do`: the loop body runs at least once.
       do {
         const leftover = BLOCK_SIZE - blockOffset;
-        if (leftover < HEADER_SIZE) {
+        if (leftover < hs) {
           // Too small for a header: zero-fill the trailer and start the next block.
           if (out + leftover > buf.length) out = this.flush(out);
           buf.fill(0, out, out + leftover);
           out += leftover;
           blockOffset = 0;
         }
-        const fragment = Math.min(BLOCK_SIZE - blockOffset - HEADER_SIZE, remaining);
-        if (out + HEADER_SIZE + fragment > buf.length) out = this.flush(out);
+        const fragment = Math.min(BLOCK_SIZE - blockOffset - hs, remaining);
+        if (out + hs + fragment > buf.length) out = this.flush(out);
         remaining -= fragment;
-        const type = isFirst
+        let type: number = isFirst
           ? (remaining === 0 ? RecordType.Full : RecordType.First)
           : (remaining === 0 ? RecordType.Last : RecordType.Middle);
-        const crc = this.copyPayload(buf, out + HEADER_SIZE, fragment, typeCrc(type));
+        if (recyclable) {
+          type += RECYCLABLE_TYPE_OFFSET;
+          putFixed32(buf, out + HEADER_SIZE, this.logNumber >>> 0);
+        }
+        const crc = this.copyPayload(buf, out + hs, fragment, recyclable ? recyclableTypeCrc(type, this.logNumber) : typeCrc(type));
         putFixed32(buf, out, maskCrc(crc));
         buf[out + 4] = fragment & 0xff;
         buf[out + 5] = fragment >>> 8;
         buf[out + 6] = type;
-        out += HEADER_SIZE + fragment;
-        blockOffset += HEADER_SIZE + fragment;
+        out += hs + fragment;
+        blockOffset += hs + fragment;
         isFirst = false;
       } while (remaining > 0);
       this.flush(out);
@@ -182,19 +199,19 @@ export class RecordWriter {
 const EMPTY = new Uint8Array(0);
 
 /** Bytes one record of `length` occupies when written at `blockOffset`: trailer padding, headers, payload. */
-export function framedSize(blockOffset: number, length: number): number {
+export function framedSize(blockOffset: number, length: number, headerSize = HEADER_SIZE): number {
   let total = 0;
   let remaining = length;
   let off = blockOffset;
   for (;;) {
     const leftover = BLOCK_SIZE - off;
-    if (leftover < HEADER_SIZE) {
+    if (leftover < headerSize) {
       total += leftover;
       off = 0;
     }
-    const fragment = Math.min(BLOCK_SIZE - off - HEADER_SIZE, remaining);
-    total += HEADER_SIZE + fragment;
-    off += HEADER_SIZE + fragment;
+    const fragment = Math.min(BLOCK_SIZE - off - headerSize, remaining);
+    total += headerSize + fragment;
+    off += headerSize + fragment;
     remaining -= fragment;
     if (remaining === 0) return total;
   }

@@ -65,11 +65,16 @@ export interface ReplayWalResult {
   stoppedAt?: { offset: number; detail: string };
   /** Set when untilSeq/untilTimeMs ended replay. */
   reachedLimit?: boolean;
+  /**
+   * A recyclable WAL ended where its records stop and nothing of this log follows: the bytes of the
+   * file's earlier use, or this life's unsynced last write torn (the two look alike). Not damage.
+   */
+  endedAt?: { offset: number; detail: string };
 }
 
 export async function replayWal(fs: FileSystem, file: string, options: ReplayWalOptions): Promise<ReplayWalResult> {
   const data = await fs.readFile(file);
-  const reader = await openRecordReader(data, file, FileKind.WAL, options.keys);
+  const reader = await openRecordReader(data, file, FileKind.WAL, options.keys, options.logNumber);
   const result: ReplayWalResult = { lastSeq: 0, records: 0, batches: 0, validLength: 0 };
   const untilSeq = options.untilSeq ?? Infinity;
   const untilTimeMs = options.untilTimeMs ?? Infinity;
@@ -89,7 +94,11 @@ export async function replayWal(fs: FileSystem, file: string, options: ReplayWal
   for (;;) {
     const r = reader.readReporting();
     if (r.kind === 'eof') break;
-    if (r.kind === 'corrupt') { onDamage(r.offset, r.detail, r.atTail); break; }
+    if (r.kind === 'corrupt') {
+      if (r.recyclable && r.atTail) result.endedAt = { offset: r.offset, detail: r.detail };
+      else onDamage(r.offset, r.detail, r.atTail);
+      break;
+    }
     if (!result.header) {
       result.header = decodeWalHeader(r.data, file, r.offset);
       if (options.logNumber !== undefined && result.header.logNumber !== options.logNumber) {
@@ -159,20 +168,30 @@ export interface WalInspection {
     commitTimeMs: number;
     batches: { firstSeq: number; lastSeq: number; ops: number; puts: number; deletes: number }[];
   }[];
-  /** The first problem, if any; nothing after it is listed. atTail: nothing valid follows it (a torn write). */
-  problem?: { offset: number; detail: string; atTail: boolean };
+  /** Whether the WAL is in the recyclable format (its records carry the log number). */
+  recyclable: boolean;
+  /**
+   * The first problem, if any; nothing after it is listed. atTail: nothing valid follows it (a torn
+   * write). In a recyclable WAL a problem at the tail is its end (`endOfRecyclable`): an earlier
+   * use's bytes, or a torn unsynced write; replay treats it as the end in every mode.
+   */
+  problem?: { offset: number; detail: string; atTail: boolean; endOfRecyclable?: boolean };
 }
 
-/** What wal-dump prints. Never throws for damage (it is reported as `problem`); IOError if unreadable. */
-export async function inspectWal(fs: FileSystem, file: string, keys?: KeyResolver): Promise<WalInspection> {
+/**
+ * What wal-dump prints. Never throws for damage (it is reported as `problem`); IOError if unreadable.
+ * `logNumber` (from the file name) tells a reused file's earlier records from this life's.
+ */
+export async function inspectWal(fs: FileSystem, file: string, keys?: KeyResolver, logNumber?: number): Promise<WalInspection> {
   const data = await fs.readFile(file);
-  const reader = await openRecordReader(data, file, FileKind.WAL, keys);
-  const out: WalInspection = { path: file, size: data.length, records: [] };
+  const reader = await openRecordReader(data, file, FileKind.WAL, keys, logNumber);
+  const out: WalInspection = { path: file, size: data.length, recyclable: reader.isRecyclable, records: [] };
   for (;;) {
     const r = reader.readReporting();
     if (r.kind === 'eof') break;
     if (r.kind === 'corrupt') {
       out.problem = { offset: r.offset, detail: r.detail, atTail: r.atTail };
+      if (r.recyclable && r.atTail) out.problem.endOfRecyclable = true;
       break;
     }
     try {

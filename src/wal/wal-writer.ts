@@ -25,9 +25,13 @@ export class WalWriter {
   /** The encryption key id this WAL is sealed with (undefined: plaintext). */
   readonly keyId: string | undefined;
 
-  /** `cipher`: an encrypted WAL (src/record/FORMAT.md §8): every record, the header record too, is sealed. */
-  constructor(file: WritableFile, readonly logNumber: number, cipher?: FileCipher) {
-    this.records = new RecordWriter(file, cipher);
+  /**
+   * `cipher`: an encrypted WAL (src/record/FORMAT.md §8): every record, the header record too, is sealed.
+   * `recyclable`: frame records with the log number (src/record/FORMAT.md §2), as a WAL that is, or
+   * may later become, a reused file must be; `file` may then be a reused one opened for overwrite.
+   */
+  constructor(file: WritableFile, readonly logNumber: number, cipher?: FileCipher, readonly recyclable = false) {
+    this.records = new RecordWriter(file, cipher, recyclable ? { recyclableLogNumber: logNumber } : {});
     this.keyId = cipher?.keyId;
     this.needsHeader = file.size === 0;
   }

@@ -225,6 +225,28 @@ describe('MemFileSystem.crashClone', () => {
     expect(text(await fs.crashClone().readFile('/db/OPTIONS'))).toBe('v2');
   });
 
+  it('an overwrite keeps the old bytes past what was written; a power cut keeps the synced new prefix, then old bytes', async () => {
+    const fs = await fresh();
+    await durableFile(fs, '/db/000005.log', 'abcdefghij');
+    const w = await fs.openWritable('/db/000005.log', { overwrite: true });
+    expect(w.size).toBe(0);
+    w.append(bytes('XYZ'));
+    expect(w.size).toBe(3);
+    expect(text(await fs.readFile('/db/000005.log'))).toBe('XYZdefghij');
+    expect((await fs.stat('/db/000005.log')).size).toBe(10);
+    // Unsynced: the old bytes survive a power cut; with 100 % kept, the new ones.
+    expect(text(await fs.crashClone().readFile('/db/000005.log'))).toBe('abcdefghij');
+    expect(text(await fs.crashClone({ keepUnsyncedPercent: 100 }).readFile('/db/000005.log'))).toBe('XYZdefghij');
+    await w.sync();
+    w.append(bytes('12'));
+    expect(text(await fs.crashClone().readFile('/db/000005.log'))).toBe('XYZdefghij');
+    w.append(bytes('3456789AB')); // past the old end: the file grows
+    expect(text(await fs.readFile('/db/000005.log'))).toBe('XYZ123456789AB');
+    expect(text(await fs.crashClone().readFile('/db/000005.log'))).toBe('XYZdefghij');
+    await w.sync();
+    expect(text(await fs.crashClone().readFile('/db/000005.log'))).toBe('XYZ123456789AB');
+  });
+
   it('truncate(path, n) cuts or zero-extends in place, durably, and is seen through every link', async () => {
     const fs = await fresh();
     await durableFile(fs, '/db/000007.log', 'abcdefgh');

@@ -77,6 +77,21 @@ describe('NodeFileSystem files', () => {
     expect(causeCode(await rejection(r.read(0, 1)))).toBe('EBADF');
   });
 
+  it('overwrite: writes from offset 0 over the old bytes, keeping the rest and the size', async () => {
+    const dir = await tempDir();
+    const p = join(dir, 'f');
+    fs.writeFileSync(p, 'abcdefghij');
+    const w = await nfs.openWritable(p, { overwrite: true });
+    expect(w.size).toBe(0);
+    w.append(bytes('XYZ'));
+    await w.sync();
+    expect(w.size).toBe(3);
+    expect(fs.readFileSync(p, 'utf8')).toBe('XYZdefghij');
+    w.append(bytes('0123456789'));
+    await w.close();
+    expect(fs.readFileSync(p, 'utf8')).toBe('XYZ0123456789');
+  });
+
   it('sees bytes appended after the reader opened (a WAL being tailed)', async () => {
     const dir = await tempDir();
     const p = join(dir, 'wal');

@@ -1,12 +1,18 @@
 /**
  * `stratadb wal-dump`: the fixture database's WAL (two records: a three-op batch and a put) as
  * text and --json; a torn tail (exit 0 with a note), corruption with a valid record after it
- * (exit 1), and a file that is not a WAL at all (exit 1). The CLI runs as a child process.
+ * (exit 1), and a file that is not a WAL at all (exit 1); a reused (recycled) WAL whose tail is its
+ * earlier use's records (exit 0, "end of log", none of the old records listed). The CLI runs as a
+ * child process.
  */
 import { copyFile, readFile, truncate } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmpdir.js';
+import { NodeFileSystem } from '../../src/fs/node-fs.js';
+import { WalGroupEncoder } from '../../src/wal/wal-record.js';
+import { WalWriter } from '../../src/wal/wal-writer.js';
+import { WriteBatch } from '../../src/wal/write-batch.js';
 import { FIXED_CLOCK_MS, flipByte, makeFixtureDb, onlyFile, runCli } from './cli-helpers.js';
 
 async function fixtureWal(): Promise<{ dir: string; wal: string; table: string }> {
@@ -66,5 +72,40 @@ describe('stratadb wal-dump', () => {
 
     expect(notWal.code).toBe(1);
     expect(notWal.stdout).toContain('no valid header record');
+  });
+
+  it('a reused WAL: lists only its own records and ends where its earlier use starts (exit 0)', async () => {
+    const dir = await tempDir('strata-wal-dump-');
+    const fs = new NodeFileSystem();
+    const e = new WalGroupEncoder();
+    const write = (w: WalWriter, n: number, seq: number): void => {
+      for (let i = 0; i < n; i++) {
+        const b = new WriteBatch();
+        // Same-size records in both lives: the new one's end is an old header, which names log 5.
+        b.put(`k${String(seq + i).padStart(4, '0')}`, 'v'.repeat(50));
+        e.begin(seq + i, FIXED_CLOCK_MS, 1);
+        e.addBatch(b);
+        w.appendGroup(e.finish());
+      }
+    };
+    const old = new WalWriter(await fs.openWritable(path.join(dir, '000005.log')), 5, undefined, true);
+    write(old, 40, 1);
+    await old.close();
+    await fs.rename(path.join(dir, '000005.log'), path.join(dir, '000009.log'));
+    const now = new WalWriter(await fs.openWritable(path.join(dir, '000009.log'), { overwrite: true }), 9, undefined, true);
+    write(now, 3, 100);
+    await now.close();
+    const wal = path.join(dir, '000009.log');
+    const [text, json] = await Promise.all([runCli(['wal-dump', wal]), runCli(['wal-dump', wal, '--json'])]);
+    expect(json.code).toBe(0);
+    const w = JSON.parse(json.stdout);
+    expect(w.status).toBe('ok');
+    expect(w.recyclable).toBe(true);
+    expect(w.header.logNumber).toBe(9);
+    expect(w.summary).toMatchObject({ records: 3, firstSeq: 100, lastSeq: 102 });
+    expect(w.problem.endOfRecyclable).toBe(true);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('recyclable framing');
+    expect(text.stdout).toMatch(/end of log at offset \d+: record at \d+ belongs to log 5, not 9/);
   });
 });

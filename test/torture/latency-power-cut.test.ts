@@ -3,7 +3,8 @@
  * batches, small transactions) beside application-driven flush(), compactRange(), rotateKey() (on
  * encrypted databases), checkpoint() and backup(), over a MemFileSystem wrapped in a FaultFileSystem
  * with seeded latency (completions late and out of order; a sync durable only when it completes) and
- * a tiny writeBufferSize, so memtable switches overlap slow write groups.
+ * a tiny writeBufferSize, so memtable switches overlap slow write groups. Half the runs reuse obsolete
+ * WAL files (recycleLogFileNum): a crash then leaves a WAL whose tail is its previous use's records.
  *
  * Per seeded interleaving: at a few seeded fs operations a crash clone is taken (a power cut keeping 0,
  * 50, 100 % or a random share of unsynced bytes, or a process crash keeping everything the kernel
@@ -70,9 +71,12 @@ async function interleaving(seed: number, totals: Totals): Promise<string[]> {
   const rng = makeRng(seed);
   const mem = new MemFileSystem();
   const provider = rng.int(3) === 0 ? staticKeyProvider(KEYS, 'k1') : undefined;
+  // Half the runs reuse obsolete WALs (a stream of its own, so the pinned seeds replay as found).
+  const recycle = makeRng(seed ^ 0x5ec1).int(2) === 0 ? { recycleLogFileNum: 1 + makeRng(seed ^ 0x5ec2).int(3) } : {};
   const options: Options = {
     writeBufferSize: 4096, blockSize: 512, level0CompactionTrigger: 2, compression: 'none',
     ...(provider ? { encryption: { keyProvider: provider } } : {}),
+    ...recycle,
   };
   const oracle = new RecoveryOracle();
   // Crash points: fs operation counts, each a clone of its own kind (one workload, several crashes).

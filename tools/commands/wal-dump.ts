@@ -30,8 +30,10 @@ const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n
 
 async function walDump(file: string, asJson: boolean, keys: KeyOptions): Promise<void> {
   const w = await inspect.wal(file, encryptionOption(keys, true));
-  // Without a valid header the file is not a WAL at all (or lost its start): never "just torn".
-  const damaged = w.problem !== undefined && (!w.problem.atTail || w.header === undefined);
+  // Without a valid header the file is not a WAL at all (or lost its start): never "just torn". A
+  // recyclable WAL ends where its own records stop (a reused file that got no write has none).
+  const ended = w.problem?.endOfRecyclable === true;
+  const damaged = w.problem !== undefined && !ended && (!w.problem.atTail || w.header === undefined);
   if (damaged) setExitCode(EXIT_DAMAGED);
   let batches = 0;
   let puts = 0;
@@ -42,7 +44,7 @@ async function walDump(file: string, asJson: boolean, keys: KeyOptions): Promise
   const first = w.records[0]?.firstSeq;
   const last = w.records[w.records.length - 1]?.lastSeq;
   if (asJson) {
-    const status = w.problem === undefined ? 'ok' : damaged ? 'corrupt' : 'torn-tail';
+    const status = w.problem === undefined || ended ? 'ok' : damaged ? 'corrupt' : 'torn-tail';
     printJson({ ...w, status, summary: { records: w.records.length, batches, puts, deletes, firstSeq: first ?? null, lastSeq: last ?? null } });
     return;
   }
@@ -51,7 +53,8 @@ async function walDump(file: string, asJson: boolean, keys: KeyOptions): Promise
     const p = out.line(line);
     if (p) await p;
   };
-  const header = w.header ? `format ${w.header.version}, log number ${w.header.logNumber}` : 'no header record';
+  const header = (w.header ? `format ${w.header.version}, log number ${w.header.logNumber}` : 'no header record') +
+    (w.recyclable ? ', recyclable framing' : '');
   await emit(`wal ${w.path}  (${w.size} bytes, ${header})`);
   for (const r of w.records) {
     await emit(`  @${r.offset}  seq ${r.firstSeq}..${r.lastSeq}  ${r.length} bytes  ${isoTime(r.commitTimeMs)}  ${plural(r.batches.length, 'batch', 'batches')}`);
@@ -61,7 +64,10 @@ async function walDump(file: string, asJson: boolean, keys: KeyOptions): Promise
   }
   const range = first === undefined ? 'no sequence numbers' : `sequence ${first}..${last}`;
   await emit(`${plural(w.records.length, 'record')}, ${plural(batches, 'batch', 'batches')}, ${plural(puts + deletes, 'op')} (${puts} put, ${deletes} del), ${range}`);
-  if (w.problem && !damaged) {
+  if (w.problem && ended) {
+    await emit(`end of log at offset ${w.problem.offset}: ${w.problem.detail}`);
+    await emit('  (a recyclable WAL: what follows is left by an earlier use of the file, or an unsynced write cut short; recovery ends here)');
+  } else if (w.problem && !damaged) {
     await emit(`torn tail at offset ${w.problem.offset}: ${w.problem.detail}`);
     await emit('  (the last write was cut short, as a crash leaves it: recovery drops it; nothing valid follows)');
   } else if (w.problem) {
