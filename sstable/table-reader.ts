@@ -204,11 +204,16 @@ export class TableReader {
    * reader's scratch entry whose key is a view of its key buffer, both valid only until the next call
    * on this reader (for a caller that reads the answer at once and keeps neither). An answer that had
    * to wait is always a fresh entry with a copied key: other lookups may run on the reader meanwhile.
+   * target and filterKey need to stay unchanged only until this returns.
    */
   getAtOrAfter(target: Uint8Array, filterKey?: Uint8Array, keyView = false): MaybePromise<TableEntry | undefined> {
     if (this.filteredOut(target, filterKey) || !this.seekIndex(target)) return undefined;
     const r = this.fetcher.get(this.handle.offset, this.handle.size);
-    if (r instanceof Promise) return r.then((b) => this.answer(b, target));
+    if (r instanceof Promise) {
+      // The caller may reuse target's bytes once this returns (a get's lookup buffer).
+      const t = target.slice();
+      return r.then((b) => this.answer(b, t));
+    }
     return keyView ? this.answerView(r, target) : this.answer(r, target);
   }
 

@@ -45,6 +45,7 @@ export class FilePins {
       size: f.size,
       read: (offset, length) => f.read(offset, length),
       readSync: (offset, length) => f.readSync(offset, length),
+      readSyncInto: f.readSyncInto ? (offset, into) => f.readSyncInto!(offset, into) : undefined,
       close: async () => undefined,
     };
   }

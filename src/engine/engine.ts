@@ -238,7 +238,7 @@ export class Engine {
 
   /** A point read at `seq`; synchronous when everything needed is in memory or the page cache. */
   get(k: Uint8Array, seq: number): MaybePromise<Buffer | undefined> {
-    const m = getFromMemtables(this.memtables.forRead(), k, seq);
+    const m = getFromMemtables(this.memtables.forGet(), k, seq);
     if (m !== undefined) return m ?? undefined;
     const version = this.versions.current();
     version.ref();

@@ -49,6 +49,8 @@ export class MemtableSet {
   /** WALs rolled over but not yet closed and archived: never deleted before that. */
   private readonly retiringWals = new Set<number>();
   private readonly retiring = new Set<Promise<void>>();
+  /** forGet()'s answer until the memtables change (a get must not build an array). */
+  private getList: readonly MemTable[] | undefined;
 
   constructor(private readonly host: MemtableSetHost, recovered: MemTableEntry[]) {
     this.frozen = recovered;
@@ -64,6 +66,11 @@ export class MemtableSet {
   /** The log number once the oldest immutable memtable is flushed. */
   get walAfterOldest(): number { return this.frozen[1]?.walNumber ?? this.active.walNumber; }
   isRetiring(walNumber: number): boolean { return this.retiringWals.has(walNumber); }
+
+  /** forRead() as a shared read-only array, rebuilt only when the memtables change (point reads). */
+  forGet(): readonly MemTable[] {
+    return (this.getList ??= this.forRead());
+  }
 
   /** Every memtable, oldest first (the read order is newest first). */
   forRead(): MemTable[] {
@@ -81,12 +88,16 @@ export class MemtableSet {
   }
 
   /** The oldest immutable memtable was flushed and installed: let it go. */
-  dropOldest(): void { this.frozen.shift(); }
+  dropOldest(): void {
+    this.frozen.shift();
+    this.getList = undefined;
+  }
 
   /** Read-only views: the state recovered anew by a catch-up replaces everything in memory. */
   replace(recovered: MemTableEntry[]): void {
     this.frozen = recovered;
     this.active = { mem: new MemTable(), walNumber: 0 };
+    this.getList = undefined;
   }
 
   /** The first WAL of a writable open. */
@@ -95,6 +106,7 @@ export class MemtableSet {
     const wal = await this.create(n);
     this.wal = wal;
     this.active = { mem: new MemTable(), walNumber: n };
+    this.getList = undefined;
     this.host.log.write(`new WAL ${n}`);
   }
 
@@ -122,6 +134,7 @@ export class MemtableSet {
     this.wal = wal;
     this.active = { mem: new MemTable(), walNumber: n };
     this.frozen.push(oldMem);
+    this.getList = undefined;
     this.host.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
     if (old) this.retire(old);
     this.host.onFrozen();

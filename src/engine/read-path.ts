@@ -6,7 +6,9 @@
  *
  * Synchronous whenever everything needed is in memory (memtables, open readers, cached blocks, or
  * synchronous page-cache reads): the result is a value, not a Promise, so db.get pays no microtask
- * beyond its own. Returned values are copies the caller owns.
+ * beyond its own. Returned values are copies the caller owns. A synchronous get allocates only that
+ * copy: the lookup key lives in one reused buffer (a get that has to wait takes a copy of it), and
+ * empty memtables are skipped without hashing the key.
  * Main thread only.
  */
 import { Buffer } from 'node:buffer';
@@ -28,6 +30,8 @@ type Probe = Buffer | null | undefined;
 export function getFromMemtables(memtables: readonly MemTable[], userKey: Uint8Array, seq: number): Probe {
   for (let i = memtables.length - 1; i >= 0; i--) {
     const m = memtables[i]!;
+    // An empty memtable (the usual state after a flush) costs nothing, not a hash of the key.
+    if (m.entries === 0) continue;
     const kind = m.get(userKey, seq);
     if (kind === MISS) continue;
     if (kind === ValueKind.Put) return copyToBuffer(m.lastValue());
@@ -36,8 +40,14 @@ export function getFromMemtables(memtables: readonly MemTable[], userKey: Uint8A
   return undefined;
 }
 
+/** The lookup key's buffer, reused by every get (synchronous use only; grown on demand). */
+let lookupBuf = new Uint8Array(64);
+
+/** The internal key a get seeks to: a view of the shared buffer, valid until the next get. */
 function lookupKey(userKey: Uint8Array, seq: number): Uint8Array {
-  const k = new Uint8Array(userKey.length + TRAILER_SIZE);
+  const n = userKey.length + TRAILER_SIZE;
+  if (lookupBuf.length < n) lookupBuf = new Uint8Array(Math.max(n, lookupBuf.length * 2));
+  const k = lookupBuf.subarray(0, n);
   k.set(userKey, 0);
   writeTrailer(k, userKey.length, seq, KIND_FOR_SEEK);
   return k;
@@ -69,10 +79,11 @@ export function getFromTables(
     const f = files[i]!;
     // Unreferenced: used and let go within this turn; a reference is taken only to wait.
     const reader = tables.peek(f);
-    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey);
+    // NB: from here on other gets reuse the lookup buffer: the continuation keeps a copy.
+    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice());
     // A key view: decide() reads the answer at once and keeps only a copy of the value.
     const r = reader.getAtOrAfter(ikey, userKey, true);
-    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey, r);
+    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), r);
     const probe = decide(f, reader.fileName, r, userKey);
     if (probe !== undefined) return probe ?? undefined;
   }

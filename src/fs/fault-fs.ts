@@ -384,6 +384,15 @@ class FaultReadableFile implements ReadableFile {
     return this.file.readSync(offset, length);
   }
 
+  readSyncInto(offset: number, into: Uint8Array): number {
+    this.fs.check({ kind: 'read', path: this.file.path });
+    const f = this.file;
+    if (f.readSyncInto) return f.readSyncInto(offset, into);
+    const got = f.readSync(offset, into.length);
+    into.set(got, 0);
+    return got.length;
+  }
+
   close(): Promise<void> {
     return closeThrough(this.fs, this.file);
   }

@@ -34,6 +34,12 @@ export interface ReadableFile {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Synchronous twin of read(), for the sync read path (page-cache hits cost a few µs). */
   readSync(offset: number, length: number): Uint8Array;
+  /**
+   * readSync() into the caller's buffer: fills `into` from index 0 with up to into.length bytes at
+   * `offset` and returns how many it read (fewer only at end of file). Optional: a reader that reads
+   * many blocks in a row uses it to skip a fresh allocation per read, and falls back to readSync().
+   */
+  readSyncInto?(offset: number, into: Uint8Array): number;
   close(): Promise<void>;
 }
 

@@ -342,5 +342,13 @@ class MemReadableFile implements ReadableFile {
     if (offset >= end) return new Uint8Array(0);
     return f.data.slice(offset, end);
   }
+  readSyncInto(offset: number, into: Uint8Array): number {
+    const f = this.file;
+    if (offset < 0) throw osError('EINVAL', 'read', this.path);
+    const end = Math.min(f.length, offset + into.length);
+    if (offset >= end) return 0;
+    into.set(f.data.subarray(offset, end), 0);
+    return end - offset;
+  }
   async close(): Promise<void> {}
 }

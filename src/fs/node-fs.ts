@@ -289,8 +289,18 @@ class NodeReadableFile implements ReadableFile {
   readSync(offset: number, length: number): Uint8Array {
     const fd = this.fd;
     if (fd === undefined) throw badFd('read', this.path);
-    const want = this.clampLength(fd, offset, length);
-    const buf = Buffer.allocUnsafeSlow(want);
+    const buf = Buffer.allocUnsafeSlow(this.clampLength(fd, offset, length));
+    const got = this.readInto(fd, offset, buf, buf.length);
+    return got === buf.length ? buf : buf.subarray(0, got);
+  }
+
+  readSyncInto(offset: number, into: Uint8Array): number {
+    const fd = this.fd;
+    if (fd === undefined) throw badFd('read', this.path);
+    return this.readInto(fd, offset, into, this.clampLength(fd, offset, into.length));
+  }
+
+  private readInto(fd: number, offset: number, buf: Uint8Array, want: number): number {
     let got = 0;
     while (got < want) {
       let n: number;
@@ -302,7 +312,7 @@ class NodeReadableFile implements ReadableFile {
       if (n === 0) break;
       got += n;
     }
-    return got === want ? buf : buf.subarray(0, got);
+    return got;
   }
 
   async close(): Promise<void> {

@@ -223,6 +223,28 @@ describe('MemtableSet log numbers', () => {
     expect(set.forRead()).toEqual([set.mem]);
   });
 
+  it('forGet is forRead, kept between changes and rebuilt after start, switch, dropOldest and replace', async () => {
+    const fs = await memFs();
+    const f = fakeHost(fs);
+    const set = new MemtableSet(f.host, []);
+    const same = (): void => {
+      expect(set.forGet()).toEqual(set.forRead());
+      expect(set.forGet()).toBe(set.forGet());
+    };
+    same();
+    await set.start();
+    same();
+    put(set, 1, 'k1');
+    await set.switch();
+    same();
+    expect(set.forGet().length).toBe(2);
+    set.dropOldest();
+    same();
+    expect(set.forGet()).toEqual([set.mem]);
+    set.replace([]);
+    same();
+  });
+
   it('seeded runs of puts, switches and flushes agree with a model of the WAL numbers', async () => {
     await withSeed('memtable-set log numbers', async (rng) => {
       const fs = await memFs();

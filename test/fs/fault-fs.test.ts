@@ -201,7 +201,7 @@ describe('FaultFileSystem', () => {
     expect(text(await inner.readFile('/h'))).toBe('ab'); // clamped: a torn write is never complete
   });
 
-  it('routes read, readSync and close of wrapped files through the injector; close still closes', async () => {
+  it('routes read, readSync, readSyncInto and close of wrapped files through the injector; close still closes', async () => {
     const inner = new MemFileSystem();
     const fs = new FaultFileSystem(inner);
     const w = await fs.openWritable('/f');
@@ -217,6 +217,11 @@ describe('FaultFileSystem', () => {
     fs.setInjector(failKind('read', { code: 'EACCES' }));
     expect((await caught(() => r.read(0, 3)) as IOError).cause).toMatchObject({ code: 'EACCES' });
     expect(isInjected(await caught(() => r.readSync(0, 3)))).toBe(true);
+    expect(isInjected(await caught(() => r.readSyncInto!(0, new Uint8Array(3))))).toBe(true);
+    fs.setInjector(none);
+    const into = new Uint8Array(3);
+    expect(r.readSyncInto!(0, into)).toBe(3);
+    expect(text(into)).toBe('abc');
     expect(r.size).toBe(3);
     expect(r.path).toBe('/f');
   });

@@ -51,6 +51,10 @@ describe('MemFileSystem basics', () => {
     const r = await fs.openReadable('/db/b');
     expect(text(await r.read(6, 100))).toBe('world');
     expect(r.readSync(11, 5).length).toBe(0);
+    const into = new Uint8Array(8);
+    expect(r.readSyncInto!(6, into)).toBe(5);
+    expect(text(into.subarray(0, 5))).toBe('world');
+    expect(r.readSyncInto!(11, into)).toBe(0);
     // A Promise-returning method rejects, it does not throw.
     const p = r.read(-1, 2);
     expect(await rejection(p)).toBeInstanceOf(IOError);

@@ -92,6 +92,22 @@ describe('NodeFileSystem files', () => {
     expect(fs.readFileSync(p, 'utf8')).toBe('XYZ0123456789');
   });
 
+  it('readSyncInto fills the caller buffer from its start, short at end of file', async () => {
+    const dir = await tempDir();
+    const p = join(dir, 'f');
+    fs.writeFileSync(p, 'hello world');
+    const r = await nfs.openReadable(p);
+    const into = new Uint8Array(8).fill(0x2a);
+    expect(r.readSyncInto!(6, into)).toBe(5);
+    expect(text(into.subarray(0, 5))).toBe('world');
+    expect(into[5]).toBe(0x2a);
+    expect(r.readSyncInto!(2, into.subarray(0, 3))).toBe(3);
+    expect(text(into.subarray(0, 3))).toBe('llo');
+    expect(r.readSyncInto!(99, into)).toBe(0);
+    await r.close();
+    expect(() => r.readSyncInto!(0, into)).toThrow(IOError);
+  });
+
   it('sees bytes appended after the reader opened (a WAL being tailed)', async () => {
     const dir = await tempDir();
     const p = join(dir, 'wal');
