@@ -25,7 +25,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { BenchEngine, BenchIterator, EngineOptions } from './engine.js';
 
 interface LmdbRangeEntry { key: Buffer; value: Buffer }
@@ -41,11 +41,14 @@ interface LmdbDatabase {
 
 type LmdbOpen = (options: Record<string, unknown>) => LmdbDatabase;
 
+/** Its package.json is not among lmdb's exports: found beside the resolved entry point instead. */
 function lmdbVersion(): string {
   try {
-    const require = createRequire(import.meta.url);
-    const path = require.resolve('lmdb/package.json');
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown';
+    const entry = createRequire(import.meta.url).resolve('lmdb');
+    const at = entry.lastIndexOf(`${sep}node_modules${sep}lmdb${sep}`);
+    if (at < 0) return 'unknown';
+    const file = join(entry.slice(0, at), 'node_modules', 'lmdb', 'package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
   } catch {
     return 'unknown';
   }
