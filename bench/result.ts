@@ -33,9 +33,9 @@ export interface WorkloadResult {
   /**
    * The child's event-loop delay during the timed part (perf_hooks.monitorEventLoopDelay, 1 ms
    * resolution): how late a 1 ms timer fired. What every other callback of an application sharing
-   * the thread would wait: flushes and compactions must not run here.
+   * the thread would wait: flushes and compactions must not run here. Absent for open.
    */
-  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
   found?: number;
   /** readwhilewriting: puts the background writer completed meanwhile. */
   writerOps?: number;
