@@ -13,6 +13,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { diskBytes, loadEngine, type BenchEngine } from './engine.js';
 import type { ChildConfig, ChildMessage, WorkloadResult } from './result.js';
@@ -68,6 +69,16 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 
+/**
+ * The delay histogram in ms. A workload whose operations all settle in microtasks never lets the
+ * timer run, and then the whole run counts as one delay: that is what other callbacks would see.
+ */
+export function loopDelayMs(h: { count: number; percentile(p: number): number; max: number }): NonNullable<WorkloadResult['eventLoopDelayMs']> {
+  if (h.count === 0) return { p50: 0, p99: 0, max: 0 };
+  const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+  return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
+}
+
 class ChildRun {
   private isOpen = false;
   private keySet: KeySet = 'none';
@@ -111,6 +122,7 @@ class ChildRun {
     if (def.fresh) await this.wipe();
     await this.ensureOpen();
     const prefilled = def.needsData && this.keySet !== 'full' ? await this.prefill() : undefined;
+    await this.engine.prepareWrites?.(def.syncWrites === true);
     send({ type: 'begin', id: spec.id, total: this.cfg.num });
     await waitGo();
     const profiler = this.cfg.profileDir ? await startProfile() : undefined;
@@ -126,13 +138,24 @@ class ChildRun {
     const ctx: WorkloadContext = {
       engine: this.engine, keys: this.keys, values: this.values,
       num: this.cfg.num, reads: this.cfg.reads, seed: this.cfg.seed,
+      ...(this.cfg.syncs !== undefined ? { syncs: this.cfg.syncs } : {}),
       progress: (done, total, rate) => {
         if (hasIpc) process.send!({ type: 'progress', id: spec.id, done, total, rate } satisfies ChildMessage);
       },
     };
+    // 1 ms is the finest resolution the timer allows: the criteria are a few ms (p99 < 5, max < 20),
+    // which the default 10 ms would round away, and a 1 ms timer costs a few µs of CPU per ms.
+    // The monitor records a delay at each firing of its timer but the first (its baseline), so
+    // one untimed turn of the loop before the run sets the baseline, and one after it records the
+    // stretch since (all of the run, if every operation settled in a microtask).
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
+    await new Promise((resolve) => setTimeout(resolve, 2));
     const cpu0 = process.cpuUsage();
     const o = await spec.def.run!(ctx, spec.concurrency);
     const cpu = process.cpuUsage(cpu0);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    loop.disable();
     const after = this.engine.writeStats();
     const m = o.measured;
     // Samples count timed operations; report them as entries/s like opsPerSec (a batch is 1000).
@@ -146,6 +169,7 @@ class ChildRun {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       opsPerCpuSec: cpu.user + cpu.system > 0 ? o.entries / ((cpu.user + cpu.system) / 1e6) : 0,
       latencyUs: m.hist.summary(),
+      eventLoopDelayMs: loopDelayMs(loop),
       userBytesWritten: o.userBytesWritten,
       rssBytes: process.memoryUsage.rss(),
       series,

@@ -39,12 +39,13 @@ export function resolveConfig(raw: Partial<BenchConfig>): BenchConfig {
   const cfg: BenchConfig = {
     num,
     reads: positiveInt('--reads', raw.reads ?? num, 1e9),
+    ...(raw.syncs !== undefined ? { syncs: positiveInt('--syncs', raw.syncs, 1e9) } : {}),
     keySize: positiveInt('--key-size', raw.keySize ?? 16, 1024),
     valueSize: positiveInt('--value-size', raw.valueSize ?? 100, 64 << 20),
     concurrency: positiveInt('--concurrency', raw.concurrency ?? 1, 4096),
     seed: raw.seed ?? 1,
     workloads: raw.workloads && raw.workloads.length ? raw.workloads : DEFAULT_WORKLOADS,
-    engines: raw.engines && raw.engines.length ? raw.engines : ['stratadb'],
+    engines: raw.engines && raw.engines.length ? [...new Set(raw.engines)] : ['stratadb'],
     engineOptions: raw.engineOptions ?? {},
     json: raw.json === true,
     progress: raw.progress === true,
@@ -104,7 +105,7 @@ export async function runBench(cfg: BenchConfig, onTempDir: (dir: string) => voi
       const dir = join(root, engine);
       await rm(dir, { recursive: true, force: true });
       procs.push(new EngineProcess({
-        engine, dir, num: cfg.num, reads: cfg.reads, keySize: cfg.keySize, valueSize: cfg.valueSize,
+        engine, dir, num: cfg.num, reads: cfg.reads, ...(cfg.syncs !== undefined ? { syncs: cfg.syncs } : {}), keySize: cfg.keySize, valueSize: cfg.valueSize,
         concurrency: cfg.concurrency, seed: cfg.seed, workloads: cfg.workloads, engineOptions: cfg.engineOptions,
       }, display));
     }

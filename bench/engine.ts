@@ -1,6 +1,6 @@
 /**
  * The engine-neutral face the workloads drive: one adapter per engine (engine-stratadb.ts,
- * engine-classic-level.ts), each using only that engine's public API the way an application would.
+ * engine-classic-level.ts, engine-lmdb.ts), each using only that engine's public API the way an application would.
  * Contract: open() before anything else, one adapter per directory, close() is idempotent.
  * Keys and values passed in may be views of shared memory: an adapter must not keep them past the
  * returned promise (both engines copy on write). get() answers whether the key was found, so the
@@ -10,7 +10,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const ENGINE_NAMES = ['stratadb', 'classic-level'] as const;
+export const ENGINE_NAMES = ['stratadb', 'classic-level', 'lmdb'] as const;
+/** The engines `--compare` accepts (every engine but ours). */
+export const PEER_NAMES = ['classic-level', 'lmdb'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** Options given on the command line; absent means the engine's own default. */
@@ -53,6 +55,11 @@ export interface BenchEngine {
   iterator(opts: { gte?: Uint8Array; reverse?: boolean; limit?: number }): BenchIterator;
   close(): Promise<void>;
   writeStats(): EngineWriteStats | undefined;
+  /**
+   * Called (open, untimed) before each workload with whether its writes are synced. Only an engine
+   * whose durability is set per database rather than per write (lmdb) needs it.
+   */
+  prepareWrites?(sync: boolean): Promise<void>;
 }
 
 /** Loads the adapter for `name`; rejects with a readable message when its package cannot load. */
@@ -60,6 +67,10 @@ export async function loadEngine(name: EngineName, options: EngineOptions): Prom
   if (name === 'stratadb') {
     const m = await import('./engine-stratadb.js');
     return m.createStrataEngine(options);
+  }
+  if (name === 'lmdb') {
+    const m = await import('./engine-lmdb.js');
+    return m.createLmdbEngine(options);
   }
   const m = await import('./engine-classic-level.js');
   return m.createClassicLevelEngine(options);

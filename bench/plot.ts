@@ -12,7 +12,7 @@ const LEFT = 80;
 const RIGHT = 20;
 const TOP = 28;
 const BOTTOM = 26;
-const COLORS: Record<string, string> = { 'stratadb': '#d6336c', 'classic-level': '#1c7ed6' };
+const COLORS: Record<string, string> = { 'stratadb': '#d6336c', 'classic-level': '#1c7ed6', 'lmdb': '#2f9e44' };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

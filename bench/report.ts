@@ -1,8 +1,9 @@
 /**
  * Turns a BenchReport into what a person reads: a header (machine, sizes, engine versions), one
- * small table per workload (ops/s, MB/s, latency percentiles, write amplification, stalls) with
- * classic-level's row and the ratio beside ours, and a closing markdown summary that can be pasted
- * into bench/RESULTS.md as it is. Also computes the comparisons (ours / theirs) the JSON carries.
+ * small table per workload (ops/s, MB/s, latency percentiles, event-loop delay, write amplification,
+ * stalls) with each peer's row (classic-level, lmdb) and a ratio line per peer under ours, and a
+ * closing markdown summary that can be pasted into bench/RESULTS.md as it is. Also computes the
+ * comparisons (ours / each peer's) the JSON carries.
  * Pure functions of the report: no I/O.
  */
 import type { BenchReport, Comparison, EngineRun, WorkloadResult } from './result.js';
@@ -11,21 +12,28 @@ const OURS = 'stratadb';
 
 export function computeComparisons(engines: EngineRun[]): Comparison[] {
   const ours = engines.find((e) => e.engine === OURS);
-  const theirs = engines.find((e) => e.engine !== OURS && e.available);
-  if (!ours || !theirs) return [];
+  if (!ours) return [];
   const out: Comparison[] = [];
-  for (const a of ours.results) {
-    const b = theirs.results.find((r) => r.id === a.id);
-    if (!b) continue;
-    if (a.workload === 'open') {
-      out.push({ id: a.id, metric: 'open ms', ours: a.openMs ?? 0, theirs: b.openMs ?? 0, ratio: ratio(a.openMs, b.openMs) });
-      out.push({ id: a.id, metric: 'disk bytes', ours: a.diskBytes ?? 0, theirs: b.diskBytes ?? 0, ratio: ratio(a.diskBytes, b.diskBytes) });
-    } else {
-      out.push({ id: a.id, metric: 'ops/s', ours: a.opsPerSec, theirs: b.opsPerSec, ratio: ratio(a.opsPerSec, b.opsPerSec) });
-      out.push({ id: a.id, metric: 'ops/cpu-s', ours: a.opsPerCpuSec, theirs: b.opsPerCpuSec, ratio: ratio(a.opsPerCpuSec, b.opsPerCpuSec) });
+  for (const theirs of engines.filter((e) => e.engine !== OURS && e.available)) {
+    const peer = theirs.engine;
+    for (const a of ours.results) {
+      const b = theirs.results.find((r) => r.id === a.id);
+      if (!b) continue;
+      if (a.workload === 'open') {
+        out.push({ id: a.id, peer, metric: 'open ms', ours: a.openMs ?? 0, theirs: b.openMs ?? 0, ratio: ratio(a.openMs, b.openMs) });
+        out.push({ id: a.id, peer, metric: 'disk bytes', ours: a.diskBytes ?? 0, theirs: b.diskBytes ?? 0, ratio: ratio(a.diskBytes, b.diskBytes) });
+      } else {
+        out.push({ id: a.id, peer, metric: 'ops/s', ours: a.opsPerSec, theirs: b.opsPerSec, ratio: ratio(a.opsPerSec, b.opsPerSec) });
+        out.push({ id: a.id, peer, metric: 'ops/cpu-s', ours: a.opsPerCpuSec, theirs: b.opsPerCpuSec, ratio: ratio(a.opsPerCpuSec, b.opsPerCpuSec) });
+      }
     }
   }
   return out;
+}
+
+/** The peers that have comparisons, in the order they ran. */
+function peersOf(cmp: Comparison[]): string[] {
+  return [...new Set(cmp.map((c) => c.peer))];
 }
 
 function ratio(a: number | undefined, b: number | undefined): number {
@@ -68,45 +76,53 @@ function workloadTable(id: string, rows: WorkloadResult[], cmp: Comparison[]): s
       const runs = (r.openRunsMs ?? []).map((x) => num(x)).join(' / ');
       lines.push(`  ${padEnd(r.engine, 15)}${pad(num(r.openMs ?? 0), 10)}${pad(runs, 26)}${pad(mb(r.diskBytes ?? 0), 10)}`);
     }
-    const o = cmp.find((c) => c.id === id && c.metric === 'open ms');
-    const d = cmp.find((c) => c.id === id && c.metric === 'disk bytes');
-    if (o && d) lines.push(`  ${padEnd('ours/theirs', 15)}${pad(num(o.ratio) + 'x', 10)}${pad('', 26)}${pad(num(d.ratio) + 'x', 10)}`);
+    for (const peer of peersOf(cmp)) {
+      const o = cmp.find((c) => c.id === id && c.peer === peer && c.metric === 'open ms');
+      const d = cmp.find((c) => c.id === id && c.peer === peer && c.metric === 'disk bytes');
+      if (o && d) lines.push(`  ${padEnd(`ours/${peer}`, 15)}${pad(num(o.ratio) + 'x', 10)}${pad('', 26)}${pad(num(d.ratio) + 'x', 10)}`);
+    }
     return lines;
   }
-  const head = ['ops/s', 'ops/cpu-s', 'MB/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'w-amp', 'io w-amp', 'stall ms', 'secs'];
+  const head = ['ops/s', 'ops/cpu-s', 'MB/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'loop p99', 'loop max', 'w-amp', 'io w-amp', 'stall ms', 'secs'];
   const width = (i: number): number => (i < 2 ? 11 : 9);
-  lines.push(`  ${padEnd('engine', 14)}${head.map((h, i) => pad(h, width(i))).join('')}`);
+  lines.push(`  ${padEnd('engine', 19)}${head.map((h, i) => pad(h, width(i))).join('')}`);
   for (const r of rows) {
     const l = r.latencyUs;
     const cells = [
       int(r.opsPerSec), int(r.opsPerCpuSec), num(r.mbPerSec), num(l.p50), num(l.p99), num(l.p999), num(l.max),
+      r.eventLoopDelayMs ? num(r.eventLoopDelayMs.p99) : '-', r.eventLoopDelayMs ? num(r.eventLoopDelayMs.max) : '-',
       r.writeAmp !== undefined ? num(r.writeAmp) : '-',
       r.ioWriteAmp !== undefined ? num(r.ioWriteAmp) : '-',
       r.stallMs !== undefined ? int(r.stallMs) : '-',
       num(r.seconds),
     ];
-    lines.push(`  ${padEnd(r.engine, 14)}${cells.map((c, i) => pad(c, width(i))).join('')}`);
+    lines.push(`  ${padEnd(r.engine, 19)}${cells.map((c, i) => pad(c, width(i))).join('')}`);
   }
-  const c = cmp.find((x) => x.id === id && x.metric === 'ops/s');
-  const cc = cmp.find((x) => x.id === id && x.metric === 'ops/cpu-s');
-  if (c && cc) lines.push(`  ${padEnd('ours/theirs', 14)}${pad(num(c.ratio) + 'x', 11)}${pad(num(cc.ratio) + 'x', 11)}`);
+  for (const peer of peersOf(cmp)) {
+    const c = cmp.find((x) => x.id === id && x.peer === peer && x.metric === 'ops/s');
+    const cc = cmp.find((x) => x.id === id && x.peer === peer && x.metric === 'ops/cpu-s');
+    if (c && cc) lines.push(`  ${padEnd(`ours/${peer}`, 19)}${pad(num(c.ratio) + 'x', 11)}${pad(num(cc.ratio) + 'x', 11)}`);
+  }
   return lines;
 }
 
-/** The markdown summary: one row per workload, ours beside theirs. */
+/** The markdown summary: one row per workload, ours beside each peer, and a ratio column per peer. */
 export function summaryMarkdown(report: BenchReport): string {
   const engines = report.engines.filter((e) => e.available);
   const names = engines.map((e) => e.engine);
-  const hasRatio = report.comparisons.length > 0;
+  const peers = peersOf(report.comparisons);
   const lines = [
-    `| workload | metric | ${names.join(' | ')}${hasRatio ? ' | ratio (ours / theirs)' : ''} |`,
-    `|---|---|${names.map(() => '---:|').join('')}${hasRatio ? '---:|' : ''}`,
+    `| workload | metric | ${names.join(' | ')}${peers.map((p) => ` | ours / ${p}`).join('')} |`,
+    `|---|---|${names.map(() => '---:|').join('')}${peers.map(() => '---:|').join('')}`,
   ];
   const ids = [...new Set(engines.flatMap((e) => e.results.map((r) => r.id)))];
-  const row = (id: string, label: string, metric: string, vals: (number | undefined)[], fmt: (x: number) => string, key: string): void => {
-    const c = report.comparisons.find((x) => x.id === id && x.metric === key);
+  const row = (id: string, label: string, metric: string, vals: (number | undefined)[], fmt: (x: number) => string, key?: string): void => {
     const cells = vals.map((v) => (v === undefined ? '-' : fmt(v)));
-    lines.push(`| ${label} | ${metric} | ${cells.join(' | ')}${hasRatio ? ` | ${c ? num(c.ratio) + 'x' : '-'}` : ''} |`);
+    const ratios = peers.map((p) => {
+      const c = key ? report.comparisons.find((x) => x.id === id && x.peer === p && x.metric === key) : undefined;
+      return ` | ${c ? num(c.ratio) + 'x' : '-'}`;
+    });
+    lines.push(`| ${label} | ${metric} | ${cells.join(' | ')}${ratios.join('')} |`);
   };
   for (const id of ids) {
     const rs = engines.map((e) => e.results.find((r) => r.id === id));
@@ -116,9 +132,11 @@ export function summaryMarkdown(report: BenchReport): string {
     } else {
       row(id, id, 'ops/s', rs.map((r) => r?.opsPerSec), int, 'ops/s');
       row(id, '', 'ops/cpu-s', rs.map((r) => r?.opsPerCpuSec), int, 'ops/cpu-s');
+      row(id, '', 'p99 µs', rs.map((r) => r?.latencyUs.p99), num);
+      lines.push(`| | loop p99 / max ms | ${rs.map((r) => (r?.eventLoopDelayMs ? `${num(r.eventLoopDelayMs.p99)} / ${num(r.eventLoopDelayMs.max)}` : '-')).join(' | ')}${peers.map(() => ' | -').join('')} |`);
     }
   }
-  lines.push(`| peak RSS | MB | ${engines.map((e) => (e.peakRssBytes ? mb(e.peakRssBytes) : '-')).join(' | ')} |${hasRatio ? ' |' : ''}`);
+  lines.push(`| peak RSS | MB | ${engines.map((e) => (e.peakRssBytes ? mb(e.peakRssBytes) : '-')).join(' | ')}${peers.map(() => ' | -').join('')} |`);
   return lines.join('\n');
 }
 
@@ -144,7 +162,8 @@ export function formatReport(report: BenchReport): string {
   }
   out.push('ops/cpu-s: entries per second of CPU time used by the whole engine process (all threads);',
     'w-amp: bytes the engine wrote (WAL + flush + compaction) / user bytes, from db.stats();',
-    'io w-amp: the process\'s write_bytes (/proc/<pid>/io) / user bytes, measured outside the engine.', '');
+    'io w-amp: the process\'s write_bytes (/proc/<pid>/io) / user bytes, measured outside the engine;',
+    'loop p99/max: event-loop delay in ms during the timed part (monitorEventLoopDelay, 1 ms resolution).', '');
   out.push('Summary', '', summaryMarkdown(report));
   return out.join('\n');
 }

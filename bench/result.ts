@@ -30,6 +30,12 @@ export interface WorkloadResult {
   opsPerCpuSec: number;
   /** Per timed operation. */
   latencyUs: LatencySummary;
+  /**
+   * The child's event-loop delay during the timed part (perf_hooks.monitorEventLoopDelay, 1 ms
+   * resolution): how late a 1 ms timer fired. What every other callback of an application sharing
+   * the thread would wait: flushes and compactions must not run here. Absent for open.
+   */
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
   found?: number;
   /** readwhilewriting: puts the background writer completed meanwhile. */
   writerOps?: number;
@@ -66,6 +72,8 @@ export interface EngineRun {
 
 export interface Comparison {
   id: string;
+  /** The engine ours is compared with (one Comparison per peer, workload and metric). */
+  peer: EngineName;
   ours: number;
   theirs: number;
   /** ours / theirs: ops/s and ops/cpu-s (higher is better); ms and bytes for open (lower is better). */
@@ -76,6 +84,8 @@ export interface Comparison {
 export interface BenchConfig {
   num: number;
   reads: number;
+  /** fillsync's synced puts (default num/100). */
+  syncs?: number;
   keySize: number;
   valueSize: number;
   concurrency: number;
@@ -105,6 +115,7 @@ export interface ChildConfig {
   dir: string;
   num: number;
   reads: number;
+  syncs?: number;
   keySize: number;
   valueSize: number;
   concurrency: number;

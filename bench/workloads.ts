@@ -5,7 +5,8 @@
  * readrandom:64, fillsync:64). Key choice and value slicing happen inside the timed operation, the
  * same for every engine (a few tens of ns, against µs-scale operations).
  * Counts: fills, overwrite and deleterandom do `num` operations; reads do `reads` (default num);
- * fillsync does num/100 (each one waits for an fdatasync; db_bench uses num/1000); seekrandom does
+ * fillsync does --syncs puts, by default num/100 (each one waits for an fdatasync; db_bench uses
+ * num/1000), whatever its :C (so fillsync:64 at 1M entries with --syncs 20000); seekrandom does
  * reads/10 seeks of 10 entries each, so it reads as many entries as readrandom.
  * The `open` pseudo-workload (close, measure the directory, time three reopens) lives in child.ts,
  * which owns the directory; it is listed here so names are checked in one place.
@@ -21,6 +22,8 @@ export interface WorkloadContext {
   values: ValuePool;
   num: number;
   reads: number;
+  /** fillsync's put count when given (else num/100). */
+  syncs?: number;
   seed: number;
   progress?: Progress;
 }
@@ -48,6 +51,8 @@ export interface WorkloadDef {
   /** The key set afterwards: every key below num, some of them, or unchanged. */
   leaves: 'full' | 'partial' | 'same';
   writes: boolean;
+  /** Its writes are synced (fillsync): an engine whose durability is per database must know first. */
+  syncWrites?: boolean;
   /** Accepts a :C suffix (operations in flight). */
   concurrent: boolean;
   run?(ctx: WorkloadContext, concurrency: number): Promise<WorkloadOutcome>;
@@ -78,7 +83,7 @@ function randomPuts(name: string, sync: boolean, count: (ctx: WorkloadContext) =
   };
 }
 
-export const fillsyncCount = (num: number): number => Math.max(1, Math.floor(num / 100));
+export const fillsyncCount = (num: number, syncs?: number): number => syncs ?? Math.max(1, Math.floor(num / 100));
 export const seekCount = (reads: number): number => Math.max(1, Math.floor(reads / 10));
 
 async function fillbatch(ctx: WorkloadContext, c: number): Promise<WorkloadOutcome> {
@@ -167,8 +172,8 @@ const DEFS: WorkloadDef[] = [
   { name: 'overwrite', fresh: false, needsData: true, leaves: 'same', writes: true, concurrent: true,
     run: randomPuts('overwrite', false, (ctx) => ctx.num) },
   { name: 'fillbatch', fresh: true, needsData: false, leaves: 'full', writes: true, concurrent: true, run: fillbatch },
-  { name: 'fillsync', fresh: true, needsData: false, leaves: 'partial', writes: true, concurrent: true,
-    run: randomPuts('fillsync', true, (ctx) => fillsyncCount(ctx.num)) },
+  { name: 'fillsync', fresh: true, needsData: false, leaves: 'partial', writes: true, syncWrites: true, concurrent: true,
+    run: randomPuts('fillsync', true, (ctx) => fillsyncCount(ctx.num, ctx.syncs)) },
   { name: 'readrandom', fresh: false, needsData: true, leaves: 'same', writes: false, concurrent: true, run: readrandom },
   { name: 'readseq', fresh: false, needsData: true, leaves: 'same', writes: false, concurrent: false, run: scan(false) },
   { name: 'readreverse', fresh: false, needsData: true, leaves: 'same', writes: false, concurrent: false, run: scan(true) },

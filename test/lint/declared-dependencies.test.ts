@@ -26,6 +26,7 @@ const BENCH_ENTRIES = ['bench/driver.ts', 'bench/child.ts'];
  */
 const OPTIONAL: ReadonlyMap<string, string> = new Map([
   ['classic-level', 'bench --compare only; StrataDB runs alone, saying so, when it is not installed'],
+  ['lmdb', 'bench --compare only, like classic-level (bench/engine-lmdb.ts imports it with import())'],
 ]);
 
 interface Manifest { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }

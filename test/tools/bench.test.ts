@@ -1,6 +1,6 @@
 /**
- * `stratadb bench` in CI, so the benchmark cannot rot: a tiny run (--num 2000, two workloads, both
- * engines) through the compiled CLI as a child process, its --json report checked for shape and
+ * `stratadb bench` in CI, so the benchmark cannot rot: a tiny run (--num 2000, two workloads, all three
+ * engines, the peers named by two --compare flags) through the compiled CLI as a child process, its --json report checked for shape and
  * sense, its --plot SVG for lines, and its temporary directory for removal; then the user mistakes
  * (unknown workload, a --db that is not the benchmark's) for exit code 2 and no stack trace.
  */
@@ -19,7 +19,7 @@ describe('stratadb bench', () => {
     const out = await tempDir('strata-bench-');
     const plot = path.join(out, 'throughput.svg');
     const tmp = await tempDir('strata-bench-tmp-');
-    const r = await runCli(['bench', '--num', '2000', '--json', '--compare', 'classic-level', '--plot', plot, 'fillrandom', 'readrandom:4'], { TMPDIR: tmp });
+    const r = await runCli(['bench', '--num', '2000', '--json', '--compare', 'classic-level', '--compare', 'lmdb', '--plot', plot, 'fillrandom', 'readrandom:4'], { TMPDIR: tmp });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
@@ -28,7 +28,7 @@ describe('stratadb bench', () => {
       config: { num: 2000, reads: 2000, keySize: 16, valueSize: 100, workloads: ['fillrandom', 'readrandom:4'] },
       machine: { cpus: expect.any(Number), node: process.version },
     });
-    expect(report.engines.map((e: { engine: string }) => e.engine)).toEqual(['stratadb', 'classic-level']);
+    expect(report.engines.map((e: { engine: string }) => e.engine)).toEqual(['stratadb', 'classic-level', 'lmdb']);
     for (const e of report.engines) {
       expect(e).toMatchObject({ available: true, version: expect.any(String) });
       expect(e.error).toBeUndefined();
@@ -46,6 +46,8 @@ describe('stratadb bench', () => {
         expect(l.count).toBe(x.ops);
         expect(0 < l.p50 && l.p50 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max).toBe(true);
         expect(x.series.length).toBeGreaterThan(0);
+        const d = x.eventLoopDelayMs;
+        expect(0 <= d.p50 && d.p50 <= d.p99 && d.p99 <= d.max).toBe(true);
       }
     }
     // The engine's own write counters are StrataDB's only; /proc io is read for both.
@@ -53,17 +55,17 @@ describe('stratadb bench', () => {
     expect(oursFill.writeAmp).toBeGreaterThanOrEqual(1);
     expect(oursFill.stallMs).toBeGreaterThanOrEqual(0);
     if (existsSync('/proc/self/io')) expect(oursFill.ioWriteBytes).toBeGreaterThan(0);
-    expect(report.comparisons).toEqual([
-      { id: 'fillrandom', metric: 'ops/s', ours: oursFill.opsPerSec, theirs: report.engines[1].results[0].opsPerSec, ratio: expect.any(Number) },
-      expect.objectContaining({ id: 'fillrandom', metric: 'ops/cpu-s' }),
-      expect.objectContaining({ id: 'readrandom:4', metric: 'ops/s' }),
-      expect.objectContaining({ id: 'readrandom:4', metric: 'ops/cpu-s' }),
-    ]);
+    expect(report.comparisons).toEqual(['classic-level', 'lmdb'].flatMap((peer, i) => [
+      { id: 'fillrandom', peer, metric: 'ops/s', ours: oursFill.opsPerSec, theirs: report.engines[i + 1].results[0].opsPerSec, ratio: expect.any(Number) },
+      expect.objectContaining({ id: 'fillrandom', peer, metric: 'ops/cpu-s' }),
+      expect.objectContaining({ id: 'readrandom:4', peer, metric: 'ops/s' }),
+      expect.objectContaining({ id: 'readrandom:4', peer, metric: 'ops/cpu-s' }),
+    ]));
     for (const c of report.comparisons) expect(c.ratio).toBeCloseTo(c.ours / c.theirs, 6);
 
     const svg = await readFile(plot, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/<polyline /g)?.length).toBe(4);
+    expect(svg.match(/<polyline /g)?.length).toBe(6);
     expect(svg).toContain('readrandom:4');
     expect(benchTempDirs(tmp)).toEqual([]);
   });
