@@ -73,7 +73,7 @@ export function sortBatch(src: EntryStore, ids: Int32Array, depth: number): Run 
   const n = ids.length;
   if (n > MAX_BATCH) throw new InternalError(`memtable batch of ${n} groups exceeds ${MAX_BATCH}`);
   // Prefixes are read in creation order, which is arena order (sequential), then permuted.
-  const raw = prefixesOf(src, ids, depth);
+  const raw = prefixesOf(src, ids, depth, (n) => new Uint32Array(n)); // scratch: never posted
   const perm = new Int32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
   sortRange(src, ids, perm, 0, n, depth, new Float64Array(n));
@@ -88,8 +88,8 @@ export function sortBatch(src: EntryStore, ids: Int32Array, depth: number): Run 
   return makeRun(sorted, pfx);
 }
 
-function prefixesOf(src: EntryStore, ids: Int32Array, depth: number): Uint32Array {
-  const pfx = sharedUint32(ids.length * 2);
+function prefixesOf(src: EntryStore, ids: Int32Array, depth: number, alloc = sharedUint32): Uint32Array {
+  const pfx = alloc(ids.length * 2);
   for (let i = 0; i < ids.length; i++) putGroupPrefix(src, ids[i]!, depth, pfx, 2 * i);
   return pfx;
 }
