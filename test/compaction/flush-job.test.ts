@@ -76,6 +76,17 @@ describe('flush jobs', () => {
     });
   });
 
+  it('a small flush before any worker has started stays inline (no worker started for it)', async () => {
+    const dir = await tempDir();
+    const db = await DB.open(dir, { compactionExecutor: 'worker' });
+    for (let i = 0; i < 10; i++) await db.put(`k${i}`, 'v');
+    await db.flush();
+    expect(flushLines(dir)[0]).toMatch(/\(inline\)/);
+    expect((db.engine as unknown as { executor: { started: number } }).executor.started).toBe(0);
+    expect((await db.get('k3'))?.toString()).toBe('v');
+    await db.close();
+  });
+
   it('an encrypted database flushes in a worker under the current key', async () => {
     await seeded(async (seed) => {
       const keyProvider = staticKeyProvider({ k1: randomBytes(32) }, 'k1');
