@@ -143,7 +143,7 @@ export class FlushScheduler {
     host.counters.flushBytes += meta?.fileSize ?? 0;
     host.log.write(`flushed memtable (${entry.mem.entries} entries) to ` +
       (meta ? `L0 table ${meta.fileNumber} (${meta.fileSize} bytes)` : 'nothing (empty)') +
-      ` in ${(performance.now() - t0).toFixed(1)} ms (${built.value.ranIn === 'worker' ? 'in a worker' : 'inline'}); ` +
+      ` in ${(performance.now() - t0).toFixed(1)} ms (${built.value.ranIn === 'worker' ? 'in a worker' : 'on the main thread'}); ` +
       `log number now ${nextWal}`);
     await host.afterFlush();
   }

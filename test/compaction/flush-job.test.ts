@@ -70,7 +70,7 @@ describe('flush jobs', () => {
       const i = await run('inline', seed);
       expect(w.lines.length).toBeGreaterThan(0);
       expect(w.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(in a worker\)/);
-      expect(i.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(inline\)/);
+      expect(i.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(on the main thread\)/);
       expect(w.rows).toEqual(w.model);
       expect(i.rows).toEqual(i.model);
     });
@@ -81,7 +81,7 @@ describe('flush jobs', () => {
     const db = await DB.open(dir, { compactionExecutor: 'worker' });
     for (let i = 0; i < 10; i++) await db.put(`k${i}`, 'v');
     await db.flush();
-    expect(flushLines(dir)[0]).toMatch(/\(inline\)/);
+    expect(flushLines(dir)[0]).toMatch(/\(on the main thread\)/);
     expect((db.engine as unknown as { executor: { started: number } }).executor.started).toBe(0);
     expect((await db.get('k3'))?.toString()).toBe('v');
     await db.close();
