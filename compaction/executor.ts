@@ -1,12 +1,14 @@
 /**
- * Executors run a compaction plan with runner.ts. InlineExecutor runs it on the calling thread (tests,
+ * Executors run the background jobs that write tables: a compaction plan with runner.ts, and a flush
+ * of one frozen memtable with flush-job.ts. InlineExecutor runs it on the calling thread (tests,
  * in-memory or fault-injecting file systems), yielding to the event loop every few ms. WorkerExecutor
  * runs it in a pool of worker_threads (real use, node fs), started lazily on the first job (a worker
  * costs ~55 ms to start: never on the open path) and reused. The pool has no wait list: it is sized
  * to the background job queue's concurrency (job-queue.ts), which alone decides how many jobs run,
  * so a job always finds a free or new worker; one more than `size` at once is a bug (ERR_INTERNAL).
  * Only the main thread allocates file numbers and writes the MANIFEST: a worker asks for each output's
- * number over its port and returns plain FileMetadata.
+ * number over its port (a flush gets its one number with the job) and returns plain FileMetadata.
+ * A flush posts the memtable's shared memory (MemTable.share()): nothing of its entries is copied.
  * A worker that dies before it reports ready (its script or one of its imports cannot be loaded, as in
  * a bundled app without the worker file) fails the job with WorkerStartError: nothing was written,
  * so the caller may run the job elsewhere (fallback-executor.ts).
@@ -18,6 +20,8 @@ import type { FileSystem } from '../src/fs/file-system.js';
 import { InternalError, NotSupportedError } from '../src/errors.js';
 import { fromTransferable, type TransferredError } from './errors-transfer.js';
 import { runCompaction, type CompactionResult } from './runner.js';
+import { runFlush, type FlushJob, type FlushResult } from './flush-job.js';
+import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 
 export interface CompactionJob {
@@ -31,6 +35,7 @@ export interface CompactionJob {
 export interface CompactionExecutor {
   readonly kind: 'inline' | 'worker';
   run(job: CompactionJob): Promise<CompactionResult>;
+  flush(job: FlushJob): Promise<FlushResult>;
   close(): Promise<void>;
 }
 
@@ -42,6 +47,9 @@ export class InlineExecutor implements CompactionExecutor {
       { fs: this.fs, dir: job.dir, allocateFileNumber: job.allocateFileNumber, yieldEveryMs: 4 },
       job.plan, job.snapshots, job.options,
     );
+  }
+  async flush(job: FlushJob): Promise<FlushResult> {
+    return { meta: await runFlush(this.fs, job, job.mem), ranIn: 'inline' };
   }
   async close(): Promise<void> {}
 }
@@ -67,6 +75,7 @@ type FromWorker =
   | { type: 'ready' }
   | { type: 'alloc'; reqId: number }
   | { type: 'done'; result: CompactionResult }
+  | { type: 'flushed'; meta: FileMetadata | undefined }
   | { type: 'error'; error: TransferredError };
 
 interface PoolWorker { worker: Worker; busy: boolean; ready: boolean }
@@ -97,10 +106,25 @@ export class WorkerExecutor implements CompactionExecutor {
     void w.worker.terminate();
   }
 
-  async run(job: CompactionJob): Promise<CompactionResult> {
+  run(job: CompactionJob): Promise<CompactionResult> {
+    return this.post<CompactionResult>(
+      { type: 'run', dir: job.dir, plan: job.plan, snapshots: job.snapshots, options: job.options },
+      () => job.allocateFileNumber());
+  }
+
+  async flush(job: FlushJob): Promise<FlushResult> {
+    const { mem, ...params } = job;
+    const meta = await this.post<FileMetadata | undefined>({ type: 'flush', params, mem: mem.share() }, () => {
+      throw new InternalError('a flush worker asked for a file number (a flush has its one number already)');
+    });
+    return { meta, ranIn: 'worker' };
+  }
+
+  /** Runs one message's job on a pool worker; `allocate` answers its requests for file numbers. */
+  private async post<T>(message: object, allocate: () => number): Promise<T> {
     if (this.closed) throw new Error('executor closed');
     const w = this.acquire();
-    return new Promise<CompactionResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
       const finish = (broken: boolean, f: () => void): void => {
         if (settled) return;
@@ -116,10 +140,12 @@ export class WorkerExecutor implements CompactionExecutor {
           w.ready = true;
         } else if (m.type === 'alloc') {
           let n: number;
-          try { n = job.allocateFileNumber(); } catch (e) { finish(true, () => reject(e)); return; }
+          try { n = allocate(); } catch (e) { finish(true, () => reject(e)); return; }
           w.worker.postMessage({ type: 'alloc', reqId: m.reqId, number: n });
         } else if (m.type === 'done') {
-          finish(false, () => resolve(m.result));
+          finish(false, () => resolve(m.result as T));
+        } else if (m.type === 'flushed') {
+          finish(false, () => resolve(m.meta as T));
         } else {
           finish(false, () => reject(fromTransferable(m.error)));
         }
@@ -130,7 +156,7 @@ export class WorkerExecutor implements CompactionExecutor {
       w.worker.on('message', onMessage);
       w.worker.on('error', onError);
       w.worker.on('exit', onExit);
-      w.worker.postMessage({ type: 'run', dir: job.dir, plan: job.plan, snapshots: job.snapshots, options: job.options });
+      w.worker.postMessage(message);
     });
   }
 

@@ -1,13 +1,20 @@
 /**
- * FallbackExecutor runs compactions in the worker pool and, the first time a worker cannot start
+ * FallbackExecutor runs compactions and flushes in the worker pool and, the first time a worker cannot start
  * (WorkerStartError: a bundled app that does not ship the worker file, a worker import that cannot
  * load), says so once through `onFallback` and runs that job and every later one inline. A job
  * that failed to start wrote nothing, so running it again inline is safe; failures of a worker
  * that did start are the job's own and pass through (the scheduler retries them).
+ * A small flush while no worker runs yet stays inline: starting a worker (~55 ms, and more CPU to load
+ * its modules) would cost more than writing a memtable under SMALL_FLUSH_BYTES in slices; this spares
+ * short-lived databases (tools, tests, a close with little unflushed data) a worker they never need.
  * Main thread only.
  */
 import type { CompactionResult } from './runner.js';
+import type { FlushJob, FlushResult } from './flush-job.js';
 import { WorkerStartError, type CompactionExecutor, type CompactionJob, type InlineExecutor, type WorkerExecutor } from './executor.js';
+
+/** A memtable below this (bytes held) flushes inline while no worker has started. */
+export const SMALL_FLUSH_BYTES = 1 << 20;
 
 export class FallbackExecutor implements CompactionExecutor {
   private fellBack = false;
@@ -23,10 +30,19 @@ export class FallbackExecutor implements CompactionExecutor {
   /** Workers started so far (tests check that none start at open). */
   get started(): number { return this.workers.started; }
 
-  async run(job: CompactionJob): Promise<CompactionResult> {
+  run(job: CompactionJob): Promise<CompactionResult> {
+    return this.either((x) => x.run(job));
+  }
+
+  flush(job: FlushJob): Promise<FlushResult> {
+    if (this.workers.started === 0 && job.mem.approximateMemoryUsage() < SMALL_FLUSH_BYTES) return this.inline.flush(job);
+    return this.either((x) => x.flush(job));
+  }
+
+  private async either<T>(f: (x: CompactionExecutor) => Promise<T>): Promise<T> {
     if (!this.fellBack) {
       try {
-        return await this.workers.run(job);
+        return await f(this.workers);
       } catch (e) {
         if (!(e instanceof WorkerStartError)) throw e;
         if (!this.fellBack) {
@@ -35,7 +51,7 @@ export class FallbackExecutor implements CompactionExecutor {
         }
       }
     }
-    return this.inline.run(job);
+    return f(this.inline);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,9 @@
 /**
- * Worker-thread entry for compactions (started by WorkerExecutor from the compiled dist/ build).
- * Receives a plan as plain data, runs runner.ts on the real file system, asks the main thread for
- * each output's file number, and posts back the outputs' metadata or a transferable error.
+ * Worker-thread entry for compactions and flushes (started by WorkerExecutor from the compiled dist/
+ * build). A compaction arrives as a plan (plain data): runner.ts runs it on the real file system,
+ * asking the main thread for each output's file number. A flush arrives as its parameters and a
+ * frozen memtable's shared memory: flush-job.ts writes it through a read-only MemTable view. Either
+ * posts back the outputs' metadata or a transferable error.
  * It posts 'ready' first: the executor treats a death before that as a failure to start (the
  * script or one of its imports missing), which it may recover from by running the job inline.
  */
@@ -9,9 +11,12 @@ import { parentPort } from 'node:worker_threads';
 import { NodeFileSystem } from '../src/fs/node-fs.js';
 import { runCompaction } from './runner.js';
 import { toTransferable } from './errors-transfer.js';
+import { runFlush, type FlushParams } from './flush-job.js';
+import { MemTable, type SharedMemTable } from '../src/memtable/memtable.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 
 interface RunMessage { type: 'run'; dir: string; plan: CompactionPlan; snapshots: number[]; options: CompactionOutputOptions }
+interface FlushMessage { type: 'flush'; params: FlushParams; mem: SharedMemTable }
 interface AllocReply { type: 'alloc'; reqId: number; number: number }
 
 const port = parentPort;
@@ -19,10 +24,17 @@ if (port) {
   const fs = new NodeFileSystem();
   const pending = new Map<number, (n: number) => void>();
   let nextReq = 1;
-  port.on('message', (m: RunMessage | AllocReply) => {
+  port.on('message', (m: RunMessage | FlushMessage | AllocReply) => {
     if (m.type === 'alloc') {
       pending.get(m.reqId)?.(m.number);
       pending.delete(m.reqId);
+      return;
+    }
+    if (m.type === 'flush') {
+      runFlush(fs, m.params, new MemTable(m.mem)).then(
+        (meta) => port.postMessage({ type: 'flushed', meta }),
+        (e: unknown) => port.postMessage({ type: 'error', error: toTransferable(e) }),
+      );
       return;
     }
     const allocateFileNumber = (): Promise<number> => new Promise((resolve) => {

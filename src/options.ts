@@ -61,7 +61,7 @@ export interface Options {
    */
   recycleLogFileNum?: number;
   maxManifestFileSize?: number;
-  /** Where compactions run: 'worker' (a worker_threads pool, real fs only), 'inline' (the main thread,
+  /** Where flushes and compactions run: 'worker' (a worker_threads pool, real fs only), 'inline' (the main thread,
    * in slices), or 'auto' (worker on the real file system when the worker script is there, else inline).
    * The choice and its refusals: src/compaction-executor.ts. */
   compactionExecutor?: 'auto' | 'worker' | 'inline';

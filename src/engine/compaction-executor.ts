@@ -1,6 +1,6 @@
 /**
- * Which compaction executor a database gets, decided once at open before anything is created, and
- * the executor itself. The worker pool needs the real disk and its script on disk: a bundled app may
+ * Which compaction executor a database gets (it runs flushes too), decided once at open before
+ * anything is created, and the executor itself. The worker pool needs the real disk and its script on disk: a bundled app may
  * ship neither the script nor its imports beside the bundle. Open checks only that the script file is
  * there (a stat: workers still start lazily, never on the open path); a worker that cannot start later
  * anyway is caught by FallbackExecutor, which runs the job inline instead of failing compactions.

@@ -29,7 +29,6 @@ import { SnapshotList, type Snapshot } from '../mvcc/snapshot-list.js';
 import { Transaction, type TransactionHost, type TransactionOptions } from '../mvcc/transaction.js';
 import { makeJitter, type Jitter } from '../base/jitter.js';
 import { KeyRing } from '../encryption/keyring.js';
-import { FileKind } from '../encryption/file-cipher.js';
 import { LruCache } from '../cache/lru-cache.js';
 import { TableCache } from '../cache/table-cache.js';
 import { StrataIterator, type IteratorMode } from '../iterator/strata-iterator.js';
@@ -37,10 +36,10 @@ import type { DBIteratorOptions } from '../iterator/db-iterator.js';
 import { CompactionScheduler } from '../../compaction/scheduler.js';
 import { BackgroundJobQueue } from '../../compaction/job-queue.js';
 import type { CompactionExecutor } from '../../compaction/executor.js';
+import type { FlushParams } from '../../compaction/flush-job.js';
 import { createCheckpoint, type CheckpointInfo } from '../backup/checkpoint.js';
 import { refuseInProgress } from '../backup/in-progress.js';
 import { BackupEngine, type BackupInfo, type BackupOptions } from '../backup/backup-engine.js';
-import { writeTable } from '../table/table-output.js';
 import { EventLog } from './event-log.js';
 import { BackgroundError } from './background-error.js';
 import { MemtableSet, type MemTableEntry } from './memtable-set.js';
@@ -127,17 +126,26 @@ export class Engine {
     this.flusher = new FlushScheduler({
       memtables: this.memtables, versions, tables: this.tables, failure: this.failure,
       counters: this.counters, log, pendingOutputs: this.pendingOutputs,
-      buildTable: async (fileNumber, mem) => writeTable({
-        fs, dir: location, fileNumber, options: tableOptionsFor(o, 0), creationTimeMs: o.clock(),
-        ...(keyRing ? { cipher: await keyRing.newFileCipher(FileKind.TABLE) } : {}),
-      }, mem.newIterator()),
+      buildTable: async (fileNumber, mem) => {
+        let encryption: FlushParams['encryption'];
+        if (keyRing) {
+          const id = keyRing.currentKeyId();
+          await keyRing.keyFor(id);
+          encryption = { currentKeyId: id, keys: keyRing.snapshot([id]), allowPlaintext: keyRing.allowPlaintext };
+        }
+        return this.executor.flush({
+          dir: location, fileNumber, table: tableOptionsFor(o, 0), creationTimeMs: o.clock(), mem,
+          ...(encryption ? { encryption } : {}),
+        });
+      },
       afterFlush: async () => {
         await this.deleteObsoleteFiles().catch((e: unknown) => log.write(`deleting obsolete files failed: ${(e as Error).message}`));
         this.compactions.maybeSchedule();
         this.idleTrigger.arm();
       },
     }, this.jobs);
-    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.compactionConcurrency, (line) => log.write(line));
+    // Flushes run in the pool too: one worker per job slot, flush slot included.
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency, (line) => log.write(line));
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
     this.idleTrigger = new IdleTrigger(o.readOnly ? 0 : o.idleCompactionDelayMs,
       () => this.compactions.requestIdleCompaction(o.idleCompactionL0Files));

@@ -1,5 +1,7 @@
 /**
- * Runs flushes in the background, oldest immutable memtable first: build the L0 table (the host's buildTable),
+ * Runs flushes in the background, oldest immutable memtable first: build the L0 table (the host's
+ * buildTable: a job of the compaction executor, in a worker thread where workers run, so encoding and
+ * writing the table never hold the event loop; compaction/flush-job.ts),
  * install it with a VersionEdit that also advances the log number past the flushed memtable's WALs,
  * then drop the memtable and delete the WALs nothing needs any more.
  * Each flush of one memtable is a job of the background job queue (compaction/job-queue.ts decides
@@ -16,6 +18,7 @@
 import type { MemTable } from '../memtable/memtable.js';
 import type { VersionEdit } from '../manifest/version-edit.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
+import type { FlushResult } from '../../compaction/flush-job.js';
 import type { VersionSet } from '../manifest/version-set.js';
 import type { TableCache } from '../cache/table-cache.js';
 import type { BackgroundJobQueue } from '../../compaction/job-queue.js';
@@ -36,7 +39,7 @@ export interface FlushHost {
   /** File numbers of tables being written: never obsolete while listed. */
   readonly pendingOutputs: Set<number>;
   /** Writes `mem` as the L0 table `fileNumber` (no partial file is left on failure). */
-  buildTable(fileNumber: number, mem: MemTable): Promise<FileMetadata | undefined>;
+  buildTable(fileNumber: number, mem: MemTable): Promise<FlushResult>;
   /** After an installed flush: obsolete WALs go, compactions may have work. */
   afterFlush(): Promise<void>;
 }
@@ -118,7 +121,7 @@ export class FlushScheduler {
       host.failure.set(built.error, 'flush failed repeatedly');
       return;
     }
-    const meta: FileMetadata | undefined = built.value;
+    const meta: FileMetadata | undefined = built.value.meta;
     const nextWal = memtables.walAfterOldest;
     const edit: VersionEdit = {
       logNumber: nextWal,
@@ -140,7 +143,8 @@ export class FlushScheduler {
     host.counters.flushBytes += meta?.fileSize ?? 0;
     host.log.write(`flushed memtable (${entry.mem.entries} entries) to ` +
       (meta ? `L0 table ${meta.fileNumber} (${meta.fileSize} bytes)` : 'nothing (empty)') +
-      ` in ${(performance.now() - t0).toFixed(1)} ms; log number now ${nextWal}`);
+      ` in ${(performance.now() - t0).toFixed(1)} ms (${built.value.ranIn === 'worker' ? 'in a worker' : 'on the main thread'}); ` +
+      `log number now ${nextWal}`);
     await host.afterFlush();
   }
 }

@@ -13,6 +13,7 @@
  * Not here: what a record contains (memtable.ts).
  */
 import { TooLargeError } from '../errors.js';
+import { sharedBytes } from './shared-memory.js';
 
 export const SLAB_SIZE = 1 << 20;
 const SLAB_SHIFT = 20;
@@ -23,12 +24,33 @@ export const BIG_RECORD = SLAB_SIZE >>> 3;
 /** Slab addresses must stay positive int32: 2048 * 1 MiB = 2 GiB. */
 const MAX_SLABS = 2048;
 
+/** An arena's memory as plain data (views of SharedArrayBuffers), for postMessage. */
+export interface SharedArena {
+  slabs: Uint8Array[];
+  bigs: Uint8Array[];
+  bytesHeld: number;
+}
+
 export class Arena {
   private readonly slabs: Uint8Array[] = [];
   private readonly bigs: Uint8Array[] = [];
   private cur: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private held = 0;
+
+  /** The arena over `s` (another thread's arena, shared): for reading only, never alloc(). */
+  static fromShared(s: SharedArena): Arena {
+    const a = new Arena();
+    a.slabs.push(...s.slabs);
+    a.bigs.push(...s.bigs);
+    a.held = s.bytesHeld;
+    return a;
+  }
+
+  /** The slabs and chunks, to post to a worker (shared memory: see shared-memory.ts). */
+  shared(): SharedArena {
+    return { slabs: this.slabs.slice(), bigs: this.bigs.slice(), bytesHeld: this.held };
+  }
 
   /** Bytes of every slab and chunk allocated so far (capacity, not fill). */
   get bytesHeld(): number {
@@ -62,14 +84,14 @@ export class Arena {
     // Doubling from 4 KiB keeps an almost empty memtable small; past 1 MiB the size stays fixed.
     let len = this.cur.length === 0 ? FIRST_SLAB : Math.min(this.cur.length * 2, SLAB_SIZE);
     while (len < size) len *= 2;
-    this.cur = new Uint8Array(len);
+    this.cur = sharedBytes(len);
     this.pos = 0;
     this.slabs.push(this.cur);
     this.held += len;
   }
 
   private allocBig(size: number): number {
-    const chunk = new Uint8Array(size);
+    const chunk = sharedBytes(size);
     this.bigs.push(chunk);
     this.held += size;
     return ~(this.bigs.length - 1);

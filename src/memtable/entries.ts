@@ -18,6 +18,7 @@
  */
 import { compareByteRanges } from '../base/bytes.js';
 import type { Arena } from './arena.js';
+import { sharedInt32 } from './shared-memory.js';
 
 export const STRIDE = 6;
 export const E_ADDR = 0;
@@ -32,10 +33,32 @@ const PAGE_SIZE = 1 << PAGE_SHIFT;
 const PAGE_MASK = PAGE_SIZE - 1;
 const FIRST_PAGE = 64;
 
+/** An entry table's memory as plain data (views of SharedArrayBuffers), for postMessage. */
+export interface SharedEntryTable {
+  pages: Int32Array[];
+  count: number;
+  bytesHeld: number;
+}
+
 export class EntryTable {
-  private readonly pages: Int32Array[] = [new Int32Array(FIRST_PAGE * STRIDE)];
+  private readonly pages: Int32Array[] = [sharedInt32(FIRST_PAGE * STRIDE)];
   private held = FIRST_PAGE * STRIDE * 4;
   private n = 0;
+
+  /** The table over `s` (another thread's, shared): for reading only, never append(). */
+  static fromShared(s: SharedEntryTable): EntryTable {
+    const t = new EntryTable();
+    t.pages.length = 0;
+    t.pages.push(...s.pages);
+    t.held = s.bytesHeld;
+    t.n = s.count;
+    return t;
+  }
+
+  /** The pages, to post to a worker (shared memory: see shared-memory.ts). */
+  shared(): SharedEntryTable {
+    return { pages: this.pages.slice(), count: this.n, bytesHeld: this.held };
+  }
 
   get count(): number {
     return this.n;
@@ -58,10 +81,10 @@ export class EntryTable {
     const e = this.n;
     const p = e >>> PAGE_SHIFT;
     if (p === this.pages.length) {
-      this.pages.push(new Int32Array(PAGE_SIZE * STRIDE));
+      this.pages.push(sharedInt32(PAGE_SIZE * STRIDE));
       this.held += PAGE_SIZE * STRIDE * 4;
     } else if (p === 0 && e * STRIDE === this.pages[0]!.length) {
-      const bigger = new Int32Array(this.pages[0]!.length * 2);
+      const bigger = sharedInt32(this.pages[0]!.length * 2);
       bigger.set(this.pages[0]!);
       this.held += this.pages[0]!.byteLength;
       this.pages[0] = bigger;

@@ -35,8 +35,8 @@ import type { InternalIterator } from '../base/internal-iterator.js';
 import { writeTrailer, TRAILER_SIZE } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
 import { walkOps } from '../wal/write-batch.js';
-import { Arena } from './arena.js';
-import { E_ADDR, E_HEAD, E_KLEN, E_NEXT, E_PREV, E_VLEN, EntryTable, trailerSeq, type EntryStore } from './entries.js';
+import { Arena, type SharedArena } from './arena.js';
+import { E_ADDR, E_HEAD, E_KLEN, E_NEXT, E_PREV, E_VLEN, EntryTable, trailerSeq, type EntryStore, type SharedEntryTable } from './entries.js';
 import { GroupIndex, hashBytes } from './group-index.js';
 import { MemTableIterator } from './memtable-iterator.js';
 import { emptyRunSet, pushRun, rebase, sortBatch, type RunSet } from './sorted-runs.js';
@@ -57,11 +57,26 @@ export function memtableFull(m: MemTable, o: { readonly writeBufferSize: number 
 /** The common prefix tracked is at most this long (so checking it costs little per add). */
 const MAX_DEPTH = 64;
 
+/**
+ * A frozen memtable as plain data for postMessage: the arena, entry pages and sorted runs are views of
+ * SharedArrayBuffers (shared-memory.ts), so posting it copies none of them; the unsorted tail (at most
+ * BATCH group ids) and the common prefix are small copies.
+ */
+export interface SharedMemTable {
+  arena: SharedArena;
+  table: SharedEntryTable;
+  runSet: RunSet;
+  pending: Int32Array;
+  base: Uint8Array;
+  minSeq: number;
+  maxSeq: number;
+}
+
 export class MemTable implements EntryStore {
   /** @internal Shared with the other files of src/memtable only. */
-  readonly arena = new Arena();
+  readonly arena: Arena;
   /** @internal */
-  readonly table = new EntryTable();
+  readonly table: EntryTable;
   /** @internal The first MAX_DEPTH bytes (at most) of the first key (see header). */
   base: Uint8Array = new Uint8Array(0);
 
@@ -74,6 +89,44 @@ export class MemTable implements EntryStore {
   private maxSeq = 0;
   private lastEntry = -1;
   private lastKeyLen = 0;
+
+  /**
+   * An empty memtable, or a read-only view of another thread's frozen one (share()). A view serves
+   * iterators (its pending groups are sorted on the view's thread, when first positioned); it has no
+   * hash index, so get() on it finds nothing, and it must never be added to.
+   */
+  constructor(shared?: SharedMemTable) {
+    if (!shared) {
+      this.arena = new Arena();
+      this.table = new EntryTable();
+      return;
+    }
+    this.arena = Arena.fromShared(shared.arena);
+    this.table = EntryTable.fromShared(shared.table);
+    this.runSet = shared.runSet;
+    this.pending = shared.pending.length > 0 ? shared.pending : new Int32Array(16);
+    this.pendingCount = shared.pending.length;
+    this.base = shared.base;
+    this.minSeq = shared.minSeq;
+    this.maxSeq = shared.maxSeq;
+  }
+
+  /**
+   * This memtable as plain data for a worker, without copying its entries (see SharedMemTable).
+   * REQUIRES: frozen (nothing is added from now on: the worker reads the same memory unlocked).
+   * Costs O(BATCH) on the calling thread: the unsorted tail is sorted by the reader, not here.
+   */
+  share(): SharedMemTable {
+    return {
+      arena: this.arena.shared(),
+      table: this.table.shared(),
+      runSet: this.runSet,
+      pending: this.pending.slice(0, this.pendingCount),
+      base: this.base,
+      minSeq: this.minSeq,
+      maxSeq: this.maxSeq,
+    };
+  }
 
   /** Entries added so far. */
   get entries(): number {

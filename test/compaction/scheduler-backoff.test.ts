@@ -61,6 +61,7 @@ function failingExecutor(): CompactionExecutor & { runs: number; nextRun(): Prom
       w?.();
       throw new IOError('injected EIO');
     },
+    async flush() { throw new IOError('injected EIO'); },
     close: async () => undefined,
   };
 }

@@ -79,7 +79,7 @@ function fake(walNumbers: number[], activeWal: number): Fake {
         f.built.push(mem);
         const label = memtables.immutable.find((e) => e.mem === mem)?.walNumber;
         events.push(`build ${n} wal${label} pending=${f.host.pendingOutputs.has(n)}`);
-        return f.build(n, mem);
+        return f.build(n, mem).then((meta) => ({ meta, ranIn: 'inline' as const }));
       },
       afterFlush: async () => { events.push('afterFlush'); },
     },
