@@ -12,6 +12,7 @@
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
 import { Block, BlockIterator } from './block-reader.js';
 import type { BlockHandle } from './format.js';
+import { IndexSearch } from './index-search.js';
 import type { RangeCompare } from './range-compare.js';
 
 export interface DataBlockLoader {
@@ -36,9 +37,13 @@ export class TwoLevelIterator implements InternalIterator {
   private readonly handle: BlockHandle = { offset: 0, size: 0 };
   private readonly ahead: Ahead[] = [];
   private peek: BlockIterator | undefined;
+  /** The point lookups' summary search over the index, when the table's reader built one. */
+  private readonly search: IndexSearch | undefined;
 
   constructor(private readonly index: BlockIterator, private readonly loader: DataBlockLoader, private readonly cmp: RangeCompare) {
     this.data = new BlockIterator(cmp);
+    const block = index.currentBlock;
+    this.search = block === undefined ? undefined : IndexSearch.of(block);
   }
 
   valid(): boolean {
@@ -126,7 +131,8 @@ export class TwoLevelIterator implements InternalIterator {
   }
 
   seek(target: Uint8Array): MaybePromise<void> {
-    this.index.seek(target);
+    if (this.search !== undefined) this.search.seekIterator(this.index, target);
+    else this.index.seek(target);
     const p = this.initDataBlock(true);
     if (p) return p.then(() => { if (this.hasData) this.data.seek(target); return this.skipEmptyForward(); });
     if (this.hasData) this.data.seek(target);
