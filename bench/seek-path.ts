@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   const k = Number(values.next);
   const l0 = Number(values.l0);
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'strata-seek-path-'));
-  const db = await DB.open(dir, { cacheSize: 256 * 1024 * 1024 });
+  // No idle compaction: the L0 tables asked for must stay L0 while the loop runs.
+  const db = await DB.open(dir, { cacheSize: 256 * 1024 * 1024, idleCompactionDelayMs: 0 });
   try {
     const value = Buffer.alloc(100, 0x61);
     for (let i = 0; i < num; i += 1000) {

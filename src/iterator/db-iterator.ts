@@ -56,6 +56,8 @@ const enum Phase { Position, Scan, Done, Failed }
 /** Past this capacity a reused buffer is given back when a much smaller entry comes along. */
 const KEEP_CAPACITY = 1 << 20;
 
+const EMPTY = new Uint8Array(0);
+
 export class DBIterator {
   private readonly inner: InternalIterator;
   private readonly seq: number;
@@ -79,8 +81,11 @@ export class DBIterator {
   private hasKey = false;
   /** Forward: the inner iterator still sits on the yielded entry; move it before scanning. */
   private hasPendingAdvance = false;
-  /** Reverse only: the saved value (a copy: the inner view dies when the cursor moves back). */
-  private valueBuf = new Uint8Array(64);
+  /**
+   * Reverse only, so made at the first saved value: the saved value (a copy: the inner view dies
+   * when the cursor moves back).
+   */
+  private valueBuf = EMPTY;
   private valueLen = 0;
 
   constructor(inner: InternalIterator, options: DBIteratorOptions) {
@@ -338,7 +343,7 @@ export class DBIterator {
     if (this.valueBuf.length < n) {
       // Double small buffers to amortise growth; size big values exactly (a 100 MiB value must
       // not become a 200 MiB buffer).
-      this.valueBuf = new Uint8Array(n <= KEEP_CAPACITY ? Math.max(n, this.valueBuf.length * 2) : n);
+      this.valueBuf = new Uint8Array(n <= KEEP_CAPACITY ? Math.max(n, this.valueBuf.length * 2, 64) : n);
     } else if (this.valueBuf.length > KEEP_CAPACITY && n < this.valueBuf.length >>> 2) {
       this.valueBuf = new Uint8Array(Math.max(n, 64));
     }

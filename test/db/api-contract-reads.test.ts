@@ -48,6 +48,28 @@ describe('snapshots', () => {
 });
 
 describe('reads', () => {
+  it('an iterator made while the memtable was empty sees nothing written after it, with or without a seek', async () => {
+    const { db } = await seeded();
+    await db.flush(); // every key in a table, the memtable empty
+    const plain = db.iterator();
+    const seeking = db.iterator();
+    const bounded = db.iterator({ gte: 'b' });
+    await db.put('aa', 'late');
+    await db.put('c', 'changed');
+    await db.delete('d');
+    const keysOf = async (it: AsyncIterable<[Buffer, Buffer]>): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const [k, v] of it) out.push(`${k.toString()}=${v.toString()}`);
+      return out;
+    };
+    expect(await keysOf(plain)).toEqual(['a=v-a', 'b=v-b', 'c=v-c', 'd=v-d', 'e=v-e']);
+    seeking.seek('aa');
+    expect(await keysOf(seeking)).toEqual(['b=v-b', 'c=v-c', 'd=v-d', 'e=v-e']);
+    expect(await keysOf(bounded)).toEqual(['b=v-b', 'c=v-c', 'd=v-d', 'e=v-e']);
+    expect(await keysOf(db.iterator({ gte: 'aa', lt: 'e' }))).toEqual(['aa=late', 'b=v-b', 'c=changed']);
+    await db.close();
+  });
+
   it('getMany answers undefined for missing keys, in the order asked, across memtable and tables', async () => {
     const { db } = await openMem({ writeBufferSize: 4 * 1024 });
     for (let i = 0; i < 100; i += 2) await db.put(`k${i}`, `v${i}`);
