@@ -32,7 +32,7 @@
  * Not here: snapshots and version pinning (the DB), merging (merging-iterator.ts).
  */
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
-import { compareBytes, compareByteRanges, printableKey } from '../base/bytes.js';
+import { compareBytes, compareByteRanges, copyBytes, printableKey } from '../base/bytes.js';
 import {
   KIND_FOR_SEEK, MAX_SEQUENCE, TRAILER_SIZE, ValueKind, makeInternalKey, seqOf,
 } from '../base/internal-key.js';
@@ -99,10 +99,10 @@ export class DBIterator {
     const limit = options.limit;
     this.limit = limit !== undefined && Number.isInteger(limit) && limit >= 0 ? limit : Infinity;
     // Copies: the bounds may be the caller's buffers, reused after the iterator was created.
-    const gt = options.gt?.slice();
-    const gte = options.gte?.slice();
-    const lt = options.lt?.slice();
-    const lte = options.lte?.slice();
+    const gt = options.gt === undefined ? undefined : copyBytes(options.gt);
+    const gte = options.gte === undefined ? undefined : copyBytes(options.gte);
+    const lt = options.lt === undefined ? undefined : copyBytes(options.lt);
+    const lte = options.lte === undefined ? undefined : copyBytes(options.lte);
     if (gt !== undefined && (gte === undefined || compareBytes(gt, gte) >= 0)) {
       this.lower = gt;
       this.isLowerExclusive = true;
@@ -155,7 +155,7 @@ export class DBIterator {
    */
   seek(target: Uint8Array): void {
     if (this.phase === Phase.Failed || this.isClosed) return;
-    this.seekTarget = target.slice(); // the caller may reuse its buffer before next()
+    this.seekTarget = copyBytes(target); // the caller may reuse its buffer before next()
     this.phase = Phase.Position;
   }
 

@@ -48,6 +48,33 @@ describe('snapshots', () => {
 });
 
 describe('reads', () => {
+  it('iterator bounds and seek targets are copied: a Buffer the caller reuses at once changes nothing', async () => {
+    const { db } = await seeded();
+    const keysOf = async (it: AsyncIterable<[Buffer, Buffer]>): Promise<string> => {
+      const out: string[] = [];
+      for await (const [k] of it) out.push(k.toString());
+      return out.join(',');
+    };
+    const gte = Buffer.from('c');
+    const lt = Buffer.from('e');
+    const bounded = db.iterator({ gte, lt });
+    gte[0] = 0x61; // 'a'
+    lt[0] = 0x7a; // 'z'
+    expect(await keysOf(bounded)).toBe('c,d');
+    const seekFirst = db.iterator();
+    const target = Buffer.from('d');
+    seekFirst.seek(target);
+    target[0] = 0x61;
+    expect(await keysOf(seekFirst)).toBe('d,e');
+    const seekLater = db.iterator();
+    await seekLater.next();
+    const later = Buffer.from('d');
+    seekLater.seek(later);
+    later[0] = 0x61;
+    expect(await keysOf(seekLater)).toBe('d,e');
+    await db.close();
+  });
+
   it('an iterator made while the memtable was empty sees nothing written after it, with or without a seek', async () => {
     const { db } = await seeded();
     await db.flush(); // every key in a table, the memtable empty
