@@ -7,6 +7,8 @@
  * directions. Views from key()/value() are valid until the next movement. Errors from the loader
  * (CorruptionError, IOError) surface from the movement that needed the block. The iterator holds
  * the block it is on plus, during forward scans of async blocks, up to READAHEAD_BLOCKS decoded ahead.
+ * seek() finds its index entry with the table's IndexSearch (the point lookups' summaries) when the
+ * reader built one, and with a plain block seek otherwise; both land on the same entry.
  * Not here: reading and caching blocks (block-fetch.ts via the loader), filters.
  */
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
