@@ -8,6 +8,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { booleanArg, keyArg, limitArg, optionsArg } from './base/arguments.js';
+import { copyBytes } from './base/bytes.js';
 import { ValueKind } from './base/internal-key.js';
 import {
   DatabaseClosedError, InvalidArgumentError, NotSupportedError, TooLargeError,
@@ -168,7 +169,7 @@ export class DB {
     this.checkOpen();
     const o = optionsArg<IteratorOptions>('iterator options', options, ITERATOR_OPTIONS) ?? {};
     const bound = (name: 'gt' | 'gte' | 'lt' | 'lte'): Uint8Array | undefined =>
-      o[name] === undefined ? undefined : keyArg(`options.${name}`, o[name]).slice();
+      o[name] === undefined ? undefined : copyBytes(keyArg(`options.${name}`, o[name]));
     booleanArg('options.reverse', o.reverse);
     limitArg('options.limit', o.limit);
     return this.engine.newIterator<T>({
@@ -246,8 +247,8 @@ export class DB {
    */
   async compactRange(start?: Key, end?: Key): Promise<void> {
     this.engine.checkWritable();
-    const lo = start === undefined ? undefined : keyArg('start', start).slice();
-    const hi = end === undefined ? undefined : keyArg('end', end).slice();
+    const lo = start === undefined ? undefined : copyBytes(keyArg('start', start));
+    const hi = end === undefined ? undefined : copyBytes(keyArg('end', end));
     await this.engine.compactRange(lo, hi);
   }
 

@@ -113,6 +113,11 @@ export class BlockIterator implements InternalIterator {
     this.parseNext();
   }
 
+  /** Leaves the iterator not valid, as a seek past the last key does. */
+  seekPastEnd(): void {
+    this.invalidate();
+  }
+
   /** The block being iterated (undefined before reset() or after close()). */
   get currentBlock(): Block | undefined { return this.block; }
 

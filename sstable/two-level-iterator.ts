@@ -7,11 +7,14 @@
  * directions. Views from key()/value() are valid until the next movement. Errors from the loader
  * (CorruptionError, IOError) surface from the movement that needed the block. The iterator holds
  * the block it is on plus, during forward scans of async blocks, up to READAHEAD_BLOCKS decoded ahead.
+ * seek() finds its index entry with the table's IndexSearch (the point lookups' summaries) when the
+ * reader built one, and with a plain block seek otherwise; both land on the same entry.
  * Not here: reading and caching blocks (block-fetch.ts via the loader), filters.
  */
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
 import { Block, BlockIterator } from './block-reader.js';
 import type { BlockHandle } from './format.js';
+import { IndexSearch } from './index-search.js';
 import type { RangeCompare } from './range-compare.js';
 
 export interface DataBlockLoader {
@@ -36,9 +39,13 @@ export class TwoLevelIterator implements InternalIterator {
   private readonly handle: BlockHandle = { offset: 0, size: 0 };
   private readonly ahead: Ahead[] = [];
   private peek: BlockIterator | undefined;
+  /** The point lookups' summary search over the index, when the table's reader built one. */
+  private readonly search: IndexSearch | undefined;
 
   constructor(private readonly index: BlockIterator, private readonly loader: DataBlockLoader, private readonly cmp: RangeCompare) {
     this.data = new BlockIterator(cmp);
+    const block = index.currentBlock;
+    this.search = block === undefined ? undefined : IndexSearch.of(block);
   }
 
   valid(): boolean {
@@ -126,7 +133,8 @@ export class TwoLevelIterator implements InternalIterator {
   }
 
   seek(target: Uint8Array): MaybePromise<void> {
-    this.index.seek(target);
+    if (this.search !== undefined) this.search.seekIterator(this.index, target);
+    else this.index.seek(target);
     const p = this.initDataBlock(true);
     if (p) return p.then(() => { if (this.hasData) this.data.seek(target); return this.skipEmptyForward(); });
     if (this.hasData) this.data.seek(target);

@@ -38,12 +38,12 @@ export function openTableIterator(tables: TableCache, f: FileMetadata): MaybePro
   return new PinnedTableIterator(h.reader.newIterator(), h);
 }
 
+const smallest = (f: FileMetadata): Uint8Array => f.smallest;
+const largest = (f: FileMetadata): Uint8Array => f.largest;
+
 /** Every source of a version as internal iterators, in no particular order (the merge orders them). */
-export function versionIterators(version: Version, tables: TableCache): InternalIterator[] {
-  const out: InternalIterator[] = [];
+export function versionIterators(version: Version, tables: TableCache, out: InternalIterator[] = []): InternalIterator[] {
   const open = (f: FileMetadata): MaybePromise<InternalIterator> => openTableIterator(tables, f);
-  const smallest = (f: FileMetadata): Uint8Array => f.smallest;
-  const largest = (f: FileMetadata): Uint8Array => f.largest;
   const levels = version.levels;
   for (const f of levels[0] ?? []) out.push(new ConcatIterator([f], compareInternalKeys, open, smallest, largest));
   for (let level = 1; level < levels.length; level++) {
@@ -57,9 +57,11 @@ export function buildIteratorSource(memtables: readonly MemTable[], version: Ver
   let released = false;
   return {
     build: () => {
-      const children: InternalIterator[] = memtables.map((m) => m.newIterator());
-      children.push(...versionIterators(version, tables));
-      return new MergingIterator(children, compareInternalKeys);
+      const children: InternalIterator[] = [];
+      // A memtable still empty now holds nothing the iterator may see: whatever lands in it later
+      // is newer than the iterator's snapshot, taken when the iterator was made.
+      for (const m of memtables) if (m.entries > 0) children.push(m.newIterator());
+      return new MergingIterator(versionIterators(version, tables, children), compareInternalKeys);
     },
     release: () => {
       if (released) return;

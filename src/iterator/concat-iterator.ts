@@ -74,7 +74,36 @@ export class ConcatIterator<F> implements InternalIterator {
       if (this.compare(this.largest(this.files[mid]!), target) < 0) lo = mid + 1;
       else hi = mid;
     }
+    if (lo < this.files.length && (this.current === undefined || this.index === lo)) return this.seekIn(lo, target);
     return runSteps(this.position(lo, Start.AtOrAfter, target));
+  }
+
+  /**
+   * seek() when file i is open or nothing is: written out rather than through position()'s
+   * steps, because a fresh iterator per range read makes this the common case, and the steps cost
+   * a generator each. Same outcome: seek in file i, and walk on from i + 1 when it holds nothing >= target.
+   */
+  private seekIn(i: number, target: Uint8Array): MaybePromise<void> {
+    if (this.current === undefined) {
+      const opened = this.open(this.files[i]!);
+      if (opened instanceof Promise) {
+        return opened.then((it) => {
+          if (this.isClosed) return it.close(); // closed while opening: nobody else will close it
+          this.current = it;
+          this.index = i;
+          return this.seekOpen(it, target);
+        });
+      }
+      this.current = opened;
+      this.index = i;
+    }
+    return this.seekOpen(this.current, target);
+  }
+
+  private seekOpen(it: InternalIterator, target: Uint8Array): MaybePromise<void> {
+    const p = it.seek(target);
+    if (p) return p.then(() => this.afterMove(it, 1));
+    return this.afterMove(it, 1);
   }
 
   seekForPrev(target: Uint8Array): MaybePromise<void> {

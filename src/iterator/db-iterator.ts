@@ -32,7 +32,7 @@
  * Not here: snapshots and version pinning (the DB), merging (merging-iterator.ts).
  */
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
-import { compareBytes, compareByteRanges, printableKey } from '../base/bytes.js';
+import { compareBytes, compareByteRanges, copyBytes, printableKey } from '../base/bytes.js';
 import {
   KIND_FOR_SEEK, MAX_SEQUENCE, TRAILER_SIZE, ValueKind, makeInternalKey, seqOf,
 } from '../base/internal-key.js';
@@ -55,6 +55,8 @@ const enum Phase { Position, Scan, Done, Failed }
 
 /** Past this capacity a reused buffer is given back when a much smaller entry comes along. */
 const KEEP_CAPACITY = 1 << 20;
+
+const EMPTY = new Uint8Array(0);
 
 export class DBIterator {
   private readonly inner: InternalIterator;
@@ -79,8 +81,11 @@ export class DBIterator {
   private hasKey = false;
   /** Forward: the inner iterator still sits on the yielded entry; move it before scanning. */
   private hasPendingAdvance = false;
-  /** Reverse only: the saved value (a copy: the inner view dies when the cursor moves back). */
-  private valueBuf = new Uint8Array(64);
+  /**
+   * Reverse only, so made at the first saved value: the saved value (a copy: the inner view dies
+   * when the cursor moves back).
+   */
+  private valueBuf = EMPTY;
   private valueLen = 0;
 
   constructor(inner: InternalIterator, options: DBIteratorOptions) {
@@ -94,10 +99,10 @@ export class DBIterator {
     const limit = options.limit;
     this.limit = limit !== undefined && Number.isInteger(limit) && limit >= 0 ? limit : Infinity;
     // Copies: the bounds may be the caller's buffers, reused after the iterator was created.
-    const gt = options.gt?.slice();
-    const gte = options.gte?.slice();
-    const lt = options.lt?.slice();
-    const lte = options.lte?.slice();
+    const gt = options.gt === undefined ? undefined : copyBytes(options.gt);
+    const gte = options.gte === undefined ? undefined : copyBytes(options.gte);
+    const lt = options.lt === undefined ? undefined : copyBytes(options.lt);
+    const lte = options.lte === undefined ? undefined : copyBytes(options.lte);
     if (gt !== undefined && (gte === undefined || compareBytes(gt, gte) >= 0)) {
       this.lower = gt;
       this.isLowerExclusive = true;
@@ -150,7 +155,7 @@ export class DBIterator {
    */
   seek(target: Uint8Array): void {
     if (this.phase === Phase.Failed || this.isClosed) return;
-    this.seekTarget = target.slice(); // the caller may reuse its buffer before next()
+    this.seekTarget = copyBytes(target); // the caller may reuse its buffer before next()
     this.phase = Phase.Position;
   }
 
@@ -338,7 +343,7 @@ export class DBIterator {
     if (this.valueBuf.length < n) {
       // Double small buffers to amortise growth; size big values exactly (a 100 MiB value must
       // not become a 200 MiB buffer).
-      this.valueBuf = new Uint8Array(n <= KEEP_CAPACITY ? Math.max(n, this.valueBuf.length * 2) : n);
+      this.valueBuf = new Uint8Array(n <= KEEP_CAPACITY ? Math.max(n, this.valueBuf.length * 2, 64) : n);
     } else if (this.valueBuf.length > KEEP_CAPACITY && n < this.valueBuf.length >>> 2) {
       this.valueBuf = new Uint8Array(Math.max(n, 64));
     }

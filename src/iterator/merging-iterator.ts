@@ -39,8 +39,8 @@ export class MergingIterator implements InternalIterator {
   private size = 0;
   private isForward = true;
   private isClosed = false;
-  /** Holds the current key during a direction switch. */
-  private scratch = new Uint8Array(64);
+  /** Holds the current key during a direction switch (made at the first one: most merges never switch). */
+  private scratch = EMPTY;
 
   constructor(children: readonly InternalIterator[], compare: KeyCompare) {
     this.children = children;
@@ -177,7 +177,7 @@ export class MergingIterator implements InternalIterator {
   }
 
   private saveKey(key: Uint8Array): Uint8Array {
-    if (this.scratch.length < key.length) this.scratch = new Uint8Array(Math.max(key.length, this.scratch.length * 2));
+    if (this.scratch.length < key.length) this.scratch = new Uint8Array(Math.max(key.length, this.scratch.length * 2, 64));
     this.scratch.set(key);
     return this.scratch.subarray(0, key.length);
   }

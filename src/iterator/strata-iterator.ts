@@ -17,7 +17,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { keyArg } from '../base/arguments.js';
-import { copyToBuffer } from '../base/bytes.js';
+import { copyBytes, copyToBuffer } from '../base/bytes.js';
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { DBIterator, type DBIteratorOptions } from './db-iterator.js';
 import { DatabaseClosedError, InvalidArgumentError } from '../errors.js';
@@ -173,7 +173,7 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
     }
     const key = keyArg('seek(target): target', target);
     if (this.inner) this.inner.seek(key);
-    else this.pendingSeek = key.slice();
+    else this.pendingSeek = copyBytes(key);
   }
 
   /** Releases the iterator's pinned files; idempotent (also after the end or a failure). */

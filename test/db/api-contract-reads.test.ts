@@ -48,6 +48,55 @@ describe('snapshots', () => {
 });
 
 describe('reads', () => {
+  it('iterator bounds and seek targets are copied: a Buffer the caller reuses at once changes nothing', async () => {
+    const { db } = await seeded();
+    const keysOf = async (it: AsyncIterable<[Buffer, Buffer]>): Promise<string> => {
+      const out: string[] = [];
+      for await (const [k] of it) out.push(k.toString());
+      return out.join(',');
+    };
+    const gte = Buffer.from('c');
+    const lt = Buffer.from('e');
+    const bounded = db.iterator({ gte, lt });
+    gte[0] = 0x61; // 'a'
+    lt[0] = 0x7a; // 'z'
+    expect(await keysOf(bounded)).toBe('c,d');
+    const seekFirst = db.iterator();
+    const target = Buffer.from('d');
+    seekFirst.seek(target);
+    target[0] = 0x61;
+    expect(await keysOf(seekFirst)).toBe('d,e');
+    const seekLater = db.iterator();
+    await seekLater.next();
+    const later = Buffer.from('d');
+    seekLater.seek(later);
+    later[0] = 0x61;
+    expect(await keysOf(seekLater)).toBe('d,e');
+    await db.close();
+  });
+
+  it('an iterator made while the memtable was empty sees nothing written after it, with or without a seek', async () => {
+    const { db } = await seeded();
+    await db.flush(); // every key in a table, the memtable empty
+    const plain = db.iterator();
+    const seeking = db.iterator();
+    const bounded = db.iterator({ gte: 'b' });
+    await db.put('aa', 'late');
+    await db.put('c', 'changed');
+    await db.delete('d');
+    const keysOf = async (it: AsyncIterable<[Buffer, Buffer]>): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const [k, v] of it) out.push(`${k.toString()}=${v.toString()}`);
+      return out;
+    };
+    expect(await keysOf(plain)).toEqual(['a=v-a', 'b=v-b', 'c=v-c', 'd=v-d', 'e=v-e']);
+    seeking.seek('aa');
+    expect(await keysOf(seeking)).toEqual(['b=v-b', 'c=v-c', 'd=v-d', 'e=v-e']);
+    expect(await keysOf(bounded)).toEqual(['b=v-b', 'c=v-c', 'd=v-d', 'e=v-e']);
+    expect(await keysOf(db.iterator({ gte: 'aa', lt: 'e' }))).toEqual(['aa=late', 'b=v-b', 'c=changed']);
+    await db.close();
+  });
+
   it('getMany answers undefined for missing keys, in the order asked, across memtable and tables', async () => {
     const { db } = await openMem({ writeBufferSize: 4 * 1024 });
     for (let i = 0; i < 100; i += 2) await db.put(`k${i}`, `v${i}`);

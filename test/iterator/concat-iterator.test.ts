@@ -205,6 +205,48 @@ describe('ConcatIterator', () => {
     expect(it.valid()).toBe(false);
   });
 
+  it('closes a table whose open for a seek was still in flight when close() was called', async () => {
+    const files = cutFiles([entry('a', 2), entry('b', 1)], []);
+    let release: (it: InternalIterator) => void = () => {};
+    const it = new ConcatIterator(
+      files,
+      compareInternalKeys,
+      () => new Promise<InternalIterator>((resolve) => { release = resolve; }),
+      (f) => f.smallest,
+      (f) => f.largest,
+    );
+    const moving = it.seek(ik('b', 9));
+    expect(it.close()).toBeUndefined();
+    const late = new ArrayIterator(files[0]!.entries);
+    release(late);
+    await settle(moving);
+    expect(late.closeCount).toBe(1);
+    expect(it.valid()).toBe(false);
+  });
+
+  it('a seek whose open fails leaves the level not valid, and the next seek opens again', async () => {
+    const files = cutFiles([entry('a', 3), entry('b', 2), entry('c', 1)], [1, 2]);
+    let isBroken = true;
+    let opens = 0;
+    const it = new ConcatIterator(
+      files,
+      compareInternalKeys,
+      (f) => {
+        opens++;
+        if (isBroken) return Promise.reject(new Error('cannot open table'));
+        return new ArrayIterator(f.entries);
+      },
+      (f) => f.smallest,
+      (f) => f.largest,
+    );
+    await expect(async () => settle(it.seek(ik('b', 9)))).rejects.toThrow('cannot open table');
+    expect(it.valid()).toBe(false);
+    isBroken = false;
+    await settle(it.seek(ik('b', 9)));
+    expect(it.key()).toEqual(ik('b', 2));
+    expect(opens).toBe(2);
+  });
+
   it('propagates a failing open and recovers on the next seek', async () => {
     const files = cutFiles([entry('a', 3), entry('b', 2), entry('c', 1)], [1, 2]);
     let isBroken = true;

@@ -1,7 +1,8 @@
 /**
  * IndexSearch must agree exactly with BlockIterator.seek on the same index block: bytewise and
  * internal keys, keys shorter than the shared prefix or than a summary, zero bytes (padding ties),
- * and targets before, inside and after the key range.
+ * and targets before, inside and after the key range; seekIterator positions another iterator over
+ * the block exactly there (the table iterator's index seek).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +49,15 @@ describe('IndexSearch', () => {
             const want = reference(block, compareByteRanges, keys, t);
             expect(search.lowerBound(t)).toBe(want);
             if (want < keys.length) expect(search.at(want).value()[0]).toBe(want & 0x7f);
+            // A table iterator's own index iterator, positioned by the search, lands where seek does.
+            const own = new BlockIterator(compareByteRanges, block);
+            search.seekIterator(own, t);
+            expect(own.valid()).toBe(want < keys.length);
+            if (want < keys.length) {
+              expect(own.value()[0]).toBe(want & 0x7f);
+              own.next();
+              expect(own.valid()).toBe(want + 1 < keys.length);
+            }
           }
         }),
       { seed, numRuns: 200 },
@@ -70,6 +80,13 @@ describe('IndexSearch', () => {
       }),
       { seed, numRuns: 200 },
     );
+  });
+
+  it('is found again by its index block, and only by it', () => {
+    const block = indexBlock([b('a'), b('b')]);
+    const search = IndexSearch.build(block, bytewiseComparator, compareByteRanges)!;
+    expect(IndexSearch.of(block)).toBe(search);
+    expect(IndexSearch.of(indexBlock([b('a'), b('b')]))).toBeUndefined();
   });
 
   it('declines index blocks it cannot summarise', () => {
