@@ -146,10 +146,14 @@ export class DB {
     const ks = keys.map((k, i) => keyArg(`keys[${i}]`, k));
     const seq = this.readSequence(options);
     const out: (Buffer | undefined)[] = new Array(ks.length);
+    // Every get starts before any is awaited: the misses among them go to the read worker together.
+    let waits: Promise<void>[] | undefined;
     for (let i = 0; i < ks.length; i++) {
       const r = this.engine.get(ks[i]!, seq);
-      out[i] = r instanceof Promise ? await r : r;
+      if (r instanceof Promise) (waits ??= []).push(r.then((v) => { out[i] = v; }));
+      else out[i] = r;
     }
+    if (waits !== undefined) await Promise.all(waits);
     return out;
   }
 
