@@ -146,14 +146,10 @@ export class DB {
     const ks = keys.map((k, i) => keyArg(`keys[${i}]`, k));
     const seq = this.readSequence(options);
     const out: (Buffer | undefined)[] = new Array(ks.length);
-    // Every get starts before any is awaited: the misses among them go to the read worker together.
-    let waits: Promise<void>[] | undefined;
     for (let i = 0; i < ks.length; i++) {
       const r = this.engine.get(ks[i]!, seq);
-      if (r instanceof Promise) (waits ??= []).push(r.then((v) => { out[i] = v; }));
-      else out[i] = r;
+      out[i] = r instanceof Promise ? await r : r;
     }
-    if (waits !== undefined) await Promise.all(waits);
     return out;
   }
 

@@ -43,16 +43,6 @@ function owned(data: Uint8Array): Uint8Array {
   return Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data;
 }
 
-/**
- * Somewhere else to read a missing block while other gets run (read-worker-client.ts): asked only when
- * wanted() says several gets are in flight; undefined from read() means "read it here yourself".
- */
-export interface RemoteBlockReads {
-  wanted(): boolean;
-  read(path: string, offset: number, size: number, verify: boolean): Promise<Uint8Array | undefined>;
-  forget(path: string): void;
-}
-
 /** What a stored block decodes to, for layout dumps. */
 export interface FetchedBlock {
   block: Block;
@@ -70,8 +60,6 @@ export class BlockFetcher {
     private readonly syncReads: boolean,
     /** Encrypted table (format version 2): every block is opened (tag checked) before it is decoded. */
     private readonly cipher?: FileCipher,
-    /** Reads misses off the main thread while several gets are in flight (plain tables only). */
-    private readonly remote?: RemoteBlockReads,
   ) {
     this.cacheId = cache ? cache.newCacheId() : -1;
   }
@@ -144,30 +132,12 @@ export class BlockFetcher {
       if (hit !== undefined) return hit as Block;
     }
     if (this.syncReads) {
-      const remote = this.remote;
-      if (remote !== undefined && remote.wanted()) return this.getRemote(remote, offset, size);
-      return this.getSync(offset, size);
+      const f = this.decode(this.readSync(offset, size + BLOCK_TRAILER_SIZE), offset, size, this.verify);
+      return f instanceof Promise ? f.then((r) => this.remember(offset, r.block)) : this.remember(offset, f.block);
     }
     return this.file.read(offset, size + BLOCK_TRAILER_SIZE)
       .then((buf) => this.decode(buf, offset, size, this.verify))
       .then((r) => this.remember(offset, r.block));
-  }
-
-  private getSync(offset: number, size: number): Block | Promise<Block> {
-    const f = this.decode(this.readSync(offset, size + BLOCK_TRAILER_SIZE), offset, size, this.verify);
-    return f instanceof Promise ? f.then((r) => this.remember(offset, r.block)) : this.remember(offset, f.block);
-  }
-
-  /** A miss read by `remote`; whatever it could not read is read here, with this thread's checks. */
-  private async getRemote(remote: RemoteBlockReads, offset: number, size: number): Promise<Block> {
-    const raw = await remote.read(this.fileName, offset, size, this.verify);
-    if (raw === undefined) return this.getSync(offset, size);
-    return this.remember(offset, new Block(owned(raw), this.fileName, offset));
-  }
-
-  /** The remote reader may drop what it keeps open for this file. */
-  forgetRemote(): void {
-    this.remote?.forget(this.fileName);
   }
 
   /** Reads and decodes a block bypassing the cache (open, verification, layout). */

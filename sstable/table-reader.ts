@@ -19,7 +19,7 @@ import type { InternalIterator, MaybePromise } from '../src/base/internal-iterat
 import { CorruptionError, InvalidArgumentError } from '../src/errors.js';
 import type { ReadableFile } from '../src/fs/file-system.js';
 import type { BlockCache } from './block-cache.js';
-import { BlockFetcher, type RemoteBlockReads } from './block-fetch.js';
+import { BlockFetcher } from './block-fetch.js';
 import { Block, BlockIterator, countEntries } from './block-reader.js';
 import { FILTER_META_NAME, FilterBlockReader, type FilterKeyTransform } from './filter-block.js';
 import { decodeBlockHandle, decodeFooter, FOOTER_SIZE, META_PROPERTIES, META_RANGE_DEL, type BlockHandle, type Footer } from './format.js';
@@ -47,8 +47,6 @@ export interface TableReaderOptions {
   verifyChecksums?: boolean;
   /** Keys for encrypted tables (format version 2); without them such a table is refused, naming its key id. */
   keys?: KeyResolver;
-  /** Reads misses off the main thread while several gets are in flight (syncReads, plain tables). */
-  remote?: RemoteBlockReads;
 }
 
 export interface TableEntry { key: Uint8Array; value: Uint8Array }
@@ -105,8 +103,7 @@ export class TableReader {
     const limit = size - FOOTER_SIZE;
     const cipher = footer.formatVersion === TableFormatVersion.V2_ENCRYPTED ? await tableCipher(file, name, limit, options.keys) : undefined;
     if (!cipher && options.keys && options.keys.allowPlaintext === false) throw plaintextRefused(name);
-    const fetcher = new BlockFetcher(file, name, options.verifyChecksums ?? true, options.cache, options.syncReads ?? false, cipher,
-      cipher === undefined ? options.remote : undefined);
+    const fetcher = new BlockFetcher(file, name, options.verifyChecksums ?? true, options.cache, options.syncReads ?? false, cipher);
     const cmp = rangeCompareFor(comparator);
 
     const metaindex = (await fetcher.fetchUncached(footer.metaindex.offset, footer.metaindex.size)).block;
@@ -263,7 +260,6 @@ export class TableReader {
     if (this.closed) return;
     this.closed = true;
     this.cache?.erase(this.fetcher.cacheId);
-    this.fetcher.forgetRemote();
     await this.file.close();
   }
 }

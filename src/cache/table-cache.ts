@@ -20,7 +20,6 @@ import type { FilePins } from './file-pins.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { TableReader } from '../../sstable/table-reader.js';
 import type { BlockCache } from '../../sstable/block-cache.js';
-import type { RemoteBlockReads } from '../../sstable/block-fetch.js';
 import { checkTableIdentity, type TableIdentity } from '../manifest/table-identity.js';
 import { openTableReader } from '../table/table-open.js';
 
@@ -46,8 +45,6 @@ export interface TableCacheOptions {
   blockCache: BlockCache | undefined;
   maxOpenFiles: number;
   syncReads: boolean;
-  /** Reads misses off the main thread while several gets are in flight (TableReaderOptions.remote). */
-  remote?: RemoteBlockReads;
   /** Encryption at rest: keys for encrypted tables (and whether plaintext ones are accepted). */
   keys?: KeyResolver;
 }
@@ -171,7 +168,6 @@ export class TableCache {
       syncReads: this.options.syncReads,
       ...(this.options.blockCache ? { cache: this.options.blockCache } : {}),
       ...(this.options.keys ? { keys: this.options.keys } : {}),
-      ...(this.options.remote ? { remote: this.options.remote } : {}),
       ...(expected ? { expected } : {}),
     });
   }

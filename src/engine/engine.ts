@@ -20,7 +20,6 @@ import type { MaybePromise } from '../base/internal-iterator.js';
 import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, TransactionConflictError, type CorruptionError } from '../errors.js';
 import type { FileLock, FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
-import { BlockReadWorker } from '../../sstable/read-worker-client.js';
 import { describeOptions, type ResolvedOptions } from '../options.js';
 import { tableOptionsFor } from '../table/table-options.js';
 import type { VersionSet } from '../manifest/version-set.js';
@@ -72,8 +71,6 @@ export class Engine {
   readonly iterators = new Set<StrataIterator<unknown>>();
   readonly blockCache: LruCache | undefined;
   readonly tables: TableCache;
-  /** Reads block-cache misses off the main thread while several gets are in flight (real file system only). */
-  readonly readWorker: BlockReadWorker | undefined;
   readonly counters = new StatsCounters();
   readonly jobs: BackgroundJobQueue;
   readonly flusher: FlushScheduler;
@@ -112,13 +109,10 @@ export class Engine {
     this.jitter = makeJitter(o.clock());
     this.walRecycler = new WalRecycler(o.readOnly ? 0 : o.recycleLogFileNum);
     this.blockCache = o.cacheSize > 0 ? new LruCache(o.cacheSize) : undefined;
-    // The worker reads files by path: only tables on the real file system can go to it.
-    this.readWorker = fs instanceof NodeFileSystem ? new BlockReadWorker() : undefined;
     this.tables = new TableCache(fs, location, {
       blockCache: this.blockCache,
       maxOpenFiles: o.maxOpenFiles,
       syncReads: true,
-      ...(this.readWorker ? { remote: this.readWorker } : {}),
       ...(keyRing ? { keys: keyRing } : {}),
     });
     this.fileGc = new ObsoleteFileScheduler(makeObsoleteFileHost(this));
@@ -252,7 +246,6 @@ export class Engine {
 
   /** A point read at `seq`; synchronous when everything needed is in memory or the page cache. */
   get(k: Uint8Array, seq: number): MaybePromise<Buffer | undefined> {
-    this.readWorker?.noteGet();
     const m = getFromMemtables(this.memtables.forGet(), k, seq);
     if (m !== undefined) return m ?? undefined;
     const version = this.versions.current();
@@ -419,8 +412,6 @@ export class Engine {
       await this.memtables.close(step);
       if (!this.o.readOnly && !this.failure.error) await step(() => this.deleteObsoleteFiles());
       await step(() => this.fileGc.stop());
-      // Reads still waiting on the worker finish on this thread, before their tables close.
-      await step(() => this.readWorker?.close());
       await step(() => this.tables.close());
       await step(() => this.reader?.close());
       await step(() => this.versions.close());

@@ -15,7 +15,6 @@ import { tableFileName } from '../manifest/file-names.js';
 import { checkTableIdentity, checkTableSize, type TableIdentity } from '../manifest/table-identity.js';
 import { TableReader } from '../../sstable/table-reader.js';
 import type { BlockCache } from '../../sstable/block-cache.js';
-import type { RemoteBlockReads } from '../../sstable/block-fetch.js';
 
 export interface TableOpenOptions {
   /** Keys for an encrypted table; without them one is refused, naming its key id. */
@@ -24,8 +23,6 @@ export interface TableOpenOptions {
   cache?: BlockCache;
   /** Read data blocks with readSync (TableReaderOptions.syncReads). */
   syncReads: boolean;
-  /** Reads misses off the main thread while several gets are in flight (TableReaderOptions.remote). */
-  remote?: RemoteBlockReads;
   /** What the MANIFEST records about the table; undefined: not checked here (the caller checks later). */
   expected?: TableIdentity;
 }
@@ -43,7 +40,6 @@ export async function openTableReader(file: ReadableFile, path: string, o: Table
       syncReads: o.syncReads,
       ...(o.cache ? { cache: o.cache } : {}),
       ...(o.keys ? { keys: o.keys } : {}),
-      ...(o.remote ? { remote: o.remote } : {}),
     });
     if (o.expected) checkTableIdentity(reader, o.expected);
     return reader;
