@@ -146,10 +146,15 @@ export class DB {
     const ks = keys.map((k, i) => keyArg(`keys[${i}]`, k));
     const seq = this.readSequence(options);
     const out: (Buffer | undefined)[] = new Array(ks.length);
+    // Every lookup starts before any is awaited, so reads that must wait (a table being opened, a
+    // zstd block) overlap instead of queueing one behind the other.
+    let waits: Promise<void>[] | undefined;
     for (let i = 0; i < ks.length; i++) {
       const r = this.engine.get(ks[i]!, seq);
-      out[i] = r instanceof Promise ? await r : r;
+      if (r instanceof Promise) (waits ??= []).push(r.then((v) => { out[i] = v; }));
+      else out[i] = r;
     }
+    if (waits) await Promise.all(waits);
     return out;
   }
 

@@ -110,6 +110,22 @@ describe('reads', () => {
     await db.close();
   });
 
+  it('getMany starts every lookup before awaiting any, and keeps the order when they finish out of order', async () => {
+    const { db } = await openMem();
+    for (const k of ['a', 'b', 'c']) await db.put(k, `v-${k}`);
+    // Every lookup made to wait (as a table being opened or a zstd block would), released in reverse.
+    const engine = db.engine;
+    const real = engine.get.bind(engine);
+    const held: (() => void)[] = [];
+    engine.get = (k: Uint8Array, seq: number) => new Promise((resolve) => { held.push(() => resolve(real(k, seq))); });
+    const got = db.getMany(['c', 'nope', 'a', 'b']);
+    await Promise.resolve();
+    expect(held.length).toBe(4);
+    for (const release of held.reverse()) release();
+    expect((await got).map((b) => b?.toString())).toEqual(['v-c', undefined, 'v-a', 'v-b']);
+    await db.close();
+  });
+
   it('iterator limit: 0 yields nothing; -1, Infinity and absent mean no limit; n yields n', async () => {
     const { db } = await seeded();
     const count = async (o: object): Promise<string[]> => {
