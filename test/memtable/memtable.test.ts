@@ -220,6 +220,8 @@ describe('MemTable range tombstones', () => {
     m.add(7, ValueKind.RangeDelete, k('a'), k('b'));
     m.add(5, ValueKind.RangeDelete, k('x'), k('y'));
     expect(m.entries).toBe(2);
+    expect(m.rangeDeletions).toBe(2);
+    expect(drain(m.newIterator())).toEqual([]);
     expect([m.firstSeq, m.lastSeq]).toEqual([5, 7]);
     m.add(9, ValueKind.Put, k('m'), k('v'));
     expect([m.firstSeq, m.lastSeq]).toEqual([5, 9]);
@@ -242,6 +244,7 @@ describe('MemTable range tombstones', () => {
     m.add(1, ValueKind.RangeDelete, k('a'), big);
     expect(m.approximateMemoryUsage()).toBeGreaterThanOrEqual(before + 10_001);
     expect(memtableFull(m, { writeBufferSize: before + 10_000 })).toBe(true);
+    expect(m.rangeDelFragments().length).toBe(1); // held as a tombstone, not as an entry
   });
 
   it('share() carries the tombstones to a view (a flush worker)', () => {
