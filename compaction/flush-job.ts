@@ -5,7 +5,7 @@
  * The main thread allocates the file number and installs the VersionEdit (src/engine/flush-scheduler.ts);
  * a job only writes the table: no partial file is left on failure (src/table/table-output.ts).
  * The memtable reaches a worker without a copy: its memory is shared (src/memtable/shared-memory.ts,
- * MemTable.share()), and it stays readable on the main thread until the edit installs.
+ * MemTable.share(); its few range tombstones are copied beside it), and it stays readable on the main thread until the edit installs.
  * Keys travel like a compaction's (plan.ts): plain bytes of the current key, cloned to the in-process
  * worker, never written anywhere. Safe in a worker.
  */
@@ -49,5 +49,5 @@ export async function runFlush(fs: FileSystem, p: FlushParams, mem: MemTable): P
   return writeTable({
     fs, dir: p.dir, fileNumber: p.fileNumber, options: p.table, creationTimeMs: p.creationTimeMs,
     ...(cipher ? { cipher } : {}),
-  }, mem.newIterator());
+  }, mem.newIterator(), mem.rangeDelFragments());
 }

@@ -89,6 +89,8 @@ export class DB {
   write(batch: WriteBatch, options?: WriteOptions): Promise<void> {
     try {
       if (!(batch instanceof WriteBatch)) throw new InvalidArgumentError('batch must be a WriteBatch');
+      // Reads do not honour range tombstones yet: a delete that reads ignore would be worse than none.
+      if (batch.rangeDeleteCount > 0) throw new NotSupportedError('WriteBatch.deleteRange is not supported by DB.write yet');
       const sync = writeSync(options);
       const o = this.engine.o;
       if (batch.maxKeyLength > o.maxKeySize) {

@@ -8,6 +8,9 @@
  *   Promise only when a block was cut, the codec is async (zstd) and MAX_IN_FLIGHT blocks are being
  *   compressed: the caller must await it before the next add(). Out-of-order keys throw
  *   InvalidArgumentError naming both keys and leave the writer usable.
+ * - addRangeDeletion() entries go to the range-deletion block (FORMAT.md): in strictly increasing key
+ *   order among themselves, at any time before finish(), independent of add()'s order; they count in
+ *   `range_deletions` and (internal keys) the sequence range, not in `entries` or `key.*`.
  * - finish() once; it does not sync or close the file (the caller fsyncs before installing the table).
  *   abandon() stops a writer whose output will be deleted; pending compressions are ignored.
  * - Errors from the file (IOError) or a codec are sticky: every later call rethrows the first one.
@@ -29,7 +32,7 @@ import {
 } from './compression.js';
 import { FILTER_META_NAME, FILTER_POLICY_NAME, FilterBlockBuilder, type FilterKeyTransform } from './filter-block.js';
 import {
-  BLOCK_TRAILER_SIZE, COMPRESSION_NONE, COMPRESSION_ZSTD, encodeFooter, META_PROPERTIES, putBlockHandle,
+  BLOCK_TRAILER_SIZE, COMPRESSION_NONE, COMPRESSION_ZSTD, encodeFooter, META_PROPERTIES, META_RANGE_DEL, putBlockHandle,
   TABLE_FORMAT_VERSION_CURRENT, TABLE_UNIQUE_ID_MAX_SIZE, TableFormatVersion, type BlockHandle,
 } from './format.js';
 import { encodeProperties, type TableProperties } from './properties.js';
@@ -102,6 +105,9 @@ export class TableWriter {
   private readonly handleScratch = new Uint8Array(20);
   private readonly trailer = new Uint8Array(BLOCK_TRAILER_SIZE);
   private readonly single: Uint8Array[] = [EMPTY];
+  private rangeDelBlock: BlockBuilder | undefined;
+  private lastRangeDelKey: Uint8Array | undefined;
+  private numRangeDeletions = 0;
   private readonly stats = {
     numEntries: 0, numDeletions: 0, rawKeyBytes: 0, rawValueBytes: 0, dataSize: 0, numDataBlocks: 0,
     smallestSeq: Infinity, largestSeq: -Infinity,
@@ -183,6 +189,31 @@ export class TableWriter {
     s.rawKeyBytes += key.length;
     s.rawValueBytes += value.length;
     return p;
+  }
+
+  /**
+   * Adds an entry (start key -> end key) to the range-deletion block. InvalidArgumentError for a key
+   * not after the previous range-deletion key, or an internal key without a trailer.
+   */
+  addRangeDeletion(key: Uint8Array, value: Uint8Array): void {
+    this.checkOpen();
+    const prev = this.lastRangeDelKey;
+    if (prev && this.cmp(key, 0, key.length, prev, 0, prev.length) <= 0) {
+      throw new InvalidArgumentError(
+        `range-deletion keys must be added in strictly increasing order: ${printableKey(key)} after ${printableKey(prev)}`,
+      );
+    }
+    if (this.options.keysAreInternal) {
+      if (key.length < TRAILER_SIZE) throw new InvalidArgumentError(`internal key of ${key.length} bytes has no trailer`);
+      const seq = seqOf(key);
+      const s = this.stats;
+      if (seq < s.smallestSeq) s.smallestSeq = seq;
+      if (seq > s.largestSeq) s.largestSeq = seq;
+    }
+    this.rangeDelBlock ??= new BlockBuilder(1, 256);
+    this.rangeDelBlock.add(key, value);
+    this.lastRangeDelKey = key.slice();
+    this.numRangeDeletions++;
   }
 
   /** Ends the current data block; a Promise only when the zstd pipeline is full. */
@@ -315,13 +346,14 @@ export class TableWriter {
     }
     const index = this.indexBlock.finish();
     const indexStored = index.length + (this.options.cipher ? TAG_SIZE : 0);
-    const hasSeqs = o.keysAreInternal === true && s.numEntries > 0;
+    if (this.rangeDelBlock) meta.push([META_RANGE_DEL, this.writeBlock(this.rangeDelBlock.finish(), COMPRESSION_NONE)]);
+    const hasSeqs = o.keysAreInternal === true && s.numEntries + this.numRangeDeletions > 0;
     const properties: TableProperties = {
       formatVersion: this.formatVersion,
       comparatorName: (o.comparator ?? bytewiseComparator).name,
       numEntries: s.numEntries,
       numDeletions: s.numDeletions,
-      numRangeDeletions: 0,
+      numRangeDeletions: this.numRangeDeletions,
       rawKeyBytes: s.rawKeyBytes,
       rawValueBytes: s.rawValueBytes,
       dataSize: s.dataSize,
@@ -341,7 +373,8 @@ export class TableWriter {
       ...(this.uniqueId ? { uniqueId: this.uniqueId } : {}),
     };
     meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(properties), COMPRESSION_NONE)]);
-    // Names are bytewise sorted: "filter." < "strata.".
+    // Metaindex names are bytewise sorted (ASCII, so string order is byte order); blocks are in file order.
+    meta.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const metaindex = new BlockBuilder(1, 256);
     const enc = new TextEncoder();
     for (const [name, h] of meta) {

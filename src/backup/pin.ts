@@ -16,6 +16,7 @@ import { writeTable } from '../table/table-output.js';
 import type { TableOptions } from '../table/table-options.js';
 import { FileKind } from '../encryption/file-cipher.js';
 import type { KeyRing } from '../encryption/keyring.js';
+import { FragmentSet } from '../rangedel/fragment-set.js';
 
 export interface PinnedState {
   version: Version;
@@ -54,9 +55,12 @@ export async function dumpMemtables(fs: FileSystem, dir: string, fileNumber: num
   const merged = new MergingIterator(pin.memtables.map((m) => m.newIterator()), compareInternalKeys);
   const it = new SnapshotFilterIterator(merged, pin.sequence);
   try {
+    // Range tombstones at or below S go with the entries (a later one must not reach the dump).
+    const rangeDels = FragmentSet.fromTombstones(pin.memtables.flatMap((m) => m.rangeDelFragments().tombstones())
+      .filter((t) => t.seq <= pin.sequence));
     return await writeTable({
       fs, dir, fileNumber, options: source.tableOptions(), creationTimeMs: source.clock(), ...(cipher ? { cipher } : {}),
-    }, it);
+    }, it, rangeDels);
   } finally {
     const c = it.close();
     if (c) await c;

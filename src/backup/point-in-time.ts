@@ -55,7 +55,7 @@ export async function replayArchiveToTables(
     const meta = await writeTable({
       fs, dir, fileNumber: next++, options: out.table, creationTimeMs: out.clock(),
       ...(keys ? { cipher: await keys.newFileCipher(FileKind.TABLE) } : {}),
-    }, mem.newIterator());
+    }, mem.newIterator(), mem.rangeDelFragments());
     if (meta) files.push(meta);
     mem = new MemTable();
   };

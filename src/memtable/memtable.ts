@@ -22,6 +22,9 @@
  * but none that existed at positioning is skipped or repeated. Groups created after positioning are
  * not seen. See memtable-iterator.ts.
  *
+ * Range tombstones (ValueKind.RangeDelete ops) are not entries: they are kept beside them as a list
+ * (src/rangedel), fragmented on demand for reads and flushes (cached until the next one arrives),
+ * counted in `entries` and in approximateMemoryUsage(), and carried by share() to a flush worker.
  * Common prefix: `base` holds the first key's first bytes and runSet.depth how many of them every
  * key shares; run prefixes are taken after it (sorted-runs.ts).
  * Memory: approximateMemoryUsage() counts the capacity of the arena and of every index array the
@@ -32,9 +35,12 @@
  * Not here: visibility across memtables, tombstone semantics (src/iterator, src/engine/read-path.ts).
  */
 import type { InternalIterator } from '../base/internal-iterator.js';
-import { writeTrailer, TRAILER_SIZE } from '../base/internal-key.js';
+import { compareBytes } from '../base/bytes.js';
+import { writeTrailer, TRAILER_SIZE, ValueKind } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
 import { walkOps } from '../wal/write-batch.js';
+import { FragmentSet } from '../rangedel/fragment-set.js';
+import { tombstoneBytes, type RangeTombstone } from '../rangedel/range-tombstone.js';
 import { Arena, type SharedArena } from './arena.js';
 import { E_ADDR, E_HEAD, E_KLEN, E_NEXT, E_PREV, E_VLEN, EntryTable, trailerSeq, type EntryStore, type SharedEntryTable } from './entries.js';
 import { GroupIndex, hashBytes } from './group-index.js';
@@ -54,6 +60,9 @@ export function memtableFull(m: MemTable, o: { readonly writeBufferSize: number 
   return m.approximateMemoryUsage() >= o.writeBufferSize;
 }
 
+/** Per range tombstone beyond its key bytes: the object, its two arrays and the list slot (an estimate). */
+const RANGE_DEL_OVERHEAD = 160;
+
 /** The common prefix tracked is at most this long (so checking it costs little per add). */
 const MAX_DEPTH = 64;
 
@@ -70,6 +79,8 @@ export interface SharedMemTable {
   base: Uint8Array;
   minSeq: number;
   maxSeq: number;
+  /** Few and small: copied by postMessage. */
+  rangeDels: RangeTombstone[];
 }
 
 export class MemTable implements EntryStore {
@@ -89,6 +100,10 @@ export class MemTable implements EntryStore {
   private maxSeq = 0;
   private lastEntry = -1;
   private lastKeyLen = 0;
+  private hasSeq = false;
+  private rangeDels: RangeTombstone[] = [];
+  private rangeDelBytes = 0;
+  private fragments: FragmentSet | undefined;
 
   /**
    * An empty memtable, or a read-only view of another thread's frozen one (share()). A view serves
@@ -109,6 +124,8 @@ export class MemTable implements EntryStore {
     this.base = shared.base;
     this.minSeq = shared.minSeq;
     this.maxSeq = shared.maxSeq;
+    this.hasSeq = shared.table.count > 0 || shared.rangeDels.length > 0;
+    for (const t of shared.rangeDels) this.keepRangeDel(t);
   }
 
   /**
@@ -125,12 +142,24 @@ export class MemTable implements EntryStore {
       base: this.base,
       minSeq: this.minSeq,
       maxSeq: this.maxSeq,
+      rangeDels: this.rangeDels.slice(),
     };
   }
 
-  /** Entries added so far. */
+  /** Entries and range tombstones added so far (0: nothing to flush). */
   get entries(): number {
-    return this.table.count;
+    return this.table.count + this.rangeDels.length;
+  }
+
+  /** Range tombstones added so far. */
+  get rangeDeletions(): number {
+    return this.rangeDels.length;
+  }
+
+  /** The range tombstones, fragmented (immutable; rebuilt after the next range tombstone arrives). */
+  rangeDelFragments(): FragmentSet {
+    this.fragments ??= FragmentSet.fromTombstones(this.rangeDels);
+    return this.fragments;
   }
 
   /** Smallest seq added (0 when empty). */
@@ -155,8 +184,15 @@ export class MemTable implements EntryStore {
     return seq;
   }
 
-  /** Copies key and value into the arena (the caller may reuse its buffers). */
+  /**
+   * Copies key and value into the arena (the caller may reuse its buffers). A RangeDelete goes to
+   * the range tombstones instead: userKey is its start, value its exclusive end (start < end).
+   */
   add(seq: number, kind: number, userKey: Uint8Array, value: Uint8Array): void {
+    if (kind === ValueKind.RangeDelete) {
+      this.addRangeDeletion(seq, userKey, value);
+      return;
+    }
     const klen = userKey.length;
     const vlen = value.length;
     const arena = this.arena;
@@ -173,16 +209,13 @@ export class MemTable implements EntryStore {
     t.set(e, E_VLEN, vlen);
     t.set(e, E_KLEN, klen);
     t.set(e, E_HEAD, -1);
+    this.noteSeq(seq);
     if (e === 0) {
-      this.minSeq = seq;
-      this.maxSeq = seq;
       // NB: not userKey.slice(): on a Buffer that is a view of the caller's (reused) memory.
       this.base = Uint8Array.from(userKey.subarray(0, MAX_DEPTH));
       this.runSet = emptyRunSet(this.base.length);
-    } else {
-      if (seq < this.minSeq) this.minSeq = seq;
-      else if (seq > this.maxSeq) this.maxSeq = seq;
-      if (this.runSet.depth > 0) this.narrowCommonPrefix(userKey);
+    } else if (this.runSet.depth > 0) {
+      this.narrowCommonPrefix(userKey);
     }
 
     const h = hashBytes(userKey);
@@ -228,10 +261,32 @@ export class MemTable implements EntryStore {
     return new MemTableIterator(this);
   }
 
-  /** Bytes held: arena capacity plus the capacity of every index array. */
+  /** Bytes held: arena capacity plus the capacity of every index array, plus the range tombstones. */
   approximateMemoryUsage(): number {
     return this.arena.bytesHeld + this.table.bytesHeld + this.index.bytesHeld +
-      this.pending.byteLength + this.runSet.bytes;
+      this.pending.byteLength + this.runSet.bytes + this.rangeDelBytes;
+  }
+
+  private addRangeDeletion(seq: number, start: Uint8Array, end: Uint8Array): void {
+    invariant(compareBytes(start, end) < 0, 'memtable range tombstone with start >= end');
+    // Copies: the caller's arrays are views into a batch or WAL record that will be reused.
+    this.keepRangeDel({ start: start.slice(), end: end.slice(), seq });
+    this.noteSeq(seq);
+  }
+
+  private keepRangeDel(t: RangeTombstone): void {
+    this.rangeDels.push(t);
+    this.rangeDelBytes += tombstoneBytes(t) + RANGE_DEL_OVERHEAD;
+    this.fragments = undefined;
+  }
+
+  private noteSeq(seq: number): void {
+    if (!this.hasSeq) {
+      this.hasSeq = true;
+      this.minSeq = seq;
+      this.maxSeq = seq;
+    } else if (seq < this.minSeq) this.minSeq = seq;
+    else if (seq > this.maxSeq) this.maxSeq = seq;
   }
 
   /** @internal Sorted runs covering every group so far (the pending ones are sorted first). Immutable. */

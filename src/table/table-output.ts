@@ -7,8 +7,12 @@
  * memtable dumps (writeTable below), and each compaction output (compaction/runner.ts opens one
  * TableOutput per output file and decides where to cut).
  * Contract:
- * - Entries go straight to `output.writer.add()` (the hot path: no wrapper call per key); then
- *   finish() once, or abandon().
+ * - Entries go straight to `output.writer.add()` (the hot path: no wrapper call per key); range
+ *   tombstones, already fragmented, through setRangeDeletions(); then finish() once, or abandon().
+ * - Range tombstones extend the bounds the metadata records (RocksDB): smallest is the first
+ *   fragment's start at its newest seq when that sorts first, largest the last fragment's exclusive
+ *   end at MAX_SEQUENCE (a sentinel that sorts before every real version of that user key) when
+ *   that sorts last. The table's own key.smallest/key.largest properties stay the data blocks' keys.
  * - A failure anywhere (open, add, finish, sync, close) leaves no file: finish() removes the file
  *   before rethrowing, abandon() removes it, and open() removes it if the writer cannot be set up.
  * - finish() does not sync the directory: the caller does, once for all its outputs, before a
@@ -19,13 +23,17 @@
 import type { FileSystem } from '../fs/file-system.js';
 import { ChecksummedFile } from '../fs/checksummed-file.js';
 import type { InternalIterator } from '../base/internal-iterator.js';
-import { internalKeyComparator, internalKeyToUserKey } from '../base/internal-key.js';
+import {
+  compareInternalKeys, internalKeyComparator, internalKeyToUserKey, makeInternalKey, MAX_SEQUENCE, ValueKind,
+} from '../base/internal-key.js';
 import type { FileCipher } from '../encryption/file-cipher.js';
 import { InternalError } from '../errors.js';
 import { makeFileMetadata, type FileMetadata } from '../manifest/file-metadata.js';
 import { tableFileName } from '../manifest/file-names.js';
 import { TableWriter } from '../../sstable/table-writer.js';
 import { newTableUniqueId } from '../../sstable/unique-id.js';
+import { FragmentSet } from '../rangedel/fragment-set.js';
+import { encodeFragments } from '../rangedel/table-codec.js';
 import type { TableOptions } from './table-options.js';
 
 export interface TableOutputParams {
@@ -43,6 +51,7 @@ export interface TableOutputParams {
 
 export class TableOutput {
   private done = false;
+  private rangeDels: FragmentSet = FragmentSet.EMPTY;
 
   private constructor(
     private readonly fs: FileSystem,
@@ -79,16 +88,23 @@ export class TableOutput {
     }
   }
 
+  /** The table's range tombstones (fragmented; written into its range-deletion block at finish()). */
+  setRangeDeletions(set: FragmentSet): void {
+    this.rangeDels = set;
+  }
+
   /** Finishes, fsyncs and closes the table; its metadata. On failure the file is gone and the error rethrown. */
   async finish(): Promise<FileMetadata> {
     if (this.done) throw new InternalError(`table ${this.fileNumber} was already finished or abandoned`);
     this.done = true;
     try {
+      encodeFragments(this.rangeDels, (k, v) => this.writer.addRangeDeletion(k, v));
       const result = await this.writer.finish();
       await this.file.sync();
       await this.file.close();
       const props = result.properties;
-      if (props.smallestKey === undefined || props.largestKey === undefined ||
+      const { smallest, largest } = boundsWithTombstones(props.smallestKey, props.largestKey, this.rangeDels);
+      if (smallest === undefined || largest === undefined ||
         props.smallestSeq === undefined || props.largestSeq === undefined) {
         throw new InternalError(`table ${this.fileNumber} was written without key or sequence bounds`);
       }
@@ -96,8 +112,8 @@ export class TableOutput {
         fileNumber: this.fileNumber,
         fileSize: result.fileSize,
         crc32c: this.file.checksum,
-        smallest: props.smallestKey,
-        largest: props.largestKey,
+        smallest,
+        largest,
         smallestSeq: props.smallestSeq,
         largestSeq: props.largestSeq,
         numEntries: props.numEntries,
@@ -125,6 +141,23 @@ export class TableOutput {
   }
 }
 
+/** The table's internal-key bounds: its data blocks' first and last keys, extended by its tombstones (header). */
+export function boundsWithTombstones(
+  smallestKey: Uint8Array | undefined, largestKey: Uint8Array | undefined, rangeDels: FragmentSet,
+): { smallest: Uint8Array | undefined; largest: Uint8Array | undefined } {
+  const frags = rangeDels.fragments();
+  let smallest = smallestKey;
+  let largest = largestKey;
+  if (frags.length > 0) {
+    const first = frags[0]!;
+    const lo = makeInternalKey(first.start, first.seqs[0]!, ValueKind.RangeDelete);
+    if (smallest === undefined || compareInternalKeys(lo, smallest) < 0) smallest = lo;
+    const hi = makeInternalKey(frags[frags.length - 1]!.end, MAX_SEQUENCE, ValueKind.RangeDelete);
+    if (largest === undefined || compareInternalKeys(hi, largest) > 0) largest = hi;
+  }
+  return { smallest, largest };
+}
+
 /**
  * A 64 MiB memtable takes a few hundred ms to encode and compress; writing it in one go would freeze
  * the event loop, so writeTable yields (setImmediate) after about this much work.
@@ -136,16 +169,18 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Writes every entry of `iter` (positioned here, not closed) as table `p.fileNumber`, fsyncs it and
- * its directory entry, and returns its metadata; undefined, with no file left, when `iter` is empty.
+ * Writes every entry of `iter` (positioned here, not closed) and the tombstones `rangeDels` as table
+ * `p.fileNumber`, fsyncs it and its directory entry, and returns its metadata; undefined, with no
+ * file left, when both are empty.
  * For one-table writers on the main thread: flush, point-in-time restore, memtable dumps.
  */
-export async function writeTable(p: TableOutputParams, iter: InternalIterator): Promise<FileMetadata | undefined> {
+export async function writeTable(p: TableOutputParams, iter: InternalIterator, rangeDels: FragmentSet = FragmentSet.EMPTY): Promise<FileMetadata | undefined> {
   const out = await TableOutput.open(p);
+  out.setRangeDeletions(rangeDels);
   try {
     let step = iter.seekToFirst();
     if (step) await step;
-    if (!iter.valid()) {
+    if (!iter.valid() && rangeDels.isEmpty) {
       await out.abandon();
       return undefined;
     }

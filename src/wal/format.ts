@@ -8,12 +8,14 @@
 export const WAL_MAGIC = Uint8Array.of(0x53, 0x57, 0x41, 0x4c);
 
 /** Written in the header record; readers refuse a higher one with ERR_NOT_SUPPORTED. */
-export const WAL_FORMAT_VERSION = 1;
+export const WAL_FORMAT_VERSION = 2;
 
 /** The versions this build can replay. */
 export const WalFormatVersion = {
   /** Header record, group records with batch boundaries and commit time, Put/Delete operations. */
   V1: 1,
+  /** Adds the RangeDelete operation (kind 0x0f); a version-1 file holding one is corrupt. */
+  V2: 2,
 } as const;
 
 /** magic (4) + version (1) + log number (fixed64). */

@@ -17,8 +17,8 @@ import { ByteReader, ByteWriter, getFixed64 } from '../base/coding.js';
 import { MAX_SEQUENCE, ValueKind } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
 import { CorruptionError, NotSupportedError } from '../errors.js';
-import { WAL_FORMAT_VERSION, WAL_HEADER_SIZE, WAL_MAGIC } from './format.js';
-import { type OpCallback, WriteBatch, encodeSingleOp, encodedOpLength, walkOps } from './write-batch.js';
+import { WAL_FORMAT_VERSION, WAL_HEADER_SIZE, WAL_MAGIC, WalFormatVersion } from './format.js';
+import { type OpCallback, WriteBatch, encodeSingleOp, encodedOpLength, walkOpRanges, walkOps } from './write-batch.js';
 
 /** The encoder drops a buffer grown past this at the next begin() (one huge value must not pin it). */
 const KEEP_CAPACITY = 4 << 20;
@@ -268,7 +268,7 @@ export interface WalGroup {
  * Decodes and fully validates one group record. `offset` is the record's position in the file,
  * for error messages (byte positions inside a fragmented record are not file offsets).
  */
-export function decodeWalRecord(data: Uint8Array, fileName: string, offset: number): WalGroup {
+export function decodeWalRecord(data: Uint8Array, fileName: string, offset: number, version: number = WAL_FORMAT_VERSION): WalGroup {
   const fail = (pos: number, detail: string): never => {
     throw new CorruptionError(fileName, offset, `WAL group record: ${detail} (byte ${pos} of the record)`);
   };
@@ -288,7 +288,12 @@ export function decodeWalRecord(data: Uint8Array, fileName: string, offset: numb
     const start = r.offset;
     r.bytes(byteLength);
     if (opCount - 1 > MAX_SEQUENCE - seq) fail(start, 'sequence numbers past 2^53');
-    walkOps(data, start, start + byteLength, opCount, undefined, (pos, detail) => fail(pos, `batch ${i}: ${detail}`));
+    const batchFail = (pos: number, detail: string): never => fail(pos, `batch ${i}: ${detail}`);
+    // Version 1 had no range deletes: such a kind there is foreign bytes, not an operation.
+    const v1Check = version < WalFormatVersion.V2
+      ? (kind: number, keyStart: number): void => { if (kind === ValueKind.RangeDelete) batchFail(keyStart - 1, `unknown operation kind ${kind} in a version-${version} WAL`); }
+      : undefined;
+    walkOpRanges(data, start, start + byteLength, opCount, v1Check, batchFail);
     batches.push(new WalBatch(data, start, start + byteLength, seq, opCount, commitTimeMs));
     seq += opCount;
   }

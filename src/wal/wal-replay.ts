@@ -110,7 +110,7 @@ export async function replayWal(fs: FileSystem, file: string, options: ReplayWal
     }
     let group: WalGroup;
     try {
-      group = decodeWalRecord(r.data, file, r.offset);
+      group = decodeWalRecord(r.data, file, r.offset, result.header.version);
       if (group.firstSeq <= result.lastSeq) {
         throw new CorruptionError(file, r.offset,
           `sequence numbers go backwards: record starts at ${group.firstSeq} after ${result.lastSeq}`);
@@ -166,7 +166,7 @@ export interface WalInspection {
     firstSeq: number;
     lastSeq: number;
     commitTimeMs: number;
-    batches: { firstSeq: number; lastSeq: number; ops: number; puts: number; deletes: number }[];
+    batches: { firstSeq: number; lastSeq: number; ops: number; puts: number; deletes: number; rangeDeletes: number }[];
   }[];
   /** Whether the WAL is in the recyclable format (its records carry the log number). */
   recyclable: boolean;
@@ -199,7 +199,7 @@ export async function inspectWal(fs: FileSystem, file: string, keys?: KeyResolve
         out.header = decodeWalHeader(r.data, file, r.offset);
         continue;
       }
-      const g = decodeWalRecord(r.data, file, r.offset);
+      const g = decodeWalRecord(r.data, file, r.offset, out.header.version);
       const prev = out.records[out.records.length - 1];
       if (prev && g.firstSeq <= prev.lastSeq) {
         throw new CorruptionError(file, r.offset, `sequence numbers go backwards: record starts at ${g.firstSeq} after ${prev.lastSeq}`);
@@ -212,8 +212,9 @@ export async function inspectWal(fs: FileSystem, file: string, keys?: KeyResolve
         commitTimeMs: g.commitTimeMs,
         batches: g.batches.map((b) => {
           let puts = 0;
-          b.forEachOp((kind) => { if (kind === ValueKind.Put) puts++; });
-          return { firstSeq: b.firstSeq, lastSeq: b.lastSeq, ops: b.opCount, puts, deletes: b.opCount - puts };
+          let rangeDeletes = 0;
+          b.forEachOp((kind) => { if (kind === ValueKind.Put) puts++; else if (kind === ValueKind.RangeDelete) rangeDeletes++; });
+          return { firstSeq: b.firstSeq, lastSeq: b.lastSeq, ops: b.opCount, puts, deletes: b.opCount - puts - rangeDeletes, rangeDeletes };
         }),
       });
     } catch (e) {

@@ -2,11 +2,13 @@
  * WriteBatch, the public atomic batch (`new WriteBatch().put(k, v).delete(k)`), and the operation
  * encoding it shares with the WAL. Format: src/wal/FORMAT.md "Operations".
  * Representation: ONE growable encoded buffer, no object per operation: per op a kind byte, varint
- * key length, key, and for a put a varint value length and the value. The same bytes go into the
+ * key length, key, and for a put a varint value length and the value; a range delete stores its
+ * exclusive end key where a put stores its value. The same bytes go into the
  * WAL record unchanged (wal-record.ts), so a batch is encoded exactly once.
  * Contract:
- * - put/delete throw InvalidArgumentError synchronously for a key or value that is not a
- *   Uint8Array or a string, and then change nothing. Strings are stored as UTF-8.
+ * - put/delete/deleteRange throw InvalidArgumentError synchronously for a key or value that is not a
+ *   Uint8Array or a string (or a range whose start is not before its end), and then change nothing.
+ *   Strings are stored as UTF-8. A range's end counts as a key for maxKeyLength.
  * - Sizes are not limited here: the engine compares maxKeyLength/maxValueLength (O(1)) with its
  *   options at write time (TooLargeError).
  * - The batch copies keys and values when they are added; forEachOp hands out views into its
@@ -18,9 +20,10 @@
 import { ByteWriter, getVarint, type VarintResult, varintLength } from '../base/coding.js';
 import { keyArg } from '../base/arguments.js';
 import { ValueKind } from '../base/internal-key.js';
-import { InternalError } from '../errors.js';
+import { compareByteRanges, compareBytes, printableKey } from '../base/bytes.js';
+import { InternalError, InvalidArgumentError } from '../errors.js';
 
-/** Receives one operation. For a delete, `value` is empty. Views: copy what you keep. */
+/** Receives one operation. For a delete, `value` is empty; for a range delete it is the end key. Views: copy what you keep. */
 export type OpCallback = (kind: number, key: Uint8Array, value: Uint8Array) => void;
 
 const EMPTY = new Uint8Array(0);
@@ -28,16 +31,21 @@ const EMPTY = new Uint8Array(0);
 /** A cleared batch keeps its buffer up to this size (reuse without pinning a huge one). */
 const KEEP_CAPACITY = 64 * 1024;
 
+/** Whether an operation of this kind carries a second length-prefixed field (a put's value, a range's end). */
+export function opHasValue(kind: number): boolean {
+  return kind !== ValueKind.Delete;
+}
+
 /** Encoded size of one operation with these key and value lengths (valueLength ignored for a delete). */
 export function encodedOpLength(kind: number, keyLength: number, valueLength: number): number {
   const head = 1 + varintLength(keyLength) + keyLength;
-  return kind === ValueKind.Put ? head + varintLength(valueLength) + valueLength : head;
+  return opHasValue(kind) ? head + varintLength(valueLength) + valueLength : head;
 }
 
-/** Appends one encoded operation to `writer`. REQUIRES: kind is ValueKind.Put or ValueKind.Delete. */
+/** Appends one encoded operation to `writer`. REQUIRES: kind is a ValueKind (Put, Delete or RangeDelete). */
 export function encodeSingleOp(writer: ByteWriter, kind: number, key: Uint8Array, value: Uint8Array): void {
   writer.u8(kind).lengthPrefixed(key);
-  if (kind === ValueKind.Put) writer.lengthPrefixed(value);
+  if (opHasValue(kind)) writer.lengthPrefixed(value);
 }
 
 /**
@@ -50,7 +58,7 @@ export function walkOps(
   cb: OpCallback | undefined, fail: (offset: number, detail: string) => never,
 ): void {
   walkOpRanges(buf, start, end, opCount, cb && ((kind, keyStart, keyEnd, valueStart, valueEnd) => {
-    cb(kind, buf.subarray(keyStart, keyEnd), kind === ValueKind.Put ? buf.subarray(valueStart, valueEnd) : EMPTY);
+    cb(kind, buf.subarray(keyStart, keyEnd), opHasValue(kind) ? buf.subarray(valueStart, valueEnd) : EMPTY);
   }), fail);
 }
 
@@ -70,18 +78,21 @@ export function walkOpRanges(
   for (let i = 0; i < opCount; i++) {
     if (pos >= end) fail(pos, `operation ${i} of ${opCount} is missing`);
     const kind = buf[pos]!;
-    if (kind !== ValueKind.Put && kind !== ValueKind.Delete) fail(pos, `unknown operation kind ${kind}`);
+    if (kind !== ValueKind.Put && kind !== ValueKind.Delete && kind !== ValueKind.RangeDelete) fail(pos, `unknown operation kind ${kind}`);
     if (!getVarint(buf, pos + 1, end, slot)) fail(pos + 1, 'bad key length varint');
     const keyStart = slot.offset;
     const keyEnd = keyStart + slot.value;
     if (keyEnd > end) fail(pos + 1, `key length ${slot.value} runs past the end of the batch`);
     pos = keyEnd;
     let valueStart = pos;
-    if (kind === ValueKind.Put) {
+    if (kind !== ValueKind.Delete) {
       if (!getVarint(buf, pos, end, slot)) fail(pos, 'bad value length varint');
       valueStart = slot.offset;
       pos = valueStart + slot.value;
       if (pos > end) fail(valueStart, `value length ${slot.value} runs past the end of the batch`);
+      if (kind === ValueKind.RangeDelete && compareByteRanges(buf, keyStart, keyEnd, buf, valueStart, pos) >= 0) {
+        fail(keyStart, 'range delete start is not before its end');
+      }
     }
     if (cb) cb(kind, keyStart, keyEnd, valueStart, pos);
   }
@@ -97,6 +108,7 @@ export class WriteBatch {
   private count = 0;
   private maxKey = 0;
   private maxValue = 0;
+  private rangeDeletes = 0;
 
   /** Adds a put of key -> value. Throws InvalidArgumentError (and adds nothing) for a bad argument. */
   put(key: Uint8Array | string, value: Uint8Array | string): this {
@@ -114,6 +126,29 @@ export class WriteBatch {
     this.append(ValueKind.Delete, k, EMPTY);
     if (k.length > this.maxKey) this.maxKey = k.length;
     return this;
+  }
+
+  /**
+   * @internal Adds a deletion of every key in [start, end) (half-open, as RocksDB's DeleteRange).
+   * Throws InvalidArgumentError (and adds nothing) for a bad argument or when start is not before end.
+   * Internal until reads honour range tombstones: DB.write refuses a batch holding one.
+   */
+  deleteRange(start: Uint8Array | string, end: Uint8Array | string): this {
+    const s = keyArg('WriteBatch.deleteRange: start', start);
+    const e = keyArg('WriteBatch.deleteRange: end', end);
+    if (compareBytes(s, e) >= 0) {
+      throw new InvalidArgumentError(`WriteBatch.deleteRange: start ${printableKey(s)} must be before end ${printableKey(e)}`);
+    }
+    this.append(ValueKind.RangeDelete, s, e);
+    const longer = Math.max(s.length, e.length);
+    if (longer > this.maxKey) this.maxKey = longer;
+    this.rangeDeletes++;
+    return this;
+  }
+
+  /** Number of range deletes among the operations. */
+  get rangeDeleteCount(): number {
+    return this.rangeDeletes;
   }
 
   private append(kind: number, key: Uint8Array, value: Uint8Array): void {
@@ -135,6 +170,7 @@ export class WriteBatch {
     this.count = 0;
     this.maxKey = 0;
     this.maxValue = 0;
+    this.rangeDeletes = 0;
     return this;
   }
 

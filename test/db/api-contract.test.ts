@@ -100,6 +100,15 @@ describe('bad arguments', () => {
     await db.close();
   });
 
+  it('write(batch) refuses a batch holding a range delete (reads do not honour them yet), writing nothing', async () => {
+    const { db, before } = await seeded();
+    const seq = db.stats().sequence;
+    await rejectsWith(() => db.write(new WriteBatch().put('x', '1').deleteRange('a', 'z')), 'ERR_NOT_SUPPORTED', 'write(deleteRange)');
+    expect(db.stats().sequence).toBe(seq);
+    expect(await readAll(db)).toEqual(before);
+    await db.close();
+  });
+
   it('iterator bounds, reverse and limit of the wrong type throw synchronously', async () => {
     const { db } = await seeded();
     for (const name of ['gt', 'gte', 'lt', 'lte']) {

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { equalBytes } from '../../src/base/bytes.js';
 import { ValueKind, MAX_SEQUENCE } from '../../src/base/internal-key.js';
-import { MemTable, MISS } from '../../src/memtable/memtable.js';
+import { MemTable, memtableFull, MISS } from '../../src/memtable/memtable.js';
+import { WriteBatch } from '../../src/wal/write-batch.js';
 import { makeRng, testSeed, withSeed } from '../support/rng.js';
 import { drain, keyArb, kindArb, modelDump, SortedModel, valueArb } from './model.js';
 
@@ -193,3 +194,77 @@ describe('MemTable memory', () => {
     expect(last).toBeLessThan(2 * raw);
   });
 });
+
+describe('MemTable range tombstones', () => {
+  const str = (u: Uint8Array): string => new TextDecoder().decode(u);
+  const frags = (m: MemTable): string[] =>
+    m.rangeDelFragments().fragments().map((f) => `${str(f.start)}-${str(f.end)}{${f.seqs.join(',')}}`);
+  const fail = (off: number, detail: string): never => { throw new Error(`${off}: ${detail}`); };
+
+  it('addOps keeps a batch range delete beside the entries, not as one, at its own sequence', () => {
+    const m = new MemTable();
+    const b = new WriteBatch().put('a', '1').deleteRange('b', 'f').put('g', '2').deleteRange('d', 'k');
+    const ops = b.encodedOps();
+    expect(m.addOps(ops, 0, ops.length, b.length, 10, fail)).toBe(14);
+    expect(m.rangeDeletions).toBe(2);
+    expect(m.entries).toBe(4);
+    expect(drain(m.newIterator()).length).toBe(2); // only the puts are entries
+    expect(m.get(k('c'), 100)).toBe(MISS); // the point structure knows nothing of ranges
+    expect(frags(m)).toEqual(['b-d{11}', 'd-f{13,11}', 'f-k{13}']);
+    expect(m.rangeDelFragments().maxCoveringSeq(k('e'), 12)).toBe(11);
+    expect([m.firstSeq, m.lastSeq]).toEqual([10, 13]);
+  });
+
+  it('a memtable of tombstones only is not empty and has their sequence range', () => {
+    const m = new MemTable();
+    m.add(7, ValueKind.RangeDelete, k('a'), k('b'));
+    m.add(5, ValueKind.RangeDelete, k('x'), k('y'));
+    expect(m.entries).toBe(2);
+    expect(m.rangeDeletions).toBe(2);
+    expect(drain(m.newIterator())).toEqual([]);
+    expect([m.firstSeq, m.lastSeq]).toEqual([5, 7]);
+    m.add(9, ValueKind.Put, k('m'), k('v'));
+    expect([m.firstSeq, m.lastSeq]).toEqual([5, 9]);
+  });
+
+  it('copies the keys it keeps (the caller reuses its buffers)', () => {
+    const m = new MemTable();
+    const start = k('aa');
+    const end = k('cc');
+    m.add(1, ValueKind.RangeDelete, start, end);
+    start.fill(0x7a);
+    end.fill(0x7a);
+    expect(frags(m)).toEqual(['aa-cc{1}']);
+  });
+
+  it('counts tombstones in memory usage, so they fill a memtable', () => {
+    const m = new MemTable();
+    const before = m.approximateMemoryUsage();
+    const big = new Uint8Array(10_000).fill(0x62);
+    m.add(1, ValueKind.RangeDelete, k('a'), big);
+    expect(m.approximateMemoryUsage()).toBeGreaterThanOrEqual(before + 10_001);
+    expect(memtableFull(m, { writeBufferSize: before + 10_000 })).toBe(true);
+    expect(m.rangeDelFragments().length).toBe(1); // held as a tombstone, not as an entry
+  });
+
+  it('share() carries the tombstones to a view (a flush worker)', () => {
+    const m = new MemTable();
+    m.add(1, ValueKind.Put, k('a'), k('1'));
+    m.add(2, ValueKind.RangeDelete, k('b'), k('e'));
+    m.add(3, ValueKind.RangeDelete, k('c'), k('z'));
+    const shared = structuredClone(m.share());
+    const view = new MemTable(shared);
+    expect(frags(view)).toEqual(frags(m));
+    expect(view.entries).toBe(3);
+    expect([view.firstSeq, view.lastSeq]).toEqual([1, 3]);
+  });
+
+  it('the fragments are rebuilt when a tombstone arrives after they were read', () => {
+    const m = new MemTable();
+    m.add(1, ValueKind.RangeDelete, k('a'), k('c'));
+    expect(frags(m)).toEqual(['a-c{1}']);
+    m.add(2, ValueKind.RangeDelete, k('b'), k('d'));
+    expect(frags(m)).toEqual(['a-b{1}', 'b-c{2,1}', 'c-d{2}']);
+  });
+});
+

@@ -5,6 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { b, dec, fsWith, hex, openTable, scanForward, tableBytes } from './table-helpers.js';
+import { internalKeyComparator } from '../../src/base/internal-key.js';
+import { FragmentSet } from '../../src/rangedel/fragment-set.js';
+import { decodeFragments, encodeFragments } from '../../src/rangedel/table-codec.js';
+import { BlockBuilder } from '../../sstable/block-builder.js';
+import { Block, BlockIterator } from '../../sstable/block-reader.js';
+import { rangeCompareFor } from '../../sstable/range-compare.js';
 
 const FORMAT_MD = new URL('../../sstable/FORMAT.md', import.meta.url);
 
@@ -67,4 +73,21 @@ describe('FORMAT.md worked example', () => {
     const r = await openTable(await fsWith(built), '/t.sst');
     expect(r.properties.uniqueId).toEqual(id);
   });
+
+  it('range-deletion block: the worked example, byte for byte, and back to the same fragments', () => {
+    const text = readFileSync(FORMAT_MD, 'utf8');
+    const start = text.indexOf('```hex range_del\n');
+    expect(start).toBeGreaterThan(0);
+    const body = text.slice(start + 17, text.indexOf('```', start + 17));
+    const documented = Uint8Array.from(body.split('\n').flatMap((l) => l.split('#')[0]!.trim().split(/\s+/).filter(Boolean)).map((h) => Number.parseInt(h, 16)));
+    const set = FragmentSet.fromTombstones([{ start: b('b'), end: b('f'), seq: 9 }, { start: b('b'), end: b('d'), seq: 5 }]);
+    const builder = new BlockBuilder(1, 256);
+    encodeFragments(set, (k, v) => builder.add(k, v));
+    const built = builder.finish();
+    expect(hex(built)).toBe(hex(documented));
+    expect(built.length).toBe(55);
+    const back = decodeFragments(new BlockIterator(rangeCompareFor(internalKeyComparator), new Block(built.slice(), 't.sst', 0)), 't.sst', 0);
+    expect(back.fragments().map((f) => `${dec.decode(f.start)}-${dec.decode(f.end)}{${f.seqs.join(',')}}`)).toEqual(['b-d{9,5}', 'd-f{9}']);
+  });
 });
+

@@ -1,6 +1,7 @@
 /**
  * TableWriter behaviour: key order errors, buffer ownership, block cutting, the properties it
- * records, the async zstd pipeline, sticky I/O errors, abandon, and option validation.
+ * records, the async zstd pipeline, sticky I/O errors, abandon, option validation, and the
+ * range-deletion block (written apart from the data, named in the metaindex, counted in the properties).
  */
 import { describe, expect, it } from 'vitest';
 import { isStrataError, IOError, InvalidArgumentError } from '../../src/errors.js';
@@ -153,3 +154,40 @@ describe('TableWriter', () => {
     expect(() => w.add(b('short'), b(''))).toThrow(/no trailer/);
   });
 });
+
+describe('TableWriter range-deletion block', () => {
+  it('writes the entries into strata.range_del, counts them, and reads them back in order', async () => {
+    const fs = new MemFileSystem();
+    const w = new TableWriter(await fs.openWritable('/t.sst'), opts);
+    w.addRangeDeletion(b('c'), b('f'));
+    w.add(b('a'), b('1'));
+    w.addRangeDeletion(b('m'), b('p'));
+    w.add(b('z'), b('2'));
+    expect(() => w.addRangeDeletion(b('d'), b('e'))).toThrow(/range-deletion keys must be added in strictly increasing order: d after m/);
+    const res = await w.finish();
+    expect(res.properties.numRangeDeletions).toBe(2);
+    expect(res.properties.numEntries).toBe(2);
+    expect(dec.decode(res.properties.smallestKey)).toBe('a');
+    const t = await openTable(fs, '/t.sst');
+    expect(t.properties.numRangeDeletions).toBe(2);
+    expect([...t.metaHandles.keys()]).toEqual(['strata.properties', 'strata.range_del']);
+    const it = t.newRangeDelIterator()!;
+    expect((await scanForward(it)).map(([k, v]) => `${dec.decode(k)}-${dec.decode(v)}`)).toEqual(['c-f', 'm-p']);
+    expect((await scanForward(t.newIterator())).length).toBe(2);
+    const layout = await readTableLayout(t);
+    expect(layout.blocks.map((x) => x.kind)).toContain('range_del');
+  });
+
+  it('a table of range deletions only has no data keys and still opens', async () => {
+    const fs = new MemFileSystem();
+    const w = new TableWriter(await fs.openWritable('/t.sst'), opts);
+    w.addRangeDeletion(b('a'), b('b'));
+    const res = await w.finish();
+    expect(res.properties.numEntries).toBe(0);
+    expect(res.properties.smallestKey).toBeUndefined();
+    const t = await openTable(fs, '/t.sst');
+    expect(await scanForward(t.newIterator())).toEqual([]);
+    expect((await scanForward(t.newRangeDelIterator()!)).length).toBe(1);
+  });
+});
+

@@ -8,6 +8,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runGolden } from '../support/golden.js';
+import { ValueKind } from '../../src/base/internal-key.js';
+import { NodeFileSystem } from '../../src/fs/node-fs.js';
+import { MemTable } from '../../src/memtable/memtable.js';
+import { writeTable } from '../../src/table/table-output.js';
 import { tempDir } from '../support/tmpdir.js';
 import {
   flipByte, hasStackTrace, makeFixtureDb, onlyFile, redact, runCli, writeLibraryTable, FIXED_CLOCK_MS, type CliResult,
@@ -90,4 +94,33 @@ describe('stratadb sst-dump', () => {
     expect(missing.stderr).toMatch(/^error ERR_IO: .*nope\.sst.*ENOENT/);
     expect(hasStackTrace(missing.stderr)).toBe(false);
   });
+
+  it('--scan lists the range deletions after the entries (text and JSON)', async () => {
+    const dir = await tempDir('strata-sst-dump-');
+    const mem = new MemTable();
+    const te = new TextEncoder();
+    mem.add(1, ValueKind.Put, te.encode('apple'), te.encode('red'));
+    mem.add(2, ValueKind.RangeDelete, te.encode('b'), te.encode('f'));
+    mem.add(3, ValueKind.RangeDelete, te.encode('d'), te.encode('h'));
+    const options = { blockSize: 4096, blockRestartInterval: 16, indexBlockRestartInterval: 1, bloomBitsPerKey: 0, compression: 'none' as const, zstdLevel: 3 };
+    await writeTable({ fs: new NodeFileSystem(), dir, fileNumber: 5, options, creationTimeMs: FIXED_CLOCK_MS }, mem.newIterator(), mem.rangeDelFragments());
+    const file = path.join(dir, '000005.sst');
+    const [text, json, plain] = await Promise.all([runCli(['sst-dump', file, '--scan']), runCli(['sst-dump', file, '--scan', '--json']), runCli(['sst-dump', file])]);
+    expect(text.code).toBe(0);
+    expect(text.stdout.trimEnd().split('\n')).toEqual([
+      "'apple'@1 put => 'red'",
+      '1 entries',
+      '4 range deletions (start@seq => exclusive end):',
+      "  'b'@2 rangedel => 'd'",
+      "  'd'@3 rangedel => 'f'",
+      "  'd'@2 rangedel => 'f'",
+      "  'f'@3 rangedel => 'h'",
+    ]);
+    const j = JSON.parse(json.stdout);
+    expect(j.count).toBe(1);
+    expect(j.rangeDeletions[0]).toEqual({ key: 'b', keyHex: '62', seq: 2, type: 'rangedel', end: 'd', endHex: '64' });
+    expect(j.rangeDeletions.length).toBe(4);
+    expect(plain.stdout).toMatch(/range_del/);
+  });
 });
+

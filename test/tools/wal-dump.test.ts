@@ -2,8 +2,8 @@
  * `stratadb wal-dump`: the fixture database's WAL (two records: a three-op batch and a put) as
  * text and --json; a torn tail (exit 0 with a note), corruption with a valid record after it
  * (exit 1), and a file that is not a WAL at all (exit 1); a reused (recycled) WAL whose tail is its
- * earlier use's records (exit 0, "end of log", none of the old records listed). The CLI runs as a
- * child process.
+ * earlier use's records (exit 0, "end of log", none of the old records listed); range deletes counted
+ * apart. The CLI runs as a child process.
  */
 import { copyFile, readFile, truncate } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -28,18 +28,18 @@ describe('stratadb wal-dump', () => {
     expect(json.code).toBe(0);
     const w = JSON.parse(json.stdout);
     expect(w.status).toBe('ok');
-    expect(w.header.version).toBe(1);
+    expect(w.header.version).toBe(2);
     expect(w.header.logNumber).toBe(Number.parseInt(path.basename(wal), 10));
     expect(w.records.map((r: { firstSeq: number; lastSeq: number; commitTimeMs: number; batches: unknown[] }) =>
       [r.firstSeq, r.lastSeq, r.commitTimeMs, r.batches])).toEqual([
-      [22, 24, FIXED_CLOCK_MS, [{ firstSeq: 22, lastSeq: 24, ops: 3, puts: 2, deletes: 1 }]],
-      [25, 25, FIXED_CLOCK_MS, [{ firstSeq: 25, lastSeq: 25, ops: 1, puts: 1, deletes: 0 }]],
+      [22, 24, FIXED_CLOCK_MS, [{ firstSeq: 22, lastSeq: 24, ops: 3, puts: 2, deletes: 1, rangeDeletes: 0 }]],
+      [25, 25, FIXED_CLOCK_MS, [{ firstSeq: 25, lastSeq: 25, ops: 1, puts: 1, deletes: 0, rangeDeletes: 0 }]],
     ]);
-    expect(w.summary).toEqual({ records: 2, batches: 2, puts: 3, deletes: 1, firstSeq: 22, lastSeq: 25 });
+    expect(w.summary).toEqual({ records: 2, batches: 2, puts: 3, deletes: 1, rangeDeletes: 0, firstSeq: 22, lastSeq: 25 });
 
     expect(text.code).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe(`wal ${wal}  (${w.size} bytes, format 1, log number ${w.header.logNumber})`);
+    expect(lines[0]).toBe(`wal ${wal}  (${w.size} bytes, format 2, log number ${w.header.logNumber})`);
     expect(lines.slice(1)).toEqual([
       `  @${w.records[0].offset}  seq 22..24  ${w.records[0].length} bytes  2023-11-14T22:13:20.000Z  1 batch`,
       '      batch seq 22..24  3 ops (2 put, 1 del)',
@@ -107,5 +107,23 @@ describe('stratadb wal-dump', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('recyclable framing');
     expect(text.stdout).toMatch(/end of log at offset \d+: record at \d+ belongs to log 5, not 9/);
+  });
+
+  it('counts range deletes apart from puts and deletes', async () => {
+    const dir = await tempDir('strata-wal-dump-');
+    const wal = path.join(dir, '000003.log');
+    const w = new WalWriter(await new NodeFileSystem().openWritable(wal), 3);
+    const e = new WalGroupEncoder();
+    e.begin(10, FIXED_CLOCK_MS, 1);
+    e.addBatch(new WriteBatch().put('a', '1').deleteRange('b', 'q').delete('z'));
+    w.appendGroup(e.finish());
+    await w.close();
+    const [text, json] = await Promise.all([runCli(['wal-dump', wal]), runCli(['wal-dump', wal, '--json'])]);
+    expect(json.code).toBe(0);
+    const j = JSON.parse(json.stdout);
+    expect(j.records[0].batches).toEqual([{ firstSeq: 10, lastSeq: 12, ops: 3, puts: 1, deletes: 1, rangeDeletes: 1 }]);
+    expect(j.summary).toMatchObject({ puts: 1, deletes: 1, rangeDeletes: 1 });
+    expect(text.stdout).toContain('      batch seq 10..12  3 ops (1 put, 1 del, 1 range del)');
+    expect(text.stdout).toContain('1 record, 1 batch, 3 ops (1 put, 1 del, 1 range del), sequence 10..12');
   });
 });

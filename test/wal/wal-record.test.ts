@@ -10,6 +10,7 @@ import { WAL_HEADER_SIZE } from '../../src/wal/format.js';
 import {
   WalGroupEncoder, decodeWalHeader, decodeWalRecord, encodeWalHeader,
 } from '../../src/wal/wal-record.js';
+import { replayWal } from '../../src/wal/wal-replay.js';
 import { WalWriter } from '../../src/wal/wal-writer.js';
 import { WriteBatch } from '../../src/wal/write-batch.js';
 import { testSeed, withSeed } from '../support/rng.js';
@@ -30,25 +31,62 @@ function decodedOps(data: Uint8Array): { firstSeq: number; lastSeq: number; time
 }
 
 describe('WAL records', () => {
-  it('matches the golden example of FORMAT.md', async () => {
-    const text = readFileSync(fileURLToPath(new URL('../testdata/wal/000007.log.hex', import.meta.url)), 'utf8');
-    const golden = Uint8Array.from(text.trim().split(/\s+/).map((h) => parseInt(h, 16)));
+  const fixture = (name: string): Uint8Array => {
+    const text = readFileSync(fileURLToPath(new URL(`../testdata/wal/${name}`, import.meta.url)), 'utf8');
+    return Uint8Array.from(text.trim().split(/\s+/).map((h) => parseInt(h, 16)));
+  };
+  const h = (s: string): string => hex(enc.encode(s));
+
+  it('matches the golden example of FORMAT.md (version 2, with a range delete)', async () => {
+    const golden = fixture('000007.log.hex');
     const fs = new MemFileSystem();
     const w = new WalWriter(await fs.openWritable('/000007.log'), 7);
     const e = new WalGroupEncoder();
     e.begin(100, 1_700_000_000_000, 2);
-    e.addBatch(new WriteBatch().put('a', '1').delete('b'));
+    e.addBatch(new WriteBatch().put('a', '1').delete('b').deleteRange('c', 'f'));
     e.addOp(ValueKind.Put, enc.encode('k'), enc.encode('v'));
     w.appendGroup(e.finish());
     expect(hex(await fs.readFile('/000007.log'))).toBe(hex(golden));
     const r = new RecordReader(golden, '000007.log');
-    expect(decodeWalHeader(r.read()!, '000007.log', 0)).toEqual({ version: 1, logNumber: 7 });
-    const h = (s: string): string => hex(enc.encode(s));
+    expect(decodeWalHeader(r.read()!, '000007.log', 0)).toEqual({ version: 2, logNumber: 7 });
     expect(decodedOps(r.read()!)).toEqual([
-      { firstSeq: 100, lastSeq: 101, time: 1_700_000_000_000, ops: [[100, 1, h('a'), h('1')], [101, 0, h('b'), '']] },
-      { firstSeq: 102, lastSeq: 102, time: 1_700_000_000_000, ops: [[102, 1, h('k'), h('v')]] },
+      { firstSeq: 100, lastSeq: 102, time: 1_700_000_000_000, ops: [[100, 1, h('a'), h('1')], [101, 0, h('b'), ''], [102, 0x0f, h('c'), h('f')]] },
+      { firstSeq: 103, lastSeq: 103, time: 1_700_000_000_000, ops: [[103, 1, h('k'), h('v')]] },
     ]);
     expect(r.read()).toBeUndefined();
+  });
+
+  it('still reads a version-1 WAL (the previous golden example)', async () => {
+    const fs = new MemFileSystem();
+    const f = await fs.openWritable('/000007.log');
+    await f.append(fixture('000007-v1.log.hex'));
+    await f.close();
+    const batches: [number, number][] = [];
+    const res = await replayWal(fs, '/000007.log', {
+      mode: 'absolute', isNewest: true, logNumber: 7, onBatch: (b) => { batches.push([b.firstSeq, b.lastSeq]); },
+    });
+    expect(res.header).toEqual({ version: 1, logNumber: 7 });
+    expect(batches).toEqual([[100, 101], [102, 102]]);
+  });
+
+  it('refuses a range delete in a version-1 WAL as corruption (version 1 had no such kind)', () => {
+    const e = new WalGroupEncoder();
+    e.begin(5, 0, 1);
+    e.addBatch(new WriteBatch().deleteRange('c', 'f'));
+    const rec = e.finish().slice();
+    expect(decodeWalRecord(rec, 'w.log', 0, 2).batches[0]!.opCount).toBe(1);
+    expect(() => decodeWalRecord(rec, 'w.log', 0, 1)).toThrow(CorruptionError);
+    expect(() => decodeWalRecord(rec, 'w.log', 0, 1)).toThrow(/unknown operation kind 15 in a version-1 WAL/);
+  });
+
+  it('refuses a range delete whose start is not before its end', () => {
+    const e = new WalGroupEncoder();
+    e.begin(5, 0, 1);
+    e.addBatch(new WriteBatch().deleteRange('c', 'f'));
+    const rec = e.finish().slice();
+    const at = rec.indexOf(0x0f, 17);
+    rec[at + 2] = 0x67; // start "g" > end "f"
+    expect(() => decodeWalRecord(rec, 'w.log', 0)).toThrow(/range delete start is not before its end/);
   });
 
   it('round-trips groups: batch boundaries, consecutive sequences, commit time (fast-check)', () => {
@@ -190,17 +228,19 @@ describe('WAL records', () => {
   it('checks the header record: magic, size, version', () => {
     const h = encodeWalHeader(123_456_789);
     expect(h.length).toBe(WAL_HEADER_SIZE);
-    expect(decodeWalHeader(h, 'f', 0)).toEqual({ version: 1, logNumber: 123_456_789 });
+    expect(decodeWalHeader(h, 'f', 0)).toEqual({ version: 2, logNumber: 123_456_789 });
+    const v1 = h.slice(); v1[4] = 1;
+    expect(decodeWalHeader(v1, 'f', 0)).toEqual({ version: 1, logNumber: 123_456_789 });
     const notWal = h.slice(); notWal[0] = 0x58;
     expect(() => decodeWalHeader(notWal, 'f', 0)).toThrow(/not a StrataDB WAL/);
     expect(() => decodeWalHeader(h.subarray(0, 12), 'f', 0)).toThrow(CorruptionError);
     expect(() => decodeWalHeader(new Uint8Array(0), 'f', 0)).toThrow(CorruptionError);
-    const newer = h.slice(); newer[4] = 2;
+    const newer = h.slice(); newer[4] = 3;
     expect(() => decodeWalHeader(newer, 'f', 0)).toThrow(NotSupportedError);
     const zero = h.slice(); zero[4] = 0;
     expect(() => decodeWalHeader(zero, 'f', 0)).toThrow(/zero format version/);
     expect(() => decodeWalHeader(h.subarray(0, 4), 'f', 0)).toThrow(/missing or zero format version/);
-    const longerV2 = Uint8Array.from([...h, 1, 2, 3]); longerV2[4] = 2;
-    expect(() => decodeWalHeader(longerV2, 'f', 0)).toThrow(NotSupportedError);
+    const longerV3 = Uint8Array.from([...h, 1, 2, 3]); longerV3[4] = 3;
+    expect(() => decodeWalHeader(longerV3, 'f', 0)).toThrow(NotSupportedError);
   });
 });

@@ -103,7 +103,7 @@ describe('replayWal', () => {
           onBatch: (b) => { got.push([b.firstSeq, b.lastSeq, b.commitTimeMs]); },
         });
         expect(got).toEqual([[1, 2, 1000], [3, 3, 1000], [4, 6, 2000], [7, 7, 3000], [8, 8, 3000], [9, 9, 3000]]);
-        expect(result).toEqual({ lastSeq: 9, records: 3, batches: 6, validLength: data.length, header: { version: 1, logNumber: 9 } });
+        expect(result).toEqual({ lastSeq: 9, records: 3, batches: 6, validLength: data.length, header: { version: 2, logNumber: 9 } });
       }
     }
   });
@@ -234,7 +234,7 @@ describe('replayWal', () => {
     await notWal.mkdir('/db');
     const rw = new RecordWriter(await notWal.openWritable(PATH));
     rw.addRecord(enc.encode('MANIFEST-ish record'));
-    const newer = encodeWalHeader(9); newer[4] = 2;
+    const newer = encodeWalHeader(9); newer[4] = 3;
     const newerFs = new MemFileSystem();
     await newerFs.mkdir('/db');
     new RecordWriter(await newerFs.openWritable(PATH)).addRecord(newer);
@@ -336,7 +336,7 @@ describe('inspectWal', () => {
     const { data, starts } = await buildWal([[2, 1], [1]]);
     const info = await inspectWal(await fsWith(data), PATH);
     expect(info).toMatchObject({
-      path: PATH, size: data.length, header: { version: 1, logNumber: 9 },
+      path: PATH, size: data.length, header: { version: 2, logNumber: 9 },
       records: [
         { offset: starts[0], firstSeq: 1, lastSeq: 3, commitTimeMs: 1000, batches: [
           { firstSeq: 1, lastSeq: 2, ops: 2, puts: 2, deletes: 0 }, { firstSeq: 3, lastSeq: 3, ops: 1, puts: 1, deletes: 0 }] },

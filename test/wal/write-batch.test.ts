@@ -119,3 +119,44 @@ describe('walkOps', () => {
     });
   });
 });
+
+describe('WriteBatch.deleteRange', () => {
+  it('encodes a range delete as kind 0x0f with the end key as its value, in order with the other ops', () => {
+    const b = new WriteBatch().put('a', '1').deleteRange('b', 'dd').delete('e');
+    expect(ops(b)).toEqual([[ValueKind.Put, 'a', '1'], [ValueKind.RangeDelete, 'b', 'dd'], [ValueKind.Delete, 'e', '']]);
+    expect(b.length).toBe(3);
+    expect(b.rangeDeleteCount).toBe(1);
+    expect(b.maxKeyLength).toBe(2); // the end counts as a key
+    expect(b.maxValueLength).toBe(1);
+    expect(b.byteLength).toBe(encodedOpLength(ValueKind.Put, 1, 1) + encodedOpLength(ValueKind.RangeDelete, 1, 2) + encodedOpLength(ValueKind.Delete, 1, 0));
+    const w = new ByteWriter(16);
+    encodeSingleOp(w, ValueKind.RangeDelete, enc.encode('b'), enc.encode('dd'));
+    expect([...w.view()]).toEqual([0x0f, 1, 0x62, 2, 0x64, 0x64]);
+    b.clear();
+    expect(b.rangeDeleteCount).toBe(0);
+  });
+
+  it('refuses start >= end and non-key arguments with ERR_INVALID_ARGUMENT, changing nothing', () => {
+    const b = new WriteBatch().put('k', 'v');
+    const before = [...b.encodedOps()];
+    for (const [s, e] of [['b', 'b'], ['c', 'b'], ['', ''], ['a\u0000', 'a']] as const) {
+      expect(() => b.deleteRange(s, e)).toThrow(InvalidArgumentError);
+    }
+    expect(() => b.deleteRange(1 as unknown as string, 'z')).toThrow(InvalidArgumentError);
+    expect(() => b.deleteRange('a', null as unknown as string)).toThrow(InvalidArgumentError);
+    expect([...b.encodedOps()]).toEqual(before);
+    expect(b.length).toBe(1);
+    expect(b.rangeDeleteCount).toBe(0);
+    expect(b.maxKeyLength).toBe(1);
+    // The empty key is a valid start: it sorts before every other key.
+    expect(ops(b.deleteRange('', 'a'))[1]).toEqual([ValueKind.RangeDelete, '', 'a']);
+  });
+
+  it('walkOps refuses a range delete whose start is not before its end, and a truncated end', () => {
+    const good = new WriteBatch().deleteRange('a', 'b').encodedOps().slice();
+    const equal = good.slice(); equal[4] = 0x61;
+    expect(() => walkOps(equal, 0, equal.length, 1, undefined, corrupt)).toThrow(/start is not before its end/);
+    expect(() => walkOps(good, 0, good.length - 1, 1, undefined, corrupt)).toThrow(CorruptionError);
+  });
+});
+

@@ -163,6 +163,19 @@ async function scan(reader: TableReader, file: string, isEngine: boolean, asJson
     const c = it.close();
     if (c) await c;
   }
-  out.line(asJson ? `],"count":${count}}` : `${count} entries`);
+  // Range tombstones live in their own block: listed after the entries, only when the table has any.
+  const rd = reader.newRangeDelIterator();
+  const dels: { key: Uint8Array; end: Uint8Array }[] = [];
+  if (rd) for (rd.seekToFirst(); rd.valid(); rd.next()) dels.push({ key: rd.keyCopy(), end: rd.value().slice() });
+  if (asJson) {
+    const list = dels.map((d) => JSON.stringify({ ...keyJson(d.key, isEngine), end: printable(d.end), endHex: toHex(d.end) }));
+    out.line(`],"count":${count}${dels.length > 0 ? `,"rangeDeletions":[${list.join(',')}]` : ''}}`);
+  } else {
+    out.line(`${count} entries`);
+    if (dels.length > 0) {
+      out.line(`${dels.length} range deletions (start@seq => exclusive end):`);
+      for (const d of dels) out.line(`  ${entryLine(d.key, d.end, isEngine)}`);
+    }
+  }
   await out.flush();
 }

@@ -38,14 +38,17 @@ async function walDump(file: string, asJson: boolean, keys: KeyOptions): Promise
   let batches = 0;
   let puts = 0;
   let deletes = 0;
+  let rangeDeletes = 0;
   for (const r of w.records) {
-    for (const b of r.batches) { batches++; puts += b.puts; deletes += b.deletes; }
+    for (const b of r.batches) { batches++; puts += b.puts; deletes += b.deletes; rangeDeletes += b.rangeDeletes; }
   }
+  // Range deletes are named only where there are some: older dumps read the same.
+  const counts = (p: number, d: number, rd: number): string => `${p} put, ${d} del${rd > 0 ? `, ${rd} range del` : ''}`;
   const first = w.records[0]?.firstSeq;
   const last = w.records[w.records.length - 1]?.lastSeq;
   if (asJson) {
     const status = w.problem === undefined || ended ? 'ok' : damaged ? 'corrupt' : 'torn-tail';
-    printJson({ ...w, status, summary: { records: w.records.length, batches, puts, deletes, firstSeq: first ?? null, lastSeq: last ?? null } });
+    printJson({ ...w, status, summary: { records: w.records.length, batches, puts, deletes, rangeDeletes, firstSeq: first ?? null, lastSeq: last ?? null } });
     return;
   }
   const out = new Output();
@@ -59,11 +62,11 @@ async function walDump(file: string, asJson: boolean, keys: KeyOptions): Promise
   for (const r of w.records) {
     await emit(`  @${r.offset}  seq ${r.firstSeq}..${r.lastSeq}  ${r.length} bytes  ${isoTime(r.commitTimeMs)}  ${plural(r.batches.length, 'batch', 'batches')}`);
     for (const b of r.batches) {
-      await emit(`      batch seq ${b.firstSeq}..${b.lastSeq}  ${plural(b.ops, 'op')} (${b.puts} put, ${b.deletes} del)`);
+      await emit(`      batch seq ${b.firstSeq}..${b.lastSeq}  ${plural(b.ops, 'op')} (${counts(b.puts, b.deletes, b.rangeDeletes)})`);
     }
   }
   const range = first === undefined ? 'no sequence numbers' : `sequence ${first}..${last}`;
-  await emit(`${plural(w.records.length, 'record')}, ${plural(batches, 'batch', 'batches')}, ${plural(puts + deletes, 'op')} (${puts} put, ${deletes} del), ${range}`);
+  await emit(`${plural(w.records.length, 'record')}, ${plural(batches, 'batch', 'batches')}, ${plural(puts + deletes + rangeDeletes, 'op')} (${counts(puts, deletes, rangeDeletes)}), ${range}`);
   if (w.problem && ended) {
     await emit(`end of log at offset ${w.problem.offset}: ${w.problem.detail}`);
     await emit('  (a recyclable WAL: what follows is left by an earlier use of the file, or an unsynced write cut short; recovery ends here)');
