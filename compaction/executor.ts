@@ -1,7 +1,8 @@
 /**
  * Executors run the background jobs that write tables: a compaction plan with runner.ts, and a flush
  * of one frozen memtable with flush-job.ts. InlineExecutor runs it on the calling thread (tests,
- * in-memory or fault-injecting file systems), yielding to the event loop every few ms. WorkerExecutor
+ * in-memory or fault-injecting file systems), yielding to the event loop every ms (the delay it may add
+ * to a 1 ms timer). WorkerExecutor
  * runs it in a pool of worker_threads (real use, node fs), started lazily on the first job (a worker
  * costs ~55 ms to start: never on the open path) and reused. The pool has no wait list: it is sized
  * to the background job queue's concurrency (job-queue.ts), which alone decides how many jobs run,
@@ -44,7 +45,7 @@ export class InlineExecutor implements CompactionExecutor {
   constructor(private readonly fs: FileSystem) {}
   run(job: CompactionJob): Promise<CompactionResult> {
     return runCompaction(
-      { fs: this.fs, dir: job.dir, allocateFileNumber: job.allocateFileNumber, yieldEveryMs: 4 },
+      { fs: this.fs, dir: job.dir, allocateFileNumber: job.allocateFileNumber, yieldEveryMs: 1 },
       job.plan, job.snapshots, job.options,
     );
   }

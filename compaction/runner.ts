@@ -159,8 +159,8 @@ export async function runCompaction(
       const a = current.writer.add(key, value);
       if (a) await a;
       entriesOut++;
-      // Every 256 entries or 64 KiB, whichever comes first: large values must not run unthrottled.
-      if ((++n & 255) === 0 || bytesSinceCheck >= 64 * 1024) {
+      // Every 64 entries or 64 KiB, whichever comes first: large values must not run unthrottled.
+      if ((++n & 63) === 0 || bytesSinceCheck >= 64 * 1024) {
         bytesSinceCheck = 0;
         if (env.yieldEveryMs !== undefined && performance.now() - sliceStart > env.yieldEveryMs) {
           await new Promise((r) => setImmediate(r));

@@ -6,8 +6,11 @@
  * posts back the outputs' metadata or a transferable error.
  * It posts 'ready' first: the executor treats a death before that as a failure to start (the
  * script or one of its imports missing), which it may recover from by running the job inline.
+ * On Linux the worker lowers its own thread's CPU priority first (below): background work must not
+ * take a core from the event loop, whose delay is the application's latency.
  */
 import { parentPort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
 import { NodeFileSystem } from '../src/fs/node-fs.js';
 import { runCompaction } from './runner.js';
 import { toTransferable } from './errors-transfer.js';
@@ -19,8 +22,19 @@ interface RunMessage { type: 'run'; dir: string; plan: CompactionPlan; snapshots
 interface FlushMessage { type: 'flush'; params: FlushParams; mem: SharedMemTable }
 interface AllocReply { type: 'alloc'; reqId: number; number: number }
 
+/**
+ * Nice value of a worker thread: the event loop gets about three times a worker's share of a core they
+ * compete for, and a worker still gets a quarter, so compactions keep pace with writes on a busy
+ * machine (RocksDB lowers its compaction threads the same way). Linux only: there the nice value
+ * belongs to the calling thread (setpriority(2), pid 0); elsewhere it would renice the whole process.
+ */
+const WORKER_NICE = 5;
+
 const port = parentPort;
 if (port) {
+  if (process.platform === 'linux') {
+    try { setPriority(0, WORKER_NICE); } catch { /* not permitted (a seccomp profile): run at normal priority */ }
+  }
   const fs = new NodeFileSystem();
   const pending = new Map<number, (n: number) => void>();
   let nextReq = 1;

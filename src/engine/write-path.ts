@@ -10,6 +10,7 @@
  */
 import type { MaybePromise } from '../base/internal-iterator.js';
 import { ByteWriter } from '../base/coding.js';
+import { ByteSlab } from '../base/byte-slab.js';
 import { DatabaseClosedError, InternalError } from '../errors.js';
 import { encodeSingleOp } from '../wal/write-batch.js';
 import { WalGroupEncoder } from '../wal/wal-record.js';
@@ -45,6 +46,8 @@ export class WritePath implements WriteQueueHost {
   private unrecorded: WriteRequest[] = [];
   private readonly encoder = new WalGroupEncoder();
   private readonly single = new ByteWriter(64);
+  /** Where a single op's request copy lives (byte-slab.ts: no ArrayBuffer per put). */
+  private readonly slab = new ByteSlab();
 
   constructor(private readonly host: WritePathHost, lastSequence: number) {
     this.published = lastSequence;
@@ -58,12 +61,12 @@ export class WritePath implements WriteQueueHost {
   /** Read-only views: a catch-up moved the published sequence to what the writer had. */
   setPublished(seq: number): void { this.published = seq; }
 
-  /** One put or delete, encoded into a reusable buffer (the request takes a copy). */
+  /** One put or delete, encoded into a reusable buffer (the request takes a copy from the slab). */
   submitSingle(kind: number, k: Uint8Array, v: Uint8Array, sync: boolean): Promise<void> {
     const w = this.single;
     w.reset();
     encodeSingleOp(w, kind, k, v);
-    return this.submit(w.toBytes(), 1, k.length + v.length, sync);
+    return this.submit(this.slab.copy(w.view()), 1, k.length + v.length, sync);
   }
 
   submit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,

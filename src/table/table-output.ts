@@ -160,9 +160,10 @@ export function boundsWithTombstones(
 
 /**
  * A 64 MiB memtable takes a few hundred ms to encode and compress; writing it in one go would freeze
- * the event loop, so writeTable yields (setImmediate) after about this much work.
+ * the event loop, so writeTable yields (setImmediate) after about this much work (the loop delay it
+ * adds to a 1 ms timer).
  */
-const SLICE_MS = 4;
+const SLICE_MS = 1;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -192,7 +193,7 @@ export async function writeTable(p: TableOutputParams, iter: InternalIterator, r
       if (a) await a;
       step = iter.next();
       if (step) await step;
-      if ((++n & 255) === 0 && performance.now() - sliceStart > SLICE_MS) {
+      if ((++n & 63) === 0 && performance.now() - sliceStart > SLICE_MS) {
         await yieldToEventLoop();
         sliceStart = performance.now();
       }
