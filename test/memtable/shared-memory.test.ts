@@ -1,8 +1,7 @@
 /**
  * A frozen memtable shared with another thread (src/memtable/shared-memory.ts, MemTable.share()):
- * its arena, entry pages and sorted runs live on SharedArrayBuffers, a structured clone (what
- * postMessage does) shares them instead of copying, and the read-only view built from the clone
- * iterates exactly the entries of the memtable it views, its unsorted tail and big records included.
+ * the read-only view built from a structured clone of share() (what postMessage does) iterates exactly
+ * the entries of the memtable it views, its unsorted tail and big records included.
  */
 import { describe, expect, it } from 'vitest';
 import { ValueKind } from '../../src/base/internal-key.js';
@@ -29,15 +28,6 @@ describe('MemTable.share()', () => {
       const shared = m.share();
       expect(shared.pending.length).toBeGreaterThan(0);
       const clone = structuredClone(shared);
-      // Shared, not copied: the clone's views sit on the same SharedArrayBuffers.
-      expect(clone.arena.slabs[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
-      expect(clone.arena.bigs[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
-      expect(clone.table.pages[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
-      expect(clone.runSet.runs[0]!.ids.buffer).toBeInstanceOf(SharedArrayBuffer);
-      const before = clone.arena.slabs[0]![0];
-      shared.arena.slabs[0]![0] = (before! + 1) & 0xff;
-      expect(clone.arena.slabs[0]![0]).toBe((before! + 1) & 0xff);
-      shared.arena.slabs[0]![0] = before!;
 
       const view = new MemTable(clone);
       expect(view.entries).toBe(m.entries);
