@@ -14,40 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DB, WriteBatch } from '../src/index.js';
-
-function keyOf(i: number): Buffer {
-  return Buffer.from(`k${i.toString().padStart(15, '0')}`);
-}
-
-/** xorshift32, seeded, so every run and build seeks to the same keys. */
-function randomIndexes(n: number, count: number, seed: number): Uint32Array {
-  const out = new Uint32Array(count);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x % n;
-  }
-  return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-interface Timing { wallUs: number; cpuUs: number }
-
-async function timeLoop(count: number, body: () => Promise<void>): Promise<Timing> {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await body();
-  const wall = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return { wallUs: (wall * 1000) / count, cpuUs: (cpu.user + cpu.system) / count };
-}
+import { keyOf, median, randomIndexes, timeLoop, type Timing } from './micro-loop.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
