@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DB, WriteBatch } from '../src/index.js';
-import { keyOf, median, randomIndexes, timeLoop, type Timing } from './micro-loop.js';
+import { DB } from '../src/index.js';
+import { keyOf, loadSortedRun, median, randomIndexes, timeLoop, type Timing } from './micro-loop.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -29,14 +29,7 @@ async function main(): Promise<void> {
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'strata-get-path-'));
   const db = await DB.open(dir, { cacheSize: 256 * 1024 * 1024 });
   try {
-    const value = Buffer.alloc(100, 0x61);
-    for (let i = 0; i < num; i += 1000) {
-      const batch = new WriteBatch();
-      for (let j = i; j < Math.min(num, i + 1000); j++) batch.put(keyOf(j), value);
-      await db.write(batch);
-    }
-    await db.flush();
-    await db.compactRange();
+    await loadSortedRun(db, num);
     const keys = Array.from({ length: num }, (_, i) => keyOf(i));
     // Warm: every table open, every block in the cache.
     for (const k of keys) if (db.getSync(k) === undefined) throw new Error(`missing ${k.toString()}`);

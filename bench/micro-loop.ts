@@ -5,6 +5,11 @@
  * and workload-data.ts own those).
  */
 
+import { DB, WriteBatch } from '../src/index.js';
+
+/** The value every key gets: 100 bytes. */
+export const VALUE = Buffer.alloc(100, 0x61);
+
 /** 16 bytes, ordered by i: a fixed prefix and the zero-padded number. */
 export function keyOf(i: number): Buffer {
   return Buffer.from(`k${i.toString().padStart(15, '0')}`);
@@ -39,4 +44,15 @@ export async function timeLoop(count: number, body: () => Promise<void> | void):
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   return { wallUs: (wall * 1000) / count, cpuUs: (cpu.user + cpu.system) / count };
+}
+
+/** Writes keys 0..num-1 in batches of 1,000, then flushes and compacts them into one sorted run. */
+export async function loadSortedRun(db: DB, num: number): Promise<void> {
+  for (let i = 0; i < num; i += 1000) {
+    const batch = new WriteBatch();
+    for (let j = i; j < Math.min(num, i + 1000); j++) batch.put(keyOf(j), VALUE);
+    await db.write(batch);
+  }
+  await db.flush();
+  await db.compactRange();
 }

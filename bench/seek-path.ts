@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DB, WriteBatch } from '../src/index.js';
-import { keyOf, median, randomIndexes, timeLoop, type Timing } from './micro-loop.js';
+import { VALUE, keyOf, loadSortedRun, median, randomIndexes, timeLoop, type Timing } from './micro-loop.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -36,18 +36,11 @@ async function main(): Promise<void> {
   // No idle compaction: the L0 tables asked for must stay L0 while the loop runs.
   const db = await DB.open(dir, { cacheSize: 256 * 1024 * 1024, idleCompactionDelayMs: 0 });
   try {
-    const value = Buffer.alloc(100, 0x61);
-    for (let i = 0; i < num; i += 1000) {
-      const batch = new WriteBatch();
-      for (let j = i; j < Math.min(num, i + 1000); j++) batch.put(keyOf(j), value);
-      await db.write(batch);
-    }
-    await db.flush();
-    await db.compactRange();
+    await loadSortedRun(db, num);
     for (let f = 0; f < l0; f++) {
       // A sparse overwrite spread over the whole key range: each table overlaps every seek.
       const batch = new WriteBatch();
-      for (let j = f; j < num; j += 97) batch.put(keyOf(j), value);
+      for (let j = f; j < num; j += 97) batch.put(keyOf(j), VALUE);
       await db.write(batch);
       await db.flush();
     }
