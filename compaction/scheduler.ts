@@ -203,7 +203,8 @@ export class CompactionScheduler {
       });
       host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
         `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
-        `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
+        `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped, ${result.droppedCovered} range-deleted; ` +
+        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
     } finally {
       for (const n of allocated) host.unregisterOutput(n);
     }

@@ -120,6 +120,7 @@ export class TableOutput {
         largestSeq: props.largestSeq,
         numEntries: props.numEntries,
         numDeletions: props.numDeletions,
+        numRangeDeletions: this.rangeDels.entryCount,
         ...(this.keyId !== undefined ? { keyId: this.keyId } : {}),
         uniqueId: this.uniqueId,
       });
