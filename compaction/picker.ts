@@ -242,3 +242,21 @@ export function pickRewrite(input: PickerInput, isStale: (f: FileMetadata) => bo
   }
   return undefined;
 }
+
+/**
+ * A rewrite of one file of a level into that level, for files already at the bottom that hold range
+ * tombstones (compactRange): a compaction drops the tombstones and what they cover there when no
+ * snapshot needs them, which moving data down cannot do at the last level. One file per plan, as
+ * pickRewrite: a plan over several files of a level could write an output across a file it skipped.
+ * Undefined when the file is not in `level` or is busy.
+ */
+export function pickInPlace(input: PickerInput, level: number, fileNumber: number): CompactionPlan | undefined {
+  const { levels, busy } = input;
+  const f = (levels[level] ?? []).find((x) => x.fileNumber === fileNumber);
+  if (!f || busy.has(f.fileNumber)) return undefined;
+  const grandparents = level + 1 < levels.length ? overlapping(levels[level + 1] ?? [], userKey(f.smallest), userKey(f.largest)) : [];
+  return {
+    level, outputLevel: level, inputs: [[f], []], grandparents, deeperRanges: deeperRanges(levels, level),
+    isTrivialMove: false, reason: 'manual', score: 0, compactPointer: undefined,
+  };
+}
