@@ -2,7 +2,8 @@
  * compactRange over a range deleted by one range tombstone (written on the engine's internal write
  * path: DB.write still refuses it) reclaims the covered data's space, inline and in the compaction
  * worker (the worker's runner reads the tombstones from the input tables itself), and a snapshot
- * taken before the delete keeps the covered data through the compaction.
+ * taken before the delete keeps the covered data through the compaction; stats() counts the
+ * tombstones in memtables and tables.
  */
 import { describe, expect, it } from 'vitest';
 import { DB, MemFileSystem, NodeFileSystem, WriteBatch } from '../../src/index.js';
@@ -39,8 +40,11 @@ describe('compactRange with range tombstones', () => {
         await db.compactRange();
         const before = tableBytes(db);
         await deleteRange(db, key(500), key(3500));
+        expect(db.stats().rangeDeletions).toEqual({ memtables: 1, tableEntries: 0, tables: 0 });
         await db.flush();
+        expect(db.stats().rangeDeletions).toEqual({ memtables: 0, tableEntries: 1, tables: 1 });
         await db.compactRange();
+        expect(db.stats().rangeDeletions).toEqual({ memtables: 0, tableEntries: 0, tables: 0 });
         const after = tableBytes(db);
         // 3000 of 4000 values gone: at most about a quarter of the space is left.
         expect(after).toBeLessThan(before * 0.35);
@@ -64,6 +68,8 @@ describe('compactRange with range tombstones', () => {
     await db.compactRange();
     expect((await db.get(key(10), { snapshot: snap }))?.toString()).toBe('v'.repeat(100));
     const held = tableBytes(db);
+    // The snapshot keeps the tombstone at the bottom, and the covered data with it.
+    expect(db.stats().rangeDeletions.tables).toBe(1);
     snap.release();
     await db.compactRange();
     expect(await db.get(key(10))).toBeUndefined();
