@@ -18,6 +18,8 @@ import { writeTable } from '../../src/table/table-output.js';
 import { tableRangeDels } from '../../src/table/table-range-dels.js';
 import type { TableOptions } from '../../src/table/table-options.js';
 import { runCompaction, type CompactionResult } from '../../compaction/runner.js';
+import { carriedFragments, clipFragments, CoverageCursor } from '../../compaction/range-dels.js';
+import { FragmentSet } from '../../src/rangedel/fragment-set.js';
 import type { CompactionPlan } from '../../compaction/plan.js';
 import { withSeed, type Rng } from '../support/rng.js';
 
@@ -139,6 +141,37 @@ function randomOps(rng: Rng, n: number, firstSeq: number, rangeShare: number): O
   }
   return ops;
 }
+
+const showSet = (set: FragmentSet): string[] => set.fragments().map((f) => `${td.decode(f.start)}-${td.decode(f.end)}{${f.seqs.join(',')}}`);
+
+describe('range-dels rules', () => {
+  const set = FragmentSet.fromFragments([
+    { start: te.encode('b'), end: te.encode('d'), seqs: [9, 7, 5, 3] },
+    { start: te.encode('d'), end: te.encode('f'), seqs: [4] },
+  ]);
+  it('carries the newest seq of each stripe, and the oldest stripe only where something deeper overlaps', () => {
+    expect(showSet(carriedFragments(set, [6], []))).toEqual(['b-d{9}']);
+    expect(showSet(carriedFragments(set, [6], [{ smallest: te.encode('a'), largest: te.encode('b') }]))).toEqual(['b-d{9,5}']);
+    expect(showSet(carriedFragments(set, [6], [{ smallest: te.encode('e'), largest: te.encode('z') }]))).toEqual(['b-d{9}', 'd-f{4}']);
+    // No snapshot: one stripe, so nothing at all at the bottom.
+    expect(showSet(carriedFragments(set, [], []))).toEqual([]);
+  });
+  it('covers a version only from a newer tombstone in its own stripe', () => {
+    const c = new CoverageCursor(set, [6]);
+    expect(c.covers(te.encode('a'), 1)).toBe(false);
+    expect(c.covers(te.encode('b'), 4)).toBe(true); // 5 > 4, both below the snapshot
+    expect(c.covers(te.encode('c'), 6)).toBe(false); // only 9 and 7 are newer: the snapshot at 6 sees the version
+    expect(c.covers(te.encode('c'), 8)).toBe(true);
+    expect(c.covers(te.encode('d'), 4)).toBe(false); // the fragment's own seq does not cover it
+    expect(c.covers(te.encode('e'), 3)).toBe(true);
+    expect(c.covers(te.encode('f'), 1)).toBe(false); // the end is exclusive
+  });
+  it('clips to half-open bounds, either side open', () => {
+    expect(showSet(clipFragments(set, te.encode('c'), te.encode('e')))).toEqual(['c-d{9,7,5,3}', 'd-e{4}']);
+    expect(showSet(clipFragments(set, undefined, te.encode('c')))).toEqual(['b-c{9,7,5,3}']);
+    expect(showSet(clipFragments(set, te.encode('e'), undefined))).toEqual(['e-f{4}']);
+  });
+});
 
 describe('compaction with range tombstones', () => {
   it('reads the same at every snapshot before and after, against a naive applier', async () => {
