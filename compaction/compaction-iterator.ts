@@ -13,12 +13,16 @@
  * no deeper level holds the key (plan.deeperRanges), since otherwise dropping it would resurrect an
  * older value below.
  *
+ * Range tombstones (range-dels.ts): a version covered by a newer tombstone of its own stripe is
+ * dropped (counted as droppedCovered); the tombstones themselves are carried by the runner.
+ *
  * Contract: next() yields the kept entries in order; key()/value() are views valid until the next
  * move. Safe in a worker (no engine state). Counts dropped entries for stats.
  */
 import type { InternalIterator } from '../src/base/internal-iterator.js';
 import { compareByteRanges } from '../src/base/bytes.js';
 import { TRAILER_SIZE, ValueKind, kindOf, seqOf } from '../src/base/internal-key.js';
+import type { CoverageCursor } from './range-dels.js';
 
 export interface KeyRange { smallest: Uint8Array; largest: Uint8Array }
 
@@ -31,6 +35,7 @@ export class CompactionIterator {
   private rangeCursor = 0;
   droppedShadowed = 0;
   droppedTombstones = 0;
+  droppedCovered = 0;
   kept = 0;
 
   constructor(
@@ -39,6 +44,8 @@ export class CompactionIterator {
     snapshots: readonly number[],
     /** User-key ranges of deeper levels, sorted by smallest (plan.deeperRanges). */
     private readonly deeper: readonly KeyRange[],
+    /** The inputs' range tombstones (absent: none). */
+    private readonly coverage?: CoverageCursor,
   ) {
     this.snapshots = snapshots;
   }
@@ -60,8 +67,10 @@ export class CompactionIterator {
   key(): Uint8Array { return this.input.key(); }
   value(): Uint8Array { return this.input.value(); }
 
-  /** True when the current entry starts a new user key (a safe output cut point). */
+  /** True when the current entry's user key differs from the last kept entry's (a safe output cut point). */
   isNewUserKey = true;
+  /** Whether a version of the current user key was already kept. */
+  private keptThisKey = false;
 
   private stripeOf(seq: number): number {
     const s = this.snapshots;
@@ -105,14 +114,18 @@ export class CompactionIterator {
       if (same) {
         // Older version of the same key: kept only if it opens a new (older) stripe.
         if (stripe === this.lastStripe) drop = true;
-        this.isNewUserKey = false;
       } else {
         if (this.lastUserKey.length < ulen) this.lastUserKey = new Uint8Array(Math.max(ulen, this.lastUserKey.length * 2));
         this.lastUserKey.set(k.subarray(0, ulen));
         this.lastUserKeyLen = ulen;
-        this.isNewUserKey = true;
+        this.keptThisKey = false;
       }
-      if (!drop) {
+      if (!drop && this.coverage !== undefined && this.coverage.covers(k.subarray(0, ulen), seq)) {
+        // Older versions of this key in the stripe are covered too; an older stripe opens anew.
+        this.lastStripe = stripe;
+        this.droppedCovered++;
+        drop = true;
+      } else if (!drop) {
         this.lastStripe = stripe;
         if (kindOf(k) === ValueKind.Delete && stripe === 0 && !this.inDeeperLevel(k, ulen)) {
           // Oldest stripe, nothing below: the tombstone and everything older (same stripe) can go.
@@ -123,6 +136,8 @@ export class CompactionIterator {
         this.droppedShadowed++;
       }
       if (!drop) {
+        this.isNewUserKey = !this.keptThisKey;
+        this.keptThisKey = true;
         this.kept++;
         return true;
       }

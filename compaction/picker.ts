@@ -16,6 +16,14 @@
  * the output level. In L1+ a user key never straddles two files (manifest invariant), so inputs are
  * whole user keys by construction. A single L1+ input with no overlap below and little grandparent
  * overlap is a trivial move (the file is relinked one level down, not rewritten).
+ *
+ * Range tombstones (RocksDB's deletion-triggered compaction): when no level scores >= 1, an L1+ file
+ * above the last level that holds range tombstones (FileMetadata.numRangeDeletions) is compacted
+ * down when the next level's files lying wholly inside its key range (the estimate of what its
+ * tombstones cover) make up at least half the bytes the compaction would read there: a level full
+ * of covered data is reclaimed even though no level is over its size. The file with the largest
+ * estimate goes first. Tombstones move down a level per compaction and are dropped at the bottom,
+ * so this ends.
  */
 import { compareByteRanges } from '../src/base/bytes.js';
 import { compareInternalKeys, TRAILER_SIZE } from '../src/base/internal-key.js';
@@ -185,7 +193,30 @@ export function pickCompaction(input: PickerInput): CompactionPlan | undefined {
       if (plan) return plan;
     }
   }
-  return undefined;
+  return pickRangeDel(input);
+}
+
+/** The deletion-triggered pick (header), or undefined. */
+function pickRangeDel(input: PickerInput): CompactionPlan | undefined {
+  const { levels, options } = input;
+  let best: { level: number; file: FileMetadata; covered: number } | undefined;
+  for (let level = 1; level < options.numLevels - 1; level++) {
+    for (const f of levels[level] ?? []) {
+      if ((f.numRangeDeletions ?? 0) === 0 || input.busy.has(f.fileNumber)) continue;
+      const lo = userKey(f.smallest), hi = userKey(f.largest);
+      const below = overlapping(levels[level + 1] ?? [], lo, hi);
+      let covered = 0;
+      for (const g of below) {
+        if (cmpUser(userKey(g.smallest), lo) >= 0 && cmpUser(userKey(g.largest), hi) <= 0) covered += g.fileSize;
+      }
+      if (covered === 0 || covered * 2 < levelBytes(below)) continue;
+      if (!best || covered > best.covered) best = { level, file: f, covered };
+    }
+  }
+  if (!best) return undefined;
+  const plan = planFor(input, best.level, best.level + 1, [best.file], 'range-del', 0);
+  // Moving the file down unchanged would reclaim nothing: it is always rewritten.
+  return plan && { ...plan, isTrivialMove: false, reason: 'range-del' };
 }
 
 /**
@@ -241,4 +272,22 @@ export function pickRewrite(input: PickerInput, isStale: (f: FileMetadata) => bo
     }
   }
   return undefined;
+}
+
+/**
+ * A rewrite of one file of a level into that level, for files already at the bottom that hold range
+ * tombstones (compactRange): a compaction drops the tombstones and what they cover there when no
+ * snapshot needs them, which moving data down cannot do at the last level. One file per plan, as
+ * pickRewrite: a plan over several files of a level could write an output across a file it skipped.
+ * Undefined when the file is not in `level` or is busy.
+ */
+export function pickInPlace(input: PickerInput, level: number, fileNumber: number): CompactionPlan | undefined {
+  const { levels, busy } = input;
+  const f = (levels[level] ?? []).find((x) => x.fileNumber === fileNumber);
+  if (!f || busy.has(f.fileNumber)) return undefined;
+  const grandparents = level + 1 < levels.length ? overlapping(levels[level + 1] ?? [], userKey(f.smallest), userKey(f.largest)) : [];
+  return {
+    level, outputLevel: level, inputs: [[f], []], grandparents, deeperRanges: deeperRanges(levels, level),
+    isTrivialMove: false, reason: 'manual', score: 0, compactPointer: undefined,
+  };
 }

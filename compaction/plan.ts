@@ -7,7 +7,7 @@
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { TableOptions } from '../src/table/table-options.js';
 
-export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move' | 'rewrite' | 'idle';
+export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move' | 'rewrite' | 'idle' | 'range-del';
 
 export interface CompactionPlan {
   /** The level whose files started the compaction. */

@@ -10,6 +10,11 @@
  * On failure it removes every output it created and rethrows (inputs are untouched); a corrupt
  * input surfaces as ERR_CORRUPTION (block checksums are verified on every read), never merged around,
  * and so does an input that is not the table the MANIFEST names (size and unique id, checked at open).
+ * Range tombstones: the inputs' tombstones are read first (one open per input), covered versions
+ * are dropped and the carried fragments are split among the outputs by range-dels.ts's partition:
+ * each output holds them up to just after its last key, so a tombstone crossing a cut is split
+ * there and no two outputs' bounds share a user key. With no kept entry but tombstones to carry,
+ * the compaction writes one tombstone-only output.
  * Each output file is written through src/table/table-output.ts (open, add, finish, fsync, metadata
  * with a fresh unique id); deciding where to cut stays here.
  */
@@ -25,6 +30,11 @@ import { FileKind } from '../src/encryption/file-cipher.js';
 import { KeyRing } from '../src/encryption/keyring.js';
 import { TableOutput } from '../src/table/table-output.js';
 import { openTable } from '../src/table/table-open.js';
+import { tableRangeDels } from '../src/table/table-range-dels.js';
+import { FragmentSet } from '../src/rangedel/fragment-set.js';
+import { immediateSuccessor, type RangeTombstone } from '../src/rangedel/range-tombstone.js';
+import { TRAILER_SIZE } from '../src/base/internal-key.js';
+import { carriedFragments, clipFragments, CoverageCursor } from './range-dels.js';
 import { CompactionIterator } from './compaction-iterator.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 
@@ -45,6 +55,11 @@ export interface CompactionResult {
   entriesOut: number;
   droppedShadowed: number;
   droppedTombstones: number;
+  /** Versions dropped because a range tombstone of their stripe covers them. */
+  droppedCovered: number;
+  /** Range-tombstone entries (fragment, seq) read from the inputs and written to the outputs. */
+  rangeDelsIn: number;
+  rangeDelsOut: number;
   ms: number;
 }
 
@@ -77,6 +92,20 @@ function inputIterator(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | und
   }
   if (plan.inputs[1].length > 0) children.push(new ConcatIterator(plan.inputs[1], compareInternalKeys, open, smallest, largest));
   return new MergingIterator(children, compareInternalKeys);
+}
+
+/** Every input's range tombstones, fragmented together (each table opened and closed once here). */
+async function inputRangeDels(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | undefined): Promise<FragmentSet> {
+  const all: RangeTombstone[] = [];
+  for (const f of [...plan.inputs[0], ...plan.inputs[1]]) {
+    const reader = await openTable(env.fs, env.dir, f, { syncReads: true, ...(keys ? { keys } : {}) });
+    try {
+      for (const t of tableRangeDels(reader).tombstones()) all.push(t);
+    } finally {
+      await reader.close();
+    }
+  }
+  return FragmentSet.fromTombstones(all);
 }
 
 /** LevelDB's ShouldStopBefore: tracks how many grandparent bytes the current output overlaps. */
@@ -114,8 +143,17 @@ export async function runCompaction(
   for (const f of plan.inputs[1]) bytesRead += f.fileSize;
   const enc = o.encryption;
   const keys = enc ? KeyRing.fromKeys(enc.currentKeyId, enc.keys, enc.allowPlaintext) : undefined;
+  const rangeDels = await inputRangeDels(env, plan, keys);
+  const carried = carriedFragments(rangeDels, snapshots, plan.deeperRanges);
+  let rangeDelsOut = 0;
   const merged = inputIterator(env, plan, keys);
-  const it = new CompactionIterator(merged, snapshots, plan.deeperRanges);
+  const it = new CompactionIterator(merged, snapshots, plan.deeperRanges,
+    rangeDels.isEmpty ? undefined : new CoverageCursor(rangeDels, snapshots));
+  // Where the current output's share of the carried tombstones starts (undefined: from the start),
+  // and the user key of the last entry it holds.
+  let tombstonesFrom: Uint8Array | undefined;
+  let lastUserKey = new Uint8Array(64);
+  let lastUserKeyLen = -1;
   const gp = new GrandparentTracker(plan.grandparents, o.maxGrandparentOverlapBytes);
   let current: TableOutput | undefined;
   let bytesWritten = 0;
@@ -134,7 +172,14 @@ export async function runCompaction(
     });
   };
 
-  const finishOutput = async (out: TableOutput): Promise<void> => {
+  /** `last`: the final output, which takes the tombstones up to the end. */
+  const finishOutput = async (out: TableOutput, last: boolean): Promise<void> => {
+    const to = last || lastUserKeyLen < 0 ? undefined : immediateSuccessor(lastUserKey.subarray(0, lastUserKeyLen));
+    const share = clipFragments(carried, tombstonesFrom, to);
+    out.setRangeDeletions(share);
+    rangeDelsOut += share.entryCount;
+    tombstonesFrom = to;
+    lastUserKeyLen = -1;
     current = undefined; // finish() removes its file if it fails: nothing left to abandon
     const meta = await out.finish();
     created.push(out.path);
@@ -148,7 +193,7 @@ export async function runCompaction(
       const key = it.key();
       if (current && it.isNewUserKey &&
         (current.writer.estimatedFileSize >= o.targetFileSize || gp.shouldStopBefore(key))) {
-        await finishOutput(current);
+        await finishOutput(current, false);
         gp.reset();
       } else if (it.isNewUserKey && !current) {
         gp.shouldStopBefore(key);
@@ -158,6 +203,12 @@ export async function runCompaction(
       bytesSinceCheck += key.length + value.length;
       const a = current.writer.add(key, value);
       if (a) await a;
+      if (it.isNewUserKey || lastUserKeyLen < 0) {
+        const ulen = key.length - TRAILER_SIZE;
+        if (lastUserKey.length < ulen) lastUserKey = new Uint8Array(Math.max(ulen, lastUserKey.length * 2));
+        lastUserKey.set(key.subarray(0, ulen));
+        lastUserKeyLen = ulen;
+      }
       entriesOut++;
       // Every 64 entries or 64 KiB, whichever comes first: large values must not run unthrottled.
       if ((++n & 63) === 0 || bytesSinceCheck >= 64 * 1024) {
@@ -175,7 +226,8 @@ export async function runCompaction(
       }
       ok = await it.next();
     }
-    if (current) await finishOutput(current);
+    if (!current && outputs.length === 0 && !carried.isEmpty) current = await openOutput();
+    if (current) await finishOutput(current, true);
     if (outputs.length > 0) await env.fs.syncDir(env.dir);
   } catch (e) {
     await current?.abandon();
@@ -186,8 +238,9 @@ export async function runCompaction(
     if (c) await c.catch(() => undefined);
   }
   return {
-    outputs, bytesRead, bytesWritten, entriesIn: it.kept + it.droppedShadowed + it.droppedTombstones,
+    outputs, bytesRead, bytesWritten, entriesIn: it.kept + it.droppedShadowed + it.droppedTombstones + it.droppedCovered,
     entriesOut, droppedShadowed: it.droppedShadowed, droppedTombstones: it.droppedTombstones,
+    droppedCovered: it.droppedCovered, rangeDelsIn: rangeDels.entryCount, rangeDelsOut,
     ms: performance.now() - t0,
   };
 }

@@ -22,7 +22,7 @@ import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionExecutor } from './executor.js';
 import type { CompactionHost } from './host.js';
 import type { BackgroundJobQueue } from './job-queue.js';
-import { pickCompaction, pickIdle, pickManual, pickRewrite } from './picker.js';
+import { pickCompaction, pickIdle, pickManual, pickInPlace, pickRewrite } from './picker.js';
 import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
@@ -203,7 +203,8 @@ export class CompactionScheduler {
       });
       host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
         `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
-        `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
+        `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped, ${result.droppedCovered} range-deleted; ` +
+        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
     } finally {
       for (const n of allocated) host.unregisterOutput(n);
     }
@@ -250,7 +251,7 @@ export class CompactionScheduler {
 
   /**
    * Compacts every file overlapping [lo, hi] down to the last level holding data, level by level,
-   * and waits. Runs its own plans through the same queue, waiting for busy files to free up.
+   * then rewrites in place the files of that level in range that hold range tombstones, and waits. Runs its own plans through the same queue, waiting for busy files to free up.
    */
   async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
     const levels = (): readonly (readonly unknown[])[] => this.host.currentVersion().levels;
@@ -274,6 +275,29 @@ export class CompactionScheduler {
         }
         await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
         if (plan.level !== 0) break; // L1+: all overlapping files were taken at once
+      }
+    }
+    // Files at the bottom holding range tombstones: rewritten in place, which drops the tombstones
+    // and what they cover unless a snapshot needs them. The list is taken once, so a tombstone a
+    // snapshot keeps is not rewritten again and again.
+    const bottom = this.host.currentVersion().overlappingFiles(stopAt, lo, hi)
+      .filter((f) => (f.numRangeDeletions ?? 0) > 0).map((f) => f.fileNumber);
+    for (const fileNumber of bottom) {
+      for (;;) {
+        if (this.stopped || this.host.isStopped()) return;
+        const version = this.host.currentVersion();
+        if (!version.levels[stopAt]?.some((f) => f.fileNumber === fileNumber)) break; // compacted meanwhile
+        const plan = pickInPlace({
+          levels: version.levels, options: this.host.pickerOptions(),
+          compactPointers: this.host.compactPointers(), busy: this.busy,
+        }, stopAt, fileNumber);
+        if (!plan) {
+          await this.waitForProgress();
+          if (this.submitted === 0) await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
+        break;
       }
     }
   }

@@ -55,6 +55,7 @@ export function encodeBackupMeta(m: BackupMeta, options: { sealed?: boolean } = 
       name: sharedName(f), level, fileNumber: f.fileNumber, size: f.fileSize, crc32c: f.crc32c,
       smallest: hex(f.smallest), largest: hex(f.largest), smallestSeq: f.smallestSeq, largestSeq: f.largestSeq,
       entries: f.numEntries, deletions: f.numDeletions,
+      ...(f.numRangeDeletions !== undefined ? { rangeDeletions: f.numRangeDeletions } : {}),
       ...(f.keyId !== undefined ? { keyId: f.keyId } : {}),
       ...(f.uniqueId !== undefined ? { uniqueId: hex(f.uniqueId) } : {}),
     })),
@@ -122,7 +123,9 @@ function decodeBackupMetaVersioned(data: Uint8Array, fileName: string): { meta: 
       if (typeof x['uniqueId'] !== 'string' || !/^([0-9a-f]{2})+$/.test(x['uniqueId'])) fail(0, `${where}.uniqueId is not hex bytes`);
       uniqueId = new Uint8Array(Buffer.from(x['uniqueId'] as string, 'hex'));
     }
+    if (x['rangeDeletions'] !== undefined && !isCount(x['rangeDeletions'])) fail(0, `${where}.rangeDeletions is not a non-negative integer`);
     const init = {
+      ...(x['rangeDeletions'] !== undefined ? { numRangeDeletions: x['rangeDeletions'] as number } : {}),
       ...(keyId !== undefined ? { keyId } : {}),
       ...(uniqueId !== undefined ? { uniqueId } : {}),
       fileNumber: x['fileNumber'] as number, fileSize: x['size'] as number, crc32c: x['crc32c'] as number,

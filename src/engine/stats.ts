@@ -24,6 +24,12 @@ export interface DBStats {
   cache: { capacity: number; usage: number; hits: number; misses: number };
   filter: { checks: number; negatives: number };
   snapshots: number;
+  /**
+   * Range tombstones: those in memtables (active and immutable, as written), and the range-deletion
+   * entries (fragment, seq pairs) of live tables and the tables holding any, as their MANIFEST
+   * entries record them (a table an older build recorded counts as none).
+   */
+  rangeDeletions: { memtables: number; tableEntries: number; tables: number };
   transactions: { open: number; commits: number; conflicts: number; retries: number };
   /**
    * Encryption at rest: the key id new files use, and per key id the live tables sealed with it
@@ -95,12 +101,26 @@ export function buildStats(db: Engine): DBStats {
     cache: { capacity: cache?.capacity ?? 0, usage: cache?.usage ?? 0, hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 },
     filter,
     snapshots: db.snapshots.size,
+    rangeDeletions: rangeDeletionStats(db),
     transactions: { open: db.writes.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries },
     encryption: encryptionStats(db),
     openTables: db.tables.openCount,
     backgroundErrors: c.backgroundErrors,
     readOnlyReason: db.failure.error?.message,
   };
+}
+
+function rangeDeletionStats(db: Engine): DBStats['rangeDeletions'] {
+  let memtables = db.memtables.mem.rangeDeletions;
+  for (const e of db.memtables.immutable) memtables += e.mem.rangeDeletions;
+  let tableEntries = 0;
+  let tables = 0;
+  db.versions.current().forEachFile((f) => {
+    if ((f.numRangeDeletions ?? 0) === 0) return;
+    tables++;
+    tableEntries += f.numRangeDeletions!;
+  });
+  return { memtables, tableEntries, tables };
 }
 
 function encryptionStats(db: Engine): DBStats['encryption'] {

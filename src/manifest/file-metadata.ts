@@ -32,6 +32,11 @@ export interface FileMetadata {
   /** Entries, and how many of them are deletions (the picker favours tombstone-heavy files). */
   readonly numEntries: number;
   readonly numDeletions: number;
+  /**
+   * Entries of the table's range-deletion block (fragment, seq pairs); absent when it has none or
+   * an older build recorded the table. The picker and compactRange look for tombstones by it.
+   */
+  readonly numRangeDeletions?: number;
   /** The encryption key id of an encrypted table (absent for a plain one): rotation and stats read it. */
   readonly keyId?: string;
   /**
@@ -62,6 +67,7 @@ export function makeFileMetadata(init: FileMetadataInit): FileMetadata {
     largestSeq: init.largestSeq,
     numEntries: init.numEntries,
     numDeletions: init.numDeletions,
+    ...(init.numRangeDeletions !== undefined && init.numRangeDeletions > 0 ? { numRangeDeletions: init.numRangeDeletions } : {}),
     ...(init.keyId !== undefined ? { keyId: init.keyId } : {}),
     ...(init.uniqueId !== undefined ? { uniqueId: new Uint8Array(init.uniqueId) } : {}),
   });
@@ -86,6 +92,7 @@ export function fileMetadataProblem(f: FileMetadataInit): string | undefined {
   if (f.smallestSeq > f.largestSeq) return `smallest seq ${f.smallestSeq} > largest seq ${f.largestSeq}`;
   if (!isCount(f.numEntries) || !isCount(f.numDeletions)) return 'entry counts must be non-negative integers';
   if (f.numDeletions > f.numEntries) return `${f.numDeletions} deletions > ${f.numEntries} entries`;
+  if (f.numRangeDeletions !== undefined && !isCount(f.numRangeDeletions)) return 'range deletion count must be a non-negative integer';
   if (f.keyId !== undefined && (typeof f.keyId !== 'string' || f.keyId.length === 0)) return 'key id must be a non-empty string';
   if (f.uniqueId !== undefined && (!(f.uniqueId instanceof Uint8Array) || f.uniqueId.length === 0 ||
     f.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE)) return `unique id must be 1..${TABLE_UNIQUE_ID_MAX_SIZE} bytes`;
@@ -113,6 +120,6 @@ export function describeInternalKey(ikey: Uint8Array): string {
 export function describeFile(f: FileMetadata): string {
   return `${String(f.fileNumber).padStart(6, '0')} ${f.fileSize}B [${describeInternalKey(f.smallest)} .. ` +
     `${describeInternalKey(f.largest)}] seq ${f.smallestSeq}..${f.largestSeq} ` +
-    `entries ${f.numEntries} (${f.numDeletions} del) crc ${f.crc32c.toString(16).padStart(8, '0')}` +
+    `entries ${f.numEntries} (${f.numDeletions} del${f.numRangeDeletions ? `, ${f.numRangeDeletions} rangedel` : ''}) crc ${f.crc32c.toString(16).padStart(8, '0')}` +
     (f.uniqueId !== undefined ? ` id ${Buffer.from(f.uniqueId).toString('hex')}` : '');
 }

@@ -32,6 +32,8 @@ export interface FileJson {
   largestSeq: number;
   numEntries: number;
   numDeletions: number;
+  /** Range-deletion entries in the table (absent: none recorded). */
+  numRangeDeletions?: number;
   /** The encryption key id of an encrypted table (absent for a plain one). */
   keyId?: string;
   /** The table's unique id in hex (absent for tables written before ids). */
@@ -74,6 +76,7 @@ export function fileToJson(level: number, f: FileMetadata): FileJson {
     smallest: describeInternalKey(f.smallest), largest: describeInternalKey(f.largest),
     smallestHex: hex(f.smallest), largestHex: hex(f.largest),
     smallestSeq: f.smallestSeq, largestSeq: f.largestSeq, numEntries: f.numEntries, numDeletions: f.numDeletions,
+    ...(f.numRangeDeletions !== undefined ? { numRangeDeletions: f.numRangeDeletions } : {}),
     ...(f.keyId !== undefined ? { keyId: f.keyId } : {}),
     ...(f.uniqueId !== undefined ? { uniqueId: hex(f.uniqueId) } : {}),
   };

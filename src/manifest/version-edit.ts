@@ -54,6 +54,14 @@ export const TAG_FILE_KEY_ID = TAG_SAFE_TO_IGNORE | 1;
  */
 export const TAG_FILE_UNIQUE_ID = TAG_SAFE_TO_IGNORE | 2;
 
+/**
+ * The range-deletion entry count of the table added by the NEW_FILE field before it (FORMAT.md
+ * "Tags"), written only when it is not zero: safe-to-ignore, so a MANIFEST without range deletes is
+ * unchanged and older builds still read one with them (they drop the count when they rewrite it,
+ * and the table then only looks tombstone-free to the picker and compactRange).
+ */
+export const TAG_FILE_RANGE_DELS = TAG_SAFE_TO_IGNORE | 3;
+
 export interface DeletedFile { readonly level: number; readonly fileNumber: number }
 export interface NewFile { readonly level: number; readonly file: FileMetadata }
 /** The internal key where the last compaction of `level` ended; the next one starts after it. */
@@ -134,6 +142,10 @@ export function encodeVersionEdit(edit: VersionEdit, w: ByteWriter = new ByteWri
     if (f.uniqueId !== undefined) {
       const payload = new ByteWriter(f.uniqueId.length + 16).varint(f.fileNumber).lengthPrefixed(f.uniqueId).toBytes();
       w.varint(TAG_FILE_UNIQUE_ID).lengthPrefixed(payload);
+    }
+    if (f.numRangeDeletions !== undefined && f.numRangeDeletions > 0) {
+      const payload = new ByteWriter(16).varint(f.fileNumber).varint(f.numRangeDeletions).toBytes();
+      w.varint(TAG_FILE_RANGE_DELS).lengthPrefixed(payload);
     }
   }
   return w.toBytes();
@@ -269,6 +281,22 @@ export function decodeVersionEdit(data: Uint8Array, fileName = '<version edit>',
         const problem = fileMetadataProblem(file);
         if (problem !== undefined) fail(at, `new file ${number}: ${problem}`);
         files![files!.length - 1] = { level: last!.level, file: Object.freeze(file) };
+        break;
+      }
+      case TAG_FILE_RANGE_DELS: {
+        const len = r.varint();
+        const end = r.offset + len;
+        if (end > r.limit) fail(at, 'file range deletions field runs past the record');
+        const pr = new ByteReader(data, r.offset, end, fail);
+        const number = pr.varint();
+        const count = pr.varint();
+        r.offset = end;
+        const files = edit.newFiles;
+        const last = files?.[files.length - 1];
+        if (!files || !last || last.file.fileNumber !== number || last.file.numRangeDeletions !== undefined) {
+          fail(at, `file range deletions field for ${number} does not follow that file's NEW_FILE field`);
+        }
+        files![files!.length - 1] = { level: last!.level, file: Object.freeze({ ...last!.file, numRangeDeletions: count }) };
         break;
       }
       default:

@@ -12,7 +12,9 @@
  * - Range tombstones extend the bounds the metadata records (RocksDB): smallest is the first
  *   fragment's start at its newest seq when that sorts first, largest the last fragment's exclusive
  *   end at MAX_SEQUENCE (a sentinel that sorts before every real version of that user key) when
- *   that sorts last. The table's own key.smallest/key.largest properties stay the data blocks' keys.
+ *   that sorts last; an end that is some key k's immediate successor (k + 0x00, as a compaction
+ *   output's share of a tombstone ends) is recorded as k at seq 0 instead, the last internal key of
+ *   k, so the next output of a level, which starts at k + 0x00, shares no user key with it. The table's own key.smallest/key.largest properties stay the data blocks' keys.
  * - A failure anywhere (open, add, finish, sync, close) leaves no file: finish() removes the file
  *   before rethrowing, abandon() removes it, and open() removes it if the writer cannot be set up.
  * - finish() does not sync the directory: the caller does, once for all its outputs, before a
@@ -118,6 +120,7 @@ export class TableOutput {
         largestSeq: props.largestSeq,
         numEntries: props.numEntries,
         numDeletions: props.numDeletions,
+        numRangeDeletions: this.rangeDels.entryCount,
         ...(this.keyId !== undefined ? { keyId: this.keyId } : {}),
         uniqueId: this.uniqueId,
       });
@@ -152,10 +155,16 @@ export function boundsWithTombstones(
     const first = frags[0]!;
     const lo = makeInternalKey(first.start, first.seqs[0]!, ValueKind.RangeDelete);
     if (smallest === undefined || compareInternalKeys(lo, smallest) < 0) smallest = lo;
-    const hi = makeInternalKey(frags[frags.length - 1]!.end, MAX_SEQUENCE, ValueKind.RangeDelete);
+    const hi = exclusiveEndBound(frags[frags.length - 1]!.end);
     if (largest === undefined || compareInternalKeys(hi, largest) > 0) largest = hi;
   }
   return { smallest, largest };
+}
+
+/** The largest internal key of a table whose last tombstone fragment ends (exclusive) at `end` (header). */
+function exclusiveEndBound(end: Uint8Array): Uint8Array {
+  if (end.length > 0 && end[end.length - 1] === 0) return makeInternalKey(end.subarray(0, end.length - 1), 0, ValueKind.RangeDelete);
+  return makeInternalKey(end, MAX_SEQUENCE, ValueKind.RangeDelete);
 }
 
 /**

@@ -105,6 +105,8 @@ const HOSTILE: Mutation[] = [
   ['uniqueId empty', (d) => { d.files[0]!['uniqueId'] = ''; return d; }],
   ['uniqueId too long', (d) => { d.files[0]!['uniqueId'] = 'ab'.repeat(65); return d; }],
   ['uniqueId a number', (d) => { d.files[0]!['uniqueId'] = 7; return d; }],
+  ['rangeDeletions negative', (d) => { d.files[0]!['rangeDeletions'] = -1; return d; }],
+  ['rangeDeletions a string', (d) => { d.files[0]!['rangeDeletions'] = '3'; return d; }],
   ['file number twice', (d) => { d.files[1] = d.files[0]!; return d; }],
   ['file entry null', (d) => { d.files[0] = null as never; return d; }],
   ['file entry a string', (d) => { d.files[0] = realName(d) as never; return d; }],
@@ -149,6 +151,18 @@ describe('backup metadata', () => {
     const back = decodeBackupMeta(bytes, 'meta/3');
     expect(back).toEqual(m);
     expect(back.files[0]!.file.uniqueId).toEqual(id);
+  });
+
+  it('round-trips a table range-deletion count (optional, any version)', () => {
+    const m = { ...META_EXAMPLE, files: META_EXAMPLE.files.map((f, i) => i === 1 ? { ...f, file: makeFileMetadata({ ...f.file, numRangeDeletions: 4 }) } : f) };
+    const bytes = encodeBackupMeta(m);
+    const doc = JSON.parse(Buffer.from(bytes).toString('utf8').split('\n')[0]!) as { version: number; files: Array<Record<string, unknown>> };
+    expect(doc.version).toBe(1);
+    expect(doc.files[1]!['rangeDeletions']).toBe(4);
+    expect(doc.files[0]!['rangeDeletions']).toBeUndefined();
+    const back = decodeBackupMeta(bytes, 'meta/3');
+    expect(back).toEqual(m);
+    expect(back.files[1]!.file.numRangeDeletions).toBe(4);
   });
 
   it('tolerates a missing final newline, refuses any damage to the checksum line', () => {

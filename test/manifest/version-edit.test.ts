@@ -8,7 +8,7 @@ import { CorruptionError, NotSupportedError } from '../../src/errors.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { makeFileMetadata } from '../../src/manifest/file-metadata.js';
 import {
-  decodeVersionEdit, encodeVersionEdit, MANIFEST_FORMAT_VERSION, TAG_FILE_UNIQUE_ID, TAG_SAFE_TO_IGNORE, Tag, type VersionEdit,
+  decodeVersionEdit, encodeVersionEdit, MANIFEST_FORMAT_VERSION, TAG_FILE_UNIQUE_ID, TAG_FILE_RANGE_DELS, TAG_SAFE_TO_IGNORE, Tag, type VersionEdit,
 } from '../../src/manifest/version-edit.js';
 import { RecordReader } from '../../src/record/record-reader.js';
 import { RecordWriter } from '../../src/record/record-writer.js';
@@ -94,6 +94,28 @@ describe('VersionEdit encoding', () => {
     if (process.env['REWRITE'] === '1') writeFileSync(golden, text);
     expect(text).toBe(readFileSync(golden, 'utf8'));
     expect(decodeVersionEdit(payload)).toEqual(normalise(WORKED_EXAMPLE_WITH_ID));
+  });
+
+  it('matches the worked example with a range-deletion count byte for byte (golden); a reader that skips the field sees the edit without it', () => {
+    const withDels: VersionEdit = {
+      ...WORKED_EXAMPLE_WITH_ID,
+      newFiles: [{ level: 0, file: makeFileMetadata({ ...WORKED_EXAMPLE_WITH_ID.newFiles![0]!.file, numRangeDeletions: 3 }) }],
+    };
+    const payload = encodeVersionEdit(withDels);
+    const withId = encodeVersionEdit(WORKED_EXAMPLE_WITH_ID);
+    expect(Buffer.from(payload.subarray(0, withId.length)).equals(Buffer.from(withId))).toBe(true);
+    const text = `# payload (${payload.length} bytes)\n${hexLines(payload)}# FILE_RANGE_DELS field (${payload.length - withId.length} bytes)\n${hexLines(payload.subarray(withId.length))}`;
+    const golden = fileURLToPath(new URL('../testdata/manifest/worked-example-range-dels.hex', import.meta.url));
+    if (process.env['REWRITE'] === '1') writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, 'utf8'));
+    expect(decodeVersionEdit(payload)).toEqual(normalise(withDels));
+    expect(decodeVersionEdit(payload).newFiles![0]!.file.numRangeDeletions).toBe(3);
+    // A count of zero is not written: an edit without range deletes keeps its older bytes.
+    const zero = makeFileMetadata({ ...WORKED_EXAMPLE_WITH_ID.newFiles![0]!.file, numRangeDeletions: 0 });
+    expect(Buffer.from(encodeVersionEdit({ ...WORKED_EXAMPLE_WITH_ID, newFiles: [{ level: 0, file: zero }] })).equals(Buffer.from(withId))).toBe(true);
+    // Not after its NEW_FILE: corrupt.
+    const field = new ByteWriter().varint(TAG_FILE_RANGE_DELS).lengthPrefixed(new ByteWriter().varint(6).varint(3).toBytes()).toBytes();
+    expect(() => decodeVersionEdit(Buffer.concat([withId, field]))).toThrow(/range deletions field for 6 does not follow/);
   });
 
   it('refuses a unique id field that does not follow its NEW_FILE, or of a bad length', () => {

@@ -4,7 +4,7 @@
  * printed back in the same syntax, plus the plan description both golden files print.
  * Files: a bound may carry a seq ('a'#9); the default seq of both bounds is the file number, so
  * higher numbers are newer. `size=` sets the preceding file's size (default 1), `key=` its
- * encryption key id (default none).
+ * encryption key id (default none), `rangedels=` its range-deletion entry count (default none).
  */
 import { Buffer } from 'node:buffer';
 import { makeInternalKey, seqOf, userKeyOf, ValueKind } from '../../src/base/internal-key.js';
@@ -50,7 +50,7 @@ export function busySet(c: GoldenCase): Set<number> {
 /** The files of one line of words (`000007['a'..'m'] size=1000 key=k1 ...`). */
 export function parseFiles(words: string, lineNo: number): FileMetadata[] {
   const files: FileMetadata[] = [];
-  let pending: { n: number; lo: string; loSeq: number; hi: string; hiSeq: number; size: number; keyId?: string } | undefined;
+  let pending: { n: number; lo: string; loSeq: number; hi: string; hiSeq: number; size: number; keyId?: string; rangeDels?: number } | undefined;
   const flush = (): void => {
     if (!pending) return;
     const p = pending;
@@ -61,13 +61,15 @@ export function parseFiles(words: string, lineNo: number): FileMetadata[] {
       smallestSeq: Math.min(p.loSeq, p.hiSeq), largestSeq: Math.max(p.loSeq, p.hiSeq),
       numEntries: 2, numDeletions: 0,
       ...(p.keyId !== undefined ? { keyId: p.keyId } : {}),
+      ...(p.rangeDels !== undefined ? { numRangeDeletions: p.rangeDels } : {}),
     }));
     pending = undefined;
   };
   for (const word of words.trim().split(/\s+/).filter((w) => w !== '')) {
-    if (word.startsWith('size=') || word.startsWith('key=')) {
+    if (word.startsWith('size=') || word.startsWith('key=') || word.startsWith('rangedels=')) {
       if (!pending) throw new Error(`line ${lineNo}: ${word} before any file`);
       if (word.startsWith('size=')) pending.size = Number(word.slice(5));
+      else if (word.startsWith('rangedels=')) pending.rangeDels = Number(word.slice(10));
       else pending.keyId = word.slice(4);
       continue;
     }
@@ -109,7 +111,8 @@ export function fileText(f: FileMetadata): string {
     return `'${text(userKeyOf(ikey))}'${seq === f.fileNumber ? '' : `#${seq}`}`;
   };
   return `${pad(f.fileNumber)}[${bound(f.smallest)}..${bound(f.largest)}]` +
-    (f.fileSize !== 1 ? ` size=${f.fileSize}` : '') + (f.keyId !== undefined ? ` key=${f.keyId}` : '');
+    (f.fileSize !== 1 ? ` size=${f.fileSize}` : '') + (f.keyId !== undefined ? ` key=${f.keyId}` : '') +
+    (f.numRangeDeletions !== undefined ? ` rangedels=${f.numRangeDeletions}` : '');
 }
 
 /** Every non-empty level as an input line, or `(no files)`. */

@@ -36,6 +36,7 @@ Examples:
 function fileLine(f: FileJson): string {
   return `${String(f.fileNumber).padStart(6, '0')}  ${f.fileSize} bytes  [${f.smallest} .. ${f.largest}]  ` +
     `seq ${f.smallestSeq}..${f.largestSeq}  entries ${f.numEntries} (${f.numDeletions} del)  crc ${f.crc32c}` +
+    (f.numRangeDeletions !== undefined ? `  range dels ${f.numRangeDeletions}` : '') +
     (f.keyId !== undefined ? `  key id ${JSON.stringify(f.keyId)}` : '') +
     (f.uniqueId !== undefined ? `  id ${f.uniqueId}` : '');
 }

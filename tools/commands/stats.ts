@@ -52,6 +52,7 @@ export function statsText(dir: string, s: DBStats): string[] {
     ['block cache', `capacity ${humanBytes(s.cache.capacity)}, usage ${humanBytes(s.cache.usage)}, hits ${s.cache.hits}, misses ${s.cache.misses}`],
     ['bloom filter', `checks ${s.filter.checks}, negatives ${s.filter.negatives}`],
     ['snapshots', String(s.snapshots)],
+    ['range tombstones', `memtables ${s.rangeDeletions.memtables}, tables ${s.rangeDeletions.tables} (${s.rangeDeletions.tableEntries} entries)`],
     ['open tables', String(s.openTables)],
     ['background errors', String(s.backgroundErrors)],
   ];
