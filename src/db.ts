@@ -24,6 +24,12 @@ import type { BackupInfo, BackupOptions } from './backup/backup-engine.js';
 import { Engine } from './engine/engine.js';
 import type { DBStats } from './engine/stats.js';
 import { resolveFair } from './engine/yield-guard.js';
+import { rangeDeleteGate } from './engine/range-delete-gate.js';
+
+/** Range deletes wait for compaction to honour them (range-delete-gate.ts). */
+function refuseRangeDeletes(): void {
+  if (!rangeDeleteGate.writable) throw new NotSupportedError('range deletes are not supported until compaction honours them');
+}
 
 export type Key = Uint8Array | string;
 
@@ -85,12 +91,30 @@ export class DB {
     }
   }
 
+  /**
+   * Deletes every key in [start, end) (half-open, as RocksDB's DeleteRange) with one range tombstone:
+   * O(1) writes whatever the range holds. start >= end is ERR_INVALID_ARGUMENT and writes nothing.
+   */
+  deleteRange(start: Key, end: Key, options?: WriteOptions): Promise<void> {
+    try {
+      const batch = new WriteBatch().deleteRange(start, end);
+      const sync = writeSync(options);
+      if (batch.maxKeyLength > this.engine.o.maxKeySize) {
+        throw new TooLargeError(`a range key is ${batch.maxKeyLength} bytes, over maxKeySize (${this.engine.o.maxKeySize})`);
+      }
+      refuseRangeDeletes();
+      this.engine.checkWritable();
+      return this.engine.writes.submit(batch.encodedOps().slice(), batch.length, batch.byteLength, sync);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** Applies every operation of `batch` atomically, or none. */
   write(batch: WriteBatch, options?: WriteOptions): Promise<void> {
     try {
       if (!(batch instanceof WriteBatch)) throw new InvalidArgumentError('batch must be a WriteBatch');
-      // Reads do not honour range tombstones yet: a delete that reads ignore would be worse than none.
-      if (batch.rangeDeleteCount > 0) throw new NotSupportedError('WriteBatch.deleteRange is not supported by DB.write yet');
+      if (batch.rangeDeleteCount > 0) refuseRangeDeletes();
       const sync = writeSync(options);
       const o = this.engine.o;
       if (batch.maxKeyLength > o.maxKeySize) {

@@ -49,7 +49,7 @@ import { FlushScheduler } from './flush-scheduler.js';
 import { IdleTrigger } from '../../compaction/idle-trigger.js';
 import { recoverDatabase } from './recovery.js';
 import { ReaderView } from './reader-view.js';
-import { getFromMemtables, getFromTables } from './read-path.js';
+import { getFromMemtables, getFromTables, memtablesCover } from './read-path.js';
 import { buildIteratorSource } from './iterator-source.js';
 import { StatsCounters, buildStats, type DBStats } from './stats.js';
 import { verifyTables } from './verify.js';
@@ -248,11 +248,12 @@ export class Engine {
   get(k: Uint8Array, seq: number): MaybePromise<Buffer | undefined> {
     const m = getFromMemtables(this.memtables.forGet(), k, seq);
     if (m !== undefined) return m ?? undefined;
+    const cover = memtablesCover();
     const version = this.versions.current();
     version.ref();
     let r: MaybePromise<Buffer | undefined>;
     try {
-      r = getFromTables(version, this.tables, k, seq);
+      r = getFromTables(version, this.tables, k, seq, cover);
     } catch (e) {
       version.unref();
       throw e;
@@ -266,7 +267,7 @@ export class Engine {
   newIterator<T>(options: DBIteratorOptions, mode: IteratorMode): StrataIterator<T> {
     const version = this.versions.current();
     version.ref();
-    const source = buildIteratorSource(this.memtables.forRead(), version, this.tables);
+    const source = buildIteratorSource(this.memtables.forRead(), version, this.tables, options.snapshotSeq);
     const it = new StrataIterator<T>(source, options, mode, (x) => this.iterators.delete(x as StrataIterator<unknown>));
     this.iterators.add(it as StrataIterator<unknown>);
     return it;

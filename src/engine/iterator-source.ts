@@ -3,7 +3,8 @@
  * (newest first; L0 tables overlap), and one concatenating iterator per deeper level (its tables
  * do not overlap). Tables are opened lazily through the table cache, and each open table iterator
  * holds a table-cache handle until it closes. The Version passed in is already referenced by the
- * caller; release() drops that reference.
+ * caller; release() drops that reference. When the read may meet range tombstones each child is
+ * wrapped to hide what they delete (range-del-iterator.ts).
  */
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -15,6 +16,7 @@ import type { Version } from '../manifest/version.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { TableCache, TableHandle } from '../cache/table-cache.js';
 import type { IteratorSource } from '../iterator/strata-iterator.js';
+import { RangeDelSkippingIterator, RangeDelView } from './range-del-iterator.js';
 
 /** A table iterator that gives its table-cache handle back when closed. */
 class PinnedTableIterator extends DelegatingIterator {
@@ -41,27 +43,44 @@ export function openTableIterator(tables: TableCache, f: FileMetadata): MaybePro
 const smallest = (f: FileMetadata): Uint8Array => f.smallest;
 const largest = (f: FileMetadata): Uint8Array => f.largest;
 
-/** Every source of a version as internal iterators, in no particular order (the merge orders them). */
-export function versionIterators(version: Version, tables: TableCache, out: InternalIterator[] = []): InternalIterator[] {
+/**
+ * Every source of a version as internal iterators, in no particular order (the merge orders them);
+ * with `rangeDels`, each hides what the tombstones delete.
+ */
+export function versionIterators(
+  version: Version, tables: TableCache, out: InternalIterator[] = [], rangeDels?: RangeDelView,
+): InternalIterator[] {
   const open = (f: FileMetadata): MaybePromise<InternalIterator> => openTableIterator(tables, f);
+  const wrap = (it: InternalIterator, maxSeq: number): InternalIterator =>
+    rangeDels ? new RangeDelSkippingIterator(it, rangeDels, maxSeq) : it;
   const levels = version.levels;
-  for (const f of levels[0] ?? []) out.push(new ConcatIterator([f], compareInternalKeys, open, smallest, largest));
+  for (const f of levels[0] ?? []) out.push(wrap(new ConcatIterator([f], compareInternalKeys, open, smallest, largest), f.largestSeq));
   for (let level = 1; level < levels.length; level++) {
     const files = levels[level]!;
-    if (files.length > 0) out.push(new ConcatIterator(files, compareInternalKeys, open, smallest, largest));
+    if (files.length === 0) continue;
+    let maxSeq = 0;
+    for (const f of files) if (f.largestSeq > maxSeq) maxSeq = f.largestSeq;
+    out.push(wrap(new ConcatIterator(files, compareInternalKeys, open, smallest, largest), maxSeq));
   }
   return out;
 }
 
-export function buildIteratorSource(memtables: readonly MemTable[], version: Version, tables: TableCache): IteratorSource {
+/** The merged source of a read at `readSeq` (range tombstones newer than it are not honoured). */
+export function buildIteratorSource(
+  memtables: readonly MemTable[], version: Version, tables: TableCache, readSeq: number,
+): IteratorSource {
   let released = false;
   return {
     build: () => {
+      const rangeDels = RangeDelView.maybe(memtables, version, tables, readSeq);
       const children: InternalIterator[] = [];
       // A memtable still empty now holds nothing the iterator may see: whatever lands in it later
       // is newer than the iterator's snapshot, taken when the iterator was made.
-      for (const m of memtables) if (m.entries > 0) children.push(m.newIterator());
-      return new MergingIterator(versionIterators(version, tables, children), compareInternalKeys);
+      for (const m of memtables) {
+        if (m.entries === 0) continue;
+        children.push(rangeDels ? new RangeDelSkippingIterator(m.newIterator(), rangeDels, m.lastSeq) : m.newIterator());
+      }
+      return new MergingIterator(versionIterators(version, tables, children, rangeDels), compareInternalKeys);
     },
     release: () => {
       if (released) return;

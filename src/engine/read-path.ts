@@ -9,12 +9,19 @@
  * beyond its own. Returned values are copies the caller owns. A synchronous get allocates only that
  * copy: the lookup key lives in one reused buffer (a get that has to wait takes a copy of it), and
  * empty memtables are skipped without hashing the key.
+ * Range tombstones (src/rangedel), as LevelDB/RocksDB walk them: the newest tombstone seq visible at the
+ * read and covering the key (the "cover") is raised source by source, newest source first, before that
+ * source is asked; the first version found is deleted when its seq is below the cover. A tombstone in
+ * an older source cannot delete a version found in a newer one, so nothing past the found version is
+ * read. A source without tombstones costs one count check, so gets pay nothing more when there are none.
+ * A table whose range holds a tombstone covering the key is among filesForGet's tables (its bounds
+ * include its tombstones), so no tombstone is missed.
  * Main thread only.
  */
 import { Buffer } from 'node:buffer';
 import { compareByteRanges, copyToBuffer } from '../base/bytes.js';
 import {
-  KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, kindOf, writeTrailer,
+  KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, kindOf, seqOf, writeTrailer,
 } from '../base/internal-key.js';
 import type { MaybePromise } from '../base/internal-iterator.js';
 import { CorruptionError } from '../errors.js';
@@ -22,22 +29,49 @@ import { MISS, type MemTable } from '../memtable/memtable.js';
 import type { Version } from '../manifest/version.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { TableCache, TableHandle } from '../cache/table-cache.js';
+import type { TableReader } from '../../sstable/table-reader.js';
+import { tableRangeDels } from '../table/table-range-dels.js';
 
 /** undefined: not found in this source, keep looking; null: deleted; a Buffer: found. */
 type Probe = Buffer | null | undefined;
 
-/** Looks userKey up in the memtables (newest first). */
+/** The cover the last getFromMemtables miss left for getFromTables (0: no tombstone covers the key). */
+let memtableCover = 0;
+
+/**
+ * Looks userKey up in the memtables (newest first). On a miss (undefined), memtablesCover() is the
+ * cover the tables must honour; read it before the next get.
+ */
 export function getFromMemtables(memtables: readonly MemTable[], userKey: Uint8Array, seq: number): Probe {
+  let cover = 0;
   for (let i = memtables.length - 1; i >= 0; i--) {
     const m = memtables[i]!;
     // An empty memtable (the usual state after a flush) costs nothing, not a hash of the key.
     if (m.entries === 0) continue;
+    if (m.rangeDeletions > 0) {
+      const c = m.rangeDelFragments().maxCoveringSeq(userKey, seq);
+      if (c > cover) cover = c;
+    }
     const kind = m.get(userKey, seq);
     if (kind === MISS) continue;
+    if (cover > 0 && m.lastSeqFound() < cover) return null;
     if (kind === ValueKind.Put) return copyToBuffer(m.lastValue());
     return null;
   }
+  memtableCover = cover;
   return undefined;
+}
+
+/** The cover left by the last getFromMemtables that returned undefined. */
+export function memtablesCover(): number {
+  return memtableCover;
+}
+
+/** Raises `cover` by the table's tombstones covering userKey at seq. */
+function tableCover(reader: TableReader, userKey: Uint8Array, seq: number, cover: number): number {
+  if (reader.properties.numRangeDeletions === 0) return cover;
+  const c = tableRangeDels(reader).maxCoveringSeq(userKey, seq);
+  return c > cover ? c : cover;
 }
 
 /** The lookup key's buffer, reused by every get (synchronous use only; grown on demand). */
@@ -55,11 +89,13 @@ function lookupKey(userKey: Uint8Array, seq: number): Uint8Array {
 
 function decide(
   file: FileMetadata, path: string, entry: { key: Uint8Array; value: Uint8Array } | undefined, userKey: Uint8Array,
+  cover: number,
 ): Probe {
   if (!entry) return undefined;
   const k = entry.key;
   if (k.length < TRAILER_SIZE) throw new CorruptionError(path, 0, `table ${file.fileNumber} holds a key shorter than its trailer`);
   if (compareByteRanges(k, 0, k.length - TRAILER_SIZE, userKey, 0, userKey.length) !== 0) return undefined;
+  if (cover > 0 && seqOf(k) < cover) return null;
   const kind = kindOf(k);
   if (kind === ValueKind.Put) return copyToBuffer(entry.value);
   if (kind === ValueKind.Delete) return null;
@@ -67,11 +103,12 @@ function decide(
 }
 
 /**
- * Looks userKey up in the tables of `version` at sequence `seq`. The caller keeps `version` referenced
- * until the result settles.
+ * Looks userKey up in the tables of `version` at sequence `seq`, honouring `cover` (the newest
+ * tombstone seq found covering the key in newer sources: memtablesCover()). The caller keeps
+ * `version` referenced until the result settles.
  */
 export function getFromTables(
-  version: Version, tables: TableCache, userKey: Uint8Array, seq: number,
+  version: Version, tables: TableCache, userKey: Uint8Array, seq: number, cover = 0,
 ): MaybePromise<Buffer | undefined> {
   const ikey = lookupKey(userKey, seq);
   const files = version.filesForGet(userKey);
@@ -80,11 +117,12 @@ export function getFromTables(
     // Unreferenced: used and let go within this turn; a reference is taken only to wait.
     const reader = tables.peek(f);
     // NB: from here on other gets reuse the lookup buffer: the continuation keeps a copy.
-    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice());
+    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover);
+    cover = tableCover(reader, userKey, seq, cover);
     // A key view: decide() reads the answer at once and keeps only a copy of the value.
     const r = reader.getAtOrAfter(ikey, userKey, true);
-    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), r);
-    const probe = decide(f, reader.fileName, r, userKey);
+    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover, r);
+    const probe = decide(f, reader.fileName, r, userKey, cover);
     if (probe !== undefined) return probe ?? undefined;
   }
   return undefined;
@@ -93,18 +131,20 @@ export function getFromTables(
 async function continueAsync(
   handle: TableHandle | Promise<TableHandle>,
   files: FileMetadata[], start: number, tables: TableCache, userKey: Uint8Array, ikey: Uint8Array,
-  pending?: Promise<{ key: Uint8Array; value: Uint8Array } | undefined>,
+  seq: number, cover: number, pending?: Promise<{ key: Uint8Array; value: Uint8Array } | undefined>,
 ): Promise<Buffer | undefined> {
   for (let i = start; i < files.length; i++) {
     const f = files[i]!;
     const h = i === start ? await handle : await tables.acquire(f);
     let entry: { key: Uint8Array; value: Uint8Array } | undefined;
     try {
+      // With `pending` the cover already counts this table.
+      if (!(i === start && pending)) cover = tableCover(h.reader, userKey, seq, cover);
       entry = i === start && pending ? await pending : await h.reader.getAtOrAfter(ikey, userKey);
     } finally {
       h.release();
     }
-    const probe = decide(f, h.reader.fileName, entry, userKey);
+    const probe = decide(f, h.reader.fileName, entry, userKey, cover);
     if (probe !== undefined) return probe ?? undefined;
   }
   return undefined;

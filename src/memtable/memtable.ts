@@ -98,6 +98,7 @@ export class MemTable implements EntryStore {
   private runSet: RunSet = emptyRunSet(0);
   private minSeq = 0;
   private maxSeq = 0;
+  private lastHitSeq = 0;
   private lastEntry = -1;
   private lastKeyLen = 0;
   private hasSeq = false;
@@ -238,13 +239,20 @@ export class MemTable implements EntryStore {
       const addr = t.get(e, E_ADDR);
       const buf = arena.chunk(addr);
       const at = arena.offset(addr) + klen;
-      if (trailerSeq(buf, at) <= snapshotSeq) {
+      const seq = trailerSeq(buf, at);
+      if (seq <= snapshotSeq) {
         this.lastEntry = e;
+        this.lastHitSeq = seq;
         this.lastKeyLen = klen;
         return buf[at]!;
       }
     }
     return MISS;
+  }
+
+  /** The sequence number of the last get() hit (range tombstones newer than it delete it). */
+  lastSeqFound(): number {
+    return this.lastHitSeq;
   }
 
   /** The value of the last get() hit, as a view into the arena: copy it to keep it. */

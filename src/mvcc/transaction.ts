@@ -47,7 +47,8 @@ export interface TransactionHost {
   takeSnapshot(): Snapshot;
   readAt(key: Uint8Array, seq: number): MaybePromise<Buffer | undefined>;
   /** An internal iterator over the whole database as of now (the caller filters by sequence) and its release. */
-  openSource(): { iter: InternalIterator; release(): void };
+  /** The DB's merged source as of `readSeq` (range tombstones newer than it are not honoured). */
+  openSource(readSeq: number): { iter: InternalIterator; release(): void };
   /** A public iterator over an internal source. */
   makeIterator<T>(build: () => InternalIterator, release: () => void, options: TxIteratorOptions, mode: 'entries' | 'keys' | 'values'): T;
   submitCommit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
@@ -195,9 +196,9 @@ export class Transaction {
         hi: o.lt ?? o.lte, hiInclusive: o.lt === undefined,
       });
     }
-    const source = this.host.openSource();
-    const buffer = this.buffer;
     const seq = this.snap.sequence;
+    const source = this.host.openSource(seq);
+    const buffer = this.buffer;
     return this.host.makeIterator<T>(() => {
       const children: InternalIterator[] = [new SnapshotFilterIterator(source.iter, seq)];
       if (buffer) children.push(buffer.newIterator());

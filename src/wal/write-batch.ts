@@ -129,9 +129,9 @@ export class WriteBatch {
   }
 
   /**
-   * @internal Adds a deletion of every key in [start, end) (half-open, as RocksDB's DeleteRange).
-   * Throws InvalidArgumentError (and adds nothing) for a bad argument or when start is not before end.
-   * Internal until reads honour range tombstones: DB.write refuses a batch holding one.
+   * Adds a deletion of every key in [start, end) (half-open, as RocksDB's DeleteRange), applied
+   * atomically with the batch's other operations. Throws InvalidArgumentError (and adds nothing) for
+   * a bad argument or when start is not before end.
    */
   deleteRange(start: Uint8Array | string, end: Uint8Array | string): this {
     const s = keyArg('WriteBatch.deleteRange: start', start);
