@@ -8,9 +8,10 @@
  * whose every version is older than the tombstones covering it (seekEnd/seekStart with aboveSeq =
  * the child's largest seq). That is the usual case (a range deleted over flushed data: every deeper
  * table jumps to the tombstone's end, one seek); elsewhere covered versions are stepped over one by one.
- * The tombstones are those of every memtable and every table of the Version: the tables' part is
- * read once per Version (tables opened through the cache; memoised, a Version never changes) on the
- * first positioning, which then may wait. An iterator over a DB with no tombstones is not wrapped.
+ * The tombstones are those of every memtable and of every table of the Version whose MANIFEST entry
+ * counts range tombstones (FileMetadata.numRangeDeletions; tables without are never opened for this):
+ * read once per Version (memoised, a Version never changes) on the first positioning, which then may
+ * wait. An iterator over a DB with no tombstones is not wrapped.
  * Main thread only.
  */
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
@@ -29,7 +30,7 @@ function tableTombstones(version: Version, tables: TableCache): MaybePromise<rea
   const known = versionTombstones.get(version);
   if (known) return known;
   const files: Parameters<TableCache['acquire']>[0][] = [];
-  version.forEachFile((f) => { files.push(f); });
+  version.forEachFile((f) => { if ((f.numRangeDeletions ?? 0) > 0) files.push(f); });
   const out: RangeTombstone[] = [];
   const finish = (): readonly RangeTombstone[] => {
     versionTombstones.set(version, out);
@@ -52,6 +53,19 @@ function tableTombstones(version: Version, tables: TableCache): MaybePromise<rea
   return step(0);
 }
 
+const versionHasAny = new WeakMap<Version, boolean>();
+
+/** Whether any table of `version` counts range tombstones in its MANIFEST entry (memoised). */
+function versionHasTableTombstones(version: Version): boolean {
+  let known = versionHasAny.get(version);
+  if (known === undefined) {
+    known = false;
+    version.forEachFile((f) => { if ((f.numRangeDeletions ?? 0) > 0) known = true; });
+    versionHasAny.set(version, known);
+  }
+  return known;
+}
+
 /** The tombstones a read at `readSeq` honours, found lazily (one per iterator, shared by its children). */
 export class RangeDelView {
   private set: FragmentSet | undefined;
@@ -64,8 +78,9 @@ export class RangeDelView {
 
   /** Undefined when the DB surely holds no tombstone (then nothing needs wrapping). */
   static maybe(memtables: readonly MemTable[], version: Version, tables: TableCache, readSeq: number): RangeDelView | undefined {
+    if (!memtables.every((m) => m.rangeDeletions === 0)) return new RangeDelView(memtables, version, tables, readSeq);
     const known = versionTombstones.get(version);
-    if (known && known.length === 0 && memtables.every((m) => m.rangeDeletions === 0)) return undefined;
+    if (known ? known.length === 0 : !versionHasTableTombstones(version)) return undefined;
     return new RangeDelView(memtables, version, tables, readSeq);
   }
 
