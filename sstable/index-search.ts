@@ -11,18 +11,14 @@
  * Contract: built from an index block whose every entry is a restart point (the writer's interval
  * 1); otherwise `build` returns undefined and callers use the block iterator. Works for the bytewise
  * and internal-key comparators only (undefined for others). Immutable; safe to share.
- * Table iterators use the same search for their index seek: `IndexSearch.of(block)` finds the one
- * built for an index block (a weak map, so the search lives exactly as long as its block), since an
- * iterator is made per range read and building a search walks the whole index.
+ * Table iterators use the same search for their index seek (the table reader hands its search to
+ * each iterator it makes): an iterator is made per range read, and building a search walks the whole index.
  */
 import { compareBytes } from '../src/base/bytes.js';
 import type { Comparator } from '../src/base/comparator.js';
 import { compareInternalKeys, TRAILER_SIZE } from '../src/base/internal-key.js';
 import { BlockIterator, type Block } from './block-reader.js';
 import type { RangeCompare } from './range-compare.js';
-
-/** The search built for each index block, for the table iterators over it. */
-const built = new WeakMap<Block, IndexSearch>();
 
 export class IndexSearch {
   readonly count: number;
@@ -67,14 +63,7 @@ export class IndexSearch {
       lo[i] = word(it.keyBuffer, p + 4, end);
     }
     if (i !== n) return undefined;
-    const search = new IndexSearch(block, cmp, p, first.slice(0, p), hi, lo, internal, new BlockIterator(cmp, block));
-    built.set(block, search);
-    return search;
-  }
-
-  /** The search built for this index block, if any. */
-  static of(block: Block): IndexSearch | undefined {
-    return built.get(block);
+    return new IndexSearch(block, cmp, p, first.slice(0, p), hi, lo, internal, new BlockIterator(cmp, block));
   }
 
   /**

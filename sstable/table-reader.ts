@@ -218,7 +218,7 @@ export class TableReader {
   }
 
   newIterator(): InternalIterator {
-    return new TwoLevelIterator(new BlockIterator(this.cmp, this.indexBlock), this.loader, this.cmp);
+    return new TwoLevelIterator(new BlockIterator(this.cmp, this.indexBlock), this.loader, this.cmp, this.indexSearch);
   }
 
   /** Iterator over the range-deletion block (reserved; absent in tables written by this version). */

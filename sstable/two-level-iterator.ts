@@ -14,7 +14,7 @@
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
 import { Block, BlockIterator } from './block-reader.js';
 import type { BlockHandle } from './format.js';
-import { IndexSearch } from './index-search.js';
+import type { IndexSearch } from './index-search.js';
 import type { RangeCompare } from './range-compare.js';
 
 export interface DataBlockLoader {
@@ -39,13 +39,15 @@ export class TwoLevelIterator implements InternalIterator {
   private readonly handle: BlockHandle = { offset: 0, size: 0 };
   private readonly ahead: Ahead[] = [];
   private peek: BlockIterator | undefined;
-  /** The point lookups' summary search over the index, when the table's reader built one. */
-  private readonly search: IndexSearch | undefined;
-
-  constructor(private readonly index: BlockIterator, private readonly loader: DataBlockLoader, private readonly cmp: RangeCompare) {
+  /**
+   * @param search the point lookups' summary search over the same index block, when the table's
+   *   reader built one: seeks then use it instead of the index iterator's binary search.
+   */
+  constructor(
+    private readonly index: BlockIterator, private readonly loader: DataBlockLoader, private readonly cmp: RangeCompare,
+    private readonly search?: IndexSearch,
+  ) {
     this.data = new BlockIterator(cmp);
-    const block = index.currentBlock;
-    this.search = block === undefined ? undefined : IndexSearch.of(block);
   }
 
   valid(): boolean {

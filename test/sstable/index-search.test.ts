@@ -82,13 +82,6 @@ describe('IndexSearch', () => {
     );
   });
 
-  it('is found again by its index block, and only by it', () => {
-    const block = indexBlock([b('a'), b('b')]);
-    const search = IndexSearch.build(block, bytewiseComparator, compareByteRanges)!;
-    expect(IndexSearch.of(block)).toBe(search);
-    expect(IndexSearch.of(indexBlock([b('a'), b('b')]))).toBeUndefined();
-  });
-
   it('declines index blocks it cannot summarise', () => {
     const keys = [b('a'), b('b'), b('c')];
     expect(IndexSearch.build(indexBlock(keys, 2), bytewiseComparator, compareByteRanges)).toBeUndefined();

@@ -10,6 +10,8 @@ import { BlockBuilder } from '../../sstable/block-builder.js';
 import { Block, BlockIterator } from '../../sstable/block-reader.js';
 import { putBlockHandle, decodeBlockHandle, type BlockHandle } from '../../sstable/format.js';
 import { TwoLevelIterator, type DataBlockLoader } from '../../sstable/two-level-iterator.js';
+import { IndexSearch } from '../../sstable/index-search.js';
+import { bytewiseComparator } from '../../src/base/comparator.js';
 import { b, entriesEqual, lowerBound, scanBackward, scanForward, step, type Entry } from './table-helpers.js';
 
 /** Splits entries into blocks of the given sizes (0 = an empty block whose index key repeats the previous one). */
@@ -64,7 +66,10 @@ describe('TwoLevelIterator', () => {
         }
         const { index, blocks } = buildBlocks(entries, sizes);
         const l = loader(blocks, 1 + rng.int(3));
-        const mk = (): TwoLevelIterator => new TwoLevelIterator(new BlockIterator(compareByteRanges, index), l, compareByteRanges);
+        // Odd rounds seek through the index's summary search, as a table reader's iterators do.
+        const search = round % 2 === 1 ? IndexSearch.build(index, bytewiseComparator, compareByteRanges) : undefined;
+        if (round % 2 === 1) expect(search).toBeDefined();
+        const mk = (): TwoLevelIterator => new TwoLevelIterator(new BlockIterator(compareByteRanges, index), l, compareByteRanges, search);
         expect(entriesEqual(await scanForward(mk()), entries)).toBe(true);
         expect(entriesEqual(await scanBackward(mk()), entries)).toBe(true);
         const it = mk();
