@@ -68,7 +68,7 @@ describe('TwoLevelIterator', () => {
         const l = loader(blocks, 1 + rng.int(3));
         // Odd rounds seek through the index's summary search, as a table reader's iterators do.
         const search = round % 2 === 1 ? IndexSearch.build(index, bytewiseComparator, compareByteRanges) : undefined;
-        if (round % 2 === 1) expect(search).toBeDefined();
+        if (round % 2 === 1 && sizes.length > 0) expect(search).toBeDefined(); // an empty index is declined
         const mk = (): TwoLevelIterator => new TwoLevelIterator(new BlockIterator(compareByteRanges, index), l, compareByteRanges, search);
         expect(entriesEqual(await scanForward(mk()), entries)).toBe(true);
         expect(entriesEqual(await scanBackward(mk()), entries)).toBe(true);
