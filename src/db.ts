@@ -24,12 +24,6 @@ import type { BackupInfo, BackupOptions } from './backup/backup-engine.js';
 import { Engine } from './engine/engine.js';
 import type { DBStats } from './engine/stats.js';
 import { resolveFair } from './engine/yield-guard.js';
-import { rangeDeleteGate } from './engine/range-delete-gate.js';
-
-/** Range deletes wait for compaction to honour them (range-delete-gate.ts). */
-function refuseRangeDeletes(): void {
-  if (!rangeDeleteGate.writable) throw new NotSupportedError('range deletes are not supported until compaction honours them');
-}
 
 export type Key = Uint8Array | string;
 
@@ -102,7 +96,6 @@ export class DB {
       if (batch.maxKeyLength > this.engine.o.maxKeySize) {
         throw new TooLargeError(`a range key is ${batch.maxKeyLength} bytes, over maxKeySize (${this.engine.o.maxKeySize})`);
       }
-      refuseRangeDeletes();
       this.engine.checkWritable();
       return this.engine.writes.submit(batch.encodedOps().slice(), batch.length, batch.byteLength, sync);
     } catch (e) {
@@ -114,7 +107,6 @@ export class DB {
   write(batch: WriteBatch, options?: WriteOptions): Promise<void> {
     try {
       if (!(batch instanceof WriteBatch)) throw new InvalidArgumentError('batch must be a WriteBatch');
-      if (batch.rangeDeleteCount > 0) refuseRangeDeletes();
       const sync = writeSync(options);
       const o = this.engine.o;
       if (batch.maxKeyLength > o.maxKeySize) {

@@ -4,7 +4,7 @@
  * do not overlap). Tables are opened lazily through the table cache, and each open table iterator
  * holds a table-cache handle until it closes. The Version passed in is already referenced by the
  * caller; release() drops that reference. When the read may meet range tombstones each child is
- * wrapped to hide what they delete (range-del-iterator.ts).
+ * wrapped to hide what they delete (range-del-iterator.ts, src/rangedel/range-del-skipping-iterator.ts).
  */
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -16,7 +16,8 @@ import type { Version } from '../manifest/version.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { TableCache, TableHandle } from '../cache/table-cache.js';
 import type { IteratorSource } from '../iterator/strata-iterator.js';
-import { RangeDelSkippingIterator, RangeDelView } from './range-del-iterator.js';
+import { RangeDelView } from './range-del-iterator.js';
+import { RangeDelSkippingIterator } from '../rangedel/range-del-skipping-iterator.js';
 
 /** A table iterator that gives its table-cache handle back when closed. */
 class PinnedTableIterator extends DelegatingIterator {

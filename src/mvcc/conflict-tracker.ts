@@ -1,6 +1,6 @@
 /**
  * Optimistic-concurrency bookkeeping: what recent commits wrote, so a committing transaction can be
- * checked without scanning the database (issue #5).
+ * checked without scanning the database.
  *
  * Point checks use 52-bit key hashes (two MurmurHash3 lanes, key-set.ts): `lastWrite` maps hash -> the
  * sequence of the newest commit that wrote a key with that hash. A false conflict needs two keys of
@@ -8,6 +8,13 @@
  * the whole window, and it only ever costs a retry, never a missed conflict.
  * Range checks (phantoms, serializable only) cannot use hashes: each recorded commit also keeps its
  * keys, sorted, and a range read is tested against the commits after the reader's snapshot.
+ *
+ * Range deletes: a range delete [s, e) is a write of every key in it, which no hash can stand for.
+ * A commit holding range deletes keeps them as a sorted, coalesced RangeSet beside its keys, and is
+ * also listed in `rangeCommits`. A transaction's written keys (and, serializable, its read keys) are
+ * checked against the ranges of the range commits after its snapshot (O(ranges x log keys) per
+ * commit, nothing at all when none committed after it: range deletes are rare); a range, read or
+ * deleted by the transaction, is checked against both the keys and the ranges of later commits.
  *
  * Memory, per key of a remembered commit (no JS object per key): its KeySet (key bytes + 4 B offset
  * + 8 B hash, handed over by the caller, not copied) and one SeqHashTable slot of 16 B at 1/8 to 1/2
@@ -19,22 +26,26 @@
  * Main thread only; called by the write-queue leader in commit order.
  */
 import type { KeySet } from './key-set.js';
+import type { KeyRange } from './range-set.js';
 import { SeqHashTable } from './seq-hash-table.js';
 
 export { keyHash52 } from './key-set.js';
-
-export interface KeyRange {
-  /** undefined = unbounded */
-  lo: Uint8Array | undefined;
-  loInclusive: boolean;
-  hi: Uint8Array | undefined;
-  hiInclusive: boolean;
-}
+export type { KeyRange } from './range-set.js';
 
 interface Commit {
   seq: number;
-  /** The written keys, sorted, with their hashes (for trimming and range checks). */
+  /** The written keys, sorted, with their hashes (for trimming and range checks), and its deleted ranges. */
   keys: KeySet;
+}
+
+/** The first index in commits[head..] whose seq is above `seq` (commits are in sequence order). */
+function firstAfter(commits: readonly Commit[], head: number, seq: number): number {
+  let lo = head, hi = commits.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (commits[mid]!.seq <= seq) lo = mid + 1; else hi = mid;
+  }
+  return lo;
 }
 
 export class ConflictTracker {
@@ -46,6 +57,9 @@ export class ConflictTracker {
   private keyBytes = 0;
   private readonly commits: Commit[] = [];
   private head = 0;
+  /** The commits that hold range deletes, also in `commits`, in sequence order. */
+  private readonly rangeCommits: Commit[] = [];
+  private rangeHead = 0;
   /** Open transactions' snapshot sequences: nondecreasing queue plus live counts (lazy deletion). */
   private readonly openSeqs: number[] = [];
   private openHead = 0;
@@ -103,6 +117,14 @@ export class ConflictTracker {
       this.commits.splice(0, this.head);
       this.head = 0;
     }
+    while (this.rangeHead < this.rangeCommits.length && this.rangeCommits[this.rangeHead]!.seq <= limit) {
+      this.rangeCommits[this.rangeHead] = undefined as unknown as Commit;
+      this.rangeHead++;
+    }
+    if (this.rangeHead === this.rangeCommits.length || (this.rangeHead > 1024 && this.rangeHead * 2 > this.rangeCommits.length)) {
+      this.rangeCommits.splice(0, this.rangeHead);
+      this.rangeHead = 0;
+    }
   }
 
   /**
@@ -115,7 +137,38 @@ export class ConflictTracker {
     const hashes = keys.hashes;
     for (let i = 0, n = keys.count; i < n; i++) this.lastWrite.set(hashes[i]!, seq);
     this.keyBytes += keys.bytes;
-    this.commits.push({ seq, keys });
+    const c = { seq, keys };
+    this.commits.push(c);
+    if (keys.ranges) this.rangeCommits.push(c);
+  }
+
+  /** Commits holding range deletes currently remembered (for tests). */
+  get rememberedRangeCommits(): number { return this.rangeCommits.length - this.rangeHead; }
+
+  /** True when some range delete was committed after `snapshotSeq` (then the checks below may find one). */
+  rangeDeletedAfter(snapshotSeq: number): boolean {
+    const n = this.rangeCommits.length;
+    return n > this.rangeHead && this.rangeCommits[n - 1]!.seq > snapshotSeq;
+  }
+
+  /** True when a range delete committed after `snapshotSeq` covers `key`. */
+  keyDeletedAfter(key: Uint8Array, snapshotSeq: number): boolean {
+    const list = this.rangeCommits;
+    for (let i = firstAfter(list, this.rangeHead, snapshotSeq); i < list.length; i++) {
+      if (list[i]!.keys.ranges!.covers(key)) return true;
+    }
+    return false;
+  }
+
+  /** The first key of `keys` that a range delete committed after `snapshotSeq` covers, or undefined. */
+  keysDeletedAfter(keys: KeySet, snapshotSeq: number): Uint8Array | undefined {
+    if (keys.count === 0) return undefined;
+    const list = this.rangeCommits;
+    for (let i = firstAfter(list, this.rangeHead, snapshotSeq); i < list.length; i++) {
+      const k = list[i]!.keys.ranges!.firstCovered(keys);
+      if (k) return k;
+    }
+    return undefined;
   }
 
   /** True when some key with this hash was committed after `snapshotSeq`. */
@@ -124,15 +177,16 @@ export class ConflictTracker {
     return s !== undefined && s > snapshotSeq;
   }
 
-  /** The first key committed after `snapshotSeq` inside `r`, or undefined. */
+  /**
+   * The first key committed after `snapshotSeq` inside `r`, or undefined: a key written there, or
+   * the first key of `r` that a later range delete covers.
+   */
   rangeWrittenAfter(r: KeyRange, snapshotSeq: number): Uint8Array | undefined {
-    // commits are in sequence order: binary search the first one after the snapshot
-    let lo = this.head, hi = this.commits.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.commits[mid]!.seq <= snapshotSeq) lo = mid + 1; else hi = mid;
+    for (let i = firstAfter(this.rangeCommits, this.rangeHead, snapshotSeq); i < this.rangeCommits.length; i++) {
+      const k = this.rangeCommits[i]!.keys.ranges!.firstOverlap(r);
+      if (k) return k;
     }
-    for (let i = lo; i < this.commits.length; i++) {
+    for (let i = firstAfter(this.commits, this.head, snapshotSeq); i < this.commits.length; i++) {
       const keys = this.commits[i]!.keys;
       for (let j = r.lo ? keys.lowerBound(r.lo) : 0; j < keys.count; j++) {
         if (r.lo && !r.loInclusive && keys.compareAt(j, r.lo) === 0) continue;

@@ -1,5 +1,6 @@
 /**
- * KeySet: the unique keys one commit writes, sorted, packed for the conflict tracker (issue #5).
+ * KeySet: the unique keys one commit writes, sorted, packed for the conflict tracker, and the ranges
+ * its range deletes write (a RangeSet, range-set.ts; undefined when it has none).
  * Layout: ONE byte arena holding the keys back to back, a Uint32Array of offsets (key i is
  * arena[offsets[i], offsets[i + 1])) and a Float64Array of their 52-bit hashes (keyHash52). No JS
  * object per key: a 1,000,000-key commit is three typed arrays, ~(key length + 12) bytes per key,
@@ -11,7 +12,8 @@
  *   sliced. finish() once.
  * - keySetOfOps: from encoded operations (plain writes, any order): decode offsets, sort an index
  *   array, copy once into one ArrayBuffer shared by all three arrays. A one-key batch (a put) skips
- *   the sort.
+ *   the sort. A range delete is not a key: it goes to the RangeSet (its start alone would let a
+ *   write inside the range slip past the conflict check).
  * Contract: a KeySet is immutable once built; key(i) is a view into its arena (valid as long as the
  * set, never to be written). Main thread or worker.
  * Not here: what the hashes are checked against (conflict-tracker.ts, seq-hash-table.ts).
@@ -19,6 +21,8 @@
 import { compareByteRanges } from '../base/bytes.js';
 import { walkOpRanges } from '../wal/write-batch.js';
 import { murmurHash3x86_32 } from '../base/murmur3.js';
+import { ValueKind } from '../base/internal-key.js';
+import { RangeSet } from './range-set.js';
 
 const TWO_20 = 0x10_0000;
 
@@ -36,7 +40,7 @@ export class KeySet {
   /**
    * @internal Use KeySetBuilder or keySetOfOps. `offsets` has count + 1 entries in use, `hashes`
    * count; both may be longer (views over a larger buffer are not copied). `bytes` is what the
-   * backing stores hold.
+   * backing stores hold, plus the ranges' bytes.
    */
   constructor(
     private readonly arena: Uint8Array,
@@ -45,6 +49,8 @@ export class KeySet {
     readonly hashes: Float64Array,
     readonly count: number,
     readonly bytes: number,
+    /** The ranges the commit's range deletes write (every key in each). */
+    readonly ranges: RangeSet | undefined = undefined,
   ) {}
 
   /** Key i (0 <= i < count) as a view into the arena: copy it to keep it past the set. */
@@ -122,12 +128,13 @@ export class KeySetBuilder {
    * The set. Arrays more than 1/8 oversized are copied down to size (the tracker may keep the set
    * a long time); otherwise they are handed over as they are. The builder is spent afterwards.
    */
-  finish(): KeySet {
+  finish(ranges?: RangeSet): KeySet {
     const n = this.n;
     const arena = tight(this.arena, this.used);
     const offsets = tight(this.offsets, n + 1);
     const hashes = tight(this.hashes, n);
-    return new KeySet(arena, offsets, hashes, n, arena.buffer.byteLength + offsets.buffer.byteLength + hashes.buffer.byteLength);
+    const bytes = arena.buffer.byteLength + offsets.buffer.byteLength + hashes.buffer.byteLength + (ranges?.bytes ?? 0);
+    return new KeySet(arena, offsets, hashes, n, bytes, ranges);
   }
 }
 
@@ -149,22 +156,28 @@ function tight<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: 
  */
 export function keySetOfOps(ops: Uint8Array, count: number, fail: (offset: number, detail: string) => never): KeySet {
   if (count === 0) return EMPTY_KEY_SET;
-  // starts/ends of each key inside ops, in batch order
+  // starts/ends of each point key inside ops, in batch order; range deletes aside
   const bounds = new Uint32Array(2 * count);
-  let i = 0;
-  walkOpRanges(ops, 0, ops.length, count, (_kind, keyStart, keyEnd) => {
-    bounds[2 * i] = keyStart;
-    bounds[2 * i + 1] = keyEnd;
-    i++;
+  let n = 0;
+  let ranges: [Uint8Array, Uint8Array][] | undefined;
+  walkOpRanges(ops, 0, ops.length, count, (kind, keyStart, keyEnd, valueStart, valueEnd) => {
+    if (kind === ValueKind.RangeDelete) {
+      (ranges ??= []).push([ops.slice(keyStart, keyEnd), ops.slice(valueStart, valueEnd)]);
+      return;
+    }
+    bounds[2 * n] = keyStart;
+    bounds[2 * n + 1] = keyEnd;
+    n++;
   }, fail);
+  const rangeSet = ranges && RangeSet.of(ranges);
   const cmp = (a: number, b: number): number =>
     compareByteRanges(ops, bounds[2 * a]!, bounds[2 * a + 1]!, ops, bounds[2 * b]!, bounds[2 * b + 1]!);
   // batch order, unless the batch is not already sorted (a sorted or one-key batch skips the sort)
   let order: Uint32Array | undefined;
-  for (let j = 1; j < count; j++) {
+  for (let j = 1; j < n; j++) {
     if (cmp(j - 1, j) > 0) {
-      order = new Uint32Array(count);
-      for (let k = 0; k < count; k++) order[k] = k;
+      order = new Uint32Array(n);
+      for (let k = 0; k < n; k++) order[k] = k;
       order.sort(cmp);
       break;
     }
@@ -172,7 +185,7 @@ export function keySetOfOps(ops: Uint8Array, count: number, fail: (offset: numbe
   const at = (j: number): number => (order ? order[j]! : j);
   // unique keys and their total length
   let unique = 0, keyBytes = 0;
-  for (let j = 0; j < count; j++) {
+  for (let j = 0; j < n; j++) {
     if (j > 0 && cmp(at(j - 1), at(j)) === 0) continue;
     unique++;
     keyBytes += bounds[2 * at(j) + 1]! - bounds[2 * at(j)]!;
@@ -185,7 +198,7 @@ export function keySetOfOps(ops: Uint8Array, count: number, fail: (offset: numbe
   const offsets = new Uint32Array(buf, offsetsAt, unique + 1);
   const arena = new Uint8Array(buf, arenaAt, keyBytes);
   let u = 0, used = 0;
-  for (let j = 0; j < count; j++) {
+  for (let j = 0; j < n; j++) {
     if (j > 0 && cmp(at(j - 1), at(j)) === 0) continue;
     const s = bounds[2 * at(j)]!, e = bounds[2 * at(j) + 1]!;
     arena.set(ops.subarray(s, e), used);
@@ -195,5 +208,5 @@ export function keySetOfOps(ops: Uint8Array, count: number, fail: (offset: numbe
     u++;
   }
   offsets[u] = used;
-  return new KeySet(arena, offsets, hashes, unique, buf.byteLength);
+  return new KeySet(arena, offsets, hashes, unique, buf.byteLength + (rangeSet?.bytes ?? 0), rangeSet);
 }

@@ -1,5 +1,5 @@
 /**
- * Metamorphic runs (Pebble's metamorphic/): ONE seeded operation log (puts, deletes, batches, gets,
+ * Metamorphic runs (Pebble's metamorphic/): ONE seeded operation log (puts, deletes, range deletes, batches, gets,
  * bounded scans, snapshots read long after they were taken, flushes, compactRange calls, reopens) is
  * run under configurations that must not change what a user observes: inline vs worker executor
  * (the worker needs the real file system), codecs none/lz4/zstd, bloom filters on/off, 64 B vs 4 KiB
@@ -18,6 +18,7 @@ import { shmTempDir } from '../support/shm-tmpdir.js';
 type Op =
   | { t: 'put'; k: Buffer; v: Buffer }
   | { t: 'delete'; k: Buffer }
+  | { t: 'deleteRange'; lo: Buffer; hi: Buffer }
   | { t: 'batch'; ops: { k: Buffer; v: Buffer | undefined }[] }
   | { t: 'get'; k: Buffer; snap?: number }
   | { t: 'scan'; o: ScanOptions; snap?: number }
@@ -48,7 +49,13 @@ function generate(rng: Rng, n: number): Op[] {
     const r = rng.int(1000);
     const snap = live.length > 0 && rng.int(3) === 0 ? rng.pick(live) : undefined;
     if (r < 440) ops.push({ t: 'put', k: key(rng), v: value(rng) });
-    else if (r < 540) ops.push({ t: 'delete', k: key(rng) });
+    else if (r < 520) ops.push({ t: 'delete', k: key(rng) });
+    else if (r < 540) {
+      // a narrow range: 1 to 40 keys of the key space
+      const lo = key(rng);
+      const hi = Buffer.from(`key${String(Number(lo.subarray(3).toString()) + 1 + rng.int(40)).padStart(5, '0')}`);
+      ops.push({ t: 'deleteRange', lo, hi });
+    }
     else if (r < 620) {
       const b = Array.from({ length: 1 + rng.int(12) }, () => ({ k: key(rng), v: rng.int(4) === 0 ? undefined : value(rng) }));
       ops.push({ t: 'batch', ops: b });
@@ -87,6 +94,7 @@ const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buff
 interface Subject {
   put(k: Buffer, v: Buffer): Promise<void>;
   del(k: Buffer): Promise<void>;
+  deleteRange(lo: Buffer, hi: Buffer): Promise<void>;
   batch(ops: { k: Buffer; v: Buffer | undefined }[]): Promise<void>;
   get(k: Buffer, snap: number | undefined): Promise<string>;
   scan(o: ScanOptions, snap: number | undefined): Promise<string>;
@@ -105,6 +113,7 @@ async function replay(ops: readonly Op[], s: Subject): Promise<{ history: string
     switch (op.t) {
       case 'put': await s.put(op.k, op.v); break;
       case 'delete': await s.del(op.k); break;
+      case 'deleteRange': await s.deleteRange(op.lo, op.hi); break;
       case 'batch': await s.batch(op.ops); break;
       case 'get': history.push(await s.get(op.k, op.snap)); opOf.push(i); break;
       case 'scan': history.push(await s.scan(op.o, op.snap)); opOf.push(i); break;
@@ -125,6 +134,7 @@ function modelSubject(): Subject {
   return {
     put: async (k, v) => m.put(k, v),
     del: async (k) => m.delete(k),
+    deleteRange: async (lo, hi) => m.deleteRange(lo, hi),
     batch: async (ops) => { for (const { k, v } of ops) (v ? m.put(k, v) : m.delete(k)); },
     get: async (k, snap) => hex((snap === undefined ? m : snaps.get(snap)!).get(k)),
     scan: async (o, snap) => (snap === undefined ? m : snaps.get(snap)!).scan(o).map(([k, v]) => `${hex(k)}=${hex(v)}`).join(','),
@@ -150,6 +160,7 @@ async function dbSubject(dir: string, options: Options): Promise<{ subject: Subj
   const subject: Subject = {
     put: (k, v) => db.put(k, v),
     del: (k) => db.delete(k),
+    deleteRange: (lo, hi) => db.deleteRange(lo, hi),
     batch: (ops) => {
       const b = new WriteBatch();
       for (const { k, v } of ops) (v ? b.put(k, v) : b.delete(k));

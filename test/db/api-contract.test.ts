@@ -100,12 +100,36 @@ describe('bad arguments', () => {
     await db.close();
   });
 
-  it('write(batch) refuses a batch holding a range delete (reads do not honour them yet), writing nothing', async () => {
-    const { db, before } = await seeded();
+  it('deleteRange: db.deleteRange, a batch and tx.deleteRange delete [start, end); bad ranges are ERR_INVALID_ARGUMENT and change nothing', async () => {
+    const { db, before } = await seeded({ maxKeySize: 8 });
     const seq = db.stats().sequence;
-    await rejectsWith(() => db.write(new WriteBatch().put('x', '1').deleteRange('a', 'z')), 'ERR_NOT_SUPPORTED', 'write(deleteRange)');
-    expect(db.stats().sequence).toBe(seq);
-    expect(await readAll(db)).toEqual(before);
+    for (const [s, e] of [['c', 'c'], ['d', 'b'], ['', '']] as const) {
+      await rejectsWith(() => db.deleteRange(s, e), 'ERR_INVALID_ARGUMENT', `deleteRange(${s}, ${e})`);
+      throwsWith(() => new WriteBatch().deleteRange(s, e), 'ERR_INVALID_ARGUMENT', `batch.deleteRange(${s}, ${e})`);
+    }
+    for (const bad of BAD_KEYS) {
+      await rejectsWith(() => db.deleteRange(bad as string, 'z'), 'ERR_INVALID_ARGUMENT', 'deleteRange(bad start)');
+      await rejectsWith(() => db.deleteRange('a', bad as string), 'ERR_INVALID_ARGUMENT', 'deleteRange(bad end)');
+    }
+    await rejectsWith(() => db.deleteRange('a', 'z'.repeat(9)), 'ERR_TOO_LARGE', 'deleteRange(end over maxKeySize)');
+    const tx = db.beginTransaction({ isolation: 'serializable' });
+    tx.put('x', '1');
+    throwsWith(() => tx.deleteRange('c', 'c'), 'ERR_INVALID_ARGUMENT', 'tx.deleteRange(c, c)');
+    throwsWith(() => tx.deleteRange('d', 'b'), 'ERR_INVALID_ARGUMENT', 'tx.deleteRange(d, b)');
+    throwsWith(() => tx.deleteRange(null as unknown as string, 'b'), 'ERR_INVALID_ARGUMENT', 'tx.deleteRange(null, b)');
+    throwsWith(() => tx.deleteRange('a', 'z'.repeat(9)), 'ERR_TOO_LARGE', 'tx.deleteRange(end over maxKeySize)');
+    // The refused calls buffered nothing: the transaction still sees every key.
+    expect((await tx.get('c'))?.toString()).toBe('v-c');
+    await tx.commit();
+    expect(db.stats().sequence).toBe(seq + 1);
+    expect(await readAll(db)).toEqual(new Map([...before, [hex(Buffer.from('x')), hex(Buffer.from('1'))]]));
+
+    await db.write(new WriteBatch().put('y', '2').deleteRange('a', 'c'));
+    await db.deleteRange('d', 'e');
+    await db.transaction(async (t) => { t.deleteRange('x', 'y'); });
+    const keys: string[] = [];
+    for await (const k of db.keys()) keys.push(k.toString());
+    expect(keys).toEqual(['c', 'e', 'y']);
     await db.close();
   });
 

@@ -1,6 +1,6 @@
 /**
  * Model-based test of the engine (LevelDB's ModelDB/Randomized): fast-check command sequences of
- * put, delete, batch, get, getMany, forward/reverse bounded scans, snapshots (read and released),
+ * put, delete, range delete (alone and in a batch), batch, get, getMany, forward/reverse bounded scans, snapshots (read and released),
  * flush and reopen, against a sorted in-memory model with snapshot copies. Tiny write buffers and
  * blocks so flushes and multi-block tables happen constantly. The seed is printed on failure
  * (fast-check reports it with the shrunk counterexample).
@@ -46,6 +46,22 @@ const del = (k: Buffer): Cmd => ({
   async run(s, r) { await r.db.delete(k); s.m.delete(k); },
   toString: () => `delete(${show(k)})`,
 });
+/** A range delete of [lo, hi) (the two keys ordered; equal keys delete just that key), alone or in a batch with a put. */
+const rangeDel = (a: Buffer, b: Buffer, withPut: { k: Buffer; v: Buffer } | undefined): Cmd => {
+  const c = Buffer.compare(a, b);
+  const lo = c <= 0 ? a : b;
+  const hi = c === 0 ? Buffer.concat([a, Buffer.alloc(1)]) : c < 0 ? b : a;
+  return {
+    check: () => true,
+    async run(s, r) {
+      if (withPut) await r.db.write(new WriteBatch().deleteRange(lo, hi).put(withPut.k, withPut.v));
+      else await r.db.deleteRange(lo, hi);
+      s.m.deleteRange(lo, hi);
+      if (withPut) s.m.put(withPut.k, withPut.v);
+    },
+    toString: () => `deleteRange(${show(lo)}, ${show(hi)})${withPut ? ` + put(${show(withPut.k)})` : ''}`,
+  };
+};
 const batch = (ops: { k: Buffer; v: Buffer | undefined }[]): Cmd => ({
   check: () => true,
   async run(s, r) {
@@ -168,6 +184,7 @@ const commands = fc.commands([
   fc.tuple(keyArb, valueArb).map(([k, v]) => put(k, v)),
   fc.tuple(keyArb, valueArb).map(([k, v]) => put(k, v)),
   keyArb.map(del),
+  fc.tuple(keyArb, keyArb, fc.option(fc.record({ k: keyArb, v: valueArb }), { nil: undefined })).map(([a, b, p]) => rangeDel(a, b, p)),
   fc.array(fc.record({ k: keyArb, v: fc.option(valueArb, { nil: undefined }) }), { minLength: 1, maxLength: 12 }).map(batch),
   keyArb.map(get),
   fc.array(keyArb, { maxLength: 6 }).map(getMany),

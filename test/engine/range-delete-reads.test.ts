@@ -1,15 +1,10 @@
 /**
  * Reads honour range tombstones: get, getMany, iterators in both directions with bounds, snapshots
  * and transactions' reads, with the tombstones and the keys they cover in memtables, L0 tables and
- * deeper levels, checked against a sorted map. DB.write is opened to range deletes for these tests
- * through the engine's gate (compaction does not yet honour them on this branch).
+ * deeper levels, checked against a sorted map.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DB, MemFileSystem, WriteBatch } from '../../src/index.js';
-import { rangeDeleteGate } from '../../src/engine/range-delete-gate.js';
-
-beforeAll(() => { rangeDeleteGate.writable = true; });
-afterAll(() => { rangeDeleteGate.writable = false; });
 
 const str = (u: Uint8Array): string => new TextDecoder().decode(u);
 const key = (i: number): string => `k${String(i).padStart(5, '0')}`;

@@ -21,6 +21,12 @@ export class Model {
   delete(key: Uint8Array): void {
     this.map.delete(hex(key));
   }
+  /** Deletes every key in [start, end) (half-open, as DB.deleteRange). */
+  deleteRange(start: Uint8Array, end: Uint8Array): void {
+    for (const [h, { key }] of this.map) {
+      if (compareBytes(start, key) <= 0 && compareBytes(key, end) < 0) this.map.delete(h);
+    }
+  }
   get(key: Uint8Array): Uint8Array | undefined {
     return this.map.get(hex(key))?.value;
   }
