@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { StrataLevel } from '../../src/level-adapter/index.js';
 import { tempDir } from '../support/tmpdir.js';
+import '../support/range-delete-writable.js';
 
 describe('StrataLevel in the Level ecosystem', () => {
   it('sublevels, JSON encoding, batches, seek, snapshots and clear over flushed and compacted data', async () => {

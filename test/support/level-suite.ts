@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StrataLevel } from '../../src/level-adapter/index.js';
+import './range-delete-writable.js';
 
 const require = createRequire(import.meta.url);
 const tape = require('tape') as { onFinish(cb: () => void): void };
