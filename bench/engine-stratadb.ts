@@ -7,6 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { DB, WriteBatch, type Options } from '../src/index.js';
 import type { BenchEngine, BenchIterator, EngineOptions, EngineWriteStats } from './engine.js';
+import { rangeDeleteGate } from '../src/engine/range-delete-gate.js'; // range-delete gate: removed on merge
+
+rangeDeleteGate.writable = true; // range-delete gate: removed on merge
 
 function packageVersion(): string {
   try {
@@ -62,6 +65,8 @@ export function createStrataEngine(options: EngineOptions): BenchEngine {
         close: () => it.close(),
       };
     },
+    deleteRange: (gte, lt) => live().deleteRange(gte, lt),
+    compactAll: () => live().compactRange(),
     async close() {
       const d = db;
       db = undefined;
