@@ -137,7 +137,7 @@ class ChildRun {
     const before = this.engine.writeStats();
     const ctx: WorkloadContext = {
       engine: this.engine, keys: this.keys, values: this.values,
-      num: this.cfg.num, reads: this.cfg.reads, seed: this.cfg.seed,
+      num: this.cfg.num, reads: this.cfg.reads, seed: this.cfg.seed, dir: this.cfg.dir,
       ...(this.cfg.syncs !== undefined ? { syncs: this.cfg.syncs } : {}),
       progress: (done, total, rate) => {
         if (hasIpc) process.send!({ type: 'progress', id: spec.id, done, total, rate } satisfies ChildMessage);
@@ -177,6 +177,7 @@ class ChildRun {
     if (o.opUnit) r.opUnit = o.opUnit;
     if (o.found !== undefined) r.found = o.found;
     if (o.writerOps !== undefined) r.writerOps = o.writerOps;
+    if (o.followUp) r.figures = await o.followUp();
     if (spec.def.writes && before && after) {
       const user = after.userBytes - before.userBytes;
       r.writeAmp = user > 0 ? (after.engineBytes - before.engineBytes) / user : 0;

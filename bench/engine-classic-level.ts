@@ -24,6 +24,8 @@ interface LevelLike {
   del(key: Uint8Array): Promise<void>;
   batch(ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[], options?: { sync?: boolean }): Promise<void>;
   iterator(options: Record<string, unknown>): LevelIterator;
+  clear(options: { gte: Uint8Array; lt: Uint8Array }): Promise<void>;
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void>;
 }
 
 type LevelConstructor = new (dir: string, options: Record<string, unknown>) => LevelLike;
@@ -86,6 +88,9 @@ export async function createClassicLevelEngine(options: EngineOptions): Promise<
       });
       return { next: () => it.next(), close: () => it.close() };
     },
+    deleteRange: (gte, lt) => live().clear({ gte, lt }),
+    // Every bench key sorts between the empty key and 0xff.
+    compactAll: () => live().compactRange(Buffer.alloc(0), Buffer.from([0xff])),
     async close() {
       const d = db;
       db = undefined;

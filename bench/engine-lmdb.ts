@@ -12,6 +12,10 @@
  *   engine-neutral interface (the await costs the same for every engine).
  * - iterator (readseq, readreverse, seekrandom): getRange({ start, reverse, limit }), iterated
  *   synchronously; close() ends the range (its read transaction).
+ * - deleteRange (deleterange, clear): getKeys({ start, end }) removed inside one batch(), one
+ *   transaction (lmdb has no range delete; clearAsync() empties a whole database, not a range, and
+ *   the clear workload keeps keys outside its range). No compactAll: the file does not shrink, freed
+ *   pages are reused.
  * - open: closing and reopening the environment.
  * Durability is a property of the environment in LMDB, not of a write, so prepareWrites() picks it
  * per workload (reopening the environment, untimed, when it changes): synced workloads (fillsync)
@@ -36,6 +40,7 @@ interface LmdbDatabase {
   get(key: Uint8Array): Buffer | undefined;
   batch(action: () => void): Promise<boolean>;
   getRange(options: { start?: Uint8Array; reverse?: boolean; limit?: number }): Iterable<LmdbRangeEntry>;
+  getKeys(options: { start: Uint8Array; end: Uint8Array }): Iterable<Buffer>;
   close(): Promise<void>;
 }
 
@@ -97,6 +102,12 @@ export async function createLmdbEngine(_options: EngineOptions): Promise<BenchEn
       const d = live();
       await d.batch(() => {
         for (let i = 0; i < keys.length; i++) void d.put(keys[i]!, values[i]!);
+      });
+    },
+    async deleteRange(gte, lt) {
+      const d = live();
+      await d.batch(() => {
+        for (const k of d.getKeys({ start: gte, end: lt })) void d.remove(k);
       });
     },
     iterator(opts): BenchIterator {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { DB, WriteBatch, type Options } from '../src/index.js';
 import type { BenchEngine, BenchIterator, EngineOptions, EngineWriteStats } from './engine.js';
 
+
 function packageVersion(): string {
   try {
     // dist/bench/engine-stratadb.js and bench/engine-stratadb.ts both sit two levels below the root.
@@ -62,6 +63,8 @@ export function createStrataEngine(options: EngineOptions): BenchEngine {
         close: () => it.close(),
       };
     },
+    deleteRange: (gte, lt) => live().deleteRange(gte, lt),
+    compactAll: () => live().compactRange(),
     async close() {
       const d = db;
       db = undefined;

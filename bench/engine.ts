@@ -53,6 +53,14 @@ export interface BenchEngine {
   /** One atomic batch of puts. */
   batchPut(keys: Uint8Array[], values: Uint8Array[], sync: boolean): Promise<void>;
   iterator(opts: { gte?: Uint8Array; reverse?: boolean; limit?: number }): BenchIterator;
+  /**
+   * Deletes every key in [gte, lt), the way an application of that engine would: one range
+   * tombstone (StrataDB's deleteRange), clear({ gte, lt }) (classic-level, which deletes key by key
+   * inside LevelDB), removes of the range's keys in one transaction (lmdb).
+   */
+  deleteRange(gte: Uint8Array, lt: Uint8Array): Promise<void>;
+  /** Compacts every key down to the bottom (untimed: shows space reclaimed); absent when the engine has none. */
+  compactAll?(): Promise<void>;
   close(): Promise<void>;
   writeStats(): EngineWriteStats | undefined;
   /**

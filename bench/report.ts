@@ -1,7 +1,8 @@
 /**
  * Turns a BenchReport into what a person reads: a header (machine, sizes, engine versions), one
  * small table per workload (ops/s, MB/s, latency percentiles, event-loop delay, write amplification,
- * stalls) with each peer's row (classic-level, lmdb) and a ratio line per peer under ours, and a
+ * stalls) with each peer's row (classic-level, lmdb), a ratio line per peer under ours and the
+ * workload's extra figures per engine (deleterange, clear), and a
  * closing markdown summary that can be pasted into bench/RESULTS.md as it is. Also computes the
  * comparisons (ours / each peer's) the JSON carries.
  * Pure functions of the report: no I/O.
@@ -103,6 +104,9 @@ function workloadTable(id: string, rows: WorkloadResult[], cmp: Comparison[]): s
     const cc = cmp.find((x) => x.id === id && x.peer === peer && x.metric === 'ops/cpu-s');
     if (c && cc) lines.push(`  ${padEnd(`ours/${peer}`, 19)}${pad(num(c.ratio) + 'x', 11)}${pad(num(cc.ratio) + 'x', 11)}`);
   }
+  for (const r of rows) {
+    if (r.figures?.length) lines.push(`  ${padEnd(r.engine, 19)}${r.figures.map((f) => `${f.label} ${num(f.value)} ${f.unit}`).join('; ')}`);
+  }
   return lines;
 }
 
@@ -133,6 +137,8 @@ export function summaryMarkdown(report: BenchReport): string {
       row(id, id, 'ops/s', rs.map((r) => r?.opsPerSec), int, 'ops/s');
       row(id, '', 'ops/cpu-s', rs.map((r) => r?.opsPerCpuSec), int, 'ops/cpu-s');
       row(id, '', 'p99 µs', rs.map((r) => r?.latencyUs.p99), num);
+      const labels = [...new Set(rs.flatMap((r) => (r?.figures ?? []).map((f) => `${f.label} ${f.unit}`)))];
+      for (const l of labels) row(id, '', l, rs.map((r) => r?.figures?.find((f) => `${f.label} ${f.unit}` === l)?.value), num);
       lines.push(`| | loop p99 / max ms | ${rs.map((r) => (r?.eventLoopDelayMs ? `${num(r.eventLoopDelayMs.p99)} / ${num(r.eventLoopDelayMs.max)}` : '-')).join(' | ')}${peers.map(() => ' | -').join('')} |`);
     }
   }

@@ -7,6 +7,9 @@
 import type { EngineName, EngineOptions } from './engine.js';
 import type { LatencySummary } from './histogram.js';
 
+/** A figure a workload measures besides its timed operations (deleterange, clear). */
+export interface Figure { label: string; value: number; unit: 'µs' | 'ms' | 'MB' }
+
 export interface WorkloadResult {
   /** The workload as asked for: NAME or NAME:C. */
   id: string;
@@ -54,6 +57,8 @@ export interface WorkloadResult {
   openMs?: number;
   openRunsMs?: number[];
   diskBytes?: number;
+  /** Measured after the timed operations, printed under the workload's table. */
+  figures?: Figure[];
   /** [seconds since start, entries/s over the last interval], every 100 ms. */
   series: [number, number][];
 }

@@ -7,7 +7,8 @@
  * Counts: fills, overwrite and deleterandom do `num` operations; reads do `reads` (default num);
  * fillsync does --syncs puts, by default num/100 (each one waits for an fdatasync; db_bench uses
  * num/1000), whatever its :C (so fillsync:64 at 1M entries with --syncs 20000); seekrandom does
- * reads/10 seeks of 10 entries each, so it reads as many entries as readrandom.
+ * reads/10 seeks of 10 entries each, so it reads as many entries as readrandom. deleterange and
+ * clear (range deletes, then reads and seeks over the deleted keys) live in range-workloads.ts.
  * The `open` pseudo-workload (close, measure the directory, time three reopens) lives in child.ts,
  * which owns the directory; it is listed here so names are checked in one place.
  * Not here: the process around a run (child.ts) and printing (report.ts).
@@ -15,6 +16,8 @@
 import type { BenchEngine } from './engine.js';
 import { background, runOps, type Measured, type Progress } from './workload-runner.js';
 import { KeyFormat, ValuePool, XorShift, workloadSeed } from './workload-data.js';
+import type { Figure } from './result.js';
+import { clearWorkload, deleterange } from './range-workloads.js';
 
 export interface WorkloadContext {
   engine: BenchEngine;
@@ -26,6 +29,8 @@ export interface WorkloadContext {
   syncs?: number;
   seed: number;
   progress?: Progress;
+  /** The engine's directory, for workloads that report its size. */
+  dir?: string;
 }
 
 export interface WorkloadOutcome {
@@ -40,6 +45,11 @@ export interface WorkloadOutcome {
   opUnit?: string;
   found?: number;
   writerOps?: number;
+  /**
+   * Measures the workload's extra figures once the timed part's CPU time and loop delay are taken
+   * (the caller runs it after them, so those columns belong to the timed operations alone).
+   */
+  followUp?: () => Promise<Figure[]>;
 }
 
 export interface WorkloadDef {
@@ -180,6 +190,8 @@ const DEFS: WorkloadDef[] = [
   { name: 'seekrandom', fresh: false, needsData: true, leaves: 'same', writes: false, concurrent: true, run: seekrandom },
   { name: 'deleterandom', fresh: false, needsData: true, leaves: 'partial', writes: true, concurrent: true, run: deleterandom },
   { name: 'readwhilewriting', fresh: false, needsData: true, leaves: 'same', writes: true, concurrent: true, run: readwhilewriting },
+  { name: 'deleterange', fresh: false, needsData: true, leaves: 'partial', writes: true, concurrent: true, run: deleterange },
+  { name: 'clear', fresh: false, needsData: true, leaves: 'partial', writes: true, concurrent: false, run: clearWorkload },
   { name: 'open', fresh: false, needsData: true, leaves: 'same', writes: false, concurrent: false },
 ];
 

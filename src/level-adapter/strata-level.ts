@@ -7,8 +7,11 @@
  * Encodings: the store speaks 'buffer' and 'view' natively; abstract-level transcodes every other
  * encoding (utf8, json, custom) to those. Errors: StrataError codes are mapped to Level codes
  * (LEVEL_CORRUPTION, LEVEL_LOCKED, LEVEL_DATABASE_NOT_OPEN, LEVEL_IO_ERROR, ...) with ours as `cause`.
- * clear() deletes key by key in batches of 1,000 read from an iterator: memory stays flat whatever
- * the range (no range tombstones yet; README "Using StrataDB with Level").
+ * clear() writes one range tombstone whatever the range holds (clear-plan.ts turns the bounds into
+ * [start, end)); with `limit` or `snapshot` it deletes key by key in batches of 1,000 read from an
+ * iterator, since a tombstone can neither count keys nor spare those the snapshot does not see.
+ * A sublevel's clear() arrives here as the root's clear over the sublevel's prefixed range, so it is
+ * one tombstone too (README "Using StrataDB with Level").
  * getSync is served from memtables, the block cache and synchronous page-cache reads; a zstd-compressed
  * block that is not cached cannot be decompressed synchronously: then getSync throws (ERR_NOT_SUPPORTED),
  * so the manifest claims getSync only when no level uses zstd.
@@ -23,6 +26,7 @@ import { StrataError } from '../errors.js';
 import type { Snapshot } from '../mvcc/snapshot-list.js';
 import type { StrataIterator } from '../iterator/strata-iterator.js';
 import { KNOWN_OPTIONS, type Options } from '../options.js';
+import { needsLargest, planClear } from './clear-plan.js';
 
 type Bytes = Uint8Array;
 
@@ -273,6 +277,28 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   async _clear(options: IterOpts): Promise<void> {
     if (options.snapshot?.inner.released) throw snapshotClosed();
+    if ((options.limit !== undefined && options.limit >= 0) || options.snapshot) return this.clearKeyByKey(options);
+    const bounds = rangeOptions(options);
+    let largest: Bytes | undefined;
+    if (needsLargest(options)) {
+      const it = this.db.keys({ gt: bounds.gt, gte: bounds.gte, reverse: true, limit: 1 });
+      try {
+        largest = (await mapped(it.nextv(1)))[0];
+      } finally {
+        await it.close();
+      }
+    }
+    const plan = planClear(options, this.db.engine.o.maxKeySize, largest);
+    if (plan.kind === 'none') return;
+    if (plan.kind === 'keys') return this.clearKeyByKey(options);
+    const b = new WriteBatch();
+    if (Buffer.compare(plan.start, plan.end) < 0) b.deleteRange(plan.start, plan.end);
+    if (plan.last !== undefined) b.delete(plan.last);
+    await mapped(this.db.write(b));
+  }
+
+  /** Deletes the range's keys in iteration order (so `limit` counts as abstract-level's does). */
+  private async clearKeyByKey(options: IterOpts): Promise<void> {
     const it = this.db.keys(rangeOptions(options));
     try {
       for (;;) {

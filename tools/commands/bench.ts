@@ -78,7 +78,10 @@ export function register(program: Command): void {
     .option('--block-size <B>', 'data block size (also passed to classic-level; lmdb ignores it)', (v) => parseSize('--block-size', v))
     .addHelpText('after', `
 Workloads (LevelDB db_bench names): fillseq fillrandom overwrite fillbatch fillsync readrandom readseq
-readreverse seekrandom deleterandom readwhilewriting open (close, then time the reopen; disk size).
+readreverse seekrandom deleterandom readwhilewriting open (close, then time the reopen; disk size);
+deleterange (num/200 deletes of 100-key ranges, then gets and seeks in deleted ranges vs elsewhere)
+and clear (one delete of all num keys, seeks into the cleared range vs elsewhere, disk size before
+and after compaction). Figures other than ops/s are printed under each workload's table.
 Default set: fillseq fillrandom fillrandom:32 overwrite fillsync fillsync:64 fillbatch open readrandom
 readrandom:64 readseq readreverse seekrandom readwhilewriting deleterandom.
 Each row also gives the event-loop delay (p99 and max, ms) of the engine's process during the run;
