@@ -1,8 +1,8 @@
 /**
- * Flushes as jobs of the compaction executor (compaction/flush-job.ts): the LOG line of each flush says
- * where it ran; today both executor modes flush on the main thread (memtables are ordinary memory:
- * src/memtable/shared-memory.ts), give the same data back, also after a reopen, and an encrypted
- * database's flush seals the table under the current key.
+ * Flushes as jobs of the compaction executor (compaction/flush-job.ts): with workers the memtable is
+ * written as its L0 table in a worker thread (the LOG line of each flush says where it ran), inline
+ * mode writes it on the main thread, and both give the same data back, also after a reopen; an
+ * encrypted database's flush in a worker seals the table under the current key.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
@@ -64,19 +64,19 @@ async function seeded(f: (seed: number) => Promise<void>): Promise<void> {
 }
 
 describe('flush jobs', () => {
-  it('flushes run on the main thread in both modes (memtables are not shared memory yet), the same data either way', async () => {
+  it('with workers, a flush writes its table in a worker; inline mode on the main thread; the same data either way', async () => {
     await seeded(async (seed) => {
       const w = await run('worker', seed);
       const i = await run('inline', seed);
       expect(w.lines.length).toBeGreaterThan(0);
-      expect(w.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(on the main thread\)/);
+      expect(w.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(in a worker\)/);
       expect(i.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(on the main thread\)/);
       expect(w.rows).toEqual(w.model);
       expect(i.rows).toEqual(i.model);
     });
   });
 
-  it('a flush starts no worker', async () => {
+  it('a small flush before any worker has started stays inline (no worker started for it)', async () => {
     const dir = await tempDir();
     const db = await DB.open(dir, { compactionExecutor: 'worker' });
     for (let i = 0; i < 10; i++) await db.put(`k${i}`, 'v');
@@ -87,11 +87,11 @@ describe('flush jobs', () => {
     await db.close();
   });
 
-  it('an encrypted database flushes under the current key', async () => {
+  it('an encrypted database flushes in a worker under the current key', async () => {
     await seeded(async (seed) => {
       const keyProvider = staticKeyProvider({ k1: randomBytes(32) }, 'k1');
       const w = await run('worker', seed, { encryption: { keyProvider } });
-      expect(w.lines[0]).toMatch(/\(on the main thread\)/);
+      expect(w.lines[0]).toMatch(/\(in a worker\)/);
       expect(w.rows).toEqual(w.model);
       // No table holds a key in the clear.
       for (const f of readdirSync(w.dir).filter((n) => n.endsWith('.sst'))) {
