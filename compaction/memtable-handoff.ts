@@ -20,7 +20,7 @@ import { BLOCK_BYTES, sizeClass, type SharedBufferPool } from './shared-buffer-p
 /** Longest the event loop waits on one slice of the copy. */
 export const SLICE_MS = 0.5;
 /** Bytes copied between two looks at the clock. */
-const PIECE_BYTES = 256 * 1024;
+export const PIECE_BYTES = 256 * 1024;
 
 type Typed = Uint8Array | Int32Array | Uint32Array;
 
@@ -34,6 +34,8 @@ export interface HandoffEnv {
   pool: SharedBufferPool;
   /** Lets the event loop run between slices (default: setImmediate). */
   yieldNow?: () => Promise<void>;
+  /** The clock slices are timed by, in ms (default: performance.now). */
+  now?: () => number;
 }
 
 const viaImmediate = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -88,18 +90,19 @@ export async function copyToPool(s: SharedMemTable, env: HandoffEnv): Promise<Po
   const { classes, at } = place(arrays);
   const buffers = env.pool.acquire(classes);
   const yieldNow = env.yieldNow ?? viaImmediate;
+  const now = env.now ?? ((): number => performance.now());
   try {
     const views = arrays.map((a, i) => viewOf(a, buffers[at[i]!.buffer]!, at[i]!.offset));
-    let sliceStart = performance.now();
+    let sliceStart = now();
     for (let i = 0; i < arrays.length; i++) {
       const src = arrays[i]!;
       const dst = views[i]!;
       const step = Math.max(1, Math.floor(PIECE_BYTES / src.BYTES_PER_ELEMENT));
       for (let k = 0; k < src.length; k += step) {
         dst.set(src.subarray(k, Math.min(src.length, k + step)), k);
-        if (performance.now() - sliceStart >= SLICE_MS) {
+        if (now() - sliceStart >= SLICE_MS) {
           await yieldNow();
-          sliceStart = performance.now();
+          sliceStart = now();
         }
       }
     }
