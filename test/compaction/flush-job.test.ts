@@ -2,14 +2,16 @@
  * Flushes as jobs of the compaction executor (compaction/flush-job.ts): with workers the memtable is
  * written as its L0 table in a worker thread (the LOG line of each flush says where it ran), inline
  * mode writes it on the main thread, and both give the same data back, also after a reopen; an
- * encrypted database's flush in a worker seals the table under the current key.
+ * encrypted database's flush in a worker seals the table under the current key; range tombstones reach
+ * the worker's table; a worker that dies mid-flush costs one attempt, retried, and no data.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DB, staticKeyProvider, type Options } from '../../src/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DB, WriteBatch, staticKeyProvider, type Options } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
 import { makeRng, testSeed, type Rng } from '../support/rng.js';
 
@@ -98,6 +100,60 @@ describe('flush jobs', () => {
         expect(readFileSync(join(w.dir, f)).includes(Buffer.from('key0'))).toBe(false);
       }
       await expect(DB.open(w.dir, { compactionExecutor: 'inline' })).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_/) });
+    });
+  });
+
+  it('range tombstones reach the worker: its table deletes the range after a reopen', async () => {
+    await seeded(async (seed) => {
+      const dir = await tempDir();
+      let db = await DB.open(dir, { compactionExecutor: 'worker' });
+      const rng = makeRng(seed);
+      for (let i = 0; i < 6000; i++) await db.put(`key${String(i).padStart(5, '0')}`, Buffer.from(rng.bytes(200)));
+      const b = new WriteBatch().deleteRange('key01000', 'key02000');
+      await db.engine.writes.submit(b.encodedOps().slice(), b.length, b.byteLength, true);
+      await db.flush();
+      expect(flushLines(dir)[0]).toMatch(/\(in a worker\)/);
+      await db.close();
+      db = await DB.open(dir, { compactionExecutor: 'inline' });
+      expect(await db.get('key00999')).toBeDefined();
+      expect(await db.get('key01000')).toBeUndefined();
+      expect(await db.get('key01999')).toBeUndefined();
+      expect(await db.get('key02000')).toBeDefined();
+      expect((await rows(db)).length).toBe(5000);
+      await db.close();
+    });
+  });
+
+  it('a worker that dies mid-flush: the attempt fails, its shared buffers go back, the retry writes the table', async () => {
+    await seeded(async (seed) => {
+      const dir = await tempDir();
+      // The first worker started dies on its first flush; every later one is the real worker.
+      const real = pathToFileURL(fileURLToPath(new URL('../../dist/compaction/worker.js', import.meta.url))).href;
+      const marker = join(dir, 'worker-died');
+      const script = join(await tempDir(), 'dying-worker.mjs');
+      writeFileSync(script, `
+import { parentPort } from 'node:worker_threads';
+import { existsSync, writeFileSync } from 'node:fs';
+if (!existsSync(${JSON.stringify(marker)})) {
+  writeFileSync(${JSON.stringify(marker)}, '');
+  parentPort.on('message', (m) => { if (m.type === 'flush') process.exit(7); });
+  parentPort.postMessage({ type: 'ready' });
+} else {
+  await import(${JSON.stringify(real)});
+}
+`);
+      let db = await DB.open(dir, { compactionExecutor: 'worker', compactionWorkerPath: script });
+      const model = await fillAndFlush(db, makeRng(seed), 3000);
+      const log = readFileSync(join(dir, 'LOG'), 'utf8');
+      expect(log).toMatch(/flush attempt 1 of \d+ failed: compaction worker exited with code 7/);
+      expect(flushLines(dir)[0]).toMatch(/\(in a worker\)/);
+      const pool = (db.engine as unknown as { executor: { workers: { flushPool: { lentBytes: number; heldBytes: number } } } }).executor.workers.flushPool;
+      expect(pool.lentBytes).toBe(0);
+      expect(pool.heldBytes).toBeGreaterThan(0);
+      await db.close();
+      db = await DB.open(dir, { compactionExecutor: 'inline' });
+      expect(await rows(db)).toEqual(sorted(model));
+      await db.close();
     });
   });
 });
