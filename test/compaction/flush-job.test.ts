@@ -3,7 +3,8 @@
  * written as its L0 table in a worker thread (the LOG line of each flush says where it ran), inline
  * mode writes it on the main thread, and both give the same data back, also after a reopen; an
  * encrypted database's flush in a worker seals the table under the current key; range tombstones reach
- * the worker's table; a worker that dies mid-flush costs one attempt, retried, and no data.
+ * the worker's table; a memtable too big for the flush pool is written inline; a worker that dies
+ * mid-flush costs one attempt, retried, and no data.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
@@ -87,6 +88,21 @@ describe('flush jobs', () => {
     expect((db.engine as unknown as { executor: { started: number } }).executor.started).toBe(0);
     expect((await db.get('k3'))?.toString()).toBe('v');
     await db.close();
+  });
+
+  it('a memtable bigger than the flush pool may hold is written on the main thread, and starts no worker', async () => {
+    await seeded(async (seed) => {
+      const dir = await tempDir();
+      // writeBufferSize 64 KiB: the pool's cap is its 4 MiB floor; one 6 MiB value overflows it.
+      const db = await DB.open(dir, { compactionExecutor: 'worker', writeBufferSize: 64 * 1024 });
+      const big = Buffer.from(makeRng(seed).bytes(6 << 20));
+      await db.put('big', big);
+      await db.flush();
+      expect(flushLines(dir)[0]).toMatch(/\(on the main thread\)/);
+      expect((db.engine as unknown as { executor: { started: number } }).executor.started).toBe(0);
+      expect((await db.get('big'))?.equals(big)).toBe(true);
+      await db.close();
+    });
   });
 
   it('an encrypted database flushes in a worker under the current key', async () => {
