@@ -9,7 +9,11 @@
  * so a job always finds a free or new worker; one more than `size` at once is a bug (ERR_INTERNAL).
  * Only the main thread allocates file numbers and writes the MANIFEST: a worker asks for each output's
  * number over its port (a flush gets its one number with the job) and returns plain FileMetadata.
- * A flush posts the memtable's shared memory (MemTable.share()): nothing of its entries is copied.
+ * A flush copies the frozen memtable's arrays into SharedArrayBuffers of the executor's pool
+ * (memtable-handoff.ts, in slices) and posts those: the worker reads them in place. The buffers go back
+ * to the pool only when no thread can read them: after the worker's reply (it replies once its flush
+ * has settled) or, if the worker broke, once it has exited; flush() settles after that. A memtable the
+ * pool cannot take (its cap) is refused with FlushPoolFullError before anything is posted.
  * A worker that dies before it reports ready (its script or one of its imports cannot be loaded, as in
  * a bundled app without the worker file) fails the job with WorkerStartError: nothing was written,
  * so the caller may run the job elsewhere (fallback-executor.ts).
@@ -24,6 +28,8 @@ import { runCompaction, type CompactionResult } from './runner.js';
 import { runFlush, type FlushJob, type FlushResult } from './flush-job.js';
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
+import { copyToPool } from './memtable-handoff.js';
+import { SharedBufferPool } from './shared-buffer-pool.js';
 
 export interface CompactionJob {
   dir: string;
@@ -86,7 +92,13 @@ export class WorkerExecutor implements CompactionExecutor {
   private readonly workers: PoolWorker[] = [];
   private closed = false;
 
-  constructor(private readonly size: number, private readonly script: string = defaultWorkerScript()) {}
+  /** Where flushed memtables are handed to workers (see header); its cap bounds the shared memory held. */
+  readonly flushPool: SharedBufferPool;
+
+  /** `flushPoolBytes`: the flush pool's cap (engine: a few write buffers). */
+  constructor(private readonly size: number, private readonly script: string = defaultWorkerScript(), flushPoolBytes = 0) {
+    this.flushPool = new SharedBufferPool(flushPoolBytes);
+  }
 
   private acquire(): PoolWorker {
     const idle = this.workers.find((w) => !w.busy);
@@ -100,11 +112,12 @@ export class WorkerExecutor implements CompactionExecutor {
     return w;
   }
 
-  private releaseWorker(w: PoolWorker, broken: boolean): void {
-    if (!broken) { w.busy = false; return; }
+  /** Frees a worker after its job; a broken one is terminated, and the promise resolves once it has exited. */
+  private releaseWorker(w: PoolWorker, broken: boolean): Promise<unknown> {
+    if (!broken) { w.busy = false; return Promise.resolve(); }
     const i = this.workers.indexOf(w);
     if (i >= 0) this.workers.splice(i, 1);
-    void w.worker.terminate();
+    return w.worker.terminate();
   }
 
   run(job: CompactionJob): Promise<CompactionResult> {
@@ -114,17 +127,28 @@ export class WorkerExecutor implements CompactionExecutor {
   }
 
   async flush(job: FlushJob): Promise<FlushResult> {
+    if (this.closed) throw new Error('executor closed');
     const { mem, ...params } = job;
-    const meta = await this.post<FileMetadata | undefined>({ type: 'flush', params, mem: mem.share() }, () => {
+    const pooled = await copyToPool(mem.share(), { pool: this.flushPool });
+    const meta = await this.post<FileMetadata | undefined>({ type: 'flush', params, mem: pooled.mem }, () => {
       throw new InternalError('a flush worker asked for a file number (a flush has its one number already)');
-    });
+    }, () => this.flushPool.release(pooled.buffers));
     return { meta, ranIn: 'worker' };
   }
 
-  /** Runs one message's job on a pool worker; `allocate` answers its requests for file numbers. */
-  private async post<T>(message: object, allocate: () => number): Promise<T> {
-    if (this.closed) throw new Error('executor closed');
-    const w = this.acquire();
+  /**
+   * Runs one message's job on a pool worker; `allocate` answers its requests for file numbers.
+   * `unread` runs, before the promise settles, once no worker can read the message any more.
+   */
+  private async post<T>(message: object, allocate: () => number, unread: () => void = () => undefined): Promise<T> {
+    let w: PoolWorker;
+    try {
+      if (this.closed) throw new Error('executor closed');
+      w = this.acquire();
+    } catch (e) {
+      unread();
+      throw e;
+    }
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const finish = (broken: boolean, f: () => void): void => {
@@ -133,8 +157,8 @@ export class WorkerExecutor implements CompactionExecutor {
         w.worker.off('message', onMessage);
         w.worker.off('error', onError);
         w.worker.off('exit', onExit);
-        this.releaseWorker(w, broken);
-        f();
+        // NB: a broken worker may still be running its job until it has exited.
+        void this.releaseWorker(w, broken).catch(() => undefined).then(() => { unread(); f(); });
       };
       const onMessage = (m: FromWorker): void => {
         if (m.type === 'ready') {
@@ -157,7 +181,11 @@ export class WorkerExecutor implements CompactionExecutor {
       w.worker.on('message', onMessage);
       w.worker.on('error', onError);
       w.worker.on('exit', onExit);
-      w.worker.postMessage(message);
+      try {
+        w.worker.postMessage(message);
+      } catch (e) {
+        finish(false, () => reject(e));
+      }
     });
   }
 

@@ -1,14 +1,24 @@
 /**
- * FallbackExecutor runs compactions in the worker pool (flushes inline, for now: see flush()) and, the first time a worker cannot start
- * (WorkerStartError: a bundled app that does not ship the worker file, a worker import that cannot
+ * FallbackExecutor runs compactions and flushes in the worker pool and, the first time a worker cannot
+ * start (WorkerStartError: a bundled app that does not ship the worker file, a worker import that cannot
  * load), says so once through `onFallback` and runs that job and every later one inline. A job
  * that failed to start wrote nothing, so running it again inline is safe; failures of a worker
  * that did start are the job's own and pass through (the scheduler retries them).
+ * Two flushes stay inline even with workers:
+ * - a small one while no worker runs yet: starting a worker (~55 ms, and more CPU to load its modules)
+ *   would cost more than writing a memtable under SMALL_FLUSH_BYTES in slices; this spares short-lived
+ *   databases (tools, tests, a close with little unflushed data) a worker they never need;
+ * - one the flush pool cannot take (FlushPoolFullError: a memtable far past writeBufferSize, made by
+ *   one huge batch). Inline, not a wait: flushes run one at a time, so nothing would free the pool.
  * Main thread only.
  */
 import type { CompactionResult } from './runner.js';
 import type { FlushJob, FlushResult } from './flush-job.js';
 import { WorkerStartError, type CompactionExecutor, type CompactionJob, type InlineExecutor, type WorkerExecutor } from './executor.js';
+import { FlushPoolFullError } from './shared-buffer-pool.js';
+
+/** A memtable below this (bytes held) flushes inline while no worker has started. */
+export const SMALL_FLUSH_BYTES = 1 << 20;
 
 export class FallbackExecutor implements CompactionExecutor {
   private fellBack = false;
@@ -28,12 +38,14 @@ export class FallbackExecutor implements CompactionExecutor {
     return this.either((x) => x.run(job));
   }
 
-  /**
-   * Inline, in slices, for now: memtables live in ordinary memory (src/memtable/shared-memory.ts says
-   * why), and posting one to a worker would clone it on this thread (~250 ms for 80 MiB).
-   */
-  flush(job: FlushJob): Promise<FlushResult> {
-    return this.inline.flush(job);
+  async flush(job: FlushJob): Promise<FlushResult> {
+    if (this.workers.started === 0 && job.mem.approximateMemoryUsage() < SMALL_FLUSH_BYTES) return this.inline.flush(job);
+    try {
+      return await this.either((x) => x.flush(job));
+    } catch (e) {
+      if (!(e instanceof FlushPoolFullError)) throw e;
+      return this.inline.flush(job);
+    }
   }
 
   private async either<T>(f: (x: CompactionExecutor) => Promise<T>): Promise<T> {

@@ -4,8 +4,9 @@
  * (a few hundred ms for a 64 MiB memtable) stay off the main thread.
  * The main thread allocates the file number and installs the VersionEdit (src/engine/flush-scheduler.ts);
  * a job only writes the table: no partial file is left on failure (src/table/table-output.ts).
- * The memtable reaches a worker without a copy: its memory is shared (src/memtable/shared-memory.ts,
- * MemTable.share(); its few range tombstones are copied beside it), and it stays readable on the main thread until the edit installs.
+ * The memtable reaches a worker as a copy in the executor's pooled shared memory (memtable-handoff.ts,
+ * from MemTable.share(); its few range tombstones are cloned beside it), and the main thread keeps
+ * reading its own memtable until the edit installs.
  * Keys travel like a compaction's (plan.ts): plain bytes of the current key, cloned to the in-process
  * worker, never written anywhere. Safe in a worker.
  */
@@ -17,7 +18,7 @@ import type { MemTable } from '../src/memtable/memtable.js';
 import { writeTable } from '../src/table/table-output.js';
 import type { TableOptions } from '../src/table/table-options.js';
 
-/** A flush's parameters as plain data (posted to a worker beside the shared memtable). */
+/** A flush's parameters as plain data (posted to a worker beside the memtable's copy). */
 export interface FlushParams {
   dir: string;
   /** Allocated by the main thread, listed in its pending outputs while the job runs. */

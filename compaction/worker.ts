@@ -2,8 +2,9 @@
  * Worker-thread entry for compactions and flushes (started by WorkerExecutor from the compiled dist/
  * build). A compaction arrives as a plan (plain data): runner.ts runs it on the real file system,
  * asking the main thread for each output's file number. A flush arrives as its parameters and a
- * frozen memtable's shared memory: flush-job.ts writes it through a read-only MemTable view. Either
- * posts back the outputs' metadata or a transferable error.
+ * frozen memtable copied into the executor's pooled shared memory (memtable-handoff.ts): flush-job.ts
+ * writes it through a read-only MemTable view, which must not outlive the reply (the pool reuses the
+ * memory after it). Either posts back the outputs' metadata or a transferable error.
  * It posts 'ready' first: the executor treats a death before that as a failure to start (the
  * script or one of its imports missing), which it may recover from by running the job inline.
  * On Linux the worker lowers its own thread's CPU priority first (below): background work must not
@@ -45,9 +46,14 @@ if (port) {
       return;
     }
     if (m.type === 'flush') {
-      runFlush(fs, m.params, new MemTable(m.mem)).then(
-        (meta) => port.postMessage({ type: 'flushed', meta }),
-        (e: unknown) => port.postMessage({ type: 'error', error: toTransferable(e) }),
+      // The memtable's memory is the executor's pooled shared memory, reused for another memtable
+      // once we reply: the reply comes only after runFlush has settled (nothing reads the view after
+      // that), and the view is dropped first, so not even a stray reference outlives the job.
+      let view: MemTable | undefined = new MemTable(m.mem);
+      (m as Partial<FlushMessage>).mem = undefined;
+      runFlush(fs, m.params, view).then(
+        (meta) => { view = undefined; port.postMessage({ type: 'flushed', meta }); },
+        (e: unknown) => { view = undefined; port.postMessage({ type: 'error', error: toTransferable(e) }); },
       );
       return;
     }

@@ -54,9 +54,22 @@ export function chooseCompactionExecutor(o: ResolvedOptions): ExecutorChoice {
     '(set compactionWorkerPath to use workers: README "Bundling")' };
 }
 
+/**
+ * The shared memory a worker executor may hold for handing memtables to flush workers: flushes run one
+ * at a time, so one memtable's worth is in use at most, and the second write buffer leaves room for
+ * one that grew past writeBufferSize (its last batch) and for packing slack. A memtable bigger still
+ * flushes inline (fallback-executor.ts). At least FLUSH_POOL_MIN_BYTES: the pool's blocks are 1 MiB.
+ */
+export function flushPoolBytes(o: { readonly writeBufferSize: number }): number {
+  return Math.max(FLUSH_POOL_MIN_BYTES, FLUSH_POOL_WRITE_BUFFERS * o.writeBufferSize);
+}
+const FLUSH_POOL_WRITE_BUFFERS = 2;
+const FLUSH_POOL_MIN_BYTES = 4 << 20;
+
 /** The executor for a choice; `log` gets one line if a worker later fails to start and jobs move inline. */
-export function makeCompactionExecutor(choice: ExecutorChoice, fs: FileSystem, size: number, log: (line: string) => void): CompactionExecutor {
+export function makeCompactionExecutor(choice: ExecutorChoice, fs: FileSystem, size: number, poolBytes: number,
+  log: (line: string) => void): CompactionExecutor {
   if (choice.kind === 'inline') return new InlineExecutor(fs);
-  return new FallbackExecutor(new WorkerExecutor(size, choice.script), new InlineExecutor(fs), (e) =>
-    log(`${e.message}: compactions run inline on the main thread from now on (README "Bundling")`));
+  return new FallbackExecutor(new WorkerExecutor(size, choice.script, poolBytes), new InlineExecutor(fs), (e) =>
+    log(`${e.message}: compactions and flushes run inline on the main thread from now on (README "Bundling")`));
 }

@@ -55,7 +55,7 @@ import { StatsCounters, buildStats, type DBStats } from './stats.js';
 import { verifyTables } from './verify.js';
 import { writeOptionsFile } from './options-file.js';
 import { archiveLeftoverWals, removeEmptyWalsBelow } from './wal-files.js';
-import { chooseCompactionExecutor, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
+import { chooseCompactionExecutor, flushPoolBytes, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
 import { makeCompactionHost } from './compaction-host.js';
 import { makeTransactionHost } from './transaction-host.js';
 import { makeBackupSource } from './backup-source.js';
@@ -145,7 +145,7 @@ export class Engine {
       },
     }, this.jobs);
     // Flushes run in the pool too: one worker per job slot, flush slot included.
-    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency, (line) => log.write(line));
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency, flushPoolBytes(o), (line) => log.write(line));
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
     this.idleTrigger = new IdleTrigger(o.readOnly ? 0 : o.idleCompactionDelayMs,
       () => this.compactions.requestIdleCompaction(o.idleCompactionL0Files));

@@ -13,7 +13,6 @@
  * Not here: what a record contains (memtable.ts).
  */
 import { TooLargeError } from '../errors.js';
-import { sharedBytes } from './shared-memory.js';
 
 export const SLAB_SIZE = 1 << 20;
 const SLAB_SHIFT = 20;
@@ -24,7 +23,7 @@ export const BIG_RECORD = SLAB_SIZE >>> 3;
 /** Slab addresses must stay positive int32: 2048 * 1 MiB = 2 GiB. */
 const MAX_SLABS = 2048;
 
-/** An arena's memory as plain data (views of SharedArrayBuffers), for postMessage. */
+/** An arena's memory as plain data, for a flush worker (compaction/memtable-handoff.ts copies it to shared memory). */
 export interface SharedArena {
   slabs: Uint8Array[];
   bigs: Uint8Array[];
@@ -47,7 +46,7 @@ export class Arena {
     return a;
   }
 
-  /** The slabs and chunks, to post to a worker (shared memory: see shared-memory.ts). */
+  /** The slabs and chunks (the arena's own: the memtable is frozen before it is handed off). */
   shared(): SharedArena {
     return { slabs: this.slabs.slice(), bigs: this.bigs.slice(), bytesHeld: this.held };
   }
@@ -84,14 +83,14 @@ export class Arena {
     // Doubling from 4 KiB keeps an almost empty memtable small; past 1 MiB the size stays fixed.
     let len = this.cur.length === 0 ? FIRST_SLAB : Math.min(this.cur.length * 2, SLAB_SIZE);
     while (len < size) len *= 2;
-    this.cur = sharedBytes(len);
+    this.cur = new Uint8Array(len);
     this.pos = 0;
     this.slabs.push(this.cur);
     this.held += len;
   }
 
   private allocBig(size: number): number {
-    const chunk = sharedBytes(size);
+    const chunk = new Uint8Array(size);
     this.bigs.push(chunk);
     this.held += size;
     return ~(this.bigs.length - 1);

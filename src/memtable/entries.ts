@@ -18,7 +18,6 @@
  */
 import { compareByteRanges } from '../base/bytes.js';
 import type { Arena } from './arena.js';
-import { sharedInt32 } from './shared-memory.js';
 
 export const STRIDE = 6;
 export const E_ADDR = 0;
@@ -33,7 +32,7 @@ const PAGE_SIZE = 1 << PAGE_SHIFT;
 const PAGE_MASK = PAGE_SIZE - 1;
 const FIRST_PAGE = 64;
 
-/** An entry table's memory as plain data (views of SharedArrayBuffers), for postMessage. */
+/** An entry table's memory as plain data, for a flush worker (compaction/memtable-handoff.ts copies it to shared memory). */
 export interface SharedEntryTable {
   pages: Int32Array[];
   count: number;
@@ -41,7 +40,7 @@ export interface SharedEntryTable {
 }
 
 export class EntryTable {
-  private readonly pages: Int32Array[] = [sharedInt32(FIRST_PAGE * STRIDE)];
+  private readonly pages: Int32Array[] = [new Int32Array(FIRST_PAGE * STRIDE)];
   private held = FIRST_PAGE * STRIDE * 4;
   private n = 0;
 
@@ -55,7 +54,7 @@ export class EntryTable {
     return t;
   }
 
-  /** The pages, to post to a worker (shared memory: see shared-memory.ts). */
+  /** The pages (the table's own: the memtable is frozen before it is handed off). */
   shared(): SharedEntryTable {
     return { pages: this.pages.slice(), count: this.n, bytesHeld: this.held };
   }
@@ -81,10 +80,10 @@ export class EntryTable {
     const e = this.n;
     const p = e >>> PAGE_SHIFT;
     if (p === this.pages.length) {
-      this.pages.push(sharedInt32(PAGE_SIZE * STRIDE));
+      this.pages.push(new Int32Array(PAGE_SIZE * STRIDE));
       this.held += PAGE_SIZE * STRIDE * 4;
     } else if (p === 0 && e * STRIDE === this.pages[0]!.length) {
-      const bigger = sharedInt32(this.pages[0]!.length * 2);
+      const bigger = new Int32Array(this.pages[0]!.length * 2);
       bigger.set(this.pages[0]!);
       this.held += this.pages[0]!.byteLength;
       this.pages[0] = bigger;

@@ -67,9 +67,9 @@ const RANGE_DEL_OVERHEAD = 160;
 const MAX_DEPTH = 64;
 
 /**
- * A frozen memtable as plain data for postMessage: the arena, entry pages and sorted runs are views of
- * SharedArrayBuffers (shared-memory.ts), so posting it copies none of them; the unsorted tail (at most
- * BATCH group ids) and the common prefix are small copies.
+ * A frozen memtable as plain data for a flush worker: the arena, entry pages and sorted runs are the
+ * memtable's own arrays (compaction/memtable-handoff.ts copies them into pooled shared memory before
+ * posting); the unsorted tail (at most BATCH group ids) and the common prefix are small copies.
  */
 export interface SharedMemTable {
   arena: SharedArena;
@@ -131,7 +131,7 @@ export class MemTable implements EntryStore {
 
   /**
    * This memtable as plain data for a worker, without copying its entries (see SharedMemTable).
-   * REQUIRES: frozen (nothing is added from now on: the worker reads the same memory unlocked).
+   * REQUIRES: frozen (nothing is added from now on: the arrays returned are read while reads go on).
    * Costs O(BATCH) on the calling thread: the unsorted tail is sorted by the reader, not here.
    */
   share(): SharedMemTable {

@@ -26,7 +26,6 @@
  */
 import { compareByteRanges } from '../base/bytes.js';
 import { InternalError } from '../errors.js';
-import { sharedInt32, sharedUint32 } from './shared-memory.js';
 import { compareGroups, compareGroupToKey, E_ADDR, E_KLEN, putGroupPrefix, type EntryStore } from './entries.js';
 
 export interface Run {
@@ -44,7 +43,7 @@ const FENCE_SHIFT = 6;
 const FENCE = 1 << FENCE_SHIFT;
 
 function makeRun(ids: Int32Array, pfx: Uint32Array): Run {
-  const fence = sharedUint32((ids.length + FENCE - 1) >>> FENCE_SHIFT);
+  const fence = new Uint32Array((ids.length + FENCE - 1) >>> FENCE_SHIFT);
   for (let b = 0; b < fence.length; b++) fence[b] = pfx[2 * (b << FENCE_SHIFT)]!;
   return { ids, pfx, fence };
 }
@@ -73,12 +72,12 @@ export function sortBatch(src: EntryStore, ids: Int32Array, depth: number): Run 
   const n = ids.length;
   if (n > MAX_BATCH) throw new InternalError(`memtable batch of ${n} groups exceeds ${MAX_BATCH}`);
   // Prefixes are read in creation order, which is arena order (sequential), then permuted.
-  const raw = prefixesOf(src, ids, depth, (n) => new Uint32Array(n)); // scratch: never posted
+  const raw = prefixesOf(src, ids, depth);
   const perm = new Int32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
   sortRange(src, ids, perm, 0, n, depth, new Float64Array(n));
-  const sorted = sharedInt32(n);
-  const pfx = sharedUint32(2 * n);
+  const sorted = new Int32Array(n);
+  const pfx = new Uint32Array(2 * n);
   for (let i = 0; i < n; i++) {
     const j = perm[i]!;
     sorted[i] = ids[j]!;
@@ -88,8 +87,8 @@ export function sortBatch(src: EntryStore, ids: Int32Array, depth: number): Run 
   return makeRun(sorted, pfx);
 }
 
-function prefixesOf(src: EntryStore, ids: Int32Array, depth: number, alloc = sharedUint32): Uint32Array {
-  const pfx = alloc(ids.length * 2);
+function prefixesOf(src: EntryStore, ids: Int32Array, depth: number): Uint32Array {
+  const pfx = new Uint32Array(ids.length * 2);
   for (let i = 0; i < ids.length; i++) putGroupPrefix(src, ids[i]!, depth, pfx, 2 * i);
   return pfx;
 }
@@ -156,8 +155,8 @@ function insertionSort(src: EntryStore, ids: Int32Array, perm: Int32Array, a: nu
 function mergeRuns(src: EntryStore, x: Run, y: Run, depth: number): Run {
   const xi = x.ids, xp = x.pfx, yi = y.ids, yp = y.pfx;
   const nx = xi.length, ny = yi.length;
-  const ids = sharedInt32(nx + ny);
-  const pfx = sharedUint32(2 * (nx + ny));
+  const ids = new Int32Array(nx + ny);
+  const pfx = new Uint32Array(2 * (nx + ny));
   let i = 0, j = 0, k = 0;
   while (i < nx && j < ny) {
     const xh = xp[2 * i]!, yh = yp[2 * j]!;

@@ -1,15 +1,18 @@
 /**
- * Flushes as jobs of the compaction executor (compaction/flush-job.ts): the LOG line of each flush says
- * where it ran; today both executor modes flush on the main thread (memtables are ordinary memory:
- * src/memtable/shared-memory.ts), give the same data back, also after a reopen, and an encrypted
- * database's flush seals the table under the current key.
+ * Flushes as jobs of the compaction executor (compaction/flush-job.ts): with workers the memtable is
+ * written as its L0 table in a worker thread (the LOG line of each flush says where it ran), inline
+ * mode writes it on the main thread, and both give the same data back, also after a reopen; an
+ * encrypted database's flush in a worker seals the table under the current key; range tombstones reach
+ * the worker's table; a memtable too big for the flush pool is written inline; a worker that dies
+ * mid-flush costs one attempt, retried, and no data.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DB, staticKeyProvider, type Options } from '../../src/index.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DB, WriteBatch, staticKeyProvider, type Options } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
 import { makeRng, testSeed, type Rng } from '../support/rng.js';
 
@@ -64,19 +67,19 @@ async function seeded(f: (seed: number) => Promise<void>): Promise<void> {
 }
 
 describe('flush jobs', () => {
-  it('flushes run on the main thread in both modes (memtables are not shared memory yet), the same data either way', async () => {
+  it('with workers, a flush writes its table in a worker; inline mode on the main thread; the same data either way', async () => {
     await seeded(async (seed) => {
       const w = await run('worker', seed);
       const i = await run('inline', seed);
       expect(w.lines.length).toBeGreaterThan(0);
-      expect(w.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(on the main thread\)/);
+      expect(w.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(in a worker\)/);
       expect(i.lines[0]).toMatch(/flushed memtable \(\d+ entries\) to L0 table \d+ \(\d+ bytes\) in [\d.]+ ms \(on the main thread\)/);
       expect(w.rows).toEqual(w.model);
       expect(i.rows).toEqual(i.model);
     });
   });
 
-  it('a flush starts no worker', async () => {
+  it('a small flush before any worker has started stays inline (no worker started for it)', async () => {
     const dir = await tempDir();
     const db = await DB.open(dir, { compactionExecutor: 'worker' });
     for (let i = 0; i < 10; i++) await db.put(`k${i}`, 'v');
@@ -87,17 +90,86 @@ describe('flush jobs', () => {
     await db.close();
   });
 
-  it('an encrypted database flushes under the current key', async () => {
+  it('a memtable bigger than the flush pool may hold is written on the main thread, and starts no worker', async () => {
+    await seeded(async (seed) => {
+      const dir = await tempDir();
+      // writeBufferSize 64 KiB: the pool's cap is its 4 MiB floor; one 6 MiB value overflows it.
+      const db = await DB.open(dir, { compactionExecutor: 'worker', writeBufferSize: 64 * 1024 });
+      const big = Buffer.from(makeRng(seed).bytes(6 << 20));
+      await db.put('big', big);
+      await db.flush();
+      expect(flushLines(dir)[0]).toMatch(/\(on the main thread\)/);
+      expect((db.engine as unknown as { executor: { started: number } }).executor.started).toBe(0);
+      expect((await db.get('big'))?.equals(big)).toBe(true);
+      await db.close();
+    });
+  });
+
+  it('an encrypted database flushes in a worker under the current key', async () => {
     await seeded(async (seed) => {
       const keyProvider = staticKeyProvider({ k1: randomBytes(32) }, 'k1');
       const w = await run('worker', seed, { encryption: { keyProvider } });
-      expect(w.lines[0]).toMatch(/\(on the main thread\)/);
+      expect(w.lines[0]).toMatch(/\(in a worker\)/);
       expect(w.rows).toEqual(w.model);
       // No table holds a key in the clear.
       for (const f of readdirSync(w.dir).filter((n) => n.endsWith('.sst'))) {
         expect(readFileSync(join(w.dir, f)).includes(Buffer.from('key0'))).toBe(false);
       }
       await expect(DB.open(w.dir, { compactionExecutor: 'inline' })).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_/) });
+    });
+  });
+
+  it('range tombstones reach the worker: its table deletes the range after a reopen', async () => {
+    await seeded(async (seed) => {
+      const dir = await tempDir();
+      let db = await DB.open(dir, { compactionExecutor: 'worker' });
+      const rng = makeRng(seed);
+      for (let i = 0; i < 6000; i++) await db.put(`key${String(i).padStart(5, '0')}`, Buffer.from(rng.bytes(200)));
+      const b = new WriteBatch().deleteRange('key01000', 'key02000');
+      await db.engine.writes.submit(b.encodedOps().slice(), b.length, b.byteLength, true);
+      await db.flush();
+      expect(flushLines(dir)[0]).toMatch(/\(in a worker\)/);
+      await db.close();
+      db = await DB.open(dir, { compactionExecutor: 'inline' });
+      expect(await db.get('key00999')).toBeDefined();
+      expect(await db.get('key01000')).toBeUndefined();
+      expect(await db.get('key01999')).toBeUndefined();
+      expect(await db.get('key02000')).toBeDefined();
+      expect((await rows(db)).length).toBe(5000);
+      await db.close();
+    });
+  });
+
+  it('a worker that dies mid-flush: the attempt fails, its shared buffers go back, the retry writes the table', async () => {
+    await seeded(async (seed) => {
+      const dir = await tempDir();
+      // The first worker started dies on its first flush; every later one is the real worker.
+      const real = pathToFileURL(fileURLToPath(new URL('../../dist/compaction/worker.js', import.meta.url))).href;
+      const marker = join(dir, 'worker-died');
+      const script = join(await tempDir(), 'dying-worker.mjs');
+      writeFileSync(script, `
+import { parentPort } from 'node:worker_threads';
+import { existsSync, writeFileSync } from 'node:fs';
+if (!existsSync(${JSON.stringify(marker)})) {
+  writeFileSync(${JSON.stringify(marker)}, '');
+  parentPort.on('message', (m) => { if (m.type === 'flush') process.exit(7); });
+  parentPort.postMessage({ type: 'ready' });
+} else {
+  await import(${JSON.stringify(real)});
+}
+`);
+      let db = await DB.open(dir, { compactionExecutor: 'worker', compactionWorkerPath: script });
+      const model = await fillAndFlush(db, makeRng(seed), 3000);
+      const log = readFileSync(join(dir, 'LOG'), 'utf8');
+      expect(log).toMatch(/flush attempt 1 of \d+ failed: compaction worker exited with code 7/);
+      expect(flushLines(dir)[0]).toMatch(/\(in a worker\)/);
+      const pool = (db.engine as unknown as { executor: { workers: { flushPool: { lentBytes: number; heldBytes: number } } } }).executor.workers.flushPool;
+      expect(pool.lentBytes).toBe(0);
+      expect(pool.heldBytes).toBeGreaterThan(0);
+      await db.close();
+      db = await DB.open(dir, { compactionExecutor: 'inline' });
+      expect(await rows(db)).toEqual(sorted(model));
+      await db.close();
     });
   });
 });

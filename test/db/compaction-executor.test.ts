@@ -70,7 +70,7 @@ describe('compaction executor choice', () => {
     const log = await readFile(path.join(dir, 'db', 'LOG'), 'utf8');
     const lines = log.split('\n').filter((l) => l.includes('could not start'));
     expect(lines.length).toBe(1);
-    expect(lines[0]).toMatch(/broken-worker\.mjs could not start: .*compactions run inline/);
+    expect(lines[0]).toMatch(/broken-worker\.mjs could not start: .*compactions and flushes run inline/);
     expect(log).not.toMatch(/compaction .*failed/i);
   });
 });

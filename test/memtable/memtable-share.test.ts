@@ -1,5 +1,5 @@
 /**
- * A frozen memtable shared with another thread (src/memtable/shared-memory.ts, MemTable.share()):
+ * A frozen memtable handed to another thread (MemTable.share(), copied by compaction/memtable-handoff.ts):
  * the read-only view built from a structured clone of share() (what postMessage does) iterates exactly
  * the entries of the memtable it views, its unsorted tail and big records included.
  */
