@@ -85,7 +85,14 @@ type FromWorker =
   | { type: 'flushed'; meta: FileMetadata | undefined }
   | { type: 'error'; error: TransferredError };
 
-interface PoolWorker { worker: Worker; busy: boolean; ready: boolean }
+/**
+ * A flush has a worker of its own at normal priority (RocksDB's high-priority flush pool): at the
+ * compaction workers' nice value, on a busy machine writers stalled waiting for the frozen memtable.
+ * The engine runs one flush at a time (the flush scheduler's queue), so it starts one flush worker.
+ */
+type Role = 'compaction' | 'flush';
+
+interface PoolWorker { worker: Worker; busy: boolean; ready: boolean; role: Role }
 
 export class WorkerExecutor implements CompactionExecutor {
   readonly kind = 'worker' as const;
@@ -100,13 +107,13 @@ export class WorkerExecutor implements CompactionExecutor {
     this.flushPool = new SharedBufferPool(flushPoolBytes);
   }
 
-  private acquire(): PoolWorker {
-    const idle = this.workers.find((w) => !w.busy);
+  private acquire(role: Role): PoolWorker {
+    const idle = this.workers.find((w) => !w.busy && w.role === role);
     if (idle) { idle.busy = true; return idle; }
-    if (this.workers.length >= this.size) {
-      throw new InternalError(`compaction worker pool: more than ${this.size} jobs at once (the job queue must not allow it)`);
+    if (this.workers.filter((w) => w.role === role).length >= this.size) {
+      throw new InternalError(`${role} worker pool: more than ${this.size} jobs at once (the job queue must not allow it)`);
     }
-    const w: PoolWorker = { worker: new Worker(this.script), busy: true, ready: false };
+    const w: PoolWorker = { worker: new Worker(this.script, { workerData: { role } }), busy: true, ready: false, role };
     w.worker.unref();
     this.workers.push(w);
     return w;
@@ -123,7 +130,7 @@ export class WorkerExecutor implements CompactionExecutor {
   run(job: CompactionJob): Promise<CompactionResult> {
     return this.post<CompactionResult>(
       { type: 'run', dir: job.dir, plan: job.plan, snapshots: job.snapshots, options: job.options },
-      () => job.allocateFileNumber());
+      () => job.allocateFileNumber(), 'compaction');
   }
 
   async flush(job: FlushJob): Promise<FlushResult> {
@@ -132,7 +139,7 @@ export class WorkerExecutor implements CompactionExecutor {
     const pooled = await copyToPool(mem.share(), { pool: this.flushPool });
     const meta = await this.post<FileMetadata | undefined>({ type: 'flush', params, mem: pooled.mem }, () => {
       throw new InternalError('a flush worker asked for a file number (a flush has its one number already)');
-    }, () => this.flushPool.release(pooled.buffers));
+    }, 'flush', () => this.flushPool.release(pooled.buffers));
     return { meta, ranIn: 'worker' };
   }
 
@@ -140,11 +147,11 @@ export class WorkerExecutor implements CompactionExecutor {
    * Runs one message's job on a pool worker; `allocate` answers its requests for file numbers.
    * `unread` runs, before the promise settles, once no worker can read the message any more.
    */
-  private async post<T>(message: object, allocate: () => number, unread: () => void = () => undefined): Promise<T> {
+  private async post<T>(message: object, allocate: () => number, role: Role, unread: () => void = () => undefined): Promise<T> {
     let w: PoolWorker;
     try {
       if (this.closed) throw new Error('executor closed');
-      w = this.acquire();
+      w = this.acquire(role);
     } catch (e) {
       unread();
       throw e;
@@ -190,6 +197,9 @@ export class WorkerExecutor implements CompactionExecutor {
   }
 
   get started(): number { return this.workers.length; }
+
+  /** Flush workers started so far. */
+  get startedFlush(): number { return this.workers.filter((w) => w.role === 'flush').length; }
 
   async close(): Promise<void> {
     this.closed = true;

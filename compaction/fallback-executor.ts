@@ -34,6 +34,9 @@ export class FallbackExecutor implements CompactionExecutor {
   /** Workers started so far (tests check that none start at open). */
   get started(): number { return this.workers.started; }
 
+  /** Flush workers started so far (they keep normal priority). */
+  get startedFlush(): number { return this.workers.startedFlush; }
+
   run(job: CompactionJob): Promise<CompactionResult> {
     return this.either((x) => x.run(job));
   }

@@ -10,7 +10,7 @@
  * On Linux the worker lowers its own thread's CPU priority first (below): background work must not
  * take a core from the event loop, whose delay is the application's latency.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { setPriority } from 'node:os';
 import { NodeFileSystem } from '../src/fs/node-fs.js';
 import { runCompaction } from './runner.js';
@@ -24,16 +24,17 @@ interface FlushMessage { type: 'flush'; params: FlushParams; mem: SharedMemTable
 interface AllocReply { type: 'alloc'; reqId: number; number: number }
 
 /**
- * Nice value of a worker thread: the event loop gets about three times a worker's share of a core they
- * compete for, and a worker still gets a quarter, so compactions keep pace with writes on a busy
- * machine (RocksDB lowers its compaction threads the same way). Linux only: there the nice value
- * belongs to the calling thread (setpriority(2), pid 0); elsewhere it would renice the whole process.
+ * Nice value of a compaction worker thread: the event loop gets about three times a worker's share of
+ * a core they compete for, and a worker still gets a quarter, so compactions keep pace with writes on
+ * a busy machine (RocksDB lowers its compaction threads the same way). The flush worker keeps normal
+ * priority (writers wait on it when memtables are full). Linux only: there the nice value belongs to
+ * the calling thread (setpriority(2), pid 0); elsewhere it would renice the whole process.
  */
 const WORKER_NICE = 5;
 
 const port = parentPort;
 if (port) {
-  if (process.platform === 'linux') {
+  if (process.platform === 'linux' && (workerData as { role?: string } | null)?.role !== 'flush') {
     try { setPriority(0, WORKER_NICE); } catch { /* not permitted (a seccomp profile): run at normal priority */ }
   }
   const fs = new NodeFileSystem();
