@@ -1,9 +1,11 @@
 /**
  * Model-based test of the engine (LevelDB's ModelDB/Randomized): fast-check command sequences of
- * put, delete, batch, get, getMany, forward/reverse bounded scans, snapshots (read and released),
- * flush and reopen, against a sorted in-memory model with snapshot copies. Tiny write buffers and
- * blocks so flushes and multi-block tables happen constantly. The seed is printed on failure
- * (fast-check reports it with the shrunk counterexample).
+ * put, delete, deleteRange (alone, and inside batches among puts and deletes), get, getMany,
+ * forward/reverse bounded scans, seeks inside a scan, snapshots (read and released), flush,
+ * compactRange and reopen, against a sorted in-memory model with snapshot copies. Tiny write buffers,
+ * blocks and level targets so flushes, multi-block tables and automatic compactions (which carry
+ * range tombstones down, cut files inside them and drop them at the bottom) happen constantly. The
+ * seed is printed on failure (fast-check reports it with the shrunk counterexample).
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -11,6 +13,9 @@ import { Buffer } from 'node:buffer';
 import { DB, MemFileSystem, WriteBatch, staticKeyProvider, type Snapshot } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 import { Model, type ScanOptions } from '../support/model.js';
+import { openRangeDeletes } from '../support/range-deletes.js';
+
+openRangeDeletes();
 
 interface Real { db: DB; fs: MemFileSystem; snaps: Snapshot[]; options: Record<string, unknown> }
 interface ModelState { m: Model; snaps: Model[] }
@@ -34,6 +39,9 @@ async function scanDb(db: DB, o: ScanOptions & { snapshot?: Snapshot }): Promise
 }
 const scanModel = (m: Model, o: ScanOptions): string[] => m.scan(o).map(([k, v]) => `${show(k)}=${show(v)}`);
 
+const showScan = (o: ScanOptions): string =>
+  JSON.stringify(o, (_k, v) => (v instanceof Uint8Array || (v && v.type === 'Buffer') ? show(Buffer.from(v.data ?? v)) : v));
+
 type Cmd = fc.AsyncCommand<ModelState, Real>;
 
 const put = (k: Buffer, v: Buffer): Cmd => ({
@@ -46,15 +54,30 @@ const del = (k: Buffer): Cmd => ({
   async run(s, r) { await r.db.delete(k); s.m.delete(k); },
   toString: () => `delete(${show(k)})`,
 });
-const batch = (ops: { k: Buffer; v: Buffer | undefined }[]): Cmd => ({
+/** [lo, hi) with lo < hi; an empty or inverted pair must be refused and change nothing. */
+const deleteRange = (a: Buffer, b: Buffer): Cmd => ({
+  check: () => true,
+  async run(s, r) {
+    if (Buffer.compare(a, b) >= 0) {
+      await expect(r.db.deleteRange(a, b)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      return;
+    }
+    await r.db.deleteRange(a, b);
+    s.m.deleteRange(a, b);
+  },
+  toString: () => `deleteRange(${show(a)}, ${show(b)})`,
+});
+/** One batch operation: a put (v), a delete (neither), or a range delete [k, end). */
+interface BatchOp { k: Buffer; v?: Buffer | undefined; end?: Buffer | undefined }
+const batch = (ops: BatchOp[]): Cmd => ({
   check: () => true,
   async run(s, r) {
     const b = new WriteBatch();
-    for (const { k, v } of ops) v ? b.put(k, v) : b.delete(k);
+    for (const { k, v, end } of ops) end ? b.deleteRange(k, end) : v ? b.put(k, v) : b.delete(k);
     await r.db.write(b);
-    for (const { k, v } of ops) v ? s.m.put(k, v) : s.m.delete(k);
+    for (const { k, v, end } of ops) end ? s.m.deleteRange(k, end) : v ? s.m.put(k, v) : s.m.delete(k);
   },
-  toString: () => `batch(${ops.map(({ k, v }) => (v ? `put ${show(k)}` : `del ${show(k)}`)).join(', ')})`,
+  toString: () => `batch(${ops.map(({ k, v, end }) => (end ? `delRange ${show(k)}..${show(end)}` : v ? `put ${show(k)}` : `del ${show(k)}`)).join(', ')})`,
 });
 const get = (k: Buffer): Cmd => ({
   check: () => true,
@@ -79,7 +102,42 @@ const getMany = (ks: Buffer[]): Cmd => ({
 const scan = (o: ScanOptions): Cmd => ({
   check: () => true,
   async run(s, r) { expect(await scanDb(r.db, o)).toEqual(scanModel(s.m, o)); },
-  toString: () => `scan(${JSON.stringify(o, (_k, v) => (v instanceof Uint8Array || (v && v.type === 'Buffer') ? show(Buffer.from(v.data ?? v)) : v))})`,
+  toString: () => `scan(${showScan(o)})`,
+});
+/**
+ * A bounded scan that reads `before` entries, seeks to `target`, then reads the rest: after the
+ * seek it yields the in-bounds keys at or after the target (at or before it in reverse).
+ */
+const seekScan = (o: ScanOptions, before: number, target: Buffer, snapIndex: number | undefined): Cmd => ({
+  check: () => true,
+  async run(s, r) {
+    const j = snapIndex === undefined || s.snaps.length === 0 ? undefined : snapIndex % s.snaps.length;
+    const m = j === undefined ? s.m : s.snaps[j]!;
+    const it = r.db.iterator({ ...o, ...(j === undefined ? {} : { snapshot: r.snaps[j]! }) });
+    try {
+      const all = scanModel(m, o);
+      const head: string[] = [];
+      for (let i = 0; i < before; i++) {
+        const n = await it.next();
+        if (n.done) break;
+        head.push(`${show(n.value[0])}=${show(n.value[1])}`);
+      }
+      expect(head).toEqual(all.slice(0, before));
+      if (head.length < before) return; // ended: the iterator let go, seek() is ERR_CLOSED by contract
+      it.seek(target);
+      const tail: string[] = [];
+      for await (const [k, v] of it) tail.push(`${show(k)}=${show(v)}`);
+      const t = show(target);
+      expect(tail).toEqual(all.filter((e) => {
+        const k = e.slice(0, e.indexOf('='));
+        const c = Buffer.compare(Buffer.from(k, 'hex'), Buffer.from(t, 'hex'));
+        return o.reverse ? c <= 0 : c >= 0;
+      }));
+    } finally {
+      await it.close();
+    }
+  },
+  toString: () => `seekScan(${showScan(o)}, ${before}, ${show(target)}, snap ${snapIndex ?? '-'})`,
 });
 const takeSnapshot = (): Cmd => ({
   check: (s) => s.snaps.length < 6,
@@ -169,9 +227,18 @@ const commands = fc.commands([
   fc.tuple(keyArb, valueArb).map(([k, v]) => put(k, v)),
   keyArb.map(del),
   fc.array(fc.record({ k: keyArb, v: fc.option(valueArb, { nil: undefined }) }), { minLength: 1, maxLength: 12 }).map(batch),
+  fc.tuple(keyArb, keyArb).map(([a, b]) => deleteRange(a, b)),
+  fc.tuple(keyArb, keyArb).map(([a, b]) => deleteRange(a, b)),
+  fc.array(fc.oneof(
+    fc.record({ k: keyArb, v: fc.option(valueArb, { nil: undefined }) }),
+    fc.tuple(keyArb, keyArb).filter(([a, b]) => Buffer.compare(a, b) !== 0)
+      .map(([a, b]) => (Buffer.compare(a, b) < 0 ? { k: a, end: b } : { k: b, end: a })),
+  ), { minLength: 1, maxLength: 12 }).map(batch),
   keyArb.map(get),
   fc.array(keyArb, { maxLength: 6 }).map(getMany),
   boundsArb.map(scan),
+  fc.tuple(boundsArb, fc.nat({ max: 4 }), keyArb, fc.option(fc.nat(), { nil: undefined }))
+    .map(([{ limit: _limit, ...o }, n, t, j]) => seekScan(o, n, t, j)),
   fc.constant(null).map(takeSnapshot),
   fc.tuple(fc.nat(), keyArb, boundsArb).map(([i, k, o]) => readSnapshot(i, k, o)),
   fc.nat().map(releaseSnapshot),
@@ -180,6 +247,9 @@ const commands = fc.commands([
   fc.constant(null).map(reopen),
   fc.boolean().map(rotate),
 ], { maxCommands: 400, size: 'max' });
+
+/** MODEL_SCALE=n multiplies every configuration's run count (a longer hunt than the default suite's). */
+const SCALE = Math.max(1, Number(process.env['MODEL_SCALE'] ?? 1));
 
 let executed = 0;
 let compactions = 0;
@@ -204,10 +274,10 @@ async function runModel(options: Record<string, unknown>, numRuns: number): Prom
         await real.db.close();
       }
     }),
-    { numRuns, ...(process.env['SEED'] ? { seed: Number(process.env['SEED']) } : {}) },
+    { numRuns: numRuns * SCALE, ...(process.env['SEED'] ? { seed: Number(process.env['SEED']) } : {}) },
   );
   // The property must have exercised the engine for real, not a handful of commands.
-  expect(executed).toBeGreaterThan(numRuns * 50);
+  expect(executed).toBeGreaterThan(numRuns * SCALE * 50);
   return { compactions, deepestLevel };
 }
 
@@ -244,6 +314,13 @@ describe('DB against a sorted model', () => {
       encryption: { keyProvider: staticKeyProvider({ k0: randomBytes(32) }, 'k0') },
     }, 12);
     expect(r.compactions).toBeGreaterThan(10);
+  });
+  it('L0 piles up: many small L0 files whose range tombstones overlap, compacted in wide merges', async () => {
+    const r = await runModel({
+      writeBufferSize: 4 * 1024, targetFileSize: 2 * 1024, maxBytesForLevelBase: 16 * 1024, levelMultiplier: 2,
+      level0CompactionTrigger: 6, level0SlowdownTrigger: 10, level0StopTrigger: 16, blockSize: 128, numLevels: 4,
+    }, 10);
+    expect(r.compactions).toBeGreaterThan(5);
   });
   it('large buffers: everything in memtables', async () => {
     await runModel({}, 10);
