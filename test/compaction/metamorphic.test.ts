@@ -1,6 +1,7 @@
 /**
- * Metamorphic runs (Pebble's metamorphic/): ONE seeded operation log (puts, deletes, batches, gets,
- * bounded scans, snapshots read long after they were taken, flushes, compactRange calls, reopens) is
+ * Metamorphic runs (Pebble's metamorphic/): ONE seeded operation log (puts, deletes, range deletes of
+ * one key, tens of keys or most of the key space, batches mixing all three, gets, bounded scans,
+ * snapshots read long after they were taken, flushes, compactRange calls, reopens) is
  * run under configurations that must not change what a user observes: inline vs worker executor
  * (the worker needs the real file system), codecs none/lz4/zstd, bloom filters on/off, 64 B vs 4 KiB
  * blocks, tiny vs larger vs huge write buffers, static vs dynamic level sizing. Each run records the
@@ -14,11 +15,18 @@ import { DB, MemFileSystem, WriteBatch, type Options, type Snapshot } from '../.
 import { Model, type ScanOptions } from '../support/model.js';
 import { makeRng, testSeed, withSeed, type Rng } from '../support/rng.js';
 import { shmTempDir } from '../support/shm-tmpdir.js';
+import { openRangeDeletes } from '../support/range-deletes.js';
+
+openRangeDeletes();
+
+/** A batch operation: put (v), delete (neither), or range delete [k, end). */
+interface BatchOp { k: Buffer; v?: Buffer | undefined; end?: Buffer | undefined }
 
 type Op =
   | { t: 'put'; k: Buffer; v: Buffer }
   | { t: 'delete'; k: Buffer }
-  | { t: 'batch'; ops: { k: Buffer; v: Buffer | undefined }[] }
+  | { t: 'deleteRange'; k: Buffer; end: Buffer }
+  | { t: 'batch'; ops: BatchOp[] }
   | { t: 'get'; k: Buffer; snap?: number }
   | { t: 'scan'; o: ScanOptions; snap?: number }
   | { t: 'snapshot' }
@@ -29,8 +37,24 @@ type Op =
 
 const KEY_SPACE = 600;
 
+const keyAt = (i: number): Buffer => Buffer.from(`key${String(i).padStart(5, '0')}`);
+
 function key(rng: Rng): Buffer {
-  return Buffer.from(`key${String(rng.int(KEY_SPACE)).padStart(5, '0')}`);
+  return keyAt(rng.int(KEY_SPACE));
+}
+
+/**
+ * A range of one key, tens of keys, or most of the key space (whole tables, whole levels), sometimes
+ * starting before the first key or ending after the last one.
+ */
+function range(rng: Rng): { k: Buffer; end: Buffer } {
+  // Wide ranges are rare: each one empties most of the database.
+  const r = rng.int(20);
+  const span = r < 8 ? 1 : r < 19 ? 5 + rng.int(45) : KEY_SPACE / 2 + rng.int(KEY_SPACE / 2);
+  const start = rng.int(KEY_SPACE);
+  const k = rng.int(8) === 0 ? Buffer.from('key') : keyAt(start);
+  const end = start + span >= KEY_SPACE || rng.int(8) === 0 ? Buffer.from('kez') : keyAt(start + span);
+  return Buffer.compare(k, end) < 0 ? { k, end } : { k: Buffer.from('key'), end };
 }
 
 function value(rng: Rng): Buffer {
@@ -48,9 +72,13 @@ function generate(rng: Rng, n: number): Op[] {
     const r = rng.int(1000);
     const snap = live.length > 0 && rng.int(3) === 0 ? rng.pick(live) : undefined;
     if (r < 440) ops.push({ t: 'put', k: key(rng), v: value(rng) });
-    else if (r < 540) ops.push({ t: 'delete', k: key(rng) });
+    else if (r < 510) ops.push({ t: 'delete', k: key(rng) });
+    else if (r < 530) ops.push({ t: 'deleteRange', ...range(rng) });
     else if (r < 620) {
-      const b = Array.from({ length: 1 + rng.int(12) }, () => ({ k: key(rng), v: rng.int(4) === 0 ? undefined : value(rng) }));
+      const b = Array.from({ length: 1 + rng.int(12) }, (): BatchOp => {
+        const c = rng.int(10);
+        return c === 0 ? range(rng) : { k: key(rng), v: c < 3 ? undefined : value(rng) };
+      });
       ops.push({ t: 'batch', ops: b });
     } else if (r < 820) ops.push({ t: 'get', k: key(rng), ...(snap === undefined ? {} : { snap }) });
     else if (r < 910) {
@@ -87,7 +115,8 @@ const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buff
 interface Subject {
   put(k: Buffer, v: Buffer): Promise<void>;
   del(k: Buffer): Promise<void>;
-  batch(ops: { k: Buffer; v: Buffer | undefined }[]): Promise<void>;
+  deleteRange(k: Buffer, end: Buffer): Promise<void>;
+  batch(ops: BatchOp[]): Promise<void>;
   get(k: Buffer, snap: number | undefined): Promise<string>;
   scan(o: ScanOptions, snap: number | undefined): Promise<string>;
   snapshot(): void;
@@ -105,6 +134,7 @@ async function replay(ops: readonly Op[], s: Subject): Promise<{ history: string
     switch (op.t) {
       case 'put': await s.put(op.k, op.v); break;
       case 'delete': await s.del(op.k); break;
+      case 'deleteRange': await s.deleteRange(op.k, op.end); break;
       case 'batch': await s.batch(op.ops); break;
       case 'get': history.push(await s.get(op.k, op.snap)); opOf.push(i); break;
       case 'scan': history.push(await s.scan(op.o, op.snap)); opOf.push(i); break;
@@ -125,7 +155,8 @@ function modelSubject(): Subject {
   return {
     put: async (k, v) => m.put(k, v),
     del: async (k) => m.delete(k),
-    batch: async (ops) => { for (const { k, v } of ops) (v ? m.put(k, v) : m.delete(k)); },
+    deleteRange: async (k, end) => m.deleteRange(k, end),
+    batch: async (ops) => { for (const { k, v, end } of ops) (end ? m.deleteRange(k, end) : v ? m.put(k, v) : m.delete(k)); },
     get: async (k, snap) => hex((snap === undefined ? m : snaps.get(snap)!).get(k)),
     scan: async (o, snap) => (snap === undefined ? m : snaps.get(snap)!).scan(o).map(([k, v]) => `${hex(k)}=${hex(v)}`).join(','),
     snapshot: () => { snaps.set(next++, m.clone()); },
@@ -150,9 +181,10 @@ async function dbSubject(dir: string, options: Options): Promise<{ subject: Subj
   const subject: Subject = {
     put: (k, v) => db.put(k, v),
     del: (k) => db.delete(k),
+    deleteRange: (k, end) => db.deleteRange(k, end),
     batch: (ops) => {
       const b = new WriteBatch();
-      for (const { k, v } of ops) (v ? b.put(k, v) : b.delete(k));
+      for (const { k, v, end } of ops) (end ? b.deleteRange(k, end) : v ? b.put(k, v) : b.delete(k));
       return db.write(b);
     },
     get: async (k, snap) => hex(await db.get(k, snap === undefined ? undefined : { snapshot: snaps.get(snap)! })),
