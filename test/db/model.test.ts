@@ -7,7 +7,7 @@
  * range tombstones down, cut files inside them and drop them at the bottom) happen constantly. The
  * seed is printed on failure (fast-check reports it with the shrunk counterexample).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { Buffer } from 'node:buffer';
 import { DB, MemFileSystem, WriteBatch, staticKeyProvider, type Snapshot } from '../../src/index.js';
@@ -281,6 +281,9 @@ async function runModel(options: Record<string, unknown>, numRuns: number): Prom
   return { compactions, deepestLevel };
 }
 
+// Longer hunts (MODEL_SCALE) get a timeout to match.
+vi.setConfig({ testTimeout: 60_000 * SCALE });
+
 describe('DB against a sorted model', () => {
   it('tiny buffers: constant flushes, multi-block tables (lz4)', async () => {
     await runModel({ writeBufferSize: 16 * 1024, blockSize: 256, blockRestartInterval: 2 }, 25);
@@ -317,7 +320,7 @@ describe('DB against a sorted model', () => {
   });
   it('L0 piles up: many small L0 files whose range tombstones overlap, compacted in wide merges', async () => {
     const r = await runModel({
-      writeBufferSize: 4 * 1024, targetFileSize: 2 * 1024, maxBytesForLevelBase: 16 * 1024, levelMultiplier: 2,
+      writeBufferSize: 4 * 1024, targetFileSize: 4 * 1024, maxBytesForLevelBase: 16 * 1024, levelMultiplier: 2,
       level0CompactionTrigger: 6, level0SlowdownTrigger: 10, level0StopTrigger: 16, blockSize: 128, numLevels: 4,
     }, 10);
     expect(r.compactions).toBeGreaterThan(5);
