@@ -15,6 +15,9 @@ import { DB, NodeFileSystem, staticKeyProvider, type Options } from '../../src/i
 import { FaultFileSystem, seededLatency } from '../../src/fs/fault-fs.js';
 import { makeRng } from './rng.js';
 import { maintenanceLoop, writerLoop, type WriteSink } from './torture-workload.js';
+import { openRangeDeletes } from './range-deletes.js';
+
+openRangeDeletes();
 
 const [root, seedText, writersText] = process.argv.slice(2);
 const seed = Number(seedText);
