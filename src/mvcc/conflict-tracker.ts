@@ -8,6 +8,9 @@
  * the whole window, and it only ever costs a retry, never a missed conflict.
  * Range checks (phantoms, serializable only) cannot use hashes: each recorded commit also keeps its
  * keys, sorted, and a range read is tested against the commits after the reader's snapshot.
+ * Range deletes cannot use hashes either: a commit's range deletes (KeySet.deletedRanges) are tested
+ * key by key against the keys a committing transaction writes (rangeDeletedAfter), and as ranges
+ * against the ranges it iterated. The scan only runs while a remembered commit holds range deletes.
  *
  * Memory, per key of a remembered commit (no JS object per key): its KeySet (key bytes + 4 B offset
  * + 8 B hash, handed over by the caller, not copied) and one SeqHashTable slot of 16 B at 1/8 to 1/2
@@ -18,7 +21,8 @@
  * snapshot are trimmed: memory follows the open transactions' window, not the history.
  * Main thread only; called by the write-queue leader in commit order.
  */
-import type { KeySet } from './key-set.js';
+import { compareBytes } from '../base/bytes.js';
+import type { DeletedRange, KeySet } from './key-set.js';
 import { SeqHashTable } from './seq-hash-table.js';
 
 export { keyHash52 } from './key-set.js';
@@ -46,6 +50,8 @@ export class ConflictTracker {
   private keyBytes = 0;
   private readonly commits: Commit[] = [];
   private head = 0;
+  /** Remembered commits holding range deletes (0: the range-delete checks return at once). */
+  private rangeCommits = 0;
   /** Open transactions' snapshot sequences: nondecreasing queue plus live counts (lazy deletion). */
   private readonly openSeqs: number[] = [];
   private openHead = 0;
@@ -96,6 +102,7 @@ export class ConflictTracker {
       const hashes = c.keys.hashes;
       for (let i = 0, n = c.keys.count; i < n; i++) this.lastWrite.deleteIf(hashes[i]!, c.seq);
       this.keyBytes -= c.keys.bytes;
+      if (c.keys.deletedRanges.length > 0) this.rangeCommits--;
       this.commits[this.head] = undefined as unknown as Commit;
       this.head++;
     }
@@ -115,7 +122,36 @@ export class ConflictTracker {
     const hashes = keys.hashes;
     for (let i = 0, n = keys.count; i < n; i++) this.lastWrite.set(hashes[i]!, seq);
     this.keyBytes += keys.bytes;
+    if (keys.deletedRanges.length > 0) this.rangeCommits++;
     this.commits.push({ seq, keys });
+  }
+
+  /** Index of the first remembered commit after `snapshotSeq` (commits are in sequence order). */
+  private firstAfter(snapshotSeq: number): number {
+    let lo = this.head, hi = this.commits.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.commits[mid]!.seq <= snapshotSeq) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  /** True when a range delete committed after `snapshotSeq` covers `key`. */
+  rangeDeletedAfter(key: Uint8Array, snapshotSeq: number): boolean {
+    if (this.rangeCommits === 0) return false;
+    for (let i = this.firstAfter(snapshotSeq); i < this.commits.length; i++) {
+      if (this.commits[i]!.keys.rangeDeletes(key)) return true;
+    }
+    return false;
+  }
+
+  /** True when some commit after `snapshotSeq` holds a range delete. */
+  anyRangeDeleteAfter(snapshotSeq: number): boolean {
+    if (this.rangeCommits === 0) return false;
+    for (let i = this.firstAfter(snapshotSeq); i < this.commits.length; i++) {
+      if (this.commits[i]!.keys.deletedRanges.length > 0) return true;
+    }
+    return false;
   }
 
   /** True when some key with this hash was committed after `snapshotSeq`. */
@@ -126,14 +162,9 @@ export class ConflictTracker {
 
   /** The first key committed after `snapshotSeq` inside `r`, or undefined. */
   rangeWrittenAfter(r: KeyRange, snapshotSeq: number): Uint8Array | undefined {
-    // commits are in sequence order: binary search the first one after the snapshot
-    let lo = this.head, hi = this.commits.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.commits[mid]!.seq <= snapshotSeq) lo = mid + 1; else hi = mid;
-    }
-    for (let i = lo; i < this.commits.length; i++) {
+    for (let i = this.firstAfter(snapshotSeq); i < this.commits.length; i++) {
       const keys = this.commits[i]!.keys;
+      for (const d of keys.deletedRanges) if (overlaps(d, r)) return d.start;
       for (let j = r.lo ? keys.lowerBound(r.lo) : 0; j < keys.count; j++) {
         if (r.lo && !r.loInclusive && keys.compareAt(j, r.lo) === 0) continue;
         if (r.hi) {
@@ -145,4 +176,17 @@ export class ConflictTracker {
     }
     return undefined;
   }
+}
+
+/**
+ * Whether [d.start, d.end) and `r` may share a key. Conservative at an exclusive lower bound: r.lo
+ * excluded and d.end its immediate successor share nothing, yet count (a retry, never a miss).
+ */
+function overlaps(d: DeletedRange, r: KeyRange): boolean {
+  if (r.lo && compareBytes(r.lo, d.end) >= 0) return false;
+  if (r.hi) {
+    const c = compareBytes(d.start, r.hi);
+    if (c > 0 || (c === 0 && !r.hiInclusive)) return false;
+  }
+  return true;
 }

@@ -12,13 +12,22 @@
  * - keySetOfOps: from encoded operations (plain writes, any order): decode offsets, sort an index
  *   array, copy once into one ArrayBuffer shared by all three arrays. A one-key batch (a put) skips
  *   the sort.
+ * Range deletes: keySetOfOps also keeps each RangeDelete operation's [start, end) (copied), so the
+ * conflict tracker can find a later write inside a range deleted after a transaction's snapshot.
+ * Their start keys are in the set as well (the start is deleted too).
  * Contract: a KeySet is immutable once built; key(i) is a view into its arena (valid as long as the
  * set, never to be written). Main thread or worker.
  * Not here: what the hashes are checked against (conflict-tracker.ts, seq-hash-table.ts).
  */
-import { compareByteRanges } from '../base/bytes.js';
+import { compareByteRanges, compareBytes } from '../base/bytes.js';
 import { walkOpRanges } from '../wal/write-batch.js';
 import { murmurHash3x86_32 } from '../base/murmur3.js';
+import { ValueKind } from '../base/internal-key.js';
+
+/** A range delete a commit wrote: every key k with start <= k < end. */
+export interface DeletedRange { readonly start: Uint8Array; readonly end: Uint8Array }
+
+const NO_RANGES: readonly DeletedRange[] = [];
 
 const TWO_20 = 0x10_0000;
 
@@ -45,7 +54,17 @@ export class KeySet {
     readonly hashes: Float64Array,
     readonly count: number,
     readonly bytes: number,
+    /** The commit's range deletes, in batch order (empty for most commits). */
+    readonly deletedRanges: readonly DeletedRange[] = NO_RANGES,
   ) {}
+
+  /** True when one of the set's range deletes covers `key`. */
+  rangeDeletes(key: Uint8Array): boolean {
+    for (const r of this.deletedRanges) {
+      if (compareBytes(r.start, key) <= 0 && compareBytes(key, r.end) < 0) return true;
+    }
+    return false;
+  }
 
   /** Key i (0 <= i < count) as a view into the arena: copy it to keep it past the set. */
   key(i: number): Uint8Array {
@@ -152,10 +171,16 @@ export function keySetOfOps(ops: Uint8Array, count: number, fail: (offset: numbe
   // starts/ends of each key inside ops, in batch order
   const bounds = new Uint32Array(2 * count);
   let i = 0;
-  walkOpRanges(ops, 0, ops.length, count, (_kind, keyStart, keyEnd) => {
+  let ranges: DeletedRange[] | undefined;
+  let rangeBytes = 0;
+  walkOpRanges(ops, 0, ops.length, count, (kind, keyStart, keyEnd, valueStart, valueEnd) => {
     bounds[2 * i] = keyStart;
     bounds[2 * i + 1] = keyEnd;
     i++;
+    if (kind === ValueKind.RangeDelete) {
+      (ranges ??= []).push({ start: ops.slice(keyStart, keyEnd), end: ops.slice(valueStart, valueEnd) });
+      rangeBytes += keyEnd - keyStart + valueEnd - valueStart;
+    }
   }, fail);
   const cmp = (a: number, b: number): number =>
     compareByteRanges(ops, bounds[2 * a]!, bounds[2 * a + 1]!, ops, bounds[2 * b]!, bounds[2 * b + 1]!);
@@ -195,5 +220,5 @@ export function keySetOfOps(ops: Uint8Array, count: number, fail: (offset: numbe
     u++;
   }
   offsets[u] = used;
-  return new KeySet(arena, offsets, hashes, unique, buf.byteLength);
+  return new KeySet(arena, offsets, hashes, unique, buf.byteLength + rangeBytes, ranges);
 }

@@ -226,9 +226,12 @@ export class Transaction {
         const hashes = keys.hashes;
         for (let i = 0, n = keys.count; i < n; i++) {
           if (tracker.writtenAfter(hashes[i]!, seq)) return conflict(`key ${printableKey(keys.key(i))} was written by a commit after this transaction's snapshot`);
+          if (tracker.rangeDeletedAfter(keys.key(i), seq)) return conflict(`key ${printableKey(keys.key(i))} was deleted by a range delete committed after this transaction's snapshot`);
         }
         if (serializable) {
           for (const h of readHashes) if (tracker.writtenAfter(h, seq)) return conflict('a key this transaction read was written by a commit after its snapshot');
+          // Reads are remembered as hashes only, so any later range delete counts (a retry, never a miss).
+          if (readHashes.length > 0 && tracker.anyRangeDeleteAfter(seq)) return conflict('a range delete was committed after this transaction\'s snapshot, which read keys');
           for (const r of ranges) {
             const k = tracker.rangeWrittenAfter(r, seq);
             if (k) return conflict(`key ${printableKey(k)}, in a range this transaction iterated, was written after its snapshot (phantom)`);
