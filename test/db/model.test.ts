@@ -1,7 +1,8 @@
 /**
  * Model-based test of the engine (LevelDB's ModelDB/Randomized): fast-check command sequences of
  * put, delete, deleteRange (alone, and inside batches among puts and deletes), get, getMany,
- * forward/reverse bounded scans, seeks inside a scan, snapshots (read and released), flush,
+ * forward/reverse bounded scans, seeks inside a scan, iterators left open across later writes,
+ * flushes and compactions (read a few rows at a time), snapshots (read and released), flush,
  * compactRange and reopen, against a sorted in-memory model with snapshot copies. Tiny write buffers,
  * blocks and level targets so flushes, multi-block tables and automatic compactions (which carry
  * range tombstones down, cut files inside them and drop them at the bottom) happen constantly. The
@@ -17,13 +18,25 @@ import { openRangeDeletes } from '../support/range-deletes.js';
 
 openRangeDeletes();
 
-interface Real { db: DB; fs: MemFileSystem; snaps: Snapshot[]; options: Record<string, unknown> }
-interface ModelState { m: Model; snaps: Model[] }
+/** An iterator left open across later commands: it must keep reading the state of its creation. */
+interface OpenIter { it: ReturnType<DB['iterator']> }
+interface Real { db: DB; fs: MemFileSystem; snaps: Snapshot[]; iters: OpenIter[]; options: Record<string, unknown> }
+/** For each open iterator: the rows it must still yield, in order. */
+interface ModelState { m: Model; snaps: Model[]; iters: string[][] }
 
 const DIR = '/db';
 const keyArb = fc.oneof(
   fc.constantFrom(...Array.from({ length: 24 }, (_, i) => Buffer.from(`k${String(i).padStart(2, '0')}`))),
   fc.uint8Array({ minLength: 0, maxLength: 5 }).map((a) => Buffer.from(a)),
+);
+const fixedKey = (i: number): Buffer => Buffer.from(`k${String(i).padStart(2, '0')}`);
+/**
+ * Range ends: mostly a few neighbouring fixed keys (a delete of everything leaves the levels
+ * empty), sometimes any two keys (the empty key, prefixes, most of the key space).
+ */
+const rangeArb: fc.Arbitrary<[Buffer, Buffer]> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(fc.nat({ max: 23 }), fc.integer({ min: 1, max: 6 })).map(([i, n]): [Buffer, Buffer] => [fixedKey(i), fixedKey(i + n)]) },
+  { weight: 1, arbitrary: fc.tuple(keyArb, keyArb) },
 );
 const valueArb = fc.oneof(
   fc.uint8Array({ minLength: 0, maxLength: 40 }),
@@ -139,6 +152,36 @@ const seekScan = (o: ScanOptions, before: number, target: Buffer, snapIndex: num
   },
   toString: () => `seekScan(${showScan(o)}, ${before}, ${show(target)}, snap ${snapIndex ?? '-'})`,
 });
+/** Opens an iterator and leaves it open: later writes, flushes and compactions must not change it. */
+const openIter = (o: ScanOptions): Cmd => ({
+  check: (s) => s.iters.length < 3,
+  async run(s, r) { r.iters.push({ it: r.db.iterator(o) }); s.iters.push(scanModel(s.m, o)); },
+  toString: () => `openIter(${showScan(o)})`,
+});
+/** Reads up to n rows from an open iterator (closing it once exhausted). */
+const stepIter = (i: number, n: number): Cmd => ({
+  check: (s) => s.iters.length > 0,
+  async run(s, r) {
+    const j = i % s.iters.length;
+    const { it } = r.iters[j]!;
+    const want = s.iters[j]!;
+    const got: string[] = [];
+    let done = false;
+    while (got.length < n) {
+      const x = await it.next();
+      if (x.done) { done = true; break; }
+      got.push(`${show(x.value[0])}=${show(x.value[1])}`);
+    }
+    expect(got).toEqual(want.slice(0, n));
+    want.splice(0, got.length);
+    if (done) {
+      expect(want).toEqual([]);
+      r.iters.splice(j, 1);
+      s.iters.splice(j, 1);
+    }
+  },
+  toString: () => `stepIter(${i}, ${n})`,
+});
 const takeSnapshot = (): Cmd => ({
   check: (s) => s.snaps.length < 6,
   async run(s, r) { r.snaps.push(r.db.snapshot()); s.snaps.push(s.m.clone()); },
@@ -166,14 +209,18 @@ const releaseSnapshot = (i: number): Cmd => ({
   },
   toString: () => `release(${i})`,
 });
+/** Depth is sampled before flushes and compactions too: a wide range delete can empty the deep levels. */
+const noteDepth = (db: DB): void => {
+  db.stats().levels.forEach((l) => { if (l.files > 0) deepestLevel = Math.max(deepestLevel, l.level); });
+};
 const flush = (): Cmd => ({
   check: () => true,
-  async run(_s, r) { await r.db.flush(); },
+  async run(_s, r) { noteDepth(r.db); await r.db.flush(); },
   toString: () => 'flush()',
 });
 const compact = (lo: Buffer | undefined, hi: Buffer | undefined): Cmd => ({
   check: () => true,
-  async run(_s, r) { await r.db.compactRange(lo, hi); },
+  async run(_s, r) { noteDepth(r.db); await r.db.compactRange(lo, hi); },
   toString: () => `compactRange(${lo ? show(lo) : '-'}, ${hi ? show(hi) : '-'})`,
 });
 /** Encrypted configurations only: the provider names a fresh key and the database rotates to it. */
@@ -199,7 +246,11 @@ const reopen = (): Cmd => ({
     for (const snap of r.snaps) snap.release();
     r.snaps = [];
     s.snaps = [];
+    for (const { it } of r.iters) await it.close();
+    r.iters = [];
+    s.iters = [];
     compactions += r.db.stats().compactions.count;
+    noteDepth(r.db);
     await r.db.close();
     r.db = await DB.open(DIR, { ...r.options, fs: r.fs });
   },
@@ -227,11 +278,10 @@ const commands = fc.commands([
   fc.tuple(keyArb, valueArb).map(([k, v]) => put(k, v)),
   keyArb.map(del),
   fc.array(fc.record({ k: keyArb, v: fc.option(valueArb, { nil: undefined }) }), { minLength: 1, maxLength: 12 }).map(batch),
-  fc.tuple(keyArb, keyArb).map(([a, b]) => deleteRange(a, b)),
-  fc.tuple(keyArb, keyArb).map(([a, b]) => deleteRange(a, b)),
+  rangeArb.map(([a, b]) => deleteRange(a, b)),
   fc.array(fc.oneof(
     fc.record({ k: keyArb, v: fc.option(valueArb, { nil: undefined }) }),
-    fc.tuple(keyArb, keyArb).filter(([a, b]) => Buffer.compare(a, b) !== 0)
+    rangeArb.filter(([a, b]) => Buffer.compare(a, b) !== 0)
       .map(([a, b]) => (Buffer.compare(a, b) < 0 ? { k: a, end: b } : { k: b, end: a })),
   ), { minLength: 1, maxLength: 12 }).map(batch),
   keyArb.map(get),
@@ -239,6 +289,9 @@ const commands = fc.commands([
   boundsArb.map(scan),
   fc.tuple(boundsArb, fc.nat({ max: 4 }), keyArb, fc.option(fc.nat(), { nil: undefined }))
     .map(([{ limit: _limit, ...o }, n, t, j]) => seekScan(o, n, t, j)),
+  boundsArb.map(({ limit: _limit, ...o }) => openIter(o)),
+  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(([i, n]) => stepIter(i, n)),
+  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(([i, n]) => stepIter(i, n)),
   fc.constant(null).map(takeSnapshot),
   fc.tuple(fc.nat(), keyArb, boundsArb).map(([i, k, o]) => readSnapshot(i, k, o)),
   fc.nat().map(releaseSnapshot),
@@ -262,15 +315,15 @@ async function runModel(options: Record<string, unknown>, numRuns: number): Prom
   await fc.assert(
     fc.asyncProperty(commands, async (cmds) => {
       const fs = new MemFileSystem();
-      const real: Real = { db: await DB.open(DIR, { ...options, fs }), fs, snaps: [], options };
+      const real: Real = { db: await DB.open(DIR, { ...options, fs }), fs, snaps: [], iters: [], options };
       try {
-        await fc.asyncModelRun(() => ({ model: { m: new Model(), snaps: [] }, real }), cmds);
+        await fc.asyncModelRun(() => ({ model: { m: new Model(), snaps: [], iters: [] }, real }), cmds);
         executed += [...cmds].length;
         // Finally: everything survives a clean reopen.
       } finally {
-        const st = real.db.stats();
-        compactions += st.compactions.count;
-        st.levels.forEach((l) => { if (l.files > 0) deepestLevel = Math.max(deepestLevel, l.level); });
+        for (const { it } of real.iters) await it.close();
+        compactions += real.db.stats().compactions.count;
+        noteDepth(real.db);
         await real.db.close();
       }
     }),
