@@ -1,6 +1,7 @@
 /**
- * Metamorphic runs (Pebble's metamorphic/): ONE seeded operation log (puts, deletes, range deletes, batches, gets,
- * bounded scans, snapshots read long after they were taken, flushes, compactRange calls, reopens) is
+ * Metamorphic runs (Pebble's metamorphic/): ONE seeded operation log (puts, deletes, range deletes of
+ * one key, tens of keys or most of the key space, batches mixing all three, gets, bounded scans,
+ * snapshots read long after they were taken, flushes, compactRange calls, reopens) is
  * run under configurations that must not change what a user observes: inline vs worker executor
  * (the worker needs the real file system), codecs none/lz4/zstd, bloom filters on/off, 64 B vs 4 KiB
  * blocks, tiny vs larger vs huge write buffers, static vs dynamic level sizing. Each run records the
@@ -15,11 +16,14 @@ import { Model, type ScanOptions } from '../support/model.js';
 import { makeRng, testSeed, withSeed, type Rng } from '../support/rng.js';
 import { shmTempDir } from '../support/shm-tmpdir.js';
 
+/** A batch operation: put (v), delete (neither), or range delete [k, end). */
+interface BatchOp { k: Buffer; v?: Buffer | undefined; end?: Buffer | undefined }
+
 type Op =
   | { t: 'put'; k: Buffer; v: Buffer }
   | { t: 'delete'; k: Buffer }
-  | { t: 'deleteRange'; lo: Buffer; hi: Buffer }
-  | { t: 'batch'; ops: { k: Buffer; v: Buffer | undefined }[] }
+  | { t: 'deleteRange'; k: Buffer; end: Buffer }
+  | { t: 'batch'; ops: BatchOp[] }
   | { t: 'get'; k: Buffer; snap?: number }
   | { t: 'scan'; o: ScanOptions; snap?: number }
   | { t: 'snapshot' }
@@ -30,8 +34,25 @@ type Op =
 
 const KEY_SPACE = 600;
 
+const keyAt = (i: number): Buffer => Buffer.from(`key${String(i).padStart(5, '0')}`);
+
 function key(rng: Rng): Buffer {
-  return Buffer.from(`key${String(rng.int(KEY_SPACE)).padStart(5, '0')}`);
+  return keyAt(rng.int(KEY_SPACE));
+}
+
+/**
+ * A range of one key, tens of keys, or most of the key space (whole tables, whole levels), sometimes
+ * starting before the first key or ending after the last one.
+ */
+function range(rng: Rng): { k: Buffer; end: Buffer } {
+  // Wide ranges are rare (each empties most of the database) and the others short, so that the
+  // levels still fill: a log that deletes as fast as it writes never reaches the deep levels.
+  const r = rng.int(20);
+  const span = r < 8 ? 1 : r < 19 ? 5 + rng.int(20) : KEY_SPACE / 2 + rng.int(KEY_SPACE / 2);
+  const start = rng.int(KEY_SPACE);
+  const k = rng.int(8) === 0 ? Buffer.from('key') : keyAt(start);
+  const end = start + span >= KEY_SPACE || rng.int(8) === 0 ? Buffer.from('kez') : keyAt(start + span);
+  return Buffer.compare(k, end) < 0 ? { k, end } : { k: Buffer.from('key'), end };
 }
 
 function value(rng: Rng): Buffer {
@@ -49,15 +70,13 @@ function generate(rng: Rng, n: number): Op[] {
     const r = rng.int(1000);
     const snap = live.length > 0 && rng.int(3) === 0 ? rng.pick(live) : undefined;
     if (r < 440) ops.push({ t: 'put', k: key(rng), v: value(rng) });
-    else if (r < 520) ops.push({ t: 'delete', k: key(rng) });
-    else if (r < 540) {
-      // a narrow range: 1 to 40 keys of the key space
-      const lo = key(rng);
-      const hi = Buffer.from(`key${String(Number(lo.subarray(3).toString()) + 1 + rng.int(40)).padStart(5, '0')}`);
-      ops.push({ t: 'deleteRange', lo, hi });
-    }
+    else if (r < 510) ops.push({ t: 'delete', k: key(rng) });
+    else if (r < 530) ops.push({ t: 'deleteRange', ...range(rng) });
     else if (r < 620) {
-      const b = Array.from({ length: 1 + rng.int(12) }, () => ({ k: key(rng), v: rng.int(4) === 0 ? undefined : value(rng) }));
+      const b = Array.from({ length: 1 + rng.int(12) }, (): BatchOp => {
+        const c = rng.int(20);
+        return c === 0 ? range(rng) : { k: key(rng), v: c < 5 ? undefined : value(rng) };
+      });
       ops.push({ t: 'batch', ops: b });
     } else if (r < 820) ops.push({ t: 'get', k: key(rng), ...(snap === undefined ? {} : { snap }) });
     else if (r < 910) {
@@ -94,8 +113,8 @@ const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buff
 interface Subject {
   put(k: Buffer, v: Buffer): Promise<void>;
   del(k: Buffer): Promise<void>;
-  deleteRange(lo: Buffer, hi: Buffer): Promise<void>;
-  batch(ops: { k: Buffer; v: Buffer | undefined }[]): Promise<void>;
+  deleteRange(k: Buffer, end: Buffer): Promise<void>;
+  batch(ops: BatchOp[]): Promise<void>;
   get(k: Buffer, snap: number | undefined): Promise<string>;
   scan(o: ScanOptions, snap: number | undefined): Promise<string>;
   snapshot(): void;
@@ -113,7 +132,7 @@ async function replay(ops: readonly Op[], s: Subject): Promise<{ history: string
     switch (op.t) {
       case 'put': await s.put(op.k, op.v); break;
       case 'delete': await s.del(op.k); break;
-      case 'deleteRange': await s.deleteRange(op.lo, op.hi); break;
+      case 'deleteRange': await s.deleteRange(op.k, op.end); break;
       case 'batch': await s.batch(op.ops); break;
       case 'get': history.push(await s.get(op.k, op.snap)); opOf.push(i); break;
       case 'scan': history.push(await s.scan(op.o, op.snap)); opOf.push(i); break;
@@ -134,8 +153,8 @@ function modelSubject(): Subject {
   return {
     put: async (k, v) => m.put(k, v),
     del: async (k) => m.delete(k),
-    deleteRange: async (lo, hi) => m.deleteRange(lo, hi),
-    batch: async (ops) => { for (const { k, v } of ops) (v ? m.put(k, v) : m.delete(k)); },
+    deleteRange: async (k, end) => m.deleteRange(k, end),
+    batch: async (ops) => { for (const { k, v, end } of ops) (end ? m.deleteRange(k, end) : v ? m.put(k, v) : m.delete(k)); },
     get: async (k, snap) => hex((snap === undefined ? m : snaps.get(snap)!).get(k)),
     scan: async (o, snap) => (snap === undefined ? m : snaps.get(snap)!).scan(o).map(([k, v]) => `${hex(k)}=${hex(v)}`).join(','),
     snapshot: () => { snaps.set(next++, m.clone()); },
@@ -152,18 +171,20 @@ async function dbSubject(dir: string, options: Options): Promise<{ subject: Subj
   let next = 0;
   let compactions = 0;
   let deepest = 0;
+  const deepen = (): void => {
+    for (const l of db.stats().levels) if (l.files > 0) deepest = Math.max(deepest, l.level);
+  };
   const tally = (): void => {
-    const st = db.stats();
-    compactions += st.compactions.count;
-    for (const l of st.levels) if (l.files > 0) deepest = Math.max(deepest, l.level);
+    compactions += db.stats().compactions.count;
+    deepen();
   };
   const subject: Subject = {
     put: (k, v) => db.put(k, v),
     del: (k) => db.delete(k),
-    deleteRange: (lo, hi) => db.deleteRange(lo, hi),
+    deleteRange: (k, end) => db.deleteRange(k, end),
     batch: (ops) => {
       const b = new WriteBatch();
-      for (const { k, v } of ops) (v ? b.put(k, v) : b.delete(k));
+      for (const { k, v, end } of ops) (end ? b.deleteRange(k, end) : v ? b.put(k, v) : b.delete(k));
       return db.write(b);
     },
     get: async (k, snap) => hex(await db.get(k, snap === undefined ? undefined : { snapshot: snaps.get(snap)! })),
@@ -176,8 +197,9 @@ async function dbSubject(dir: string, options: Options): Promise<{ subject: Subj
     },
     snapshot: () => { snaps.set(next++, db.snapshot()); },
     release: (snap) => { snaps.get(snap)!.release(); snaps.delete(snap); },
-    flush: () => db.flush(),
-    compact: (lo, hi) => db.compactRange(lo, hi),
+    // Depth is sampled here too: a wide range delete can empty the deep levels before the log ends.
+    flush: async () => { deepen(); await db.flush(); },
+    compact: async (lo, hi) => { deepen(); await db.compactRange(lo, hi); },
     reopen: async () => {
       for (const s of snaps.values()) s.release();
       snaps = new Map();

@@ -1,13 +1,15 @@
 /**
  * Model-based run with transactions (issue #5 "Tests", in the style of test/db/model.test.ts):
- * fast-check command sequences mixing plain puts, deletes and batches with transactions of either
+ * fast-check command sequences mixing plain puts, deletes, range deletes and batches with transactions of either
  * isolation level (begin, put, delete, get, bounded scans, commit, rollback; several open at once),
  * flushes, compactions and reopens, against a sorted model.
  * The model's rules: a transaction reads its begin-time copy of the model overlaid with its own
  * buffered writes; a commit applies the buffer atomically; a commit conflicts iff a commit after its
  * snapshot (a transaction's or a plain write's) wrote a key it writes, or, under 'serializable', a
  * key it read from the snapshot or a key inside a range it iterated; a transaction with no writes
- * never conflicts. Every expected conflict must be ERR_TXN_CONFLICT and every other commit must
+ * never conflicts. A range delete [start, end) writes every key of its range: it conflicts with a
+ * transaction writing a key inside it, and under 'serializable' with one that iterated an
+ * overlapping range or read any key (reads are remembered as hashes: conservative, documented). Every expected conflict must be ERR_TXN_CONFLICT and every other commit must
  * succeed. Tiny memtables so flushes happen during transactions. fast-check prints the seed and
  * the shrunk command list on failure (SEED= replays).
  */
@@ -37,8 +39,8 @@ interface ModelTxn {
 interface ModelState {
   m: Model;
   clock: number;
-  /** every commit since the start: its clock and the keys it wrote */
-  log: { clock: number; keys: Uint8Array[] }[];
+  /** every commit since the start: its clock, the keys it wrote and the ranges it deleted */
+  log: { clock: number; keys: Uint8Array[]; ranges?: [Uint8Array, Uint8Array][] }[];
   txs: ModelTxn[];
 }
 
@@ -81,8 +83,19 @@ function expectConflict(s: ModelState, t: ModelTxn): boolean {
       if (t.buffer.has(hexKey(k))) return true;
       if (t.isolation === 'serializable' && (t.reads.has(hexKey(k)) || t.ranges.some((r) => inRange(k, r)))) return true;
     }
+    for (const [lo, hi] of c.ranges ?? []) {
+      for (const { key } of t.buffer.values()) if (compareBytes(lo, key) <= 0 && compareBytes(key, hi) < 0) return true;
+      if (t.isolation === 'serializable' && (t.reads.size > 0 || t.ranges.some((r) => overlaps(lo, hi, r)))) return true;
+    }
   }
   return false;
+}
+
+/** [lo, hi) against an iterated range; an excluded lower bound counts as shared (as the engine does). */
+function overlaps(lo: Uint8Array, hi: Uint8Array, r: Range): boolean {
+  if (r.lo && compareBytes(r.lo, hi) >= 0) return false;
+  if (r.hi) { const c = compareBytes(lo, r.hi); if (c > 0 || (c === 0 && !r.hiInclusive)) return false; }
+  return true;
 }
 
 function view(t: ModelTxn): Model {
@@ -91,9 +104,9 @@ function view(t: ModelTxn): Model {
   return v;
 }
 
-function committed(s: ModelState, keys: Uint8Array[]): void {
+function committed(s: ModelState, keys: Uint8Array[], ranges?: [Uint8Array, Uint8Array][]): void {
   s.clock++;
-  s.log.push({ clock: s.clock, keys });
+  s.log.push({ clock: s.clock, keys, ...(ranges ? { ranges } : {}) });
 }
 
 async function scanOf(it: AsyncIterable<[Uint8Array, Uint8Array]>): Promise<string[]> {
@@ -126,6 +139,14 @@ const batch = (ops: { k: Buffer; v: Buffer | undefined }[]): Cmd => ({
   },
   toString: () => `batch(${ops.map(({ k, v }) => `${v ? 'put' : 'del'} ${show(k)}`).join(', ')})`,
 });
+const deleteRange = (a: Buffer, b: Buffer): Cmd => {
+  const [lo, hi] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
+  return {
+    check: () => Buffer.compare(lo, hi) < 0,
+    async run(s, r) { await r.db.deleteRange(lo, hi); s.m.deleteRange(lo, hi); committed(s, [lo], [[lo, hi]]); },
+    toString: () => `deleteRange(${show(lo)}, ${show(hi)})`,
+  };
+};
 const scan = (o: ScanOptions): Cmd => ({
   check: () => true,
   async run(s, r) { expect(await scanOf(r.db.iterator(o))).toEqual(scanModel(s.m, o)); },
@@ -226,6 +247,7 @@ const isoArb = fc.constantFrom<Isolation>('snapshot', 'serializable');
 const commands = fc.commands([
   fc.tuple(keyArb, valueArb).map(([k, v]) => put(k, v)),
   keyArb.map(del),
+  fc.tuple(keyArb, keyArb).map(([a, b]) => deleteRange(a, b)),
   fc.array(fc.record({ k: keyArb, v: fc.option(valueArb, { nil: undefined }) }), { minLength: 1, maxLength: 5 }).map(batch),
   boundsArb.map(scan),
   isoArb.map(begin),

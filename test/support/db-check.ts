@@ -137,22 +137,28 @@ export class CommitLog {
 
 /**
  * Every n in [0, writes.length] such that the state after the first n writes equals `state`.
- * One pass: keeps the count of keys on which model and state differ.
+ * One pass: keeps the count of keys on which model and state differ. An op with `end` is a range
+ * delete of [key, end) (keys compared as strings: the workloads' keys are ASCII, so this is byte order).
  */
 export function matchingPrefixes(
-  writes: readonly { ops: readonly { key: string; value?: string | undefined }[] }[], state: ReadonlyMap<string, string>,
+  writes: readonly { ops: readonly { key: string; value?: string | undefined; end?: string | undefined }[] }[],
+  state: ReadonlyMap<string, string>,
 ): number[] {
   const model = new Map<string, string>();
   let diff = state.size;
   const out: number[] = diff === 0 ? [0] : [];
+  const set = (key: string, value: string | undefined): void => {
+    const before = model.get(key) === state.get(key);
+    if (value === undefined) model.delete(key);
+    else model.set(key, value);
+    const after = model.get(key) === state.get(key);
+    if (before && !after) diff++;
+    else if (!before && after) diff--;
+  };
   writes.forEach((w, i) => {
     for (const op of w.ops) {
-      const before = model.get(op.key) === state.get(op.key);
-      if (op.value === undefined) model.delete(op.key);
-      else model.set(op.key, op.value);
-      const after = model.get(op.key) === state.get(op.key);
-      if (before && !after) diff++;
-      else if (!before && after) diff--;
+      if (op.end === undefined) set(op.key, op.value);
+      else for (const k of [...model.keys()]) if (k >= op.key && k < op.end) set(k, undefined);
     }
     if (diff === 0) out.push(i + 1);
   });

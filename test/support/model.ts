@@ -1,6 +1,9 @@
 /**
  * The sorted in-memory model the engine is checked against (LevelDB's ModelDB): a Map from key
  * (hex) to value, snapshot copies, and range scans ordered with compareBytes.
+ * deleteRange(start, end) removes every key in [start, end) present now, and nothing else: a clone
+ * taken before it (a snapshot) keeps them, and a put after it is visible. Operations of one batch
+ * apply in their order, as the engine gives them increasing sequence numbers.
  */
 import { Buffer } from 'node:buffer';
 import { compareBytes } from '../../src/base/bytes.js';
@@ -21,10 +24,10 @@ export class Model {
   delete(key: Uint8Array): void {
     this.map.delete(hex(key));
   }
-  /** Deletes every key in [start, end) (half-open, as DB.deleteRange). */
+  /** Half-open [start, end), as DB.deleteRange; start >= end deletes nothing. */
   deleteRange(start: Uint8Array, end: Uint8Array): void {
     for (const [h, { key }] of this.map) {
-      if (compareBytes(start, key) <= 0 && compareBytes(key, end) < 0) this.map.delete(h);
+      if (compareBytes(key, start) >= 0 && compareBytes(key, end) < 0) this.map.delete(h);
     }
   }
   get(key: Uint8Array): Uint8Array | undefined {

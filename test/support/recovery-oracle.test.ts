@@ -78,6 +78,24 @@ describe('RecoveryOracle', () => {
     expect(o.check(state({ a: '1', b: '2' }), mark, 'clean').ok).toBe(true);
   });
 
+  it('a range delete removes the keys in [key, end) the prefix holds, alone or inside a batch', () => {
+    const o = new RecoveryOracle();
+    for (const s of [put('a', '1'), put('b', '2'), put('c', '3', true)]) o.ack(o.record(s));
+    o.ack(o.record({ kind: 'deleteRange', ops: [{ key: 'a', value: undefined, end: 'c' }], sync: true }));
+    o.ack(o.record({ kind: 'batch', ops: [{ key: 'b', value: '4' }, { key: 'b', value: undefined, end: 'd' }, { key: 'c', value: '5' }], sync: false }));
+    const mark = o.mark();
+    expect(o.check(state({ c: '5' }), mark, 'clean')).toMatchObject({ ok: true, matches: [5] });
+    expect(o.check(state({ c: '3' }), mark, 'power')).toMatchObject({ ok: true, matches: [4] });
+    // The acknowledged range delete lost: a, b come back.
+    const back = o.check(state({ a: '1', b: '2', c: '3' }), mark, 'power');
+    expect(back).toMatchObject({ ok: false, matches: [3] });
+    expect(back.message).toContain('first missing: write 3 (commit position 3, deleteRange');
+    // Half the batch (its range delete without the put after it) matches only the empty start.
+    expect(o.check(state({}), mark, 'clean')).toMatchObject({ ok: false, matches: [0] });
+    // The key at the range's end stays.
+    expect(o.check(state({ c: '3', b: '4' }), mark, 'clean').matches).toEqual([]);
+  });
+
   it('track() maps promise outcomes: resolve -> acked, ERR_TXN_CONFLICT -> conflict, else failed', async () => {
     const o = new RecoveryOracle();
     expect(await o.track(o.record(put('a', '1')), Promise.resolve())).toBe('acked');

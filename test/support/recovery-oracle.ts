@@ -10,6 +10,7 @@
  * is unknown (in flight at a SIGKILL) is counted in exactly when one of its values is found. A write
  * that failed otherwise (an I/O error: its WAL record may be on disk) is unknown too, never required.
  * Every value a workload writes must be unique (put-only transactions), so a value names its write.
+ * A range delete ([key, end), alone or inside a batch) removes the keys the model holds in that range.
  *
  * check() takes the recovered state (key -> value, utf-8 strings), a crash mark (mark(): which writes
  * were acknowledged at the crash) and what kind of stop it was, and verifies:
@@ -24,10 +25,10 @@
 import type { DB } from '../../src/index.js';
 import { matchingPrefixes } from './db-check.js';
 
-export type WriteKind = 'put' | 'delete' | 'batch' | 'txn';
+export type WriteKind = 'put' | 'delete' | 'deleteRange' | 'batch' | 'txn';
 
-/** One operation: a put (value defined) or a delete. */
-export interface OracleOp { key: string; value: string | undefined }
+/** One operation: a put (value defined), a delete, or (end defined) a range delete of [key, end). */
+export interface OracleOp { key: string; value: string | undefined; end?: string }
 
 export interface WriteSpec {
   kind: WriteKind;
@@ -150,6 +151,11 @@ function explain(order: readonly OracleWrite[], state: ReadonlyMap<string, strin
   const model = new Map<string, string>();
   for (let pos = 0; pos < required; pos++) {
     for (const op of order[pos]!.ops) {
+      if (op.end !== undefined) {
+        // A range delete is the last writer of every key it removed (a key absent before stays untouched).
+        for (const key of [...model.keys()]) if (key >= op.key && key < op.end) { lastWriter.set(key, pos); model.delete(key); }
+        continue;
+      }
       lastWriter.set(op.key, pos);
       if (op.value === undefined) model.delete(op.key); else model.set(op.key, op.value);
     }
@@ -181,7 +187,12 @@ function explain(order: readonly OracleWrite[], state: ReadonlyMap<string, strin
   }
   // Torn: some puts of a batch are there, while others, which no later write touches, are not.
   const lastTouch = new Map<string, number>();
-  order.forEach((w, pos) => { for (const op of w.ops) lastTouch.set(op.key, pos); });
+  order.forEach((w, pos) => {
+    for (const op of w.ops) {
+      if (op.end === undefined) lastTouch.set(op.key, pos);
+      else for (const key of lastTouch.keys()) if (key >= op.key && key < op.end) lastTouch.set(key, pos);
+    }
+  });
   for (let pos = 0; pos < order.length; pos++) {
     const w = order[pos]!;
     const puts = w.ops.filter((o) => o.value !== undefined);

@@ -1,7 +1,7 @@
 /**
  * The torture workload, shared by the in-process runs (test/torture/latency-power-cut.test.ts) and
- * the SIGKILL child (torture-writer.ts): concurrent writer loops of puts, deletes, batches and small
- * transactions, and a maintenance loop calling flush(), compactRange(), rotateKey(), checkpoint()
+ * the SIGKILL child (torture-writer.ts): concurrent writer loops of puts, deletes, range deletes,
+ * batches (some holding a range delete among their puts) and small transactions, and a maintenance loop calling flush(), compactRange(), rotateKey(), checkpoint()
  * and backup() beside them. Public API only.
  *
  * Contract:
@@ -18,16 +18,25 @@
  */
 import { type DB, WriteBatch, type Transaction } from '../../src/index.js';
 import { makeRng, type Rng } from './rng.js';
-import type { WriteSpec } from './recovery-oracle.js';
+import type { OracleOp, WriteSpec } from './recovery-oracle.js';
 
 export interface WorkloadShape {
   /** Key space (small: overwrites and transaction conflicts). */
   keys: number;
   /** Share (0..100) of writes asking for sync. */
   syncPercent: number;
+  /**
+   * Share (0..100) of writes that become a range delete (a put or delete replaced by one; a batch
+   * gains one among its puts). Drawn from a stream of its own: at 0 the workload is the one that
+   * existed before range deletes, which the pinned seeds of the torture runs replay.
+   */
+  rangeDeletePercent: number;
 }
 
-export const DEFAULT_SHAPE: WorkloadShape = { keys: 48, syncPercent: 25 };
+export const DEFAULT_SHAPE: WorkloadShape = { keys: 48, syncPercent: 25, rangeDeletePercent: 10 };
+
+/** The shape pinned seeds were found with (no range deletes), so their interleavings replay. */
+export const PINNED_SHAPE: WorkloadShape = { ...DEFAULT_SHAPE, rangeDeletePercent: 0 };
 
 /** The write with submit index `index` under `seed`. */
 export function writeFor(seed: number, index: number, shape: WorkloadShape = DEFAULT_SHAPE): WriteSpec {
@@ -37,13 +46,31 @@ export function writeFor(seed: number, index: number, shape: WorkloadShape = DEF
   const value = (): string => `v${index}.${op++}|${'abcdefghijklmnop'.slice(0, rng.int(16)).repeat(1 + rng.int(8))}`;
   const sync = rng.int(100) < shape.syncPercent;
   const r = rng.int(100);
-  if (r < 40) return { kind: 'put', ops: [{ key: key(), value: value() }], sync };
-  if (r < 55) return { kind: 'delete', ops: [{ key: key(), value: undefined }], sync };
-  if (r < 85) {
+  let spec: WriteSpec;
+  if (r < 40) spec = { kind: 'put', ops: [{ key: key(), value: value() }], sync };
+  else if (r < 55) spec = { kind: 'delete', ops: [{ key: key(), value: undefined }], sync };
+  else if (r < 85) {
     const ops = Array.from({ length: 2 + rng.int(4) }, () => (rng.int(4) === 0 ? { key: key(), value: undefined } : { key: key(), value: value() }));
-    return { kind: 'batch', ops, sync };
-  }
-  return { kind: 'txn', ops: Array.from({ length: 1 + rng.int(3) }, () => ({ key: key(), value: value() })), sync };
+    spec = { kind: 'batch', ops, sync };
+  } else spec = { kind: 'txn', ops: Array.from({ length: 1 + rng.int(3) }, () => ({ key: key(), value: value() })), sync };
+  return withRangeDelete(seed, index, shape, spec);
+}
+
+/** Turns some writes into (or gives some batches) a range delete of one key, a few, or all of them. */
+function withRangeDelete(seed: number, index: number, shape: WorkloadShape, spec: WriteSpec): WriteSpec {
+  if (shape.rangeDeletePercent <= 0 || spec.kind === 'txn') return spec;
+  const rng = makeRng((seed ^ Math.imul(index + 1, 0x85ebca77) ^ 0x7ade1) >>> 0);
+  if (rng.int(100) >= shape.rangeDeletePercent) return spec;
+  const at = (i: number): string => `k${String(i).padStart(3, '0')}`;
+  const start = rng.int(shape.keys);
+  const c = rng.int(10);
+  const span = c < 4 ? 1 : c < 9 ? 2 + rng.int(9) : shape.keys;
+  const op: OracleOp = c === 9 ? { key: 'k', value: undefined, end: 'k~' }
+    : { key: at(start), value: undefined, end: start + span >= shape.keys ? 'k~' : at(start + span) };
+  if (spec.kind !== 'batch') return { kind: 'deleteRange', ops: [op], sync: spec.sync };
+  const ops = spec.ops.slice();
+  ops.splice(rng.int(ops.length + 1), 0, op);
+  return { ...spec, ops };
 }
 
 export interface WriteSink {
@@ -77,11 +104,17 @@ export async function writerLoop(db: DB, seed: number, rng: Rng, sink: WriteSink
       p = tx.commit();
     } else {
       tx?.rollback();
-      if (spec.kind === 'put') p = db.put(spec.ops[0]!.key, spec.ops[0]!.value!, { sync: spec.sync });
-      else if (spec.kind === 'delete') p = db.delete(spec.ops[0]!.key, { sync: spec.sync });
+      const o0 = spec.ops[0]!;
+      if (spec.kind === 'put') p = db.put(o0.key, o0.value!, { sync: spec.sync });
+      else if (spec.kind === 'delete') p = db.delete(o0.key, { sync: spec.sync });
+      else if (spec.kind === 'deleteRange') p = db.deleteRange(o0.key, o0.end!, { sync: spec.sync });
       else {
         const b = new WriteBatch();
-        for (const o of spec.ops) { if (o.value === undefined) b.delete(o.key); else b.put(o.key, o.value); }
+        for (const o of spec.ops) {
+          if (o.end !== undefined) b.deleteRange(o.key, o.end);
+          else if (o.value === undefined) b.delete(o.key);
+          else b.put(o.key, o.value);
+        }
         p = db.write(b, { sync: spec.sync });
       }
     }

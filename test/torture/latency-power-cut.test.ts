@@ -6,6 +6,8 @@
  * a tiny writeBufferSize, so memtable switches overlap slow write groups. Half the runs reuse obsolete
  * WAL files (recycleLogFileNum): a crash then leaves a WAL whose tail is its previous use's records.
  *
+ * Range deletes (alone, and inside batches among puts) are part of the write mix, except for the
+ * pinned seeds, which replay the workload they were found with.
  * Per seeded interleaving: at a few seeded fs operations a crash clone is taken (a power cut keeping 0,
  * 50, 100 % or a random share of unsynced bytes, or a process crash keeping everything the kernel
  * had) together with the oracle's crash mark; the workload then runs to its end and the database is
@@ -20,7 +22,8 @@ import { DB, MemFileSystem, staticKeyProvider, type Options } from '../../src/in
 import { FaultFileSystem, seededLatency } from '../../src/fs/fault-fs.js';
 import { makeRng } from '../support/rng.js';
 import { RecoveryOracle, readState, type CrashMark, type StopKind } from '../support/recovery-oracle.js';
-import { maintenanceLoop, writerLoop, type WriteSink } from '../support/torture-workload.js';
+import { DEFAULT_SHAPE, PINNED_SHAPE, maintenanceLoop, writerLoop, type WriteSink } from '../support/torture-workload.js';
+
 import { TORTURE, failureLine, newTotals, runCount, seedsFor, summary, type Totals } from '../support/torture-runs.js';
 
 const FILE = 'test/torture/latency-power-cut.test.ts';
@@ -79,6 +82,7 @@ async function interleaving(seed: number, totals: Totals): Promise<string[]> {
     ...recycle,
   };
   const oracle = new RecoveryOracle();
+  const shape = PINNED.includes(seed) ? PINNED_SHAPE : DEFAULT_SHAPE;
   // Crash points: fs operation counts, each a clone of its own kind (one workload, several crashes).
   const crashAt = Array.from({ length: CRASHES_PER_RUN }, () => 10 + rng.int(500)).sort((a, b) => a - b);
   let armed = false;
@@ -137,7 +141,7 @@ async function interleaving(seed: number, totals: Totals): Promise<string[]> {
     if (closing === undefined || (e as { code?: string }).code !== 'ERR_CLOSED') throw e;
   };
   const writing = Promise.all(Array.from({ length: writers }, (_, w) =>
-    writerLoop(db, seed, makeRng(seed + 1 + w), sink, perWriter).catch(closedEnd)));
+    writerLoop(db, seed, makeRng(seed + 1 + w), sink, perWriter, () => false, shape).catch(closedEnd)));
   const maintenance = maintenanceLoop(db, makeRng(seed + 100), () => stopped, {
     ...(provider ? { rotate: { setCurrent: (id: string) => provider.setCurrent(id), ids: ['k1', 'k2'] } } : {}),
     checkpointDir: (n) => `/cp-${n}`,
