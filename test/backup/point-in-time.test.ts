@@ -1,6 +1,7 @@
 /**
  * Point-in-time restore: a base backup plus the WAL archive (walArchiveDir, many WAL rollovers, a
- * reopen in between). Restoring to random sequence numbers and random times must equal the model
+ * reopen in between), over puts, deletes, batches and range deletes (in the backup's tables and the
+ * archived WALs). Restoring to random sequence numbers and random times must equal the model
  * replayed to that point, whole batches only (toSequence N keeps the batches whose last sequence is
  * <= N; toTime T the batches committed at or before T, with an injected clock so commit times are
  * known). A target beyond the archive, or before the backup, is ERR_INVALID_ARGUMENT; a gap in the
@@ -54,6 +55,18 @@ async function makeHistory(rng: Rng): Promise<History> {
       const k = key();
       await db.delete(k);
       ops.push({ key: hex(k), value: undefined });
+    } else if (roll === 9 && i % 2 === 0) {
+      // A range delete, with a put inside its range after it in the same batch half the time.
+      const [a, z] = [key(), key()].sort(Buffer.compare) as [Buffer, Buffer];
+      const end = Buffer.concat([z, Buffer.from([0])]);
+      const b = new WriteBatch().deleteRange(a, end);
+      ops.push({ key: hex(a), value: undefined, end: hex(end) });
+      if (rng.int(2) === 0) {
+        const v = Buffer.from(`r${i}`);
+        b.put(a, v);
+        ops.push({ key: hex(a), value: hex(v) });
+      }
+      await db.write(b);
     } else {
       const b = new WriteBatch();
       for (let j = 0, n = 2 + rng.int(4); j < n; j++) {

@@ -89,8 +89,11 @@ export async function overwrite(fs: MemFileSystem, file: string, data: Uint8Arra
   await w.close();
 }
 
-/** One operation of a logged write: a put (value defined) or a delete. Keys and values in hex. */
-export interface LoggedOp { key: string; value: string | undefined }
+/**
+ * One operation of a logged write: a put (value defined), a delete, or with `end` a range delete of
+ * [key, end). Keys and values in hex (hex strings compare in byte order).
+ */
+export interface LoggedOp { key: string; value: string | undefined; end?: string }
 
 export interface LoggedWrite {
   ops: LoggedOp[];
@@ -119,7 +122,8 @@ export class CommitLog {
     const m = new Map<string, string>();
     for (let i = 0; i < n; i++) {
       for (const op of this.writes[i]!.ops) {
-        if (op.value === undefined) m.delete(op.key);
+        if (op.end !== undefined) { for (const k of [...m.keys()]) if (k >= op.key && k < op.end) m.delete(k); }
+        else if (op.value === undefined) m.delete(op.key);
         else m.set(op.key, op.value);
       }
     }
