@@ -24,6 +24,8 @@ import type { BackupInfo, BackupOptions } from './backup/backup-engine.js';
 import { Engine } from './engine/engine.js';
 import type { DBStats } from './engine/stats.js';
 import { resolveFair } from './engine/yield-guard.js';
+import { destroyDatabase, type DestroyResult } from './engine/destroy.js';
+import { compareBytes } from './base/bytes.js';
 
 export type Key = Uint8Array | string;
 
@@ -44,6 +46,7 @@ const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries'] as const;
 const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
 const ROTATE_KEY_OPTIONS = ['rewrite'] as const;
 const VERIFY_OPTIONS = ['onCorruption'] as const;
+const DESTROY_OPTIONS = ['fs'] as const;
 const EMPTY = new Uint8Array(0);
 
 export class DB {
@@ -317,6 +320,47 @@ export class DB {
   stats(): DBStats {
     this.checkOpen();
     return this.engine.stats();
+  }
+
+  // ---- sizes, properties, destroy (RocksDB's GetApproximateSizes, GetProperty, DestroyDB)
+
+  /**
+   * Approximate bytes the keys in [start, end) occupy: on disk from the tables' index blocks (no data
+   * block is read; a table wholly inside the range counts its file size), plus the memtables' entries
+   * in the range. start >= end answers 0.
+   */
+  approximateSize(start: Key, end: Key): Promise<number> {
+    try {
+      this.checkOpen();
+      const lo = copyBytes(keyArg('start', start));
+      const hi = copyBytes(keyArg('end', end));
+      if (compareBytes(lo, hi) >= 0) return Promise.resolve(0);
+      return this.engine.approximateSize(lo, hi);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * A named property as a string (`stratadb.stats`, `stratadb.num-files-at-level<N>`,
+   * `stratadb.estimate-num-keys`, …; README "API"), read off stats(). An unknown name answers
+   * undefined, as RocksDB's GetProperty answers false, so scripts can probe for names.
+   */
+  getProperty(name: string): string | undefined {
+    this.checkOpen();
+    if (typeof name !== 'string') throw new InvalidArgumentError('getProperty(name): name must be a string');
+    return this.engine.getProperty(name);
+  }
+
+  /**
+   * Removes the database in `dir`: only the files a database owns, then the directory if nothing else
+   * is left in it. ERR_LOCKED while the database is open anywhere; ERR_INVALID_ARGUMENT (nothing
+   * touched) when `dir` holds no database.
+   */
+  static async destroy(dir: string, options?: { fs?: Options['fs'] }): Promise<DestroyResult> {
+    if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('destroy(dir): dir must be a non-empty string');
+    const o = optionsArg<{ fs?: Options['fs'] }>('destroy options', options, DESTROY_OPTIONS);
+    return destroyDatabase(dir, o?.fs);
   }
 
   /** Closes the database: waits for writes and background work; idempotent. */

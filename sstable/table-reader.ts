@@ -217,6 +217,15 @@ export class TableReader {
     return keyView ? this.answerView(r, target) : this.answer(r, target);
   }
 
+  /**
+   * Where in the file the data for keys >= target (an internal key) starts: the offset of the data
+   * block the index names for target, or the file size when target is past the last key. Reads the
+   * in-memory index only, never a data block (db.approximateSize). Main thread.
+   */
+  approximateOffsetOf(target: Uint8Array): number {
+    return this.seekIndex(target) ? this.handle.offset : this.fileSize;
+  }
+
   newIterator(): InternalIterator {
     return new TwoLevelIterator(new BlockIterator(this.cmp, this.indexBlock), this.loader, this.cmp, this.indexSearch);
   }

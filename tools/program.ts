@@ -23,6 +23,7 @@ import { register as registerBench } from './commands/bench.js';
 import { register as registerCheck } from './commands/check.js';
 import { register as registerCompact } from './commands/compact.js';
 import { register as registerDelete } from './commands/delete.js';
+import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
@@ -69,6 +70,7 @@ Examples:
   for (const register of [
     registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
+    registerDestroy,
   ]) register(program);
   return program;
 }

@@ -53,6 +53,8 @@ import { getFromMemtables, getFromTables, memtablesCover } from './read-path.js'
 import { buildIteratorSource } from './iterator-source.js';
 import { StatsCounters, buildStats, type DBStats } from './stats.js';
 import { verifyTables } from './verify.js';
+import { approximateMemtableBytes, approximateTableBytes } from './approximate-size.js';
+import { propertyOf } from './properties.js';
 import { writeOptionsFile } from './options-file.js';
 import { archiveLeftoverWals, removeEmptyWalsBelow } from './wal-files.js';
 import { chooseCompactionExecutor, flushPoolBytes, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
@@ -376,6 +378,21 @@ export class Engine {
   }
 
   stats(): DBStats { return buildStats(this); }
+
+  /** See DB.getProperty: read off stats(). */
+  getProperty(name: string): string | undefined { return propertyOf(this.stats(), name); }
+
+  /** Bytes of [start, end): tables by their indexes, memtables by their entries (approximate-size.ts). */
+  async approximateSize(start: Uint8Array, end: Uint8Array): Promise<number> {
+    const mem = approximateMemtableBytes(this.memtables.forRead(), start, end);
+    const version = this.versions.current();
+    version.ref();
+    try {
+      return mem + await approximateTableBytes(version, this.tables, start, end);
+    } finally {
+      version.unref();
+    }
+  }
 
   /** Deletes files nothing refers to (our own names only); resolves after a fresh pass. */
   deleteObsoleteFiles(): Promise<void> {

@@ -42,6 +42,19 @@ export interface DBStats {
     walKeyId: string | undefined; manifestKeyId: string | undefined;
   };
   openTables: number;
+  /**
+   * Keys the database holds, estimated as RocksDB's estimate-num-keys: entries of every memtable and
+   * table, less two per point deletion in a table (it hides one older entry and is one itself; the
+   * memtables keep no deletion count, so theirs count as entries), at least 0. Overwrites count once
+   * per version until compaction merges them.
+   */
+  estimatedKeys: number;
+  /**
+   * Bytes compaction still has to rewrite to bring every level under its target: L0 whole once it
+   * reaches level0CompactionTrigger, and each deeper level's excess over its target times
+   * (levelMultiplier + 1), the next level's share it is merged with (RocksDB's estimate).
+   */
+  pendingCompactionBytes: number;
   backgroundErrors: number;
   /** Set when the database refuses writes after a failure (message of the first error). */
   readOnlyReason: string | undefined;
@@ -105,9 +118,32 @@ export function buildStats(db: Engine): DBStats {
     transactions: { open: db.writes.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries },
     encryption: encryptionStats(db),
     openTables: db.tables.openCount,
+    estimatedKeys: estimatedKeys(db),
+    pendingCompactionBytes: pendingCompactionBytes(levels, o),
     backgroundErrors: c.backgroundErrors,
     readOnlyReason: db.failure.error?.message,
   };
+}
+
+function estimatedKeys(db: Engine): number {
+  let entries = 0;
+  let deletions = 0;
+  for (const m of db.memtables.forRead()) entries += m.entries - m.rangeDeletions;
+  db.versions.current().forEachFile((f) => { entries += f.numEntries; deletions += f.numDeletions; });
+  return Math.max(0, entries - 2 * deletions);
+}
+
+function pendingCompactionBytes(levels: readonly LevelStats[], o: Engine['o']): number {
+  let pending = 0;
+  for (const l of levels) {
+    if (l.level === 0) {
+      if (l.score >= 1) pending += l.bytes;
+    } else if (l.score > 1) {
+      // score = bytes / target (picker.ts), so the excess over the target is bytes - bytes / score.
+      pending += (l.bytes - l.bytes / l.score) * (o.levelMultiplier + 1);
+    }
+  }
+  return Math.round(pending);
 }
 
 function rangeDeletionStats(db: Engine): DBStats['rangeDeletions'] {

@@ -203,7 +203,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
       implicitSnapshots: true,
       permanence: true,
       seek: true,
-      additionalMethods: { compactRange: true },
+      additionalMethods: { compactRange: true, approximateSize: true, getProperty: true },
     } as never, options);
     this.location = location;
     // Pass through only StrataDB's own options: abstract-level's (and userland ones, which hooks see)
@@ -327,6 +327,36 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     if (this.status !== 'open') throw new ModuleError('Database is not open: cannot call compactRange()', { code: 'LEVEL_DATABASE_NOT_OPEN' });
     const enc = this.keyEncoding((options?.keyEncoding ?? 'buffer') as never) as unknown as { encode(v: unknown): Bytes };
     await mapped(this.db.compactRange(start === undefined ? undefined : enc.encode(start), end === undefined ? undefined : enc.encode(end)));
+  }
+
+  /**
+   * classic-level's approximateSize: bytes the range [start, end) occupies (encoded with the key
+   * encoding), from the tables' indexes plus the memtables' share (DB.approximateSize).
+   */
+  async approximateSize(start: unknown, end: unknown, options?: { keyEncoding?: string }): Promise<number> {
+    if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options));
+    if (this.status !== 'open') throw new ModuleError('Database is not open: cannot call approximateSize()', { code: 'LEVEL_DATABASE_NOT_OPEN' });
+    if (start === undefined || start === null || end === undefined || end === null) {
+      throw new ModuleError('approximateSize() requires start and end arguments', { code: 'LEVEL_INVALID_KEY' });
+    }
+    const enc = this.keyEncoding((options?.keyEncoding ?? 'buffer') as never) as unknown as { encode(v: unknown): Bytes };
+    return mapped(this.db.approximateSize(enc.encode(start), enc.encode(end)));
+  }
+
+  /**
+   * classic-level's getProperty, synchronous: StrataDB's `stratadb.*` properties (DB.getProperty);
+   * LevelDB's names (`leveldb.stats`, `leveldb.num-files-at-levelN`) answer as their `stratadb.` twins,
+   * so code written for classic-level keeps working. An unknown property answers undefined.
+   */
+  getProperty(property: string): string | undefined {
+    if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string");
+    if (this.status !== 'open') throw new ModuleError('Database is not open: cannot call getProperty()', { code: 'LEVEL_DATABASE_NOT_OPEN' });
+    const name = property.startsWith('leveldb.') ? `stratadb.${property.slice('leveldb.'.length)}` : property;
+    try {
+      return this.db.getProperty(name);
+    } catch (e) {
+      throw toLevelError(e);
+    }
   }
 
   /** The underlying StrataDB (open databases only): stats(), backup(), transactions… */

@@ -281,6 +281,8 @@ describe('closed databases', () => {
     throwsWith(() => db.values(), 'ERR_CLOSED', 'values');
     throwsWith(() => db.snapshot(), 'ERR_CLOSED', 'snapshot');
     throwsWith(() => db.stats(), 'ERR_CLOSED', 'stats');
+    await rejectsWith(() => db.approximateSize('a', 'z'), 'ERR_CLOSED', 'approximateSize');
+    throwsWith(() => db.getProperty('stratadb.stats'), 'ERR_CLOSED', 'getProperty');
     snap.release(); // releasing after close is harmless
   });
 
@@ -405,5 +407,32 @@ describe('read-only opens', () => {
     await fs.mkdir(DIR);
     await rejectsWith(() => DB.open(DIR, { fs, readOnly: true }), 'ERR_INVALID_ARGUMENT', 'readOnly, empty dir');
     expect(await fs.list(DIR)).toEqual([]);
+  });
+});
+
+describe('sizes, properties and destroy', () => {
+  it('approximateSize and getProperty check their arguments and change nothing; DB.destroy refuses a held or foreign directory', async () => {
+    const { db, fs, before } = await seeded();
+    for (const bad of BAD_KEYS) {
+      await rejectsWith(() => db.approximateSize(bad as string, 'z'), 'ERR_INVALID_ARGUMENT', `approximateSize(${String(typeof bad)}, z)`);
+      await rejectsWith(() => db.approximateSize('a', bad as string), 'ERR_INVALID_ARGUMENT', `approximateSize(a, ${String(typeof bad)})`);
+    }
+    expect(typeof (await db.approximateSize('a', 'z'))).toBe('number');
+    expect(await db.approximateSize('z', 'a')).toBe(0);
+    for (const bad of [undefined, null, 7, {}, ['stratadb.stats']]) {
+      throwsWith(() => db.getProperty(bad as string), 'ERR_INVALID_ARGUMENT', `getProperty(${JSON.stringify(bad)})`);
+    }
+    expect(db.getProperty('stratadb.no-such-property')).toBeUndefined();
+    expect(db.getProperty('stratadb.num-files-at-level0')).toBe('0');
+    const files = await fileBytes(fs, DIR);
+    await rejectsWith(() => DB.destroy(DIR, { fs }), 'ERR_LOCKED', 'destroy while open');
+    expect(await fileBytes(fs, DIR)).toEqual(files);
+    expect(await readAll(db)).toEqual(before);
+    await db.close();
+    await fs.mkdir('/other');
+    await rejectsWith(() => DB.destroy('/other', { fs }), 'ERR_INVALID_ARGUMENT', 'destroy of a directory without a database');
+    expect(await fs.list('/other')).toEqual([]);
+    await DB.destroy(DIR, { fs });
+    expect(await fs.exists(DIR)).toBe(false);
   });
 });

@@ -29,4 +29,21 @@ describe('stratadb stats', () => {
     expect(lines.find((l) => l.startsWith('Sum '))).toMatch(new RegExp(`^Sum +1 +\\S+ \\S+ +${tableBytes}$`));
     expect(lines.some((l) => /^write amplification +\d+\.\d\d$/.test(l))).toBe(true);
   });
+
+  it('--property prints one db.getProperty() value; an unknown name is a usage mistake', async () => {
+    const dir = await tempDir('strata-stats-');
+    await makeFixtureDb(dir);
+    const tableBytes = (await stat(onlyFile(dir, '.sst'))).size;
+    const [files, size, json, unknown] = await Promise.all([
+      runCli(['stats', dir, '--property', 'stratadb.num-files-at-level0']),
+      runCli(['stats', dir, '--property', 'stratadb.total-sst-files-size']),
+      runCli(['stats', dir, '--property', 'stratadb.estimate-num-keys', '--json']),
+      runCli(['stats', dir, '--property', 'stratadb.nope']),
+    ]);
+    expect(files.stdout).toBe('1\n');
+    expect(size.stdout).toBe(`${tableBytes}\n`);
+    expect(JSON.parse(json.stdout)).toMatchObject({ property: 'stratadb.estimate-num-keys', value: expect.stringMatching(/^\d+$/) });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error ERR_INVALID_ARGUMENT: --property: "stratadb.nope" is not a property/);
+  });
 });

@@ -1,12 +1,13 @@
 /**
- * `stratadb stats DIR [--json]`: db.stats() from a read-only open, the levels as a table like
- * RocksDB's compaction stats (level, files, size, score) and then the other counters.
+ * `stratadb stats DIR [--json] [--property NAME]`: db.stats() from a read-only open, the levels as a
+ * table like RocksDB's compaction stats (level, files, size, score) and then the other counters; with
+ * --property, one db.getProperty() value alone (an unknown name is a usage mistake, exit 2).
  * NB: a read-only open is a separate instance: the level shape and sequence are the database's,
  * but the work counters (flushes, compactions, bytes written, cache) are this instance's, which
  * did no work. A running process reports its own through db.stats().
  */
 import type { Command } from 'commander';
-import type { DBStats } from '../../src/index.js';
+import { ErrorCode, StrataError, type DBStats } from '../../src/index.js';
 import { humanBytes, table } from '../format.js';
 import { withReadOnlyDb } from '../open-db.js';
 import { printJson } from '../output.js';
@@ -18,12 +19,22 @@ export function register(program: Command): void {
     .description('show db.stats(): levels (files, size, score) and counters (read-only open)')
     .argument('<DIR>', 'the database directory')
     .option('--json', 'print the DBStats object as JSON')
+    .option('--property <NAME>', 'print one db.getProperty() value, e.g. stratadb.estimate-num-keys')
     .addHelpText('after', `
 Examples:
   $ stratadb stats /data/db
+  $ stratadb stats /data/db --property stratadb.num-files-at-level0
   $ stratadb stats /data/db --json | jq .levels`);
   addKeyOptions(cmd)
-    .action(async (dir: string, options: { json?: boolean } & KeyOptions) => {
+    .action(async (dir: string, options: { json?: boolean; property?: string } & KeyOptions) => {
+      const name = options.property;
+      if (name !== undefined) {
+        const value = await withReadOnlyDb(dir, async (db) => db.getProperty(name), options);
+        if (value === undefined) throw new StrataError(ErrorCode.INVALID_ARGUMENT, `--property: ${JSON.stringify(name)} is not a property (see README "API")`);
+        if (options.json) printJson({ dir, property: name, value });
+        else process.stdout.write(value.endsWith('\n') ? value : value + '\n');
+        return;
+      }
       const s = await withReadOnlyDb(dir, async (db) => db.stats(), options);
       if (options.json) printJson({ dir, ...s });
       else process.stdout.write(statsText(dir, s).join('\n') + '\n');
@@ -54,6 +65,8 @@ export function statsText(dir: string, s: DBStats): string[] {
     ['snapshots', String(s.snapshots)],
     ['range tombstones', `memtables ${s.rangeDeletions.memtables}, tables ${s.rangeDeletions.tables} (${s.rangeDeletions.tableEntries} entries)`],
     ['open tables', String(s.openTables)],
+    ['estimated keys', String(s.estimatedKeys)],
+    ['pending compaction', humanBytes(s.pendingCompactionBytes)],
     ['background errors', String(s.backgroundErrors)],
   ];
   if (s.readOnlyReason !== undefined) kv.push(['read-only because', s.readOnlyReason]);
