@@ -12,7 +12,7 @@ describe('StrataLevel has/hasMany and signal', () => {
   it('has/hasMany copy no value, honour sublevels and snapshots', async () => {
     const db = new StrataLevel(await tempDir());
     await db.open();
-    const sub = db.sublevel<string, string>('s');
+    const sub = db.sublevel<string, string>('s', {});
     await sub.put('a', 'x'.repeat(1 << 20));
     await db.put('b', '2');
     const snap = db.snapshot();
