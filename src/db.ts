@@ -26,21 +26,25 @@ import type { DBStats } from './engine/stats.js';
 import { resolveFair } from './engine/yield-guard.js';
 import { destroyDatabase, type DestroyResult } from './engine/destroy.js';
 import { compareBytes } from './base/bytes.js';
+import { abortable, signalArg, throwIfAborted } from './base/abort.js';
 
 export type Key = Uint8Array | string;
 
 export interface WriteOptions { sync?: boolean }
-export interface ReadOptions { snapshot?: Snapshot }
+/** `signal`: an AbortSignal; once it fires the read rejects with ERR_ABORTED (a read in flight is dropped). */
+export interface ReadOptions { snapshot?: Snapshot; signal?: AbortSignal }
 export interface IteratorOptions {
   gt?: Key; gte?: Key; lt?: Key; lte?: Key;
   reverse?: boolean;
   limit?: number;
   snapshot?: Snapshot;
+  /** Once it fires, the next next()/nextv() rejects with ERR_ABORTED and the iterator is closed. */
+  signal?: AbortSignal;
 }
 
 const WRITE_OPTIONS = ['sync'] as const;
-const READ_OPTIONS = ['snapshot'] as const;
-const ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot'] as const;
+const READ_OPTIONS = ['snapshot', 'signal'] as const;
+const ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot', 'signal'] as const;
 const TRANSACTION_OPTIONS = ['isolation', 'sync'] as const;
 const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries'] as const;
 const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
@@ -138,11 +142,54 @@ export class DB {
     try {
       this.checkOpen();
       const k = keyArg('key', key);
-      const r = this.engine.get(k, this.readSequence(options));
-      return r instanceof Promise ? r : resolveFair(r);
+      const { seq, signal } = this.readArgs('get()', options);
+      const r = this.engine.get(k, seq);
+      return r instanceof Promise ? abortable('get()', r, signal) : resolveFair(r);
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * Whether `key` has a value (at the snapshot, if given), found as get() finds it (memtables, then
+   * each table's bloom filter and index before its data block) but without copying the value.
+   */
+  has(key: Key, options?: ReadOptions): Promise<boolean> {
+    try {
+      this.checkOpen();
+      const k = keyArg('key', key);
+      const { seq, signal } = this.readArgs('has()', options);
+      const r = this.engine.has(k, seq);
+      return r instanceof Promise ? abortable('has()', r, signal) : resolveFair(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** has() for many keys at once, in the order asked; every lookup starts before any is awaited. */
+  async hasMany(keys: Key[], options?: ReadOptions): Promise<boolean[]> {
+    this.checkOpen();
+    if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array');
+    const ks = keys.map((k, i) => keyArg(`keys[${i}]`, k));
+    const { seq, signal } = this.readArgs('hasMany()', options);
+    const out: boolean[] = new Array(ks.length);
+    let waits: Promise<void>[] | undefined;
+    for (let i = 0; i < ks.length; i++) {
+      const r = this.engine.has(ks[i]!, seq);
+      if (r instanceof Promise) (waits ??= []).push(r.then((v) => { out[i] = v; }));
+      else out[i] = r;
+    }
+    if (waits) await abortable('hasMany()', Promise.all(waits), signal);
+    return out;
+  }
+
+  /** The read sequence and signal of a read's options (checked; an aborted signal throws ERR_ABORTED). */
+  private readArgs(what: string, options: ReadOptions | undefined): { seq: number; signal: AbortSignal | undefined } {
+    const o = optionsArg<ReadOptions>('read options', options, READ_OPTIONS);
+    const signal = signalArg('options.signal', o?.signal);
+    const seq = this.engine.sequenceAt(o?.snapshot);
+    throwIfAborted(what, signal);
+    return { seq, signal };
   }
 
   /**
@@ -153,7 +200,7 @@ export class DB {
   getSync(key: Key, options?: ReadOptions): Buffer | undefined {
     this.checkOpen();
     const k = keyArg('key', key);
-    const r = this.engine.get(k, this.readSequence(options));
+    const r = this.engine.get(k, this.readArgs('getSync()', options).seq);
     if (r instanceof Promise) {
       r.catch(() => undefined);
       throw new NotSupportedError('getSync needs an asynchronous read here (a block that is not cached): use get()');
@@ -165,7 +212,7 @@ export class DB {
     this.checkOpen();
     if (!Array.isArray(keys)) throw new InvalidArgumentError('keys must be an array');
     const ks = keys.map((k, i) => keyArg(`keys[${i}]`, k));
-    const seq = this.readSequence(options);
+    const { seq, signal } = this.readArgs('getMany()', options);
     const out: (Buffer | undefined)[] = new Array(ks.length);
     // Every lookup starts before any is awaited, so reads that must wait (a table being opened, a
     // zstd block) overlap instead of queueing one behind the other.
@@ -175,7 +222,7 @@ export class DB {
       if (r instanceof Promise) (waits ??= []).push(r.then((v) => { out[i] = v; }));
       else out[i] = r;
     }
-    if (waits) await Promise.all(waits);
+    if (waits) await abortable('getMany()', Promise.all(waits), signal);
     return out;
   }
 
@@ -198,23 +245,21 @@ export class DB {
       o[name] === undefined ? undefined : copyBytes(keyArg(`options.${name}`, o[name]));
     booleanArg('options.reverse', o.reverse);
     limitArg('options.limit', o.limit);
-    return this.engine.newIterator<T>({
+    const signal = signalArg('options.signal', o.signal);
+    const it = this.engine.newIterator<T>({
       snapshotSeq: this.engine.sequenceAt(o.snapshot),
       ...defined('gt', bound('gt')), ...defined('gte', bound('gte')),
       ...defined('lt', bound('lt')), ...defined('lte', bound('lte')),
       reverse: o.reverse === true,
       ...(o.limit === undefined ? {} : { limit: o.limit }),
     }, mode);
+    return signal ? it.abortOn(signal) : it;
   }
 
   /** A point-in-time view for reads and iterators; release() it when done. */
   snapshot(): Snapshot {
     this.checkOpen();
     return this.engine.snapshot();
-  }
-
-  private readSequence(options: ReadOptions | undefined): number {
-    return this.engine.sequenceAt(optionsArg<ReadOptions>('read options', options, READ_OPTIONS)?.snapshot);
   }
 
   // ---------------------------------------------------------------- transactions
@@ -366,6 +411,11 @@ export class DB {
   /** Closes the database: waits for writes and background work; idempotent. */
   close(): Promise<void> {
     return this.engine.close();
+  }
+
+  /** `await using db = await DB.open(dir)`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   private checkOpen(): void {

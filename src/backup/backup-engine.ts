@@ -23,7 +23,8 @@ import { writeFileAtomic } from '../fs/atomic-write.js';
 import { crc32cOfFile } from '../fs/file-crc.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
 import { encryptionArg } from '../base/arguments.js';
-import { AbortedError, CorruptionError, InvalidArgumentError } from '../errors.js';
+import { CorruptionError, InvalidArgumentError } from '../errors.js';
+import { throwIfAborted } from '../base/abort.js';
 import { decodeEncryptionHeader, FileKind, hasCryptMagic, keysRequired, type KeyProvider, type KeyResolver } from '../encryption/file-cipher.js';
 import { KeyRing } from '../encryption/keyring.js';
 import { checkTableIdentity } from '../manifest/table-identity.js';
@@ -63,7 +64,7 @@ export interface RestoreOptions extends BackupOptions {
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortedError('the backup operation was aborted', { cause: signal.reason });
+  throwIfAborted('the backup operation', signal);
 }
 
 /** True when `e` (or a cause) is the OS saying the file does not exist. */

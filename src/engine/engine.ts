@@ -49,7 +49,7 @@ import { FlushScheduler } from './flush-scheduler.js';
 import { IdleTrigger } from '../../compaction/idle-trigger.js';
 import { recoverDatabase } from './recovery.js';
 import { ReaderView } from './reader-view.js';
-import { getFromMemtables, getFromTables, memtablesCover } from './read-path.js';
+import { COPY_VALUE, PRESENT, getFromMemtables, getFromTables, memtablesCover, type Found } from './read-path.js';
 import { buildIteratorSource } from './iterator-source.js';
 import { StatsCounters, buildStats, type DBStats } from './stats.js';
 import { verifyTables } from './verify.js';
@@ -248,14 +248,24 @@ export class Engine {
 
   /** A point read at `seq`; synchronous when everything needed is in memory or the page cache. */
   get(k: Uint8Array, seq: number): MaybePromise<Buffer | undefined> {
-    const m = getFromMemtables(this.memtables.forGet(), k, seq);
+    return this.lookup(k, seq, COPY_VALUE);
+  }
+
+  /** Whether `k` has a value at `seq`, found as get() finds it but without copying the value. */
+  has(k: Uint8Array, seq: number): MaybePromise<boolean> {
+    const r = this.lookup(k, seq, PRESENT);
+    return r instanceof Promise ? r.then((v) => v === true) : r === true;
+  }
+
+  private lookup<T>(k: Uint8Array, seq: number, found: Found<T>): MaybePromise<T | undefined> {
+    const m = getFromMemtables(this.memtables.forGet(), k, seq, found);
     if (m !== undefined) return m ?? undefined;
     const cover = memtablesCover();
     const version = this.versions.current();
     version.ref();
-    let r: MaybePromise<Buffer | undefined>;
+    let r: MaybePromise<T | undefined>;
     try {
-      r = getFromTables(version, this.tables, k, seq, cover);
+      r = getFromTables(version, this.tables, k, seq, cover, found);
     } catch (e) {
       version.unref();
       throw e;

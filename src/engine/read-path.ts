@@ -6,9 +6,10 @@
  *
  * Synchronous whenever everything needed is in memory (memtables, open readers, cached blocks, or
  * synchronous page-cache reads): the result is a value, not a Promise, so db.get pays no microtask
- * beyond its own. Returned values are copies the caller owns. A synchronous get allocates only that
- * copy: the lookup key lives in one reused buffer (a get that has to wait takes a copy of it), and
- * empty memtables are skipped without hashing the key.
+ * beyond its own. What a found value becomes is the caller's `found` (get: COPY_VALUE, a copy the
+ * caller owns; has: PRESENT, no copy at all: the value is never touched, only the key and kind are
+ * read). A synchronous get allocates only that copy: the lookup key lives in one reused buffer (a get
+ * that has to wait takes a copy of it), and empty memtables are skipped without hashing the key.
  * Range tombstones (src/rangedel), as LevelDB/RocksDB walk them: the newest tombstone seq visible at the
  * read and covering the key (the "cover") is raised source by source, newest source first, before that
  * source is asked; the first version found is deleted when its seq is below the cover. A tombstone in
@@ -18,7 +19,7 @@
  * include its tombstones), so no tombstone is missed.
  * Main thread only.
  */
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { compareByteRanges, copyToBuffer } from '../base/bytes.js';
 import {
   KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, kindOf, seqOf, writeTrailer,
@@ -32,8 +33,23 @@ import type { TableCache, TableHandle } from '../cache/table-cache.js';
 import type { TableReader } from '../../sstable/table-reader.js';
 import { tableRangeDels } from '../table/table-range-dels.js';
 
-/** undefined: not found in this source, keep looking; null: deleted; a Buffer: found. */
-type Probe = Buffer | null | undefined;
+/** undefined: not found in this source, keep looking; null: deleted; a T: found. */
+type Probe<T> = T | null | undefined;
+
+/** What a found value becomes: a view of it (valid only during the call) in, the answer out. */
+export type Found<T> = (value: Uint8Array) => T;
+
+/** Values copied out by COPY_VALUE since the process started (a test counts has() copying none). */
+export const readPathCounters = { valueCopies: 0 };
+
+/** get(): the value as a Buffer the caller owns. */
+export const COPY_VALUE: Found<Buffer> = (v) => {
+  readPathCounters.valueCopies++;
+  return copyToBuffer(v);
+};
+
+/** has(): only that a value is there. */
+export const PRESENT: Found<true> = () => true;
 
 /** The cover the last getFromMemtables miss left for getFromTables (0: no tombstone covers the key). */
 let memtableCover = 0;
@@ -42,7 +58,7 @@ let memtableCover = 0;
  * Looks userKey up in the memtables (newest first). On a miss (undefined), memtablesCover() is the
  * cover the tables must honour; read it before the next get.
  */
-export function getFromMemtables(memtables: readonly MemTable[], userKey: Uint8Array, seq: number): Probe {
+export function getFromMemtables<T>(memtables: readonly MemTable[], userKey: Uint8Array, seq: number, found: Found<T>): Probe<T> {
   let cover = 0;
   for (let i = memtables.length - 1; i >= 0; i--) {
     const m = memtables[i]!;
@@ -55,7 +71,7 @@ export function getFromMemtables(memtables: readonly MemTable[], userKey: Uint8A
     const kind = m.get(userKey, seq);
     if (kind === MISS) continue;
     if (cover > 0 && m.lastSeqFound() < cover) return null;
-    if (kind === ValueKind.Put) return copyToBuffer(m.lastValue());
+    if (kind === ValueKind.Put) return found(m.lastValue());
     return null;
   }
   memtableCover = cover;
@@ -87,17 +103,17 @@ function lookupKey(userKey: Uint8Array, seq: number): Uint8Array {
   return k;
 }
 
-function decide(
+function decide<T>(
   file: FileMetadata, path: string, entry: { key: Uint8Array; value: Uint8Array } | undefined, userKey: Uint8Array,
-  cover: number,
-): Probe {
+  cover: number, found: Found<T>,
+): Probe<T> {
   if (!entry) return undefined;
   const k = entry.key;
   if (k.length < TRAILER_SIZE) throw new CorruptionError(path, 0, `table ${file.fileNumber} holds a key shorter than its trailer`);
   if (compareByteRanges(k, 0, k.length - TRAILER_SIZE, userKey, 0, userKey.length) !== 0) return undefined;
   if (cover > 0 && seqOf(k) < cover) return null;
   const kind = kindOf(k);
-  if (kind === ValueKind.Put) return copyToBuffer(entry.value);
+  if (kind === ValueKind.Put) return found(entry.value);
   if (kind === ValueKind.Delete) return null;
   throw new CorruptionError(path, 0, `table ${file.fileNumber} holds an entry of unknown kind ${kind}`);
 }
@@ -107,9 +123,9 @@ function decide(
  * tombstone seq found covering the key in newer sources: memtablesCover()). The caller keeps
  * `version` referenced until the result settles.
  */
-export function getFromTables(
-  version: Version, tables: TableCache, userKey: Uint8Array, seq: number, cover = 0,
-): MaybePromise<Buffer | undefined> {
+export function getFromTables<T>(
+  version: Version, tables: TableCache, userKey: Uint8Array, seq: number, cover: number, found: Found<T>,
+): MaybePromise<T | undefined> {
   const ikey = lookupKey(userKey, seq);
   const files = version.filesForGet(userKey);
   for (let i = 0; i < files.length; i++) {
@@ -117,22 +133,22 @@ export function getFromTables(
     // Unreferenced: used and let go within this turn; a reference is taken only to wait.
     const reader = tables.peek(f);
     // NB: from here on other gets reuse the lookup buffer: the continuation keeps a copy.
-    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover);
+    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover, found);
     cover = tableCover(reader, userKey, seq, cover);
     // A key view: decide() reads the answer at once and keeps only a copy of the value.
     const r = reader.getAtOrAfter(ikey, userKey, true);
-    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover, r);
-    const probe = decide(f, reader.fileName, r, userKey, cover);
+    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover, found, r);
+    const probe = decide(f, reader.fileName, r, userKey, cover, found);
     if (probe !== undefined) return probe ?? undefined;
   }
   return undefined;
 }
 
-async function continueAsync(
+async function continueAsync<T>(
   handle: TableHandle | Promise<TableHandle>,
   files: FileMetadata[], start: number, tables: TableCache, userKey: Uint8Array, ikey: Uint8Array,
-  seq: number, cover: number, pending?: Promise<{ key: Uint8Array; value: Uint8Array } | undefined>,
-): Promise<Buffer | undefined> {
+  seq: number, cover: number, found: Found<T>, pending?: Promise<{ key: Uint8Array; value: Uint8Array } | undefined>,
+): Promise<T | undefined> {
   for (let i = start; i < files.length; i++) {
     const f = files[i]!;
     const h = i === start ? await handle : await tables.acquire(f);
@@ -144,7 +160,7 @@ async function continueAsync(
     } finally {
       h.release();
     }
-    const probe = decide(f, h.reader.fileName, entry, userKey, cover);
+    const probe = decide(f, h.reader.fileName, entry, userKey, cover, found);
     if (probe !== undefined) return probe ?? undefined;
   }
   return undefined;

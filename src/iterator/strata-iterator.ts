@@ -14,6 +14,9 @@
  * holdAtEnd() (the abstract-level adapter) keeps the resources at the natural end, because
  * abstract-level allows seek() after the end; such an iterator is released by close() only.
  * One call at a time: next()/seek() calls are serialised by the caller (abstract-level rule).
+ * abortOn(signal): once the signal fires the iterator fails with ERR_ABORTED and lets go of its files
+ * (at once when no read is in flight, else when that read returns): next()/nextv() reject with it
+ * from then on, as abstract-level's aborted iterators do. `await using it = db.iterator()` closes it.
  */
 import type { Buffer } from 'node:buffer';
 import { keyArg } from '../base/arguments.js';
@@ -21,6 +24,7 @@ import { copyBytes, copyToBuffer } from '../base/bytes.js';
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { DBIterator, type DBIteratorOptions } from './db-iterator.js';
 import { DatabaseClosedError, InvalidArgumentError } from '../errors.js';
+import { abortedError } from '../base/abort.js';
 
 export type IteratorMode = 'entries' | 'keys' | 'values';
 
@@ -41,6 +45,11 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
   private busy = false;
   private pendingSeek: Uint8Array | undefined;
   private isHeldAtEnd = false;
+  private signal: AbortSignal | undefined;
+  private readonly onAbort = (): void => {
+    // A read in flight checks the signal when it returns; releasing under it would pull its files away.
+    if (!this.busy && this.state === State.Open) void this.fail(abortedError('the iterator read', this.signal!));
+  };
 
   /** @internal */
   constructor(
@@ -59,10 +68,37 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
     return this;
   }
 
+  /**
+   * @internal Fail with ERR_ABORTED once `signal` fires (already fired: before the first read).
+   * Call once, before the first read.
+   */
+  abortOn(signal: AbortSignal): this {
+    this.signal = signal;
+    if (signal.aborted) this.onAbort();
+    else signal.addEventListener('abort', this.onAbort, { once: true });
+    return this;
+  }
+
+  /**
+   * When the signal has fired and the iterator has not failed or closed yet: fails it and returns the
+   * rejection to await. undefined otherwise (the common case costs one property check, no await).
+   */
+  private abortIfSignalled(): Promise<never> | undefined {
+    if (!this.signal?.aborted || this.state === State.Closed || this.state === State.Failed) return undefined;
+    const e = abortedError('the iterator read', this.signal);
+    return this.fail(e).then(() => { throw e; });
+  }
+
   [Symbol.asyncIterator](): AsyncIterableIterator<T> { return this; }
+
+  /** `await using it = db.iterator()`: close() at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> { return this.close(); }
 
   /** The next entry, or done (for good once exhausted). Rejects with ERR_CLOSED after close(). */
   async next(): Promise<IteratorResult<T, undefined>> {
+    // NB: not under a read in flight (the busy error below): that read checks the signal when it returns.
+    const aborted = this.busy ? undefined : this.abortIfSignalled();
+    if (aborted) await aborted;
     if (this.settledAnswer()) return { done: true, value: undefined };
     if (this.busy) throw new InvalidArgumentError('iterator.next() called before the previous call settled');
     this.busy = true;
@@ -77,6 +113,8 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
         await this.fail(e);
         throw e;
       }
+      const aborted = this.abortIfSignalled();
+      if (aborted) await aborted;
       if (!ok) {
         await this.end();
         return { done: true, value: undefined };
@@ -135,6 +173,8 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
   async nextv(n: number): Promise<T[]> {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('nextv(n): n must be a non-negative integer');
     const out: T[] = [];
+    const aborted = this.busy ? undefined : this.abortIfSignalled();
+    if (aborted) await aborted;
     if (this.settledAnswer()) return out;
     if (this.busy) throw new InvalidArgumentError('iterator.nextv() called before the previous call settled');
     this.busy = true;
@@ -150,6 +190,8 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
           await this.fail(e);
           throw e;
         }
+        const aborted = this.abortIfSignalled();
+        if (aborted) await aborted;
         if (!ok) {
           await this.end();
           break;
@@ -186,6 +228,7 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
   private async release(): Promise<void> {
     if (this.isReleased) return;
     this.isReleased = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
     try {
       const p = this.inner?.close();
       if (p) await p;

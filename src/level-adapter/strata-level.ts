@@ -251,11 +251,13 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
   }
 
   async _has(key: Bytes, options: { snapshot?: StrataLevelSnapshot }): Promise<boolean> {
-    return (await this._get(key, options)) !== undefined;
+    if (options.snapshot?.inner.released) throw snapshotClosed();
+    return mapped(this.db.has(key, options.snapshot ? { snapshot: options.snapshot.inner } : undefined));
   }
 
   async _hasMany(keys: Bytes[], options: { snapshot?: StrataLevelSnapshot }): Promise<boolean[]> {
-    return (await this._getMany(keys, options)).map((v) => v !== undefined);
+    if (options.snapshot?.inner.released) throw snapshotClosed();
+    return mapped(this.db.hasMany(keys, options.snapshot ? { snapshot: options.snapshot.inner } : undefined));
   }
 
   async _put(key: Bytes, value: Bytes, options: { sync?: boolean }): Promise<void> {

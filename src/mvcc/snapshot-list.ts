@@ -17,6 +17,10 @@ export class Snapshot {
     this.#released = true;
     this.owner.remove(this.sequence);
   }
+  /** `using snap = db.snapshot()`: release() at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
 }
 
 export class SnapshotList {

@@ -364,6 +364,15 @@ export class Transaction {
     this.end();
   }
 
+  /**
+   * `await using tx = db.beginTransaction()`: rolls back at the end of the scope unless committed (a
+   * commit in progress is left to settle on its own).
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.state === 'open') this.rollback();
+    return Promise.resolve();
+  }
+
   private end(): void {
     finalizer.unregister(this.token);
     if (this.held.inTracker) {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { DB, WriteBatch } from '../../src/index.js';
+import { DB, MemFileSystem, WriteBatch } from '../../src/index.js';
 import { makeRng } from '../support/rng.js';
 import { tempDir } from '../support/tmpdir.js';
 import { hex, openMem, readAll, rejectsWith, seeded, throwsWith } from '../support/db-check.js';
@@ -290,5 +290,57 @@ describe('stats and LOG', () => {
     expect(log).toMatch(/flushed memtable/);
     // No key or value material in the log.
     expect(log).not.toContain('vvvvvvvv');
+  });
+});
+
+describe('has, hasMany, getSync, signal, dispose (the calls Level/RocksDB/lmdb users expect)', () => {
+  it('has/hasMany answer like get() !== undefined; more in has.test.ts', async () => {
+    const { db } = await openMem();
+    await db.put('a', '');
+    await db.put('b', '2');
+    await db.delete('b');
+    expect(await db.has('a')).toBe(true);
+    expect(await db.hasMany(['b', 'a', 'c'])).toEqual([false, true, false]);
+    await db.close();
+  });
+
+  it('getSync: memtable and snapshot answers; ERR_NOT_SUPPORTED only when a read must wait, get() then works', async () => {
+    const fs = new MemFileSystem();
+    let db = await DB.open(DIR, { fs, compactionExecutor: 'inline' });
+    await db.put('t', 'table');
+    await db.flush();
+    await db.close();
+    db = await DB.open(DIR, { fs, compactionExecutor: 'inline' });
+    // Right after open the table's reader is not open: opening it is asynchronous.
+    throwsWith(() => db.getSync('t'), 'ERR_NOT_SUPPORTED', 'getSync of an unopened table');
+    expect((await db.get('t'))!.toString()).toBe('table');
+    expect(db.getSync('t')!.toString()).toBe('table');
+    await db.put('m', 'mem');
+    const snap = db.snapshot();
+    await db.delete('m');
+    expect(db.getSync('m')).toBeUndefined();
+    expect(db.getSync('m', { snapshot: snap })!.toString()).toBe('mem');
+    expect(db.getSync('none')).toBeUndefined();
+    /* eslint-disable @typescript-eslint/no-explicit-any -- the point is to pass what the types forbid */
+    throwsWith(() => db.getSync(7 as any), 'ERR_INVALID_ARGUMENT', 'getSync(7)');
+    throwsWith(() => db.getSync('m', { snap } as any), 'ERR_INVALID_ARGUMENT', 'getSync unknown option');
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    snap.release();
+    throwsWith(() => db.getSync('m', { snapshot: snap }), 'ERR_INVALID_ARGUMENT', 'getSync released snapshot');
+    await db.close();
+    throwsWith(() => db.getSync('m'), 'ERR_CLOSED', 'getSync after close');
+  });
+
+  it('reads take a signal (ERR_ABORTED), and DB, iterators, transactions and snapshots are disposable', async () => {
+    const { db } = await openMem();
+    const c = new AbortController();
+    c.abort();
+    await rejectsWith(() => db.get('a', { signal: c.signal }), 'ERR_ABORTED', 'get');
+    await rejectsWith(() => db.iterator({ signal: c.signal }).next(), 'ERR_ABORTED', 'iterator next');
+    expect(typeof db[Symbol.asyncDispose]).toBe('function');
+    expect(typeof db.iterator()[Symbol.asyncDispose]).toBe('function');
+    expect(typeof db.beginTransaction()[Symbol.asyncDispose]).toBe('function');
+    expect(typeof db.snapshot()[Symbol.dispose]).toBe('function');
+    await db.close();
   });
 });
