@@ -9,7 +9,7 @@
  * key it read from the snapshot or a key inside a range it iterated; a transaction with no writes
  * never conflicts. A range delete [start, end) writes every key of its range: it conflicts with a
  * transaction writing a key inside it, and under 'serializable' with one that iterated an
- * overlapping range or read any key (reads are remembered as hashes: conservative, documented). Every expected conflict must be ERR_TXN_CONFLICT and every other commit must
+ * overlapping range or read a key inside it. Every expected conflict must be ERR_TXN_CONFLICT and every other commit must
  * succeed. Tiny memtables so flushes happen during transactions. fast-check prints the seed and
  * the shrunk command list on failure (SEED= replays).
  */
@@ -85,7 +85,9 @@ function expectConflict(s: ModelState, t: ModelTxn): boolean {
     }
     for (const [lo, hi] of c.ranges ?? []) {
       for (const { key } of t.buffer.values()) if (compareBytes(lo, key) <= 0 && compareBytes(key, hi) < 0) return true;
-      if (t.isolation === 'serializable' && (t.reads.size > 0 || t.ranges.some((r) => overlaps(lo, hi, r)))) return true;
+      const [loHex, hiHex] = [hexKey(lo), hexKey(hi)]; // hex keeps byte order
+      const readInside = [...t.reads].some((k) => loHex <= k && k < hiHex);
+      if (t.isolation === 'serializable' && (readInside || t.ranges.some((r) => overlaps(lo, hi, r)))) return true;
     }
   }
   return false;
