@@ -75,6 +75,32 @@ describe('stretches', () => {
     });
   });
 
+  it('thousands of re-entered keys (tail, runs and their merges) stop a jump exactly at the first one (model)', async () => {
+    await withSeed('reentered keys', (rng) => {
+      const k = (i: number): Uint8Array => new TextEncoder().encode(`k${String(i).padStart(6, '0')}`);
+      const r = new ReenteredKeys();
+      r.addTombstone(k(0), k(100_000), true);
+      const set = FragmentSet.fromTombstones([{ start: k(0), end: k(100_000), seq: 1 }]);
+      const marked: number[] = [];
+      for (let i = 0; i < 5000; i++) {
+        const x = rng.int(100_000);
+        marked.push(x);
+        r.noteAdd(k(x));
+        if (i % 700 === 0 || i === 4999) {
+          const sorted = [...new Set(marked)].sort((a, b) => a - b);
+          const st = r.stretches(set, 5);
+          for (let q = 0; q < 50; q++) {
+            const at = rng.int(100_000);
+            const next = sorted.find((m) => m >= at);
+            const want = next === at ? '-' : show(next === undefined ? k(100_000) : k(next));
+            expect(show(st.endFrom(k(at))), `after ${i + 1} adds, from ${at}`).toBe(want);
+          }
+        }
+      }
+      expect(r.count).toBe(new Set(marked).size);
+    });
+  });
+
   it('a tombstone arriving after a newer version turns the memtable\'s own rule off', () => {
     const r = new ReenteredKeys();
     r.addTombstone(letter(0), letter(5), true);
