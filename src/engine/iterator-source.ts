@@ -4,7 +4,8 @@
  * do not overlap). Tables are opened lazily through the table cache, and each open table iterator
  * holds a table-cache handle until it closes. The Version passed in is already referenced by the
  * caller; release() drops that reference. When the read may meet range tombstones each child is
- * wrapped to hide what they delete (range-del-iterator.ts, src/rangedel/range-del-skipping-iterator.ts).
+ * wrapped to hide what they delete (range-del-iterator.ts, src/rangedel/range-del-skipping-iterator.ts);
+ * a memtable also jumps over its own deleted stretches (MemTable.ownStretches).
  */
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -79,7 +80,7 @@ export function buildIteratorSource(
       // is newer than the iterator's snapshot, taken when the iterator was made.
       for (const m of memtables) {
         if (m.entries === 0) continue;
-        children.push(rangeDels ? new RangeDelSkippingIterator(m.newIterator(), rangeDels, m.lastSeq) : m.newIterator());
+        children.push(rangeDels ? new RangeDelSkippingIterator(m.newIterator(), rangeDels, m.lastSeq, m) : m.newIterator());
       }
       return new MergingIterator(versionIterators(version, tables, children, rangeDels), compareInternalKeys);
     },

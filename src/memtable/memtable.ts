@@ -25,6 +25,8 @@
  * Range tombstones (ValueKind.RangeDelete ops) are not entries: they are kept beside them as a list
  * (src/rangedel), fragmented on demand for reads and flushes (cached until the next one arrives),
  * counted in `entries` and in approximateMemoryUsage(), and carried by share() to a flush worker.
+ * The keys written inside them afterwards are tracked (reentered-keys.ts) so that an iterator can
+ * jump over the memtable's own deleted stretches (ownStretches()).
  * Common prefix: `base` holds the first key's first bytes and runSet.depth how many of them every
  * key shares; run prefixes are taken after it (sorted-runs.ts).
  * Memory: approximateMemoryUsage() counts the capacity of the arena and of every index array the
@@ -45,6 +47,8 @@ import { Arena, type SharedArena } from './arena.js';
 import { E_ADDR, E_HEAD, E_KLEN, E_NEXT, E_PREV, E_VLEN, EntryTable, trailerSeq, type EntryStore, type SharedEntryTable } from './entries.js';
 import { GroupIndex, hashBytes } from './group-index.js';
 import { MemTableIterator } from './memtable-iterator.js';
+import { ReenteredKeys, type SharedReenteredKeys } from './reentered-keys.js';
+import type { Stretches } from '../rangedel/stretches.js';
 import { emptyRunSet, pushRun, rebase, sortBatch, type RunSet } from './sorted-runs.js';
 
 /** get() found no version of the key at or below the snapshot. */
@@ -81,6 +85,7 @@ export interface SharedMemTable {
   maxSeq: number;
   /** Few and small: copied by postMessage. */
   rangeDels: RangeTombstone[];
+  reentered: SharedReenteredKeys;
 }
 
 export class MemTable implements EntryStore {
@@ -105,6 +110,8 @@ export class MemTable implements EntryStore {
   private rangeDels: RangeTombstone[] = [];
   private rangeDelBytes = 0;
   private fragments: FragmentSet | undefined;
+  /** Made with the first range tombstone: the one branch the add path pays without tombstones. */
+  private reentered: ReenteredKeys | undefined;
 
   /**
    * An empty memtable, or a read-only view of another thread's frozen one (share()). A view serves
@@ -127,6 +134,7 @@ export class MemTable implements EntryStore {
     this.maxSeq = shared.maxSeq;
     this.hasSeq = shared.table.count > 0 || shared.rangeDels.length > 0;
     for (const t of shared.rangeDels) this.keepRangeDel(t);
+    this.reentered?.adopt(shared.reentered);
   }
 
   /**
@@ -144,6 +152,7 @@ export class MemTable implements EntryStore {
       minSeq: this.minSeq,
       maxSeq: this.maxSeq,
       rangeDels: this.rangeDels.slice(),
+      reentered: this.reentered?.share() ?? { exact: true, keys: [] },
     };
   }
 
@@ -161,6 +170,20 @@ export class MemTable implements EntryStore {
   rangeDelFragments(): FragmentSet {
     this.fragments ??= FragmentSet.fromTombstones(this.rangeDels);
     return this.fragments;
+  }
+
+  /**
+   * The stretches of this memtable's own tombstones visible at readSeq that hold no version newer
+   * than a tombstone covering it (reentered-keys.ts): every version here in them is deleted.
+   * Undefined without tombstones.
+   */
+  ownStretches(readSeq: number): Stretches | undefined {
+    return this.reentered?.stretches(this.rangeDelFragments(), readSeq);
+  }
+
+  /** Keys re-entered so far (reentered-keys.ts; for tests). */
+  get reenteredKeys(): number {
+    return this.reentered?.count ?? 0;
   }
 
   /** Smallest seq added (0 when empty). */
@@ -223,6 +246,7 @@ export class MemTable implements EntryStore {
     const g = this.index.find(this, userKey, h);
     if (g >= 0) this.linkVersion(g, e, seq, kind, klen);
     else this.newGroup(e, h);
+    if (this.reentered !== undefined) this.reentered.noteAdd(userKey);
   }
 
   /**
@@ -272,17 +296,20 @@ export class MemTable implements EntryStore {
   /** Bytes held: arena capacity plus the capacity of every index array, plus the range tombstones. */
   approximateMemoryUsage(): number {
     return this.arena.bytesHeld + this.table.bytesHeld + this.index.bytesHeld +
-      this.pending.byteLength + this.runSet.bytes + this.rangeDelBytes;
+      this.pending.byteLength + this.runSet.bytes + this.rangeDelBytes + (this.reentered?.bytesHeld ?? 0);
   }
 
   private addRangeDeletion(seq: number, start: Uint8Array, end: Uint8Array): void {
     invariant(compareBytes(start, end) < 0, 'memtable range tombstone with start >= end');
     // Copies: the caller's arrays are views into a batch or WAL record that will be reused.
-    this.keepRangeDel({ start: start.slice(), end: end.slice(), seq });
+    const inOrder = !this.hasSeq || seq > this.maxSeq;
+    this.keepRangeDel({ start: start.slice(), end: end.slice(), seq }, inOrder);
     this.noteSeq(seq);
   }
 
-  private keepRangeDel(t: RangeTombstone): void {
+  private keepRangeDel(t: RangeTombstone, inOrder = true): void {
+    this.reentered ??= new ReenteredKeys();
+    this.reentered.addTombstone(t.start, t.end, inOrder);
     this.rangeDels.push(t);
     this.rangeDelBytes += tombstoneBytes(t) + RANGE_DEL_OVERHEAD;
     this.fragments = undefined;

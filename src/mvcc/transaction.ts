@@ -238,7 +238,7 @@ export class Transaction {
     // The transaction's own range deletes as of now, over both sides: every snapshot entry is older
     // than them (the whole deleted stretch is skipped), buffered writes only when written before.
     const view: TombstoneView | undefined = buffer && buffer.rangeDeletions > 0
-      ? { fragments: buffer.rangeDelFragments(), readSeq: MAX_SEQUENCE, load: () => undefined }
+      ? { fragments: [buffer.rangeDelFragments()], readSeq: MAX_SEQUENCE, load: () => undefined }
       : undefined;
     const bufferMaxSeq = BUFFER_BASE + this.localSeq;
     return this.host.makeIterator<T>(() => {

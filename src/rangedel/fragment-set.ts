@@ -133,6 +133,26 @@ export class FragmentSet {
   }
 
   /**
+   * seekStart continued past a stretch's first key: the first key of the covered stretch holding the
+   * keys just below `key` (a fragment with start < key <= end), walking back over contiguous fragments;
+   * undefined when the keys just below `key` are not so covered. Lets a caller chain stretches of
+   * several sets backwards, as seekEnd at a stretch's end chains them forwards.
+   */
+  seekStartBefore(key: Uint8Array, readSeq: number, aboveSeq = 0): Uint8Array | undefined {
+    // The last fragment with start < key.
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(this.list[mid]!.start, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const i = lo - 1;
+    if (i < 0 || compareBytes(this.list[i]!.end, key) < 0) return undefined;
+    return this.seekStart(this.list[i]!.start, readSeq, aboveSeq);
+  }
+
+  /**
    * The fragments clipped to the user-key bounds [smallest, largest] (both inclusive, as a table's
    * bounds): for a compaction output holding those keys. A fragment ending past `largest` ends at
    * largest's immediate successor; fragments left empty are dropped.
