@@ -27,10 +27,13 @@ import { resolveFair } from './engine/yield-guard.js';
 import { destroyDatabase, type DestroyResult } from './engine/destroy.js';
 import { compareBytes } from './base/bytes.js';
 import { abortable, signalArg, throwIfAborted } from './base/abort.js';
+import type { WalUpdatesIterator } from './engine/wal-tail.js';
 
 export type Key = Uint8Array | string;
 
 export interface WriteOptions { sync?: boolean }
+/** getUpdatesSince() options: once `signal` fires, next() rejects with ERR_ABORTED and the WALs are released. */
+export interface UpdatesOptions { signal?: AbortSignal }
 /** `signal`: an AbortSignal; once it fires the read rejects with ERR_ABORTED (a read in flight is dropped). */
 export interface ReadOptions { snapshot?: Snapshot; signal?: AbortSignal }
 export interface IteratorOptions {
@@ -51,6 +54,7 @@ const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
 const ROTATE_KEY_OPTIONS = ['rewrite'] as const;
 const VERIFY_OPTIONS = ['onCorruption'] as const;
 const DESTROY_OPTIONS = ['fs'] as const;
+const UPDATES_OPTIONS = ['signal'] as const;
 const EMPTY = new Uint8Array(0);
 
 export class DB {
@@ -406,6 +410,26 @@ export class DB {
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('destroy(dir): dir must be a non-empty string');
     const o = optionsArg<{ fs?: Options['fs'] }>('destroy options', options, DESTROY_OPTIONS);
     return destroyDatabase(dir, o?.fs);
+  }
+
+  // ---- reading the log back (RocksDB's GetUpdatesSince), for replication
+
+  /**
+   * The committed batches from the one holding `sequence` (0 reads from the start) up to the sequence
+   * published now, in commit order, read from the live and the archived WALs: each is
+   * `{ sequence, ops, commitTime }`. Create a new iterator to read on. The WALs it needs stay on disk
+   * until it ends or is closed. A sequence no WAL holds any more (flushed and deleted) rejects next()
+   * with ERR_INVALID_ARGUMENT (README "Replication"). Throws for bad arguments.
+   */
+  getUpdatesSince(sequence: number, options?: UpdatesOptions): WalUpdatesIterator {
+    this.checkOpen();
+    if (typeof sequence !== 'number' || !Number.isSafeInteger(sequence) || sequence < 0) {
+      throw new InvalidArgumentError(`getUpdatesSince(sequence): sequence must be a non-negative integer (got ${String(sequence)})`);
+    }
+    const o = optionsArg<UpdatesOptions>('getUpdatesSince options', options, UPDATES_OPTIONS);
+    const signal = signalArg('options.signal', o?.signal);
+    throwIfAborted('getUpdatesSince()', signal);
+    return this.engine.updatesSince(Math.max(1, sequence), signal);
   }
 
   /** Closes the database: waits for writes and background work; idempotent. */

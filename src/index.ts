@@ -3,6 +3,9 @@
  */
 export { DB } from './db.js';
 export type { Key, WriteOptions, ReadOptions, IteratorOptions } from './db.js';
+export type { UpdatesOptions } from './db.js';
+export { WalUpdatesIterator } from './engine/wal-tail.js';
+export type { WalUpdate, WalUpdateOp } from './engine/wal-tail.js';
 export { WriteBatch } from './wal/write-batch.js';
 export { Snapshot } from './mvcc/snapshot-list.js';
 export { Transaction } from './mvcc/transaction.js';

@@ -31,6 +31,7 @@ import { register as registerRotateKey } from './commands/rotate-key.js';
 import { register as registerScan } from './commands/scan.js';
 import { register as registerSstDump } from './commands/sst-dump.js';
 import { register as registerStats } from './commands/stats.js';
+import { register as registerTail } from './commands/tail.js';
 import { register as registerWalDump } from './commands/wal-dump.js';
 import { plainMessage } from './db-dir.js';
 import { EXIT_DAMAGED, EXIT_INTERNAL, EXIT_RETRY, EXIT_USAGE, exitQuietlyOnBrokenPipe, setExitCode } from './output.js';
@@ -70,7 +71,7 @@ Examples:
   for (const register of [
     registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
-    registerDestroy,
+    registerDestroy, registerTail,
   ]) register(program);
   return program;
 }

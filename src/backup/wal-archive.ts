@@ -37,9 +37,13 @@ export async function archiveWal(fs: FileSystem, walPath: string, walNumber: num
   await fs.syncDir(archiveDir);
 }
 
-/** Applies the TTL and size limit; returns the names deleted. */
-export async function enforceRetention(fs: FileSystem, archiveDir: string, ttlMs: number, sizeLimit: number, nowMs: number): Promise<string[]> {
-  const all = await listArchive(fs, archiveDir);
+/**
+ * Applies the TTL and size limit; returns the names deleted. `isPinned(walNumber)`: a WAL a reader of
+ * the log holds (getUpdatesSince) is kept past both limits until it is released.
+ */
+export async function enforceRetention(fs: FileSystem, archiveDir: string, ttlMs: number, sizeLimit: number, nowMs: number,
+  isPinned: (walNumber: number) => boolean = () => false): Promise<string[]> {
+  const all = (await listArchive(fs, archiveDir)).filter((a) => !isPinned(a.number));
   const deleted: string[] = [];
   const keep: (ArchivedWal & { size: number })[] = [];
   for (const a of all) {

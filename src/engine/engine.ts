@@ -64,6 +64,8 @@ import { makeBackupSource } from './backup-source.js';
 import { ObsoleteFileScheduler } from './file-gc.js';
 import { makeObsoleteFileHost } from './file-gc-host.js';
 import { WalRecycler } from './wal-recycler.js';
+import { WalPins } from './wal-pins.js';
+import { WalUpdatesIterator } from './wal-tail.js';
 
 export class Engine {
   readonly failure: BackgroundError;
@@ -94,6 +96,9 @@ export class Engine {
   private readonly jitter: Jitter;
   /** Obsolete WAL files kept for reuse (recycleLogFileNum; wal-recycler.ts). */
   readonly walRecycler: WalRecycler;
+  /** WALs held for readers of the log (getUpdatesSince), and those readers. */
+  readonly walPins = new WalPins(() => { if (!this.closed) this.fileGc.schedule(); });
+  private readonly walReaders = new Set<WalUpdatesIterator>();
 
   private constructor(
     readonly location: string,
@@ -123,6 +128,7 @@ export class Engine {
       newFileNumber: () => versions.newFileNumber(),
       onFrozen: () => this.flusher.schedule(),
       onWalRetired: () => { if (!this.closed) void this.deleteObsoleteFiles().catch(() => undefined); },
+      isWalPinned: (n) => this.walPins.holds(n),
     }, recovered);
     this.jobs = new BackgroundJobQueue(o.maxBackgroundJobs);
     this.flusher = new FlushScheduler({
@@ -289,6 +295,20 @@ export class Engine {
     return this.snapshots.create(this.writes.lastSequence());
   }
 
+  /** See DB.getUpdatesSince: the batches from `from` (>= 1) up to the sequence published now (wal-tail.ts). */
+  updatesSince(from: number, signal: AbortSignal | undefined): WalUpdatesIterator {
+    const readOnly = this.o.readOnly;
+    const it = new WalUpdatesIterator({
+      fs: this.fs, dir: this.location, archiveDir: this.o.walArchiveDir, keys: this.keyRing,
+      pins: readOnly ? undefined : this.walPins,
+      isRecycled: (n) => this.walRecycler.holds(n),
+      gcIdle: () => this.fileGc.whenIdle(),
+      isClosed: () => this.closed,
+    }, from, this.writes.lastSequence(), signal, (x) => this.walReaders.delete(x));
+    this.walReaders.add(it);
+    return it;
+  }
+
   transactionHost(): TransactionHost {
     this.txnHostCache ??= makeTransactionHost(this);
     return this.txnHostCache;
@@ -437,6 +457,7 @@ export class Engine {
       await step(() => this.jobs.stop());
       await step(() => this.executor.close());
       for (const it of [...this.iterators]) await step(() => it.close());
+      for (const r of [...this.walReaders]) await step(() => r.close());
       await this.memtables.close(step);
       if (!this.o.readOnly && !this.failure.error) await step(() => this.deleteObsoleteFiles());
       await step(() => this.fileGc.stop());

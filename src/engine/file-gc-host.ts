@@ -2,7 +2,8 @@
  * The engine's side of the ObsoleteFileHost interface (file-gc.ts): the directory
  * listing put through the one obsolete-file rule (VersionSet.obsoleteFiles) with what only the DB
  * knows (tables being written, the oldest WAL an unflushed memtable needs), and the deletion itself,
- * where an obsolete WAL may be kept for reuse instead (wal-recycler.ts).
+ * where an obsolete WAL may be kept for reuse instead (wal-recycler.ts). A WAL a reader of the log
+ * pins (wal-pins.ts) is never obsolete.
  * Kept apart so engine.ts only wires it (as compaction-host.ts).
  */
 import * as path from 'node:path';
@@ -20,7 +21,8 @@ export function makeObsoleteFileHost(db: Engine): ObsoleteFileHost {
       // A rolled-over WAL waits for its archive copy before it may go; a kept one waits for reuse.
       return out.filter((name) => {
         const p = parseFileName(name);
-        return p?.type !== 'wal' || (!db.memtables.isRetiring(p.number) && !db.walRecycler.holds(p.number));
+        return p?.type !== 'wal' ||
+          (!db.memtables.isRetiring(p.number) && !db.walRecycler.holds(p.number) && !db.walPins.holds(p.number));
       });
     },
     remove: async (name) => {

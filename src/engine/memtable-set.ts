@@ -39,6 +39,8 @@ export interface MemtableSetHost {
   onFrozen(): void;
   /** A retired WAL's archive copy exists (or archiving gave up): it may now be obsolete. */
   onWalRetired(): void;
+  /** Whether a reader of the log holds WAL n (archive retention keeps it). */
+  isWalPinned?(n: number): boolean;
 }
 
 export class MemtableSet {
@@ -149,7 +151,7 @@ export class MemtableSet {
     await step(() => wal.sync());
     await step(() => wal.close());
     // An unused WAL holds nothing: remove it rather than leave one empty log per open.
-    if (wal.size > 0) await step(() => archiveFinishedWal(fs, dir, wal.logNumber, o, log));
+    if (wal.size > 0) await step(() => archiveFinishedWal(fs, dir, wal.logNumber, o, log, this.host.isWalPinned?.bind(this.host)));
     else await step(() => removeEmptyWal(fs, dir, wal.logNumber));
   }
 
@@ -172,7 +174,7 @@ export class MemtableSet {
     this.retiringWals.add(n);
     const done = (async () => {
       await old.close().catch((e: unknown) => log.write(`closing WAL ${n} failed: ${(e as Error).message}`));
-      await archiveFinishedWal(fs, dir, n, o, log);
+      await archiveFinishedWal(fs, dir, n, o, log, this.host.isWalPinned?.bind(this.host));
     })().finally(() => {
       this.retiringWals.delete(n);
       this.retiring.delete(done);

@@ -49,13 +49,14 @@ export async function createWal(fs: FileSystem, dir: string, n: number, keys: Ke
   return new WalWriter(file, n, cipher, recyclable);
 }
 
-/** Copies (links) a finished WAL into walArchiveDir and applies the retention limits. Never throws. */
-export async function archiveFinishedWal(fs: FileSystem, dir: string, walNumber: number, o: ResolvedOptions, log: EventLog): Promise<void> {
+/** Copies (links) a finished WAL into walArchiveDir and applies the retention limits (pinned WALs kept). Never throws. */
+export async function archiveFinishedWal(fs: FileSystem, dir: string, walNumber: number, o: ResolvedOptions, log: EventLog,
+  isPinned?: (walNumber: number) => boolean): Promise<void> {
   const archiveDir = o.walArchiveDir;
   if (!archiveDir) return;
   try {
     await archiveWal(fs, walFileName(dir, walNumber), walNumber, archiveDir, o.clock());
-    const gone = await enforceRetention(fs, archiveDir, o.walArchiveTtlMs, o.walArchiveSizeLimit, o.clock());
+    const gone = await enforceRetention(fs, archiveDir, o.walArchiveTtlMs, o.walArchiveSizeLimit, o.clock(), isPinned);
     if (gone.length) log.write(`WAL archive: removed ${gone.join(', ')} (retention)`);
   } catch (e) {
     log.write(`ERROR archiving WAL ${walNumber}: ${(e as Error).message}`);

@@ -283,6 +283,7 @@ describe('closed databases', () => {
     throwsWith(() => db.stats(), 'ERR_CLOSED', 'stats');
     await rejectsWith(() => db.approximateSize('a', 'z'), 'ERR_CLOSED', 'approximateSize');
     throwsWith(() => db.getProperty('stratadb.stats'), 'ERR_CLOSED', 'getProperty');
+    throwsWith(() => db.getUpdatesSince(1), 'ERR_CLOSED', 'getUpdatesSince');
     snap.release(); // releasing after close is harmless
   });
 
@@ -434,5 +435,20 @@ describe('sizes, properties and destroy', () => {
     expect(await fs.list('/other')).toEqual([]);
     await DB.destroy(DIR, { fs });
     expect(await fs.exists(DIR)).toBe(false);
+  });
+});
+
+describe('reading the log back', () => {
+  it('getUpdatesSince checks its arguments and changes nothing', async () => {
+    const { db, fs, before } = await seeded();
+    const files = await fileBytes(fs, DIR);
+    for (const bad of [-1, 0.5, Number.NaN, Infinity, '1', null, undefined, 2 ** 60]) {
+      throwsWith(() => db.getUpdatesSince(bad as number), 'ERR_INVALID_ARGUMENT', `getUpdatesSince(${String(bad)})`);
+    }
+    throwsWith(() => db.getUpdatesSince(1, { lmit: 1 } as never), 'ERR_INVALID_ARGUMENT', 'getUpdatesSince unknown option');
+    throwsWith(() => db.getUpdatesSince(1, { signal: 'x' } as never), 'ERR_INVALID_ARGUMENT', 'getUpdatesSince bad signal');
+    expect(await fileBytes(fs, DIR)).toEqual(files);
+    expect(await readAll(db)).toEqual(before);
+    await db.close();
   });
 });
