@@ -6,7 +6,7 @@
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { Version } from '../src/manifest/version.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
-import type { CompactionOutputOptions } from './plan.js';
+import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 import type { PickerOptions } from './picker.js';
 
 export interface CompactionStats {
@@ -17,6 +17,11 @@ export interface CompactionStats {
   ms: number;
   trivialMove: boolean;
 }
+
+/** How one compaction job ended, for the host's end callback: its stats and outputs, or its error. */
+export type CompactionOutcome =
+  | { ok: true; stats: CompactionStats; outputs: number[] }
+  | { ok: false; error: unknown };
 
 export interface CompactionHost {
   readonly dir: string;
@@ -40,9 +45,17 @@ export interface CompactionHost {
   /** Awaited before a job's outputOptions() (e.g. resolving the current encryption key). */
   prepareJob?(): Promise<void>;
   log(message: string): void;
+  /**
+   * A job starts (the 'compaction' event's begin): the callback returned, if any, hears how it ended,
+   * once, after onCompaction or onCompactionFailure.
+   */
+  onCompactionBegin?(plan: CompactionPlan): ((outcome: CompactionOutcome) => void) | undefined;
   onCompaction(stats: CompactionStats): void;
-  /** A compaction attempt failed (it will be retried, or onFatalError follows): counted in stats. */
-  onCompactionFailure(e: unknown): void;
+  /**
+   * A compaction attempt failed: counted in stats. `isRetried`: it will be retried after a back-off;
+   * otherwise onFatalError follows.
+   */
+  onCompactionFailure(e: unknown, isRetried: boolean): void;
   /** A failure that must stop writes (a MANIFEST failure, a corrupt input, repeated failures). */
   onFatalError(e: unknown, what: string): void;
   /** Whether the database refuses writes already (no point in compacting). */

@@ -20,15 +20,18 @@
 import { isStrataError } from '../src/errors.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionExecutor } from './executor.js';
-import type { CompactionHost } from './host.js';
+import type { CompactionHost, CompactionOutcome } from './host.js';
 import type { BackgroundJobQueue } from './job-queue.js';
 import { pickCompaction, pickIdle, pickManual, pickInPlace, pickRewrite } from './picker.js';
 import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
 
-/** Where a job failed: a failed MANIFEST write is fatal at once (the VersionSet refuses further edits). */
-interface JobStage { isInstalling: boolean }
+/**
+ * Where a job is: a failed MANIFEST write is fatal at once (the VersionSet refuses further edits).
+ * `onEnd`: the host's callback from onCompactionBegin, told once how the job ended.
+ */
+interface JobStage { isInstalling: boolean; onEnd?: ((outcome: CompactionOutcome) => void) | undefined }
 
 export class CompactionScheduler {
   private readonly busy = new Set<number>();
@@ -182,11 +185,14 @@ export class CompactionScheduler {
     const host = this.host;
     const t0 = performance.now();
     host.log(`compaction start: ${describePlan(plan)}`);
+    stage.onEnd = host.onCompactionBegin?.(plan);
     if (plan.isTrivialMove) {
       const f = plan.inputs[0][0]!;
       await this.install(editForPlan(plan, []), stage);
-      host.onCompaction({ level: plan.level, outputLevel: plan.outputLevel, bytesRead: 0, bytesWritten: 0, ms: performance.now() - t0, trivialMove: true });
+      const stats = { level: plan.level, outputLevel: plan.outputLevel, bytesRead: 0, bytesWritten: 0, ms: performance.now() - t0, trivialMove: true };
+      host.onCompaction(stats);
       host.log(`compaction done: trivial move of ${f.fileNumber} to L${plan.outputLevel}`);
+      this.ended(stage, { ok: true, stats, outputs: [f.fileNumber] });
       return;
     }
     const allocated: number[] = [];
@@ -197,18 +203,26 @@ export class CompactionScheduler {
         allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
       });
       await this.install(editForPlan(plan, result.outputs), stage);
-      host.onCompaction({
+      const stats = {
         level: plan.level, outputLevel: plan.outputLevel, bytesRead: result.bytesRead,
         bytesWritten: result.bytesWritten, ms: result.ms, trivialMove: false,
-      });
+      };
+      host.onCompaction(stats);
       host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
         `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
         `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped, ${result.droppedCovered} range-deleted; ` +
         `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
+      this.ended(stage, { ok: true, stats, outputs: result.outputs.map((f) => f.fileNumber) });
     } finally {
       for (const n of allocated) host.unregisterOutput(n);
     }
     await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+  }
+
+  private ended(stage: JobStage, outcome: CompactionOutcome): void {
+    const onEnd = stage.onEnd;
+    stage.onEnd = undefined;
+    onEnd?.(outcome);
   }
 
   private async install(edit: VersionEdit, stage: JobStage): Promise<void> {
@@ -222,8 +236,9 @@ export class CompactionScheduler {
     const fatalWhy = stage.isInstalling ? 'MANIFEST write during compaction failed'
       : isStrataError(e, 'ERR_CORRUPTION') ? 'compaction found a corrupt input' : undefined;
     const failure = this.retry.recordFailure(e, fatalWhy);
-    host.onCompactionFailure(e);
+    host.onCompactionFailure(e, !failure.fatal);
     host.log(`compaction failed (${failure.attempts} in a row): ${describePlan(plan)}: ${(e as Error).message}`);
+    this.ended(stage, { ok: false, error: e });
     if (failure.fatal) {
       host.onFatalError(e, fatalWhy ?? `compaction ${failure.why}`);
       return;

@@ -4,9 +4,12 @@
  * calling the engine (src/engine/engine.ts), which holds every piece of state. Lifecycle: open()
  * validates the options and opens the engine; close() closes it, once.
  * Promise-returning methods never throw synchronously: they reject. Synchronous methods throw.
+ * Events: the DB is a Node EventEmitter typed by DBEventMap; the engine emits through
+ * engine-events.ts (README "Events").
  * Main thread only.
  */
 import type { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
 import { booleanArg, keyArg, limitArg, optionsArg } from './base/arguments.js';
 import { copyBytes } from './base/bytes.js';
 import { ValueKind } from './base/internal-key.js';
@@ -28,6 +31,7 @@ import { destroyDatabase, type DestroyResult } from './engine/destroy.js';
 import { compareBytes } from './base/bytes.js';
 import { abortable, signalArg, throwIfAborted } from './base/abort.js';
 import type { WalUpdatesIterator } from './engine/wal-tail.js';
+import type { DBEventMap } from './engine/engine-events.js';
 
 export type Key = Uint8Array | string;
 
@@ -57,8 +61,15 @@ const DESTROY_OPTIONS = ['fs'] as const;
 const UPDATES_OPTIONS = ['signal'] as const;
 const EMPTY = new Uint8Array(0);
 
-export class DB {
-  private constructor(/** @internal */ readonly engine: Engine) {}
+/**
+ * Events (`db.on('flush', (e) => …)`, typed by DBEventMap): 'flush', 'compaction', 'stall' (each a
+ * begin and an end), 'background-error', 'close'; a listener that throws is reported as 'error'.
+ */
+export class DB extends EventEmitter<DBEventMap> {
+  private constructor(/** @internal */ readonly engine: Engine) {
+    super();
+    engine.events.attach(this);
+  }
 
   /** The directory, as an absolute path. */
   get location(): string { return this.engine.location; }

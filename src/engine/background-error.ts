@@ -9,7 +9,8 @@ import { ReadOnlyError, StrataError } from '../errors.js';
 export class BackgroundError {
   private first: Error | undefined;
 
-  constructor(private readonly log: (line: string) => void) {}
+  /** `onSet` hears the first failure once, after it is recorded (the 'background-error' event). */
+  constructor(private readonly log: (line: string) => void, private readonly onSet?: (e: Error, what: string) => void) {}
 
   /** The first failure, or undefined while the engine is healthy. */
   get error(): Error | undefined { return this.first; }
@@ -19,6 +20,7 @@ export class BackgroundError {
     if (this.first) return;
     this.first = e instanceof Error ? e : new StrataError('ERR_INTERNAL', String(e));
     this.log(`ERROR ${what}: ${this.first.message}; the database is now read-only until reopened`);
+    this.onSet?.(this.first, what);
   }
 
   /** The error to refuse a write with, or undefined. `what` names what was refused. */

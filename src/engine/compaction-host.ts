@@ -5,6 +5,7 @@
 import type { Engine } from './engine.js';
 import type { CompactionHost } from '../../compaction/host.js';
 import { tableOptionsFor } from '../table/table-options.js';
+import { compactionBegin } from './compaction-events.js';
 
 export function makeCompactionHost(db: Engine): CompactionHost {
   const o = db.o;
@@ -62,6 +63,7 @@ export function makeCompactionHost(db: Engine): CompactionHost {
       if (db.keyRing) await db.keyRing.keyFor(db.keyRing.currentKeyId());
     },
     log: (m) => db.log.write(m),
+    onCompactionBegin: (plan) => compactionBegin(db.events, plan),
     onCompaction: (s) => {
       const c = db.counters;
       c.compactions++;
@@ -69,8 +71,17 @@ export function makeCompactionHost(db: Engine): CompactionHost {
       c.compactionBytesWritten += s.bytesWritten;
       c.compactionMs += s.ms;
       if (s.trivialMove) c.trivialMoves++;
+      db.stall.levelsChanged();
     },
-    onCompactionFailure: () => { db.counters.backgroundErrors++; },
+    onCompactionFailure: (e, isRetried) => {
+      db.counters.backgroundErrors++;
+      // Not retried: onFatalError follows, and the sticky failure is the one event.
+      if (isRetried && db.events.listening('background-error')) {
+        db.events.emit('background-error', {
+          error: e instanceof Error ? e : new Error(String(e)), readOnly: false, reason: 'compaction failed (retried after a back-off)',
+        });
+      }
+    },
     onFatalError: (e, what) => db.failure.set(e, what),
     isStopped: () => db.failure.error !== undefined || db.isClosed,
   };

@@ -10,7 +10,8 @@
  * - file-gc.ts (through file-gc-host.ts): the one obsolete-file rule and the deletions;
  * - read-path.ts, iterator-source.ts: point reads and the sources behind iterators;
  * - recovery.ts, reader-view.ts: open, and a read-only view beside a live writer;
- * - background-error.ts: the sticky failure that turns the engine read-only.
+ * - background-error.ts: the sticky failure that turns the engine read-only;
+ * - engine-events.ts: the events the DB emits (flush, compaction, stall, background-error, close).
  * This file keeps the order of the steps that span several of them: open, key rotation, close.
  * Main thread only.
  */
@@ -42,6 +43,7 @@ import { refuseInProgress } from '../backup/in-progress.js';
 import { BackupEngine, type BackupInfo, type BackupOptions } from '../backup/backup-engine.js';
 import { EventLog } from './event-log.js';
 import { BackgroundError } from './background-error.js';
+import { EngineEvents } from './engine-events.js';
 import { MemtableSet, type MemTableEntry } from './memtable-set.js';
 import { WritePath } from './write-path.js';
 import { WriteStall } from './write-stall.js';
@@ -68,6 +70,8 @@ import { WalPins } from './wal-pins.js';
 import { WalUpdatesIterator } from './wal-tail.js';
 
 export class Engine {
+  /** The DB facade attaches itself here as the emitter (engine-events.ts). */
+  readonly events = new EngineEvents();
   readonly failure: BackgroundError;
   readonly memtables: MemtableSet;
   readonly writes: WritePath;
@@ -112,7 +116,9 @@ export class Engine {
     /** Encryption at rest (undefined: off). */ readonly keyRing: KeyRing | undefined,
     executorChoice: ExecutorChoice,
   ) {
-    this.failure = new BackgroundError((line) => log.write(line));
+    this.failure = new BackgroundError((line) => log.write(line), (error, reason) => {
+      if (this.events.listening('background-error')) this.events.emit('background-error', { error, readOnly: true, reason });
+    });
     this.jitter = makeJitter(o.clock());
     this.walRecycler = new WalRecycler(o.readOnly ? 0 : o.recycleLogFileNum);
     this.blockCache = o.cacheSize > 0 ? new LruCache(o.cacheSize) : undefined;
@@ -133,7 +139,7 @@ export class Engine {
     this.jobs = new BackgroundJobQueue(o.maxBackgroundJobs);
     this.flusher = new FlushScheduler({
       memtables: this.memtables, versions, tables: this.tables, failure: this.failure,
-      counters: this.counters, log, pendingOutputs: this.pendingOutputs,
+      counters: this.counters, log, events: this.events, pendingOutputs: this.pendingOutputs,
       buildTable: async (fileNumber, mem) => {
         let encryption: FlushParams['encryption'];
         if (keyRing) {
@@ -162,6 +168,7 @@ export class Engine {
       stopped: () => this.failure.error !== undefined,
       compactions: this.compactions,
       counters: this.counters,
+      events: this.events,
     });
     this.writes = new WritePath({
       o, memtables: this.memtables, failure: this.failure, stall: this.stall, counters: this.counters,
@@ -467,6 +474,8 @@ export class Engine {
       this.log.write(first ? `closed with an error: ${(first as Error).message}` : 'closed');
       await step(() => this.log.close());
       await step(() => this.lock?.release());
+      // Last, once everything is let go: a 'close' listener may reopen the directory.
+      this.events.close();
       if (first) throw first;
     })();
     return this.closing;

@@ -27,6 +27,7 @@ import type { MemtableSet } from './memtable-set.js';
 import type { BackgroundError } from './background-error.js';
 import type { StatsCounters } from './stats.js';
 import type { EventLog } from './event-log.js';
+import type { EngineEvents, JobToken } from './engine-events.js';
 
 /** What a flush sees of the engine. */
 export interface FlushHost {
@@ -36,6 +37,7 @@ export interface FlushHost {
   readonly failure: BackgroundError;
   readonly counters: StatsCounters;
   readonly log: EventLog;
+  readonly events: EngineEvents;
   /** File numbers of tables being written: never obsolete while listed. */
   readonly pendingOutputs: Set<number>;
   /** Writes `mem` as the L0 table `fileNumber` (no partial file is left on failure). */
@@ -103,6 +105,9 @@ export class FlushScheduler {
     const entry = memtables.immutable[0]!;
     let outNumber = 0;
     const t0 = performance.now();
+    const job = host.events.beginJob('flush');
+    const bytes = job ? entry.mem.approximateMemoryUsage() : 0, entries = entry.mem.entries;
+    if (job) host.events.emit('flush', { phase: 'begin', jobId: job.jobId, bytes, entries });
     const built = await this.retry.run(async () => {
       const fileNumber = host.versions.newFileNumber();
       outNumber = fileNumber;
@@ -115,10 +120,16 @@ export class FlushScheduler {
       }
     }, undefined, (f) => {
       host.counters.backgroundErrors++;
-      host.log.write(`flush attempt ${f.attempts} of ${FLUSH_RETRY.maxAttempts} failed: ${(f.error as Error).message}`);
+      const what = `flush attempt ${f.attempts} of ${FLUSH_RETRY.maxAttempts} failed`;
+      host.log.write(`${what}: ${(f.error as Error).message}`);
+      // The last attempt is reported as the sticky failure (failure.set) instead.
+      if (!f.fatal && host.events.listening('background-error')) {
+        host.events.emit('background-error', { error: asError(f.error), readOnly: false, reason: what });
+      }
     });
     if (!built.ok) {
       host.failure.set(built.error, 'flush failed repeatedly');
+      this.emitEnd(job, bytes, entries, undefined, t0, built.error);
       return;
     }
     const meta: FileMetadata | undefined = built.value.meta;
@@ -132,6 +143,7 @@ export class FlushScheduler {
       await host.versions.logAndApply(edit);
     } catch (e) {
       host.failure.set(e, 'MANIFEST write during flush failed');
+      this.emitEnd(job, bytes, entries, undefined, t0, e);
       return;
     } finally {
       host.pendingOutputs.delete(outNumber);
@@ -145,6 +157,20 @@ export class FlushScheduler {
       (meta ? `L0 table ${meta.fileNumber} (${meta.fileSize} bytes)` : 'nothing (empty)') +
       ` in ${(performance.now() - t0).toFixed(1)} ms (${built.value.ranIn === 'worker' ? 'in a worker' : 'on the main thread'}); ` +
       `log number now ${nextWal}`);
+    this.emitEnd(job, bytes, entries, meta, t0);
     await host.afterFlush();
   }
+
+  private emitEnd(job: JobToken | undefined, bytes: number, entries: number, meta: FileMetadata | undefined,
+    t0: number, error?: unknown): void {
+    if (!job) return;
+    this.host.events.emit('flush', {
+      phase: 'end', jobId: job.jobId, bytes, entries, fileNumber: meta?.fileNumber, fileSize: meta?.fileSize ?? 0,
+      durationMs: performance.now() - t0, ...(error === undefined ? {} : { error: asError(error) }),
+    });
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }

@@ -141,11 +141,14 @@ export class WritePath implements WriteQueueHost {
 
   private makeRoomForMemtable(): MaybePromise<void> {
     const { memtables, o } = this.host;
-    if (!memtableFull(memtables.mem, o)) return undefined;
+    const stall = this.host.stall;
+    if (!memtableFull(memtables.mem, o)) { stall.proceed(); return undefined; }
     if (memtables.immutable.length >= o.maxWriteBufferNumber - 1) {
+      stall.enter('memtables-full');
       const t0 = performance.now();
       return this.host.waitForFlush().then(() => { this.host.counters.stopMs += performance.now() - t0; });
     }
+    stall.proceed();
     return memtables.switch();
   }
 }

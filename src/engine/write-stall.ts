@@ -4,9 +4,14 @@
  * on, each group is charged userBytes / delayedWriteRate as a debt, slept off only once it reaches
  * about a millisecond: latency grows smoothly instead of a fixed sleep per write (a cliff). Both
  * waits are counted in stats. It owns the debt; the write path only asks before a group.
+ * It also owns the stall condition the 'stall' event reports (engine-events.ts): one at a time, a
+ * begin when a write group first meets it and an end when a group goes on without it (or when a
+ * flush or compaction clears an L0 condition with no write waiting). The write path reports
+ * memtables-full through enter().
  */
 import type { StatsCounters } from './stats.js';
 import type { ResolvedOptions } from '../options.js';
+import type { EngineEvents, StallReason } from './engine-events.js';
 
 export interface StallHost {
   l0Files(): number;
@@ -14,12 +19,17 @@ export interface StallHost {
   stopped(): boolean;
   readonly compactions: { maybeSchedule(): void; readonly runningJobs: number; waitForProgress(): Promise<void> };
   readonly counters: StatsCounters;
+  readonly events: EngineEvents;
 }
 
 export class WriteStall {
   private debtMs = 0;
   /** Set when a slowdown sleep ends: the write queue then retries the same group, already charged. */
   private paid = false;
+  /** The condition writes are under now, since `t0`; `announced`: its begin was emitted. */
+  private current: { reason: StallReason; t0: number; announced: boolean } | undefined;
+  /** The L0 condition the last check() found ('l0-stop' only while it is waiting). */
+  private l0Reason: StallReason | undefined;
 
   constructor(private readonly o: ResolvedOptions, private readonly host: StallHost) {}
 
@@ -30,6 +40,7 @@ export class WriteStall {
     const paid = this.paid;
     this.paid = false;
     if (l0 >= this.o.level0StopTrigger && !host.stopped()) {
+      this.enter(this.l0Reason = 'l0-stop');
       const t0 = performance.now();
       host.compactions.maybeSchedule();
       // With no job running (back-off after a failure), poll gently instead of spinning on
@@ -41,7 +52,10 @@ export class WriteStall {
     }
     // NB: after a sleep the write queue asks again for the SAME group; charging it again would make
     // a group owing >= 1 ms by itself sleep forever while L0 stays above the trigger.
-    if (l0 >= this.o.level0SlowdownTrigger && !paid) {
+    this.l0Reason = l0 >= this.o.level0SlowdownTrigger ? 'l0-slowdown' : undefined;
+    // Every memtable full is the stronger stall: it stays the one reported until a flush makes room.
+    if (this.l0Reason && this.current?.reason !== 'memtables-full') this.enter(this.l0Reason);
+    if (this.l0Reason && !paid) {
       this.debtMs += (userBytes / this.o.delayedWriteRate) * 1000;
       if (this.debtMs >= 1) {
         const ms = this.debtMs;
@@ -51,5 +65,32 @@ export class WriteStall {
       }
     }
     return undefined;
+  }
+
+  /** The write path goes on (no memtable wait): the L0 condition check() found, if any, is the one now. */
+  proceed(): void {
+    if (this.current !== undefined && this.current.reason !== this.l0Reason) this.enter(this.l0Reason);
+  }
+
+  /** A flush or compaction changed L0: an L0 stall whose condition is gone ends, even with no write waiting. */
+  levelsChanged(): void {
+    const c = this.current;
+    if (c === undefined || c.reason === 'memtables-full') return;
+    if (this.host.l0Files() < this.o.level0SlowdownTrigger) this.enter(this.l0Reason = undefined);
+  }
+
+  /** Moves to condition `reason` (undefined: none): ends the current one, begins the new one. */
+  enter(reason: StallReason | undefined): void {
+    const c = this.current;
+    if (c?.reason === reason) return;
+    const events = this.host.events;
+    if (c?.announced) events.emit('stall', { phase: 'end', reason: c.reason, durationMs: performance.now() - c.t0 });
+    if (reason === undefined) {
+      this.current = undefined;
+      return;
+    }
+    const announced = events.listening('stall');
+    this.current = { reason, t0: performance.now(), announced };
+    if (announced) events.emit('stall', { phase: 'begin', reason });
   }
 }

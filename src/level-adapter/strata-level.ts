@@ -15,6 +15,11 @@
  * getSync is served from memtables, the block cache and synchronous page-cache reads; a zstd-compressed
  * block that is not cached cannot be decompressed synchronously: then getSync throws (ERR_NOT_SUPPORTED),
  * so the manifest claims getSync only when no level uses zstd.
+ * Events: abstract-level's own ('opening', 'open', 'closing', 'closed', 'write', 'clear', …) are
+ * untouched; the engine's 'flush', 'compaction', 'stall' and 'background-error' (names abstract-level
+ * does not use) are re-emitted on the level, attached only once the level has a listener for them,
+ * and kept across reopens. The engine's 'close' is not: 'closed' says it. A throwing listener is
+ * reported as the level's 'error', as on the DB.
  */
 import { AbstractLevel, AbstractIterator, AbstractSnapshot } from 'abstract-level';
 import type { AbstractDatabaseOptions, AbstractOpenOptions } from 'abstract-level';
@@ -58,6 +63,8 @@ async function mapped<T>(p: Promise<T>): Promise<T> {
 }
 
 const kDb = Symbol('db');
+/** The engine events a StrataLevel re-emits (DBEventMap minus 'close' and 'error'). */
+const ENGINE_EVENTS: ReadonlySet<string> = new Set(['flush', 'compaction', 'stall', 'background-error']);
 
 class StrataLevelSnapshot extends AbstractSnapshot {
   readonly inner: Snapshot;
@@ -213,6 +220,18 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
       if (KNOWN_OPTIONS.has(k) && k !== 'createIfMissing' && k !== 'errorIfExists') own[k] = v;
     }
     this.strataOptions = own as Options;
+    this.on('newListener', (name: string | symbol) => {
+      if (typeof name === 'string' && this[kDb]) this.forward(this[kDb], name);
+    });
+  }
+
+  /** Engine events forwarded from the open DB; one forwarder per name. */
+  private forwarded = new Set<string>();
+
+  private forward(db: DB, name: string): void {
+    if (!ENGINE_EVENTS.has(name) || this.forwarded.has(name)) return;
+    this.forwarded.add(name);
+    db.on(name as 'flush', (e) => { this.emit(name, e); });
   }
 
   async _open(options: AbstractOpenOptions): Promise<void> {
@@ -221,6 +240,10 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
       createIfMissing: options.createIfMissing !== false,
       errorIfExists: options.errorIfExists === true,
     }));
+    const db = this[kDb];
+    this.forwarded = new Set();
+    db.on('error', (e) => { this.emit('error', e); });
+    for (const name of ENGINE_EVENTS) if (this.listenerCount(name) > 0) this.forward(db, name);
   }
 
   async _close(): Promise<void> {

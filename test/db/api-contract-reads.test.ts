@@ -344,3 +344,22 @@ describe('has, hasMany, getSync, signal, dispose (the calls Level/RocksDB/lmdb u
     await db.close();
   });
 });
+
+describe('events (RocksDB EventListener as Node events; more in events.test.ts)', () => {
+  it("the DB is an EventEmitter: flush begin/end pair by jobId, 'close' is the last event", async () => {
+    const { db } = await openMem();
+    const seen: string[] = [];
+    let jobId = -1;
+    db.on('flush', (e) => {
+      if (e.phase === 'begin') jobId = e.jobId;
+      else expect(e.jobId).toBe(jobId);
+      seen.push(`flush ${e.phase}`);
+    });
+    db.once('close', () => { seen.push('close'); });
+    await db.put('a', '1');
+    await db.flush();
+    await db.close();
+    await db.close();
+    expect(seen).toEqual(['flush begin', 'flush end', 'close']);
+  });
+});

@@ -16,6 +16,7 @@ import type { TableCache } from '../../src/cache/table-cache.js';
 import { BackgroundJobQueue } from '../../compaction/job-queue.js';
 import { BackgroundError } from '../../src/engine/background-error.js';
 import { StatsCounters } from '../../src/engine/stats.js';
+import { EngineEvents } from '../../src/engine/engine-events.js';
 import { FlushScheduler, type FlushHost } from '../../src/engine/flush-scheduler.js';
 import type { MemtableSet, MemTableEntry } from '../../src/engine/memtable-set.js';
 import { turns } from '../support/hold-fs.js';
@@ -74,6 +75,7 @@ function fake(walNumbers: number[], activeWal: number): Fake {
       failure: new BackgroundError((line) => log.write(line)),
       counters: new StatsCounters(),
       log,
+      events: new EngineEvents(),
       pendingOutputs: new Set<number>(),
       buildTable: (n, mem) => {
         f.built.push(mem);

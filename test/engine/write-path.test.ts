@@ -71,7 +71,7 @@ function fake(options: Options = {}): Fake {
       o: testOptions(options),
       memtables: memtables as unknown as MemtableSet,
       failure: new BackgroundError(() => undefined),
-      stall: { check: (bytes: number) => { events.push(`stall ${bytes}`); const s = f.stallWith; f.stallWith = undefined; return s; } } as unknown as WriteStall,
+      stall: { check: (bytes: number) => { events.push(`stall ${bytes}`); const s = f.stallWith; f.stallWith = undefined; return s; }, proceed: () => undefined, enter: () => undefined } as unknown as WriteStall,
       counters: new StatsCounters(),
       closed: () => f.isClosed,
       waitForFlush: () => { events.push('waitForFlush'); f.flush = deferred(); return f.flush.promise; },

@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StatsCounters } from '../../src/engine/stats.js';
+import { EngineEvents } from '../../src/engine/engine-events.js';
 import { WriteStall, type StallHost } from '../../src/engine/write-stall.js';
 import { deferred, testOptions, type Deferred } from './fakes.js';
 
@@ -27,6 +28,7 @@ function fake(): Fake {
     l0: 0, stopped: false, running: 1, scheduled: 0, progress: undefined,
     host: {
       l0Files: () => f.l0,
+      events: new EngineEvents(),
       stopped: () => f.stopped,
       compactions: {
         maybeSchedule: () => { f.scheduled++; },
