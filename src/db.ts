@@ -26,7 +26,7 @@ import type { CheckpointInfo } from './backup/checkpoint.js';
 import type { BackupInfo, BackupOptions } from './backup/backup-engine.js';
 import { Engine } from './engine/engine.js';
 import type { DBStats } from './engine/stats.js';
-import { resolveFair } from './engine/yield-guard.js';
+import { resolveFair } from './base/yield-guard.js';
 import { destroyDatabase, type DestroyResult } from './engine/destroy.js';
 import { compareBytes } from './base/bytes.js';
 import { abortable, signalArg, throwIfAborted } from './base/abort.js';

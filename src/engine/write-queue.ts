@@ -26,7 +26,7 @@
  * Main thread only.
  */
 import type { MaybePromise } from '../base/internal-iterator.js';
-import { shouldYield } from './yield-guard.js';
+import { shouldYield } from '../base/yield-guard.js';
 import type { KeySet } from '../mvcc/key-set.js';
 
 export interface WriteRequest {

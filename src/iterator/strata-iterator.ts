@@ -25,6 +25,7 @@ import type { InternalIterator } from '../base/internal-iterator.js';
 import { DBIterator, type DBIteratorOptions } from './db-iterator.js';
 import { DatabaseClosedError, InvalidArgumentError } from '../errors.js';
 import { abortedError } from '../base/abort.js';
+import { fairTurn } from '../base/yield-guard.js';
 
 export type IteratorMode = 'entries' | 'keys' | 'values';
 
@@ -119,7 +120,10 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
         await this.end();
         return { done: true, value: undefined };
       }
-      return { done: false, value: this.current(it) };
+      const value = this.current(it); // copied before any turn of the loop
+      const turn = fairTurn(); // a scan over cached blocks never waits: let the event loop turn
+      if (turn) await turn;
+      return { done: false, value };
     } finally {
       this.busy = false;
     }
@@ -198,6 +202,8 @@ export class StrataIterator<T = [Buffer, Buffer]> implements AsyncIterableIterat
         }
         out.push(this.current(it));
       }
+      const turn = fairTurn();
+      if (turn) await turn;
       return out;
     } finally {
       this.busy = false;

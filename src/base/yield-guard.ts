@@ -1,6 +1,7 @@
 /**
- * Keeps the synchronous fast paths from starving the event loop. A put or a memtable get resolves
- * without I/O, so `for (...) await db.put(...)` runs entirely in microtasks: timers, sockets and our
+ * Keeps the synchronous fast paths from starving the event loop. A put, a cached get or an
+ * iterator step over cached blocks resolves without I/O, so `for (...) await db.put(...)` or a
+ * `for await` scan runs entirely in microtasks: timers, sockets and our
  * own sliced flushes would not run until the loop ends. Once more than SLICE_MS have passed since the
  * event loop last turned, shouldYield() says so and the caller resolves through setImmediate instead,
  * which lets the loop turn: about one macrotask per SLICE_MS of work, a negligible cost. SLICE_MS is
@@ -31,6 +32,11 @@ export function shouldYield(): boolean {
     return false;
   }
   return now - sliceStart > SLICE_MS;
+}
+
+/** Undefined, or a promise to await first when the event loop has not turned for a while. */
+export function fairTurn(): Promise<void> | undefined {
+  return shouldYield() ? new Promise((resolve) => setImmediate(resolve)) : undefined;
 }
 
 /** Resolves with `value`, through setImmediate when the event loop has not turned for a while. */
