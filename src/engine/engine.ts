@@ -18,7 +18,7 @@
 import type { Buffer } from 'node:buffer';
 import * as path from 'node:path';
 import type { MaybePromise } from '../base/internal-iterator.js';
-import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, TransactionConflictError, type CorruptionError } from '../errors.js';
+import { DatabaseClosedError, InvalidArgumentError, ReadOnlyError, type CorruptionError } from '../errors.js';
 import type { FileLock, FileSystem } from '../fs/file-system.js';
 import { NodeFileSystem } from '../fs/node-fs.js';
 import { describeOptions, type ResolvedOptions } from '../options.js';
@@ -27,7 +27,7 @@ import type { VersionSet } from '../manifest/version-set.js';
 import type { Version } from '../manifest/version.js';
 import { lockFileName } from '../manifest/file-names.js';
 import { SnapshotList, type Snapshot } from '../mvcc/snapshot-list.js';
-import { Transaction, type TransactionHost, type TransactionOptions } from '../mvcc/transaction.js';
+import type { Transaction, TransactionHost, TransactionOptions } from '../mvcc/transaction.js';
 import { makeJitter, type Jitter } from '../base/jitter.js';
 import { KeyRing } from '../encryption/keyring.js';
 import { LruCache } from '../cache/lru-cache.js';
@@ -61,6 +61,7 @@ import { writeOptionsFile } from './options-file.js';
 import { archiveLeftoverWals, removeEmptyWalsBelow } from './wal-files.js';
 import { chooseCompactionExecutor, flushPoolBytes, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
 import { makeCompactionHost } from './compaction-host.js';
+import { runTransaction } from './transaction-runner.js';
 import { makeTransactionHost } from './transaction-host.js';
 import { makeBackupSource } from './backup-source.js';
 import { ObsoleteFileScheduler } from './file-gc.js';
@@ -321,26 +322,9 @@ export class Engine {
     return this.txnHostCache;
   }
 
-  /**
-   * db.transaction(): runs fn in a transaction and commits; on a conflict retries up to `retries` more
-   * times after a jittered exponential back-off (0..2^attempt ms, capped at 100 ms) so racing retries
-   * spread out. Anything else fn throws rolls back and is rethrown.
-   */
-  async runTransaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions, retries: number): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      this.checkWritable();
-      const tx = new Transaction(this.transactionHost(), options);
-      try {
-        const result = await fn(tx);
-        await tx.commit();
-        return result;
-      } catch (e) {
-        tx.rollback();
-        if (!(e instanceof TransactionConflictError) || attempt >= retries) throw e;
-        this.counters.txnRetries++;
-        await new Promise((r) => setTimeout(r, this.jitter.next() * Math.min(100, 2 ** attempt)));
-      }
-    }
+  /** db.transaction(): see transaction-runner.ts. */
+  runTransaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions, retries: number): Promise<T> {
+    return runTransaction(this, this.jitter, fn, options, retries);
   }
 
   // ---------------------------------------------------------------- maintenance
