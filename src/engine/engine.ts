@@ -275,11 +275,17 @@ export class Engine {
     return r;
   }
 
-  /** An iterator over the current state; it releases its Version when it ends or closes. */
-  newIterator<T>(options: DBIteratorOptions, mode: IteratorMode): StrataIterator<T> {
+  /**
+   * An iterator over the current state; it releases its Version when it ends or closes.
+   * `sharedPrefix`: bytes every key within the bounds starts with; when at least prefixLength long,
+   * tables whose prefix filter lacks them are skipped.
+   */
+  newIterator<T>(options: DBIteratorOptions, mode: IteratorMode, sharedPrefix?: Uint8Array): StrataIterator<T> {
     const version = this.versions.current();
     version.ref();
-    const source = buildIteratorSource(this.memtables.forRead(), version, this.tables, options.snapshotSeq);
+    const n = this.o.prefixLength;
+    const probe = n > 0 && sharedPrefix !== undefined && sharedPrefix.length >= n ? sharedPrefix.slice(0, n) : undefined;
+    const source = buildIteratorSource(this.memtables.forRead(), version, this.tables, options.snapshotSeq, probe);
     const it = new StrataIterator<T>(source, options, mode, (x) => this.iterators.delete(x as StrataIterator<unknown>));
     this.iterators.add(it as StrataIterator<unknown>);
     return it;
