@@ -100,3 +100,24 @@ describe('iterator({ prefix })', () => {
     await db.close();
   });
 });
+
+describe('tx.iterator({ prefix })', () => {
+  it('sees the snapshot and its own writes within the prefix, intersected with the bounds', async () => {
+    const { db } = await openMem({ compactionExecutor: 'inline', prefixLength: 2 });
+    for (const k of ['aa1', 'aa2', 'ab1', 'b']) await db.put(k, k);
+    await db.flush();
+    const tx = db.beginTransaction();
+    await tx.put('aa3', 'aa3');
+    await tx.delete('aa1');
+    const keys = async (o: Parameters<typeof tx.keys>[0]): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const k of tx.keys(o)) out.push(k.toString());
+      return out;
+    };
+    expect(await keys({ prefix: 'aa' })).toEqual(['aa2', 'aa3']);
+    expect(await keys({ prefix: 'a', gt: 'aa2', reverse: true })).toEqual(['ab1', 'aa3']);
+    expect(await keys({ prefix: 'zz' })).toEqual([]);
+    tx.rollback();
+    await db.close();
+  });
+});
