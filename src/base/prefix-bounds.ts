@@ -46,13 +46,35 @@ export function intersectPrefix(b: RangeBounds, prefix: Uint8Array): RangeBounds
 }
 
 /**
- * A prefix every key inside the bounds starts with: the given prefix, or the common prefix of a
- * lower and an upper bound (keys with a given prefix form one contiguous range of the order, so any
- * key between two keys that share it shares it too). Empty when nothing is shared.
+ * The longest prefix every key inside the bounds starts with: the given prefix, else the best over
+ * each lower and upper bound given (empty when one side is missing). Keys with a given prefix form
+ * one contiguous stretch of the order, so any key between two keys that share a prefix shares it; and
+ * an exclusive upper bound that is exactly the successor of a prefix of the lower bound (gte 'user:',
+ * lt 'user;') encloses only keys with that whole prefix.
  */
 export function sharedPrefixOf(b: RangeBounds, prefix: Uint8Array | undefined): Uint8Array {
   if (prefix !== undefined) return prefix;
-  const lower = b.gt ?? b.gte;
-  const upper = b.lt ?? b.lte;
-  return lower === undefined || upper === undefined ? new Uint8Array(0) : commonPrefix(lower, upper);
+  let best = new Uint8Array(0);
+  for (const lower of [b.gt, b.gte]) {
+    if (lower === undefined) continue;
+    for (const [upper, inclusive] of [[b.lt, false], [b.lte, true]] as const) {
+      if (upper === undefined) continue;
+      const p = boundsPrefix(lower, upper, inclusive);
+      if (p.length > best.length) best = p;
+    }
+  }
+  return best;
+}
+
+/** The longest prefix of `lower` that every key from lower to upper starts with. */
+function boundsPrefix(lower: Uint8Array, upper: Uint8Array, upperInclusive: boolean): Uint8Array {
+  const c = commonPrefix(lower, upper).length;
+  // upper = lower[0..c] + (lower[c] + 1) is the successor of lower[0..L] for every L past c over
+  // which lower holds only 0xff bytes: the longest such L wins.
+  if (!upperInclusive && c < lower.length && upper.length === c + 1 && lower[c]! + 1 === upper[c]) {
+    let n = c + 1;
+    while (n < lower.length && lower[n] === 0xff) n++;
+    return lower.subarray(0, n);
+  }
+  return lower.subarray(0, c);
 }
