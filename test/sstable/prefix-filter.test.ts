@@ -3,12 +3,15 @@
  * only for prefixes none of its keys has (never a false negative, checked over random keys), counts
  * its checks, records the length in the `filter.prefix_length` property, and a table written without
  * one (or read with a shorter probe) answers "maybe" uncounted. The filter still answers whole keys.
+ * The FILTER-FORMAT.md example is rebuilt byte for byte.
  */
 import { describe, expect, it } from 'vitest';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { withSeed } from '../support/rng.js';
 import { b, hex, openTable, sortUnique, writeTable, type Entry } from './table-helpers.js';
 import { TableWriter } from '../../sstable/table-writer.js';
+import { FilterBlockBuilder } from '../../sstable/filter-block.js';
+import { BloomFilterBuilder } from '../../sstable/bloom.js';
 
 describe('prefix filter', () => {
   it('never rules out a prefix the table holds, rules out most it does not, and records its length', async () => {
@@ -73,6 +76,17 @@ describe('prefix filter', () => {
     expect(t.mayContainPrefix(b('cc9x'))).toBe(true);
     expect(t.mayContainPrefix(b('a'))).toBe(true); // shorter than 2: unanswered
     await t.close();
+  });
+
+  it('the worked example of FILTER-FORMAT.md §10, byte for byte: prefixes are plain keys of the same filter', () => {
+    const f = new FilterBlockBuilder(10, undefined, 2);
+    for (const k of ['a', 'aa1', 'aa2', 'ab1']) f.add(b(k));
+    expect(f.keyCount).toBe(6);
+    const bytes = f.finish();
+    expect(hex(bytes)).toBe('6449313dd4a54b4b4000000007000001');
+    const plain = new BloomFilterBuilder(10);
+    for (const k of ['a', 'aa1', 'aa', 'aa2', 'ab1', 'ab']) plain.addKey(b(k));
+    expect(hex(plain.finish())).toBe(hex(bytes));
   });
 
   it('refuses a prefix length out of range', () => {
