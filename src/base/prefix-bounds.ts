@@ -54,7 +54,7 @@ export function intersectPrefix(b: RangeBounds, prefix: Uint8Array): RangeBounds
  */
 export function sharedPrefixOf(b: RangeBounds, prefix: Uint8Array | undefined): Uint8Array {
   if (prefix !== undefined) return prefix;
-  let best = new Uint8Array(0);
+  let best: Uint8Array = new Uint8Array(0);
   for (const lower of [b.gt, b.gte]) {
     if (lower === undefined) continue;
     for (const [upper, inclusive] of [[b.lt, false], [b.lte, true]] as const) {
