@@ -11,7 +11,9 @@
  * prefix length, or none, is always read (TableReader.mayContainPrefix).
  */
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
-import { compareInternalKeys } from '../base/internal-key.js';
+import { compareInternalKeys, userKeyOf } from '../base/internal-key.js';
+import { compareBytes } from '../base/bytes.js';
+import { prefixSuccessor } from '../base/prefix-bounds.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { ConcatIterator } from '../iterator/concat-iterator.js';
 import { DelegatingIterator } from '../iterator/delegating-iterator.js';
@@ -85,15 +87,30 @@ export function versionIterators(
   const wrap = (it: InternalIterator, maxSeq: number): InternalIterator =>
     rangeDels ? new RangeDelSkippingIterator(it, rangeDels, maxSeq) : it;
   const levels = version.levels;
-  for (const f of levels[0] ?? []) out.push(wrap(new ConcatIterator([f], compareInternalKeys, open, smallest, largest), f.largestSeq));
+  // With a prefix, a table whose key range misses the prefix's cannot hold a key the read returns.
+  // NB: without this trim a level would, after a table skipped by its filter, step on to the next
+  // table and probe it, and the next: every table to the end of the level.
+  const inRange = prefix === undefined ? undefined : prefixRangeFilter(prefix);
+  const filesOf = (level: number): readonly FileMetadata[] => {
+    const files = levels[level] ?? [];
+    return inRange === undefined ? files : files.filter(inRange);
+  };
+  for (const f of filesOf(0)) out.push(wrap(new ConcatIterator([f], compareInternalKeys, open, smallest, largest), f.largestSeq));
   for (let level = 1; level < levels.length; level++) {
-    const files = levels[level]!;
+    const files = filesOf(level);
     if (files.length === 0) continue;
     let maxSeq = 0;
     for (const f of files) if (f.largestSeq > maxSeq) maxSeq = f.largestSeq;
     out.push(wrap(new ConcatIterator(files, compareInternalKeys, open, smallest, largest), maxSeq));
   }
   return out;
+}
+
+/** Whether a table's user-key range meets [prefix, successor(prefix)). */
+function prefixRangeFilter(prefix: Uint8Array): (f: FileMetadata) => boolean {
+  const end = prefixSuccessor(prefix);
+  return (f) => compareBytes(userKeyOf(f.largest), prefix) >= 0 &&
+    (end === undefined || compareBytes(userKeyOf(f.smallest), end) < 0);
 }
 
 /**
