@@ -36,7 +36,7 @@ export class FilterBlockBuilder {
   constructor(readonly bitsPerKey: number, private readonly transform: FilterKeyTransform | undefined,
     readonly prefixLength = 0) {
     if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > MAX_FILTER_PREFIX_LENGTH) {
-      throw new InvalidArgumentError(`filterPrefixLength: expected an integer in 0..${MAX_FILTER_PREFIX_LENGTH}, got ${String(prefixLength)}`);
+      throw new InvalidArgumentError(`prefixLength: expected an integer in 0..${MAX_FILTER_PREFIX_LENGTH}, got ${String(prefixLength)}`);
     }
     this.bloom = new BloomFilterBuilder(bitsPerKey);
   }

@@ -1,5 +1,5 @@
 /**
- * Prefix entries in the table filter (filterPrefixLength): a table answers mayContainPrefix() "no"
+ * Prefix entries in the table filter (writer option prefixLength): a table answers mayContainPrefix() "no"
  * only for prefixes none of its keys has (never a false negative, checked over random keys), counts
  * its checks, records the length in the `filter.prefix_length` property, and a table written without
  * one (or read with a shorter probe) answers "maybe" uncounted. The filter still answers whole keys.
@@ -26,7 +26,7 @@ describe('prefix filter', () => {
       }
       const sorted = sortUnique(entries);
       for (const [k] of sorted) if (k.length >= 2) held.add(hex(k.subarray(0, 2)));
-      const r = await writeTable(fs, '/p.sst', sorted, { filterPrefixLength: 2 });
+      const r = await writeTable(fs, '/p.sst', sorted, { prefixLength: 2 });
       expect(r.properties.filterPrefixLength).toBe(2);
       const t = await openTable(fs, '/p.sst');
       expect(t.properties.filterPrefixLength).toBe(2);
@@ -56,7 +56,7 @@ describe('prefix filter', () => {
   it('a table without prefix entries (or without a filter) is never ruled out and has no property', async () => {
     const fs = new MemFileSystem();
     const entries = sortUnique([[b('aa1'), b('x')], [b('ab2'), b('y')]]);
-    for (const [path, o] of [['/plain.sst', {}], ['/nofilter.sst', { bloomBitsPerKey: 0, filterPrefixLength: 2 }]] as const) {
+    for (const [path, o] of [['/plain.sst', {}], ['/nofilter.sst', { bloomBitsPerKey: 0, prefixLength: 2 }]] as const) {
       const r = await writeTable(fs, path, entries, o);
       expect(r.properties.filterPrefixLength).toBeUndefined();
       const t = await openTable(fs, path);
@@ -69,7 +69,7 @@ describe('prefix filter', () => {
   it('a key exactly the prefix length and keys shorter than it', async () => {
     const fs = new MemFileSystem();
     const entries = sortUnique([[b('a'), b('1')], [b('bb'), b('2')], [b('cc9'), b('3')]]);
-    await writeTable(fs, '/s.sst', entries, { filterPrefixLength: 2 });
+    await writeTable(fs, '/s.sst', entries, { prefixLength: 2 });
     const t = await openTable(fs, '/s.sst');
     expect(t.mayContainPrefix(b('bb'))).toBe(true);
     expect(t.mayContainPrefix(b('cc'))).toBe(true);
@@ -92,8 +92,8 @@ describe('prefix filter', () => {
   it('refuses a prefix length out of range', () => {
     for (const n of [-1, 1.5, 1025]) {
       expect(() => new TableWriter({ append: () => undefined } as never, {
-        blockSize: 4096, blockRestartInterval: 16, compression: 'none', bloomBitsPerKey: 10, filterPrefixLength: n,
-      })).toThrow(/filterPrefixLength/);
+        blockSize: 4096, blockRestartInterval: 16, compression: 'none', bloomBitsPerKey: 10, prefixLength: n,
+      })).toThrow(/prefixLength/);
     }
   });
 });
