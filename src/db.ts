@@ -32,6 +32,7 @@ import { compareBytes } from './base/bytes.js';
 import { abortable, signalArg, throwIfAborted } from './base/abort.js';
 import type { WalUpdatesIterator } from './engine/wal-tail.js';
 import type { DBEventMap } from './engine/engine-events.js';
+import { intersectPrefix, sharedPrefixOf, type RangeBounds } from './base/prefix-bounds.js';
 
 export type Key = Uint8Array | string;
 
@@ -47,11 +48,16 @@ export interface IteratorOptions {
   snapshot?: Snapshot;
   /** Once it fires, the next next()/nextv() rejects with ERR_ABORTED and the iterator is closed. */
   signal?: AbortSignal;
+  /**
+   * Only keys starting with these bytes: gte = prefix, lt = its successor (no upper bound for an
+   * all-0xff prefix). With gt/gte/lt/lte too, the range is their intersection.
+   */
+  prefix?: Key;
 }
 
 const WRITE_OPTIONS = ['sync'] as const;
 const READ_OPTIONS = ['snapshot', 'signal'] as const;
-const ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot', 'signal'] as const;
+const ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot', 'signal', 'prefix'] as const;
 const TRANSACTION_OPTIONS = ['isolation', 'sync'] as const;
 const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries'] as const;
 const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
@@ -261,13 +267,18 @@ export class DB extends EventEmitter<DBEventMap> {
     booleanArg('options.reverse', o.reverse);
     limitArg('options.limit', o.limit);
     const signal = signalArg('options.signal', o.signal);
-    const it = this.engine.newIterator<T>({
-      snapshotSeq: this.engine.sequenceAt(o.snapshot),
+    const given: RangeBounds = {
       ...defined('gt', bound('gt')), ...defined('gte', bound('gte')),
       ...defined('lt', bound('lt')), ...defined('lte', bound('lte')),
+    };
+    const prefix = o.prefix === undefined ? undefined : copyBytes(keyArg('options.prefix', o.prefix));
+    const bounds = prefix === undefined ? given : intersectPrefix(given, prefix);
+    const it = this.engine.newIterator<T>({
+      snapshotSeq: this.engine.sequenceAt(o.snapshot),
+      ...bounds,
       reverse: o.reverse === true,
       ...(o.limit === undefined ? {} : { limit: o.limit }),
-    }, mode);
+    }, mode, sharedPrefixOf(given, prefix));
     return signal ? it.abortOn(signal) : it;
   }
 

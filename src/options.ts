@@ -27,6 +27,12 @@ export interface Options {
   blockRestartInterval?: number;
   indexBlockRestartInterval?: number;
   bloomBitsPerKey?: number;
+  /**
+   * A fixed byte count (RocksDB's fixed prefix extractor): table filters also hold each key's first
+   * `prefixLength` bytes, so an iterator over one prefix skips tables that lack it. 0 = off. A number,
+   * not a function: the filter is built in compaction workers, where no user function can go.
+   */
+  prefixLength?: number;
   compression?: CompressionName;
   compressionPerLevel?: CompressionName[];
   zstdLevel?: number;
@@ -113,6 +119,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   blockRestartInterval: 16,
   indexBlockRestartInterval: 1,
   bloomBitsPerKey: 10,
+  prefixLength: 0,
   compression: 'lz4' as CompressionName,
   zstdLevel: 3,
   cacheSize: 64 * MiB,
@@ -152,6 +159,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   blockRestartInterval: { min: 1, max: 1024, integer: true },
   indexBlockRestartInterval: { min: 1, max: 1024, integer: true },
   bloomBitsPerKey: { min: 0, max: 30, integer: true },
+  prefixLength: { min: 0, max: 1024, integer: true },
   zstdLevel: { min: 1, max: 22, integer: true },
   cacheSize: { min: 0, max: 2 ** 46, integer: true },
   targetFileSize: { min: 4 * KiB, max: 4096 * MiB, integer: true },

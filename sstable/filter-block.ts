@@ -4,11 +4,21 @@
  * internal keys (user key + 8-byte trailer) and probes by user key, so its transform strips the
  * trailer, as LevelDB's InternalFilterPolicy does. Without a transform the whole key is filtered.
  * Spec: sstable/FORMAT.md "Filter block" and "Metaindex block" (the entry name carries the policy).
+ * With a prefix length N > 0 (RocksDB's fixed prefix extractor) the filter also holds the first N
+ * bytes of every filter key at least N bytes long, so a reader can ask "may any key start with this
+ * prefix?" (FILTER-FORMAT.md "Prefix entries"); keys shorter than N add no prefix. Both kinds share
+ * one bit array: a prefix entry can only add false positives to whole-key probes, never negatives.
  * Contract: the transform must be pure and return a view or copy that is not retained; repeated
- * filter keys (versions of one user key) are stored once. Safe in a worker.
+ * filter keys (versions of one user key) and repeated prefixes (keys arrive sorted) are stored once.
+ * Safe in a worker.
  */
 import { BLOOM_FILTER_POLICY_NAME, BloomFilterBuilder, BloomFilterReader } from './bloom.js';
 import { META_FILTER_PREFIX } from './format.js';
+import { compareByteRanges } from '../src/base/bytes.js';
+import { InvalidArgumentError } from '../src/errors.js';
+
+/** Longest prefix a filter may be built over (a sanity bound: prefixes are meant to be short). */
+export const MAX_FILTER_PREFIX_LENGTH = 1024;
 
 export type FilterKeyTransform = (key: Uint8Array) => Uint8Array;
 
@@ -19,19 +29,36 @@ export const FILTER_META_NAME = META_FILTER_PREFIX + FILTER_POLICY_NAME;
 
 export class FilterBlockBuilder {
   private readonly bloom: BloomFilterBuilder;
+  /** The prefix added last (a copy); sorted keys bring each prefix in one run. */
+  private lastPrefix: Uint8Array | undefined;
 
-  constructor(readonly bitsPerKey: number, private readonly transform: FilterKeyTransform | undefined) {
+  /** prefixLength: 0 = whole keys only; otherwise an integer in 1..MAX_FILTER_PREFIX_LENGTH. */
+  constructor(readonly bitsPerKey: number, private readonly transform: FilterKeyTransform | undefined,
+    readonly prefixLength = 0) {
+    if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > MAX_FILTER_PREFIX_LENGTH) {
+      throw new InvalidArgumentError(`prefixLength: expected an integer in 0..${MAX_FILTER_PREFIX_LENGTH}, got ${String(prefixLength)}`);
+    }
     this.bloom = new BloomFilterBuilder(bitsPerKey);
   }
 
-  /** Adds the filter key of a table key; the bytes are hashed now, not retained. */
+  /** Adds the filter key of a table key (and its prefix); the bytes are hashed now, not retained. */
   add(key: Uint8Array): void {
-    this.bloom.addKey(this.transform ? this.transform(key) : key);
+    const fk = this.transform ? this.transform(key) : key;
+    this.bloom.addKey(fk);
+    const n = this.prefixLength;
+    if (n === 0 || fk.length < n) return;
+    const last = this.lastPrefix;
+    if (last !== undefined && compareByteRanges(last, 0, n, fk, 0, n) === 0) return;
+    this.lastPrefix = fk.slice(0, n);
+    this.bloom.addKey(this.lastPrefix);
   }
 
   get keyCount(): number { return this.bloom.keyCount; }
 
-  finish(): Uint8Array { return this.bloom.finish(); }
+  finish(): Uint8Array {
+    this.lastPrefix = undefined;
+    return this.bloom.finish();
+  }
 }
 
 export class FilterBlockReader {
@@ -50,5 +77,14 @@ export class FilterBlockReader {
   /** False only when no entry with this filter key was added. */
   mayContain(filterKey: Uint8Array): boolean {
     return this.bloom.mayContain(filterKey);
+  }
+
+  /**
+   * False only when no filter key starts with `prefix`. Answers only for a filter built with a prefix
+   * length (`prefixLength`, from the table's properties) no longer than `prefix`: otherwise true.
+   */
+  mayContainPrefix(prefix: Uint8Array, prefixLength: number): boolean {
+    if (prefixLength === 0 || prefix.length < prefixLength) return true;
+    return this.bloom.mayContain(prefix.length === prefixLength ? prefix : prefix.subarray(0, prefixLength));
   }
 }

@@ -41,6 +41,11 @@ export interface TableProperties {
   /** '' when the table has no filter. */
   filterPolicy: string;
   bloomBitsPerKey: number;
+  /**
+   * The prefix length the filter also holds prefixes of (filter-block.ts); absent (0) when the filter
+   * holds whole keys only, which is also what every table written before the property existed says.
+   */
+  filterPrefixLength?: number | undefined;
   creationTimeMs: number;
   blockSize: number;
   blockRestartInterval: number;
@@ -73,7 +78,8 @@ const NUMBER_NAMES: ReadonlyArray<readonly [string, NumberField]> = [
   ['raw.key_bytes', 'rawKeyBytes'],
   ['raw.value_bytes', 'rawValueBytes'],
 ];
-const OPTIONAL_NUMBERS: ReadonlyArray<readonly [string, 'smallestSeq' | 'largestSeq']> = [
+const OPTIONAL_NUMBERS: ReadonlyArray<readonly [string, 'smallestSeq' | 'largestSeq' | 'filterPrefixLength']> = [
+  ['filter.prefix_length', 'filterPrefixLength'],
   ['seq.largest', 'largestSeq'],
   ['seq.smallest', 'smallestSeq'],
 ];
@@ -163,6 +169,7 @@ export function decodeProperties(block: Block): TableProperties {
     fail('smallest/largest key must be present exactly when the table has entries');
   }
   if ((p.smallestSeq === undefined) !== (p.largestSeq === undefined)) fail('only one of seq.smallest/seq.largest');
+  if (p.filterPrefixLength === undefined) delete p.filterPrefixLength;
   if (p.uniqueId === undefined) delete p.uniqueId;
   else if (p.uniqueId.length === 0 || p.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE) {
     fail(`unique_id of ${p.uniqueId.length} bytes (expected 1..${TABLE_UNIQUE_ID_MAX_SIZE})`);

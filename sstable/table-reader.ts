@@ -54,6 +54,8 @@ export interface TableEntry { key: Uint8Array; value: Uint8Array }
 export class TableReader {
   private filterChecksCount = 0;
   private filterNegativesCount = 0;
+  private prefixChecksCount = 0;
+  private prefixNegativesCount = 0;
   private readonly indexIter: BlockIterator;
   /** Summaries for point lookups (undefined for other comparators or unusual index blocks). */
   private readonly indexSearch: IndexSearch | undefined;
@@ -139,6 +141,24 @@ export class TableReader {
   get filterChecks(): number { return this.filterChecksCount; }
   get filterNegatives(): number { return this.filterNegativesCount; }
   get hasFilter(): boolean { return this.filter !== undefined; }
+  /** mayContainPrefix() calls that reached the filter, and those it answered "no". */
+  get prefixChecks(): number { return this.prefixChecksCount; }
+  get prefixNegatives(): number { return this.prefixNegativesCount; }
+
+  /**
+   * False only when no key of this table has a filter key starting with `prefix`. Only a filter built
+   * with a prefix length (the `filter.prefix_length` property) no longer than `prefix` can say so:
+   * any other table (no filter, whole keys only, a longer prefix length) answers true, uncounted.
+   */
+  mayContainPrefix(prefix: Uint8Array): boolean {
+    const f = this.filter;
+    const n = this.properties.filterPrefixLength ?? 0;
+    if (f === undefined || n === 0 || prefix.length < n) return true;
+    this.prefixChecksCount++;
+    if (f.mayContainPrefix(prefix, n)) return true;
+    this.prefixNegativesCount++;
+    return false;
+  }
 
   /** Bytes this reader keeps in memory (index, filter, range-deletion block), beyond the block cache. */
   memoryBytes(): number {

@@ -56,6 +56,11 @@ export interface TableWriterOptions {
   comparator?: Comparator;
   /** The part of each key the filter is built over (default: the whole key). */
   filterKeyTransform?: FilterKeyTransform;
+  /**
+   * 0 (default): the filter holds whole filter keys. N > 0: it also holds each filter key's first N
+   * bytes (filter-block.ts), recorded as the `filter.prefix_length` property. Ignored without a filter.
+   */
+  prefixLength?: number;
   /** Keys are internal keys: count deletions and record the sequence range from their trailers. */
   keysAreInternal?: boolean;
   /** Stored in the properties; 0 (the default) means "not recorded" (no module reads the clock itself). */
@@ -131,7 +136,7 @@ export class TableWriter {
     if (!Number.isInteger(this.zstdLevel) || this.zstdLevel < ZSTD_MIN_LEVEL || this.zstdLevel > ZSTD_MAX_LEVEL) {
       throw new InvalidArgumentError(`zstdLevel: expected an integer in ${ZSTD_MIN_LEVEL}..${ZSTD_MAX_LEVEL}, got ${o.zstdLevel}`);
     }
-    if (o.bloomBitsPerKey !== 0) this.filter = new FilterBlockBuilder(o.bloomBitsPerKey, o.filterKeyTransform);
+    if (o.bloomBitsPerKey !== 0) this.filter = new FilterBlockBuilder(o.bloomBitsPerKey, o.filterKeyTransform, o.prefixLength ?? 0);
     if (o.uniqueId !== undefined) {
       if (!(o.uniqueId instanceof Uint8Array) || o.uniqueId.length === 0 || o.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE) {
         throw new InvalidArgumentError(`uniqueId: expected 1..${TABLE_UNIQUE_ID_MAX_SIZE} bytes`);
@@ -367,6 +372,7 @@ export class TableWriter {
       compression: o.compression,
       filterPolicy: this.filter ? FILTER_POLICY_NAME : '',
       bloomBitsPerKey: this.filter ? o.bloomBitsPerKey : 0,
+      ...(this.filter && this.filter.prefixLength > 0 ? { filterPrefixLength: this.filter.prefixLength } : {}),
       creationTimeMs: o.creationTimeMs ?? 0,
       blockSize: o.blockSize,
       blockRestartInterval: o.blockRestartInterval,

@@ -67,7 +67,7 @@ export function summarizeBlocks(layout: TableLayout): KindSummary[] {
 const PROPERTY_ORDER: ReadonlyArray<keyof TableProperties> = [
   'formatVersion', 'comparatorName', 'numEntries', 'numDeletions', 'numRangeDeletions', 'rawKeyBytes', 'rawValueBytes',
   'numDataBlocks', 'dataSize', 'indexSize', 'filterSize', 'smallestKey', 'largestKey', 'smallestSeq', 'largestSeq',
-  'compression', 'filterPolicy', 'bloomBitsPerKey', 'blockSize', 'blockRestartInterval', 'creationTimeMs',
+  'compression', 'filterPolicy', 'bloomBitsPerKey', 'filterPrefixLength', 'blockSize', 'blockRestartInterval', 'creationTimeMs',
 ];
 
 function orderedProperties(p: TableProperties): Array<[string, unknown]> {

@@ -54,6 +54,8 @@ export class TableCache {
   private readonly entries = new Map<number, Entry>();
   private filterChecksClosed = 0;
   private filterNegativesClosed = 0;
+  private prefixChecksClosed = 0;
+  private prefixNegativesClosed = 0;
   private pins: FilePins | undefined;
 
   constructor(
@@ -208,6 +210,8 @@ export class TableCache {
     if (!r) return;
     this.filterChecksClosed += r.filterChecks;
     this.filterNegativesClosed += r.filterNegatives;
+    this.prefixChecksClosed += r.prefixChecks;
+    this.prefixNegativesClosed += r.prefixNegatives;
     await r.close().catch(() => undefined);
   }
 
@@ -245,13 +249,19 @@ export class TableCache {
     return n;
   }
 
-  filterStats(): { checks: number; negatives: number } {
+  /** Point-read filter probes, and prefix probes by iterators (TableReader.mayContainPrefix). */
+  filterStats(): { checks: number; negatives: number; prefixChecks: number; prefixNegatives: number } {
     let checks = this.filterChecksClosed;
     let negatives = this.filterNegativesClosed;
+    let prefixChecks = this.prefixChecksClosed;
+    let prefixNegatives = this.prefixNegativesClosed;
     for (const e of this.entries.values()) {
-      if (e.reader) { checks += e.reader.filterChecks; negatives += e.reader.filterNegatives; }
+      const r = e.reader;
+      if (!r) continue;
+      checks += r.filterChecks; negatives += r.filterNegatives;
+      prefixChecks += r.prefixChecks; prefixNegatives += r.prefixNegatives;
     }
-    return { checks, negatives };
+    return { checks, negatives, prefixChecks, prefixNegatives };
   }
 
   async close(): Promise<void> {

@@ -289,11 +289,17 @@ export class Engine {
     return r;
   }
 
-  /** An iterator over the current state; it releases its Version when it ends or closes. */
-  newIterator<T>(options: DBIteratorOptions, mode: IteratorMode): StrataIterator<T> {
+  /**
+   * An iterator over the current state; it releases its Version when it ends or closes.
+   * `sharedPrefix`: bytes every key within the bounds starts with. A table whose filter holds prefixes
+   * of a length it covers, and lacks its own, is skipped; each table answers by the prefix length it
+   * was written with, so tables from before a change of option prefixLength keep being skipped.
+   */
+  newIterator<T>(options: DBIteratorOptions, mode: IteratorMode, sharedPrefix?: Uint8Array): StrataIterator<T> {
     const version = this.versions.current();
     version.ref();
-    const source = buildIteratorSource(this.memtables.forRead(), version, this.tables, options.snapshotSeq);
+    const probe = sharedPrefix !== undefined && sharedPrefix.length > 0 ? sharedPrefix.slice() : undefined;
+    const source = buildIteratorSource(this.memtables.forRead(), version, this.tables, options.snapshotSeq, probe);
     const it = new StrataIterator<T>(source, options, mode, (x) => this.iterators.delete(x as StrataIterator<unknown>));
     this.iterators.add(it as StrataIterator<unknown>);
     return it;

@@ -22,7 +22,11 @@ export interface DBStats {
   writeAmplification: number;
   stalls: { slowdownMs: number; stopMs: number };
   cache: { capacity: number; usage: number; hits: number; misses: number };
-  filter: { checks: number; negatives: number };
+  /**
+   * Filter probes: `checks`/`negatives` by point reads; `prefixChecks`/`prefixNegatives` by iterators
+   * over one prefix (option prefixLength), a negative being a table the iterator skipped.
+   */
+  filter: { checks: number; negatives: number; prefixChecks: number; prefixNegatives: number };
   snapshots: number;
   /**
    * Range tombstones: those in memtables (active and immutable, as written), and the range-deletion

@@ -19,10 +19,10 @@ export function makeTransactionHost(db: Engine): TransactionHost {
       return snap;
     },
     readAt: (key, seq) => db.get(key, seq),
-    openSource: (readSeq) => {
+    openSource: (readSeq, prefix) => {
       const version = db.versions.current();
       version.ref();
-      const source = buildIteratorSource(db.memtables.forRead(), version, db.tables, readSeq);
+      const source = buildIteratorSource(db.memtables.forRead(), version, db.tables, readSeq, prefix);
       return { iter: source.build(), release: () => source.release() };
     },
     makeIterator: <T>(build: () => InternalIterator, release: () => void, o: TxIteratorOptions, mode: IteratorMode): T => {

@@ -35,6 +35,7 @@ import { MAX_SEQUENCE, ValueKind, userKeyOf, kindOf, seqOf } from '../base/inter
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
 import { InvalidArgumentError, TooLargeError, TransactionConflictError } from '../errors.js';
 import { booleanArg, keyArg, limitArg, optionsArg } from '../base/arguments.js';
+import { intersectPrefix, sharedPrefixOf } from '../base/prefix-bounds.js';
 import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -63,7 +64,8 @@ export interface TransactionHost {
   readAt(key: Uint8Array, seq: number): MaybePromise<Buffer | undefined>;
   /** An internal iterator over the whole database as of now (the caller filters by sequence) and its release. */
   /** The DB's merged source as of `readSeq` (range tombstones newer than it are not honoured). */
-  openSource(readSeq: number): { iter: InternalIterator; release(): void };
+  /** `prefix`: every key the read can return starts with it (tables lacking it may be skipped). */
+  openSource(readSeq: number, prefix?: Uint8Array): { iter: InternalIterator; release(): void };
   /** A public iterator over an internal source. */
   makeIterator<T>(build: () => InternalIterator, release: () => void, options: TxIteratorOptions, mode: 'entries' | 'keys' | 'values'): T;
   submitCommit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
@@ -84,9 +86,11 @@ export interface TxIteratorOptions {
 export interface TransactionIteratorOptions {
   gt?: Uint8Array | string; gte?: Uint8Array | string; lt?: Uint8Array | string; lte?: Uint8Array | string;
   reverse?: boolean; limit?: number;
+  /** Only keys starting with these bytes, as db.iterator({ prefix }) (intersected with the bounds). */
+  prefix?: Uint8Array | string;
 }
 
-const TX_ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit'] as const;
+const TX_ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'prefix'] as const;
 
 /** Buffer writes get sequence numbers above every real one (real ones stay below 2^52). */
 const BUFFER_BASE = 2 ** 52;
@@ -220,10 +224,13 @@ export class Transaction {
     const options = optionsArg<TransactionIteratorOptions>('iterator options', given, TX_ITERATOR_OPTIONS) ?? {};
     booleanArg('options.reverse', options.reverse);
     limitArg('options.limit', options.limit);
-    const o: TxIteratorOptions = {};
+    let o: TxIteratorOptions = {};
     for (const b of ['gt', 'gte', 'lt', 'lte'] as const) {
       if (options[b] !== undefined) o[b] = keyArg(`options.${b}`, options[b]).slice();
     }
+    const prefix = options.prefix === undefined ? undefined : keyArg('options.prefix', options.prefix).slice();
+    const shared = sharedPrefixOf(o, prefix).slice();
+    if (prefix !== undefined) o = intersectPrefix(o, prefix);
     if (options.reverse !== undefined) o.reverse = options.reverse;
     if (options.limit !== undefined) o.limit = options.limit;
     if (this.isolation === 'serializable') {
@@ -233,7 +240,7 @@ export class Transaction {
       });
     }
     const seq = this.snap.sequence;
-    const source = this.host.openSource(seq);
+    const source = this.host.openSource(seq, shared.length > 0 ? shared : undefined);
     const buffer = this.buffer;
     // The transaction's own range deletes as of now, over both sides: every snapshot entry is older
     // than them (the whole deleted stretch is skipped), buffered writes only when written before.

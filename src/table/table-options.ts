@@ -16,7 +16,7 @@ import type { TableWriterOptions } from '../../sstable/table-writer.js';
  * them to the TableWriter as they are. `compression` is the codec of the level.
  */
 export type TableOptions = Required<Pick<TableWriterOptions,
-  'blockSize' | 'blockRestartInterval' | 'indexBlockRestartInterval' | 'bloomBitsPerKey' | 'compression' | 'zstdLevel'>>;
+  'blockSize' | 'blockRestartInterval' | 'indexBlockRestartInterval' | 'bloomBitsPerKey' | 'compression' | 'zstdLevel'>> & Pick<TableWriterOptions, 'prefixLength'>;
 
 /** The table options for tables written to `level` (flush output is level 0). */
 export function tableOptionsFor(o: ResolvedOptions, level: number): TableOptions {
@@ -25,6 +25,7 @@ export function tableOptionsFor(o: ResolvedOptions, level: number): TableOptions
     blockRestartInterval: o.blockRestartInterval,
     indexBlockRestartInterval: o.indexBlockRestartInterval,
     bloomBitsPerKey: o.bloomBitsPerKey,
+    prefixLength: o.prefixLength,
     compression: o.compressionPerLevel?.[level] ?? o.compression,
     zstdLevel: o.zstdLevel,
   };

@@ -452,3 +452,29 @@ describe('reading the log back', () => {
     await db.close();
   });
 });
+
+describe('prefix iterators and prefixLength', () => {
+  it('iterator/keys/values({ prefix }) bound the range (intersected with gt/gte/lt/lte); a bad prefix or prefixLength is refused', async () => {
+    const { db, before } = await seeded({ prefixLength: 1 });
+    await db.put('ab', 'v-ab');
+    const keys = async (o: object): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const k of db.keys(o)) out.push(k.toString());
+      return out;
+    };
+    expect(await keys({ prefix: 'a' })).toEqual(['a', 'ab']);
+    expect(await keys({ prefix: 'a', gt: 'a' })).toEqual(['ab']);
+    expect(await keys({ prefix: 'a', reverse: true, limit: 1 })).toEqual(['ab']);
+    expect(await keys({ prefix: 'x' })).toEqual([]);
+    for (const bad of [null, 1, {}, [], true]) {
+      throwsWith(() => db.iterator({ prefix: bad } as object), 'ERR_INVALID_ARGUMENT', `iterator prefix: ${JSON.stringify(bad)}`);
+    }
+    await db.delete('ab');
+    expect(await readAll(db)).toEqual(before);
+    expect(db.stats().filter).toMatchObject({ prefixChecks: expect.any(Number), prefixNegatives: expect.any(Number) });
+    await db.close();
+    for (const prefixLength of [-1, 2.5, 1025, '4']) {
+      await rejectsWith(() => DB.open(DIR, { fs: new MemFileSystem(), prefixLength } as Options), 'ERR_INVALID_ARGUMENT', `prefixLength ${String(prefixLength)}`);
+    }
+  });
+});

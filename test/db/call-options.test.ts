@@ -1,7 +1,7 @@
 /**
  * Per-call options are checked like open options: an unknown name is ERR_INVALID_ARGUMENT naming it
  * (with the closest known name), and the call changes nothing. Before, `put(k, v, { synch: true })`
- * wrote without syncing and `iterator({ prefix })` returned every key.
+ * wrote without syncing and a misspelt iterator option returned every key.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackupEngine, DB, MemFileSystem, WriteBatch, inspect, staticKeyProvider } from '../../src/index.js';
@@ -28,7 +28,7 @@ describe('unknown per-call option names', () => {
     ['getMany', (d) => d.getMany(['a'], { fillCache: false } as any), /read options: unknown option "fillCache"/],
     ['has', (d) => d.has('a', { snapsot: undefined, snapshoot: 1 } as any), /read options: unknown option "snapshoot" \(did you mean snapshot\?\)/],
     ['hasMany', (d) => d.hasMany(['a'], { signl: 1 } as any), /read options: unknown option "signl" \(did you mean signal\?\)/],
-    ['iterator', (d) => d.iterator({ prefix: 'a' } as any), /iterator options: unknown option "prefix"/],
+    ['iterator', (d) => d.iterator({ prefx: 'a' } as any), /iterator options: unknown option "prefx" \(did you mean prefix\?\)/],
     ['keys', (d) => d.keys({ revers: true } as any), /iterator options: unknown option "revers" \(did you mean reverse\?\)/],
     ['values', (d) => d.values({ limt: 1 } as any), /iterator options: unknown option "limt" \(did you mean limit\?\)/],
     ['beginTransaction', (d) => d.beginTransaction({ isolaton: 'serializable' } as any), /transaction options: unknown option "isolaton" \(did you mean isolation\?\)/],
@@ -55,7 +55,8 @@ describe('unknown per-call option names', () => {
 
   it('transaction iterators refuse unknown names and bad types', async () => {
     const tx = db.beginTransaction();
-    expect(() => tx.iterator({ prefix: 'a' } as any)).toThrow(/iterator options: unknown option "prefix"/);
+    expect(() => tx.iterator({ fillCache: false } as any)).toThrow(/iterator options: unknown option "fillCache"/);
+    expect(() => tx.keys({ prefix: 1 } as any)).toThrow(/options.prefix/);
     expect(() => tx.keys({ reverse: 'yes' } as any)).toThrow(/options.reverse must be a boolean/);
     tx.rollback();
   });

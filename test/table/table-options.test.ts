@@ -18,7 +18,7 @@ describe('tableOptionsFor', () => {
         blockSize: DEFAULT_OPTIONS.blockSize, blockRestartInterval: DEFAULT_OPTIONS.blockRestartInterval,
         indexBlockRestartInterval: DEFAULT_OPTIONS.indexBlockRestartInterval,
         bloomBitsPerKey: DEFAULT_OPTIONS.bloomBitsPerKey, compression: DEFAULT_OPTIONS.compression,
-        zstdLevel: DEFAULT_OPTIONS.zstdLevel,
+        zstdLevel: DEFAULT_OPTIONS.zstdLevel, prefixLength: DEFAULT_OPTIONS.prefixLength,
       });
     }
   });
@@ -29,9 +29,9 @@ describe('tableOptionsFor', () => {
   });
 
   it('carries the user\'s values, as plain data that survives a structured clone (worker post)', () => {
-    const o = validateOptions({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9 });
+    const o = validateOptions({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9, prefixLength: 3 });
     const t = tableOptionsFor(o, 3);
-    expect(t).toEqual({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9 });
+    expect(t).toEqual({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9, prefixLength: 3 });
     expect(structuredClone(t)).toEqual(t);
   });
 

@@ -1,5 +1,5 @@
 /**
- * `stratadb get / put / delete / scan` on the fixture database: text and hex keys, range bounds,
+ * `stratadb get / put / delete / scan` on the fixture database: text and hex keys, range bounds, --prefix,
  * reverse and limit, --json, writes seen by later reads, and the user mistakes (bad hex, a bad
  * --limit, a DIR with no database, a database locked by another process: exit 2 with the code,
  * no stack trace). Each command runs as a child process.
@@ -18,13 +18,14 @@ describe('stratadb get / put / delete / scan', () => {
   it('reads: get, not found, scan with bounds, reverse, limit, hex and JSON', async () => {
     const dir = await tempDir('strata-kv-');
     await makeFixtureDb(dir);
-    const [get, missing, range, reverse, hex, all] = await Promise.all([
+    const [get, missing, range, reverse, hex, all, prefix] = await Promise.all([
       runCli(['get', dir, 'apple']),
       runCli(['get', dir, 'key005']),
       runCli(['scan', dir, '--gt', 'key000', '--lte', 'key004']),
       runCli(['scan', dir, '--reverse', '--limit', '2', '--json']),
       runCli(['scan', dir, '--lt', '61', '--hex']),
       runCli(['scan', dir, '--json']),
+      runCli(['scan', dir, '--prefix', 'key01', '--lt', 'key013']),
     ]);
     expect([get.code, get.stdout]).toEqual([0, 'red\n']);
     expect([missing.code, missing.stdout, missing.stderr]).toEqual([1, '', 'not found: key005\n']);
@@ -34,7 +35,8 @@ describe('stratadb get / put / delete / scan', () => {
     const entries = JSON.parse(all.stdout) as Array<{ key: string; value: string }>;
     expect(entries.filter((e) => e.key !== '\u0000\ufffd\u0001').map((e) => e.key)).toEqual(LIVE);
     expect(entries).toHaveLength(LIVE.length + 1);
-    for (const r of [get, range, reverse, hex, all]) expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(prefix.stdout).toBe('key011\tvalue-11\nkey012\tvalue-12\n'); // key010 is deleted
+    for (const r of [get, range, reverse, hex, all, prefix]) expect([r.code, r.stderr]).toEqual([0, '']);
   });
 
   it('writes: put and delete are durable and seen by the next read; a missing database is refused', async () => {

@@ -1,6 +1,6 @@
 /**
- * `stratadb scan DIR [--gte K] [--gt K] [--lt K] [--lte K] [--limit N] [--reverse] [--hex] [--json]`:
- * the entries of a range, in key order (or reversed), from a read-only open at one snapshot.
+ * `stratadb scan DIR [--prefix P] [--gte K] [--gt K] [--lt K] [--lte K] [--limit N] [--reverse] [--hex] [--json]`:
+ * the entries of a range (keys starting with P, within the bounds), in key order (or reversed), from a read-only open at one snapshot.
  * Text output is `key<TAB>value` per line (UTF-8, or hex with --hex); --json is one array of
  * {key, value}. Both stream: memory stays flat however many entries match.
  */
@@ -12,7 +12,7 @@ import { Output } from '../output.js';
 import { addKeyOptions, type KeyOptions } from '../key-options.js';
 
 interface ScanOptions extends KeyOptions {
-  gte?: string; gt?: string; lt?: string; lte?: string;
+  prefix?: string; gte?: string; gt?: string; lt?: string; lte?: string;
   limit?: number; reverse?: boolean; hex?: boolean; json?: boolean;
 }
 
@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .command('scan')
     .description('list the entries of a key range (read-only open: safe beside a live process)')
     .argument('<DIR>', 'the database directory')
+    .option('--prefix <bytes>', 'only keys starting with BYTES (with bounds: within both)')
     .option('--gte <key>', 'start at KEY (inclusive)')
     .option('--gt <key>', 'start after KEY')
     .option('--lt <key>', 'stop before KEY')
@@ -35,6 +36,7 @@ export function register(program: Command): void {
 Output: one "key<TAB>value" line per entry.
 Examples:
   $ stratadb scan /data/db --gte user: --lt 'user;' --limit 10
+  $ stratadb scan /data/db --prefix user: --limit 10
   $ stratadb scan /data/db --reverse --limit 1 --hex`);
   addKeyOptions(cmd)
     .action((dir: string, options: ScanOptions) => scan(dir, options));
@@ -43,7 +45,7 @@ Examples:
 async function scan(dir: string, o: ScanOptions): Promise<void> {
   const isHex = o.hex === true;
   const range: IteratorOptions = {};
-  for (const bound of ['gte', 'gt', 'lt', 'lte'] as const) {
+  for (const bound of ['prefix', 'gte', 'gt', 'lt', 'lte'] as const) {
     const text = o[bound];
     if (text !== undefined) range[bound] = parseBytesArg(`--${bound}`, text, isHex);
   }
