@@ -125,7 +125,7 @@ export class DB extends EventEmitter<DBEventMap> {
         throw new TooLargeError(`a range key is ${batch.maxKeyLength} bytes, over maxKeySize (${this.engine.o.maxKeySize})`);
       }
       this.engine.checkWritable();
-      return this.engine.writes.submit(batch.encodedOps().slice(), batch.length, batch.byteLength, sync);
+      return this.engine.writes.submit(copyBytes(batch.encodedOps()), batch.length, batch.byteLength, sync);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -145,7 +145,7 @@ export class DB extends EventEmitter<DBEventMap> {
       }
       this.engine.checkWritable();
       if (batch.length === 0) return Promise.resolve();
-      return this.engine.writes.submit(batch.encodedOps().slice(), batch.length, batch.byteLength, sync);
+      return this.engine.writes.submit(copyBytes(batch.encodedOps()), batch.length, batch.byteLength, sync);
     } catch (e) {
       return Promise.reject(e);
     }

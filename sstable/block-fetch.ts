@@ -20,6 +20,7 @@ import { Block } from './block-reader.js';
 import { decodeBlock, decodeBlockSync } from './compression.js';
 import { BLOCK_TRAILER_SIZE } from './format.js';
 import type { FileCipher } from '../src/encryption/file-cipher.js';
+import { copyBytes } from '../src/base/bytes.js';
 
 /**
  * The buffer synchronous cache misses read into, shared by every fetcher of this thread: a read,
@@ -104,7 +105,7 @@ export class BlockFetcher {
     const payload = this.payload(buf, offset, size, type);
     // NB: an async decoder reads its input later, after other reads may have reused the scratch buffer.
     return this.decodeSync(type, payload, offset) ??
-      this.decodeAsync(type, payload.buffer === scratch.buffer ? payload.slice() : payload, offset);
+      this.decodeAsync(type, payload.buffer === scratch.buffer ? copyBytes(payload) : payload, offset);
   }
 
   private remember(offset: number, block: Block): Block {

@@ -13,6 +13,7 @@ import type { InternalIterator } from '../src/base/internal-iterator.js';
 import { CorruptionError } from '../src/errors.js';
 import { copyRange } from './block-builder.js';
 import type { RangeCompare } from './range-compare.js';
+import { copyBytes } from '../src/base/bytes.js';
 
 /** A decoded block: its raw bytes plus where the restart array starts. Immutable. */
 export class Block {
@@ -100,7 +101,7 @@ export class BlockIterator implements InternalIterator {
 
   /** A copy of the current key the caller owns. */
   keyCopy(): Uint8Array {
-    return this.keyBuf.slice(0, this.keyLength);
+    return copyBytes(this.keyBuf.subarray(0, this.keyLength));
   }
 
   /** The reused key buffer and the current key's length (zero-copy reads; valid until the next move). */

@@ -14,7 +14,7 @@
  */
 import { BLOOM_FILTER_POLICY_NAME, BloomFilterBuilder, BloomFilterReader } from './bloom.js';
 import { META_FILTER_PREFIX } from './format.js';
-import { compareByteRanges } from '../src/base/bytes.js';
+import { compareByteRanges, copyBytes } from '../src/base/bytes.js';
 import { InvalidArgumentError } from '../src/errors.js';
 
 /** Longest prefix a filter may be built over (a sanity bound: prefixes are meant to be short). */
@@ -49,7 +49,7 @@ export class FilterBlockBuilder {
     if (n === 0 || fk.length < n) return;
     const last = this.lastPrefix;
     if (last !== undefined && compareByteRanges(last, 0, n, fk, 0, n) === 0) return;
-    this.lastPrefix = fk.slice(0, n);
+    this.lastPrefix = copyBytes(fk.subarray(0, n));
     this.bloom.addKey(this.lastPrefix);
   }
 

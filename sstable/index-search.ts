@@ -14,7 +14,7 @@
  * Table iterators use the same search for their index seek (the table reader hands its search to
  * each iterator it makes): an iterator is made per range read, and building a search walks the whole index.
  */
-import { compareBytes } from '../src/base/bytes.js';
+import { compareBytes, copyBytes } from '../src/base/bytes.js';
 import type { Comparator } from '../src/base/comparator.js';
 import { compareInternalKeys, TRAILER_SIZE } from '../src/base/internal-key.js';
 import { BlockIterator, type Block } from './block-reader.js';
@@ -46,7 +46,7 @@ export class IndexSearch {
     const it = new BlockIterator(cmp, block);
     const userEnd = (): number => (internal ? it.keySize - TRAILER_SIZE : it.keySize);
     it.seekToFirst();
-    const first = it.keyBuffer.slice(0, Math.max(0, userEnd()));
+    const first = copyBytes(it.keyBuffer.subarray(0, Math.max(0, userEnd())));
     it.seekToLast();
     const last = it.keyBuffer.subarray(0, Math.max(0, userEnd()));
     let p = 0;
@@ -63,7 +63,7 @@ export class IndexSearch {
       lo[i] = word(it.keyBuffer, p + 4, end);
     }
     if (i !== n) return undefined;
-    return new IndexSearch(block, cmp, p, first.slice(0, p), hi, lo, internal, new BlockIterator(cmp, block));
+    return new IndexSearch(block, cmp, p, copyBytes(first.subarray(0, p)), hi, lo, internal, new BlockIterator(cmp, block));
   }
 
   /**

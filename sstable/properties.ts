@@ -7,7 +7,7 @@
  * CorruptionError(file, block offset). Unknown names are ignored, so later versions may add properties.
  * Not here: collecting the numbers (table-writer.ts).
  */
-import { compareByteRanges, compareBytes } from '../src/base/bytes.js';
+import { compareByteRanges, compareBytes, copyBytes } from '../src/base/bytes.js';
 import { getVarint, putVarint, type VarintResult } from '../src/base/coding.js';
 import { CorruptionError } from '../src/errors.js';
 import { BlockBuilder } from './block-builder.js';
@@ -118,7 +118,7 @@ export function encodeProperties(p: TableProperties): Uint8Array {
   entries.sort((a, b) => compareBytes(a[0], b[0]));
   const builder = new BlockBuilder(1, 1024);
   for (const [k, v] of entries) builder.add(k, v);
-  return builder.finish().slice();
+  return copyBytes(builder.finish());
 }
 
 /** Decodes a properties block (errors name the block's file offset). */
@@ -161,7 +161,7 @@ export function decodeProperties(block: Block): TableProperties {
   }
   for (const [name, field] of KEY_NAMES) {
     const v = found.get(name);
-    out[field] = v === undefined ? undefined : v.slice();
+    out[field] = v === undefined ? undefined : copyBytes(v);
   }
   const p = out as TableProperties;
   if (p.compression !== 'none' && p.compression !== 'lz4' && p.compression !== 'zstd') fail(`unknown compression ${p.compression}`);

@@ -29,6 +29,7 @@ import { rangeCompareFor, type RangeCompare } from './range-compare.js';
 import { TwoLevelIterator, type DataBlockLoader } from './two-level-iterator.js';
 import { cipherFor, decodeEncryptionHeader, FileKind, hasCryptMagic, plaintextRefused, type FileCipher, type KeyResolver } from '../src/encryption/file-cipher.js';
 import { TableFormatVersion } from './format.js';
+import { copyBytes } from '../src/base/bytes.js';
 
 /** Longest encryption header (a 255-byte key id). */
 const MAX_HEADER_READ = 12 + 255 + 16 + 8 + 4;
@@ -231,7 +232,7 @@ export class TableReader {
     const r = this.fetcher.get(this.handle.offset, this.handle.size);
     if (r instanceof Promise) {
       // The caller may reuse target's bytes once this returns (a get's lookup buffer).
-      const t = target.slice();
+      const t = copyBytes(target);
       return r.then((b) => this.answer(b, t));
     }
     return keyView ? this.answerView(r, target) : this.answer(r, target);

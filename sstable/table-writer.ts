@@ -18,7 +18,7 @@
  */
 import type { Comparator } from '../src/base/comparator.js';
 import { bytewiseComparator } from '../src/base/comparator.js';
-import { printableKey } from '../src/base/bytes.js';
+import { printableKey, copyBytes } from '../src/base/bytes.js';
 import { putFixed32 } from '../src/base/coding.js';
 import { crc32c, maskCrc } from '../src/base/crc32c.js';
 import type { MaybePromise } from '../src/base/internal-iterator.js';
@@ -141,7 +141,7 @@ export class TableWriter {
       if (!(o.uniqueId instanceof Uint8Array) || o.uniqueId.length === 0 || o.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE) {
         throw new InvalidArgumentError(`uniqueId: expected 1..${TABLE_UNIQUE_ID_MAX_SIZE} bytes`);
       }
-      this.uniqueId = o.uniqueId.slice();
+      this.uniqueId = copyBytes(o.uniqueId);
     }
     if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} must be empty, has ${file.size} bytes`);
     this.cmp = rangeCompareFor(o.comparator ?? bytewiseComparator);
@@ -189,7 +189,7 @@ export class TableWriter {
     if (key.length > this.lastKey.length) this.lastKey = new Uint8Array(Math.max(key.length, this.lastKey.length * 2));
     copyRange(this.lastKey, 0, key, 0, key.length);
     this.lastKeyLength = key.length;
-    if (s.numEntries === 0) this.smallestKey = key.slice();
+    if (s.numEntries === 0) this.smallestKey = copyBytes(key);
     s.numEntries++;
     s.rawKeyBytes += key.length;
     s.rawValueBytes += value.length;
@@ -217,17 +217,17 @@ export class TableWriter {
     }
     this.rangeDelBlock ??= new BlockBuilder(1, 256);
     this.rangeDelBlock.add(key, value);
-    this.lastRangeDelKey = key.slice();
+    this.lastRangeDelKey = copyBytes(key);
     this.numRangeDeletions++;
   }
 
   /** Ends the current data block; a Promise only when the zstd pipeline is full. */
   private cutBlock(): Promise<void> | undefined {
     const raw = this.dataBlock.finish();
-    const lastKey = this.lastKey.slice(0, this.lastKeyLength);
+    const lastKey = copyBytes(this.lastKey.subarray(0, this.lastKeyLength));
     this.stats.numDataBlocks++;
     if (this.codecId === COMPRESSION_ZSTD) {
-      const copy = raw.slice();
+      const copy = copyBytes(raw);
       this.dataBlock.reset();
       this.pendingRaw += copy.length;
       const result = storeZstd(copy, this.zstdLevel).then(
@@ -366,7 +366,7 @@ export class TableWriter {
       indexSize: indexStored + BLOCK_TRAILER_SIZE,
       filterSize,
       smallestKey: this.smallestKey,
-      largestKey: s.numEntries > 0 ? this.lastKey.slice(0, this.lastKeyLength) : undefined,
+      largestKey: s.numEntries > 0 ? copyBytes(this.lastKey.subarray(0, this.lastKeyLength)) : undefined,
       smallestSeq: hasSeqs ? s.smallestSeq : undefined,
       largestSeq: hasSeqs ? s.largestSeq : undefined,
       compression: o.compression,

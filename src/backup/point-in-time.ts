@@ -20,6 +20,7 @@ import type { TableOptions } from '../table/table-options.js';
 import { listArchive } from './wal-archive.js';
 import { FileKind } from '../encryption/file-cipher.js';
 import type { KeyRing } from '../encryption/keyring.js';
+import { copyBytes } from '../base/bytes.js';
 
 export interface ReplayedArchive { files: FileMetadata[]; lastSequence: number; nextFileNumber: number }
 
@@ -76,7 +77,7 @@ export async function replayArchiveToTables(
           throw new InvalidArgumentError(`the WAL archive has a gap: sequences ${last + 1}..${b.firstSeq - 1} are missing (at ${a.name})`);
         }
         if (b.lastSeq > toSeq || b.commitTimeMs > toTime) { done = true; return; }
-        pending.push({ firstSeq: b.firstSeq, count: b.opCount, ops: b.encodedOps().slice() });
+        pending.push({ firstSeq: b.firstSeq, count: b.opCount, ops: copyBytes(b.encodedOps()) });
         last = b.lastSeq;
       },
     });

@@ -1,3 +1,4 @@
+import { copyBytes } from './bytes.js';
 /**
  * Hands out small immutable byte copies carved from a shared 64 KiB slab, so a put's encoded
  * operation costs a view object instead of its own ArrayBuffer. A typed array over 64 bytes gets an
@@ -20,7 +21,7 @@ export class ByteSlab {
   /** A copy of `src` the caller may keep and must not write to. */
   copy(src: Uint8Array): Uint8Array {
     const n = src.length;
-    if (n > MAX_SLAB_COPY) return src.slice();
+    if (n > MAX_SLAB_COPY) return copyBytes(src);
     if (this.used + n > SLAB_BYTES) {
       this.slab = new Uint8Array(SLAB_BYTES);
       this.used = 0;

@@ -50,7 +50,6 @@ export function toBytes(v: Uint8Array | string): Uint8Array {
   return typeof v === 'string' ? encoder.encode(v) : v;
 }
 
-/** A Buffer copy the caller owns (never a view into engine memory). */
 /**
  * A copy the caller owns, for a key kept past the call that passed it. Not `src.slice()`: on a
  * Buffer that is a view of the same memory, so the caller reusing its buffer would move our copy.
@@ -59,6 +58,7 @@ export function copyBytes(src: Uint8Array): Uint8Array {
   return new Uint8Array(src);
 }
 
+/** A Buffer copy the caller owns (never a view into engine memory). */
 export function copyToBuffer(src: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(src.length);
   out.set(src);

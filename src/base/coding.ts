@@ -1,3 +1,4 @@
+import { copyBytes } from './bytes.js';
 /**
  * Fixed-width little-endian and varint coding into Uint8Array, shared by every on-disk format.
  * Numbers stay JS numbers: 64-bit fields hold values below 2^53 (sequence numbers are 56-bit on disk
@@ -108,7 +109,7 @@ export class ByteWriter {
   lengthPrefixed(b: Uint8Array): this { return this.varint(b.length).bytes(b); }
   view(): Uint8Array { return this.buf.subarray(0, this.length); }
   /** A copy the caller owns. */
-  toBytes(): Uint8Array { return this.buf.slice(0, this.length); }
+  toBytes(): Uint8Array { return copyBytes(this.buf.subarray(0, this.length)); }
 }
 
 /**

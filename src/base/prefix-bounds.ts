@@ -14,7 +14,8 @@ import { compareBytes } from './bytes.js';
 export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i]! !== 0xff) {
-      const out = prefix.slice(0, i + 1);
+      // A copy even when given a Buffer, whose slice() is a view: the caller's key must not change.
+      const out = new Uint8Array(prefix.subarray(0, i + 1));
       out[i]!++;
       return out;
     }

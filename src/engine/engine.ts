@@ -29,6 +29,7 @@ import { lockFileName } from '../manifest/file-names.js';
 import { SnapshotList, type Snapshot } from '../mvcc/snapshot-list.js';
 import type { Transaction, TransactionHost, TransactionOptions } from '../mvcc/transaction.js';
 import { makeJitter, type Jitter } from '../base/jitter.js';
+import { copyBytes } from '../base/bytes.js';
 import { KeyRing } from '../encryption/keyring.js';
 import { LruCache } from '../cache/lru-cache.js';
 import { TableCache } from '../cache/table-cache.js';
@@ -298,7 +299,7 @@ export class Engine {
   newIterator<T>(options: DBIteratorOptions, mode: IteratorMode, sharedPrefix?: Uint8Array): StrataIterator<T> {
     const version = this.versions.current();
     version.ref();
-    const probe = sharedPrefix !== undefined && sharedPrefix.length > 0 ? sharedPrefix.slice() : undefined;
+    const probe = sharedPrefix !== undefined && sharedPrefix.length > 0 ? copyBytes(sharedPrefix) : undefined;
     const source = buildIteratorSource(this.memtables.forRead(), version, this.tables, options.snapshotSeq, probe);
     const it = new StrataIterator<T>(source, options, mode, (x) => this.iterators.delete(x as StrataIterator<unknown>));
     this.iterators.add(it as StrataIterator<unknown>);

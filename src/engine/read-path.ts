@@ -20,7 +20,7 @@
  * Main thread only.
  */
 import type { Buffer } from 'node:buffer';
-import { compareByteRanges, copyToBuffer } from '../base/bytes.js';
+import { compareByteRanges, copyToBuffer, copyBytes } from '../base/bytes.js';
 import {
   KIND_FOR_SEEK, TRAILER_SIZE, ValueKind, kindOf, seqOf, writeTrailer,
 } from '../base/internal-key.js';
@@ -133,11 +133,11 @@ export function getFromTables<T>(
     // Unreferenced: used and let go within this turn; a reference is taken only to wait.
     const reader = tables.peek(f);
     // NB: from here on other gets reuse the lookup buffer: the continuation keeps a copy.
-    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover, found);
+    if (reader === undefined) return continueAsync(tables.acquire(f), files, i, tables, userKey, copyBytes(ikey), seq, cover, found);
     cover = tableCover(reader, userKey, seq, cover);
     // A key view: decide() reads the answer at once and keeps only a copy of the value.
     const r = reader.getAtOrAfter(ikey, userKey, true);
-    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, ikey.slice(), seq, cover, found, r);
+    if (r instanceof Promise) return continueAsync(tables.acquire(f), files, i, tables, userKey, copyBytes(ikey), seq, cover, found, r);
     const probe = decide(f, reader.fileName, r, userKey, cover, found);
     if (probe !== undefined) return probe ?? undefined;
   }

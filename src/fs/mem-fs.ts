@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { IOError, LockedError, NotSupportedError } from '../errors.js';
+import { copyBytes } from '../base/bytes.js';
 import type {
   FileLock, FileStat, FileSystem, OpenWritableOptions, ReadableFile, WritableFile,
 } from './file-system.js';
@@ -84,7 +85,7 @@ export class MemFileSystem implements FileSystem {
     if (existing && options.exclusive) throw osError('EEXIST', 'open', this.norm(p));
     let file: MemFile;
     if (existing && options.overwrite) {
-      existing.stale = existing.data.slice(0, existing.length);
+      existing.stale = copyBytes(existing.data.subarray(0, existing.length));
       existing.written = 0;
       existing.syncedLength = 0;
       return new MemWritableFile(this.norm(p), existing, 0);
@@ -114,7 +115,7 @@ export class MemFileSystem implements FileSystem {
 
   async readFile(p: string): Promise<Uint8Array> {
     const file = this.getFile(p, 'read');
-    return file.data.slice(0, file.length);
+    return copyBytes(file.data.subarray(0, file.length));
   }
 
   async list(d: string): Promise<string[]> {
@@ -340,7 +341,7 @@ class MemReadableFile implements ReadableFile {
     if (offset < 0 || length < 0) throw osError('EINVAL', 'read', this.path);
     const end = Math.min(f.length, offset + length);
     if (offset >= end) return new Uint8Array(0);
-    return f.data.slice(offset, end);
+    return copyBytes(f.data.subarray(offset, end));
   }
   readSyncInto(offset: number, into: Uint8Array): number {
     const f = this.file;

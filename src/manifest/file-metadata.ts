@@ -10,7 +10,7 @@
  * (the compaction scheduler keeps those beside the Version: a Set of file numbers in flight).
  */
 import { Buffer } from 'node:buffer';
-import { printableKey } from '../base/bytes.js';
+import { printableKey, copyBytes } from '../base/bytes.js';
 import { compareInternalKeys, isInternalKey, kindOf, seqOf, userKeyOf, ValueKind } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
 import { TABLE_UNIQUE_ID_MAX_SIZE } from '../../sstable/format.js';
@@ -61,8 +61,8 @@ export function makeFileMetadata(init: FileMetadataInit): FileMetadata {
     fileNumber: init.fileNumber,
     fileSize: init.fileSize,
     crc32c: init.crc32c,
-    smallest: init.smallest.slice(),
-    largest: init.largest.slice(),
+    smallest: copyBytes(init.smallest),
+    largest: copyBytes(init.largest),
     smallestSeq: init.smallestSeq,
     largestSeq: init.largestSeq,
     numEntries: init.numEntries,

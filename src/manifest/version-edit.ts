@@ -15,6 +15,7 @@ import { ByteReader, ByteWriter } from '../base/coding.js';
 import { invariant } from '../base/invariant.js';
 import { CorruptionError, NotSupportedError } from '../errors.js';
 import { type FileMetadata, fileMetadataProblem } from './file-metadata.js';
+import { copyBytes } from '../base/bytes.js';
 
 /** The MANIFEST format this code writes and the newest it reads. FORMAT.md "Versioning". */
 export const MANIFEST_FORMAT_VERSION = 1;
@@ -172,7 +173,7 @@ export function decodeVersionEdit(data: Uint8Array, fileName = '<version edit>',
     const at = r.offset;
     const k = r.lengthPrefixed();
     if (k.length < 8) fail(at, `${what} key of ${k.length} bytes is shorter than an internal-key trailer`);
-    return k.slice();
+    return copyBytes(k);
   };
   const once = (at: number, present: boolean, name: string): void => {
     if (present) fail(at, `${name} appears twice`);

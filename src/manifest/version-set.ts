@@ -39,6 +39,7 @@ import {
 } from './version-edit.js';
 import { VersionBuilder } from './version-builder.js';
 import { type Levels, Version } from './version.js';
+import { copyBytes } from '../base/bytes.js';
 
 export interface VersionSetOptions {
   numLevels: number;
@@ -289,7 +290,7 @@ export class VersionSet {
     const levels = builder.finishLevels();
     const lastSequence = Math.max(edit.lastSequence ?? 0, this.lastSeq);
     const pointers = this.pointers.slice();
-    for (const p of edit.compactPointers ?? []) pointers[p.level] = p.key.slice();
+    for (const p of edit.compactPointers ?? []) pointers[p.level] = copyBytes(p.key);
     try {
       if (this.writer.size >= this.options.maxManifestFileSize || this.keyChanged()) {
         await this.writeManifest(levels, logNumber, lastSequence, pointers);

@@ -37,7 +37,7 @@
  * Not here: visibility across memtables, tombstone semantics (src/iterator, src/engine/read-path.ts).
  */
 import type { InternalIterator } from '../base/internal-iterator.js';
-import { compareBytes } from '../base/bytes.js';
+import { compareBytes, copyBytes } from '../base/bytes.js';
 import { writeTrailer, TRAILER_SIZE, ValueKind } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
 import { walkOps } from '../wal/write-batch.js';
@@ -303,7 +303,7 @@ export class MemTable implements EntryStore {
     invariant(compareBytes(start, end) < 0, 'memtable range tombstone with start >= end');
     // Copies: the caller's arrays are views into a batch or WAL record that will be reused.
     const inOrder = !this.hasSeq || seq > this.maxSeq;
-    this.keepRangeDel({ start: start.slice(), end: end.slice(), seq }, inOrder);
+    this.keepRangeDel({ start: copyBytes(start), end: copyBytes(end), seq }, inOrder);
     this.noteSeq(seq);
   }
 

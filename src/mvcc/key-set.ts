@@ -18,7 +18,7 @@
  * set, never to be written). Main thread or worker.
  * Not here: what the hashes are checked against (conflict-tracker.ts, seq-hash-table.ts).
  */
-import { compareByteRanges } from '../base/bytes.js';
+import { compareByteRanges, copyBytes } from '../base/bytes.js';
 import { walkOpRanges } from '../wal/write-batch.js';
 import { murmurHash3x86_32 } from '../base/murmur3.js';
 import { ValueKind } from '../base/internal-key.js';
@@ -162,7 +162,7 @@ export function keySetOfOps(ops: Uint8Array, count: number, fail: (offset: numbe
   let ranges: [Uint8Array, Uint8Array][] | undefined;
   walkOpRanges(ops, 0, ops.length, count, (kind, keyStart, keyEnd, valueStart, valueEnd) => {
     if (kind === ValueKind.RangeDelete) {
-      (ranges ??= []).push([ops.slice(keyStart, keyEnd), ops.slice(valueStart, valueEnd)]);
+      (ranges ??= []).push([copyBytes(ops.subarray(keyStart, keyEnd)), copyBytes(ops.subarray(valueStart, valueEnd))]);
       return;
     }
     bounds[2 * n] = keyStart;

@@ -40,7 +40,7 @@ import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
 import { encodeSingleOp, encodedOpLength } from '../wal/write-batch.js';
-import { printableKey, copyToBuffer } from '../base/bytes.js';
+import { printableKey, copyToBuffer, copyBytes } from '../base/bytes.js';
 import type { ConflictTracker, KeyRange } from './conflict-tracker.js';
 import { KeySetBuilder, type KeySet } from './key-set.js';
 import { KeyLog } from './key-log.js';
@@ -226,10 +226,10 @@ export class Transaction {
     limitArg('options.limit', options.limit);
     let o: TxIteratorOptions = {};
     for (const b of ['gt', 'gte', 'lt', 'lte'] as const) {
-      if (options[b] !== undefined) o[b] = keyArg(`options.${b}`, options[b]).slice();
+      if (options[b] !== undefined) o[b] = copyBytes(keyArg(`options.${b}`, options[b]));
     }
-    const prefix = options.prefix === undefined ? undefined : keyArg('options.prefix', options.prefix).slice();
-    const shared = sharedPrefixOf(o, prefix).slice();
+    const prefix = options.prefix === undefined ? undefined : copyBytes(keyArg('options.prefix', options.prefix));
+    const shared = copyBytes(sharedPrefixOf(o, prefix));
     if (prefix !== undefined) o = intersectPrefix(o, prefix);
     if (options.reverse !== undefined) o.reverse = options.reverse;
     if (options.limit !== undefined) o.limit = options.limit;

@@ -7,7 +7,7 @@
  * fragments out of order or overlapping, or two entries of one start with different ends are
  * CorruptionError naming the file and the block's offset. Safe in a worker.
  */
-import { compareBytes } from '../base/bytes.js';
+import { compareBytes, copyBytes } from '../base/bytes.js';
 import { kindOf, makeInternalKey, seqOf, TRAILER_SIZE, userKeyOf, ValueKind } from '../base/internal-key.js';
 import { CorruptionError } from '../errors.js';
 import type { Fragment } from './fragmenter.js';
@@ -41,9 +41,9 @@ export function decodeFragments(it: RangeDelEntries, fileName: string, offset: n
     const key = it.keyCopy();
     if (key.length < TRAILER_SIZE) bad(`entry ${n}: key of ${key.length} bytes has no trailer`);
     if (kindOf(key) !== ValueKind.RangeDelete) bad(`entry ${n}: kind ${kindOf(key)} is not RangeDelete`);
-    const start = userKeyOf(key).slice();
+    const start = copyBytes(userKeyOf(key));
     const seq = seqOf(key);
-    const end = it.value().slice();
+    const end = copyBytes(it.value());
     if (seq < 1) bad(`entry ${n}: sequence number 0`);
     if (compareBytes(start, end) >= 0) bad(`entry ${n}: empty range`);
     if (cur && compareBytes(cur.start, start) === 0) {

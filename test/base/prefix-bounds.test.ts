@@ -1,5 +1,6 @@
 /** prefixSuccessor / intersectPrefix / sharedPrefixOf: the byte rules behind iterator({ prefix }). */
 import { describe, expect, it } from 'vitest';
+import { Buffer } from 'node:buffer';
 import { compareBytes } from '../../src/base/bytes.js';
 import { withSeed } from '../support/rng.js';
 import { commonPrefix, intersectPrefix, prefixSuccessor, sharedPrefixOf } from '../../src/base/prefix-bounds.js';
@@ -56,5 +57,14 @@ describe('prefix bounds', () => {
         for (const k of inside) expect(compareBytes(k.subarray(0, p.length), p), `${k} in [${lo}, ${hi}${inclusive ? ']' : ')'} vs ${p}`).toBe(0);
       }
     });
+  });
+});
+
+describe('prefixSuccessor leaves its argument alone', () => {
+  it('a Buffer (whose slice() is a view) is copied, not incremented in place', () => {
+    const p = Buffer.from([0x6c, 0x31]);
+    const s = prefixSuccessor(p.subarray(0, 1));
+    expect(s).toEqual(b(0x6d));
+    expect([...p]).toEqual([0x6c, 0x31]);
   });
 });

@@ -121,3 +121,30 @@ describe('tx.iterator({ prefix })', () => {
     await db.close();
   });
 });
+
+describe('the caller\'s bounds are never written to', () => {
+  // Buffer#slice is a view: computing a bound's successor through it once incremented a byte of the
+  // caller's key (a later put of that Buffer then wrote another key).
+  it('Buffer bounds and prefixes come back unchanged from db and transaction iterators', async () => {
+    const { db } = await openMem({ compactionExecutor: 'inline', prefixLength: 1 });
+    for (const k of ['k1', 'l1', 'l5', 'l8', 'm1']) await db.put(k, `v-${k}`);
+    await db.flush();
+    await db.put('l3', 'v-l3');
+    const lo = Buffer.from('l1');
+    const hi = Buffer.from('l8');
+    const p = Buffer.from('l');
+    const keys = async (it: AsyncIterable<[Uint8Array, Uint8Array]>): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const [k] of it) out.push(Buffer.from(k).toString());
+      return out;
+    };
+    expect(await keys(db.iterator({ gte: lo, lte: hi }))).toEqual(['l1', 'l3', 'l5', 'l8']);
+    expect(await keys(db.iterator({ prefix: p, reverse: true }))).toEqual(['l8', 'l5', 'l3', 'l1']);
+    const tx = db.beginTransaction();
+    expect(await keys(tx.iterator({ gte: lo, lt: hi }))).toEqual(['l1', 'l3', 'l5']);
+    expect(await keys(tx.iterator({ prefix: p, gt: lo }))).toEqual(['l3', 'l5', 'l8']);
+    tx.rollback();
+    expect([lo.toString(), hi.toString(), p.toString()]).toEqual(['l1', 'l8', 'l']);
+    await db.close();
+  });
+});

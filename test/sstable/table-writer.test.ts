@@ -4,6 +4,7 @@
  * range-deletion block (written apart from the data, named in the metaindex, counted in the properties).
  */
 import { describe, expect, it } from 'vitest';
+import { Buffer } from 'node:buffer';
 import { isStrataError, IOError, InvalidArgumentError } from '../../src/errors.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import type { WritableFile } from '../../src/fs/file-system.js';
@@ -47,6 +48,20 @@ describe('TableWriter', () => {
       expect(k[7]).toBe(0x30 + (i % 10));
       expect(v.every((x) => x === i)).toBe(true);
     });
+  });
+
+  it('keeps no reference to a reused Buffer key (Buffer#slice is a view), smallest key included', async () => {
+    const fs = new MemFileSystem();
+    const w = new TableWriter(await fs.openWritable('/t.sst'), opts);
+    const key = Buffer.alloc(2);
+    for (let i = 0; i < 20; i++) {
+      key.write(`k${String.fromCharCode(0x61 + i)}`);
+      w.add(key, b('v'));
+    }
+    key.write('zz');
+    const res = await w.finish();
+    expect(dec.decode(res.properties.smallestKey)).toBe('ka');
+    expect(dec.decode(res.properties.largestKey)).toBe('kt');
   });
 
   it('cuts blocks before they exceed blockSize; a big entry gets its own block', async () => {
