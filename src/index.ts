@@ -9,7 +9,7 @@ export type { WalUpdate, WalUpdateOp } from './engine/wal-tail.js';
 export { WriteBatch } from './wal/write-batch.js';
 export { Snapshot } from './mvcc/snapshot-list.js';
 export { Transaction } from './mvcc/transaction.js';
-export type { Isolation, TransactionOptions } from './mvcc/transaction.js';
+export type { Isolation, TransactionOptions, TransactionReadOptions, TransactionIteratorOptions } from './mvcc/transaction.js';
 export { StrataIterator } from './iterator/strata-iterator.js';
 export type { DBStats, LevelStats } from './engine/stats.js';
 export type { DestroyResult } from './engine/destroy.js';

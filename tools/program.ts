@@ -25,6 +25,7 @@ import { register as registerCompact } from './commands/compact.js';
 import { register as registerDelete } from './commands/delete.js';
 import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerGet } from './commands/get.js';
+import { register as registerHas } from './commands/has.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
 import { register as registerRotateKey } from './commands/rotate-key.js';
@@ -69,7 +70,7 @@ Examples:
   $ stratadb scan /data/db --gte user: --lt 'user;' --limit 10
   $ stratadb check /data/db`);
   for (const register of [
-    registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
+    registerGet, registerHas, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
     registerDestroy, registerTail,
   ]) register(program);

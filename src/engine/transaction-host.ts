@@ -25,11 +25,11 @@ export function makeTransactionHost(db: Engine): TransactionHost {
       const source = buildIteratorSource(db.memtables.forRead(), version, db.tables, readSeq, prefix);
       return { iter: source.build(), release: () => source.release() };
     },
-    makeIterator: <T>(build: () => InternalIterator, release: () => void, o: TxIteratorOptions, mode: IteratorMode): T => {
+    makeIterator: <T>(build: () => InternalIterator, release: () => void, o: TxIteratorOptions, mode: IteratorMode, signal?: AbortSignal): T => {
       const it = new StrataIterator<unknown>({ build, release }, { ...o, snapshotSeq: MAX_SEQUENCE }, mode,
         (x) => db.iterators.delete(x));
       db.iterators.add(it);
-      return it as T;
+      return (signal ? it.abortOn(signal) : it) as T;
     },
     submitCommit: (ops, count, userBytes, sync, validate, conflictKeys) => {
       db.checkWritable();

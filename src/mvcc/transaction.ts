@@ -36,6 +36,7 @@ import type { InternalIterator, MaybePromise } from '../base/internal-iterator.j
 import { InvalidArgumentError, TooLargeError, TransactionConflictError } from '../errors.js';
 import { booleanArg, keyArg, limitArg, optionsArg } from '../base/arguments.js';
 import { intersectPrefix, sharedPrefixOf } from '../base/prefix-bounds.js';
+import { abortable, signalArg, throwIfAborted } from '../base/abort.js';
 import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -67,7 +68,9 @@ export interface TransactionHost {
   /** `prefix`: every key the read can return starts with it (tables lacking it may be skipped). */
   openSource(readSeq: number, prefix?: Uint8Array): { iter: InternalIterator; release(): void };
   /** A public iterator over an internal source. */
-  makeIterator<T>(build: () => InternalIterator, release: () => void, options: TxIteratorOptions, mode: 'entries' | 'keys' | 'values'): T;
+  /** With `signal`, the iterator fails with ERR_ABORTED once it fires (StrataIterator.abortOn). */
+  makeIterator<T>(build: () => InternalIterator, release: () => void, options: TxIteratorOptions, mode: 'entries' | 'keys' | 'values',
+    signal?: AbortSignal): T;
   submitCommit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
     validate: () => Error | undefined, conflictKeys: KeySet): Promise<void>;
   readonly tracker: ConflictTracker;
@@ -88,9 +91,14 @@ export interface TransactionIteratorOptions {
   reverse?: boolean; limit?: number;
   /** Only keys starting with these bytes, as db.iterator({ prefix }) (intersected with the bounds). */
   prefix?: Uint8Array | string;
+  /** Once it fires, the next step rejects with ERR_ABORTED and the iterator is closed (as db.iterator). */
+  signal?: AbortSignal;
 }
 
-const TX_ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'prefix'] as const;
+const TX_ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'prefix', 'signal'] as const;
+/** What tx.get() takes. */
+export interface TransactionReadOptions { signal?: AbortSignal }
+const TX_READ_OPTIONS = ['signal'] as const;
 
 /** Buffer writes get sequence numbers above every real one (real ones stay below 2^52). */
 const BUFFER_BASE = 2 ** 52;
@@ -142,11 +150,16 @@ export class Transaction {
     if (this.state !== 'open') throw new InvalidArgumentError(`the transaction was already ${this.state === 'committed' ? 'committed' : this.state === 'committing' ? 'committed (in progress)' : 'rolled back'}`);
   }
 
-  /** The value at the snapshot, or this transaction's own latest write. */
-  get(key: Uint8Array | string): Promise<Buffer | undefined> {
+  /**
+   * The value at the snapshot, or this transaction's own latest write. `signal`: rejects with
+   * ERR_ABORTED once it fires (a read in flight finishes and is dropped; the key still counts as read).
+   */
+  get(key: Uint8Array | string, options?: TransactionReadOptions): Promise<Buffer | undefined> {
     try {
       this.checkUsable();
       const k = keyArg('key', key);
+      const signal = signalArg('options.signal', optionsArg<TransactionReadOptions>('get() options', options, TX_READ_OPTIONS)?.signal);
+      throwIfAborted('get()', signal);
       const buffer = this.buffer;
       if (buffer) {
         const kind = buffer.get(k, MAX_SEQUENCE);
@@ -159,7 +172,7 @@ export class Transaction {
       }
       if (this.isolation === 'serializable') (this.reads ??= new KeyLog()).add(k);
       const r = this.host.readAt(k, this.snap.sequence);
-      return r instanceof Promise ? r : Promise.resolve(r);
+      return r instanceof Promise ? abortable('get()', r, signal) : Promise.resolve(r);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -224,6 +237,7 @@ export class Transaction {
     const options = optionsArg<TransactionIteratorOptions>('iterator options', given, TX_ITERATOR_OPTIONS) ?? {};
     booleanArg('options.reverse', options.reverse);
     limitArg('options.limit', options.limit);
+    const signal = signalArg('options.signal', options.signal);
     let o: TxIteratorOptions = {};
     for (const b of ['gt', 'gte', 'lt', 'lte'] as const) {
       if (options[b] !== undefined) o[b] = copyBytes(keyArg(`options.${b}`, options[b]));
@@ -253,7 +267,7 @@ export class Transaction {
       const children: InternalIterator[] = [view ? new RangeDelSkippingIterator(db, view, BUFFER_BASE - 1) : db];
       if (buffer) children.push(view ? new RangeDelSkippingIterator(buffer.newIterator(), view, bufferMaxSeq) : buffer.newIterator());
       return new MergingIterator(children, compareInternalKeys);
-    }, () => source.release(), o, mode);
+    }, () => source.release(), o, mode, signal);
   }
 
   /** Commits atomically; rejects with ERR_TXN_CONFLICT (nothing written) if it lost a race. */

@@ -128,3 +128,41 @@ describe('signal on iterators', () => {
     await db.close();
   });
 });
+
+describe('signal on transaction reads', () => {
+  it('tx.get and tx iterators take signal as db.get and db.iterator do; bad options are refused', async () => {
+    const fs = new MemFileSystem();
+    let db = await DB.open('/db', { fs, compactionExecutor: 'inline' });
+    for (let i = 0; i < 50; i++) await db.put(key(i), 'v');
+    await db.flush();
+    await db.close();
+    db = await DB.open('/db', { fs, compactionExecutor: 'inline' });
+    const tx = db.beginTransaction();
+    tx.put(key(100), 'own');
+    const e = await rejectsWith(() => tx.get(key(1), { signal: aborted('enough') }), 'ERR_ABORTED', 'tx.get aborted');
+    expect(e.cause).toBe('enough');
+    // A read that waits for a table to open, aborted meanwhile.
+    const c = new AbortController();
+    const p = tx.get(key(2), { signal: c.signal });
+    c.abort();
+    await rejectsWith(() => p, 'ERR_ABORTED', 'tx.get in flight');
+    expect((await tx.get(key(2), { signal: new AbortController().signal }))!.toString()).toBe('v');
+    const it = tx.keys({ signal: aborted() });
+    await rejectsWith(() => it.nextv(10), 'ERR_ABORTED', 'tx keys aborted');
+    expect(openIterators(db)).toBe(0);
+    const c2 = new AbortController();
+    const it2 = tx.iterator({ signal: c2.signal });
+    expect((await it2.next()).value![0].toString()).toBe(key(0));
+    expect(openIterators(db)).toBe(1);
+    c2.abort();
+    expect(openIterators(db)).toBe(0);
+    await rejectsWith(() => it2.next(), 'ERR_ABORTED', 'tx iterator after abort');
+    await rejectsWith(() => tx.get(key(1), { signl: 1 } as never), 'ERR_INVALID_ARGUMENT', 'tx.get unknown option');
+    await rejectsWith(() => tx.get(key(1), { signal: 'x' } as never), 'ERR_INVALID_ARGUMENT', 'tx.get bad signal');
+    throwsWith(() => tx.iterator({ signal: {} } as never), 'ERR_INVALID_ARGUMENT', 'tx.iterator bad signal');
+    // The transaction is still usable and commits its write.
+    await tx.commit();
+    expect((await db.get(key(100)))!.toString()).toBe('own');
+    await db.close();
+  });
+});

@@ -57,6 +57,24 @@ describe('stratadb get / put / delete / scan', () => {
     expect(await runCli(['get', fresh, '6b', '--hex'])).toMatchObject({ code: 0, stdout: '76\n' });
   });
 
+  it('has: yes/no per key in order, --json, --hex; exit 1 when any key is missing', async () => {
+    const dir = await tempDir('strata-kv-has-');
+    await makeFixtureDb(dir);
+    const [all, some, json, hex, noKey] = await Promise.all([
+      runCli(['has', dir, 'apple', 'banana']),
+      runCli(['has', dir, 'key005', 'apple', 'nope']),
+      runCli(['has', dir, 'key004', 'key010', '--json']),
+      runCli(['has', dir, '00ff01', '6170706c65', '--hex']),
+      runCli(['has', dir]),
+    ]);
+    expect([all.code, all.stdout, all.stderr]).toEqual([0, 'apple\tyes\nbanana\tyes\n', '']);
+    expect([some.code, some.stdout]).toEqual([1, 'key005\tno\napple\tyes\nnope\tno\n']);
+    expect([json.code, JSON.parse(json.stdout)]).toEqual([1, [{ key: 'key004', exists: true }, { key: 'key010', exists: false }]]);
+    expect([hex.code, hex.stdout]).toEqual([0, '00ff01\tyes\n6170706c65\tyes\n']);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/ERR_INVALID_ARGUMENT/);
+  });
+
   it('user mistakes exit 2 with the error code and no stack trace; a locked database refuses put, not get', async () => {
     const dir = await tempDir('strata-kv-');
     await makeFixtureDb(dir);
