@@ -10,7 +10,8 @@
  */
 import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { booleanArg, keyArg, limitArg, optionsArg } from './base/arguments.js';
+import * as path from 'node:path';
+import { booleanArg, describe, keyArg, limitArg, optionsArg } from './base/arguments.js';
 import { copyBytes } from './base/bytes.js';
 import { ValueKind } from './base/internal-key.js';
 import {
@@ -32,6 +33,8 @@ import { compareBytes } from './base/bytes.js';
 import { abortable, signalArg, throwIfAborted } from './base/abort.js';
 import type { WalUpdatesIterator } from './engine/wal-tail.js';
 import type { DBEventMap } from './engine/engine-events.js';
+import { ingestExternalFiles, type IngestOptions, type IngestResult } from './engine/ingest.js';
+import { makeIngestHost } from './engine/ingest-host.js';
 
 export type Key = Uint8Array | string;
 
@@ -59,6 +62,7 @@ const ROTATE_KEY_OPTIONS = ['rewrite'] as const;
 const VERIFY_OPTIONS = ['onCorruption'] as const;
 const DESTROY_OPTIONS = ['fs'] as const;
 const UPDATES_OPTIONS = ['signal'] as const;
+const INGEST_OPTIONS = ['move'] as const;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -380,6 +384,32 @@ export class DB extends EventEmitter<DBEventMap> {
   stats(): DBStats {
     this.checkOpen();
     return this.engine.stats();
+  }
+
+  // ---- bulk load (RocksDB's IngestExternalFile)
+
+  /**
+   * Ingests external tables (written with ExternalTableWriter from `stratadb/sstable`; README
+   * "Ingesting external tables") as one atomic write: every entry gets one new sequence number, newer
+   * than every write acknowledged before, and the tables go in at the deepest level they fit. Files
+   * that are not external tables, are damaged or overlap each other are refused before anything
+   * changes. `move`: remove the source files once the ingest is installed. Resolves to the sequence
+   * and where each file went.
+   */
+  async ingest(files: string | readonly string[], options?: IngestOptions): Promise<IngestResult> {
+    this.engine.checkWritable();
+    const list: unknown = typeof files === 'string' ? [files] : files;
+    if (!Array.isArray(list) || list.length === 0 || list.some((f) => typeof f !== 'string' || f.length === 0)) {
+      throw new InvalidArgumentError(`ingest(files): files must be a path or a non-empty array of paths (got ${describe(files)})`);
+    }
+    const move = booleanArg('options.move', optionsArg<IngestOptions>('ingest options', options, INGEST_OPTIONS)?.move) ?? false;
+    const paths = (list as string[]).map((f) => path.resolve(f));
+    const seen = new Set<string>();
+    for (const p of paths) {
+      if (seen.has(p)) throw new InvalidArgumentError(`ingest(files): ${p} is listed twice`);
+      seen.add(p);
+    }
+    return ingestExternalFiles(makeIngestHost(this.engine), paths, { move });
   }
 
   // ---- sizes, properties, destroy (RocksDB's GetApproximateSizes, GetProperty, DestroyDB)
