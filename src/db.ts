@@ -10,7 +10,6 @@
  */
 import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import * as path from 'node:path';
 import { booleanArg, describe, keyArg, limitArg, optionsArg } from './base/arguments.js';
 import { copyBytes } from './base/bytes.js';
 import { ValueKind } from './base/internal-key.js';
@@ -403,13 +402,7 @@ export class DB extends EventEmitter<DBEventMap> {
       throw new InvalidArgumentError(`ingest(files): files must be a path or a non-empty array of paths (got ${describe(files)})`);
     }
     const move = booleanArg('options.move', optionsArg<IngestOptions>('ingest options', options, INGEST_OPTIONS)?.move) ?? false;
-    const paths = (list as string[]).map((f) => path.resolve(f));
-    const seen = new Set<string>();
-    for (const p of paths) {
-      if (seen.has(p)) throw new InvalidArgumentError(`ingest(files): ${p} is listed twice`);
-      seen.add(p);
-    }
-    return ingestExternalFiles(makeIngestHost(this.engine), paths, { move });
+    return ingestExternalFiles(makeIngestHost(this.engine), list as string[], { move });
   }
 
   // ---- sizes, properties, destroy (RocksDB's GetApproximateSizes, GetProperty, DestroyDB)

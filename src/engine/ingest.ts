@@ -21,10 +21,12 @@
  * see it as a write of the files' key ranges (their conflict check).
  * Main thread only.
  */
+import * as path from 'node:path';
 import { compareBytes } from '../base/bytes.js';
 import { KIND_FOR_SEEK, makeInternalKey, MAX_SEQUENCE, TRAILER_SIZE } from '../base/internal-key.js';
 import { FileKind, type KeyResolver } from '../encryption/file-cipher.js';
 import type { KeyRing } from '../encryption/keyring.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { FileSystem } from '../fs/file-system.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { tableFileName } from '../manifest/file-names.js';
@@ -89,9 +91,15 @@ export interface IngestHost {
   log(line: string): void;
 }
 
-/** Ingests `paths` (see the header). */
-export async function ingestExternalFiles(host: IngestHost, paths: readonly string[], options: IngestOptions): Promise<IngestResult> {
+/** Ingests `files` (see the header); relative paths are resolved against the working directory. */
+export async function ingestExternalFiles(host: IngestHost, files: readonly string[], options: IngestOptions): Promise<IngestResult> {
   host.checkWritable();
+  const paths = files.map((f) => path.resolve(f));
+  const seen = new Set<string>();
+  for (const p of paths) {
+    if (seen.has(p)) throw new InvalidArgumentError(`ingest(files): ${p} is listed twice`);
+    seen.add(p);
+  }
   const ring = host.keys;
   // A plain external table is fine in an encrypted database: it is rewritten under the database's key.
   const keys: KeyResolver | undefined = ring ? { keyFor: (id, file) => ring.keyFor(id, file), allowPlaintext: true } : undefined;
