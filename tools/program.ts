@@ -25,6 +25,7 @@ import { register as registerCompact } from './commands/compact.js';
 import { register as registerDelete } from './commands/delete.js';
 import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerGet } from './commands/get.js';
+import { register as registerIngest } from './commands/ingest.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
 import { register as registerRotateKey } from './commands/rotate-key.js';
@@ -72,6 +73,7 @@ Examples:
     registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
     registerDestroy, registerTail,
+    registerIngest,
   ]) register(program);
   return program;
 }

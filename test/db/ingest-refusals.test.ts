@@ -83,7 +83,7 @@ describe('db.ingest refusals', () => {
     const entries = Array.from({ length: 200 }, (_, i) => [`a${String(i).padStart(4, '0')}`, 'v'.repeat(20)] as const);
     await writeExternalTable('/ext/bad.sst', entries, { fs, blockSize: 256 });
     const bytes = await fs.readFile('/ext/bad.sst');
-    bytes[1000] ^= 0x40; // inside a data block (the index, filter and footer are at the end)
+    bytes[1000] = bytes[1000]! ^ 0x40; // inside a data block (the index, filter and footer are at the end)
     const f = await fs.openWritable('/ext/bad2.sst');
     f.append(bytes);
     await f.sync();
