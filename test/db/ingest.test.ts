@@ -13,6 +13,7 @@ import { writeExternalTable } from '../../sstable/index.js';
 import { Model } from '../support/model.js';
 import { withSeed, type Rng } from '../support/rng.js';
 import { hex, readAll } from '../support/db-check.js';
+import { tempDir } from '../support/tmpdir.js';
 
 const DIR = '/db';
 const key = (i: number): Uint8Array => Buffer.from(`k${String(i).padStart(5, '0')}`);
@@ -173,6 +174,32 @@ describe('db.ingest', () => {
     await db.close();
     const log = Buffer.from(await fs.readFile(`${DIR}/LOG`)).toString();
     expect(log).toMatch(/ingest: 1 entries from 1 file\(s\) at sequence 1 into L6:/);
+  });
+
+  it('ingested tables compact like any other, in worker threads, on the real file system', async () => {
+    const dir = await tempDir();
+    const db = await DB.open(`${dir}/db`, { compactionExecutor: 'worker', targetFileSize: 4 << 10 });
+    for (let i = 0; i < 3000; i += 2) await db.put(key(i), `old-${i}`);
+    await db.flush();
+    const entries = Array.from({ length: 1500 }, (_, j) => [key(j * 2 + (j % 3 === 0 ? 0 : 1)), `new-${j}`] as const)
+      .sort((a, b) => Buffer.compare(a[0], b[0]));
+    await writeExternalTable(`${dir}/ext.sst`, entries);
+    const r = await db.ingest(`${dir}/ext.sst`);
+    expect(r.files[0]!.tables.length).toBeGreaterThan(1); // cut at targetFileSize
+    const want = new Map<string, string>();
+    for (let i = 0; i < 3000; i += 2) want.set(key(i).toString(), `old-${i}`);
+    for (const [k, v] of entries) want.set(k.toString(), v);
+    const now = async (): Promise<Map<string, string>> => {
+      const m = new Map<string, string>();
+      for await (const [k, v] of db.iterator()) m.set(k.toString(), v.toString());
+      return m;
+    };
+    expect(await now()).toEqual(want);
+    await db.compactRange();
+    expect(db.stats().compactions.count).toBeGreaterThan(0);
+    expect(await now()).toEqual(want);
+    await db.verifyChecksums();
+    await db.close();
   });
 });
 
