@@ -176,6 +176,35 @@ describe('db.ingest', () => {
     expect(log).toMatch(/ingest: 1 entries from 1 file\(s\) at sequence 1 into L6:/);
   });
 
+  it('open transactions see the ingest as a write of its key range; after a reopen the next write is newer', async () => {
+    const fs = new MemFileSystem();
+    await fs.mkdir('/ext');
+    const opts = { fs, compactionExecutor: 'inline', flushOnClose: false } as const;
+    let db = await DB.open(DIR, opts);
+    await db.put('zz', 'only in the WAL'); // the WAL holds sequence 1, never flushed
+    const inRange = db.beginTransaction();
+    await inRange.put('b', 'tx');
+    const outside = db.beginTransaction();
+    await outside.put('q', 'tx');
+    await writeExternalTable('/ext/a.sst', [['a', 'ingested'], ['c', 'ingested']], { fs });
+    const r = await db.ingest('/ext/a.sst');
+    expect(r.sequence).toBe(2);
+    await expect(inRange.commit()).rejects.toMatchObject({ code: 'ERR_TXN_CONFLICT' }); // b is inside [a, c]
+    await outside.commit();
+    await db.close();
+    db = await DB.open(DIR, opts);
+    expect(db.stats().sequence).toBe(3); // the WAL's last write
+    await writeExternalTable('/ext/b.sst', [['c', 'again']], { fs });
+    expect((await db.ingest('/ext/b.sst')).sequence).toBe(4);
+    await db.close();
+    db = await DB.open(DIR, opts);
+    expect(db.stats().sequence).toBe(4); // above every WAL record: the MANIFEST's
+    await db.put('c', 'after reopen');
+    expect((await db.get('c'))?.toString()).toBe('after reopen');
+    expect((await db.get('a'))?.toString()).toBe('ingested');
+    await db.close();
+  });
+
   it('ingested tables compact like any other, in worker threads, on the real file system', async () => {
     const dir = await tempDir();
     const db = await DB.open(`${dir}/db`, { compactionExecutor: 'worker', targetFileSize: 4 << 10 });
