@@ -12,6 +12,9 @@
  * add outputs, move the level's round-robin pointer). Inputs stay on disk until that edit is durable
  * and no version refers to them (deleteObsoleteFiles).
  *
+ * An ingest holds picks (holdPicks) while it chooses levels and installs its tables, and reads the
+ * plans in flight (inFlightPlans) so it puts nothing where their outputs will land.
+ *
  * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and no
  * job starts until the back-off of job-policy.ts (COMPACTION_RETRY) has passed; after its attempts in a
  * row, or at once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
@@ -44,6 +47,11 @@ export class CompactionScheduler {
   /** The writes went quiet (idle-trigger.ts): the next automatic job may also compact a short L0. */
   private isIdleRequested = false;
   private idleMinFiles = 2;
+  /** Plans claimed and not yet released (waiting or running): their outputs are still to come. */
+  private readonly claimed = new Set<CompactionPlan>();
+  /** holdPicks() callers not yet released: no new plan is picked while above 0. */
+  private holds = 0;
+  private holdWaiters: (() => void)[] = [];
 
   constructor(
     private readonly host: CompactionHost,
@@ -55,6 +63,34 @@ export class CompactionScheduler {
   /** Compaction jobs submitted and not finished: progress is coming while this is above 0. */
   get runningJobs(): number { return this.submitted; }
 
+  /** Plans picked and not finished: where outputs not yet in the Version will land (ingest avoids them). */
+  inFlightPlans(): readonly CompactionPlan[] { return [...this.claimed]; }
+
+  /**
+   * Stops new plans from being picked (running and already claimed ones go on) until the returned
+   * release is called: an ingest chooses its levels from the Version and the in-flight plans, and no
+   * plan picked meanwhile may put outputs where it chose. Releases are idempotent.
+   */
+  holdPicks(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds > 0) return;
+      const w = this.holdWaiters;
+      this.holdWaiters = [];
+      for (const f of w) f();
+      this.maybeSchedule();
+    };
+  }
+
+  /** Resolves once no hold is in place (at once when none is). */
+  private whenUnheld(): Promise<void> | undefined {
+    if (this.holds === 0) return undefined;
+    return new Promise((resolve) => this.holdWaiters.push(resolve));
+  }
+
   /** Asks the queue for a compaction job, unless one is waiting already; it picks its work when it starts. */
   maybeSchedule(): void {
     // A back-off in progress calls this again when it ends.
@@ -64,6 +100,7 @@ export class CompactionScheduler {
       this.isJobWaiting = false;
       if (this.stopped || this.host.isStopped()) return;
       if (this.retry.isBackingOff) return; // a failure since: its back-off schedules the next job
+      if (this.holds > 0) return; // the release schedules again
       const plan = this.pickAuto();
       if (!plan) return;
       this.claim(plan);
@@ -115,6 +152,8 @@ export class CompactionScheduler {
     let rewritten = 0;
     for (;;) {
       if (this.stopped || this.host.isStopped()) return rewritten;
+      const held = this.whenUnheld();
+      if (held) { await held; continue; }
       const plan = this.pickRewrite();
       if (!plan) {
         const isStale = this.host.staleFiles?.();
@@ -147,6 +186,7 @@ export class CompactionScheduler {
   }
 
   private claim(plan: CompactionPlan): void {
+    this.claimed.add(plan);
     for (const n of inputFileNumbers(plan)) this.busy.add(n);
   }
 
@@ -161,6 +201,7 @@ export class CompactionScheduler {
   }
 
   private release(plan: CompactionPlan): void {
+    this.claimed.delete(plan);
     for (const n of inputFileNumbers(plan)) this.busy.delete(n);
   }
 
@@ -276,6 +317,8 @@ export class CompactionScheduler {
     for (let level = 0; level < stopAt; level++) {
       for (;;) {
         if (this.stopped || this.host.isStopped()) return;
+        const held = this.whenUnheld();
+        if (held) { await held; continue; }
         const plan = pickManual({
           levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
           compactPointers: this.host.compactPointers(), busy: this.busy,
@@ -300,6 +343,8 @@ export class CompactionScheduler {
     for (const fileNumber of bottom) {
       for (;;) {
         if (this.stopped || this.host.isStopped()) return;
+        const held = this.whenUnheld();
+        if (held) { await held; continue; }
         const version = this.host.currentVersion();
         if (!version.levels[stopAt]?.some((f) => f.fileNumber === fileNumber)) break; // compacted meanwhile
         const plan = pickInPlace({

@@ -10,7 +10,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { booleanArg, keyArg, limitArg, optionsArg } from './base/arguments.js';
+import { booleanArg, describe, keyArg, limitArg, optionsArg } from './base/arguments.js';
 import { copyBytes } from './base/bytes.js';
 import { ValueKind } from './base/internal-key.js';
 import {
@@ -33,38 +33,16 @@ import { abortable, signalArg, throwIfAborted } from './base/abort.js';
 import type { WalUpdatesIterator } from './engine/wal-tail.js';
 import type { DBEventMap } from './engine/engine-events.js';
 import { intersectPrefix, sharedPrefixOf, type RangeBounds } from './base/prefix-bounds.js';
+import { ingestExternalFiles, type IngestOptions, type IngestResult } from './engine/ingest.js';
+import { makeIngestHost } from './engine/ingest-host.js';
 
-export type Key = Uint8Array | string;
+import {
+  type Key, type WriteOptions, type ReadOptions, type IteratorOptions, type UpdatesOptions,
+  WRITE_OPTIONS, READ_OPTIONS, ITERATOR_OPTIONS, TRANSACTION_OPTIONS, RUN_TRANSACTION_OPTIONS, BACKUP_OPTIONS, ROTATE_KEY_OPTIONS, VERIFY_OPTIONS, DESTROY_OPTIONS, UPDATES_OPTIONS, INGEST_OPTIONS,
+} from './call-options.js';
 
-export interface WriteOptions { sync?: boolean }
-/** getUpdatesSince() options: once `signal` fires, next() rejects with ERR_ABORTED and the WALs are released. */
-export interface UpdatesOptions { signal?: AbortSignal }
-/** `signal`: an AbortSignal; once it fires the read rejects with ERR_ABORTED (a read in flight is dropped). */
-export interface ReadOptions { snapshot?: Snapshot; signal?: AbortSignal }
-export interface IteratorOptions {
-  gt?: Key; gte?: Key; lt?: Key; lte?: Key;
-  reverse?: boolean;
-  limit?: number;
-  snapshot?: Snapshot;
-  /** Once it fires, the next next()/nextv() rejects with ERR_ABORTED and the iterator is closed. */
-  signal?: AbortSignal;
-  /**
-   * Only keys starting with these bytes: gte = prefix, lt = its successor (no upper bound for an
-   * all-0xff prefix). With gt/gte/lt/lte too, the range is their intersection.
-   */
-  prefix?: Key;
-}
+export type { Key, WriteOptions, ReadOptions, IteratorOptions, UpdatesOptions } from './call-options.js';
 
-const WRITE_OPTIONS = ['sync'] as const;
-const READ_OPTIONS = ['snapshot', 'signal'] as const;
-const ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot', 'signal', 'prefix'] as const;
-const TRANSACTION_OPTIONS = ['isolation', 'sync'] as const;
-const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries'] as const;
-const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
-const ROTATE_KEY_OPTIONS = ['rewrite'] as const;
-const VERIFY_OPTIONS = ['onCorruption'] as const;
-const DESTROY_OPTIONS = ['fs'] as const;
-const UPDATES_OPTIONS = ['signal'] as const;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -391,6 +369,26 @@ export class DB extends EventEmitter<DBEventMap> {
   stats(): DBStats {
     this.checkOpen();
     return this.engine.stats();
+  }
+
+  // ---- bulk load (RocksDB's IngestExternalFile)
+
+  /**
+   * Ingests external tables (written with ExternalTableWriter from `stratadb/sstable`; README
+   * "Ingesting external tables") as one atomic write: every entry gets one new sequence number, newer
+   * than every write acknowledged before, and the tables go in at the deepest level they fit. Files
+   * that are not external tables, are damaged or overlap each other are refused before anything
+   * changes. `move`: remove the source files once the ingest is installed. Resolves to the sequence
+   * and where each file went.
+   */
+  async ingest(files: string | readonly string[], options?: IngestOptions): Promise<IngestResult> {
+    this.engine.checkWritable();
+    const list: unknown = typeof files === 'string' ? [files] : files;
+    if (!Array.isArray(list) || list.length === 0 || list.some((f) => typeof f !== 'string' || f.length === 0)) {
+      throw new InvalidArgumentError(`ingest(files): files must be a path or a non-empty array of paths (got ${describe(files)})`);
+    }
+    const move = booleanArg('options.move', optionsArg<IngestOptions>('ingest options', options, INGEST_OPTIONS)?.move) ?? false;
+    return ingestExternalFiles(makeIngestHost(this.engine), list as string[], { move });
   }
 
   // ---- sizes, properties, destroy (RocksDB's GetApproximateSizes, GetProperty, DestroyDB)

@@ -4,6 +4,9 @@
  * Spec: sstable/FORMAT.md. Engine code imports these modules directly; tools and bench use this file.
  */
 export { TableWriter, type TableWriterOptions, type TableWriterResult } from './table-writer.js';
+export {
+  ExternalTableWriter, writeExternalTable, type ExternalTableWriterOptions, type ExternalTableInfo,
+} from './external-table-writer.js';
 export { TableReader, type TableReaderOptions, type TableEntry } from './table-reader.js';
 export type { TableProperties } from './properties.js';
 export type { BlockCache } from './block-cache.js';

@@ -26,6 +26,7 @@ import { register as registerDelete } from './commands/delete.js';
 import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerHas } from './commands/has.js';
+import { register as registerIngest } from './commands/ingest.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
 import { register as registerRotateKey } from './commands/rotate-key.js';
@@ -73,6 +74,7 @@ Examples:
     registerGet, registerHas, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
     registerDestroy, registerTail,
+    registerIngest,
   ]) register(program);
   return program;
 }

@@ -284,6 +284,7 @@ describe('closed databases', () => {
     await rejectsWith(() => db.approximateSize('a', 'z'), 'ERR_CLOSED', 'approximateSize');
     throwsWith(() => db.getProperty('stratadb.stats'), 'ERR_CLOSED', 'getProperty');
     throwsWith(() => db.getUpdatesSince(1), 'ERR_CLOSED', 'getUpdatesSince');
+    await rejectsWith(() => db.ingest(['/ext/a.sst']), 'ERR_CLOSED', 'ingest');
     snap.release(); // releasing after close is harmless
   });
 
@@ -348,6 +349,7 @@ describe('read-only opens', () => {
       ['delete', () => ro.delete('k000')],
       ['write', () => ro.write(new WriteBatch().put('k', 'v'))],
       ['flush', () => ro.flush()],
+      ['ingest', () => ro.ingest('/nothing.sst')],
     ] as const) {
       await rejectsWith(fn, 'ERR_READ_ONLY', `read-only ${what}`);
     }
@@ -476,5 +478,21 @@ describe('prefix iterators and prefixLength', () => {
     for (const prefixLength of [-1, 2.5, 1025, '4']) {
       await rejectsWith(() => DB.open(DIR, { fs: new MemFileSystem(), prefixLength } as Options), 'ERR_INVALID_ARGUMENT', `prefixLength ${String(prefixLength)}`);
     }
+  });
+});
+
+describe('bulk load', () => {
+  it('ingest checks its arguments and changes nothing', async () => {
+    const { db, fs, before } = await seeded();
+    const files = await fileBytes(fs, DIR);
+    for (const [what, args] of [
+      ['no files', [[]]], ['a number', [1]], ['an empty path', [['']]], ['a path listed twice', [['/x.sst', '/x.sst']]],
+      ['unknown option', ['/x.sst', { mvoe: true }]], ['move not boolean', ['/x.sst', { move: 1 }]], ['a missing file', ['/x.sst']],
+    ] as const) {
+      await rejectsWith(() => (db.ingest as (...a: unknown[]) => Promise<unknown>)(...args), 'ERR_INVALID_ARGUMENT', `ingest: ${what}`);
+    }
+    expect(await fileBytes(fs, DIR)).toEqual(files);
+    expect(await readAll(db)).toEqual(before);
+    await db.close();
   });
 });
