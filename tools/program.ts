@@ -27,6 +27,7 @@ import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
+import { register as registerRepair } from './commands/repair.js';
 import { register as registerRotateKey } from './commands/rotate-key.js';
 import { register as registerScan } from './commands/scan.js';
 import { register as registerSstDump } from './commands/sst-dump.js';
@@ -72,6 +73,7 @@ Examples:
     registerGet, registerPut, registerDelete, registerScan, registerStats, registerCheck, registerCompact,
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
     registerDestroy, registerTail,
+    registerRepair,
   ]) register(program);
   return program;
 }
