@@ -95,7 +95,7 @@ describe('DB.repair placement', () => {
   it('a seeded multi-level workload reads back exactly after its MANIFEST is deleted and the database repaired', async () => {
     await withSeed('repair-placement', async (rng) => {
       const dir = await tempDir();
-      const w = await runWorkload(dir, rng, { ops: 1000 });
+      const w = await runWorkload(dir, rng, { ops: 1500 });
       expect(w.levelsUsed, 'the workload should leave data in several levels').toBeGreaterThanOrEqual(2);
       removeManifests(dir);
       const report = await DB.repair(dir);
