@@ -4,24 +4,24 @@
  * repair). Steps, in this order:
  * 1. Take the LOCK (a database open anywhere is ERR_LOCKED, nothing touched). A missing directory, or
  *    one holding no CURRENT, MANIFEST, table or WAL, is ERR_INVALID_ARGUMENT (no LOCK created).
- * 2. Check every table (repair-tables.ts). A damaged one is moved to lost/ at once, before anything
- *    could make it look obsolete. Errors that are not damage (a missing encryption key, a table from
- *    a newer format, I/O) stop the repair here, with nothing changed.
+ * 2. Check every table (repair-tables.ts). Errors that are not damage (a missing encryption key, a
+ *    table from a newer format, I/O) stop the repair, here or in the steps below.
  * 3. Replay every WAL, stopping at its first bad record, into new tables (repair-wals.ts).
  * 4. Place the tables so that no older version can shadow a newer one (repair-merge.ts: overlapping
  *    tables are merged once; everything goes to the last level).
- * 5. Write an OPTIONS file if there is none, copy the old CURRENT to lost/, then write a fresh
- *    MANIFEST and point CURRENT at it atomically (manifest-snapshot.ts, current-file.ts). The last
- *    sequence is the highest one any kept table or replayed WAL holds.
+ * 5. Move the damaged tables to lost/ (before a new MANIFEST could make them look obsolete), write
+ *    an OPTIONS file if there is none, copy the old CURRENT to lost/, then write a fresh MANIFEST and
+ *    point CURRENT at it atomically (manifest-snapshot.ts, current-file.ts). The last sequence is the
+ *    highest one any kept table or replayed WAL holds.
  * 6. Move what the new MANIFEST does not use to lost/: the replayed WALs, the tables merged into new
  *    ones, the old MANIFESTs and temp files.
  * Never deleted: a file the repair cannot use goes to lost/ (renamed `NAME.1`, `NAME.2`… if lost/
  * already holds that name). Files that are not the database's (parseFileName says undefined) and
  * subdirectories are left where they are, untouched; so are LOG, LOG.old, OPTIONS-* and LOCK.
- * A failure before step 5 removes the tables this repair wrote and leaves the old files in place
- * (damaged tables already in lost/). NB: a crash between steps 5 and 6 leaves the superseded files
- * in the directory; the next open's obsolete-file sweep deletes them, which loses nothing the
- * repaired database holds. Main thread.
+ * A failure before step 5 removes the tables this repair wrote: the directory is as it was found (but
+ * for a LOCK file). NB: a crash between steps 5 and 6 leaves the superseded files in the directory;
+ * the next open's obsolete-file sweep deletes them, which loses nothing the repaired database holds.
+ * Main thread.
  */
 import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
@@ -116,7 +116,6 @@ async function repairLocked(fs: FileSystem, dir: string, o: ResolvedOptions): Pr
       report.tablesDropped.push({ file: t.name, reason: r.reason });
     }
   }
-  for (const t of damaged) await lost.move(t.name);
   report.tablesKept = kept.length;
 
   const written: FileMetadata[] = [];
@@ -135,6 +134,9 @@ async function repairLocked(fs: FileSystem, dir: string, o: ResolvedOptions): Pr
     for (const f of kept) lastSequence = Math.max(lastSequence, f.largestSeq);
     report.lastSequence = lastSequence;
 
+    // Nothing has changed so far but new files; from here the directory changes, damaged tables first
+    // (once a new MANIFEST exists, a table it does not list looks obsolete to the next open).
+    for (const t of damaged) await lost.move(t.name);
     if (of('options').length === 0) {
       await writeOptionsFile(fs, dir, allocate(), describeOptions(o), keys);
     }
