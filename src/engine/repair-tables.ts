@@ -42,10 +42,11 @@ export async function readManifestRecords(fs: FileSystem, dir: string, names: re
     const file = path.join(dir, n);
     try {
       const data = await fs.readFile(file);
-      const replay = replayManifest(data, file, { cipher: await manifestCipher(data, file, keys) });
+      const replay = replayManifest(data, file, { mode: 'report', cipher: await manifestCipher(data, file, keys) });
       for (const level of replay.levels) for (const f of level) out.set(f.fileNumber, f);
     } catch {
-      // A damaged or unreadable MANIFEST is why we are here: it vouches for nothing.
+      // Unreadable (or encrypted under a key we lack): it vouches for nothing. A damaged one vouches
+      // for the records before the damage ('report' mode).
     }
   }
   return out;
