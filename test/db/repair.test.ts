@@ -96,6 +96,33 @@ describe('DB.repair after damage', () => {
     });
   });
 
+  it('a valid table that is not the one an old MANIFEST lists under its number is dropped (identity check)', async () => {
+    const make = async (dir: string, tag: string): Promise<void> => {
+      const db = await DB.open(dir);
+      for (let i = 0; i < 40; i++) await db.put(`k${String(i).padStart(2, '0')}`, `${tag}${i}`);
+      await db.flush();
+      for (let i = 40; i < 80; i++) await db.put(`k${String(i).padStart(2, '0')}`, `${tag}${i}`);
+      await db.close();
+    };
+    const a = await tempDir(), b = await tempDir();
+    await make(a, 'a');
+    await make(b, 'b');
+    const tables = named(a, '.sst');
+    expect(named(b, '.sst')).toEqual(tables);
+    const swapped = tables[0]!;
+    writeFileSync(path.join(a, swapped), readFileSync(path.join(b, swapped)));
+    rmSync(path.join(a, 'CURRENT'));
+    const r = await DB.repair(a);
+    expect(r.tablesDropped.map((d) => d.file)).toEqual([swapped]);
+    expect(r.tablesDropped[0]!.reason).toMatch(/not the table an old MANIFEST lists/);
+    const db = await DB.open(a);
+    try {
+      for await (const [, v] of db.iterator()) expect(v.toString()).toMatch(/^a/);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('a WAL with a torn tail: replay stops at the torn record, everything before it survives', async () => {
     await withSeed('repair-torn-wal', async (rng) => {
       const dir = await tempDir();
