@@ -32,18 +32,26 @@ import type { TableReader } from '../../sstable/table-reader.js';
 
 export type TableCheck = { ok: true; meta: FileMetadata } | { ok: false; reason: string };
 
-/** What the old MANIFESTs in `names` still list, by table number (the newest MANIFEST's record wins). */
+/** What the old MANIFESTs in `names` still say: their tables by number, and the highest next file number. */
+export interface ManifestRecords {
+  tables: Map<number, TableIdentity>;
+  /** Numbers below this may have named files since deleted: a repair numbers its files above it. */
+  nextFileNumber: number;
+}
+
+/** Reads every old MANIFEST in `names` (see ManifestRecords); the newest MANIFEST's record of a table wins. */
 export async function readManifestRecords(fs: FileSystem, dir: string, names: readonly string[],
-  keys: KeyRing | undefined): Promise<Map<number, TableIdentity>> {
+  keys: KeyRing | undefined): Promise<ManifestRecords> {
   const manifests = names.map((n) => ({ n, p: parseFileName(n) }))
     .filter((x) => x.p?.type === 'manifest').sort((a, b) => a.p!.number - b.p!.number);
-  const out = new Map<number, TableIdentity>();
+  const out: ManifestRecords = { tables: new Map(), nextFileNumber: 0 };
   for (const { n } of manifests) {
     const file = path.join(dir, n);
     try {
       const data = await fs.readFile(file);
       const replay = replayManifest(data, file, { mode: 'report', cipher: await manifestCipher(data, file, keys) });
-      for (const level of replay.levels) for (const f of level) out.set(f.fileNumber, f);
+      for (const level of replay.levels) for (const f of level) out.tables.set(f.fileNumber, f);
+      out.nextFileNumber = Math.max(out.nextFileNumber, replay.nextFileNumber ?? 0);
     } catch {
       // Unreadable (or encrypted under a key we lack): it vouches for nothing. A damaged one vouches
       // for the records before the damage ('report' mode).

@@ -93,23 +93,23 @@ async function repairLocked(fs: FileSystem, dir: string, o: ResolvedOptions): Pr
     const p = parseFileName(name);
     return p?.type === type ? [{ name, number: p.number }] : [];
   });
-  let next = 1;
-  for (const n of names) { const p = parseFileName(n); if (p && p.number >= next) next = p.number + 1; }
-  const allocate = (): number => next++;
   const keys = o.encryption ? new KeyRing(o.encryption.keyProvider, o.encryption.allowPlaintext) : undefined;
   // The current key must be at hand before anything is written (as at open).
   if (keys) await keys.keyFor(keys.currentKeyId());
+  const listed = await readManifestRecords(fs, dir, names, keys);
+  let next = Math.max(1, listed.nextFileNumber);
+  for (const n of names) { const p = parseFileName(n); if (p && p.number >= next) next = p.number + 1; }
+  const allocate = (): number => next++;
   const lost = new LostDir(fs, dir);
   const report: RepairReport = {
     tablesKept: 0, tablesDropped: [], walsReplayed: 0, walsStopped: [], entriesRecovered: 0,
     tablesMerged: 0, tablesWritten: 0, tablesInDatabase: 0, lastSequence: 0, movedToLost: lost.moved,
   };
 
-  const listed = await readManifestRecords(fs, dir, names, keys);
   const kept: FileMetadata[] = [];
   const damaged: Entry[] = [];
   for (const t of of('table')) {
-    const r = await checkTable(fs, dir, t.number, t.name, keys, listed.get(t.number));
+    const r = await checkTable(fs, dir, t.number, t.name, keys, listed.tables.get(t.number));
     if (r.ok) kept.push(r.meta);
     else {
       damaged.push(t);
@@ -153,7 +153,7 @@ async function repairLocked(fs: FileSystem, dir: string, o: ResolvedOptions): Pr
     const consumed = new Set(placement.consumed.map((f) => f.fileNumber));
     const writtenNumbers = new Set(written.map((f) => f.fileNumber));
     for (const w of wals) await lost.move(w.name);
-    for (const t of of('table')) if (consumed.has(t.number) && !writtenNumbers.has(t.number)) await lost.move(t.name);
+    for (const t of of('table')) if (consumed.has(t.number)) await lost.move(t.name);
     for (const m of [...of('manifest'), ...of('temp')]) await lost.move(m.name);
     // Merge inputs that this repair wrote itself (WAL tables) are no one's data now: they go too.
     for (const f of placement.consumed) if (writtenNumbers.has(f.fileNumber)) await fs.remove(tableFileName(dir, f.fileNumber));
