@@ -4,7 +4,9 @@
  * order is right. The first test builds exactly that shape by hand (an old L2 table with seqs 1..100
  * holding k@30, an old L1 table with seqs 40..60 holding k@45, range deletions across both), checks
  * the original database reads it right, deletes the MANIFEST, repairs and checks every key. The second
- * does the same after a seeded multi-level workload through the public API.
+ * builds many such shapes at random (seeded), checking point reads (which search tables in the
+ * Version's order) and scans (which merge every table). The third runs a seeded multi-level workload
+ * through the public API (its compactions rarely leave that shape: it checks the rest of the path).
  */
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +20,7 @@ import { validateOptions } from '../../src/options.js';
 import { writeManifestSnapshot } from '../../src/manifest/manifest-snapshot.js';
 import type { FileMetadata } from '../../src/manifest/file-metadata.js';
 import { tempDir } from '../support/tmpdir.js';
-import { withSeed } from '../support/rng.js';
+import { withSeed, type Rng } from '../support/rng.js';
 import { checkAgainst, runWorkload, removeManifests } from '../support/repair-workload.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -44,6 +46,67 @@ async function readAll(dir: string): Promise<Map<string, string>> {
     for await (const [k, v] of db.iterator()) out.set(k.toString(), v.toString());
     await db.verifyChecksums();
     return out;
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * A database built table by table: the key space is cut into segments, each with its own era
+ * [lo, hi): a write to a segment before its lo goes to the one wide L2 table, inside [lo, hi) to that
+ * segment's L1 table, after it to the one wide L0 table (mostly the last writes, from L0_FROM on, so
+ * that few keys are overwritten there). Per key, L0 is newer than L1 and L1 than L2 (a valid LSM),
+ * but the wide tables' sequence ranges reach past the L1 tables' (an L1 table whose era ended early
+ * holds versions newer than the L2 table's for its keys, yet a smaller largest sequence).
+ * Puts, deletes and range deletes (inside one segment) are mixed.
+ */
+async function randomShape(dir: string, rng: Rng): Promise<{ model: Map<string, string>; keys: string[] }> {
+  const SEGMENTS = 4, PER = 12, N = 300, L0_FROM = 270;
+  const key = (seg: number, i: number): string => `s${seg}k${String(i).padStart(2, '0')}`;
+  const eras = Array.from({ length: SEGMENTS }, () => {
+    const lo = 1 + rng.int(L0_FROM - 1);
+    return { lo, hi: lo + rng.int(L0_FROM + 1 - lo) };
+  });
+  const l0: Op[] = [], l2: Op[] = [];
+  const l1: Op[][] = Array.from({ length: SEGMENTS }, () => []);
+  const model = new Map<string, string>();
+  for (let seq = 1; seq <= N; seq++) {
+    const seg = rng.int(SEGMENTS);
+    const i = rng.int(PER);
+    const r = rng.int(100);
+    let op: Op;
+    if (r < 70) {
+      op = [seq, 'put', key(seg, i), `${key(seg, i)}@${seq}`];
+      model.set(op[2], op[3]);
+    } else if (r < 90) {
+      op = [seq, 'del', key(seg, i), ''];
+      model.delete(op[2]);
+    } else {
+      const start = key(seg, i), end = key(seg, Math.min(PER, i + 1 + rng.int(5)));
+      op = [seq, 'range', start, end];
+      for (const k of [...model.keys()]) if (k >= start && k < end) model.delete(k);
+    }
+    const era = eras[seg]!;
+    (seq < era.lo ? l2 : seq < era.hi ? l1[seg]! : l0).push(op);
+  }
+  let fileNumber = 5;
+  const files: { level: number; file: FileMetadata }[] = [];
+  if (l0.length > 0) files.push({ level: 0, file: await table(dir, fileNumber++, l0) });
+  if (l2.length > 0) files.push({ level: 2, file: await table(dir, fileNumber++, l2) });
+  for (const ops of l1) if (ops.length > 0) files.push({ level: 1, file: await table(dir, fileNumber++, ops) });
+  await writeManifestSnapshot(new NodeFileSystem(), dir, {
+    manifestNumber: fileNumber, files, nextFileNumber: fileNumber + 1, logNumber: fileNumber + 1, lastSequence: N,
+  });
+  const keys: string[] = [];
+  for (let seg = 0; seg < SEGMENTS; seg++) for (let i = 0; i < PER; i++) keys.push(key(seg, i));
+  return { model, keys };
+}
+
+/** db.get of every key (point reads search tables in the Version's order; iterators merge them all). */
+async function getAll(dir: string, keys: readonly string[]): Promise<(string | undefined)[]> {
+  const db = await DB.open(dir);
+  try {
+    return await Promise.all(keys.map(async (k) => (await db.get(k))?.toString()));
   } finally {
     await db.close();
   }
@@ -90,6 +153,23 @@ describe('DB.repair placement', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('seeded shapes: per key range, oldest versions in L2, newer in L1, newest in L0, sequence ranges interleaved', async () => {
+    await withSeed('repair-placement-shapes', async (rng) => {
+      for (let round = 0; round < 5; round++) {
+        const dir = await tempDir();
+        const { model, keys } = await randomShape(dir, rng);
+        expect(await readAll(dir), `round ${round}, before the damage`).toEqual(model);
+        const before = await getAll(dir, keys);
+        expect(before, `round ${round}, before the damage`).toEqual(keys.map((k) => model.get(k)));
+        removeManifests(dir);
+        const report = await DB.repair(dir);
+        expect(report.tablesDropped).toEqual([]);
+        expect(await readAll(dir), `round ${round}, after repair`).toEqual(model);
+        expect(await getAll(dir, keys), `round ${round}, after repair`).toEqual(before);
+      }
+    });
   });
 
   it('a seeded multi-level workload reads back exactly after its MANIFEST is deleted and the database repaired', async () => {
