@@ -54,8 +54,8 @@ async function readAll(dir: string): Promise<Map<string, string>> {
 /**
  * A database built table by table: the key space is cut into segments, each with its own era
  * [lo, hi): a write to a segment before its lo goes to the one wide L2 table, inside [lo, hi) to that
- * segment's L1 table, after it to the one wide L0 table (mostly the last writes, from L0_FROM on, so
- * that few keys are overwritten there). Per key, L0 is newer than L1 and L1 than L2 (a valid LSM),
+ * segment's L1 table, after it to the one wide L0 table. A segment is not written between the end of
+ * its era and L0_FROM, so that its L1 table keeps the newest versions of many of its keys. Per key, L0 is newer than L1 and L1 than L2 (a valid LSM),
  * but the wide tables' sequence ranges reach past the L1 tables' (an L1 table whose era ended early
  * holds versions newer than the L2 table's for its keys, yet a smaller largest sequence).
  * Puts, deletes and range deletes (inside one segment) are mixed.
@@ -71,7 +71,9 @@ async function randomShape(dir: string, rng: Rng): Promise<{ model: Map<string, 
   const l1: Op[][] = Array.from({ length: SEGMENTS }, () => []);
   const model = new Map<string, string>();
   for (let seq = 1; seq <= N; seq++) {
-    const seg = rng.int(SEGMENTS);
+    // A segment goes quiet after its era (until L0_FROM): its L1 table then keeps the newest versions.
+    const active = eras.flatMap((e, n) => (seq < e.hi || seq >= L0_FROM ? [n] : []));
+    const seg = active.length > 0 ? rng.pick(active) : rng.int(SEGMENTS);
     const i = rng.int(PER);
     const r = rng.int(100);
     let op: Op;
