@@ -32,8 +32,8 @@ export interface WalReplayReport {
   stopped: { file: string; offset: number; reason: string }[];
 }
 
-/** Replays the WALs `walNumbers` of `dir` into new tables (see the header). */
-export async function replayWalsToTables(fs: FileSystem, dir: string, walNumbers: readonly { number: number; name: string }[],
+/** Replays the WALs `wals` of `dir` into new tables (see the header). */
+export async function replayWalsToTables(fs: FileSystem, dir: string, wals: readonly { number: number; name: string }[],
   o: ResolvedOptions, keys: KeyRing | undefined, allocate: () => number,
   written: (meta: FileMetadata) => void): Promise<WalReplayReport> {
   const out: WalReplayReport = { tables: [], entries: 0, lastSequence: 0, stopped: [] };
@@ -48,7 +48,7 @@ export async function replayWalsToTables(fs: FileSystem, dir: string, walNumbers
       written(meta);
     }
   };
-  for (const { number, name } of [...walNumbers].sort((a, b) => a.number - b.number)) {
+  for (const { number, name } of [...wals].sort((a, b) => a.number - b.number)) {
     const file = path.join(dir, name);
     let mem = new MemTable();
     const full: MemTable[] = [];
