@@ -28,6 +28,7 @@ import { Engine } from './engine/engine.js';
 import type { DBStats } from './engine/stats.js';
 import { resolveFair } from './base/yield-guard.js';
 import { destroyDatabase, type DestroyResult } from './engine/destroy.js';
+import { repairDatabase, type RepairReport } from './engine/repair.js';
 import { compareBytes } from './base/bytes.js';
 import { abortable, signalArg, throwIfAborted } from './base/abort.js';
 import type { WalUpdatesIterator } from './engine/wal-tail.js';
@@ -430,6 +431,24 @@ export class DB extends EventEmitter<DBEventMap> {
     if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('destroy(dir): dir must be a non-empty string');
     const o = optionsArg<{ fs?: Options['fs'] }>('destroy options', options, DESTROY_OPTIONS);
     return destroyDatabase(dir, o?.fs);
+  }
+
+  // ---- repair (LevelDB's RepairDB, classic-level's repair)
+
+  /**
+   * Rebuilds the database in `dir` from the tables and WALs that are still good, when its MANIFEST or
+   * CURRENT is lost or damaged or it does not open: every table that verifies is kept, every WAL is
+   * replayed up to its first bad record, overlapping tables are merged, and a fresh MANIFEST and
+   * CURRENT are written. Files it cannot use go to `dir/lost/`, never deleted (README "Repair").
+   * Takes the options open takes (the same `encryption`, the table shape of new tables); ERR_LOCKED
+   * while the database is open anywhere; ERR_INVALID_ARGUMENT (nothing touched) when `dir` holds no
+   * database files.
+   */
+  static async repair(dir: string, options?: Options): Promise<RepairReport> {
+    if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError('repair(dir): dir must be a non-empty string');
+    const o = validateOptions(options);
+    if (o.readOnly) throw new InvalidArgumentError('repair() writes the database: readOnly must not be set');
+    return repairDatabase(dir, o);
   }
 
   // ---- reading the log back (RocksDB's GetUpdatesSince), for replication

@@ -14,6 +14,7 @@ export { StrataIterator } from './iterator/strata-iterator.js';
 export type { DBStats, LevelStats } from './engine/stats.js';
 export type { DestroyResult } from './engine/destroy.js';
 export type { IngestOptions, IngestResult } from './engine/ingest.js';
+export type { RepairReport } from './engine/repair.js';
 export type {
   DBEventMap, FlushEvent, CompactionEvent, CompactionReason, StallEvent, StallReason, BackgroundErrorEvent,
 } from './engine/engine-events.js';

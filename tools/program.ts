@@ -29,6 +29,7 @@ import { register as registerHas } from './commands/has.js';
 import { register as registerIngest } from './commands/ingest.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
+import { register as registerRepair } from './commands/repair.js';
 import { register as registerRotateKey } from './commands/rotate-key.js';
 import { register as registerScan } from './commands/scan.js';
 import { register as registerSstDump } from './commands/sst-dump.js';
@@ -75,6 +76,7 @@ Examples:
     registerManifest, registerWalDump, registerSstDump, registerBench, registerBackup, registerRotateKey,
     registerDestroy, registerTail,
     registerIngest,
+    registerRepair,
   ]) register(program);
   return program;
 }

@@ -186,7 +186,7 @@ async function refuseDatabaseWithoutCurrent(fs: FileSystem, dir: string): Promis
   const repair = newest
     ? `if CURRENT was lost, write the line '${newest}' (the newest MANIFEST) into ${currentFileName(dir)} ` +
       `(e.g. echo ${newest} > CURRENT) and open again; or restore a backup`
-    : 'no MANIFEST is left to point CURRENT at: restore a backup or a checkpoint';
+    : 'no MANIFEST is left to point CURRENT at: run `stratadb repair DIR` (DB.repair) to rebuild one from the tables and WALs, or restore a backup or a checkpoint';
   throw new CorruptionError(currentFileName(dir), 0,
     `CURRENT is missing but ${dir} holds ${found}; refusing to open it as a new database ` +
     `(that would delete them). To repair: ${repair}`);

@@ -440,6 +440,37 @@ describe('sizes, properties and destroy', () => {
   });
 });
 
+describe('repair', () => {
+  it('DB.repair checks its arguments and refuses a held or foreign directory, changing nothing; a healthy database repairs to itself', async () => {
+    const { db, fs, before } = await seeded();
+    const files = await fileBytes(fs, DIR);
+    await rejectsWith(() => DB.repair(DIR, { fs }), 'ERR_LOCKED', 'repair while open');
+    expect(await fileBytes(fs, DIR)).toEqual(files);
+    await db.close();
+    const closed = await fileBytes(fs, DIR);
+    for (const bad of ['', 7, undefined, null]) {
+      await rejectsWith(() => DB.repair(bad as string, { fs }), 'ERR_INVALID_ARGUMENT', `repair(${JSON.stringify(bad)})`);
+    }
+    await rejectsWith(() => DB.repair(DIR, { fs, bogus: 1 } as Options), 'ERR_INVALID_ARGUMENT', 'repair with an unknown option');
+    await rejectsWith(() => DB.repair(DIR, { fs, readOnly: true }), 'ERR_INVALID_ARGUMENT', 'repair readOnly');
+    await rejectsWith(() => DB.repair(DIR, { fs, writeBufferSize: -1 }), 'ERR_INVALID_ARGUMENT', 'repair with a bad option value');
+    expect(await fileBytes(fs, DIR)).toEqual(closed);
+    await fs.mkdir('/other');
+    await rejectsWith(() => DB.repair('/other', { fs }), 'ERR_INVALID_ARGUMENT', 'repair of a directory without a database');
+    expect(await fs.list('/other')).toEqual([]);
+    const report = await DB.repair(DIR, { fs });
+    expect(Object.keys(report).sort()).toEqual([
+      'entriesRecovered', 'lastSequence', 'movedToLost', 'tablesDropped', 'tablesInDatabase', 'tablesKept',
+      'tablesMerged', 'tablesWritten', 'walsReplayed', 'walsStopped',
+    ]);
+    expect(report.tablesDropped).toEqual([]);
+    const again = await DB.open(DIR, { fs });
+    expect(await readAll(again)).toEqual(before);
+    expect(again.stats().sequence).toBe(report.lastSequence);
+    await again.close();
+  });
+});
+
 describe('reading the log back', () => {
   it('getUpdatesSince checks its arguments and changes nothing', async () => {
     const { db, fs, before } = await seeded();
