@@ -22,6 +22,12 @@ async function makeDb(dir: string): Promise<void> {
 
 const listing = (dir: string): string[] => fs.readdirSync(dir).sort();
 
+/**
+ * An open database whose files hold still while a test compares listings: no idle compaction of the
+ * two L0 tables makeDb leaves (it would replace them a second after open, on a slow machine mid-test).
+ */
+const STILL = { idleCompactionDelayMs: 0 };
+
 describe('DB.destroy', () => {
   it('removes every file of the database and the emptied directory', async () => {
     const dir = path.join(await tempDir(), 'db');
@@ -51,7 +57,7 @@ describe('DB.destroy', () => {
   it('refuses a database open in this process (ERR_LOCKED) and removes nothing', async () => {
     const dir = await tempDir();
     await makeDb(dir);
-    const db = await DB.open(dir);
+    const db = await DB.open(dir, STILL);
     const before = listing(dir);
     await rejectsWith(() => DB.destroy(dir), 'ERR_LOCKED', 'destroy while open');
     expect(listing(dir)).toEqual(before);
@@ -64,7 +70,7 @@ describe('DB.destroy', () => {
   it('stratadb destroy in another process is refused while this one holds the database, then removes it', async () => {
     const dir = await tempDir();
     await makeDb(dir);
-    const db = await DB.open(dir);
+    const db = await DB.open(dir, STILL);
     const before = listing(dir);
     const refused = await runCli(['destroy', dir]);
     expect(refused.code).toBe(2);
