@@ -206,9 +206,11 @@ export class WalUpdatesIterator implements AsyncIterableIterator<WalUpdate>, Asy
 function gone(missingFrom: number, foundAt: number | undefined, walNumber: number | undefined): InvalidArgumentError {
   const where = foundAt === undefined
     ? 'no WAL, live or archived, holds it (flushed and deleted: set walArchiveDir to keep WALs for readers of the log)'
-    : `the oldest WAL that follows${walNumber === undefined ? '' : ` (${walNumber})`} starts at sequence ${foundAt}`;
-  return new InvalidArgumentError(`getUpdatesSince(): sequence ${missingFrom} is no longer in the log: ${where}; ` +
-    'copy the database again (backup or checkpoint) and read on from its sequence');
+    : `the oldest WAL that follows${walNumber === undefined ? '' : ` (${walNumber})`} starts at sequence ${foundAt} ` +
+      '(the sequences before it were flushed and their WALs deleted, or taken by db.ingest(), which writes tables, not the log)';
+  return new InvalidArgumentError(`getUpdatesSince(): sequence ${missingFrom} is not in the log: ${where}; ` +
+    'copy the database again (backup or checkpoint) and read on from its sequence, or after an ingest, ingest the same ' +
+    'files into the copy and read on from the sequence after the ingest\'s');
 }
 
 function toUpdate(b: ReplayedBatch): WalUpdate {
