@@ -30,6 +30,8 @@ import { WriteBatch } from '../wal/write-batch.js';
 import { StrataError } from '../errors.js';
 import type { Snapshot } from '../mvcc/snapshot-list.js';
 import type { StrataIterator } from '../iterator/strata-iterator.js';
+import type { DestroyResult } from '../engine/destroy.js';
+import type { RepairReport } from '../engine/repair.js';
 import { KNOWN_OPTIONS, type Options } from '../options.js';
 import { needsLargest, planClear } from './clear-plan.js';
 
@@ -382,6 +384,18 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     } catch (e) {
       throw toLevelError(e);
     }
+  }
+
+  /**
+   * leveldown's and classic-level's static destroy/repair: DB.destroy and DB.repair on a closed
+   * database (LEVEL_LOCKED while it is open anywhere), errors as Level codes with the StrataError as cause.
+   */
+  static destroy(location: string, options?: Parameters<typeof DB.destroy>[1]): Promise<DestroyResult> {
+    return mapped(DB.destroy(location, options));
+  }
+
+  static repair(location: string, options?: Options): Promise<RepairReport> {
+    return mapped(DB.repair(location, options));
   }
 
   /** The underlying StrataDB (open databases only): stats(), backup(), transactions… */
