@@ -25,7 +25,8 @@ export function makeCompactionHost(db: Engine): CompactionHost {
     },
     unregisterOutput: (n) => { db.pendingOutputs.delete(n); },
     logAndApply: async (edit) => {
-      await db.versions.logAndApply({ ...edit, lastSequence: db.versions.lastSequence });
+      // A compaction writes no new sequence: the MANIFEST's recorded one stands.
+      await db.versions.logAndApply(edit);
       // Open the outputs before the inputs' readers go, so reads move over without a cold open.
       await db.tables.warm((edit.newFiles ?? []).map((f) => f.file.fileNumber));
     },

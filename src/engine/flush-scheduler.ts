@@ -136,7 +136,8 @@ export class FlushScheduler {
     const nextWal = memtables.walAfterOldest;
     const edit: VersionEdit = {
       logNumber: nextWal,
-      lastSequence: host.versions.lastSequence,
+      // What this flush makes durable, not the published sequence (VersionSet.recordedSeq: why).
+      lastSequence: entry.mem.lastSeq,
       ...(meta ? { newFiles: [{ level: 0, file: meta }] } : {}),
     };
     try {

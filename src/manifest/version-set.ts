@@ -76,6 +76,14 @@ export class VersionSet {
   private readonly liveVersions = new Set<Version>();
   private next: number;
   private lastSeq: number;
+  /**
+   * The last sequence the MANIFEST records: a floor no sequence in a table exceeds, raised only by
+   * edits that name one (a flush: its memtable's newest; an ingest: its sequence). Not the published
+   * sequence (lastSeq): writes published but not yet synced may be lost at a power cut, and a floor
+   * above them would make the reopened database skip their numbers, a gap the WAL archive's
+   * point-in-time replay cannot tell from a missing WAL. WAL replay at open supplies the rest.
+   */
+  private recordedSeq: number;
   private logNum: number;
   private readonly pointers: (Uint8Array | undefined)[];
   private manifestNum: number;
@@ -95,6 +103,7 @@ export class VersionSet {
     this.comparatorName = options.comparatorName ?? bytewiseComparator.name;
     this.next = state.nextFileNumber;
     this.lastSeq = state.lastSequence;
+    this.recordedSeq = state.lastSequence;
     this.logNum = state.logNumber;
     this.pointers = state.compactPointers;
     this.manifestNum = state.manifestNumber;
@@ -112,7 +121,7 @@ export class VersionSet {
     await vs.markDirectoryNumbersUsed();
     const first = vs.next;
     try {
-      await vs.writeManifest(vs.currentVersion.levels, vs.logNum, vs.lastSeq, vs.pointers);
+      await vs.writeManifest(vs.currentVersion.levels, vs.logNum, vs.recordedSeq, vs.pointers);
     } catch (e) {
       // A MANIFEST without CURRENT makes the next open refuse the directory (recovery.ts): take back
       // the one this failed creation wrote, so that open creates again.
@@ -161,7 +170,7 @@ export class VersionSet {
     vs.recovery = { manifestNumber, records: replay.records, ...(replay.tornTail ? { tornTail: replay.tornTail } : {}) };
     if (!options.readOnly) {
       await vs.markDirectoryNumbersUsed();
-      await vs.writeManifest(vs.currentVersion.levels, vs.logNum, vs.lastSeq, vs.pointers);
+      await vs.writeManifest(vs.currentVersion.levels, vs.logNum, vs.recordedSeq, vs.pointers);
     }
     return vs;
   }
@@ -175,6 +184,7 @@ export class VersionSet {
     invariant(this.options.readOnly === true, 'only a read-only VersionSet follows another');
     this.next = newer.next;
     this.lastSeq = newer.lastSeq;
+    this.recordedSeq = newer.recordedSeq;
     this.logNum = newer.logNum;
     this.manifestNum = newer.manifestNum;
     this.pointers.length = 0;
@@ -288,7 +298,7 @@ export class VersionSet {
     const builder = new VersionBuilder(this.currentVersion);
     builder.apply(edit);
     const levels = builder.finishLevels();
-    const lastSequence = Math.max(edit.lastSequence ?? 0, this.lastSeq);
+    const lastSequence = Math.max(edit.lastSequence ?? 0, this.recordedSeq);
     const pointers = this.pointers.slice();
     for (const p of edit.compactPointers ?? []) pointers[p.level] = copyBytes(p.key);
     try {
@@ -304,6 +314,7 @@ export class VersionSet {
       throw e;
     }
     this.logNum = logNumber;
+    this.recordedSeq = lastSequence;
     // NB: writers advance lastSequence while the record is being synced; never step back over them.
     if (lastSequence > this.lastSeq) this.lastSeq = lastSequence;
     pointers.forEach((k, level) => { this.pointers[level] = k; });
