@@ -12,6 +12,10 @@
  * add outputs, move the level's round-robin pointer). Inputs stay on disk until that edit is durable
  * and no version refers to them (deleteObsoleteFiles).
  *
+ * Styles: style-picker.ts says which picker decides (leveled, tiered or FIFO). A FIFO drop is one
+ * VersionEdit deleting its files, like a trivial move writes nothing; with a TTL, a timer (unref'd)
+ * asks for work again when the next table expires, since no flush may come to ask.
+ *
  * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and no
  * job starts until the back-off of job-policy.ts (COMPACTION_RETRY) has passed; after its attempts in a
  * row, or at once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
@@ -22,7 +26,9 @@ import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionExecutor } from './executor.js';
 import type { CompactionHost, CompactionOutcome } from './host.js';
 import type { BackgroundJobQueue } from './job-queue.js';
-import { pickCompaction, pickIdle, pickManual, pickInPlace, pickRewrite } from './picker.js';
+import { pickIdle, pickManual, pickInPlace, pickRewrite, type PickerInput } from './picker.js';
+import { LEVELED, pickAutoForStyle, pickManualForStyle, pickRewriteInPlace, type StyleConfig } from './style-picker.js';
+import { nextFifoExpiryMs } from './fifo-picker.js';
 import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
@@ -44,6 +50,8 @@ export class CompactionScheduler {
   /** The writes went quiet (idle-trigger.ts): the next automatic job may also compact a short L0. */
   private isIdleRequested = false;
   private idleMinFiles = 2;
+  /** FIFO with a TTL: wakes the scheduler when the next table expires. */
+  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly host: CompactionHost,
@@ -83,28 +91,47 @@ export class CompactionScheduler {
     this.maybeSchedule();
   }
 
-  private pickAuto(): CompactionPlan | undefined {
-    const input = {
+  private style(): StyleConfig {
+    return this.host.compactionStyle?.() ?? LEVELED;
+  }
+
+  private pickerInput(): PickerInput {
+    return {
       levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
       compactPointers: this.host.compactPointers(), busy: this.busy,
     };
-    const plan = pickCompaction(input);
+  }
+
+  private pickAuto(): CompactionPlan | undefined {
+    const input = this.pickerInput();
+    const style = this.style();
+    const plan = pickAutoForStyle(style, input, this.host.nowMs?.() ?? 0);
+    if (style.style === 'fifo') this.armExpiry(style.fifo.ttlMs);
     if (plan) return plan;
     if (this.isIdleRequested) {
       this.isIdleRequested = false;
-      const idle = pickIdle(input, this.idleMinFiles);
+      const idle = style.style === 'leveled' ? pickIdle(input, this.idleMinFiles) : undefined;
       if (idle) return idle;
     }
     return this.pickRewrite();
   }
 
+  /** FIFO with a TTL: a wake-up when the next table expires (none when no table has a write time). */
+  private armExpiry(ttlMs: number): void {
+    if (ttlMs <= 0 || this.stopped || this.expiryTimer !== undefined) return;
+    const now = this.host.nowMs?.() ?? 0;
+    const at = nextFifoExpiryMs(this.host.currentVersion().levels, ttlMs, now);
+    if (at === undefined) return;
+    const delay = Math.min(2 ** 31 - 1, Math.max(1, at - now + 1));
+    this.expiryTimer = setTimeout(() => { this.expiryTimer = undefined; this.maybeSchedule(); }, delay);
+    this.expiryTimer.unref?.();
+  }
+
   private pickRewrite(): CompactionPlan | undefined {
     const isStale = this.host.staleFiles?.();
     if (!isStale) return undefined;
-    return pickRewrite({
-      levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
-      compactPointers: this.host.compactPointers(), busy: this.busy,
-    }, isStale);
+    const input = this.pickerInput();
+    return this.style().style === 'leveled' ? pickRewrite(input, isStale) : pickRewriteInPlace(input, isStale);
   }
 
   /**
@@ -195,6 +222,18 @@ export class CompactionScheduler {
       this.ended(stage, { ok: true, stats, outputs: [f.fileNumber] });
       return;
     }
+    if (plan.reason === 'fifo-drop') {
+      let bytes = 0;
+      for (const f of plan.inputs[0]) bytes += f.fileSize;
+      await this.install(editForPlan(plan, []), stage);
+      const stats = { level: plan.level, outputLevel: plan.outputLevel, bytesRead: 0, bytesWritten: 0, ms: performance.now() - t0, trivialMove: false };
+      host.onFifoDrop?.(plan.inputs[0].length, bytes);
+      host.log(`compaction done: fifo-drop (${plan.dropCause ?? 'size'}) of ${plan.inputs[0].length} tables, ${bytes} B from L${plan.level}: ` +
+        plan.inputs[0].map((f) => f.fileNumber).join(','));
+      this.ended(stage, { ok: true, stats, outputs: [] });
+      await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+      return;
+    }
     const allocated: number[] = [];
     try {
       if (host.prepareJob) await host.prepareJob();
@@ -269,6 +308,7 @@ export class CompactionScheduler {
    * then rewrites in place the files of that level in range that hold range tombstones, and waits. Runs its own plans through the same queue, waiting for busy files to free up.
    */
   async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
+    if (this.style().style !== 'leveled') return this.compactAllRuns();
     const levels = (): readonly (readonly unknown[])[] => this.host.currentVersion().levels;
     let last = 0;
     levels().forEach((files, l) => { if (files.length > 0) last = l; });
@@ -317,8 +357,29 @@ export class CompactionScheduler {
     }
   }
 
+  /**
+   * compactRange in the tiered and FIFO styles (style-picker.ts pickManualForStyle): one merge of
+   * what is there now, waiting while its files are busy in other jobs.
+   */
+  private async compactAllRuns(): Promise<void> {
+    for (;;) {
+      if (this.stopped || this.host.isStopped()) return;
+      const { plan, isDone } = pickManualForStyle(this.style(), this.pickerInput());
+      if (isDone) return;
+      if (!plan) {
+        await this.waitForProgress();
+        if (this.submitted === 0) await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
+      return;
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     this.retry.stop();
     // Jobs still waiting in the queue skip when they start; the running ones finish.
     await this.waitForIdle();
