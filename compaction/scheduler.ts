@@ -359,9 +359,15 @@ export class CompactionScheduler {
 
   /**
    * compactRange in the tiered and FIFO styles (style-picker.ts pickManualForStyle): one merge of
-   * what is there now, waiting while its files are busy in other jobs.
+   * what is there now, waiting while its files are busy in other jobs. In FIFO it first waits for the
+   * drops (and merges) the picker finds now.
    */
   private async compactAllRuns(): Promise<void> {
+    if (this.style().style === 'fifo') {
+      // Pending drops (and merges) first, so compactRange leaves the database within its cap and TTL.
+      this.maybeSchedule();
+      await this.waitForIdle();
+    }
     for (;;) {
       if (this.stopped || this.host.isStopped()) return;
       const { plan, isDone } = pickManualForStyle(this.style(), this.pickerInput());
