@@ -29,6 +29,7 @@ import type { BackgroundJobQueue } from './job-queue.js';
 import { pickIdle, pickManual, pickInPlace, pickRewrite, type PickerInput } from './picker.js';
 import { LEVELED, pickAutoForStyle, pickManualForStyle, pickRewriteInPlace, type StyleConfig } from './style-picker.js';
 import { nextFifoExpiryMs } from './fifo-picker.js';
+import { sortedRunCount } from './tiered-picker.js';
 import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
@@ -250,7 +251,8 @@ export class CompactionScheduler {
       host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
         `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
         `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped, ${result.droppedCovered} range-deleted; ` +
-        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
+        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})` +
+        (this.style().style === 'tiered' ? `; ${sortedRunCount(host.currentVersion().levels)} sorted runs` : ''));
       this.ended(stage, { ok: true, stats, outputs: result.outputs.map((f) => f.fileNumber) });
     } finally {
       for (const n of allocated) host.unregisterOutput(n);

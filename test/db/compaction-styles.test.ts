@@ -175,7 +175,7 @@ describe('tiered style', () => {
       expect(stats.sortedRuns).toBe(1);
       expect(stats.levels[6]!.files).toBeGreaterThan(0);
       expect(await presentBatches(db, 5)).toEqual([0, 1, 2, 3, 4]);
-      expect(await logText(fs)).toMatch(/compaction done: L0 -> L6 .*reason=manual/);
+      expect(await logText(fs)).toMatch(/compaction done: L0 -> L6 .*reason=manual.*; 1 sorted runs/);
     } finally {
       await db.close();
     }

@@ -401,6 +401,13 @@ describe('DB against a sorted model', () => {
     }, 15);
     expect(r.compactions).toBeGreaterThan(10);
   });
+  it('tiered style, encrypted: key rotations rewrite stale tables in place, each keeping its run', async () => {
+    const r = await runModel({
+      compactionStyle: 'tiered', writeBufferSize: 8 * 1024, targetFileSize: 4 * 1024, blockSize: 256, numLevels: 4,
+      level0CompactionTrigger: 2, encryption: { keyProvider: staticKeyProvider({ k0: randomBytes(32) }, 'k0') },
+    }, 8);
+    expect(r.compactions).toBeGreaterThan(10);
+  });
   it('FIFO style under its size cap, no merges: L0 only grows', async () => {
     await runModel({ compactionStyle: 'fifo', writeBufferSize: 8 * 1024, blockSize: 256 }, 10);
   });
