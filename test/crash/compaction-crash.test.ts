@@ -12,7 +12,8 @@
  *   after close the directory holds exactly the version's tables.
  * The open that checks uses options under which nothing compacts, so what it sees is what open left.
  * The same rounds run in the tiered style (merges of sorted runs across levels, L0 outputs among L0
- * tables, middle-level inputs), checked with a tiered open under which nothing compacts.
+ * tables, middle-level inputs) and in FIFO with intra-L0 merges, each checked with an open of its own
+ * style under which nothing compacts.
  * The child is the compiled dist/test/support/crash-writer.js (npm test builds first). The directory is
  * on tmpfs when available: a SIGKILL keeps the page cache, so nothing is lost by skipping real fsyncs.
  */
@@ -40,6 +41,12 @@ const TIERED_CHILD_OPTIONS: Options = {
   compactionStyle: 'tiered', targetFileSize: 4 * 1024, numLevels: 5, level0CompactionTrigger: 2,
   level0SlowdownTrigger: 8, level0StopTrigger: 16, compactionExecutor: 'worker', maxBackgroundJobs: 3,
   tieredMaxSizeAmplificationPercent: 50,
+};
+
+/** FIFO with intra-L0 merges (its only compactions); the size cap is far above what is written. */
+const FIFO_CHILD_OPTIONS: Options = {
+  compactionStyle: 'fifo', fifoAllowCompaction: true, targetFileSize: 64 * 1024, level0CompactionTrigger: 2,
+  compactionExecutor: 'worker', maxBackgroundJobs: 3,
 };
 
 /** Options under which the checking open starts no compaction (only the recovery flush). */
@@ -137,7 +144,8 @@ async function checkData(db: DB, acked: Map<number, number>): Promise<number> {
   return total;
 }
 
-async function crashRounds(childOptions: Options, quietOptions: Options): Promise<void> {
+/** `minDeepest`: the deepest level data must have reached (FIFO keeps everything in L0). */
+async function crashRounds(childOptions: Options, quietOptions: Options, minDeepest = 1): Promise<void> {
   expect(existsSync(CHILD), `${CHILD} missing: run npm run build`).toBe(true);
   const seed = testSeed();
   const rng = makeRng(seed);
@@ -171,7 +179,7 @@ async function crashRounds(childOptions: Options, quietOptions: Options): Promis
     }
     // The options must really have kept compactions busy: data moved below L0, kills
     // mid-compaction that left unfinished outputs for the open to clean up.
-    expect(deepest).toBeGreaterThanOrEqual(1);
+    expect(deepest).toBeGreaterThanOrEqual(minDeepest);
     expect(killedMidCompaction).toBeGreaterThanOrEqual(1);
     expect(leftBehind).toBeGreaterThanOrEqual(1);
   } catch (e) {
@@ -186,5 +194,8 @@ describe('SIGKILL during compaction', () => {
   });
   it('tiered style: loses no acknowledged write and leaves no orphan file after open', async () => {
     await crashRounds(TIERED_CHILD_OPTIONS, { ...QUIET_OPTIONS, compactionStyle: 'tiered' });
+  });
+  it('FIFO style with intra-L0 merges: loses no acknowledged write and leaves no orphan file after open', async () => {
+    await crashRounds(FIFO_CHILD_OPTIONS, { ...QUIET_OPTIONS, compactionStyle: 'fifo' }, 0);
   });
 });
