@@ -133,6 +133,26 @@ describe('FIFO style', () => {
     }
   });
 
+  it('an expiry needs no write to trigger it: a timer wakes the picker when the next table expires', { timeout: 10_000 }, async () => {
+    let now = 100;
+    const fs = new MemFileSystem();
+    // No idle compaction: its request would also wake the picker.
+    const db = await DB.open(DIR, { fs, compactionStyle: 'fifo', fifoTtlMs: 50, idleCompactionDelayMs: 0, clock: () => now });
+    try {
+      const dropped = new Promise<{ reason: string; inputs: { level: number; files: number[] }[] }>((resolve) => {
+        db.on('compaction', (e) => { if (e.phase === 'end' && e.reason === 'fifo-drop') resolve(e); });
+      });
+      await writeTable(db, 0); // flushed at 100: expires after 150
+      await db.compactRange(); // every pick the flush asked for has run (nothing had expired); the timer is armed
+      now = 1_000; // from here only the timer can ask the picker again
+      const e = await dropped;
+      expect(e.inputs).toEqual([{ level: 0, files: [expect.any(Number)] }]);
+      expect(await presentBatches(db, 1)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('with fifoAllowCompaction, merges L0 into one table at the trigger and on compactRange', async () => {
     const fs = new MemFileSystem();
     const db = await DB.open(DIR, { fs, compactionStyle: 'fifo', fifoAllowCompaction: true, level0CompactionTrigger: 3 });
