@@ -38,7 +38,8 @@ function fileLine(f: FileJson): string {
     `seq ${f.smallestSeq}..${f.largestSeq}  entries ${f.numEntries} (${f.numDeletions} del)  crc ${f.crc32c}` +
     (f.numRangeDeletions !== undefined ? `  range dels ${f.numRangeDeletions}` : '') +
     (f.keyId !== undefined ? `  key id ${JSON.stringify(f.keyId)}` : '') +
-    (f.uniqueId !== undefined ? `  id ${f.uniqueId}` : '');
+    (f.uniqueId !== undefined ? `  id ${f.uniqueId}` : '') +
+    (f.newestWriteTimeMs !== undefined ? `  written ${new Date(f.newestWriteTimeMs).toISOString()}` : '');
 }
 
 async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise<void> {
