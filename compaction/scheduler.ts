@@ -30,7 +30,7 @@ import { pickIdle, pickManual, pickInPlace, pickRewrite, type PickerInput } from
 import { LEVELED, pickAutoForStyle, pickManualForStyle, pickRewriteInPlace, type StyleConfig } from './style-picker.js';
 import { nextFifoExpiryMs } from './fifo-picker.js';
 import { sortedRunCount } from './tiered-picker.js';
-import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
+import { COMPACTION_RETRY, JobRetry, NODE_TIMERS } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
 
@@ -52,7 +52,7 @@ export class CompactionScheduler {
   private isIdleRequested = false;
   private idleMinFiles = 2;
   /** FIFO with a TTL: wakes the scheduler when the next table expires. */
-  private expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  private expiryTimer: unknown;
 
   constructor(
     private readonly host: CompactionHost,
@@ -124,8 +124,8 @@ export class CompactionScheduler {
     const at = nextFifoExpiryMs(this.host.currentVersion().levels, ttlMs, now);
     if (at === undefined) return;
     const delay = Math.min(2 ** 31 - 1, Math.max(1, at - now + 1));
-    this.expiryTimer = setTimeout(() => { this.expiryTimer = undefined; this.maybeSchedule(); }, delay);
-    this.expiryTimer.unref?.();
+    // Unref'd (NODE_TIMERS): a pending expiry must not hold the process open.
+    this.expiryTimer = NODE_TIMERS.setTimeout(() => { this.expiryTimer = undefined; this.maybeSchedule(); }, delay);
   }
 
   private pickRewrite(): CompactionPlan | undefined {
@@ -386,7 +386,7 @@ export class CompactionScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    if (this.expiryTimer !== undefined) NODE_TIMERS.clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.retry.stop();
     // Jobs still waiting in the queue skip when they start; the running ones finish.
