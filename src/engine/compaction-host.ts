@@ -1,6 +1,8 @@
 /**
  * The engine's side of the CompactionHost interface (compaction/host.ts): what the compaction scheduler
- * may see and do. The engine's side, kept apart so engine.ts only wires it.
+ * may see and do. The engine's side, kept apart so engine.ts only wires it. Also what the compaction
+ * style (option compactionStyle) means to the engine: the pickers' configuration and what write stalls
+ * count.
  */
 import type { Engine } from './engine.js';
 import type { CompactionHost } from '../../compaction/host.js';
