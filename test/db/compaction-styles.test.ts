@@ -1,8 +1,8 @@
 /**
  * The compactionStyle option end to end (README "Compaction styles"): validation and the OPTIONS file,
  * FIFO drops by size cap and by age (exactly the oldest tables' keys vanish), tiered compactRange and
- * stats, and switching the style of an existing database at reopen (leveled -> tiered, leveled -> FIFO,
- * tiered -> leveled). Each test has its own MemFileSystem; time is an injected clock.
+ * stats, and switching the style of an existing database at reopen (leveled -> tiered -> leveled,
+ * FIFO -> tiered -> leveled, leveled -> FIFO). Each test has its own MemFileSystem; time is an injected clock.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
@@ -224,7 +224,7 @@ async function churn(db: DB, model: Map<string, string>, seed: number, ops: numb
 }
 
 const SMALL: Options = {
-  writeBufferSize: 4 * 1024, targetFileSize: 4 * 1024, maxBytesForLevelBase: 8 * 1024, levelMultiplier: 2,
+  writeBufferSize: 8 * 1024, targetFileSize: 4 * 1024, maxBytesForLevelBase: 8 * 1024, levelMultiplier: 2,
   level0CompactionTrigger: 2, numLevels: 5, blockSize: 256,
 };
 
@@ -261,6 +261,29 @@ describe('switching the style at reopen', () => {
     });
   });
 
+  it('FIFO -> tiered -> leveled: a pile of L0 tables becomes sorted runs, then the leveled picker drains L0', async () => {
+    const fs = new MemFileSystem();
+    const o: Options = { ...SMALL, writeBufferSize: 64 * 1024 }; // one table per writeTable()
+    let db = await DB.open(DIR, { ...o, fs, compactionStyle: 'fifo' });
+    for (let b = 0; b < 8; b++) await writeTable(db, b, 30);
+    expect(db.stats().levels[0]!.files).toBe(8);
+    await db.close();
+    db = await DB.open(DIR, { ...o, fs, compactionStyle: 'tiered' });
+    await db.compactRange();
+    expect(db.stats().sortedRuns).toBe(1);
+    expect(await presentBatches(db, 8, 30)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (let b = 8; b < 12; b++) await writeTable(db, b, 30);
+    await db.close();
+    db = await DB.open(DIR, { ...o, fs });
+    try {
+      await db.compactRange();
+      expect(db.stats().levels[0]!.files).toBe(0);
+      expect(await presentBatches(db, 12, 30)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('leveled -> FIFO: the deepest level is dropped first, so no overwritten or deleted value comes back', async () => {
     const fs = new MemFileSystem();
     let db = await DB.open(DIR, { ...SMALL, fs });
@@ -270,9 +293,13 @@ describe('switching the style at reopen', () => {
     await db.compactRange();
     const bottom = db.stats().levels.filter((l) => l.files > 0).map((l) => l.level);
     expect(bottom).toEqual([Math.max(...bottom)]);
+    await db.close();
+    // No compaction now: the new values and the deletions stay in L0, above the old values.
+    db = await DB.open(DIR, { ...SMALL, fs, level0CompactionTrigger: 100, level0SlowdownTrigger: 100, level0StopTrigger: 100 });
     for (let i = 0; i < 200; i += 2) await db.put(`k${String(i).padStart(4, '0')}`, `new-${i}`);
     for (let i = 1; i < 200; i += 4) await db.delete(`k${String(i).padStart(4, '0')}`);
     await db.flush();
+    expect(db.stats().levels.filter((l) => l.files > 0).map((l) => l.level)).toEqual([0, ...bottom]);
     const bottomLevel = bottom[0]!;
     const bottomBytes = db.stats().levels[bottomLevel]!.bytes;
     const total = db.stats().levels.reduce((a, l) => a + l.bytes, 0);
