@@ -47,8 +47,10 @@ export async function runFlush(fs: FileSystem, p: FlushParams, mem: MemTable): P
   const cipher = enc
     ? await KeyRing.fromKeys(enc.currentKeyId, enc.keys, enc.allowPlaintext).newFileCipher(FileKind.TABLE)
     : undefined;
-  return writeTable({
+  const meta = await writeTable({
     fs, dir: p.dir, fileNumber: p.fileNumber, options: p.table, creationTimeMs: p.creationTimeMs,
     ...(cipher ? { cipher } : {}),
   }, mem.newIterator(), mem.rangeDelFragments());
+  // Every entry of the memtable was written before the flush began: its time bounds their newest write.
+  return meta && Object.freeze({ ...meta, newestWriteTimeMs: Math.max(0, Math.floor(p.creationTimeMs)) });
 }

@@ -8,6 +8,7 @@ import type { Version } from '../src/manifest/version.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 import type { PickerOptions } from './picker.js';
+import type { StyleConfig } from './style-picker.js';
 
 export interface CompactionStats {
   level: number;
@@ -36,6 +37,12 @@ export interface CompactionHost {
   logAndApply(edit: VersionEdit): Promise<void>;
   deleteObsoleteFiles(): Promise<void>;
   pickerOptions(): PickerOptions;
+  /** The compaction style and its options (absent: leveled). */
+  compactionStyle?(): StyleConfig;
+  /** The database's clock (ms since the epoch): FIFO's TTL compares write times with it. */
+  nowMs?(): number;
+  /** A FIFO drop was installed: `files` tables of `bytes` bytes are gone (counted in stats). */
+  onFifoDrop?(files: number, bytes: number): void;
   outputOptions(outputLevel: number): CompactionOutputOptions;
   /**
    * Which files must be rewritten (tables under an old encryption key): a predicate computed once per

@@ -6,13 +6,16 @@
  * `outputLevel`), adds every output at `outputLevel` and, when the plan carries one, moves the
  * round-robin pointer of `level`. A trivial move has no outputs: its single input is relinked one
  * level down (the VersionBuilder applies deletions before additions, so the same number may leave
- * L and join L+1 in one edit). A rewrite (level === outputLevel) replaces its input in place.
+ * L and join L+1 in one edit). A rewrite (level === outputLevel) replaces its input in place. A
+ * tiered plan's middle levels lose their files too; a FIFO drop has no outputs at all.
+ * Outputs inherit the newest write time of their inputs (FileMetadata.newestWriteTimeMs), the age
+ * FIFO's TTL reads: a merge must not make old data look new. When any input lacks one, so do they.
  * Not here: the scalars the VersionSet fills in (log number, next file, last sequence).
  */
 import { invariant } from '../src/base/invariant.js';
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
-import type { CompactionPlan } from './plan.js';
+import { inputsByLevel, allInputFiles, type CompactionPlan } from './plan.js';
 
 /**
  * The edit that installs `plan` once its `outputs` are written and synced. For a trivial move,
@@ -20,13 +23,23 @@ import type { CompactionPlan } from './plan.js';
  */
 export function editForPlan(plan: CompactionPlan, outputs: readonly FileMetadata[]): VersionEdit {
   invariant(!plan.isTrivialMove || outputs.length === 0, 'a trivial move writes no outputs');
-  const added = plan.isTrivialMove ? plan.inputs[0] : outputs;
+  invariant(plan.reason !== 'fifo-drop' || outputs.length === 0, 'a FIFO drop writes no outputs');
+  const time = newestWriteTime(allInputFiles(plan));
+  const added = plan.isTrivialMove ? plan.inputs[0]
+    : outputs.map((f) => (time === undefined || f.newestWriteTimeMs === time ? f : Object.freeze({ ...f, newestWriteTimeMs: time })));
   return {
-    deletedFiles: [
-      ...plan.inputs[0].map((f) => ({ level: plan.level, fileNumber: f.fileNumber })),
-      ...plan.inputs[1].map((f) => ({ level: plan.outputLevel, fileNumber: f.fileNumber })),
-    ],
+    deletedFiles: inputsByLevel(plan).flatMap(({ level, files }) => files.map((f) => ({ level, fileNumber: f.fileNumber }))),
     newFiles: added.map((file) => ({ level: plan.outputLevel, file })),
     ...(plan.compactPointer ? { compactPointers: [{ level: plan.level, key: plan.compactPointer }] } : {}),
   };
+}
+
+/** The newest write time among `files`, or undefined when any of them has none. */
+function newestWriteTime(files: readonly FileMetadata[]): number | undefined {
+  let t = -Infinity;
+  for (const f of files) {
+    if (f.newestWriteTimeMs === undefined) return undefined;
+    t = Math.max(t, f.newestWriteTimeMs);
+  }
+  return files.length > 0 ? t : undefined;
 }

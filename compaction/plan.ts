@@ -7,7 +7,9 @@
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { TableOptions } from '../src/table/table-options.js';
 
-export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move' | 'rewrite' | 'idle' | 'range-del';
+export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move' | 'rewrite' | 'idle' | 'range-del'
+  // Tiered (tiered-picker.ts) and FIFO (fifo-picker.ts); a 'fifo-drop' deletes its inputs and writes nothing.
+  | 'size-amp' | 'size-ratio' | 'run-count' | 'fifo-drop' | 'intra-l0';
 
 export interface CompactionPlan {
   /** The level whose files started the compaction. */
@@ -15,6 +17,13 @@ export interface CompactionPlan {
   outputLevel: number;
   /** inputs[0]: files of `level`; inputs[1]: overlapping files of `outputLevel`. */
   inputs: [FileMetadata[], FileMetadata[]];
+  /**
+   * Whole levels strictly between `level` and `outputLevel` that are inputs too, shallowest first:
+   * a tiered merge of consecutive sorted runs can span several levels. Absent in leveled plans.
+   */
+  middleInputs?: { level: number; files: FileMetadata[] }[];
+  /** Why a 'fifo-drop' drops its files: the size cap or their age. */
+  dropCause?: 'size' | 'ttl';
   /** Files of outputLevel + 1 overlapping the inputs: outputs are cut to limit overlap with them. */
   grandparents: FileMetadata[];
   /**
@@ -48,17 +57,29 @@ export interface CompactionOutputOptions {
   encryption?: { currentKeyId: string; keys: Map<string, Uint8Array>; allowPlaintext: boolean };
 }
 
+/** Every input file of the plan: inputs[0], the middle levels, inputs[1]. */
+export function allInputFiles(plan: CompactionPlan): FileMetadata[] {
+  return [...plan.inputs[0], ...(plan.middleInputs ?? []).flatMap((m) => m.files), ...plan.inputs[1]];
+}
+
+/** The input files by level, shallowest first, levels without inputs left out. */
+export function inputsByLevel(plan: CompactionPlan): { level: number; files: FileMetadata[] }[] {
+  const out = [{ level: plan.level, files: plan.inputs[0] }, ...(plan.middleInputs ?? [])];
+  if (plan.inputs[1].length > 0) out.push({ level: plan.outputLevel, files: plan.inputs[1] });
+  return out.filter((x) => x.files.length > 0);
+}
+
 export function inputFileNumbers(plan: CompactionPlan): number[] {
-  return [...plan.inputs[0], ...plan.inputs[1]].map((f) => f.fileNumber);
+  return allInputFiles(plan).map((f) => f.fileNumber);
 }
 
 /** `L0 -> L1  L0:000012,000013  L1:000007` for LOG lines and golden tests. */
 export function describePlan(plan: CompactionPlan): string {
   const names = (fs: FileMetadata[]): string => fs.map((f) => String(f.fileNumber).padStart(6, '0')).join(',');
-  const parts = [`L${plan.level} -> L${plan.outputLevel}`, `L${plan.level}:${names(plan.inputs[0])}`];
-  if (plan.inputs[1].length > 0) parts.push(`L${plan.outputLevel}:${names(plan.inputs[1])}`);
+  const parts = plan.reason === 'fifo-drop' ? [`drop`] : [`L${plan.level} -> L${plan.outputLevel}`];
+  for (const { level, files } of inputsByLevel(plan)) parts.push(`L${level}:${names(files)}`);
   if (plan.isTrivialMove) parts.push('(trivial move)');
-  parts.push(`reason=${plan.reason}`);
+  parts.push(`reason=${plan.reason}${plan.dropCause ? ` (${plan.dropCause})` : ''}`);
   if (plan.score > 0) parts.push(`score=${plan.score.toFixed(2)}`);
   return parts.join('  ');
 }

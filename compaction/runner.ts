@@ -36,7 +36,7 @@ import { immediateSuccessor, type RangeTombstone } from '../src/rangedel/range-t
 import { TRAILER_SIZE } from '../src/base/internal-key.js';
 import { carriedFragments, clipFragments, CoverageCursor } from './range-dels.js';
 import { CompactionIterator } from './compaction-iterator.js';
-import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
+import { allInputFiles, type CompactionOutputOptions, type CompactionPlan } from './plan.js';
 
 export interface RunnerEnv {
   fs: FileSystem;
@@ -90,6 +90,7 @@ function inputIterator(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | und
   } else if (plan.inputs[0].length > 0) {
     children.push(new ConcatIterator(plan.inputs[0], compareInternalKeys, open, smallest, largest));
   }
+  for (const m of plan.middleInputs ?? []) children.push(new ConcatIterator(m.files, compareInternalKeys, open, smallest, largest));
   if (plan.inputs[1].length > 0) children.push(new ConcatIterator(plan.inputs[1], compareInternalKeys, open, smallest, largest));
   return new MergingIterator(children, compareInternalKeys);
 }
@@ -97,7 +98,7 @@ function inputIterator(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | und
 /** Every input's range tombstones, fragmented together (each table opened and closed once here). */
 async function inputRangeDels(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | undefined): Promise<FragmentSet> {
   const all: RangeTombstone[] = [];
-  for (const f of [...plan.inputs[0], ...plan.inputs[1]]) {
+  for (const f of allInputFiles(plan)) {
     const reader = await openTable(env.fs, env.dir, f, { syncReads: true, ...(keys ? { keys } : {}) });
     try {
       for (const t of tableRangeDels(reader).tombstones()) all.push(t);
@@ -139,8 +140,7 @@ export async function runCompaction(
   const created: string[] = [];
   const outputs: FileMetadata[] = [];
   let bytesRead = 0;
-  for (const f of plan.inputs[0]) bytesRead += f.fileSize;
-  for (const f of plan.inputs[1]) bytesRead += f.fileSize;
+  for (const f of allInputFiles(plan)) bytesRead += f.fileSize;
   const enc = o.encryption;
   const keys = enc ? KeyRing.fromKeys(enc.currentKeyId, enc.keys, enc.allowPlaintext) : undefined;
   const rangeDels = await inputRangeDels(env, plan, keys);

@@ -15,6 +15,10 @@
  * An ingest holds picks (holdPicks) while it chooses levels and installs its tables, and reads the
  * plans in flight (inFlightPlans) so it puts nothing where their outputs will land.
  *
+ * Styles: style-picker.ts says which picker decides (leveled, tiered or FIFO). A FIFO drop is one
+ * VersionEdit deleting its files, like a trivial move writes nothing; with a TTL, a timer (unref'd)
+ * asks for work again when the next table expires, since no flush may come to ask.
+ *
  * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and no
  * job starts until the back-off of job-policy.ts (COMPACTION_RETRY) has passed; after its attempts in a
  * row, or at once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
@@ -25,8 +29,11 @@ import type { VersionEdit } from '../src/manifest/version-edit.js';
 import type { CompactionExecutor } from './executor.js';
 import type { CompactionHost, CompactionOutcome } from './host.js';
 import type { BackgroundJobQueue } from './job-queue.js';
-import { pickCompaction, pickIdle, pickManual, pickInPlace, pickRewrite } from './picker.js';
-import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
+import { pickIdle, pickManual, pickInPlace, pickRewrite, type PickerInput } from './picker.js';
+import { LEVELED, pickAutoForStyle, pickManualForStyle, pickRewriteInPlace, type StyleConfig } from './style-picker.js';
+import { nextFifoExpiryMs } from './fifo-picker.js';
+import { sortedRunCount } from './tiered-picker.js';
+import { COMPACTION_RETRY, JobRetry, NODE_TIMERS } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
 
@@ -52,6 +59,8 @@ export class CompactionScheduler {
   /** holdPicks() callers not yet released: no new plan is picked while above 0. */
   private holds = 0;
   private holdWaiters: (() => void)[] = [];
+  /** FIFO with a TTL: wakes the scheduler when the next table expires. */
+  private expiryTimer: unknown;
 
   constructor(
     private readonly host: CompactionHost,
@@ -120,28 +129,47 @@ export class CompactionScheduler {
     this.maybeSchedule();
   }
 
-  private pickAuto(): CompactionPlan | undefined {
-    const input = {
+  private style(): StyleConfig {
+    return this.host.compactionStyle?.() ?? LEVELED;
+  }
+
+  private pickerInput(): PickerInput {
+    return {
       levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
       compactPointers: this.host.compactPointers(), busy: this.busy,
     };
-    const plan = pickCompaction(input);
+  }
+
+  private pickAuto(): CompactionPlan | undefined {
+    const input = this.pickerInput();
+    const style = this.style();
+    const plan = pickAutoForStyle(style, input, this.host.nowMs?.() ?? 0);
+    if (style.style === 'fifo') this.armExpiry(style.fifo.ttlMs);
     if (plan) return plan;
     if (this.isIdleRequested) {
       this.isIdleRequested = false;
-      const idle = pickIdle(input, this.idleMinFiles);
+      const idle = style.style === 'leveled' ? pickIdle(input, this.idleMinFiles) : undefined;
       if (idle) return idle;
     }
     return this.pickRewrite();
   }
 
+  /** FIFO with a TTL: a wake-up when the next table expires (none when no table has a write time). */
+  private armExpiry(ttlMs: number): void {
+    if (ttlMs <= 0 || this.stopped || this.expiryTimer !== undefined) return;
+    const now = this.host.nowMs?.() ?? 0;
+    const at = nextFifoExpiryMs(this.host.currentVersion().levels, ttlMs, now);
+    if (at === undefined) return;
+    const delay = Math.min(2 ** 31 - 1, Math.max(1, at - now + 1));
+    // Unref'd (NODE_TIMERS): a pending expiry must not hold the process open.
+    this.expiryTimer = NODE_TIMERS.setTimeout(() => { this.expiryTimer = undefined; this.maybeSchedule(); }, delay);
+  }
+
   private pickRewrite(): CompactionPlan | undefined {
     const isStale = this.host.staleFiles?.();
     if (!isStale) return undefined;
-    return pickRewrite({
-      levels: this.host.currentVersion().levels, options: this.host.pickerOptions(),
-      compactPointers: this.host.compactPointers(), busy: this.busy,
-    }, isStale);
+    const input = this.pickerInput();
+    return this.style().style === 'leveled' ? pickRewrite(input, isStale) : pickRewriteInPlace(input, isStale);
   }
 
   /**
@@ -236,6 +264,18 @@ export class CompactionScheduler {
       this.ended(stage, { ok: true, stats, outputs: [f.fileNumber] });
       return;
     }
+    if (plan.reason === 'fifo-drop') {
+      let bytes = 0;
+      for (const f of plan.inputs[0]) bytes += f.fileSize;
+      await this.install(editForPlan(plan, []), stage);
+      const stats = { level: plan.level, outputLevel: plan.outputLevel, bytesRead: 0, bytesWritten: 0, ms: performance.now() - t0, trivialMove: false };
+      host.onFifoDrop?.(plan.inputs[0].length, bytes);
+      host.log(`compaction done: fifo-drop (${plan.dropCause ?? 'size'}) of ${plan.inputs[0].length} tables, ${bytes} B from L${plan.level}: ` +
+        plan.inputs[0].map((f) => f.fileNumber).join(','));
+      this.ended(stage, { ok: true, stats, outputs: [] });
+      await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+      return;
+    }
     const allocated: number[] = [];
     try {
       if (host.prepareJob) await host.prepareJob();
@@ -252,7 +292,8 @@ export class CompactionScheduler {
       host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
         `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
         `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped, ${result.droppedCovered} range-deleted; ` +
-        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
+        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})` +
+        (this.style().style === 'tiered' ? `; ${sortedRunCount(host.currentVersion().levels)} sorted runs` : ''));
       this.ended(stage, { ok: true, stats, outputs: result.outputs.map((f) => f.fileNumber) });
     } finally {
       for (const n of allocated) host.unregisterOutput(n);
@@ -310,6 +351,7 @@ export class CompactionScheduler {
    * then rewrites in place the files of that level in range that hold range tombstones, and waits. Runs its own plans through the same queue, waiting for busy files to free up.
    */
   async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
+    if (this.style().style !== 'leveled') return this.compactAllRuns();
     const levels = (): readonly (readonly unknown[])[] => this.host.currentVersion().levels;
     let last = 0;
     levels().forEach((files, l) => { if (files.length > 0) last = l; });
@@ -362,8 +404,35 @@ export class CompactionScheduler {
     }
   }
 
+  /**
+   * compactRange in the tiered and FIFO styles (style-picker.ts pickManualForStyle): one merge of
+   * what is there now, waiting while its files are busy in other jobs. In FIFO it first waits for the
+   * drops (and merges) the picker finds now.
+   */
+  private async compactAllRuns(): Promise<void> {
+    if (this.style().style === 'fifo') {
+      // Pending drops (and merges) first, so compactRange leaves the database within its cap and TTL.
+      this.maybeSchedule();
+      await this.waitForIdle();
+    }
+    for (;;) {
+      if (this.stopped || this.host.isStopped()) return;
+      const { plan, isDone } = pickManualForStyle(this.style(), this.pickerInput());
+      if (isDone) return;
+      if (!plan) {
+        await this.waitForProgress();
+        if (this.submitted === 0) await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      await new Promise<void>((resolve, reject) => this.start(plan, (e) => (e ? reject(e) : resolve())));
+      return;
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.expiryTimer !== undefined) NODE_TIMERS.clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     this.retry.stop();
     // Jobs still waiting in the queue skip when they start; the running ones finish.
     await this.waitForIdle();

@@ -20,6 +20,7 @@ import { encryptionArg } from './base/arguments.js';
 import { isStrataError } from './errors.js';
 import { KeyRing } from './encryption/keyring.js';
 import type { KeyProvider } from './encryption/file-cipher.js';
+import { readOptionsFile } from './engine/options-file.js';
 
 export type { TableLayout, ManifestInspection, WalInspection };
 export { formatTableLayout };
@@ -74,6 +75,28 @@ export async function table(file: string, options: InspectOptions = {}): Promise
 export async function manifest(dir: string, options: InspectOptions = {}): Promise<ManifestInspection> {
   const keys = keysOf(options);
   return inspectManifest(options.fs ?? new NodeFileSystem(), dir, keys ? { keys } : {});
+}
+
+/**
+ * The options the database was last opened with read-write, from its newest OPTIONS file, as
+ * name -> value text (the tools name the compaction style from it: a read-only open of their own uses
+ * default options). Undefined when the directory holds no OPTIONS file.
+ */
+export async function options(dir: string, options: InspectOptions = {}): Promise<{ file: string; values: Record<string, string> } | undefined> {
+  const fs = options.fs ?? new NodeFileSystem();
+  let newest: { name: string; number: number } | undefined;
+  for (const name of await fs.list(dir)) {
+    const p = parseFileName(name);
+    if (p?.type === 'options' && (!newest || p.number > newest.number)) newest = { name, number: p.number };
+  }
+  if (!newest) return undefined;
+  const text = await readOptionsFile(fs, path.join(dir, newest.name), keysOf(options));
+  const values: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values[line.substring(0, eq)] = line.substring(eq + 1);
+  }
+  return { file: newest.name, values };
 }
 
 /** A WAL's records, batches and sequence numbers, and the first problem found (never thrown). */

@@ -13,6 +13,7 @@ import type { KeyProvider } from './encryption/file-cipher.js';
 
 export type CompressionName = 'none' | 'lz4' | 'zstd';
 export type WalRecoveryMode = 'point-in-time' | 'absolute' | 'tolerate-tail';
+export type CompactionStyle = 'leveled' | 'tiered' | 'fifo';
 
 export interface Options {
   createIfMissing?: boolean;
@@ -85,6 +86,26 @@ export interface Options {
    * (a swapped-in file must not pass as data).
    */
   encryption?: EncryptionOptions;
+  /**
+   * Compaction styles (README "Compaction styles"). 'leveled' (default), 'tiered' (RocksDB's universal:
+   * sorted runs merged by size ratio and space amplification) or 'fifo' (tables dropped oldest first
+   * past a size cap or an age). The tiered* options apply to 'tiered' and the fifo* ones to 'fifo';
+   * given with another style they are refused (a setting that would silently do nothing is a bug).
+   */
+  compactionStyle?: CompactionStyle;
+  /** Tiered: a run joins a merge while its size <= (accumulated size) x (100 + this) / 100. */
+  tieredSizeRatio?: number;
+  /** Tiered: the fewest and most sorted runs one size-ratio merge takes (0 = no upper limit). */
+  tieredMinMergeWidth?: number;
+  tieredMaxMergeWidth?: number;
+  /** Tiered: merge everything once (all runs but the oldest) / oldest exceeds this percentage. */
+  tieredMaxSizeAmplificationPercent?: number;
+  /** FIFO: the oldest tables are dropped while all tables together hold more bytes than this. */
+  fifoMaxTableFilesSize?: number;
+  /** FIFO: tables whose newest write is older than this many ms are dropped (0 = no age limit). */
+  fifoTtlMs?: number;
+  /** FIFO: merge small L0 tables into one when L0 reaches level0CompactionTrigger files. */
+  fifoAllowCompaction?: boolean;
   /** Injectable seams (tests). */
   fs?: FileSystem;
   clock?: () => number;
@@ -145,6 +166,15 @@ export const DEFAULT_OPTIONS = Object.freeze({
   recycleLogFileNum: 0,
   maxManifestFileSize: 64 * MiB,
   compactionExecutor: 'auto' as 'auto' | 'worker' | 'inline',
+  // Compaction styles; the numbers are RocksDB's defaults (universal and FIFO options).
+  compactionStyle: 'leveled' as CompactionStyle,
+  tieredSizeRatio: 1,
+  tieredMinMergeWidth: 2,
+  tieredMaxMergeWidth: 0,
+  tieredMaxSizeAmplificationPercent: 200,
+  fifoMaxTableFilesSize: 1024 * MiB,
+  fifoTtlMs: 0,
+  fifoAllowCompaction: false,
 });
 
 const COMPRESSIONS: readonly string[] = ['none', 'lz4', 'zstd'];
@@ -182,9 +212,16 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   walArchiveSizeLimit: { min: 0, max: 2 ** 50, integer: true },
   recycleLogFileNum: { min: 0, max: 64, integer: true },
   maxManifestFileSize: { min: 4 * KiB, max: 2 ** 40, integer: true },
+  tieredSizeRatio: { min: 0, max: 10_000, integer: true },
+  tieredMinMergeWidth: { min: 2, max: 10_000, integer: true },
+  tieredMaxMergeWidth: { min: 0, max: 10_000, integer: true },
+  tieredMaxSizeAmplificationPercent: { min: 1, max: 1_000_000, integer: true },
+  fifoMaxTableFilesSize: { min: 0, max: 2 ** 50, integer: true },
+  fifoTtlMs: { min: 0, max: 2 ** 50, integer: true },
 };
 
-const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes'];
+const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes',
+  'fifoAllowCompaction'];
 
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
@@ -288,6 +325,7 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
   }
   // In a reused WAL an unsynced write cut short looks exactly like the previous use's bytes, so
   // 'absolute' could not refuse a torn tail there; and a reuse would overwrite an archived (linked) WAL.
+  compactionStyleRules(o, r);
   if (r.recycleLogFileNum > 0 && r.walRecoveryMode === 'absolute') {
     bad('recycleLogFileNum', "0 with walRecoveryMode 'absolute'", r.recycleLogFileNum);
   }
@@ -295,6 +333,30 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
     bad('recycleLogFileNum', '0 with walArchiveDir (a reused WAL would overwrite its archived copy)', r.recycleLogFileNum);
   }
   return Object.freeze(r);
+}
+
+const STYLES: readonly string[] = ['leveled', 'tiered', 'fifo'];
+
+/**
+ * compactionStyle and its own options: a tiered* option given with another style, or a fifo* one, is
+ * refused rather than ignored (a user who sets fifoTtlMs on a leveled database expects expiry).
+ */
+function compactionStyleRules(o: Record<string, unknown>, r: ResolvedOptions): void {
+  const style = o['compactionStyle'];
+  if (style !== undefined) {
+    if (typeof style !== 'string' || !STYLES.includes(style)) bad('compactionStyle', "'leveled', 'tiered' or 'fifo'", style);
+    (r as { compactionStyle: CompactionStyle }).compactionStyle = style as CompactionStyle;
+  }
+  for (const [prefix, owner] of [['tiered', 'tiered'], ['fifo', 'fifo']] as const) {
+    for (const k of Object.keys(o)) {
+      if (k.startsWith(prefix) && o[k] !== undefined && r.compactionStyle !== owner) {
+        bad(k, `given only with compactionStyle '${owner}' (compactionStyle is '${r.compactionStyle}')`, o[k]);
+      }
+    }
+  }
+  if (r.tieredMaxMergeWidth !== 0 && r.tieredMaxMergeWidth < r.tieredMinMergeWidth) {
+    bad('tieredMaxMergeWidth', `0 (no limit) or >= tieredMinMergeWidth (${r.tieredMinMergeWidth})`, r.tieredMaxMergeWidth);
+  }
 }
 
 /** Options as text for the LOG header and the OPTIONS file (no functions, no file system). */

@@ -4,7 +4,7 @@
  * knows nothing of events; nothing is built when nobody listens.
  * Main thread only.
  */
-import type { CompactionPlan } from '../../compaction/plan.js';
+import { allInputFiles, inputsByLevel, type CompactionPlan } from '../../compaction/plan.js';
 import type { CompactionOutcome } from '../../compaction/host.js';
 import type { EngineEvents } from './engine-events.js';
 
@@ -12,10 +12,9 @@ import type { EngineEvents } from './engine-events.js';
 export function compactionBegin(events: EngineEvents, plan: CompactionPlan): ((o: CompactionOutcome) => void) | undefined {
   const job = events.beginJob('compaction');
   if (!job) return undefined;
-  const inputs = [{ level: plan.level, files: plan.inputs[0].map((f) => f.fileNumber) }];
-  if (plan.inputs[1].length > 0) inputs.push({ level: plan.outputLevel, files: plan.inputs[1].map((f) => f.fileNumber) });
+  const inputs = inputsByLevel(plan).map(({ level, files }) => ({ level, files: files.map((f) => f.fileNumber) }));
   let inputBytes = 0;
-  for (const f of [...plan.inputs[0], ...plan.inputs[1]]) inputBytes += f.fileSize;
+  for (const f of allInputFiles(plan)) inputBytes += f.fileSize;
   const base = {
     jobId: job.jobId, reason: plan.reason, inputs, outputLevel: plan.outputLevel, inputBytes,
     trivialMove: plan.isTrivialMove,

@@ -1,14 +1,56 @@
 /**
  * The engine's side of the CompactionHost interface (compaction/host.ts): what the compaction scheduler
- * may see and do. The engine's side, kept apart so engine.ts only wires it.
+ * may see and do. The engine's side, kept apart so engine.ts only wires it. Also what the compaction
+ * style (option compactionStyle) means to the engine: the pickers' configuration and what write stalls
+ * count.
  */
 import type { Engine } from './engine.js';
 import type { CompactionHost } from '../../compaction/host.js';
 import { tableOptionsFor } from '../table/table-options.js';
 import { compactionBegin } from './compaction-events.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Levels } from '../manifest/version.js';
+import type { StyleConfig } from '../../compaction/style-picker.js';
+import { sortedRunCount } from '../../compaction/tiered-picker.js';
+
+/** The compaction style's picker configuration from the options (compaction/style-picker.ts). */
+export function styleConfig(o: ResolvedOptions): StyleConfig {
+  if (o.compactionStyle === 'tiered') {
+    return {
+      style: 'tiered',
+      tiered: {
+        numLevels: o.numLevels, level0CompactionTrigger: o.level0CompactionTrigger, sizeRatio: o.tieredSizeRatio,
+        minMergeWidth: o.tieredMinMergeWidth, maxMergeWidth: o.tieredMaxMergeWidth,
+        maxSizeAmplificationPercent: o.tieredMaxSizeAmplificationPercent,
+      },
+    };
+  }
+  if (o.compactionStyle === 'fifo') {
+    return {
+      style: 'fifo',
+      fifo: {
+        maxTableFilesSize: o.fifoMaxTableFilesSize, ttlMs: o.fifoTtlMs, allowCompaction: o.fifoAllowCompaction,
+        level0CompactionTrigger: o.level0CompactionTrigger, maxMergeBytes: o.targetFileSize,
+      },
+    };
+  }
+  return { style: 'leveled' };
+}
+
+/**
+ * What write stalls count against level0SlowdownTrigger / level0StopTrigger: L0 tables (leveled), sorted
+ * runs (tiered: each costs a read a probe, as RocksDB's universal style counts them), nothing in FIFO
+ * (its drops and optional merges need no compaction to catch up, so writes never wait on them).
+ */
+export function stallCount(o: ResolvedOptions, levels: Levels): number {
+  if (o.compactionStyle === 'fifo') return 0;
+  if (o.compactionStyle === 'tiered') return sortedRunCount(levels);
+  return levels[0]?.length ?? 0;
+}
 
 export function makeCompactionHost(db: Engine): CompactionHost {
   const o = db.o;
+  const style = styleConfig(o);
   return {
     dir: db.location,
     currentVersion: () => db.versions.current(),
@@ -39,8 +81,18 @@ export function makeCompactionHost(db: Engine): CompactionHost {
       targetFileSize: o.targetFileSize,
       levelCompactionDynamicLevelBytes: o.levelCompactionDynamicLevelBytes,
     }),
+    compactionStyle: () => style,
+    nowMs: () => o.clock(),
+    onFifoDrop: (files, bytes) => {
+      db.counters.fifoDrops++;
+      db.counters.fifoDroppedFiles += files;
+      db.counters.fifoDroppedBytes += bytes;
+      db.stall.levelsChanged();
+    },
     outputOptions: (outputLevel) => ({
-      targetFileSize: o.targetFileSize,
+      // An L0 output (tiered, FIFO) is one table: several would overlap in sequence numbers, and L0 order
+      // and each table's place in the tiered age order would be lost.
+      targetFileSize: outputLevel === 0 && o.compactionStyle !== 'leveled' ? Number.MAX_SAFE_INTEGER : o.targetFileSize,
       maxGrandparentOverlapBytes: 10 * o.targetFileSize,
       table: tableOptionsFor(o, outputLevel),
       rateLimitBytesPerSec: o.compactionRateLimit,

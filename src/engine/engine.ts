@@ -61,7 +61,7 @@ import { propertyOf } from './properties.js';
 import { writeOptionsFile } from './options-file.js';
 import { archiveLeftoverWals, removeEmptyWalsBelow } from './wal-files.js';
 import { chooseCompactionExecutor, flushPoolBytes, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
-import { makeCompactionHost } from './compaction-host.js';
+import { makeCompactionHost, stallCount } from './compaction-host.js';
 import { runTransaction } from './transaction-runner.js';
 import { makeTransactionHost } from './transaction-host.js';
 import { makeBackupSource } from './backup-source.js';
@@ -166,7 +166,7 @@ export class Engine {
     this.idleTrigger = new IdleTrigger(o.readOnly ? 0 : o.idleCompactionDelayMs,
       () => this.compactions.requestIdleCompaction(o.idleCompactionL0Files));
     this.stall = new WriteStall(o, {
-      l0Files: () => this.versions.current().levels[0]?.length ?? 0,
+      l0Files: () => stallCount(o, this.versions.current().levels),
       stopped: () => this.failure.error !== undefined,
       compactions: this.compactions,
       counters: this.counters,

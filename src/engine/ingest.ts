@@ -142,8 +142,11 @@ async function ingestHeld(host: IngestHost, tables: ExternalTable[]): Promise<In
     const edit: NewFile[] = [];
     const files: IngestResult['files'] = [];
     let entries = 0;
+    // FIFO keeps every table in L0, dropping oldest first: an ingest is the newest there.
+    const levels = host.o.compactionStyle === 'fifo' ? 1 : host.o.numLevels;
+    const now = host.o.clock();
     for (const t of tables) {
-      const level = chooseIngestLevel(version.levels, host.o.numLevels, pending, t);
+      const level = chooseIngestLevel(version.levels, levels, pending, t);
       const from = written.length;
       await rewriteExternalTable(t, {
         seq, maxKeySize: host.o.maxKeySize, maxValueSize: host.o.maxValueSize, targetFileSize: host.o.targetFileSize,
@@ -157,7 +160,8 @@ async function ingestHeld(host: IngestHost, tables: ExternalTable[]): Promise<In
         },
       }, written);
       const mine = written.slice(from);
-      for (const f of mine) edit.push({ level, file: f });
+      // Its entries were written now (FIFO's TTL and the tiered/FIFO age order read this).
+      for (const f of mine) edit.push({ level, file: Object.freeze({ ...f, newestWriteTimeMs: Math.max(0, Math.floor(now)) }) });
       files.push({ path: t.path, level, tables: mine.map((f) => f.fileNumber), entries: t.entries });
       entries += t.entries;
     }

@@ -4,6 +4,7 @@
  */
 import type { Engine } from './engine.js';
 import { levelScores } from '../../compaction/picker.js';
+import { sortedRunCount } from '../../compaction/tiered-picker.js';
 
 export interface LevelStats { level: number; files: number; bytes: number; score: number }
 
@@ -60,6 +61,14 @@ export interface DBStats {
    */
   pendingCompactionBytes: number;
   backgroundErrors: number;
+  /**
+   * The compaction style (option compactionStyle), the sorted runs (each L0 table and each non-empty
+   * level: what tiered compaction bounds, and what its write stalls count), and FIFO's drops so far
+   * (installed drop edits, the tables and bytes they removed).
+   */
+  compactionStyle: 'leveled' | 'tiered' | 'fifo';
+  sortedRuns: number;
+  fifoDrops: { count: number; files: number; bytes: number };
   /** Set when the database refuses writes after a failure (message of the first error). */
   readOnlyReason: string | undefined;
 }
@@ -82,6 +91,9 @@ export class StatsCounters {
   txnCommits = 0;
   txnConflicts = 0;
   txnRetries = 0;
+  fifoDrops = 0;
+  fifoDroppedFiles = 0;
+  fifoDroppedBytes = 0;
 }
 
 export function buildStats(db: Engine): DBStats {
@@ -125,6 +137,9 @@ export function buildStats(db: Engine): DBStats {
     estimatedKeys: estimatedKeys(db),
     pendingCompactionBytes: pendingCompactionBytes(levels, o),
     backgroundErrors: c.backgroundErrors,
+    compactionStyle: o.compactionStyle,
+    sortedRuns: sortedRunCount(version.levels),
+    fifoDrops: { count: c.fifoDrops, files: c.fifoDroppedFiles, bytes: c.fifoDroppedBytes },
     readOnlyReason: db.failure.error?.message,
   };
 }

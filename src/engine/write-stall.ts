@@ -14,6 +14,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { EngineEvents, StallReason } from './engine-events.js';
 
 export interface StallHost {
+  /** What the level0 triggers count: L0 tables, sorted runs in the tiered style, 0 in FIFO (compaction-host.ts stallCount). */
   l0Files(): number;
   /** A background error stopped writes: no point waiting for compactions. */
   stopped(): boolean;

@@ -45,6 +45,12 @@ export interface FileMetadata {
    * before ids existed, and in MANIFESTs rewritten by builds that skip the field (size check only).
    */
   readonly uniqueId?: Uint8Array;
+  /**
+   * When the table's newest entry was written, in ms since the epoch, at least: a flush records the
+   * flush time, a compaction output the newest of its inputs' (compaction/plan-edit.ts). FIFO's TTL
+   * reads it. Absent for tables recorded by older builds (FIFO then never drops them for age).
+   */
+  readonly newestWriteTimeMs?: number;
 }
 
 /** The fields of a FileMetadata; makeFileMetadata validates and copies them. */
@@ -70,6 +76,7 @@ export function makeFileMetadata(init: FileMetadataInit): FileMetadata {
     ...(init.numRangeDeletions !== undefined && init.numRangeDeletions > 0 ? { numRangeDeletions: init.numRangeDeletions } : {}),
     ...(init.keyId !== undefined ? { keyId: init.keyId } : {}),
     ...(init.uniqueId !== undefined ? { uniqueId: new Uint8Array(init.uniqueId) } : {}),
+    ...(init.newestWriteTimeMs !== undefined ? { newestWriteTimeMs: init.newestWriteTimeMs } : {}),
   });
 }
 
@@ -96,6 +103,7 @@ export function fileMetadataProblem(f: FileMetadataInit): string | undefined {
   if (f.keyId !== undefined && (typeof f.keyId !== 'string' || f.keyId.length === 0)) return 'key id must be a non-empty string';
   if (f.uniqueId !== undefined && (!(f.uniqueId instanceof Uint8Array) || f.uniqueId.length === 0 ||
     f.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE)) return `unique id must be 1..${TABLE_UNIQUE_ID_MAX_SIZE} bytes`;
+  if (f.newestWriteTimeMs !== undefined && !isCount(f.newestWriteTimeMs)) return 'newest write time must be a non-negative integer';
   return undefined;
 }
 

@@ -38,6 +38,8 @@ export interface FileJson {
   keyId?: string;
   /** The table's unique id in hex (absent for tables written before ids). */
   uniqueId?: string;
+  /** The newest write time, ms since the epoch (FIFO's TTL reads it; absent when not recorded). */
+  newestWriteTimeMs?: number;
 }
 
 export interface VersionEditJson {
@@ -79,6 +81,7 @@ export function fileToJson(level: number, f: FileMetadata): FileJson {
     ...(f.numRangeDeletions !== undefined ? { numRangeDeletions: f.numRangeDeletions } : {}),
     ...(f.keyId !== undefined ? { keyId: f.keyId } : {}),
     ...(f.uniqueId !== undefined ? { uniqueId: hex(f.uniqueId) } : {}),
+    ...(f.newestWriteTimeMs !== undefined ? { newestWriteTimeMs: f.newestWriteTimeMs } : {}),
   };
 }
 

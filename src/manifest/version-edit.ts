@@ -63,6 +63,13 @@ export const TAG_FILE_UNIQUE_ID = TAG_SAFE_TO_IGNORE | 2;
  */
 export const TAG_FILE_RANGE_DELS = TAG_SAFE_TO_IGNORE | 3;
 
+/**
+ * The newest write time (ms since the epoch) of the table added by the NEW_FILE field before it
+ * (FORMAT.md "Tags"): safe-to-ignore, so older builds still read the MANIFEST (they drop the time
+ * when they rewrite it, and FIFO's TTL then leaves that table to the size cap).
+ */
+export const TAG_FILE_WRITE_TIME = TAG_SAFE_TO_IGNORE | 4;
+
 export interface DeletedFile { readonly level: number; readonly fileNumber: number }
 export interface NewFile { readonly level: number; readonly file: FileMetadata }
 /** The internal key where the last compaction of `level` ended; the next one starts after it. */
@@ -147,6 +154,10 @@ export function encodeVersionEdit(edit: VersionEdit, w: ByteWriter = new ByteWri
     if (f.numRangeDeletions !== undefined && f.numRangeDeletions > 0) {
       const payload = new ByteWriter(16).varint(f.fileNumber).varint(f.numRangeDeletions).toBytes();
       w.varint(TAG_FILE_RANGE_DELS).lengthPrefixed(payload);
+    }
+    if (f.newestWriteTimeMs !== undefined) {
+      const payload = new ByteWriter(24).varint(f.fileNumber).varint(f.newestWriteTimeMs).toBytes();
+      w.varint(TAG_FILE_WRITE_TIME).lengthPrefixed(payload);
     }
   }
   return w.toBytes();
@@ -298,6 +309,22 @@ export function decodeVersionEdit(data: Uint8Array, fileName = '<version edit>',
           fail(at, `file range deletions field for ${number} does not follow that file's NEW_FILE field`);
         }
         files![files!.length - 1] = { level: last!.level, file: Object.freeze({ ...last!.file, numRangeDeletions: count }) };
+        break;
+      }
+      case TAG_FILE_WRITE_TIME: {
+        const len = r.varint();
+        const end = r.offset + len;
+        if (end > r.limit) fail(at, 'file write time field runs past the record');
+        const pr = new ByteReader(data, r.offset, end, fail);
+        const number = pr.varint();
+        const time = pr.varint();
+        r.offset = end;
+        const files = edit.newFiles;
+        const last = files?.[files.length - 1];
+        if (!files || !last || last.file.fileNumber !== number || last.file.newestWriteTimeMs !== undefined) {
+          fail(at, `file write time field for ${number} does not follow that file's NEW_FILE field`);
+        }
+        files![files!.length - 1] = { level: last!.level, file: Object.freeze({ ...last!.file, newestWriteTimeMs: time }) };
         break;
       }
       default:

@@ -238,6 +238,13 @@ const CONFIGS: Config[] = [
     options: { ...tiny, compactionExecutor: 'worker', compressionPerLevel: ['none', 'lz4', 'lz4', 'zstd', 'zstd'], blockSize: 256, levelCompactionDynamicLevelBytes: true } },
   { name: 'inline lz4 huge-buffer', minDeepest: 0,
     options: { writeBufferSize: 64 * 1024 * 1024, compression: 'lz4' } },
+  // Compaction styles: the same history from the tiered and FIFO pickers (FIFO's cap drops nothing).
+  { name: 'inline lz4 tiny tiered', minDeepest: 4,
+    options: { ...tiny, compactionStyle: 'tiered', tieredMaxSizeAmplificationPercent: 50 } },
+  { name: 'worker zstd tiny tiered ratio-20 width-3', real: true, minDeepest: 1,
+    options: { ...tiny, compactionExecutor: 'worker', compression: 'zstd', compactionStyle: 'tiered', tieredSizeRatio: 20, tieredMaxMergeWidth: 3 } },
+  { name: 'inline none tiny fifo intra-L0', minDeepest: 0,
+    options: { ...tiny, compression: 'none', compactionStyle: 'fifo', fifoAllowCompaction: true } },
 ];
 
 const SEED = testSeed();

@@ -11,6 +11,9 @@
  *   (inspect.manifest) or is the output of the flush the open itself started, and no *.dbtmp remains;
  *   after close the directory holds exactly the version's tables.
  * The open that checks uses options under which nothing compacts, so what it sees is what open left.
+ * The same rounds run in the tiered style (merges of sorted runs across levels, L0 outputs among L0
+ * tables, middle-level inputs) and in FIFO with intra-L0 merges, each checked with an open of its own
+ * style under which nothing compacts.
  * The child is the compiled dist/test/support/crash-writer.js (npm test builds first). The directory is
  * on tmpfs when available: a SIGKILL keeps the page cache, so nothing is lost by skipping real fsyncs.
  */
@@ -33,6 +36,19 @@ const CHILD_OPTIONS: Options = {
   maxBackgroundJobs: 3,
 };
 
+/** The tiered style, compaction-heavy: runs merge constantly, and data reaches the last level. */
+const TIERED_CHILD_OPTIONS: Options = {
+  compactionStyle: 'tiered', targetFileSize: 4 * 1024, numLevels: 5, level0CompactionTrigger: 2,
+  level0SlowdownTrigger: 8, level0StopTrigger: 16, compactionExecutor: 'worker', maxBackgroundJobs: 3,
+  tieredMaxSizeAmplificationPercent: 50,
+};
+
+/** FIFO with intra-L0 merges (its only compactions); the size cap is far above what is written. */
+const FIFO_CHILD_OPTIONS: Options = {
+  compactionStyle: 'fifo', fifoAllowCompaction: true, targetFileSize: 64 * 1024, level0CompactionTrigger: 2,
+  compactionExecutor: 'worker', maxBackgroundJobs: 3,
+};
+
 /** Options under which the checking open starts no compaction (only the recovery flush). */
 const QUIET_OPTIONS: Options = {
   level0CompactionTrigger: 1000, level0SlowdownTrigger: 1000, level0StopTrigger: 1000,
@@ -53,8 +69,10 @@ function compactionLog(dir: string): { inFlight: number; done: number } {
   return { inFlight, done };
 }
 
-async function runOnce(dir: string, seed: number, killAfterMs: number, watchCompaction: boolean): Promise<Map<number, number>> {
-  const child = fork(CHILD, [dir, String(seed), String(WRITERS), 'mixed', String(8 * 1024), JSON.stringify(CHILD_OPTIONS)],
+async function runOnce(
+  dir: string, seed: number, killAfterMs: number, watchCompaction: boolean, childOptions: Options,
+): Promise<Map<number, number>> {
+  const child = fork(CHILD, [dir, String(seed), String(WRITERS), 'mixed', String(8 * 1024), JSON.stringify(childOptions)],
     { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -126,47 +144,58 @@ async function checkData(db: DB, acked: Map<number, number>): Promise<number> {
   return total;
 }
 
+/** `minDeepest`: the deepest level data must have reached (FIFO keeps everything in L0). */
+async function crashRounds(childOptions: Options, quietOptions: Options, minDeepest = 1): Promise<void> {
+  expect(existsSync(CHILD), `${CHILD} missing: run npm run build`).toBe(true);
+  const seed = testSeed();
+  const rng = makeRng(seed);
+  const dir = await shmTempDir();
+  let killedMidCompaction = 0;
+  let deepest = 0;
+  let leftBehind = 0;
+  try {
+    for (let round = 0; round < 3; round++) {
+      const watch = round % 2 === 0;
+      const acked = await runOnce(dir, seed + round * 101, watch ? 300 + rng.int(300) : 500 + rng.int(1000), watch, childOptions);
+      if (compactionLog(dir).inFlight > 0) killedMidCompaction++;
+      leftBehind += (await unlistedTables(dir)).length;
+
+      const db = await DB.open(dir, quietOptions);
+      try {
+        const afterOpen = tables(dir);
+        expect(readdirSync(dir).filter((n) => n.endsWith('.dbtmp'))).toEqual([]);
+        await db.flush(); // the recovery flush open started: its output is the only table allowed to be new
+        const live = await liveTables(dir);
+        const orphans = afterOpen.filter((n) => !live.has(n));
+        expect(orphans, `round ${round}: tables left by the killed process`).toEqual([]);
+        expect(await checkData(db, acked)).toBeGreaterThan(0);
+      } finally {
+        await db.close();
+      }
+      const live = await liveTables(dir);
+      expect(tables(dir).sort()).toEqual([...live].sort());
+      const m = await inspect.manifest(dir);
+      for (const l of m.levels) if (l.files.length > 0) deepest = Math.max(deepest, l.level);
+    }
+    // The options must really have kept compactions busy: data moved below L0, kills
+    // mid-compaction that left unfinished outputs for the open to clean up.
+    expect(deepest).toBeGreaterThanOrEqual(minDeepest);
+    expect(killedMidCompaction).toBeGreaterThanOrEqual(1);
+    expect(leftBehind).toBeGreaterThanOrEqual(1);
+  } catch (e) {
+    (e as Error).message = `SEED=${seed}: ${(e as Error).message}`;
+    throw e;
+  }
+}
+
 describe('SIGKILL during compaction', () => {
   it('loses no acknowledged write and leaves no orphan file after open', async () => {
-    expect(existsSync(CHILD), `${CHILD} missing: run npm run build`).toBe(true);
-    const seed = testSeed();
-    const rng = makeRng(seed);
-    const dir = await shmTempDir();
-    let killedMidCompaction = 0;
-    let deepest = 0;
-    let leftBehind = 0;
-    try {
-      for (let round = 0; round < 3; round++) {
-        const watch = round % 2 === 0;
-        const acked = await runOnce(dir, seed + round * 101, watch ? 300 + rng.int(300) : 500 + rng.int(1000), watch);
-        if (compactionLog(dir).inFlight > 0) killedMidCompaction++;
-        leftBehind += (await unlistedTables(dir)).length;
-
-        const db = await DB.open(dir, QUIET_OPTIONS);
-        try {
-          const afterOpen = tables(dir);
-          expect(readdirSync(dir).filter((n) => n.endsWith('.dbtmp'))).toEqual([]);
-          await db.flush(); // the recovery flush open started: its output is the only table allowed to be new
-          const live = await liveTables(dir);
-          const orphans = afterOpen.filter((n) => !live.has(n));
-          expect(orphans, `round ${round}: tables left by the killed process`).toEqual([]);
-          expect(await checkData(db, acked)).toBeGreaterThan(0);
-        } finally {
-          await db.close();
-        }
-        const live = await liveTables(dir);
-        expect(tables(dir).sort()).toEqual([...live].sort());
-        const m = await inspect.manifest(dir);
-        for (const l of m.levels) if (l.files.length > 0) deepest = Math.max(deepest, l.level);
-      }
-      // The options must really have kept compactions busy: data moved below L0, kills
-      // mid-compaction that left unfinished outputs for the open to clean up.
-      expect(deepest).toBeGreaterThanOrEqual(1);
-      expect(killedMidCompaction).toBeGreaterThanOrEqual(1);
-      expect(leftBehind).toBeGreaterThanOrEqual(1);
-    } catch (e) {
-      (e as Error).message = `SEED=${seed}: ${(e as Error).message}`;
-      throw e;
-    }
+    await crashRounds(CHILD_OPTIONS, QUIET_OPTIONS);
+  });
+  it('tiered style: loses no acknowledged write and leaves no orphan file after open', async () => {
+    await crashRounds(TIERED_CHILD_OPTIONS, { ...QUIET_OPTIONS, compactionStyle: 'tiered' });
+  });
+  it('FIFO style with intra-L0 merges: loses no acknowledged write and leaves no orphan file after open', async () => {
+    await crashRounds(FIFO_CHILD_OPTIONS, { ...QUIET_OPTIONS, compactionStyle: 'fifo' }, 0);
   });
 });

@@ -134,6 +134,25 @@ describe('db.ingest', () => {
     await db.close();
   });
 
+  it('in the FIFO style goes to L0 with its write time, so size and TTL drops take it as the newest', async () => {
+    const fs = new MemFileSystem();
+    await fs.mkdir('/ext');
+    let now = 1_000_000;
+    const db = await DB.open(DIR, { fs, compactionExecutor: 'inline', compactionStyle: 'fifo', clock: () => now, idleCompactionDelayMs: 0 });
+    await db.put('a', 'old');
+    await db.flush();
+    now += 5_000;
+    await writeExternalTable('/ext/a.sst', [['b1', 'x'], ['b2', 'y']], { fs });
+    const r = await db.ingest('/ext/a.sst');
+    expect(r.files.map((f) => f.level)).toEqual([0]);
+    const l0 = db.engine.versions.current().levels[0]!;
+    const ingested = l0.find((f) => f.fileNumber === r.files[0]!.tables[0])!;
+    expect(ingested.newestWriteTimeMs).toBe(now);
+    expect(Math.max(...l0.map((f) => f.newestWriteTimeMs ?? 0))).toBe(now);
+    expect((await db.get('b2'))?.toString()).toBe('y');
+    await db.close();
+  });
+
   it('flushes a memtable holding keys (or a range tombstone) in the range first; leaves a disjoint one alone', async () => {
     const fs = new MemFileSystem();
     await fs.mkdir('/ext');

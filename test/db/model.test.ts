@@ -378,4 +378,37 @@ describe('DB against a sorted model', () => {
   it('large buffers: everything in memtables', async () => {
     await runModel({}, 10);
   });
+  // Compaction styles (README "Compaction styles"): the same properties with the tiered and FIFO pickers.
+  it('tiered style: sorted runs merged by size ratio and amplification, across levels, snapshots held', async () => {
+    const r = await runModel({
+      compactionStyle: 'tiered', writeBufferSize: 8 * 1024, targetFileSize: 4 * 1024, blockSize: 256, numLevels: 5,
+      level0CompactionTrigger: 2, level0SlowdownTrigger: 6, level0StopTrigger: 12, tieredMaxSizeAmplificationPercent: 50,
+    }, 20);
+    expect(r.compactions).toBeGreaterThan(40);
+    expect(r.deepestLevel).toBe(4);
+  });
+  it('tiered style: wide merges (ratio 20, at most 3 runs), L0 outputs between L0 tables', async () => {
+    const r = await runModel({
+      compactionStyle: 'tiered', writeBufferSize: 4 * 1024, blockSize: 128, numLevels: 3, level0CompactionTrigger: 3,
+      level0SlowdownTrigger: 10, level0StopTrigger: 20, tieredSizeRatio: 20, tieredMaxMergeWidth: 3,
+    }, 15);
+    expect(r.compactions).toBeGreaterThan(20);
+  });
+  it('FIFO style under its size cap (nothing dropped), intra-L0 merges on', async () => {
+    const r = await runModel({
+      compactionStyle: 'fifo', writeBufferSize: 8 * 1024, blockSize: 256, level0CompactionTrigger: 3,
+      targetFileSize: 16 * 1024, fifoAllowCompaction: true,
+    }, 15);
+    expect(r.compactions).toBeGreaterThan(10);
+  });
+  it('tiered style, encrypted: key rotations rewrite stale tables in place, each keeping its run', async () => {
+    const r = await runModel({
+      compactionStyle: 'tiered', writeBufferSize: 8 * 1024, targetFileSize: 4 * 1024, blockSize: 256, numLevels: 4,
+      level0CompactionTrigger: 2, encryption: { keyProvider: staticKeyProvider({ k0: randomBytes(32) }, 'k0') },
+    }, 8);
+    expect(r.compactions).toBeGreaterThan(10);
+  });
+  it('FIFO style under its size cap, no merges: L0 only grows', async () => {
+    await runModel({ compactionStyle: 'fifo', writeBufferSize: 8 * 1024, blockSize: 256 }, 10);
+  });
 });

@@ -8,7 +8,7 @@ import { CorruptionError, NotSupportedError } from '../../src/errors.js';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { makeFileMetadata } from '../../src/manifest/file-metadata.js';
 import {
-  decodeVersionEdit, encodeVersionEdit, MANIFEST_FORMAT_VERSION, TAG_FILE_UNIQUE_ID, TAG_FILE_RANGE_DELS, TAG_SAFE_TO_IGNORE, Tag, type VersionEdit,
+  decodeVersionEdit, encodeVersionEdit, MANIFEST_FORMAT_VERSION, TAG_FILE_UNIQUE_ID, TAG_FILE_RANGE_DELS, TAG_FILE_WRITE_TIME, TAG_SAFE_TO_IGNORE, Tag, type VersionEdit,
 } from '../../src/manifest/version-edit.js';
 import { RecordReader } from '../../src/record/record-reader.js';
 import { RecordWriter } from '../../src/record/record-writer.js';
@@ -116,6 +116,26 @@ describe('VersionEdit encoding', () => {
     // Not after its NEW_FILE: corrupt.
     const field = new ByteWriter().varint(TAG_FILE_RANGE_DELS).lengthPrefixed(new ByteWriter().varint(6).varint(3).toBytes()).toBytes();
     expect(() => decodeVersionEdit(Buffer.concat([withId, field]))).toThrow(/range deletions field for 6 does not follow/);
+  });
+
+  it('matches the worked example with a newest write time byte for byte (golden); a reader that skips the field sees the edit without it', () => {
+    const withTime: VersionEdit = {
+      ...WORKED_EXAMPLE_WITH_ID,
+      newFiles: [{ level: 0, file: makeFileMetadata({ ...WORKED_EXAMPLE_WITH_ID.newFiles![0]!.file, newestWriteTimeMs: 1_700_000_000_000 }) }],
+    };
+    const payload = encodeVersionEdit(withTime);
+    const withId = encodeVersionEdit(WORKED_EXAMPLE_WITH_ID);
+    expect(Buffer.from(payload.subarray(0, withId.length)).equals(Buffer.from(withId))).toBe(true);
+    const text = `# payload (${payload.length} bytes)\n${hexLines(payload)}# FILE_WRITE_TIME field (${payload.length - withId.length} bytes)\n${hexLines(payload.subarray(withId.length))}`;
+    const golden = fileURLToPath(new URL('../testdata/manifest/worked-example-write-time.hex', import.meta.url));
+    if (process.env['REWRITE'] === '1') writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, 'utf8'));
+    expect(decodeVersionEdit(payload)).toEqual(normalise(withTime));
+    expect(decodeVersionEdit(payload).newFiles![0]!.file.newestWriteTimeMs).toBe(1_700_000_000_000);
+    // Not after its NEW_FILE, or twice: corrupt.
+    const field = (n: number): Uint8Array => new ByteWriter().varint(TAG_FILE_WRITE_TIME).lengthPrefixed(new ByteWriter().varint(n).varint(7).toBytes()).toBytes();
+    expect(() => decodeVersionEdit(Buffer.concat([withId, field(6)]))).toThrow(/write time field for 6 does not follow/);
+    expect(() => decodeVersionEdit(Buffer.concat([payload, field(5)]))).toThrow(/write time field for 5 does not follow/);
   });
 
   it('refuses a unique id field that does not follow its NEW_FILE, or of a bad length', () => {

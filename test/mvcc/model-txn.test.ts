@@ -302,6 +302,10 @@ describe('transactions against a model', () => {
   it('tiny memtables and blocks: flushes and compactions under open transactions', async () => {
     await runModel({ writeBufferSize: 4096, blockSize: 256, level0CompactionTrigger: 2 }, 25);
   });
+  it('tiered and FIFO styles: merges of sorted runs (and intra-L0 merges) under open transactions', async () => {
+    await runModel({ writeBufferSize: 4096, blockSize: 256, level0CompactionTrigger: 2, compactionStyle: 'tiered' }, 12);
+    await runModel({ writeBufferSize: 4096, blockSize: 256, level0CompactionTrigger: 2, compactionStyle: 'fifo', fifoAllowCompaction: true }, 8);
+  });
   it('large buffers: everything in memtables', async () => {
     await runModel({}, 20);
   });

@@ -4,7 +4,8 @@
  * printed back in the same syntax, plus the plan description both golden files print.
  * Files: a bound may carry a seq ('a'#9); the default seq of both bounds is the file number, so
  * higher numbers are newer. `size=` sets the preceding file's size (default 1), `key=` its
- * encryption key id (default none), `rangedels=` its range-deletion entry count (default none).
+ * encryption key id (default none), `rangedels=` its range-deletion entry count (default none),
+ * `time=` its newest write time in ms (FileMetadata.newestWriteTimeMs; default none).
  */
 import { Buffer } from 'node:buffer';
 import { makeInternalKey, seqOf, userKeyOf, ValueKind } from '../../src/base/internal-key.js';
@@ -50,7 +51,7 @@ export function busySet(c: GoldenCase): Set<number> {
 /** The files of one line of words (`000007['a'..'m'] size=1000 key=k1 ...`). */
 export function parseFiles(words: string, lineNo: number): FileMetadata[] {
   const files: FileMetadata[] = [];
-  let pending: { n: number; lo: string; loSeq: number; hi: string; hiSeq: number; size: number; keyId?: string; rangeDels?: number } | undefined;
+  let pending: { n: number; lo: string; loSeq: number; hi: string; hiSeq: number; size: number; keyId?: string; rangeDels?: number; time?: number } | undefined;
   const flush = (): void => {
     if (!pending) return;
     const p = pending;
@@ -62,13 +63,15 @@ export function parseFiles(words: string, lineNo: number): FileMetadata[] {
       numEntries: 2, numDeletions: 0,
       ...(p.keyId !== undefined ? { keyId: p.keyId } : {}),
       ...(p.rangeDels !== undefined ? { numRangeDeletions: p.rangeDels } : {}),
+      ...(p.time !== undefined ? { newestWriteTimeMs: p.time } : {}),
     }));
     pending = undefined;
   };
   for (const word of words.trim().split(/\s+/).filter((w) => w !== '')) {
-    if (word.startsWith('size=') || word.startsWith('key=') || word.startsWith('rangedels=')) {
+    if (word.startsWith('size=') || word.startsWith('key=') || word.startsWith('rangedels=') || word.startsWith('time=')) {
       if (!pending) throw new Error(`line ${lineNo}: ${word} before any file`);
       if (word.startsWith('size=')) pending.size = Number(word.slice(5));
+      else if (word.startsWith('time=')) pending.time = Number(word.slice(5));
       else if (word.startsWith('rangedels=')) pending.rangeDels = Number(word.slice(10));
       else pending.keyId = word.slice(4);
       continue;
@@ -112,7 +115,8 @@ export function fileText(f: FileMetadata): string {
   };
   return `${pad(f.fileNumber)}[${bound(f.smallest)}..${bound(f.largest)}]` +
     (f.fileSize !== 1 ? ` size=${f.fileSize}` : '') + (f.keyId !== undefined ? ` key=${f.keyId}` : '') +
-    (f.numRangeDeletions !== undefined ? ` rangedels=${f.numRangeDeletions}` : '');
+    (f.numRangeDeletions !== undefined ? ` rangedels=${f.numRangeDeletions}` : '') +
+    (f.newestWriteTimeMs !== undefined ? ` time=${f.newestWriteTimeMs}` : '');
 }
 
 /** Every non-empty level as an input line, or `(no files)`. */

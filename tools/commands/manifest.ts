@@ -38,7 +38,8 @@ function fileLine(f: FileJson): string {
     `seq ${f.smallestSeq}..${f.largestSeq}  entries ${f.numEntries} (${f.numDeletions} del)  crc ${f.crc32c}` +
     (f.numRangeDeletions !== undefined ? `  range dels ${f.numRangeDeletions}` : '') +
     (f.keyId !== undefined ? `  key id ${JSON.stringify(f.keyId)}` : '') +
-    (f.uniqueId !== undefined ? `  id ${f.uniqueId}` : '');
+    (f.uniqueId !== undefined ? `  id ${f.uniqueId}` : '') +
+    (f.newestWriteTimeMs !== undefined ? `  written ${new Date(f.newestWriteTimeMs).toISOString()}` : '');
 }
 
 async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise<void> {
@@ -46,8 +47,12 @@ async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise
   const encryption = encryptionOption(keys, true);
   const m = await steadyRead(dir, () => inspect.manifest(dir, encryption), (x) => x.problem !== undefined);
   if (m.problem) setExitCode(EXIT_DAMAGED);
+  // The style is an option, not MANIFEST state: the newest OPTIONS file says how it was last opened.
+  const last = await inspect.options(dir, encryption).catch(() => undefined);
+  const compactionStyle = last?.values['compactionStyle'] ?? (last ? 'leveled' : undefined);
+  const sortedRuns = m.levels.reduce((n, l) => n + (l.level === 0 ? l.files.length : l.files.length > 0 ? 1 : 0), 0);
   if (asJson) {
-    printJson({ dir, ...m });
+    printJson({ dir, ...m, compactionStyle, sortedRuns });
     return;
   }
   const out = new Output();
@@ -55,6 +60,7 @@ async function manifest(dir: string, asJson: boolean, keys: KeyOptions): Promise
     `manifest ${path.join(dir, m.manifest)}  (${m.bytes} bytes, ${m.records} records)`,
     `  format ${m.formatVersion ?? '-'}, comparator ${m.comparatorName ?? '-'}`,
     `  log number ${m.logNumber ?? '-'}, next file number ${m.nextFileNumber ?? '-'}, last sequence ${m.lastSequence ?? '-'}`,
+    `  compaction style ${compactionStyle ?? '-'}${last ? ` (${last.file})` : ''}, ${sortedRuns} sorted runs`,
     '',
     `edits (${m.edits.length})`,
   ];

@@ -4,14 +4,15 @@
  * --property, one db.getProperty() value alone (an unknown name is a usage mistake, exit 2).
  * NB: a read-only open is a separate instance: the level shape and sequence are the database's,
  * but the work counters (flushes, compactions, bytes written, cache) are this instance's, which
- * did no work. A running process reports its own through db.stats().
+ * did no work. A running process reports its own through db.stats(). The compaction style shown is
+ * the one in the database's newest OPTIONS file (the read-only open's own options are the defaults).
  */
 import type { Command } from 'commander';
-import { ErrorCode, StrataError, type DBStats } from '../../src/index.js';
+import { ErrorCode, StrataError, inspect, type DBStats } from '../../src/index.js';
 import { humanBytes, table } from '../format.js';
 import { withReadOnlyDb } from '../open-db.js';
 import { printJson } from '../output.js';
-import { addKeyOptions, type KeyOptions } from '../key-options.js';
+import { addKeyOptions, encryptionOption, type KeyOptions } from '../key-options.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -35,7 +36,12 @@ Examples:
         else process.stdout.write(value.endsWith('\n') ? value : value + '\n');
         return;
       }
-      const s = await withReadOnlyDb(dir, async (db) => db.stats(), options);
+      const opened = await withReadOnlyDb(dir, async (db) => db.stats(), options);
+      // The read-only open compacts nothing and runs with default options: the style is the one the
+      // database was last opened with, from its OPTIONS file.
+      const last = await inspect.options(dir, encryptionOption(options, true)).catch(() => undefined);
+      const style = last?.values['compactionStyle'] as DBStats['compactionStyle'] | undefined;
+      const s: DBStats = { ...opened, compactionStyle: style ?? opened.compactionStyle };
       if (options.json) printJson({ dir, ...s });
       else process.stdout.write(statsText(dir, s).join('\n') + '\n');
     });
@@ -67,6 +73,8 @@ export function statsText(dir: string, s: DBStats): string[] {
     ['open tables', String(s.openTables)],
     ['estimated keys', String(s.estimatedKeys)],
     ['pending compaction', humanBytes(s.pendingCompactionBytes)],
+    ['compaction style', `${s.compactionStyle}, ${s.sortedRuns} sorted runs` +
+      (s.fifoDrops.count > 0 ? `, FIFO drops ${s.fifoDrops.count} (${s.fifoDrops.files} tables, ${humanBytes(s.fifoDrops.bytes)})` : '')],
     ['background errors', String(s.backgroundErrors)],
   ];
   if (s.readOnlyReason !== undefined) kv.push(['read-only because', s.readOnlyReason]);
