@@ -8,11 +8,13 @@
  * at once, their files marked busy, and wait in the same queue.
  *
  * A job: a trivial move is one VersionEdit (delete at L, add at L+1); otherwise the executor runs the
- * plan (inline or in a worker), then the main thread installs one edit (plan-edit.ts: delete inputs,
+ * plan (inline or in a worker; split into subcompactions by subcompactions.ts when the options allow),
+ * then the main thread installs one edit (plan-edit.ts: delete inputs,
  * add outputs, move the level's round-robin pointer). Inputs stay on disk until that edit is durable
  * and no version refers to them (deleteObsoleteFiles).
  *
- * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and no
+ * Failures: an I/O failure removes the job's outputs (the runner does; the outputs of a split job's
+ * pieces that did finish go with the next obsolete-file pass, started at once), is logged and counted, and no
  * job starts until the back-off of job-policy.ts (COMPACTION_RETRY) has passed; after its attempts in a
  * row, or at once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
  * Main thread only.
@@ -26,6 +28,7 @@ import { pickCompaction, pickIdle, pickManual, pickInPlace, pickRewrite } from '
 import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
+import { runPlan } from './subcompactions.js';
 
 /**
  * Where a job is: a failed MANIFEST write is fatal at once (the VersionSet refuses further edits).
@@ -196,9 +199,10 @@ export class CompactionScheduler {
       return;
     }
     const allocated: number[] = [];
+    let ok = false;
     try {
       if (host.prepareJob) await host.prepareJob();
-      const result = await this.executor.run({
+      const { result, pieces } = await runPlan(this.executor, {
         dir: host.dir, plan, snapshots: host.liveSnapshots(), options: host.outputOptions(plan.outputLevel),
         allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
       });
@@ -206,15 +210,23 @@ export class CompactionScheduler {
       const stats = {
         level: plan.level, outputLevel: plan.outputLevel, bytesRead: result.bytesRead,
         bytesWritten: result.bytesWritten, ms: result.ms, trivialMove: false,
+        subcompactions: pieces, filteredRemoved: result.filteredRemoved, filteredChanged: result.filteredChanged,
       };
       host.onCompaction(stats);
       host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
         `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
         `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped, ${result.droppedCovered} range-deleted; ` +
-        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})`);
+        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}` +
+        (result.filteredRemoved + result.filteredChanged > 0 ? `; filter removed ${result.filteredRemoved}, changed ${result.filteredChanged}` : '') +
+        `) in ${result.ms.toFixed(1)} ms (${this.executor.kind}${pieces > 1 ? `, ${pieces} subcompactions` : ''})`);
       this.ended(stage, { ok: true, stats, outputs: result.outputs.map((f) => f.fileNumber) });
+      ok = true;
     } finally {
       for (const n of allocated) host.unregisterOutput(n);
+      // A split job that failed may leave finished pieces' outputs: no longer pending, they are obsolete now.
+      if (!ok && allocated.length > 0) {
+        await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+      }
     }
     await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
   }

@@ -10,6 +10,7 @@ import { encryptionArg, unknownOption } from './base/arguments.js';
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
 import type { KeyProvider } from './encryption/file-cipher.js';
+import { describeCompactionFilter, resolveCompactionFilter, type CompactionFilterOption, type CompactionFilterSpec } from './compaction-filter.js';
 
 export type CompressionName = 'none' | 'lz4' | 'zstd';
 export type WalRecoveryMode = 'point-in-time' | 'absolute' | 'tolerate-tail';
@@ -85,6 +86,14 @@ export interface Options {
    * (a swapped-in file must not pass as data).
    */
   encryption?: EncryptionOptions;
+  /**
+   * Runs on every entry a compaction writes that no live snapshot can see: keep it, remove it, or
+   * change its value (RocksDB's CompactionFilter; README "Compaction filters"). A module and export
+   * the compaction workers import, or a built-in: ttl({ ms, fromValue? }). Flushes do not run it.
+   */
+  compactionFilter?: CompactionFilterOption;
+  /** Pieces one compaction may be split into by key range, run in parallel on the worker pool (1 = never split). */
+  maxSubcompactions?: number;
   /** Injectable seams (tests). */
   fs?: FileSystem;
   clock?: () => number;
@@ -95,7 +104,8 @@ export interface EncryptionOptions {
   allowPlaintext?: boolean;
 }
 
-export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock' | 'encryption' | 'compactionWorkerPath'>> {
+export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock' | 'encryption' | 'compactionWorkerPath' | 'compactionFilter'>> {
+  compactionFilter: CompactionFilterSpec | undefined;
   /** An absolute path, or undefined for the default. */
   compactionWorkerPath: string | undefined;
   encryption: { keyProvider: KeyProvider; allowPlaintext: boolean } | undefined;
@@ -145,6 +155,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   recycleLogFileNum: 0,
   maxManifestFileSize: 64 * MiB,
   compactionExecutor: 'auto' as 'auto' | 'worker' | 'inline',
+  maxSubcompactions: 1,
 });
 
 const COMPRESSIONS: readonly string[] = ['none', 'lz4', 'zstd'];
@@ -182,6 +193,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   walArchiveSizeLimit: { min: 0, max: 2 ** 50, integer: true },
   recycleLogFileNum: { min: 0, max: 64, integer: true },
   maxManifestFileSize: { min: 4 * KiB, max: 2 ** 40, integer: true },
+  maxSubcompactions: { min: 1, max: 64, integer: true },
 };
 
 const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes'];
@@ -189,6 +201,7 @@ const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushO
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel', 'encryption', 'compactionWorkerPath',
+  'compactionFilter',
 ]);
 const KNOWN = KNOWN_OPTIONS;
 
@@ -265,6 +278,7 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
     const e = encryptionArg<KeyProvider>(o['encryption'], false)!;
     out['encryption'] = Object.freeze(e);
   }
+  out['compactionFilter'] = resolveCompactionFilter(o['compactionFilter']);
   out['fs'] = undefined;
   if (o['fs'] !== undefined) {
     const f = o['fs'] as Record<string, unknown>;
@@ -306,6 +320,7 @@ export function describeOptions(o: ResolvedOptions): string {
       lines.push(`encryption=${v ? `aes-256-gcm${(v as { allowPlaintext: boolean }).allowPlaintext ? ' (plaintext files readable)' : ''}` : 'off'}`);
       continue;
     }
+    if (k === 'compactionFilter') { lines.push(`${k}=${describeCompactionFilter(v as CompactionFilterSpec | undefined)}`); continue; }
     lines.push(`${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
   }
   return lines.join('\n');

@@ -95,7 +95,7 @@ export async function readTableLayout(reader: TableReader): Promise<TableLayout>
 const PROPERTY_ORDER: ReadonlyArray<keyof TableProperties> = [
   'formatVersion', 'comparatorName', 'numEntries', 'numDeletions', 'numRangeDeletions', 'rawKeyBytes', 'rawValueBytes',
   'numDataBlocks', 'dataSize', 'indexSize', 'filterSize', 'smallestKey', 'largestKey', 'smallestSeq', 'largestSeq',
-  'compression', 'filterPolicy', 'bloomBitsPerKey', 'blockSize', 'blockRestartInterval', 'creationTimeMs',
+  'compression', 'filterPolicy', 'bloomBitsPerKey', 'blockSize', 'blockRestartInterval', 'creationTimeMs', 'newestWriteTimeMs',
 ];
 
 export interface FormatLayoutOptions {

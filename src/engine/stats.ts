@@ -60,6 +60,10 @@ export interface DBStats {
    */
   pendingCompactionBytes: number;
   backgroundErrors: number;
+  /** Entries the compaction filter removed or gave a new value (README "Compaction filters"). */
+  compactionFilter: { removed: number; changed: number };
+  /** Pieces run by compactions that were split (README "Subcompactions"); 0 while none was. */
+  subcompactions: number;
   /** Set when the database refuses writes after a failure (message of the first error). */
   readOnlyReason: string | undefined;
 }
@@ -82,6 +86,9 @@ export class StatsCounters {
   txnCommits = 0;
   txnConflicts = 0;
   txnRetries = 0;
+  filterRemoved = 0;
+  filterChanged = 0;
+  subcompactions = 0;
 }
 
 export function buildStats(db: Engine): DBStats {
@@ -125,6 +132,8 @@ export function buildStats(db: Engine): DBStats {
     estimatedKeys: estimatedKeys(db),
     pendingCompactionBytes: pendingCompactionBytes(levels, o),
     backgroundErrors: c.backgroundErrors,
+    compactionFilter: { removed: c.filterRemoved, changed: c.filterChanged },
+    subcompactions: c.subcompactions,
     readOnlyReason: db.failure.error?.message,
   };
 }
