@@ -28,7 +28,10 @@ import { pickCompaction, pickIdle, pickManual, pickInPlace, pickRewrite } from '
 import { COMPACTION_RETRY, JobRetry } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
-import { runPlan } from './subcompactions.js';
+import { runPlan, type PlanRun } from './subcompactions.js';
+
+/** Reruns of a filtered compaction that a new snapshot invalidated, before the job gives up (runFiltered). */
+const FILTER_RERUNS = 3;
 
 /**
  * Where a job is: a failed MANIFEST write is fatal at once (the VersionSet refuses further edits).
@@ -202,10 +205,12 @@ export class CompactionScheduler {
     let ok = false;
     try {
       if (host.prepareJob) await host.prepareJob();
-      const { result, pieces } = await runPlan(this.executor, {
-        dir: host.dir, plan, snapshots: host.liveSnapshots(), options: host.outputOptions(plan.outputLevel),
-        allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
-      });
+      const run = await this.runFiltered(plan, allocated);
+      if (!run) {
+        this.ended(stage, { ok: false, error: new Error('abandoned: new snapshots kept arriving during a filtered compaction') });
+        return;
+      }
+      const { result, pieces } = run;
       await this.install(editForPlan(plan, result.outputs), stage);
       const stats = {
         level: plan.level, outputLevel: plan.outputLevel, bytesRead: result.bytesRead,
@@ -229,6 +234,31 @@ export class CompactionScheduler {
       }
     }
     await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+  }
+
+  /**
+   * Runs the plan; when the compaction filter changed something and a snapshot was taken meanwhile,
+   * runs it again with that snapshot known. A snapshot taken during the run sees the inputs' newest
+   * versions, exactly what the filter may change, so installing that result would change what it reads.
+   * After FILTER_RERUNS such runs the job gives up (nothing installed, no failure counted: the next
+   * automatic job picks the work again). The discarded runs' outputs go with the obsolete-file pass.
+   * NB: a snapshot taken while the edit's MANIFEST record is being written is not seen here.
+   */
+  private async runFiltered(plan: CompactionPlan, allocated: number[]): Promise<PlanRun | undefined> {
+    const host = this.host;
+    for (let attempt = 0; attempt <= FILTER_RERUNS; attempt++) {
+      const snapshots = host.liveSnapshots();
+      const run = await runPlan(this.executor, {
+        dir: host.dir, plan, snapshots, options: host.outputOptions(plan.outputLevel),
+        allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
+      });
+      if (run.result.filteredRemoved + run.result.filteredChanged === 0) return run;
+      const known = new Set(snapshots);
+      if (!host.liveSnapshots().some((s) => !known.has(s))) return run;
+      host.log(`compaction ${describePlan(plan)}: a snapshot was taken while the compaction filter ran; running it again`);
+    }
+    host.log(`compaction ${describePlan(plan)} abandoned: snapshots kept arriving while the compaction filter ran`);
+    return undefined;
   }
 
   private ended(stage: JobStage, outcome: CompactionOutcome): void {
