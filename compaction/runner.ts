@@ -206,7 +206,8 @@ export async function runCompaction(
     out.setRangeDeletions(share);
     for (const f of share.fragments()) outputMaxSeq = Math.max(outputMaxSeq, f.seqs[0]!);
     const newest = writeTimes.boundFor(outputMaxSeq);
-    if (newest !== undefined) out.writer.setNewestWriteTime(newest);
+    // Absent, creation_time is the bound (properties.ts): written only when it says more than that.
+    if (newest !== undefined && newest < o.creationTimeMs) out.writer.setNewestWriteTime(newest);
     outputMaxSeq = 0;
     rangeDelsOut += share.entryCount;
     tombstonesFrom = to;

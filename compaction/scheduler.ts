@@ -229,7 +229,8 @@ export class CompactionScheduler {
     } finally {
       for (const n of allocated) host.unregisterOutput(n);
       // A split job that failed may leave finished pieces' outputs: no longer pending, they are obsolete now.
-      if (!ok && allocated.length > 0) {
+      // NB: not after a failed install: the edit naming them may be in the MANIFEST (a reopen decides).
+      if (!ok && !stage.isInstalling && allocated.length > 0) {
         await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
       }
     }

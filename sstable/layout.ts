@@ -95,7 +95,7 @@ export async function readTableLayout(reader: TableReader): Promise<TableLayout>
 const PROPERTY_ORDER: ReadonlyArray<keyof TableProperties> = [
   'formatVersion', 'comparatorName', 'numEntries', 'numDeletions', 'numRangeDeletions', 'rawKeyBytes', 'rawValueBytes',
   'numDataBlocks', 'dataSize', 'indexSize', 'filterSize', 'smallestKey', 'largestKey', 'smallestSeq', 'largestSeq',
-  'compression', 'filterPolicy', 'bloomBitsPerKey', 'blockSize', 'blockRestartInterval', 'creationTimeMs', 'newestWriteTimeMs',
+  'compression', 'filterPolicy', 'bloomBitsPerKey', 'blockSize', 'blockRestartInterval', 'creationTimeMs',
 ];
 
 export interface FormatLayoutOptions {
@@ -122,6 +122,7 @@ export function formatTableLayout(layout: TableLayout, options: FormatLayoutOpti
     lines.push(`  ${k}: ${shown}`);
   }
   // Only when present: tables without an id dump as they always did.
+  if (p.newestWriteTimeMs !== undefined) lines.push(`  newestWriteTimeMs: ${p.newestWriteTimeMs}`);
   if (p.uniqueId !== undefined) lines.push(`  uniqueId: ${formatUniqueId(p.uniqueId)}`);
   return lines.join('\n');
 }
