@@ -7,7 +7,7 @@
  * once per run; each run opens its copy (nothing compacts on its own: L0 trigger 100) and times
  * compactRange(), which is that one L0 -> L1 job. Runs alternate (1, N, 1, N, ...) --rounds times
  * (default 3) so load from other users of the machine falls on both; the report gives each run and the
- * median.
+ * median, with the CPU time the process (its worker threads included) spent in each.
  * Run: npx tsc -p tsconfig.json && node dist/bench/subcompactions.js [--l1-mb 64] [--l0-mb 16] [--pieces 2] [--rounds 3] [--dir D]
  * Prints a markdown table for bench/RESULTS.md. Writes under a fresh temp directory in --dir (default
  * os.tmpdir()) and deletes it. Uses only src/index.ts.
@@ -64,19 +64,21 @@ async function setup(dir: string): Promise<number> {
   return n;
 }
 
-interface Run { pieces: number; ms: number; mbRead: number; split: number }
+interface Run { pieces: number; ms: number; cpuMs: number; mbRead: number; split: number }
 
 async function timeOne(src: DB, k: number, maxSubcompactions: number): Promise<Run> {
   const dir = join(root, `run-${k}`);
   await src.checkpoint(dir);
   const db = await DB.open(dir, { ...BASE, maxSubcompactions });
   const t0 = performance.now();
+  const c0 = process.cpuUsage(); // the whole process: the workers' threads included
   await db.compactRange();
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
   const s = db.stats();
   await db.close();
   rmSync(dir, { recursive: true, force: true });
-  return { pieces: maxSubcompactions, ms, mbRead: s.compactions.bytesRead / MB, split: s.subcompactions };
+  return { pieces: maxSubcompactions, ms, cpuMs: (c.user + c.system) / 1000, mbRead: s.compactions.bytesRead / MB, split: s.subcompactions };
 }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
@@ -91,12 +93,12 @@ try {
     runs.push(await timeOne(src, 2 * r + 1, pieces));
   }
   await src.close();
-  console.log(`| maxSubcompactions | pieces run | MB read | runs (s) | median (s) | MB/s |`);
+  console.log(`| maxSubcompactions | pieces run | MB read | runs: wall s (CPU s) | median wall (s) | MB/s |`);
   console.log(`|---|---|---|---|---|---|`);
   for (const p of [1, pieces]) {
     const rs = runs.filter((x) => x.pieces === p);
     const med = median(rs.map((x) => x.ms)) / 1000;
-    console.log(`| ${p} | ${rs[0]!.split || 1} | ${rs[0]!.mbRead.toFixed(1)} | ${rs.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} | ` +
+    console.log(`| ${p} | ${rs[0]!.split || 1} | ${rs[0]!.mbRead.toFixed(1)} | ${rs.map((x) => `${(x.ms / 1000).toFixed(2)} (${(x.cpuMs / 1000).toFixed(2)})`).join(', ')} | ` +
       `${med.toFixed(2)} | ${(rs[0]!.mbRead / med).toFixed(1)} |`);
   }
   console.log(`\n${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}`);
