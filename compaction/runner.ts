@@ -38,12 +38,11 @@ import { openTable } from '../src/table/table-open.js';
 import { tableRangeDels } from '../src/table/table-range-dels.js';
 import { FragmentSet } from '../src/rangedel/fragment-set.js';
 import { immediateSuccessor, type RangeTombstone } from '../src/rangedel/range-tombstone.js';
-import { TRAILER_SIZE } from '../src/base/internal-key.js';
+import { seqOf, TRAILER_SIZE } from '../src/base/internal-key.js';
 import { carriedFragments, clipFragments, CoverageCursor } from './range-dels.js';
 import { CompactionIterator } from './compaction-iterator.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 import { newestWriteTimeOf } from '../sstable/properties.js';
-import { seqOf } from '../src/base/internal-key.js';
 import { loadEntryFilter } from './entry-filter.js';
 import { WriteTimeBound, type InputWriteTime } from './write-time.js';
 
