@@ -16,15 +16,36 @@
  * Range tombstones (range-dels.ts): a version covered by a newer tombstone of its own stripe is
  * dropped (counted as droppedCovered); the tombstones themselves are carried by the runner.
  *
+ * Compaction filter (entry-filter.ts; RocksDB's CompactionFilter rules): asked only about a Put that
+ * is the newest version of its key here and lies in the current stripe (seq above every live
+ * snapshot), so no snapshot can see the change. Its new value replaces the value; 'remove' turns the
+ * entry into a Delete at the same seq (older versions below or kept for snapshots must not resurface),
+ * which then follows the tombstone rule above: dropped where nothing older can exist, so the bottommost
+ * level gets no tombstone. Deletes and range tombstones never reach it.
+ *
+ * Bounds (a subcompaction's piece): only user keys in [lo, hi) are yielded.
+ *
  * Contract: next() yields the kept entries in order; key()/value() are views valid until the next
  * move. Safe in a worker (no engine state). Counts dropped entries for stats.
  */
 import type { InternalIterator } from '../src/base/internal-iterator.js';
 import { compareByteRanges } from '../src/base/bytes.js';
-import { TRAILER_SIZE, ValueKind, kindOf, seqOf } from '../src/base/internal-key.js';
+import { KIND_FOR_SEEK, MAX_SEQUENCE, TRAILER_SIZE, ValueKind, kindOf, makeInternalKey, seqOf } from '../src/base/internal-key.js';
 import type { CoverageCursor } from './range-dels.js';
+import type { EntryDecision } from './entry-filter.js';
 
 export interface KeyRange { smallest: Uint8Array; largest: Uint8Array }
+
+/** Optional parts of a compaction: a filter (asked per entry with its seq) and piece bounds (user keys). */
+export interface CompactionIteratorExtras {
+  filter?: ((userKey: Uint8Array, value: Uint8Array, seq: number) => EntryDecision) | undefined;
+  /** Inclusive lower bound. */
+  lo?: Uint8Array | undefined;
+  /** Exclusive upper bound. */
+  hi?: Uint8Array | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
 
 export class CompactionIterator {
   private readonly snapshots: readonly number[];
@@ -37,6 +58,12 @@ export class CompactionIterator {
   droppedTombstones = 0;
   droppedCovered = 0;
   kept = 0;
+  /** Entries the filter removed (dropped, or kept as a tombstone), and entries whose value it changed. */
+  filteredRemoved = 0;
+  filteredChanged = 0;
+  /** The current entry as the filter left it (undefined: as read). */
+  private keyOverride: Uint8Array | undefined;
+  private valueOverride: Uint8Array | undefined;
 
   constructor(
     private readonly input: InternalIterator,
@@ -46,13 +73,15 @@ export class CompactionIterator {
     private readonly deeper: readonly KeyRange[],
     /** The inputs' range tombstones (absent: none). */
     private readonly coverage?: CoverageCursor,
+    private readonly extras: CompactionIteratorExtras = {},
   ) {
     this.snapshots = snapshots;
   }
 
   /** Positions on the first kept entry; false when there is none. */
   async first(): Promise<boolean> {
-    const p = this.input.seekToFirst();
+    const lo = this.extras.lo;
+    const p = lo ? this.input.seek(makeInternalKey(lo, MAX_SEQUENCE, KIND_FOR_SEEK)) : this.input.seekToFirst();
     if (p) await p;
     return this.skipDropped();
   }
@@ -64,8 +93,8 @@ export class CompactionIterator {
     return this.skipDropped();
   }
 
-  key(): Uint8Array { return this.input.key(); }
-  value(): Uint8Array { return this.input.value(); }
+  key(): Uint8Array { return this.keyOverride ?? this.input.key(); }
+  value(): Uint8Array { return this.valueOverride ?? this.input.value(); }
 
   /** True when the current entry's user key differs from the last kept entry's (a safe output cut point). */
   isNewUserKey = true;
@@ -102,10 +131,14 @@ export class CompactionIterator {
 
   private async skipDropped(): Promise<boolean> {
     const it = this.input;
+    const { filter, hi } = this.extras;
+    this.keyOverride = undefined;
+    this.valueOverride = undefined;
     for (;;) {
       if (!it.valid()) return false;
       const k = it.key();
       const ulen = k.length - TRAILER_SIZE;
+      if (hi !== undefined && compareByteRanges(k, 0, ulen, hi, 0, hi.length) >= 0) return false;
       const seq = seqOf(k);
       const stripe = this.stripeOf(seq);
       const same = this.lastUserKeyLen === ulen &&
@@ -127,10 +160,25 @@ export class CompactionIterator {
         drop = true;
       } else if (!drop) {
         this.lastStripe = stripe;
-        if (kindOf(k) === ValueKind.Delete && stripe === 0 && !this.inDeeperLevel(k, ulen)) {
+        let kind = kindOf(k);
+        if (filter !== undefined && kind === ValueKind.Put && !same && stripe === this.snapshots.length) {
+          const d = filter(k.subarray(0, ulen), it.value(), seq);
+          if (d === 'remove') {
+            kind = ValueKind.Delete;
+            this.keyOverride = makeInternalKey(k.subarray(0, ulen), seq, ValueKind.Delete);
+            this.valueOverride = EMPTY;
+            this.filteredRemoved++;
+          } else if (d !== 'keep') {
+            this.valueOverride = d;
+            this.filteredChanged++;
+          }
+        }
+        if (kind === ValueKind.Delete && stripe === 0 && !this.inDeeperLevel(k, ulen)) {
           // Oldest stripe, nothing below: the tombstone and everything older (same stripe) can go.
           this.droppedTombstones++;
           drop = true;
+          this.keyOverride = undefined;
+          this.valueOverride = undefined;
         }
       } else {
         this.droppedShadowed++;

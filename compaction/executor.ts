@@ -6,6 +6,7 @@
  * runs it in a pool of worker_threads (real use, node fs), started lazily on the first job (a worker
  * costs ~55 ms to start: never on the open path) and reused. The pool has no wait list: it is sized
  * to the background job queue's concurrency (job-queue.ts), which alone decides how many jobs run,
+ * times maxSubcompactions (the pieces one job may run at once, subcompactions.ts),
  * so a job always finds a free or new worker; one more than `size` at once is a bug (ERR_INTERNAL).
  * Only the main thread allocates file numbers and writes the MANIFEST: a worker asks for each output's
  * number over its port (a flush gets its one number with the job) and returns plain FileMetadata.

@@ -17,6 +17,11 @@ export interface CompactionStats {
   bytesWritten: number;
   ms: number;
   trivialMove: boolean;
+  /** Pieces the job ran as (subcompactions.ts); absent for a trivial move. */
+  subcompactions?: number;
+  /** Entries the compaction filter removed, and entries whose value it replaced. */
+  filteredRemoved?: number;
+  filteredChanged?: number;
 }
 
 /** How one compaction job ended, for the host's end callback: its stats and outputs, or its error. */

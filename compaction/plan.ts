@@ -6,6 +6,7 @@
  */
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { TableOptions } from '../src/table/table-options.js';
+import type { CompactionFilterSpec } from '../src/compaction-filter.js';
 
 export type CompactionReason = 'level0' | 'size' | 'manual' | 'trivial-move' | 'rewrite' | 'idle' | 'range-del'
   // Tiered (tiered-picker.ts) and FIFO (fifo-picker.ts); a 'fifo-drop' deletes its inputs and writes nothing.
@@ -38,6 +39,11 @@ export interface CompactionPlan {
   score: number;
   /** The largest internal key of the inputs of `level`: the level's next round-robin start. */
   compactPointer: Uint8Array | undefined;
+  /**
+   * Set on the pieces of a split compaction only (subcompactions.ts): this run writes the user keys in
+   * [lo, hi) (absent: unbounded on that side). The picker never sets it.
+   */
+  piece?: { lo?: Uint8Array; hi?: Uint8Array };
 }
 
 /** The output-side options a runner needs (plain data, sent to workers). */
@@ -49,7 +55,12 @@ export interface CompactionOutputOptions {
   table: TableOptions;
   /** Bytes per second for writes (0 = unlimited). */
   rateLimitBytesPerSec: number;
+  /** The engine's clock when the job started: the outputs' creation time and the ttl filter's "now". */
   creationTimeMs: number;
+  /** The compaction filter (src/compaction-filter.ts); absent: none. */
+  filter?: CompactionFilterSpec;
+  /** Pieces the job may split into (subcompactions.ts; absent or 1: never split). */
+  maxSubcompactions?: number;
   /**
    * Encryption at rest: outputs are sealed under `currentKeyId`; `keys` holds that key and the keys
    * of the inputs (plain bytes: a structured clone to an in-process worker, never written anywhere).

@@ -17,6 +17,11 @@
  * the compaction writes one tombstone-only output.
  * Each output file is written through src/table/table-output.ts (open, add, finish, fsync, metadata
  * with a fresh unique id); deciding where to cut stays here.
+ * A compaction filter (options.filter) is loaded here, in the thread that runs the plan
+ * (entry-filter.ts), and asked through the compaction iterator. Each output records the newest write
+ * time of what it holds (write-time.ts), the bound the ttl filter reads in later compactions.
+ * A subcompaction's piece (plan.piece, subcompactions.ts) writes only user keys in [lo, hi) and the
+ * tombstones clipped to that range: its first output's tombstones start at lo, its last's end at hi.
  */
 import type { FileSystem } from '../src/fs/file-system.js';
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
@@ -33,10 +38,13 @@ import { openTable } from '../src/table/table-open.js';
 import { tableRangeDels } from '../src/table/table-range-dels.js';
 import { FragmentSet } from '../src/rangedel/fragment-set.js';
 import { immediateSuccessor, type RangeTombstone } from '../src/rangedel/range-tombstone.js';
-import { TRAILER_SIZE } from '../src/base/internal-key.js';
+import { seqOf, TRAILER_SIZE } from '../src/base/internal-key.js';
 import { carriedFragments, clipFragments, CoverageCursor } from './range-dels.js';
 import { CompactionIterator } from './compaction-iterator.js';
 import { allInputFiles, type CompactionOutputOptions, type CompactionPlan } from './plan.js';
+import { newestWriteTimeOf } from '../sstable/properties.js';
+import { loadEntryFilter } from './entry-filter.js';
+import { WriteTimeBound, type InputWriteTime } from './write-time.js';
 
 export interface RunnerEnv {
   fs: FileSystem;
@@ -60,6 +68,9 @@ export interface CompactionResult {
   /** Range-tombstone entries (fragment, seq) read from the inputs and written to the outputs. */
   rangeDelsIn: number;
   rangeDelsOut: number;
+  /** Entries the compaction filter removed, and entries whose value it replaced. */
+  filteredRemoved: number;
+  filteredChanged: number;
   ms: number;
 }
 
@@ -95,18 +106,25 @@ function inputIterator(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | und
   return new MergingIterator(children, compareInternalKeys);
 }
 
-/** Every input's range tombstones, fragmented together (each table opened and closed once here). */
-async function inputRangeDels(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | undefined): Promise<FragmentSet> {
+/**
+ * Every input's range tombstones, fragmented together, and each input's newest write time (each
+ * table opened and closed once here).
+ */
+async function readInputs(env: RunnerEnv, plan: CompactionPlan, keys: KeyRing | undefined):
+  Promise<{ rangeDels: FragmentSet; writeTimes: WriteTimeBound }> {
   const all: RangeTombstone[] = [];
+  const times: InputWriteTime[] = [];
   for (const f of allInputFiles(plan)) {
     const reader = await openTable(env.fs, env.dir, f, { syncReads: true, ...(keys ? { keys } : {}) });
     try {
       for (const t of tableRangeDels(reader).tombstones()) all.push(t);
+      // The MANIFEST's newest write time where it has one, else the table's own property.
+      times.push({ largestSeq: f.largestSeq, newestWriteTimeMs: f.newestWriteTimeMs ?? newestWriteTimeOf(reader.properties) });
     } finally {
       await reader.close();
     }
   }
-  return FragmentSet.fromTombstones(all);
+  return { rangeDels: FragmentSet.fromTombstones(all), writeTimes: new WriteTimeBound(times) };
 }
 
 /** LevelDB's ShouldStopBefore: tracks how many grandparent bytes the current output overlaps. */
@@ -143,15 +161,24 @@ export async function runCompaction(
   for (const f of allInputFiles(plan)) bytesRead += f.fileSize;
   const enc = o.encryption;
   const keys = enc ? KeyRing.fromKeys(enc.currentKeyId, enc.keys, enc.allowPlaintext) : undefined;
-  const rangeDels = await inputRangeDels(env, plan, keys);
-  const carried = carriedFragments(rangeDels, snapshots, plan.deeperRanges);
+  const { rangeDels, writeTimes } = await readInputs(env, plan, keys);
+  const lo = plan.piece?.lo;
+  const hi = plan.piece?.hi;
+  const carriedAll = carriedFragments(rangeDels, snapshots, plan.deeperRanges);
+  const carried = plan.piece ? clipFragments(carriedAll, lo, hi) : carriedAll;
   let rangeDelsOut = 0;
+  const userFilter = o.filter ? await loadEntryFilter(o.filter, plan.outputLevel, o.creationTimeMs) : undefined;
   const merged = inputIterator(env, plan, keys);
   const it = new CompactionIterator(merged, snapshots, plan.deeperRanges,
-    rangeDels.isEmpty ? undefined : new CoverageCursor(rangeDels, snapshots));
+    rangeDels.isEmpty ? undefined : new CoverageCursor(rangeDels, snapshots), {
+      lo, hi,
+      filter: userFilter && ((userKey, value, seq) => userFilter(userKey, value, writeTimes.boundFor(seq))),
+    });
   // Where the current output's share of the carried tombstones starts (undefined: from the start),
   // and the user key of the last entry it holds.
-  let tombstonesFrom: Uint8Array | undefined;
+  let tombstonesFrom: Uint8Array | undefined = lo;
+  /** The largest seq the current output holds (its newest write time is that seq's bound). */
+  let outputMaxSeq = 0;
   let lastUserKey = new Uint8Array(64);
   let lastUserKeyLen = -1;
   const gp = new GrandparentTracker(plan.grandparents, o.maxGrandparentOverlapBytes);
@@ -174,9 +201,14 @@ export async function runCompaction(
 
   /** `last`: the final output, which takes the tombstones up to the end. */
   const finishOutput = async (out: TableOutput, last: boolean): Promise<void> => {
-    const to = last || lastUserKeyLen < 0 ? undefined : immediateSuccessor(lastUserKey.subarray(0, lastUserKeyLen));
+    const to = last || lastUserKeyLen < 0 ? hi : immediateSuccessor(lastUserKey.subarray(0, lastUserKeyLen));
     const share = clipFragments(carried, tombstonesFrom, to);
     out.setRangeDeletions(share);
+    for (const f of share.fragments()) outputMaxSeq = Math.max(outputMaxSeq, f.seqs[0]!);
+    const newest = writeTimes.boundFor(outputMaxSeq);
+    // Absent, creation_time is the bound (properties.ts): written only when it says more than that.
+    if (newest !== undefined && newest < o.creationTimeMs) out.writer.setNewestWriteTime(newest);
+    outputMaxSeq = 0;
     rangeDelsOut += share.entryCount;
     tombstonesFrom = to;
     lastUserKeyLen = -1;
@@ -200,6 +232,8 @@ export async function runCompaction(
       }
       if (!current) current = await openOutput();
       const value = it.value();
+      const seq = seqOf(key);
+      if (seq > outputMaxSeq) outputMaxSeq = seq;
       bytesSinceCheck += key.length + value.length;
       const a = current.writer.add(key, value);
       if (a) await a;
@@ -241,6 +275,7 @@ export async function runCompaction(
     outputs, bytesRead, bytesWritten, entriesIn: it.kept + it.droppedShadowed + it.droppedTombstones + it.droppedCovered,
     entriesOut, droppedShadowed: it.droppedShadowed, droppedTombstones: it.droppedTombstones,
     droppedCovered: it.droppedCovered, rangeDelsIn: rangeDels.entryCount, rangeDelsOut,
+    filteredRemoved: it.filteredRemoved, filteredChanged: it.filteredChanged,
     ms: performance.now() - t0,
   };
 }

@@ -8,7 +8,8 @@
  * at once, their files marked busy, and wait in the same queue.
  *
  * A job: a trivial move is one VersionEdit (delete at L, add at L+1); otherwise the executor runs the
- * plan (inline or in a worker), then the main thread installs one edit (plan-edit.ts: delete inputs,
+ * plan (inline or in a worker; split into subcompactions by subcompactions.ts when the options allow),
+ * then the main thread installs one edit (plan-edit.ts: delete inputs,
  * add outputs, move the level's round-robin pointer). Inputs stay on disk until that edit is durable
  * and no version refers to them (deleteObsoleteFiles).
  *
@@ -19,7 +20,8 @@
  * VersionEdit deleting its files, like a trivial move writes nothing; with a TTL, a timer (unref'd)
  * asks for work again when the next table expires, since no flush may come to ask.
  *
- * Failures: an I/O failure removes the job's outputs (the runner does), is logged and counted, and no
+ * Failures: an I/O failure removes the job's outputs (the runner does; the outputs of a split job's
+ * pieces that did finish go with the next obsolete-file pass, started at once), is logged and counted, and no
  * job starts until the back-off of job-policy.ts (COMPACTION_RETRY) has passed; after its attempts in a
  * row, or at once for a corrupt input or a failed MANIFEST write, the host is told to stop writes.
  * Main thread only.
@@ -36,6 +38,10 @@ import { sortedRunCount } from './tiered-picker.js';
 import { COMPACTION_RETRY, JobRetry, NODE_TIMERS } from './job-policy.js';
 import { describePlan, inputFileNumbers, type CompactionPlan } from './plan.js';
 import { editForPlan } from './plan-edit.js';
+import { runPlan, type PlanRun } from './subcompactions.js';
+
+/** Reruns of a filtered compaction that a new snapshot invalidated, before the job gives up (runFiltered). */
+const FILTER_RERUNS = 3;
 
 /**
  * Where a job is: a failed MANIFEST write is fatal at once (the VersionSet refuses further edits).
@@ -277,28 +283,65 @@ export class CompactionScheduler {
       return;
     }
     const allocated: number[] = [];
+    let ok = false;
     try {
       if (host.prepareJob) await host.prepareJob();
-      const result = await this.executor.run({
-        dir: host.dir, plan, snapshots: host.liveSnapshots(), options: host.outputOptions(plan.outputLevel),
-        allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
-      });
+      const run = await this.runFiltered(plan, allocated);
+      if (!run) {
+        this.ended(stage, { ok: false, error: new Error('abandoned: new snapshots kept arriving during a filtered compaction') });
+        return;
+      }
+      const { result, pieces } = run;
       await this.install(editForPlan(plan, result.outputs), stage);
       const stats = {
         level: plan.level, outputLevel: plan.outputLevel, bytesRead: result.bytesRead,
         bytesWritten: result.bytesWritten, ms: result.ms, trivialMove: false,
+        subcompactions: pieces, filteredRemoved: result.filteredRemoved, filteredChanged: result.filteredChanged,
       };
       host.onCompaction(stats);
       host.log(`compaction done: ${describePlan(plan)} -> ${result.outputs.map((f) => f.fileNumber).join(',') || 'nothing'}; ` +
         `read ${result.bytesRead} B, wrote ${result.bytesWritten} B, ${result.entriesIn} -> ${result.entriesOut} entries ` +
         `(${result.droppedShadowed} shadowed, ${result.droppedTombstones} tombstones dropped, ${result.droppedCovered} range-deleted; ` +
-        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}) in ${result.ms.toFixed(1)} ms (${this.executor.kind})` +
+        `range tombstones ${result.rangeDelsIn} -> ${result.rangeDelsOut}` +
+        (result.filteredRemoved + result.filteredChanged > 0 ? `; filter removed ${result.filteredRemoved}, changed ${result.filteredChanged}` : '') +
+        `) in ${result.ms.toFixed(1)} ms (${this.executor.kind}${pieces > 1 ? `, ${pieces} subcompactions` : ''})` +
         (this.style().style === 'tiered' ? `; ${sortedRunCount(host.currentVersion().levels)} sorted runs` : ''));
       this.ended(stage, { ok: true, stats, outputs: result.outputs.map((f) => f.fileNumber) });
+      ok = true;
     } finally {
       for (const n of allocated) host.unregisterOutput(n);
+      // A split job that failed may leave finished pieces' outputs: no longer pending, they are obsolete now.
+      // NB: not after a failed install: the edit naming them may be in the MANIFEST (a reopen decides).
+      if (!ok && !stage.isInstalling && allocated.length > 0) {
+        await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+      }
     }
     await host.deleteObsoleteFiles().catch((e: unknown) => host.log(`deleting obsolete files failed: ${(e as Error).message}`));
+  }
+
+  /**
+   * Runs the plan; when the compaction filter changed something and a snapshot was taken meanwhile,
+   * runs it again with that snapshot known. A snapshot taken during the run sees the inputs' newest
+   * versions, exactly what the filter may change, so installing that result would change what it reads.
+   * After FILTER_RERUNS such runs the job gives up (nothing installed, no failure counted: the next
+   * automatic job picks the work again). The discarded runs' outputs go with the obsolete-file pass.
+   * NB: a snapshot taken while the edit's MANIFEST record is being written is not seen here.
+   */
+  private async runFiltered(plan: CompactionPlan, allocated: number[]): Promise<PlanRun | undefined> {
+    const host = this.host;
+    for (let attempt = 0; attempt <= FILTER_RERUNS; attempt++) {
+      const snapshots = host.liveSnapshots();
+      const run = await runPlan(this.executor, {
+        dir: host.dir, plan, snapshots, options: host.outputOptions(plan.outputLevel),
+        allocateFileNumber: () => { const n = host.allocateOutput(); allocated.push(n); return n; },
+      });
+      if (run.result.filteredRemoved + run.result.filteredChanged === 0) return run;
+      const known = new Set(snapshots);
+      if (!host.liveSnapshots().some((s) => !known.has(s))) return run;
+      host.log(`compaction ${describePlan(plan)}: a snapshot was taken while the compaction filter ran; running it again`);
+    }
+    host.log(`compaction ${describePlan(plan)} abandoned: snapshots kept arriving while the compaction filter ran`);
+    return undefined;
   }
 
   private ended(stage: JobStage, outcome: CompactionOutcome): void {

@@ -20,6 +20,10 @@ export type {
 } from './engine/engine-events.js';
 export type { Options, CompressionName, WalRecoveryMode } from './options.js';
 export { DEFAULT_OPTIONS } from './options.js';
+export { ttl } from './compaction-filter.js';
+export type {
+  CompactionFilterOption, CompactionFilterDecision, CompactionFilterFunction, TtlFilterSpec, TtlFromValue,
+} from './compaction-filter.js';
 export {
   StrataError, ErrorCode, CorruptionError, IOError, InvalidArgumentError, LockedError,
   DatabaseClosedError, ReadOnlyError, TransactionConflictError, TooLargeError, NotSupportedError,

@@ -10,6 +10,7 @@ import { encryptionArg, unknownOption } from './base/arguments.js';
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
 import type { KeyProvider } from './encryption/file-cipher.js';
+import { describeCompactionFilter, resolveCompactionFilter, type CompactionFilterOption, type CompactionFilterSpec } from './compaction-filter.js';
 
 export type CompressionName = 'none' | 'lz4' | 'zstd';
 export type WalRecoveryMode = 'point-in-time' | 'absolute' | 'tolerate-tail';
@@ -106,6 +107,14 @@ export interface Options {
   fifoTtlMs?: number;
   /** FIFO: merge small L0 tables into one when L0 reaches level0CompactionTrigger files. */
   fifoAllowCompaction?: boolean;
+  /**
+   * Runs on every entry a compaction writes that no live snapshot can see: keep it, remove it, or
+   * change its value (RocksDB's CompactionFilter; README "Compaction filters"). A module and export
+   * the compaction workers import, or a built-in: ttl({ ms, fromValue? }). Flushes do not run it.
+   */
+  compactionFilter?: CompactionFilterOption;
+  /** Pieces one compaction may be split into by key range, run in parallel on the worker pool (1 = never split). */
+  maxSubcompactions?: number;
   /** Injectable seams (tests). */
   fs?: FileSystem;
   clock?: () => number;
@@ -116,7 +125,8 @@ export interface EncryptionOptions {
   allowPlaintext?: boolean;
 }
 
-export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock' | 'encryption' | 'compactionWorkerPath'>> {
+export interface ResolvedOptions extends Required<Omit<Options, 'fs' | 'walArchiveDir' | 'compressionPerLevel' | 'clock' | 'encryption' | 'compactionWorkerPath' | 'compactionFilter'>> {
+  compactionFilter: CompactionFilterSpec | undefined;
   /** An absolute path, or undefined for the default. */
   compactionWorkerPath: string | undefined;
   encryption: { keyProvider: KeyProvider; allowPlaintext: boolean } | undefined;
@@ -175,6 +185,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   fifoMaxTableFilesSize: 1024 * MiB,
   fifoTtlMs: 0,
   fifoAllowCompaction: false,
+  maxSubcompactions: 1,
 });
 
 const COMPRESSIONS: readonly string[] = ['none', 'lz4', 'zstd'];
@@ -218,6 +229,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   tieredMaxSizeAmplificationPercent: { min: 1, max: 1_000_000, integer: true },
   fifoMaxTableFilesSize: { min: 0, max: 2 ** 50, integer: true },
   fifoTtlMs: { min: 0, max: 2 ** 50, integer: true },
+  maxSubcompactions: { min: 1, max: 64, integer: true },
 };
 
 const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes',
@@ -226,6 +238,7 @@ const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushO
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
   ...Object.keys(DEFAULT_OPTIONS), 'fs', 'clock', 'walArchiveDir', 'compressionPerLevel', 'encryption', 'compactionWorkerPath',
+  'compactionFilter',
 ]);
 const KNOWN = KNOWN_OPTIONS;
 
@@ -302,6 +315,7 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
     const e = encryptionArg<KeyProvider>(o['encryption'], false)!;
     out['encryption'] = Object.freeze(e);
   }
+  out['compactionFilter'] = resolveCompactionFilter(o['compactionFilter']);
   out['fs'] = undefined;
   if (o['fs'] !== undefined) {
     const f = o['fs'] as Record<string, unknown>;
@@ -368,6 +382,7 @@ export function describeOptions(o: ResolvedOptions): string {
       lines.push(`encryption=${v ? `aes-256-gcm${(v as { allowPlaintext: boolean }).allowPlaintext ? ' (plaintext files readable)' : ''}` : 'off'}`);
       continue;
     }
+    if (k === 'compactionFilter') { lines.push(`${k}=${describeCompactionFilter(v as CompactionFilterSpec | undefined)}`); continue; }
     lines.push(`${k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
   }
   return lines.join('\n');

@@ -122,6 +122,7 @@ export function formatTableLayout(layout: TableLayout, options: FormatLayoutOpti
     lines.push(`  ${k}: ${shown}`);
   }
   // Only when present: tables without an id dump as they always did.
+  if (p.newestWriteTimeMs !== undefined) lines.push(`  newestWriteTimeMs: ${p.newestWriteTimeMs}`);
   if (p.uniqueId !== undefined) lines.push(`  uniqueId: ${formatUniqueId(p.uniqueId)}`);
   return lines.join('\n');
 }

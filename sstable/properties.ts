@@ -47,6 +47,13 @@ export interface TableProperties {
    */
   filterPrefixLength?: number | undefined;
   creationTimeMs: number;
+  /**
+   * An upper bound on the write time of every entry (ms since the epoch), for time-based expiry
+   * (the ttl compaction filter). Absent when the table's creationTimeMs is that bound already (a
+   * flush writes after every write it holds); a compaction output carries its inputs' bound instead,
+   * which its own creation time would push later.
+   */
+  newestWriteTimeMs?: number | undefined;
   blockSize: number;
   blockRestartInterval: number;
   /**
@@ -78,10 +85,11 @@ const NUMBER_NAMES: ReadonlyArray<readonly [string, NumberField]> = [
   ['raw.key_bytes', 'rawKeyBytes'],
   ['raw.value_bytes', 'rawValueBytes'],
 ];
-const OPTIONAL_NUMBERS: ReadonlyArray<readonly [string, 'smallestSeq' | 'largestSeq' | 'filterPrefixLength']> = [
+const OPTIONAL_NUMBERS: ReadonlyArray<readonly [string, 'smallestSeq' | 'largestSeq' | 'filterPrefixLength' | 'newestWriteTimeMs']> = [
   ['filter.prefix_length', 'filterPrefixLength'],
   ['seq.largest', 'largestSeq'],
   ['seq.smallest', 'smallestSeq'],
+  ['write_time.newest', 'newestWriteTimeMs'],
 ];
 const STRING_NAMES: ReadonlyArray<readonly [string, 'comparatorName' | 'compression' | 'filterPolicy']> = [
   ['comparator', 'comparatorName'],
@@ -119,6 +127,11 @@ export function encodeProperties(p: TableProperties): Uint8Array {
   const builder = new BlockBuilder(1, 1024);
   for (const [k, v] of entries) builder.add(k, v);
   return copyBytes(builder.finish());
+}
+
+/** The newest write time a table vouches for: `write_time.newest`, else its creation time (see the field). */
+export function newestWriteTimeOf(p: TableProperties): number {
+  return p.newestWriteTimeMs ?? p.creationTimeMs;
 }
 
 /** Decodes a properties block (errors name the block's file offset). */
@@ -170,6 +183,7 @@ export function decodeProperties(block: Block): TableProperties {
   }
   if ((p.smallestSeq === undefined) !== (p.largestSeq === undefined)) fail('only one of seq.smallest/seq.largest');
   if (p.filterPrefixLength === undefined) delete p.filterPrefixLength;
+  if (p.newestWriteTimeMs === undefined) delete p.newestWriteTimeMs;
   if (p.uniqueId === undefined) delete p.uniqueId;
   else if (p.uniqueId.length === 0 || p.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE) {
     fail(`unique_id of ${p.uniqueId.length} bytes (expected 1..${TABLE_UNIQUE_ID_MAX_SIZE})`);

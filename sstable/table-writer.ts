@@ -65,6 +65,8 @@ export interface TableWriterOptions {
   keysAreInternal?: boolean;
   /** Stored in the properties; 0 (the default) means "not recorded" (no module reads the clock itself). */
   creationTimeMs?: number;
+  /** Stored as `write_time.newest` when set (properties.ts); setNewestWriteTime() may set it later. */
+  newestWriteTimeMs?: number;
   fileName?: string;
   /**
    * Stored as the `unique_id` property (1..TABLE_UNIQUE_ID_MAX_SIZE bytes, copied): the engine's proof
@@ -148,9 +150,17 @@ export class TableWriter {
     this.dataBlock = new BlockBuilder(o.blockRestartInterval, Math.min(Math.max(o.blockSize * 2, 256), 1 << 20));
     this.formatVersion = o.cipher ? TableFormatVersion.V2_ENCRYPTED : TABLE_FORMAT_VERSION_CURRENT;
     if (o.cipher) this.append(o.cipher.headerBytes);
+    if (o.newestWriteTimeMs !== undefined) this.setNewestWriteTime(o.newestWriteTimeMs);
   }
 
   private readonly formatVersion: number;
+  private newestWriteTimeMs: number | undefined;
+
+  /** Sets the `write_time.newest` property (ms since the epoch) written at finish(). */
+  setNewestWriteTime(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new InvalidArgumentError(`newestWriteTimeMs: expected a non-negative integer, got ${ms}`);
+    this.newestWriteTimeMs = ms;
+  }
   private readonly uniqueId: Uint8Array | undefined;
 
   /** File size if finished now without more entries (blocks being compressed counted raw). */
@@ -374,6 +384,7 @@ export class TableWriter {
       bloomBitsPerKey: this.filter ? o.bloomBitsPerKey : 0,
       ...(this.filter && this.filter.prefixLength > 0 ? { filterPrefixLength: this.filter.prefixLength } : {}),
       creationTimeMs: o.creationTimeMs ?? 0,
+      ...(this.newestWriteTimeMs !== undefined ? { newestWriteTimeMs: this.newestWriteTimeMs } : {}),
       blockSize: o.blockSize,
       blockRestartInterval: o.blockRestartInterval,
       ...(this.uniqueId ? { uniqueId: this.uniqueId } : {}),

@@ -97,6 +97,8 @@ export function makeCompactionHost(db: Engine): CompactionHost {
       table: tableOptionsFor(o, outputLevel),
       rateLimitBytesPerSec: o.compactionRateLimit,
       creationTimeMs: o.clock(),
+      ...(o.compactionFilter ? { filter: o.compactionFilter } : {}),
+      maxSubcompactions: o.maxSubcompactions,
       ...(db.keyRing ? {
         encryption: {
           currentKeyId: db.keyRing.currentKeyId(),
@@ -124,6 +126,9 @@ export function makeCompactionHost(db: Engine): CompactionHost {
       c.compactionBytesWritten += s.bytesWritten;
       c.compactionMs += s.ms;
       if (s.trivialMove) c.trivialMoves++;
+      c.filterRemoved += s.filteredRemoved ?? 0;
+      c.filterChanged += s.filteredChanged ?? 0;
+      if ((s.subcompactions ?? 1) > 1) c.subcompactions += s.subcompactions!;
       db.stall.levelsChanged();
     },
     onCompactionFailure: (e, isRetried) => {

@@ -161,7 +161,7 @@ export class Engine {
       },
     }, this.jobs);
     // Flushes run in the pool too: one worker per job slot, flush slot included.
-    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency, flushPoolBytes(o), (line) => log.write(line));
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency * o.maxSubcompactions, flushPoolBytes(o), (line) => log.write(line));
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
     this.idleTrigger = new IdleTrigger(o.readOnly ? 0 : o.idleCompactionDelayMs,
       () => this.compactions.requestIdleCompaction(o.idleCompactionL0Files));

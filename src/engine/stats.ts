@@ -69,6 +69,10 @@ export interface DBStats {
   compactionStyle: 'leveled' | 'tiered' | 'fifo';
   sortedRuns: number;
   fifoDrops: { count: number; files: number; bytes: number };
+  /** Entries the compaction filter removed or gave a new value (README "Compaction filters"). */
+  compactionFilter: { removed: number; changed: number };
+  /** Pieces run by compactions that were split (README "Subcompactions"); 0 while none was. */
+  subcompactions: number;
   /** Set when the database refuses writes after a failure (message of the first error). */
   readOnlyReason: string | undefined;
 }
@@ -94,6 +98,9 @@ export class StatsCounters {
   fifoDrops = 0;
   fifoDroppedFiles = 0;
   fifoDroppedBytes = 0;
+  filterRemoved = 0;
+  filterChanged = 0;
+  subcompactions = 0;
 }
 
 export function buildStats(db: Engine): DBStats {
@@ -140,6 +147,8 @@ export function buildStats(db: Engine): DBStats {
     compactionStyle: o.compactionStyle,
     sortedRuns: sortedRunCount(version.levels),
     fifoDrops: { count: c.fifoDrops, files: c.fifoDroppedFiles, bytes: c.fifoDroppedBytes },
+    compactionFilter: { removed: c.filterRemoved, changed: c.filterChanged },
+    subcompactions: c.subcompactions,
     readOnlyReason: db.failure.error?.message,
   };
 }

@@ -4,7 +4,8 @@
  * snapshots read long after they were taken, flushes, compactRange calls, reopens) is
  * run under configurations that must not change what a user observes: inline vs worker executor
  * (the worker needs the real file system), codecs none/lz4/zstd, bloom filters on/off, 64 B vs 4 KiB
- * blocks, tiny vs larger vs huge write buffers, static vs dynamic level sizing. Each run records the
+ * blocks, tiny vs larger vs huge write buffers, static vs dynamic level sizing, compactions split
+ * into subcompactions or not (inline and in workers). Each run records the
  * result of every read; all histories must equal the history of the sorted in-memory model
  * (test/support/model.ts), hence each other. On a mismatch the message names the configuration, the
  * first differing read, the operation that produced it, and the seed (SEED= replays it).
@@ -236,6 +237,10 @@ const CONFIGS: Config[] = [
     options: { ...tiny, writeBufferSize: 32 * 1024, targetFileSize: 16 * 1024, maxBytesForLevelBase: 32 * 1024, compression: 'zstd', blockSize: 1024 } },
   { name: 'worker per-level-codecs 256B-blocks tiny dynamic', real: true, minDeepest: 3,
     options: { ...tiny, compactionExecutor: 'worker', compressionPerLevel: ['none', 'lz4', 'lz4', 'zstd', 'zstd'], blockSize: 256, levelCompactionDynamicLevelBytes: true } },
+  { name: 'inline none tiny static 4-subcompactions', minDeepest: 2,
+    options: { ...tiny, compression: 'none', blockSize: 256, maxSubcompactions: 4 } },
+  { name: 'worker lz4 tiny dynamic 4-subcompactions', real: true, minDeepest: 2,
+    options: { ...tiny, compactionExecutor: 'worker', blockSize: 512, levelCompactionDynamicLevelBytes: true, maxSubcompactions: 4 } },
   { name: 'inline lz4 huge-buffer', minDeepest: 0,
     options: { writeBufferSize: 64 * 1024 * 1024, compression: 'lz4' } },
   // Compaction styles: the same history from the tiered and FIFO pickers (FIFO's cap drops nothing).

@@ -1,7 +1,8 @@
 /**
  * SIGKILL while compactions run (issue #4 "Crash"): the crash-writer child runs with compaction-heavy
  * options (tiny write buffer, target file size and level base, level0CompactionTrigger 2, compactions
- * in worker threads on the real file system), and the parent kills it, in some rounds once the child
+ * in worker threads on the real file system, split into subcompactions, with a compaction filter loaded
+ * by the workers), and the parent kills it, in some rounds once the child
  * has finished a compaction and its LOG shows another in flight with an unfinished output on disk
  * (progress-based, so a loaded machine does not make the kill land before any compaction), in others
  * at a random moment. After each kill:
@@ -34,6 +35,10 @@ const CHILD_OPTIONS: Options = {
   targetFileSize: 4 * 1024, maxBytesForLevelBase: 8 * 1024, levelMultiplier: 3, numLevels: 5,
   level0CompactionTrigger: 2, level0SlowdownTrigger: 8, level0StopTrigger: 16, compactionExecutor: 'worker',
   maxBackgroundJobs: 3,
+  // Split compactions (pieces in parallel workers) and a filter the workers load; it changes only keys
+  // starting with 'lvl', which the writers never use, so every acknowledged value must read back as written.
+  maxSubcompactions: 2,
+  compactionFilter: { module: fileURLToPath(new URL('../support/compaction-filters.mjs', import.meta.url)), export: 'tagLevel' },
 };
 
 /** The tiered style, compaction-heavy: runs merge constantly, and data reaches the last level. */
