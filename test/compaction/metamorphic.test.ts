@@ -248,6 +248,8 @@ const CONFIGS: Config[] = [
     options: { ...tiny, compactionStyle: 'tiered', tieredMaxSizeAmplificationPercent: 50 } },
   { name: 'worker zstd tiny tiered ratio-20 width-3', real: true, minDeepest: 1,
     options: { ...tiny, compactionExecutor: 'worker', compression: 'zstd', compactionStyle: 'tiered', tieredSizeRatio: 20, tieredMaxMergeWidth: 3 } },
+  { name: 'inline lz4 tiny tiered 4-subcompactions', minDeepest: 1,
+    options: { ...tiny, compactionStyle: 'tiered', tieredMaxSizeAmplificationPercent: 50, maxSubcompactions: 4 } },
   { name: 'inline none tiny fifo intra-L0', minDeepest: 0,
     options: { ...tiny, compression: 'none', compactionStyle: 'fifo', fifoAllowCompaction: true } },
 ];
