@@ -298,7 +298,9 @@ export class VersionSet {
     const builder = new VersionBuilder(this.currentVersion);
     builder.apply(edit);
     const levels = builder.finishLevels();
-    const lastSequence = Math.max(edit.lastSequence ?? 0, this.recordedSeq);
+    // Never below a sequence a table it adds holds (a flush names its memtable's newest anyway).
+    let lastSequence = Math.max(edit.lastSequence ?? 0, this.recordedSeq);
+    for (const { file } of edit.newFiles ?? []) if (file.largestSeq > lastSequence) lastSequence = file.largestSeq;
     const pointers = this.pointers.slice();
     for (const p of edit.compactPointers ?? []) pointers[p.level] = copyBytes(p.key);
     try {

@@ -45,16 +45,16 @@ interface Fake {
   apply: (edit: VersionEdit) => Promise<void>;
 }
 
-function memtable(label: string): MemTable {
+function memtable(label: string, seq = 1): MemTable {
   const m = new MemTable();
-  m.add(1, ValueKind.Put, enc.encode(label), enc.encode('v'));
+  m.add(seq, ValueKind.Put, enc.encode(label), enc.encode('v'));
   return m;
 }
 
 function fake(walNumbers: number[], activeWal: number): Fake {
   const events: string[] = [];
   const log = recordingLog();
-  const memtables = new FakeMemtables(walNumbers.map((n) => ({ mem: memtable(`wal${n}`), walNumber: n })), activeWal, events);
+  const memtables = new FakeMemtables(walNumbers.map((n) => ({ mem: memtable(`wal${n}`, n * 10), walNumber: n })), activeWal, events);
   let nextFile = 100;
   const f: Fake = {
     events, edits: [], log, memtables, built: [],
@@ -103,7 +103,8 @@ describe('FlushScheduler: the order of a flush', () => {
       'build 102 wal5 pending=true', 'apply log6', 'warm 102', 'drop wal5', 'afterFlush',
     ]);
     expect(f.edits.map((e) => [e.logNumber, e.lastSequence, e.newFiles?.[0]?.level, e.newFiles?.[0]?.file.fileNumber]))
-      .toEqual([[4, 42, 0, 100], [5, 42, 0, 101], [6, 42, 0, 102]]);
+      // Each edit records the newest sequence its memtable made durable, not the published one (42).
+      .toEqual([[4, 30, 0, 100], [5, 40, 0, 101], [6, 50, 0, 102]]);
     expect(f.host.pendingOutputs.size).toBe(0);
     expect(f.host.counters.flushes).toBe(3);
     expect(f.host.counters.flushBytes).toBe(1100 + 1101 + 1102);
@@ -116,7 +117,7 @@ describe('FlushScheduler: the order of a flush', () => {
     const flusher = new FlushScheduler(f.host, new BackgroundJobQueue(1));
     flusher.schedule();
     await flusher.waitForAll();
-    expect(f.edits).toEqual([{ logNumber: 8, lastSequence: 42 }]);
+    expect(f.edits).toEqual([{ logNumber: 8, lastSequence: 70 }]);
     expect(f.events).toEqual(['build 100 wal7 pending=true', 'apply log8', 'drop wal7', 'afterFlush']);
   });
 
