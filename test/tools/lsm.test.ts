@@ -6,11 +6,13 @@
  * page's embedded JSON against --json and the page against any external reference; --max-steps
  * sampling (the steps still add up to the final shape); a reopened database (the history starts at
  * the new MANIFEST's snapshot); an encrypted MANIFEST. The CLI runs as a child process.
- * No headless browser is available offline here: the page is checked as data and text only.
+ * No headless browser is available offline here: the page's script runs in node:vm against a
+ * small stand-in for the DOM (the ids it uses), stepped forward and back through every step.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DB, keyProviderFromFile, type DBEventMap, type Options } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
@@ -109,6 +111,49 @@ async function manifestLevels(dir: string): Promise<Map<number, number>> {
   return new Map(m.levels.flatMap((l) => l.files.map((f) => [f.fileNumber, l.level] as [number, number])));
 }
 
+/** The few DOM members the page's script touches, recording what it writes. */
+class FakeElement {
+  innerHTML = '';
+  textContent = '';
+  value = '0';
+  max = '0';
+  onclick: (() => void) | null = null;
+  readonly attributes = new Map<string, string>();
+  readonly listeners = new Map<string, (e: unknown) => void>();
+  setAttribute(name: string, value: string): void { this.attributes.set(name, value); }
+  addEventListener(type: string, f: (e: unknown) => void): void { this.listeners.set(type, f); }
+}
+
+/** Runs the page's scripts on a stand-in DOM; returns its elements by id. */
+function runPage(html: string): Map<string, FakeElement> {
+  const elements = new Map<string, FakeElement>();
+  const scripts = [...html.matchAll(/<script(?: type="application\/json")?(?: id="([^"]+)")?>([\s\S]*?)<\/script>/g)];
+  const data = new FakeElement();
+  data.textContent = scripts[0]![2]!;
+  const byId = (id: string): FakeElement | null => {
+    if (id === 'lsm-data') return data;
+    // The cursor line lives inside the sparkline's markup: present once that was drawn.
+    if (id === 'cursor' && !elements.get('spark')?.innerHTML.includes('id="cursor"')) return null;
+    if (!elements.has(id)) elements.set(id, new FakeElement());
+    return elements.get(id)!;
+  };
+  const document = new FakeElement() as FakeElement & { getElementById: typeof byId };
+  document.getElementById = byId;
+  elements.set('#document', document);
+  runInNewContext(scripts[1]![2]!, { document, setInterval, clearInterval });
+  return elements;
+}
+
+/** Per level, the files the tree draws in that row (from its state) and the side table's counts (from the data). */
+function drawn(el: Map<string, FakeElement>): { rows: number[]; rects: number; table: number[] } {
+  const tree = el.get('tree')!.innerHTML;
+  const rows: number[] = [];
+  for (const m of tree.matchAll(/class="lvl">L(\d+)<\/text><text [^>]*class="cnt">(\d+) files<\/text>/g)) rows[Number(m[1])] = Number(m[2]);
+  const rects = (tree.match(/<rect class="(?:file|added|moved)"/g) ?? []).length;
+  const table = [...el.get('levels')!.innerHTML.matchAll(/<tr><td>L\d+<\/td><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+  return { rows, rects, table };
+}
+
 const byNumber = (m: Map<number, number>): [number, number][] => [...m].sort((a, b) => a[0] - b[0]);
 
 describe('stratadb lsm', () => {
@@ -162,6 +207,34 @@ describe('stratadb lsm', () => {
     expect(html).not.toMatch(/@import|<link\b|\bimport\s*\(|^\s*import\s/im);
     expect(html).not.toMatch(/\b(?:fetch|XMLHttpRequest|WebSocket|EventSource)\b/);
     expect(html.match(/<script\b/g)).toHaveLength(2);
+
+    // The script, stepped to every step forward and then back: what it draws is that step's shape.
+    const el = runPage(html);
+    const at = (i: number): void => {
+      const want = json.steps[i]!;
+      const got = drawn(el);
+      const counts = want.levels.map(([files]) => files);
+      expect(got.table, `step ${i}`).toEqual(counts);
+      expect(got.rows, `step ${i}`).toEqual([...counts, ...new Array<number>(got.rows.length - counts.length).fill(0)]);
+      expect(got.rects, `step ${i}`).toBe(counts.reduce((t, n) => t + n, 0));
+      expect(el.get('reason')!.textContent).toBe(`#${want.edit} @${want.offset}  ${want.kind}: ${want.reason}`);
+      expect(el.get('slider')!.value).toBe(String(i));
+    };
+    at(json.steps.length - 1); // the page opens on the last step
+    expect(el.get('wamp')!.textContent).toBe(json.final.writeAmp!.toFixed(2));
+    el.get('first')!.onclick!();
+    for (let i = 0; i < json.steps.length; i++) {
+      at(i);
+      el.get('next')!.onclick!();
+    }
+    for (let i = json.steps.length - 1; i >= 0; i--) {
+      at(i);
+      el.get('prev')!.onclick!();
+    }
+    const slider = el.get('slider')!;
+    slider.value = '2';
+    slider.listeners.get('input')!({});
+    at(2);
   });
 
   it('a key that looks like markup stays inside the embedded JSON', async () => {
