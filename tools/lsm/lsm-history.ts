@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { inspect } from '../../src/index.js';
-import { printable } from '../format.js';
+import { humanBytes, printable } from '../format.js';
 
 type Inspection = inspect.ManifestInspection;
 type FileJson = NonNullable<Inspection['edits'][number]['edit']['newFiles']>[number];
@@ -92,14 +92,6 @@ const sum = (files: Iterable<number>, meta: Map<number, FileJson>): number => {
   for (const f of files) s += meta.get(f)?.fileSize ?? 0;
   return s;
 };
-
-function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
 
 interface RawStep {
   edit: number;
