@@ -10,13 +10,13 @@
  * small stand-in for the DOM (the ids it uses), stepped forward and back through every step.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { DB, keyProviderFromFile, type DBEventMap, type Options } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
-import { hasStackTrace, runCli } from './cli-helpers.js';
+import { flipByte, hasStackTrace, runCli } from './cli-helpers.js';
 import type { LsmHistory, LsmStep } from '../../tools/lsm/lsm-history.js';
 
 /** Each compaction happens when the test causes it: one job at a time, in this thread, never idle. */
@@ -300,6 +300,27 @@ describe('stratadb lsm', () => {
     expect(hasStackTrace(refused.stderr)).toBe(false);
     const h = await lsmJson(dir, '--key-file', keyFile);
     expect(h.steps.slice(1).map(stepShape)).toEqual(happened);
+  });
+
+  it('a MANIFEST damaged half-way: exit 1, the history up to the damage, the page says so', async () => {
+    const { dir } = await drive(await tempDir('strata-lsm-'));
+    const manifest = path.join(dir, readdirSync(dir).find((n) => n.startsWith('MANIFEST-'))!);
+    const whole = await lsmJson(dir);
+    await flipByte(manifest, Math.floor(statSync(manifest).size / 2));
+    const out = path.join(dir, '..', 'damaged.html');
+    const [json, page] = await Promise.all([runCli(['lsm', dir, '--json']), runCli(['lsm', dir, '--html', out])]);
+    expect(json.code).toBe(1);
+    expect(page.code).toBe(1);
+    const h = JSON.parse(json.stdout) as LsmHistory;
+    expect(h.problem).toMatchObject({ code: 'ERR_CORRUPTION' });
+    expect(h.steps.length).toBeGreaterThan(0);
+    expect(h.steps.length).toBeLessThan(whole.steps.length);
+    expect(h.steps.map(stepShape)).toEqual(whole.steps.slice(0, h.steps.length).map(stepShape));
+    const el = runPage(readFileSync(out, 'utf8'));
+    expect(el.get('notes')!.innerHTML).toContain(`MANIFEST damaged at offset ${h.problem!.offset}`);
+    const text = await runCli(['lsm', dir]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`DAMAGED at offset ${h.problem!.offset} (ERR_CORRUPTION)`);
   });
 
   it('a directory without a database exits 2', async () => {
