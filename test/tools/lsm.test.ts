@@ -323,6 +323,38 @@ describe('stratadb lsm', () => {
     expect(text.stdout).toContain(`DAMAGED at offset ${h.problem!.offset} (ERR_CORRUPTION)`);
   });
 
+  it('beside a live writer whose MANIFEST keeps rolling over: each look is whole, or exit 75', async () => {
+    const dir = await tempDir('strata-lsm-');
+    const db = await DB.open(dir, { ...DRIVEN, writeBufferSize: 4096, maxManifestFileSize: 4096 });
+    let stop = false;
+    let written = 0;
+    const writer = (async () => {
+      while (!stop) {
+        await db.put(`k${String(written % 500).padStart(4, '0')}`, 'v'.repeat(64));
+        written++;
+      }
+    })();
+    const current = (): string => readFileSync(path.join(dir, 'CURRENT'), 'utf8');
+    const first = current();
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = await runCli(['lsm', dir, '--json']);
+        expect([0, 75], r.stderr).toContain(r.code);
+        if (r.code !== 0) continue;
+        const h = JSON.parse(r.stdout) as LsmHistory;
+        expect(h.problem).toBeUndefined();
+        expect(h.steps[0]!.kind).toBe('snapshot');
+        const finalFiles = h.final.levels.flatMap((l) => l.files.map((f) => [f, l.level] as [number, number]));
+        expect(byNumber(replay(h))).toEqual(finalFiles.sort((a, b) => a[0] - b[0]));
+      }
+      expect(current(), 'the MANIFEST rolled over while the tool read it').not.toBe(first);
+    } finally {
+      stop = true;
+      await writer;
+      await db.close();
+    }
+  });
+
   it('a directory without a database exits 2', async () => {
     const root = await tempDir('strata-lsm-');
     const r = await runCli(['lsm', path.join(root, 'nothing-here')]);
