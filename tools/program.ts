@@ -27,6 +27,7 @@ import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerGet } from './commands/get.js';
 import { register as registerHas } from './commands/has.js';
 import { register as registerIngest } from './commands/ingest.js';
+import { register as registerLsm } from './commands/lsm.js';
 import { register as registerManifest } from './commands/manifest.js';
 import { register as registerPut } from './commands/put.js';
 import { register as registerRepair } from './commands/repair.js';
@@ -77,6 +78,7 @@ Examples:
     registerDestroy, registerTail,
     registerIngest,
     registerRepair,
+    registerLsm,
   ]) register(program);
   return program;
 }

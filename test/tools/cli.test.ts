@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../tools/program.js';
 import { hasStackTrace, runCli } from './cli-helpers.js';
 
-const EXPECTED_COMMANDS = ['backup', 'bench', 'check', 'compact', 'delete', 'destroy', 'get', 'has', 'ingest', 'manifest', 'put', 'repair', 'rotate-key', 'scan', 'sst-dump', 'stats', 'tail', 'wal-dump'];
+const EXPECTED_COMMANDS = ['backup', 'bench', 'check', 'compact', 'delete', 'destroy', 'get', 'has', 'ingest', 'lsm', 'manifest', 'put', 'repair', 'rotate-key', 'scan', 'sst-dump', 'stats', 'tail', 'wal-dump'];
 
 describe('stratadb', () => {
   it('registers every command, each with a description and an example in its --help', () => {
