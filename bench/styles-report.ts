@@ -24,6 +24,12 @@ export interface StylesConfig {
   concurrency: number;
   seed: number;
   fifoCapBytes: number;
+  /**
+   * Divides writeBufferSize, targetFileSize and maxBytesForLevelBase (defaults 64, 64, 256 MiB) by
+   * this: the same keys then make a tree as deep as a database this many times larger would with the
+   * defaults (1 = defaults).
+   */
+  shrink: number;
   runs: StyleRun[];
   /** Where to copy each run's LOG before its database is deleted (undefined: not kept). */
   logDir: string | undefined;
@@ -41,9 +47,15 @@ export function runOf(label: string): StyleRun {
   }
 }
 
+/** The sizes --shrink divides, at their defaults (src/options.ts). */
+const SHRUNK = { writeBufferSize: 64 * MiB, targetFileSize: 64 * MiB, maxBytesForLevelBase: 256 * MiB };
+
 /** The database options of a run (everything else is the default). */
-export function runOptions(run: StyleRun, fifoCapBytes: number): Record<string, unknown> {
+export function runOptions(run: StyleRun, fifoCapBytes: number, shrink = 1): Record<string, unknown> {
+  const sizes: Record<string, number> = {};
+  if (shrink > 1) for (const [k, v] of Object.entries(SHRUNK)) sizes[k] = Math.floor(v / shrink);
   return {
+    ...sizes,
     compactionStyle: run.style,
     ...(run.maxSubcompactions !== 1 ? { maxSubcompactions: run.maxSubcompactions } : {}),
     ...(run.style === 'fifo' ? { fifoMaxTableFilesSize: fifoCapBytes } : {}),
@@ -59,7 +71,7 @@ function positiveInt(name: string, v: string): number {
 /** Parses argv (flags after the script); throws a readable Error on an unknown flag or bad value. */
 export function parseStylesArgs(argv: readonly string[]): StylesConfig {
   const cfg: StylesConfig = {
-    num: 5_000_000, reads: 100_000, concurrency: 32, seed: 1, fifoCapBytes: 256 * MiB,
+    num: 5_000_000, reads: 100_000, concurrency: 32, seed: 1, fifoCapBytes: 256 * MiB, shrink: 1,
     runs: RUN_LABELS.map(runOf), logDir: undefined, dir: undefined,
   };
   for (let i = 0; i < argv.length; i += 2) {
@@ -74,6 +86,7 @@ export function parseStylesArgs(argv: readonly string[]): StylesConfig {
       case 'concurrency': cfg.concurrency = positiveInt(name, v); break;
       case 'seed': cfg.seed = positiveInt(name, v); break;
       case 'fifo-cap-mib': cfg.fifoCapBytes = positiveInt(name, v) * MiB; break;
+      case 'shrink': cfg.shrink = positiveInt(name, v); break;
       case 'runs': cfg.runs = v.split(',').filter((x) => x !== '').map(runOf); break;
       case 'log-dir': cfg.logDir = v; break;
       case 'dir': cfg.dir = v; break;

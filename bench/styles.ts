@@ -14,7 +14,8 @@
  * Last (untimed, after the io figure is taken): compactRange(), and the directory's size then is the
  * floor space amplification is also given against, since compression makes disk / live bytes < 1.
  * Run: npm run bench:styles -- [--num 5000000] [--reads 100000] [--concurrency 32] [--seed 1]
- *   [--fifo-cap-mib 256] [--runs leveled,tiered,fifo,leveled-sub2] [--log-dir D] [--dir D]
+ *   [--fifo-cap-mib 256] [--shrink 1] [--runs leveled,tiered,fifo,leveled-sub2] [--log-dir D] [--dir D]
+ * --shrink N divides writeBufferSize, targetFileSize and maxBytesForLevelBase by N (styles-report.ts).
  * Databases go in a fresh temp directory under --dir (default os.tmpdir()), each deleted after its
  * run; --log-dir keeps each run's LOG (the pickers' decisions). Uses only src/index.ts.
  */
@@ -32,33 +33,34 @@ import { formatCompactionTable, formatTable, MiB, parseStylesArgs, runOf, runOpt
 /** Settled: no compaction running and none begun for this long (twice the idle-compaction delay and more). */
 const QUIET_MS = 3000;
 
-interface ChildArgs { label: string; num: number; reads: number; concurrency: number; seed: number; fifoCapBytes: number; dir: string }
+interface ChildArgs { label: string; num: number; reads: number; concurrency: number; seed: number; fifoCapBytes: number; shrink: number; dir: string }
 
-/** Resolves once the database has been quiet for QUIET_MS: no compaction running, none begun. */
-function settled(db: DB): Promise<void> {
+/**
+ * Compactions running, counted from the open on (a listener attached later would miss the begins of
+ * those already running), and settled(): resolves once none has run or begun for QUIET_MS.
+ */
+function watchCompactions(db: DB): { settled(): Promise<void> } {
   let running = 0;
   let last = performance.now();
-  const onCompaction = (e: { phase: 'begin' | 'end' }): void => {
+  db.on('compaction', (e) => {
     running += e.phase === 'begin' ? 1 : -1;
     last = performance.now();
-  };
-  db.on('compaction', onCompaction);
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (running === 0 && performance.now() - last >= QUIET_MS) {
-        db.off('compaction', onCompaction);
-        resolve();
-      } else {
-        setTimeout(check, 250);
-      }
-    };
-    check();
   });
+  return {
+    settled: () => new Promise((resolve) => {
+      const check = (): void => {
+        if (running === 0 && performance.now() - last >= QUIET_MS) resolve();
+        else setTimeout(check, 250);
+      };
+      check();
+    }),
+  };
 }
 
 async function child(a: ChildArgs): Promise<StyleResult> {
   const run = runOf(a.label);
-  const db = await DB.open(a.dir, runOptions(run, a.fifoCapBytes) as Options);
+  const db = await DB.open(a.dir, runOptions(run, a.fifoCapBytes, a.shrink) as Options);
+  const compactions = watchCompactions(db);
   const io0 = procWriteBytes();
   let diskMax = 0;
   const sampleDisk = (): void => { diskMax = Math.max(diskMax, dirBytes(a.dir)); };
@@ -84,9 +86,8 @@ async function child(a: ChildArgs): Promise<StyleResult> {
   sampleDisk();
 
   const s0 = performance.now();
-  const quiet = settled(db);
   await db.flush();
-  await quiet;
+  await compactions.settled();
   const settleSeconds = (performance.now() - s0) / 1000;
   const diskBytesEnd = dirBytes(a.dir);
   diskMax = Math.max(diskMax, diskBytesEnd);
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
       const dir = join(root, run.label);
       mkdirSync(dir);
       process.stderr.write(`${run.label}: fillrandom of ${cfg.num} puts, ${cfg.concurrency} in flight (load ${loadavg()[0]!.toFixed(1)})...\n`);
-      const args: ChildArgs = { label: run.label, num: cfg.num, reads: cfg.reads, concurrency: cfg.concurrency, seed: cfg.seed, fifoCapBytes: cfg.fifoCapBytes, dir };
+      const args: ChildArgs = { label: run.label, num: cfg.num, reads: cfg.reads, concurrency: cfg.concurrency, seed: cfg.seed, fifoCapBytes: cfg.fifoCapBytes, shrink: cfg.shrink, dir };
       try {
         const r = await runJsonChild<StyleResult>(script, ['--child', JSON.stringify(args)], run.label);
         results.push(r);
@@ -165,7 +166,8 @@ async function main(): Promise<void> {
   console.log(`\n### fillrandom ${cfg.num.toLocaleString('en-US')} puts (16 B keys drawn with repeats, 100 B values), ${cfg.concurrency} awaited puts in flight; then ${cfg.reads.toLocaleString('en-US')} random gets of written keys\n`);
   console.log(formatTable(results));
   console.log(`\n${formatCompactionTable(results)}`);
-  console.log(`\nFIFO cap (fifoMaxTableFilesSize): ${Math.round(cfg.fifoCapBytes / MiB)} MiB; seed ${cfg.seed}.`);
+  const shrunk = cfg.shrink > 1 ? `writeBufferSize, targetFileSize, maxBytesForLevelBase at 1/${cfg.shrink} of their defaults (${JSON.stringify(runOptions(runOf('leveled'), 0, cfg.shrink))}), ` : 'default options, ';
+  console.log(`\n${shrunk}FIFO cap (fifoMaxTableFilesSize): ${Math.round(cfg.fifoCapBytes / MiB)} MiB; seed ${cfg.seed}.`);
   console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; load average (1/5/15 min) after each run: ${loads.join('; ')}`);
 }
 

@@ -31,9 +31,9 @@ describe('parseStylesArgs', () => {
   });
 
   it('reads every flag', () => {
-    const c = parseStylesArgs(['--num', '2000000', '--reads', '5', '--concurrency', '8', '--seed', '7', '--fifo-cap-mib', '96',
+    const c = parseStylesArgs(['--num', '2000000', '--reads', '5', '--concurrency', '8', '--seed', '7', '--fifo-cap-mib', '96', '--shrink', '8',
       '--runs', 'tiered,fifo', '--log-dir', '/tmp/l', '--dir', '/tmp/d']);
-    expect(c).toMatchObject({ num: 2_000_000, reads: 5, concurrency: 8, seed: 7, fifoCapBytes: 96 * MiB, logDir: '/tmp/l', dir: '/tmp/d' });
+    expect(c).toMatchObject({ num: 2_000_000, reads: 5, concurrency: 8, seed: 7, fifoCapBytes: 96 * MiB, shrink: 8, logDir: '/tmp/l', dir: '/tmp/d' });
     expect(c.runs.map((r) => r.label)).toEqual(['tiered', 'fifo']);
   });
 
@@ -41,6 +41,7 @@ describe('parseStylesArgs', () => {
     [['--num', '0'], /--num: expected a positive integer/],
     [['--num', '1.5'], /--num: expected a positive integer/],
     [['--reads', 'x'], /--reads: expected a positive integer/],
+    [['--shrink', '0'], /--shrink: expected a positive integer/],
     [['--runs', 'universal'], /unknown run 'universal'/],
     [['--runs', ','], /no run named/],
     [['--nmu', '5'], /unknown flag --nmu/],
@@ -57,6 +58,13 @@ describe('runOptions', () => {
     expect(runOptions(runOf('tiered'), 5)).toEqual({ compactionStyle: 'tiered' });
     expect(runOptions(runOf('fifo'), 5)).toEqual({ compactionStyle: 'fifo', fifoMaxTableFilesSize: 5 });
     expect(runOptions(runOf('leveled-sub2'), 5)).toEqual({ compactionStyle: 'leveled', maxSubcompactions: 2 });
+  });
+
+  it('--shrink divides the write buffer, table size and level base alike', () => {
+    expect(runOptions(runOf('tiered'), 5, 8)).toEqual({
+      compactionStyle: 'tiered', writeBufferSize: 8 * MiB, targetFileSize: 8 * MiB, maxBytesForLevelBase: 32 * MiB,
+    });
+    expect(runOptions(runOf('tiered'), 5, 1)).toEqual({ compactionStyle: 'tiered' });
   });
 });
 
