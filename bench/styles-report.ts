@@ -112,6 +112,8 @@ export interface StyleResult {
   statsWriteAmp: number;
   diskBytesEnd: number;
   diskBytesMax: number;
+  /** The most bytes the live tables held at a once-a-second sample (what fifoMaxTableFilesSize caps). */
+  tableBytesMax: number;
   /** The directory after compactRange() at the very end (absent for FIFO, which does not merge). */
   compactedBytes?: number;
   stallMs: number;
@@ -159,15 +161,15 @@ export function compactionMBps(r: Pick<StyleResult, 'compactions'>): number {
 /** The main table: one row per run. */
 export function formatTable(results: readonly StyleResult[]): string {
   const lines = [
-    '| run | fill ops/s | per-second min / median / max | 2nd half / 1st half | WA (/proc io) | WA (stats) | space amp: disk / live | disk / compacted | disk end / max MiB | stall ms | loop p99 / max ms | settle s | readrandom ops/s | read p99 µs | found | tables per level | sorted runs | FIFO drops (files, MiB) |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---|---:|---|',
+    '| run | fill ops/s | per-second min / median / max | 2nd half / 1st half | WA (/proc io) | WA (stats) | space amp: disk / live | disk / compacted | disk end / max MiB | tables max MiB | stall ms | loop p99 / max ms | settle s | readrandom ops/s | read p99 µs | found | tables per level | sorted runs | FIFO drops (files, MiB) |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---|---:|---|',
   ];
   for (const r of results) {
     const ps = r.perSecond.length ? `${fmt(Math.min(...r.perSecond))} / ${fmt(median(r.perSecond))} / ${fmt(Math.max(...r.perSecond))}` : '-';
     const drops = r.fifoDrops.count > 0 ? `${r.fifoDrops.count} (${r.fifoDrops.files}, ${mib(r.fifoDrops.bytes)})` : '0';
     lines.push(`| ${r.label} | ${fmt(r.num / r.fillSeconds)} | ${ps} | ${halfRatio(r.perSecond).toFixed(2)} | ` +
       `${(r.ioWriteBytes / r.userBytes).toFixed(2)} | ${r.statsWriteAmp.toFixed(2)} | ${(r.diskBytesEnd / liveBytes(r)).toFixed(2)} | ${r.compactedBytes ? (r.diskBytesEnd / r.compactedBytes).toFixed(2) : '-'} | ` +
-      `${mib(r.diskBytesEnd)} / ${mib(r.diskBytesMax)} | ${fmt(r.stallMs)} | ${r.loopP99Ms.toFixed(1)} / ${r.loopMaxMs.toFixed(1)} | ` +
+      `${mib(r.diskBytesEnd)} / ${mib(r.diskBytesMax)} | ${mib(r.tableBytesMax)} | ${fmt(r.stallMs)} | ${r.loopP99Ms.toFixed(1)} / ${r.loopMaxMs.toFixed(1)} | ` +
       `${r.settleSeconds.toFixed(1)} | ${fmt(r.reads / r.readSeconds)} | ${fmt(r.readP99Us)} | ${(r.found / r.reads).toFixed(3)} | ` +
       `${r.levels || '-'} | ${r.sortedRuns} | ${drops} |`);
   }

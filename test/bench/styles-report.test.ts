@@ -15,7 +15,7 @@ const cells = (line: string): number => line.split('|').length - 2;
 function result(label: string, over: Partial<StyleResult> = {}): StyleResult {
   return {
     label, num: 1000, distinctKeys: 632, fillSeconds: 2, perSecond: [400, 600], settleSeconds: 3,
-    ioWriteBytes: 232_000, userBytes: 116_000, statsWriteAmp: 1.9, diskBytesEnd: 146_624, diskBytesMax: 300_000,
+    ioWriteBytes: 232_000, userBytes: 116_000, statsWriteAmp: 1.9, diskBytesEnd: 146_624, diskBytesMax: 300_000, tableBytesMax: 200_000,
     compactedBytes: 73_312, stallMs: 0, loopP99Ms: 1.5, loopMaxMs: 9, reads: 100, found: 100, readSeconds: 0.5,
     readP99Us: 80, levels: 'L0:1 L1:2', sortedRuns: 2, fifoDrops: { count: 0, files: 0, bytes: 0 },
     compactions: { count: 3, bytesRead: 4 * MiB, bytesWritten: 3 * MiB, ms: 2000 }, subcompactions: 0,
