@@ -10,14 +10,14 @@
  * node dist/bench/sustained.js [--num N] [--mode awaited|batch] [--engines strata,classic-level] [--reads N]
  * Uses only the public API (src/index.ts).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DB, WriteBatch } from '../src/index.js';
 import { halfRandomValue, spreadKey } from './workload-data.js';
+import { dirBytes, PerSecond, procWriteBytes, runJsonChild } from './sustained-probes.js';
 
 interface ChildResult {
   engine: string; mode: string; num: number; seconds: number; opsPerSec: number;
@@ -29,19 +29,6 @@ interface ChildResult {
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
-}
-
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const f of readdirSync(dir)) { const s = statSync(join(dir, f)); if (s.isFile()) n += s.size; }
-  return n;
-}
-
-function procWriteBytes(): number {
-  try {
-    const m = /write_bytes:\s+(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch { return 0; }
 }
 
 const key = spreadKey;
@@ -71,15 +58,11 @@ async function child(engineName: string, mode: string, num: number, reads: numbe
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const io0 = procWriteBytes();
-  const perSecond: number[] = [];
   const t0 = performance.now();
-  let secondStart = t0, inSecond = 0;
+  const persec = new PerSecond();
+  const perSecond = persec.series;
   const k = Buffer.alloc(16);
-  const tick = (n: number): void => {
-    inSecond += n;
-    const now = performance.now();
-    if (now - secondStart >= 1000) { perSecond.push(Math.round(inSecond / ((now - secondStart) / 1000))); secondStart = now; inSecond = 0; }
-  };
+  const tick = (n: number): void => persec.tick(n);
   if (mode === 'batch') {
     for (let i = 0; i < num; i += 1000) {
       const ops: [Buffer, Buffer][] = [];
@@ -119,15 +102,7 @@ async function runChild(engine: string, mode: string, num: number, reads: number
   const dir = mkdtempSync(join(tmpdir(), `sustained-${engine}-`));
   try {
     const script = fileURLToPath(import.meta.url);
-    return await new Promise<ChildResult>((resolve, reject) => {
-      const c = spawn(process.execPath, [script, '--child', engine, '--mode', mode, '--num', String(num), '--reads', String(reads), '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      c.on('close', (code) => {
-        if (code !== 0) return reject(new Error(`${engine} child exited with ${code}`));
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
-      });
-    });
+    return await runJsonChild<ChildResult>(script, ['--child', engine, '--mode', mode, '--num', String(num), '--reads', String(reads), '--dir', dir], engine);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
