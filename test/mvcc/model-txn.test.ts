@@ -291,9 +291,10 @@ async function runModel(options: Record<string, unknown>, numRuns: number): Prom
     }),
     { numRuns, ...(process.env['SEED'] ? { seed: Number(process.env['SEED']) } : {}) },
   );
-  // the engine was exercised for real, and both commit outcomes many times
+  // the engine was exercised for real, and both commit outcomes many times. A run's length is drawn from 0..150
+  // (mean ~75); the floor sits far enough below the mean that a short draw of few runs cannot trip it
   const what = JSON.stringify(counts);
-  expect(counts.executed, what).toBeGreaterThan(numRuns * 40);
+  expect(counts.executed, what).toBeGreaterThan(numRuns * 20);
   expect(counts.commits, what).toBeGreaterThan(numRuns / 2);
   expect(counts.conflicts, what).toBeGreaterThan(numRuns / 5);
 }
@@ -304,7 +305,7 @@ describe('transactions against a model', () => {
   });
   it('tiered and FIFO styles: merges of sorted runs (and intra-L0 merges) under open transactions', async () => {
     await runModel({ writeBufferSize: 4096, blockSize: 256, level0CompactionTrigger: 2, compactionStyle: 'tiered' }, 12);
-    await runModel({ writeBufferSize: 4096, blockSize: 256, level0CompactionTrigger: 2, compactionStyle: 'fifo', fifoAllowCompaction: true }, 8);
+    await runModel({ writeBufferSize: 4096, blockSize: 256, level0CompactionTrigger: 2, compactionStyle: 'fifo', fifoAllowCompaction: true }, 10);
   });
   it('large buffers: everything in memtables', async () => {
     await runModel({}, 20);
