@@ -8,14 +8,15 @@
  * level down (the VersionBuilder applies deletions before additions, so the same number may leave
  * L and join L+1 in one edit). A rewrite (level === outputLevel) replaces its input in place. A
  * tiered plan's middle levels lose their files too; a FIFO drop has no outputs at all.
- * Outputs inherit the newest write time of their inputs (FileMetadata.newestWriteTimeMs), the age
- * FIFO's TTL reads: a merge must not make old data look new. When any input lacks one, so do they.
+ * Outputs carry their own newest write time (FileMetadata.newestWriteTimeMs, the age FIFO's TTL
+ * reads), which the runner bounds from the inputs' times (write-time.ts), so a merge never makes old
+ * data look new; a trivial move keeps its file's.
  * Not here: the scalars the VersionSet fills in (log number, next file, last sequence).
  */
 import { invariant } from '../src/base/invariant.js';
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { VersionEdit } from '../src/manifest/version-edit.js';
-import { inputsByLevel, allInputFiles, type CompactionPlan } from './plan.js';
+import { inputsByLevel, type CompactionPlan } from './plan.js';
 
 /**
  * The edit that installs `plan` once its `outputs` are written and synced. For a trivial move,
@@ -24,22 +25,10 @@ import { inputsByLevel, allInputFiles, type CompactionPlan } from './plan.js';
 export function editForPlan(plan: CompactionPlan, outputs: readonly FileMetadata[]): VersionEdit {
   invariant(!plan.isTrivialMove || outputs.length === 0, 'a trivial move writes no outputs');
   invariant(plan.reason !== 'fifo-drop' || outputs.length === 0, 'a FIFO drop writes no outputs');
-  const time = newestWriteTime(allInputFiles(plan));
-  const added = plan.isTrivialMove ? plan.inputs[0]
-    : outputs.map((f) => (time === undefined || f.newestWriteTimeMs === time ? f : Object.freeze({ ...f, newestWriteTimeMs: time })));
+  const added = plan.isTrivialMove ? plan.inputs[0] : outputs;
   return {
     deletedFiles: inputsByLevel(plan).flatMap(({ level, files }) => files.map((f) => ({ level, fileNumber: f.fileNumber }))),
     newFiles: added.map((file) => ({ level: plan.outputLevel, file })),
     ...(plan.compactPointer ? { compactPointers: [{ level: plan.level, key: plan.compactPointer }] } : {}),
   };
-}
-
-/** The newest write time among `files`, or undefined when any of them has none. */
-function newestWriteTime(files: readonly FileMetadata[]): number | undefined {
-  let t = -Infinity;
-  for (const f of files) {
-    if (f.newestWriteTimeMs === undefined) return undefined;
-    t = Math.max(t, f.newestWriteTimeMs);
-  }
-  return files.length > 0 ? t : undefined;
 }

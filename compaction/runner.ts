@@ -205,9 +205,11 @@ export async function runCompaction(
     const share = clipFragments(carried, tombstonesFrom, to);
     out.setRangeDeletions(share);
     for (const f of share.fragments()) outputMaxSeq = Math.max(outputMaxSeq, f.seqs[0]!);
-    const newest = writeTimes.boundFor(outputMaxSeq);
-    // Absent, creation_time is the bound (properties.ts): written only when it says more than that.
-    if (newest !== undefined && newest < o.creationTimeMs) out.writer.setNewestWriteTime(newest);
+    // The output's newest write time, one value in two places: the MANIFEST's FileMetadata field (what
+    // the pickers read) and the table's write_time.newest property (what a table says of itself, for
+    // repair and the tools). Absent, creation_time is the property's bound: written only when tighter.
+    const newest = Math.min(writeTimes.boundFor(outputMaxSeq) ?? o.creationTimeMs, o.creationTimeMs);
+    if (newest < o.creationTimeMs) out.writer.setNewestWriteTime(newest);
     outputMaxSeq = 0;
     rangeDelsOut += share.entryCount;
     tombstonesFrom = to;
@@ -215,7 +217,7 @@ export async function runCompaction(
     current = undefined; // finish() removes its file if it fails: nothing left to abandon
     const meta = await out.finish();
     created.push(out.path);
-    outputs.push(meta);
+    outputs.push(Object.freeze({ ...meta, newestWriteTimeMs: Math.max(0, Math.floor(newest)) }));
     bytesWritten += meta.fileSize;
   };
 

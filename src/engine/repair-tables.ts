@@ -29,6 +29,7 @@ import { openTableReader } from '../table/table-open.js';
 import { tableRangeDels } from '../table/table-range-dels.js';
 import { boundsWithTombstones } from '../table/table-output.js';
 import type { TableReader } from '../../sstable/table-reader.js';
+import { newestWriteTimeOf } from '../../sstable/properties.js';
 
 export type TableCheck = { ok: true; meta: FileMetadata } | { ok: false; reason: string };
 
@@ -100,6 +101,8 @@ export async function checkTable(fs: FileSystem, dir: string, fileNumber: number
         numEntries: props.numEntries,
         numDeletions: props.numDeletions,
         numRangeDeletions: rangeDels.entryCount,
+        // What the MANIFEST said of it (the runner and flush write the same value into the table)
+        newestWriteTimeMs: Math.max(0, Math.floor(newestWriteTimeOf(props))),
         ...(reader.keyId !== undefined ? { keyId: reader.keyId } : {}),
         ...(props.uniqueId !== undefined ? { uniqueId: props.uniqueId } : {}),
       }),

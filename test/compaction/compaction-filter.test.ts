@@ -177,6 +177,7 @@ describe('compaction filter: the built-in ttl', () => {
     const t = await inspect.table(`${DIR}/${String(out.fileNumber).padStart(6, '0')}.sst`, { fs });
     expect(t.properties.creationTimeMs).toBe(5500);
     expect(t.properties.newestWriteTimeMs).toBe(5000);
+    expect(out.newestWriteTimeMs).toBe(5000); // the MANIFEST (what FIFO's TTL reads) says the same
     // At 8200 the bound is 5200: the output's own creation time (5500) would keep new1/new2, its
     // newest write time (5000) expires them.
     now = 8200;
@@ -184,6 +185,33 @@ describe('compaction filter: the built-in ttl', () => {
     await db.flush();
     await db.compactRange();
     expect(await current(db)).toEqual({ new15: 'e' });
+    await db.close();
+  });
+
+  it('each output carries its own newest write time, the same in the MANIFEST and in the table', async () => {
+    const fs = new MemFileSystem();
+    let now = 1000;
+    const db = await open(fs, { clock: () => now, targetFileSize: 4096, compression: 'none' });
+    const value = 'x'.repeat(200);
+    for (let i = 0; i < 40; i++) await db.put(`a${String(i).padStart(3, '0')}`, value);
+    await db.flush(); // at 1000
+    now = 5000;
+    for (let i = 0; i < 40; i++) await db.put(`z${String(i).padStart(3, '0')}`, value);
+    await db.flush(); // at 5000
+    now = 6000;
+    await db.compactRange();
+    const files = (await inspect.manifest(DIR, { fs })).levels[1]!.files;
+    expect(files.length).toBeGreaterThan(2);
+    const times: number[] = [];
+    for (const f of files) {
+      const t = await inspect.table(`${DIR}/${String(f.fileNumber).padStart(6, '0')}.sst`, { fs });
+      expect(f.newestWriteTimeMs).toBe(t.properties.newestWriteTimeMs ?? t.properties.creationTimeMs);
+      times.push(f.newestWriteTimeMs!);
+    }
+    // Outputs holding only the keys flushed at 1000 say 1000, not the newest input's 5000: FIFO's TTL
+    // would otherwise keep them 4 s too long.
+    expect(times[0]).toBe(1000);
+    expect(times[times.length - 1]).toBe(5000);
     await db.close();
   });
 

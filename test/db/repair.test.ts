@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DB, NodeFileSystem, staticKeyProvider } from '../../src/index.js';
+import { DB, inspect, NodeFileSystem, staticKeyProvider } from '../../src/index.js';
 import { compareBytes } from '../../src/base/bytes.js';
 import { userKeyOf } from '../../src/base/internal-key.js';
 import { openTableReader } from '../../src/table/table-open.js';
@@ -57,6 +57,22 @@ describe('DB.repair after damage', () => {
       expect(named(dir, '.log')).toEqual([]);
       await checkAgainst(dir, w.model, w.everKeys);
     });
+  });
+
+  it('a table kept as it is keeps its newest write time (what FIFO\'s TTL reads), from its properties', async () => {
+    const dir = await tempDir();
+    let now = 1_700_000_000_000;
+    const db = await DB.open(dir, { clock: () => now });
+    await db.put('k', 'v');
+    await db.flush();
+    now += 60_000;
+    await db.close();
+    const before = (await inspect.manifest(dir)).levels.flatMap((l) => l.files);
+    expect(before.map((f) => f.newestWriteTimeMs)).toEqual([1_700_000_000_000]);
+    rmSync(path.join(dir, 'CURRENT'));
+    await DB.repair(dir);
+    const after = (await inspect.manifest(dir)).levels.flatMap((l) => l.files);
+    expect(after.map((f) => [f.fileNumber, f.newestWriteTimeMs])).toEqual([[before[0]!.fileNumber, 1_700_000_000_000]]);
   });
 
   it('MANIFEST truncated: repaired from the tables and WALs, whatever the MANIFEST still said', async () => {
