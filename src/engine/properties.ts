@@ -16,7 +16,7 @@ const FILES_AT_LEVEL = 'num-files-at-level';
 export const PROPERTY_NAMES = [
   'stratadb.stats', 'stratadb.estimate-num-keys', 'stratadb.total-sst-files-size',
   'stratadb.cur-size-all-mem-tables', 'stratadb.num-snapshots', 'stratadb.background-errors',
-  'stratadb.estimate-pending-compaction-bytes',
+  'stratadb.estimate-pending-compaction-bytes', 'stratadb.num-sorted-runs',
 ] as const;
 
 /** The value of property `name` from `s`, or undefined for a name that is not a property. */
@@ -37,6 +37,7 @@ export function propertyOf(s: DBStats, name: string): string | undefined {
     case 'num-snapshots': return String(s.snapshots);
     case 'background-errors': return String(s.backgroundErrors);
     case 'estimate-pending-compaction-bytes': return String(s.pendingCompactionBytes);
+    case 'num-sorted-runs': return String(s.sortedRuns);
     default: return undefined;
   }
 }
@@ -59,6 +60,7 @@ function statsText(s: DBStats): string {
     rows.push(`${`L${l.level}`.padEnd(5)}  ${String(l.files).padStart(5)}  ${mb(l.bytes).padStart(8)}  ${l.score.toFixed(2).padStart(5)}`);
   }
   rows.push(`${'Sum'.padEnd(5)}  ${String(files).padStart(5)}  ${mb(totalTableBytes(s)).padStart(8)}`);
+  rows.push(`Compaction style: ${s.compactionStyle}; sorted runs: ${s.sortedRuns}`);
   rows.push('', '** DB stats **');
   rows.push(`Sequence: ${s.sequence}; estimated keys: ${s.estimatedKeys}; snapshots: ${s.snapshots}; open tables: ${s.openTables}`);
   rows.push(`Memtables: ${mb(s.memory.memtables)} MB (active ${s.memtable.entries} entries, ${s.immutableMemtables} immutable)`);

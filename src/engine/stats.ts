@@ -3,9 +3,15 @@
  * Everything here is a cheap read of counters and the current Version: stats() may be polled.
  */
 import type { Engine } from './engine.js';
-import { levelScores } from '../../compaction/picker.js';
+import { pendingCompactionBytes, styleLevelScores } from '../../compaction/style-stats.js';
+import { styleConfig } from './compaction-host.js';
 import { sortedRunCount } from '../../compaction/tiered-picker.js';
 
+/**
+ * One level. score: leveled, bytes / target (L0: tables / level0CompactionTrigger), compaction due at
+ * 1; tiered, L0's is sorted runs / level0CompactionTrigger and the others 0; FIFO, L0's is table bytes /
+ * fifoMaxTableFilesSize and the others 0 (compaction/style-stats.ts).
+ */
 export interface LevelStats { level: number; files: number; bytes: number; score: number }
 
 export interface DBStats {
@@ -55,9 +61,11 @@ export interface DBStats {
    */
   estimatedKeys: number;
   /**
-   * Bytes compaction still has to rewrite to bring every level under its target: L0 whole once it
-   * reaches level0CompactionTrigger, and each deeper level's excess over its target times
-   * (levelMultiplier + 1), the next level's share it is merged with (RocksDB's estimate).
+   * Bytes of compaction owed now, in the style's terms (compaction/style-stats.ts). Leveled: L0 whole
+   * once it reaches level0CompactionTrigger, and each deeper level's excess over its target times
+   * (levelMultiplier + 1), the next level's share it is merged with (RocksDB's estimate). Tiered: the
+   * bytes of the merge the picker would start now. FIFO: those of the intra-L0 merge due now (drops
+   * write nothing).
    */
   pendingCompactionBytes: number;
   backgroundErrors: number;
@@ -107,15 +115,17 @@ export function buildStats(db: Engine): DBStats {
   const c = db.counters;
   const o = db.o;
   const version = db.versions.current();
-  const scores = levelScores(version.levels, {
+  const style = styleConfig(o);
+  const leveled = {
     numLevels: o.numLevels, level0CompactionTrigger: o.level0CompactionTrigger,
     maxBytesForLevelBase: o.maxBytesForLevelBase, levelMultiplier: o.levelMultiplier,
     targetFileSize: o.targetFileSize, levelCompactionDynamicLevelBytes: o.levelCompactionDynamicLevelBytes,
-  });
+  };
+  const scores = styleLevelScores(style, version.levels, leveled);
   const levels: LevelStats[] = version.levels.map((files, level) => {
     let bytes = 0;
     for (const f of files) bytes += f.fileSize;
-    return { level, files: files.length, bytes, score: scores[level]?.score ?? 0 };
+    return { level, files: files.length, bytes, score: scores[level] ?? 0 };
   });
   const memBytes = db.memtables.memoryUsage();
   const mem = db.memtables.mem;
@@ -142,7 +152,7 @@ export function buildStats(db: Engine): DBStats {
     encryption: encryptionStats(db),
     openTables: db.tables.openCount,
     estimatedKeys: estimatedKeys(db),
-    pendingCompactionBytes: pendingCompactionBytes(levels, o),
+    pendingCompactionBytes: pendingCompactionBytes(style, version.levels, leveled),
     backgroundErrors: c.backgroundErrors,
     compactionStyle: o.compactionStyle,
     sortedRuns: sortedRunCount(version.levels),
@@ -159,19 +169,6 @@ function estimatedKeys(db: Engine): number {
   for (const m of db.memtables.forRead()) entries += m.entries - m.rangeDeletions;
   db.versions.current().forEachFile((f) => { entries += f.numEntries; deletions += f.numDeletions; });
   return Math.max(0, entries - 2 * deletions);
-}
-
-function pendingCompactionBytes(levels: readonly LevelStats[], o: Engine['o']): number {
-  let pending = 0;
-  for (const l of levels) {
-    if (l.level === 0) {
-      if (l.score >= 1) pending += l.bytes;
-    } else if (l.score > 1) {
-      // score = bytes / target (picker.ts), so the excess over the target is bytes - bytes / score.
-      pending += (l.bytes - l.bytes / l.score) * (o.levelMultiplier + 1);
-    }
-  }
-  return Math.round(pending);
 }
 
 function rangeDeletionStats(db: Engine): DBStats['rangeDeletions'] {

@@ -16,6 +16,12 @@ async function sstBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** The sizes of the .sst files, newest (highest number) first: the L0 tables of threeTables(). */
+async function l0SizesNewestFirst(dir: string): Promise<number[]> {
+  const names = (await fsp.readdir(dir)).filter((n) => n.endsWith('.sst')).sort().reverse();
+  return Promise.all(names.map(async (n) => (await fsp.stat(path.join(dir, n))).size));
+}
+
 /** Three L0 tables (no compaction: the trigger is out of reach), with deletions in the last. */
 async function threeTables(dir: string): Promise<void> {
   const db = await DB.open(dir, { level0CompactionTrigger: 100, level0SlowdownTrigger: 200, level0StopTrigger: 300, idleCompactionDelayMs: 0 });
@@ -68,6 +74,24 @@ describe('db.getProperty', () => {
     const db = await DB.open(dir, { readOnly: true, level0CompactionTrigger: 2 });
     expect(db.getProperty('stratadb.estimate-pending-compaction-bytes')).toBe(String(await sstBytes(dir)));
     expect(db.stats().pendingCompactionBytes).toBe(await sstBytes(dir));
+    await db.close();
+  });
+
+  it('in the tiered style: sorted runs, L0\'s score as runs / trigger, pending as the merge the picker would start', async () => {
+    const dir = await tempDir();
+    await threeTables(dir);
+    // Read-only: nothing merges the three L0 runs while they are looked at.
+    const db = await DB.open(dir, { readOnly: true, compactionStyle: 'tiered', level0CompactionTrigger: 2 });
+    expect(db.getProperty('stratadb.num-sorted-runs')).toBe('3');
+    expect(db.stats().levels[0]!.score).toBe(1.5);
+    // Runs newest first: 10 deletions, 50 puts, 100 puts, each more than 1% bigger than the one before,
+    // and together (newer two) far under 200% of the oldest: no space-amplification or size-ratio
+    // merge; 3 runs > trigger 2, so the run-count pick merges the 3 - 2 + 1 = 2 newest.
+    const [s0, s1, s2] = await l0SizesNewestFirst(dir);
+    expect(s1!).toBeGreaterThan(s0! * 1.01);
+    expect(s2!).toBeGreaterThan(s1! * 1.01);
+    expect(db.stats().pendingCompactionBytes).toBe(s0! + s1!);
+    expect(db.getProperty('stratadb.stats')).toContain('Compaction style: tiered; sorted runs: 3');
     await db.close();
   });
 
