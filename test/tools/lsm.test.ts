@@ -6,8 +6,9 @@
  * page's embedded JSON against --json and the page against any external reference; --max-steps
  * sampling (the steps still add up to the final shape); a reopened database (the history starts at
  * the new MANIFEST's snapshot); an encrypted MANIFEST. The CLI runs as a child process.
- * No headless browser is available offline here: the page's script runs in node:vm against a
- * small stand-in for the DOM (the ids it uses), stepped forward and back through every step.
+ * The page's script runs in node:vm against a small stand-in for the DOM (the ids it uses), stepped
+ * forward and back through every step; where a Chromium is installed (test/support/browser.ts) the page
+ * is also opened in it, headless, and the DOM it drew is checked against the last step.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { describe, expect, it } from 'vitest';
 import { DB, keyProviderFromFile, type DBEventMap, type Options } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
 import { flipByte, hasStackTrace, runCli } from './cli-helpers.js';
+import { browserSupport, dumpDom } from '../support/browser.js';
+import { pathToFileURL } from 'node:url';
 import type { LsmHistory, LsmStep } from '../../tools/lsm/lsm-history.js';
 
 /** Each compaction happens when the test causes it: one job at a time, in this thread, never idle. */
@@ -235,6 +238,29 @@ describe('stratadb lsm', () => {
     slider.value = '2';
     slider.listeners.get('input')!({});
     at(2);
+  });
+
+  it.skipIf(!browserSupport.ok)('--html in a real headless Chromium: the page draws the last step, and no script error is logged', async () => {
+    const { dir } = await drive(await tempDir('strata-lsm-'));
+    const out = path.join(dir, '..', `lsm-browser-${path.basename(dir)}.html`);
+    const [page, json] = await Promise.all([runCli(['lsm', dir, '--html', out]), lsmJson(dir)]);
+    expect(page.code, page.stderr).toBe(0);
+    const { dom, log } = dumpDom(pathToFileURL(out).href);
+    expect(log).not.toMatch(/Uncaught|CONSOLE.*(?:Error|error)/);
+    const want = json.steps[json.steps.length - 1]!;
+    const counts = want.levels.map(([files]) => files);
+    const rows: number[] = [];
+    for (const m of dom.matchAll(/class="lvl">L(\d+)<\/text><text [^>]*class="cnt">(\d+) files<\/text>/g)) rows[Number(m[1])] = Number(m[2]);
+    expect(rows).toEqual([...counts, ...new Array<number>(rows.length - counts.length).fill(0)]);
+    expect((dom.match(/<rect class="(?:file|added|moved)"/g) ?? []).length).toBe(counts.reduce((t, n) => t + n, 0));
+    expect([...dom.matchAll(/<tr><td>L\d+<\/td><td>(\d+)<\/td>/g)].map((m) => Number(m[1]))).toEqual(counts);
+    const text = (id: string): string => {
+      const m = new RegExp(`id="${id}">([^<]*)<`).exec(dom);
+      expect(m, id).not.toBeNull();
+      return m![1]!.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
+    };
+    expect(text('reason')).toBe(`#${want.edit} @${want.offset}  ${want.kind}: ${want.reason}`);
+    expect(text('wamp')).toBe(json.final.writeAmp!.toFixed(2));
   });
 
   it('a key that looks like markup stays inside the embedded JSON', async () => {
