@@ -127,6 +127,8 @@ export interface StyleResult {
   sortedRuns: number;
   fifoDrops: { count: number; files: number; bytes: number };
   compactions: { count: number; bytesRead: number; bytesWritten: number; ms: number };
+  /** Table bytes flushes wrote: the tree's input, against which RocksDB's W-Amp counts (WAL excluded). */
+  flushBytes: number;
   subcompactions: number;
 }
 
@@ -179,12 +181,13 @@ export function formatTable(results: readonly StyleResult[]): string {
 /** The compaction table: how much each run compacted and how fast, subcompactions included. */
 export function formatCompactionTable(results: readonly StyleResult[]): string {
   const lines = [
-    '| run | compactions | MiB read / written | compaction time s | MiB read per compaction-second | subcompaction pieces | fill s |',
-    '|---|---:|---|---:|---:|---:|---:|',
+    '| run | compactions | MiB read / written | MiB flushed | tree WA: (flush + compaction) / flush | compaction time s | MiB read per compaction-second | subcompaction pieces | fill s |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const c = r.compactions;
-    lines.push(`| ${r.label} | ${c.count} | ${mib(c.bytesRead)} / ${mib(c.bytesWritten)} | ${(c.ms / 1000).toFixed(1)} | ` +
+    const treeWa = r.flushBytes > 0 ? ((r.flushBytes + c.bytesWritten) / r.flushBytes).toFixed(2) : '-';
+    lines.push(`| ${r.label} | ${c.count} | ${mib(c.bytesRead)} / ${mib(c.bytesWritten)} | ${mib(r.flushBytes)} | ${treeWa} | ${(c.ms / 1000).toFixed(1)} | ` +
       `${compactionMBps(r).toFixed(1)} | ${r.subcompactions} | ${r.fillSeconds.toFixed(1)} |`);
   }
   return lines.join('\n');

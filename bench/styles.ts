@@ -133,6 +133,7 @@ async function child(a: ChildArgs): Promise<StyleResult> {
     levels: s.levels.filter((l) => l.files > 0).map((l) => `L${l.level}:${l.files}`).join(' '),
     sortedRuns: s.sortedRuns, fifoDrops: s.fifoDrops,
     compactions: { count: s.compactions.count, bytesRead: s.compactions.bytesRead, bytesWritten: s.compactions.bytesWritten, ms: s.compactions.ms },
+    flushBytes: s.flushes.bytes,
     subcompactions: s.subcompactions,
   };
 }

@@ -18,7 +18,7 @@ function result(label: string, over: Partial<StyleResult> = {}): StyleResult {
     ioWriteBytes: 232_000, userBytes: 116_000, statsWriteAmp: 1.9, diskBytesEnd: 146_624, diskBytesMax: 300_000, tableBytesMax: 200_000,
     compactedBytes: 73_312, stallMs: 0, loopP99Ms: 1.5, loopMaxMs: 9, reads: 100, found: 100, readSeconds: 0.5,
     readP99Us: 80, levels: 'L0:1 L1:2', sortedRuns: 2, fifoDrops: { count: 0, files: 0, bytes: 0 },
-    compactions: { count: 3, bytesRead: 4 * MiB, bytesWritten: 3 * MiB, ms: 2000 }, subcompactions: 0,
+    compactions: { count: 3, bytesRead: 4 * MiB, bytesWritten: 3 * MiB, ms: 2000 }, flushBytes: 2 * MiB, subcompactions: 0,
     ...over,
   };
 }
@@ -97,6 +97,7 @@ describe('formatTable / formatCompactionTable', () => {
     expect(fifo).toContain('| 0.400 |');
     expect(fifo).toContain('| 2 (3, 10) |');
     expect(fifo).toMatch(/\| 2\.00 \| - \|/);
-    expect(formatCompactionTable(rs)).toContain('| leveled | 3 | 4 / 3 | 2.0 | 2.0 | 0 | 2.0 |');
+    // tree WA (2 + 3) / 2 = 2.50
+    expect(formatCompactionTable(rs)).toContain('| leveled | 3 | 4 / 3 | 2 | 2.50 | 2.0 | 2.0 | 0 | 2.0 |');
   });
 });
