@@ -6,8 +6,9 @@
  * a tiny writeBufferSize, so memtable switches overlap slow write groups. Half the runs reuse obsolete
  * WAL files (recycleLogFileNum): a crash then leaves a WAL whose tail is its previous use's records.
  *
- * Range deletes (alone, and inside batches among puts) are part of the write mix, except for the
- * pinned seeds, which replay the workload they were found with.
+ * Range deletes (alone, and inside batches among puts) are part of the write mix, and a quarter of the
+ * runs each use the tiered and the FIFO compaction style, except for the pinned seeds, which replay
+ * the workload they were found with.
  * Per seeded interleaving: at a few seeded fs operations a crash clone is taken (a power cut keeping 0,
  * 50, 100 % or a random share of unsynced bytes, or a process crash keeping everything the kernel
  * had) together with the oracle's crash mark; the workload then runs to its end and the database is
@@ -76,10 +77,17 @@ async function interleaving(seed: number, totals: Totals): Promise<string[]> {
   const provider = rng.int(3) === 0 ? staticKeyProvider(KEYS, 'k1') : undefined;
   // Half the runs reuse obsolete WALs (a stream of its own, so the pinned seeds replay as found).
   const recycle = makeRng(seed ^ 0x5ec1).int(2) === 0 ? { recycleLogFileNum: 1 + makeRng(seed ^ 0x5ec2).int(3) } : {};
+  // Compaction style (a stream of its own; the pinned seeds keep the leveled style they were found in):
+  // leveled half the time, tiered and FIFO (intra-L0 merges on, its 1 GiB cap never reached, so nothing
+  // is dropped and every acknowledged write must survive) a quarter each.
+  const styleDraw = PINNED.includes(seed) ? 0 : makeRng(seed ^ 0x57e1).int(4);
+  const style: Options = styleDraw === 2 ? { compactionStyle: 'tiered' }
+    : styleDraw === 3 ? { compactionStyle: 'fifo', fifoAllowCompaction: true } : {};
   const options: Options = {
     writeBufferSize: 4096, blockSize: 512, level0CompactionTrigger: 2, compression: 'none',
     ...(provider ? { encryption: { keyProvider: provider } } : {}),
     ...recycle,
+    ...style,
   };
   const oracle = new RecoveryOracle();
   const shape = PINNED.includes(seed) ? PINNED_SHAPE : DEFAULT_SHAPE;
