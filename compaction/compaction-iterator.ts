@@ -3,10 +3,7 @@
  * entries a compaction writes out. For each user key it keeps the newest version, plus the newest
  * version visible to each live snapshot; everything else is shadowed and dropped.
  *
- * Snapshot stripes (RocksDB's rule): with live snapshot sequences S1 < S2 < … < Sk, a version with
- * seq s belongs to the stripe of the smallest Si >= s (or to the "current" stripe above Sk). A reader
- * at Si sees the newest version with seq <= Si, i.e. the first version of its stripe or, if that
- * stripe is empty, of an older one; so keeping the first version of every stripe is exactly enough.
+ * Snapshot stripes (snapshot-stripes.ts): keeping the first version of every stripe is exactly enough.
  *
  * Tombstones (LevelDB's rule): a deletion can be dropped when it is in the oldest stripe (no snapshot
  * can see anything older through it: all older versions are in the same stripe and dropped too) and
@@ -32,6 +29,7 @@ import type { InternalIterator } from '../src/base/internal-iterator.js';
 import { compareByteRanges } from '../src/base/bytes.js';
 import { KIND_FOR_SEEK, MAX_SEQUENCE, TRAILER_SIZE, ValueKind, kindOf, makeInternalKey, seqOf } from '../src/base/internal-key.js';
 import type { CoverageCursor } from './range-dels.js';
+import { stripeOf } from './snapshot-stripes.js';
 import type { EntryDecision } from './entry-filter.js';
 
 export interface KeyRange { smallest: Uint8Array; largest: Uint8Array }
@@ -101,17 +99,6 @@ export class CompactionIterator {
   /** Whether a version of the current user key was already kept. */
   private keptThisKey = false;
 
-  private stripeOf(seq: number): number {
-    const s = this.snapshots;
-    let lo = 0, hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid]! < seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo; // s.length = the current stripe
-  }
-
   /** Whether a deeper level may hold userKey (keys arrive ascending: the cursor only moves forward). */
   private inDeeperLevel(k: Uint8Array, end: number): boolean {
     const r = this.deeper;
@@ -140,7 +127,7 @@ export class CompactionIterator {
       const ulen = k.length - TRAILER_SIZE;
       if (hi !== undefined && compareByteRanges(k, 0, ulen, hi, 0, hi.length) >= 0) return false;
       const seq = seqOf(k);
-      const stripe = this.stripeOf(seq);
+      const stripe = stripeOf(this.snapshots, seq);
       const same = this.lastUserKeyLen === ulen &&
         compareByteRanges(k, 0, ulen, this.lastUserKey, 0, ulen) === 0;
       let drop = false;

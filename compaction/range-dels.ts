@@ -18,17 +18,7 @@ import { compareBytes } from '../src/base/bytes.js';
 import type { Fragment } from '../src/rangedel/fragmenter.js';
 import { FragmentSet } from '../src/rangedel/fragment-set.js';
 import type { KeyRange } from './compaction-iterator.js';
-
-/** Index of the stripe of `seq` in ascending snapshots (snapshots.length = above every snapshot). */
-export function stripeOf(snapshots: readonly number[], seq: number): number {
-  let lo = 0, hi = snapshots.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (snapshots[mid]! < seq) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+import { stripeOf } from './snapshot-stripes.js';
 
 /** Whether some deeper range overlaps [start, end) (user keys; ranges inclusive). */
 function deeperOverlaps(deeper: readonly KeyRange[], start: Uint8Array, end: Uint8Array): boolean {

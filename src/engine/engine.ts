@@ -150,7 +150,7 @@ export class Engine {
           encryption = { currentKeyId: id, keys: keyRing.snapshot([id]), allowPlaintext: keyRing.allowPlaintext };
         }
         return this.executor.flush({
-          dir: location, fileNumber, table: tableOptionsFor(o, 0), creationTimeMs: o.clock(), mem,
+          dir: location, fileNumber, table: tableOptionsFor(o, 0), creationTimeMs: o.clock(), snapshots: this.snapshots.sequences(), mem,
           ...(encryption ? { encryption } : {}),
         });
       },

@@ -77,7 +77,7 @@ function filled(rng: Rng, bytes: number): MemTable {
 }
 
 function job(fileNumber: number, mem: MemTable) {
-  return { dir: '/nonexistent', fileNumber, table: {} as TableOptions, creationTimeMs: 0, mem };
+  return { dir: '/nonexistent', fileNumber, table: {} as TableOptions, creationTimeMs: 0, snapshots: [], mem };
 }
 
 describe('flush pool with workers', () => {

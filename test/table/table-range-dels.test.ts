@@ -42,7 +42,7 @@ describe('table range deletions', () => {
     mem.add(3, ValueKind.Put, k('k'), k('v3'));
     mem.add(4, ValueKind.RangeDelete, k('f'), k('q'));
     const view = new MemTable(structuredClone(mem.share()));
-    const meta = await runFlush(fs, { dir: DIR, fileNumber: 7, table: OPTIONS, creationTimeMs: 0 }, view);
+    const meta = await runFlush(fs, { dir: DIR, fileNumber: 7, table: OPTIONS, creationTimeMs: 0, snapshots: [] }, view);
     expect(meta).toBeDefined();
     const reader = await openTable(fs, DIR, meta!, { syncReads: false });
     expect(reader.properties.numRangeDeletions).toBe(4); // one entry per (fragment, seq)
