@@ -34,7 +34,7 @@ export function hasStackTrace(text: string): boolean {
 
 /**
  * The fixture database: key000..key019 (`value-<i>`) and a delete of key005, flushed to one L0
- * table; then a batch (apple, banana, delete key010) and a binary key 00ff01 -> 0909 left in the WAL.
+ * table (20 entries: the flush leaves out key005's shadowed put); then a batch (apple, banana, delete key010) and a binary key 00ff01 -> 0909 left in the WAL.
  * Live view: apple=red, banana=yellow, key000..key019 minus key005 and key010, 00ff01.
  */
 export async function makeFixtureDb(dir: string): Promise<void> {
