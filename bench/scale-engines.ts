@@ -24,7 +24,11 @@ export interface ScaleEngine {
   batch(keys: Buffer[], values: Buffer[]): Promise<void>;
   put(key: Buffer, value: Buffer): Promise<void>;
   get(key: Buffer): Promise<boolean>;
-  /** Seeks to the first key >= key and reads `count` entries from there; answers how many it read. */
+  /**
+   * Seeks to the first key >= key and reads `count` entries from there; answers how many it read.
+   * The iterator is told the limit (as workloads.ts seekrandom does), so neither engine reads ahead
+   * past what is asked.
+   */
   seek(key: Buffer, count: number): Promise<number>;
   /** Files per level, as "L0:2 L1:5 L2:40" (levels holding none left out). */
   levels(): string;
@@ -57,7 +61,7 @@ async function openStrata(dir: string, memoryBudget: number | undefined): Promis
     put: (k, v) => db.put(k, v),
     async get(k) { return (await db.get(k)) !== undefined; },
     async seek(k, count) {
-      const it = db.iterator({ gte: k });
+      const it = db.iterator({ gte: k, limit: count });
       let n = 0;
       try {
         while (n < count && !(await it.next()).done) n++;
@@ -85,7 +89,7 @@ interface ClassicLike {
   put(key: Buffer, value: Buffer): Promise<void>;
   get(key: Buffer): Promise<Buffer | undefined>;
   batch(ops: { type: 'put'; key: Buffer; value: Buffer }[]): Promise<void>;
-  iterator(options: { gte: Buffer }): LevelIterator;
+  iterator(options: { gte: Buffer; limit: number }): LevelIterator;
   getProperty(name: string): string;
 }
 
@@ -98,7 +102,7 @@ async function openClassic(dir: string): Promise<ScaleEngine> {
     put: (k, v) => db.put(k, v),
     async get(k) { return (await db.get(k)) !== undefined; },
     async seek(k, count) {
-      const it = db.iterator({ gte: k });
+      const it = db.iterator({ gte: k, limit: count });
       let n = 0;
       try {
         while (n < count && (await it.next()) !== undefined) n++;
