@@ -45,6 +45,8 @@ export interface ScaleConfig {
   out: string;
   /** Says which run this is in the report (e.g. "small check run"). */
   label: string;
+  /** Redraw the report from a run's scale-results.json instead of running (the other flags are unused). */
+  fromJson: string | undefined;
 }
 
 export const DEFAULT_STEPS = [1 * GiB, 5 * GiB, 10 * GiB, 50 * GiB];
@@ -104,7 +106,7 @@ export function defaultScaleConfig(): ScaleConfig {
   return {
     steps: [...DEFAULT_STEPS], keySize: 16, valueSize: 100, load: 'mixed', batchSize: 1000, concurrency: 32,
     reads: 100_000, seeks: 20_000, engines: [...SCALE_ENGINES], budgetMin: 60, memoryBudget: undefined,
-    spaceAllowance: 2, seed: 1, dir: undefined, out: 'bench', label: '',
+    spaceAllowance: 2, seed: 1, dir: undefined, out: 'bench', label: '', fromJson: undefined,
   };
 }
 
@@ -136,7 +138,8 @@ export function parseScaleArgs(argv: readonly string[]): ScaleConfig {
       case '--dir': cfg.dir = v; break;
       case '--out': cfg.out = v; break;
       case '--label': cfg.label = v; break;
-      default: throw new Error(`unknown flag ${flag} (known: --steps --key-size --value-size --load --batch-size --concurrency --reads --seeks --engines --budget-min --memory-budget --space-allowance --seed --dir --out --label)`);
+      case '--from-json': cfg.fromJson = v; break;
+      default: throw new Error(`unknown flag ${flag} (known: --steps --key-size --value-size --load --batch-size --concurrency --reads --seeks --engines --budget-min --memory-budget --space-allowance --seed --dir --out --label --from-json)`);
     }
   }
   // Keys are a 4-byte hash then the 4-byte key number (scale-keys.ts): 8 bytes keep them distinct.

@@ -2,7 +2,7 @@
  * The scale run's curves as self-contained SVG: one file per figure, one panel per measure, user data
  * on x and one line per engine (plot.ts's colours, number labels and round scales). x is logarithmic
  * when the steps span a factor of 8 or more (1, 5, 10, 50 GiB would crowd the left edge otherwise),
- * with a tick at each step. Pure: figures in, SVG text out.
+ * with a tick at each step; one legend under the title. Pure: figures in, SVG text out.
  */
 import { COLORS, esc, niceCeil, short } from './plot.js';
 import {
@@ -17,6 +17,8 @@ const LEFT = 80;
 const RIGHT = 24;
 const TOP = 30;
 const BOTTOM = 30;
+/** The figure's title and legend above the first panel. */
+const HEAD = 44;
 
 export interface Series { engine: string; points: [number, number][] }
 export interface Panel { title: string; series: Series[] }
@@ -52,27 +54,31 @@ function panel(p: Panel, y0: number, xs: readonly number[]): string[] {
     out.push(`<text x="${px(x).toFixed(1)}" y="${y0 + TOP + h + 16}" text-anchor="middle">${esc(sizeText(x))}</text>`);
   }
   out.push(`<rect x="${LEFT}" y="${y0 + TOP}" width="${w}" height="${h}" fill="none" stroke="#888"/>`);
-  let legendX = LEFT + 260;
-  for (const s of p.series) {
-    const color = COLORS[s.engine] ?? '#333';
-    if (s.points.length > 0) {
-      const d = s.points.map(([x, v]) => `${px(x).toFixed(1)},${py(v).toFixed(1)}`).join(' ');
-      out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${d}"/>`);
-      for (const [x, v] of s.points) out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${color}"/>`);
-    }
-    out.push(`<rect x="${legendX}" y="${y0 + 9}" width="12" height="3" fill="${color}"/>`,
-      `<text x="${legendX + 16}" y="${y0 + 14}">${esc(s.engine)}</text>`);
-    legendX += 140;
+  for (const ser of p.series) {
+    if (ser.points.length === 0) continue;
+    const color = COLORS[ser.engine] ?? '#333';
+    const d = ser.points.map(([x, v]) => `${px(x).toFixed(1)},${py(v).toFixed(1)}`).join(' ');
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${d}"/>`);
+    for (const [x, v] of ser.points) out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${color}"/>`);
   }
   return out;
+}
+
+/** The engines' colours, once under the figure's title (panel titles are long). */
+function legend(engines: readonly string[]): string[] {
+  return engines.flatMap((e, i) => {
+    const x = LEFT + i * 160;
+    return [`<rect x="${x}" y="30" width="12" height="3" fill="${COLORS[e] ?? '#333'}"/>`, `<text x="${x + 16}" y="35">${esc(e)}</text>`];
+  });
 }
 
 /** One SVG of stacked panels sharing the x values (every step any engine reached). */
 export function renderCurves(title: string, panels: readonly Panel[]): string {
   const xs = [...new Set(panels.flatMap((p) => p.series.flatMap((s) => s.points.map((q) => q[0]))))].sort((a, b) => a - b);
-  const height = Math.max(1, panels.length) * PANEL_H + 30;
-  const body = [`<text x="${LEFT}" y="18" font-size="14" font-weight="bold">${esc(title)}</text>`];
-  panels.forEach((p, i) => body.push(...panel(p, 30 + i * PANEL_H, xs.length > 0 ? xs : [1])));
+  const engines = [...new Set(panels.flatMap((p) => p.series.map((s) => s.engine)))];
+  const height = Math.max(1, panels.length) * PANEL_H + HEAD;
+  const body = [`<text x="${LEFT}" y="18" font-size="14" font-weight="bold">${esc(title)}</text>`, ...legend(engines)];
+  panels.forEach((p, i) => body.push(...panel(p, HEAD + i * PANEL_H, xs.length > 0 ? xs : [1])));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,

@@ -27,6 +27,7 @@ export interface StepResult {
   load: { batchKeys: number; batchSeconds: number; randomKeys: number; randomSeconds: number };
   readrandom: LatencyFigures & { found: number };
   seekrandom: LatencyFigures;
+  /** close() right after the reads: StrataDB's waits for the compactions the load left owing. */
   closeMs: number;
   /** close(), then DB.open timed: what an application pays to open this database. */
   openMs: number;
@@ -40,6 +41,7 @@ export interface StepResult {
   levels: string;
   /** During readrandom (StrataDB only): block cache hit rate, filter negatives / checks, per get. */
   reads?: { cacheLookups: number; cacheHitRate: number; filterUsefulRate: number; filterChecksPerGet: number; tablesSearchedPerGet: number };
+  /** stats().memory at the end of the load (before the reads fill the block cache). */
   memory?: Record<string, number>;
   /** Wall time of the step's child process (set by the parent). */
   childSeconds: number;
@@ -67,15 +69,15 @@ const phaseRate = (keys: number, s: number): string => (keys > 0 && s > 0 ? fmt(
 /** The main table of one engine: a row per step. */
 export function formatEngineTable(rows: readonly StepResult[]): string {
   const lines = [
-    '| user data | keys | load ops/s | load MiB/s | fillbatch ops/s | fillrandom ops/s | readrandom ops/s | get p50 / p99 / max µs | seekrandom ops/s | seek p99 µs | open ms | space amp | WA step | WA total | peak RSS MiB | RSS after close MiB | tables per level |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| user data | keys | load ops/s | load MiB/s | fillbatch ops/s | fillrandom ops/s | readrandom ops/s | get p50 / p99 / max µs | seekrandom ops/s | seek p99 µs | close ms | open ms | space amp | WA step | WA total | peak RSS MiB | RSS after close MiB | tables per level |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   rows.forEach((r, i) => {
     const rr = r.readrandom;
     lines.push(`| ${sizeText(r.targetBytes)} | ${fmt(r.keys)} | ${fmt(loadOpsPerSec(r))} | ${fmt(loadMBps(r), 1)} | ` +
       `${phaseRate(r.load.batchKeys, r.load.batchSeconds)} | ${phaseRate(r.load.randomKeys, r.load.randomSeconds)} | ` +
       `${fmt(opsPerSec(rr))} | ${fmt(rr.p50Us, 1)} / ${fmt(rr.p99Us, 1)} / ${fmt(rr.maxUs)} | ${fmt(opsPerSec(r.seekrandom))} | ${fmt(r.seekrandom.p99Us, 1)} | ` +
-      `${fmt(r.openMs, 1)} | ${spaceAmp(r).toFixed(2)} | ${stepWriteAmp(r).toFixed(2)} | ${cumulativeWriteAmp(rows, i).toFixed(2)} | ` +
+      `${fmt(r.closeMs)} | ${fmt(r.openMs, 1)} | ${spaceAmp(r).toFixed(2)} | ${stepWriteAmp(r).toFixed(2)} | ${cumulativeWriteAmp(rows, i).toFixed(2)} | ` +
       `${mib(r.peakRssBytes)} | ${mib(r.rssAfterCloseBytes)} | ${r.levels || '-'} |`);
   });
   return lines.join('\n');
@@ -87,7 +89,7 @@ export function formatReadPathTable(rows: readonly StepResult[]): string {
   if (withReads.length === 0) return '';
   const parts = [...new Set(withReads.flatMap((r) => Object.keys(r.memory ?? {})))];
   const lines = [
-    `| user data | cache hit rate | bloom useful (negatives / checks) | filter checks per get | tables searched per get | memoryBudget |${parts.map((p) => ` memory.${p} MiB |`).join('')}`,
+    `| user data | cache hit rate | bloom useful (negatives / checks) | filter checks per get | tables searched per get | memoryBudget |${parts.map((p) => ` memory.${p} MiB after the load |`).join('')}`,
     `|---|---:|---:|---:|---:|---|${parts.map(() => '---:|').join('')}`,
   ];
   for (const r of withReads) {

@@ -7,7 +7,8 @@
  * engine's previous step left; engines run one after the other, so one database exists at a time.
  * Before each step: the disk check (scale-plan.ts diskFit) and, for classic-level, the time budget.
  * The databases live in a fresh directory under --dir (default os.tmpdir()), removed at the end,
- * on a failed step and on Ctrl-C. Flags: bench/scale-args.ts; README "Scale".
+ * on a failed step and on Ctrl-C. Flags: bench/scale-args.ts; README "Scale". The run's figures are
+ * saved in scale-results.json beside the report, from which --from-json redraws it without running.
  * Uses only the public API (src/index.ts) through scale-engines.ts.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { MiB, parseScaleArgs, type ScaleConfig } from './scale-args.js';
 import type { ChildArgs } from './scale-child.js';
 import { budgetCheck, budgetStopLine, diskFit, diskStopLine, planSteps, sizeText, type StepTime } from './scale-plan.js';
 import { scaleFigures } from './scale-plot.js';
-import { formatScaleBlock, loadOpsPerSec, opsPerSec, spliceBlock, type StepResult } from './scale-report.js';
+import { formatScaleBlock, loadOpsPerSec, opsPerSec, spliceBlock, type ScaleRunInfo, type StepResult } from './scale-report.js';
 import { dirBytes, runJsonChild } from './sustained-probes.js';
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
@@ -81,9 +82,34 @@ function workloadText(cfg: ScaleConfig): string {
     `${cfg.memoryBudget !== undefined ? `, StrataDB memoryBudget ${sizeText(cfg.memoryBudget)}` : ''}; disk allowance ${cfg.spaceAllowance} x user data; classic-level budget ${cfg.budgetMin} min`;
 }
 
+/** A shell-ready rendering of the command line (arguments with spaces or quotes quoted). */
+function commandText(argv: readonly string[]): string {
+  const q = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return ['npm run bench:scale --', ...argv.map(q)].join(' ');
+}
+
+/** What a run saved (scale-results.json): enough to redraw its report with --from-json. */
+interface SavedRun { info: ScaleRunInfo; config: ScaleConfig; results: StepResult[] }
+
+/** Writes RESULTS-scale.md (the generated block spliced in), the SVG files and the JSON into `out`. */
+function writeReport(out: string, saved: SavedRun): void {
+  const figures = scaleFigures(saved.results);
+  const block = formatScaleBlock({ ...saved.info, svgFiles: Object.keys(figures) }, saved.results);
+  mkdirSync(out, { recursive: true });
+  const md = join(out, 'RESULTS-scale.md');
+  writeFileSync(md, spliceBlock(existsSync(md) ? readFileSync(md, 'utf8') : undefined, block));
+  for (const [name, svg] of Object.entries(figures)) writeFileSync(join(out, name), svg);
+  writeFileSync(join(out, 'scale-results.json'), JSON.stringify(saved, null, 1) + '\n');
+  log(`wrote ${md}, ${Object.keys(figures).join(', ')} and scale-results.json in ${out}`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const cfg = parseScaleArgs(argv);
+  if (cfg.fromJson !== undefined) {
+    writeReport(cfg.out === '-' ? 'bench' : cfg.out, JSON.parse(readFileSync(cfg.fromJson, 'utf8')) as SavedRun);
+    return;
+  }
   const root = mkdtempSync(join(cfg.dir ?? tmpdir(), 'strata-bench-scale-'));
   const cleanup = (): void => { rmSync(root, { recursive: true, force: true, maxRetries: 3 }); };
   // Ctrl-C reaches the step's child too (same process group): it dies, and so does the directory.
@@ -98,21 +124,15 @@ async function main(): Promise<void> {
   } finally {
     cleanup();
   }
-  for (const s of stops) log(s);
   const budgetStatus = results.find((r) => r.engine === 'stratadb')?.memoryBudget;
   if (budgetStatus === 'not available') stops.push('memoryBudget not available: this build\'s options refuse it, so StrataDB ran with its default sizes');
-  const figures = cfg.out === '-' ? {} : scaleFigures(results);
-  const block = formatScaleBlock({
-    label: cfg.label, command: `npm run bench:scale -- ${argv.join(' ')}`.trim(), date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    machine, workload: workloadText(cfg), stops, svgFiles: Object.keys(figures),
-  }, results);
-  if (cfg.out === '-') { console.log(block); return; }
-  mkdirSync(cfg.out, { recursive: true });
-  const md = join(cfg.out, 'RESULTS-scale.md');
-  writeFileSync(md, spliceBlock(existsSync(md) ? readFileSync(md, 'utf8') : undefined, block));
-  for (const [name, svg] of Object.entries(figures)) writeFileSync(join(cfg.out, name), svg);
-  writeFileSync(join(cfg.out, 'scale-results.json'), JSON.stringify({ config: cfg, stops, results }, null, 1) + '\n');
-  log(`wrote ${md}, ${Object.keys(figures).join(', ')} and scale-results.json in ${cfg.out}`);
+  for (const s of stops) log(s);
+  const info: ScaleRunInfo = {
+    label: cfg.label, command: commandText(argv), date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    machine, workload: workloadText(cfg), stops, svgFiles: [],
+  };
+  if (cfg.out === '-') console.log(formatScaleBlock(info, results));
+  else writeReport(cfg.out, { info, config: cfg, results });
 }
 
 main().catch((e: unknown) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });

@@ -61,11 +61,11 @@ describe('parseScaleArgs', () => {
     const c = parseScaleArgs(['--steps', '100m,300m', '--key-size', '24', '--value-size', '400', '--load', 'batch',
       '--batch-size', '500', '--concurrency', '8', '--reads', '1_000', '--seeks', '50', '--engines', 'classic-level',
       '--budget-min', '2.5', '--memory-budget', '256m', '--space-allowance', '1.5', '--seed', '9', '--dir', '/tmp/d',
-      '--out', '-', '--label', 'quick check']);
+      '--out', '-', '--label', 'quick check', '--from-json', 'bench/scale-results.json']);
     expect(c).toEqual({
       steps: [100 * MiB, 300 * MiB], keySize: 24, valueSize: 400, load: 'batch', batchSize: 500, concurrency: 8, reads: 1000,
       seeks: 50, engines: ['classic-level'], budgetMin: 2.5, memoryBudget: 256 * MiB, spaceAllowance: 1.5, seed: 9,
-      dir: '/tmp/d', out: '-', label: 'quick check',
+      dir: '/tmp/d', out: '-', label: 'quick check', fromJson: 'bench/scale-results.json',
     });
   });
 
