@@ -54,7 +54,7 @@ describe('tables', () => {
     ];
     const lines = formatReadPathTable(rows).split('\n');
     for (const l of lines) expect(cells(l)).toBe(cells(lines[0]!));
-    expect(lines[0]).toContain('memory.memtables MiB | memory.cache MiB |');
+    expect(lines[0]).toContain('memory.memtables MiB after the load | memory.cache MiB after the load |');
     expect(lines[2]).toBe('| 1 GiB | - | - | 0.00 | 0.00 | not asked | 64 | - |');
     expect(lines[3]).toBe('| 2 GiB | 0.500 | 0.250 | 2.00 | 1.50 | not asked | 32 | 8 |');
     expect(formatReadPathTable([row('classic-level', 0)])).toBe('');
