@@ -118,6 +118,11 @@ export async function runStep(a: ChildArgs): Promise<StepResult> {
   };
 }
 
+// If the run dies (Ctrl-C, kill), this process is re-parented: stop rather than keep writing into a
+// directory the run is removing. Polled, because a child started with stdio pipes gets no signal.
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(130); }, 500).unref();
+
 runStep(JSON.parse(process.argv[2] ?? '{}') as ChildArgs)
   .then((r) => { process.stdout.write(JSON.stringify(r) + '\n'); })
   .catch((e: unknown) => { console.error(e); process.exit(1); });
