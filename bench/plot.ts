@@ -12,18 +12,18 @@ const LEFT = 80;
 const RIGHT = 20;
 const TOP = 28;
 const BOTTOM = 26;
-const COLORS: Record<string, string> = { 'stratadb': '#d6336c', 'classic-level': '#1c7ed6', 'lmdb': '#2f9e44' };
+export const COLORS: Record<string, string> = { 'stratadb': '#d6336c', 'classic-level': '#1c7ed6', 'lmdb': '#2f9e44' };
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function short(x: number): string {
+export function short(x: number): string {
   if (x >= 1e6) return `${(x / 1e6).toFixed(x >= 1e7 ? 0 : 1)}M`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(x >= 1e4 ? 0 : 1)}K`;
   return String(Math.round(x));
 }
 
 /** A round number just above max: 1, 2 or 5 times a power of ten. */
-function niceCeil(max: number): number {
+export function niceCeil(max: number): number {
   if (max <= 0) return 1;
   const p = 10 ** Math.floor(Math.log10(max));
   for (const m of [1, 2, 5, 10]) if (m * p >= max) return m * p;
