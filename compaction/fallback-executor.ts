@@ -16,6 +16,7 @@ import type { CompactionResult } from './runner.js';
 import type { FlushJob, FlushResult } from './flush-job.js';
 import { WorkerStartError, type CompactionExecutor, type CompactionJob, type InlineExecutor, type WorkerExecutor } from './executor.js';
 import { FlushPoolFullError } from './shared-buffer-pool.js';
+import type { ExecutorMemory } from './worker-memory.js';
 
 /** A memtable below this (bytes held) flushes inline while no worker has started. */
 export const SMALL_FLUSH_BYTES = 1 << 20;
@@ -65,6 +66,8 @@ export class FallbackExecutor implements CompactionExecutor {
     }
     return f(this.inline);
   }
+
+  memory(): ExecutorMemory { return this.workers.memory(); }
 
   async close(): Promise<void> {
     await this.workers.close();

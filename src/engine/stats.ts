@@ -5,6 +5,7 @@
 import type { Engine } from './engine.js';
 import { levelScores } from '../../compaction/picker.js';
 import { sortedRunCount } from '../../compaction/tiered-picker.js';
+import { buildMemoryStats, type MemoryStats } from './memory-stats.js';
 
 export interface LevelStats { level: number; files: number; bytes: number; score: number }
 
@@ -12,8 +13,8 @@ export interface DBStats {
   sequence: number;
   memtable: { bytes: number; entries: number };
   immutableMemtables: number;
-  /** Bytes held in memory by memtables, the block cache and open table readers. */
-  memory: { memtables: number; cache: number; tableReaders: number };
+  /** Bytes held in memory, part by part, and the process's own figures (memory-stats.ts, README "Memory"). */
+  memory: MemoryStats;
   levels: LevelStats[];
   flushes: { count: number; bytes: number };
   compactions: { count: number; trivialMoves: number; bytesRead: number; bytesWritten: number; ms: number };
@@ -117,7 +118,6 @@ export function buildStats(db: Engine): DBStats {
     for (const f of files) bytes += f.fileSize;
     return { level, files: files.length, bytes, score: scores[level]?.score ?? 0 };
   });
-  const memBytes = db.memtables.memoryUsage();
   const mem = db.memtables.mem;
   const cache = db.blockCache;
   const filter = db.tables.filterStats();
@@ -126,7 +126,7 @@ export function buildStats(db: Engine): DBStats {
     sequence: db.lastSequence,
     memtable: { bytes: mem.approximateMemoryUsage(), entries: mem.entries },
     immutableMemtables: db.memtables.immutable.length,
-    memory: { memtables: memBytes, cache: cache?.usage ?? 0, tableReaders: db.tables.memoryBytes() },
+    memory: buildMemoryStats(db),
     levels,
     flushes: { count: c.flushes, bytes: c.flushBytes },
     compactions: { count: c.compactions, trivialMoves: c.trivialMoves, bytesRead: c.compactionBytesRead, bytesWritten: c.compactionBytesWritten, ms: c.compactionMs },
