@@ -115,6 +115,8 @@ export interface WorkerPoolLimits {
   flush?: WorkerHeapLimits;
   /** A worker idle this long exits (default WORKER_IDLE_MS; Infinity keeps it). */
   idleMs?: number;
+  /** Called once an idle worker has exited (tests, logs). */
+  onIdleExit?: (role: 'compaction' | 'flush') => void;
 }
 
 export class WorkerExecutor implements CompactionExecutor {
@@ -124,9 +126,6 @@ export class WorkerExecutor implements CompactionExecutor {
 
   /** Where flushed memtables are handed to workers (see header); its cap bounds the shared memory held. */
   readonly flushPool: SharedBufferPool;
-
-  /** Workers that exited idle so far (tests). */
-  idleExits = 0;
 
   /** `flushPoolBytes`: the flush pool's cap (engine: a few write buffers). */
   constructor(private readonly size: number, private readonly script: string = defaultWorkerScript(), flushPoolBytes = 0,
@@ -160,10 +159,10 @@ export class WorkerExecutor implements CompactionExecutor {
       const idleMs = this.limits.idleMs ?? WORKER_IDLE_MS;
       if (Number.isFinite(idleMs)) {
         w.idleTimer = setTimeout(() => {
-          this.idleExits++;
-          void this.retire(w);
+          const exited = this.retire(w);
           // With no flush worker left, nothing lends the pool's buffers until the next flush.
           if (w.role === 'flush' && !this.workers.some((x) => x.role === 'flush')) this.flushPool.drain();
+          void exited.then(() => this.limits.onIdleExit?.(w.role));
         }, idleMs);
         w.idleTimer.unref();
       }

@@ -124,6 +124,12 @@ export interface Options {
    */
   memoryBudget?: number;
   tableMetadataBudget?: number;
+  /**
+   * Flushes run in a worker (true, default), which reads a copy of the memtable in shared memory, or
+   * on the main thread in 1 ms slices (false: no copy, no flush worker). memoryBudget makes it false
+   * unless given.
+   */
+  flushInWorker?: boolean;
   /** Injectable seams (tests). */
   fs?: FileSystem;
   clock?: () => number;
@@ -197,6 +203,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   maxSubcompactions: 1,
   memoryBudget: 0,
   tableMetadataBudget: 0,
+  flushInWorker: true,
 });
 
 const COMPRESSIONS: readonly string[] = ['none', 'lz4', 'zstd'];
@@ -246,7 +253,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
 };
 
 const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes',
-  'fifoAllowCompaction'];
+  'fifoAllowCompaction', 'flushInWorker'];
 
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
@@ -369,7 +376,8 @@ function memoryBudgetRules(o: Record<string, unknown>, r: ResolvedOptions): void
   if (r.memoryBudget < MIN_MEMORY_BUDGET) bad('memoryBudget', `0 (off) or at least ${MIN_MEMORY_BUDGET} bytes`, r.memoryBudget);
   const given = (k: 'writeBufferSize' | 'cacheSize' | 'tableMetadataBudget'): number | undefined =>
     o[k] === undefined ? undefined : r[k];
-  Object.assign(r, splitMemoryBudget(r.memoryBudget, r.maxWriteBufferNumber, {
+  if (o['flushInWorker'] === undefined) r.flushInWorker = false;
+  Object.assign(r, splitMemoryBudget(r.memoryBudget, r.maxWriteBufferNumber + (r.flushInWorker ? 1 : 0), {
     writeBufferSize: given('writeBufferSize'), cacheSize: given('cacheSize'), tableMetadataBudget: given('tableMetadataBudget'),
   }));
 }

@@ -75,6 +75,6 @@ export function makeCompactionExecutor(choice: ExecutorChoice, fs: FileSystem, s
   log: (line: string) => void): CompactionExecutor {
   if (choice.kind === 'inline') return new InlineExecutor(fs);
   const limits = { compaction: workerHeapLimits(o.targetFileSize), flush: workerHeapLimits(o.writeBufferSize) };
-  return new FallbackExecutor(new WorkerExecutor(size, choice.script, flushPoolBytes(o), limits), new InlineExecutor(fs), (e) =>
-    log(`${e.message}: compactions and flushes run inline on the main thread from now on (README "Bundling")`));
+  return new FallbackExecutor(new WorkerExecutor(size, choice.script, o.flushInWorker ? flushPoolBytes(o) : 0, limits), new InlineExecutor(fs), (e) =>
+    log(`${e.message}: compactions and flushes run inline on the main thread from now on (README "Bundling")`), !o.flushInWorker);
 }
