@@ -51,8 +51,8 @@ export interface WorkerHeapLimits {
  */
 export const WORKER_IDLE_MS = 10_000;
 
-/** Old generation: at least this much, whatever the tables' size (a compaction's inputs' metadata). */
-const MIN_OLD_GENERATION_MB = 64;
+/** Old generation: at least this much, whatever the tables' size (a compaction's inputs' metadata, a user's filter). */
+const MIN_OLD_GENERATION_MB = 128;
 const MAX_OLD_GENERATION_MB = 1024;
 /**
  * Young generation: V8 sizes it as three semi-spaces; 8 MiB (a semi-space under 3 MiB) still holds
@@ -64,7 +64,10 @@ const YOUNG_GENERATION_MB = 8;
 /**
  * The heap limits of a worker whose job writes tables of up to `tableBytes` (targetFileSize, or
  * writeBufferSize for a flush): a table's index and filter are about 2% of it, held a few times over
- * (the inputs' readers and the output's builder), so an eighth of a table in MiB, at least 64 MiB.
+ * (the inputs' readers and the output's builder), so an eighth of a table in MiB, at least 128 MiB.
+ * NB: a limit is a ceiling, not a reservation: V8 grows the old generation with what survives, so a
+ * generous floor costs nothing until a job needs it (a compaction filter the user wrote, say), and a
+ * worker over it dies and fails its job. The young generation is what sets a worker's everyday RSS.
  */
 export function workerHeapLimits(tableBytes: number): WorkerHeapLimits {
   const old = Math.ceil(tableBytes / 8 / (1 << 20));

@@ -1,10 +1,11 @@
 /**
  * The memoryBudget option: one figure in bytes for the engine's memory (README "Memory"). First a
- * working reserve is set aside, WORKING_RESERVE_BYTES or half the budget if less: what the engine
- * uses that no option sizes, i.e. the compaction workers' heaps and read buffers, the main thread's
- * short-lived garbage between collections and the allocator's slack (measured on Node 20 with a
- * 256 MiB budget: ~100-130 MiB together, and about the same at any budget, so it is a fixed amount,
- * not a share). The rest is split by fixed shares, each option given explicitly winning over its share:
+ * working reserve is set aside, WORKING_RESERVE_BYTES or MAX_RESERVE_SHARE of the budget if less:
+ * what the engine uses that no option sizes, i.e. the compaction worker's heap and the codecs' native
+ * buffers awaiting their finalizers (40-70 MiB), the main thread's short-lived garbage between
+ * collections (its young generation, up to 48 MiB) and the allocator's slack: measured on Node 20
+ * with a 256 MiB budget, 20M keys, ~170 MiB together, about the same at any budget, so an amount,
+ * not a share. The rest is split by fixed shares, each option given explicitly winning over its share:
  * - write buffers, MEMORY_BUDGET_SHARES.writeBuffers: the memtables (maxWriteBufferNumber of them),
  *   plus, when flushInWorker is set explicitly, the copy a flush worker reads
  *   (compaction/shared-buffer-pool.ts), so writeBufferSize = share / (maxWriteBufferNumber [+ 1]).
@@ -22,8 +23,9 @@
  * Pure arithmetic; options.ts calls it once while validating.
  */
 
-/** Set aside from the budget before it is split (at most half of it): see the header. */
-export const WORKING_RESERVE_BYTES = 128 * 1024 * 1024;
+/** Set aside from the budget before it is split (at most MAX_RESERVE_SHARE of it): see the header. */
+export const WORKING_RESERVE_BYTES = 176 * 1024 * 1024;
+export const MAX_RESERVE_SHARE = 0.7;
 
 /** The shares of what the reserve leaves (they sum to 1). */
 export const MEMORY_BUDGET_SHARES = Object.freeze({ writeBuffers: 0.5, cache: 0.3, metadata: 0.2 });
@@ -44,7 +46,7 @@ export interface MemorySplit {
  */
 export function splitMemoryBudget(budget: number, writeBuffers: number, given: Partial<MemorySplit>): MemorySplit {
   const kib = (n: number): number => Math.floor(n / 1024) * 1024;
-  budget -= Math.min(WORKING_RESERVE_BYTES, budget / 2);
+  budget -= Math.min(WORKING_RESERVE_BYTES, budget * MAX_RESERVE_SHARE);
   return {
     writeBufferSize: given.writeBufferSize ??
       Math.max(64 * 1024, kib((budget * MEMORY_BUDGET_SHARES.writeBuffers) / writeBuffers)),

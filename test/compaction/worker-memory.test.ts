@@ -85,9 +85,9 @@ describe('worker pool memory', () => {
     }
   });
 
-  it('workerHeapLimits: an eighth of the table size in MiB, between 64 MiB and 1 GiB, young generation 8 MiB', () => {
-    expect(workerHeapLimits(64 << 20)).toEqual({ maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 });
-    expect(workerHeapLimits(1024 << 20)).toEqual({ maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 });
+  it('workerHeapLimits: an eighth of the table size in MiB, between 128 MiB and 1 GiB, young generation 8 MiB', () => {
+    expect(workerHeapLimits(64 << 20)).toEqual({ maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 });
+    expect(workerHeapLimits(2048 * 2 ** 20)).toEqual({ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 8 });
     expect(workerHeapLimits(2 ** 40).maxOldGenerationSizeMb).toBe(1024);
   });
 });
