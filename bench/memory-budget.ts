@@ -45,10 +45,12 @@ async function main(): Promise<void> {
     const limit = 1.1 * budget + r.baselineRss;
     const ok = r.peakRss <= limit;
     over ||= !ok;
-    rows.push({ keys, budget, baselineRss: r.baselineRss, peakRss: r.peakRss, limit, ok, afterCloseRss: r.afterClose.rss, seconds: r.seconds });
+    rows.push({ keys, budget, baselineRss: r.baselineRss, peakRss: r.peakRss, limit, ok, afterCloseRss: r.afterClose.rss, seconds: r.seconds, nearPeak: r.nearPeak });
     if (!process.argv.includes('--json')) {
       console.log(`${keys} keys, memoryBudget ${mb(budget)}: peak RSS ${mb(r.peakRss)} against ${mb(limit)} ` +
         `(110% of the budget + baseline ${mb(r.baselineRss)}) ${ok ? 'ok' : 'OVER'}; after close ${mb(r.afterClose.rss)}; ${r.seconds.toFixed(0)} s`);
+      // Where the memory was near the peak: the engine's parts and the process's figures.
+      if (r.nearPeak) console.log(`  near the peak: ${JSON.stringify(r.nearPeak.engine, (_k, v: unknown) => (typeof v === 'number' && v >= MiB ? mb(v) : v))}`);
     }
   }
   if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
