@@ -3,9 +3,10 @@
  * working reserve is set aside, WORKING_RESERVE_BYTES or MAX_RESERVE_SHARE of the budget if less:
  * what the engine uses that no option sizes, i.e. the compaction worker's heap and the codecs' native
  * buffers awaiting their finalizers (40-70 MiB), the main thread's short-lived garbage between
- * collections (its young generation, up to 48 MiB) and the allocator's slack: measured on Node 20
- * with a 256 MiB budget, 20M keys, ~170 MiB together, about the same at any budget, so an amount,
- * not a share. The rest is split by fixed shares, each option given explicitly winning over its share:
+ * collections (its young generation, up to 48 MiB) and the allocator's slack. It does not scale with
+ * the budget, so it is an amount, not a share. Measured on Node 20 at a 256 MiB budget (peak RSS less
+ * baseline less the split's 80 MiB): ~145 MiB at 5M keys but ~230 MiB at 20M keys, so this amount
+ * covers the first and not yet the second (README "Memory"). The rest is split by fixed shares, each option given explicitly winning over its share:
  * - write buffers, MEMORY_BUDGET_SHARES.writeBuffers: the memtables (maxWriteBufferNumber of them),
  *   plus, when flushInWorker is set explicitly, the copy a flush worker reads
  *   (compaction/shared-buffer-pool.ts), so writeBufferSize = share / (maxWriteBufferNumber [+ 1]).
