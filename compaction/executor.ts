@@ -15,6 +15,9 @@
  * to the pool only when no thread can read them: after the worker's reply (it replies once its flush
  * has settled) or, if the worker broke, once it has exited; flush() settles after that. A memtable the
  * pool cannot take (its cap) is refused with FlushPoolFullError before anything is posted.
+ * Memory (worker-memory.ts): workers start with heap limits (resourceLimits), report their heap after
+ * every job (memory() sums it for stats().memory), exit after WORKER_IDLE_MS without a job, and all
+ * exit at close(), which also drops the flush pool's shared memory.
  * A worker that dies before it reports ready (its script or one of its imports cannot be loaded, as in
  * a bundled app without the worker file) fails the job with WorkerStartError: nothing was written,
  * so the caller may run the job elsewhere (fallback-executor.ts).
@@ -31,6 +34,7 @@ import type { FileMetadata } from '../src/manifest/file-metadata.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 import { copyToPool } from './memtable-handoff.js';
 import { SharedBufferPool } from './shared-buffer-pool.js';
+import { NO_EXECUTOR_MEMORY, WORKER_IDLE_MS, type ExecutorMemory, type WorkerHeap, type WorkerHeapLimits } from './worker-memory.js';
 
 export interface CompactionJob {
   dir: string;
@@ -44,6 +48,8 @@ export interface CompactionExecutor {
   readonly kind: 'inline' | 'worker';
   run(job: CompactionJob): Promise<CompactionResult>;
   flush(job: FlushJob): Promise<FlushResult>;
+  /** What the executor's workers and buffers hold now (worker-memory.ts). */
+  memory(): ExecutorMemory;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,7 @@ export class InlineExecutor implements CompactionExecutor {
   async flush(job: FlushJob): Promise<FlushResult> {
     return { meta: await runFlush(this.fs, job, job.mem), ranIn: 'inline' };
   }
+  memory(): ExecutorMemory { return NO_EXECUTOR_MEMORY; }
   async close(): Promise<void> {}
 }
 
@@ -82,9 +89,9 @@ export class WorkerStartError extends NotSupportedError {
 type FromWorker =
   | { type: 'ready' }
   | { type: 'alloc'; reqId: number }
-  | { type: 'done'; result: CompactionResult }
-  | { type: 'flushed'; meta: FileMetadata | undefined }
-  | { type: 'error'; error: TransferredError };
+  | { type: 'done'; result: CompactionResult; heap: WorkerHeap }
+  | { type: 'flushed'; meta: FileMetadata | undefined; heap: WorkerHeap }
+  | { type: 'error'; error: TransferredError; heap: WorkerHeap };
 
 /**
  * A flush has a worker of its own at normal priority (RocksDB's high-priority flush pool): at the
@@ -93,7 +100,24 @@ type FromWorker =
  */
 type Role = 'compaction' | 'flush';
 
-interface PoolWorker { worker: Worker; busy: boolean; ready: boolean; role: Role }
+interface PoolWorker {
+  worker: Worker; busy: boolean; ready: boolean; role: Role;
+  /** As reported after its last job (undefined before the first). */
+  heap: WorkerHeap | undefined;
+  /** Ends the worker once it has been idle for idleMs. */
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** How a WorkerExecutor starts and keeps its workers (worker-memory.ts says why). */
+export interface WorkerPoolLimits {
+  /** Heap limits per role; V8's defaults where absent. */
+  compaction?: WorkerHeapLimits;
+  flush?: WorkerHeapLimits;
+  /** A worker idle this long exits (default WORKER_IDLE_MS; Infinity keeps it). */
+  idleMs?: number;
+  /** Called once an idle worker has exited (tests, logs). */
+  onIdleExit?: (role: 'compaction' | 'flush') => void;
+}
 
 export class WorkerExecutor implements CompactionExecutor {
   readonly kind = 'worker' as const;
@@ -104,17 +128,25 @@ export class WorkerExecutor implements CompactionExecutor {
   readonly flushPool: SharedBufferPool;
 
   /** `flushPoolBytes`: the flush pool's cap (engine: a few write buffers). */
-  constructor(private readonly size: number, private readonly script: string = defaultWorkerScript(), flushPoolBytes = 0) {
+  constructor(private readonly size: number, private readonly script: string = defaultWorkerScript(), flushPoolBytes = 0,
+    private readonly limits: WorkerPoolLimits = {}) {
     this.flushPool = new SharedBufferPool(flushPoolBytes);
   }
 
   private acquire(role: Role): PoolWorker {
     const idle = this.workers.find((w) => !w.busy && w.role === role);
-    if (idle) { idle.busy = true; return idle; }
+    if (idle) {
+      idle.busy = true;
+      if (idle.idleTimer !== undefined) clearTimeout(idle.idleTimer);
+      idle.idleTimer = undefined;
+      return idle;
+    }
     if (this.workers.filter((w) => w.role === role).length >= this.size) {
       throw new InternalError(`${role} worker pool: more than ${this.size} jobs at once (the job queue must not allow it)`);
     }
-    const w: PoolWorker = { worker: new Worker(this.script, { workerData: { role } }), busy: true, ready: false, role };
+    const resourceLimits = this.limits[role];
+    const worker = new Worker(this.script, { workerData: { role }, ...(resourceLimits ? { resourceLimits } : {}) });
+    const w: PoolWorker = { worker, busy: true, ready: false, role, heap: undefined, idleTimer: undefined };
     w.worker.unref();
     this.workers.push(w);
     return w;
@@ -122,10 +154,41 @@ export class WorkerExecutor implements CompactionExecutor {
 
   /** Frees a worker after its job; a broken one is terminated, and the promise resolves once it has exited. */
   private releaseWorker(w: PoolWorker, broken: boolean): Promise<unknown> {
-    if (!broken) { w.busy = false; return Promise.resolve(); }
+    if (!broken) {
+      w.busy = false;
+      const idleMs = this.limits.idleMs ?? WORKER_IDLE_MS;
+      if (Number.isFinite(idleMs)) {
+        w.idleTimer = setTimeout(() => {
+          const exited = this.retire(w);
+          // With no flush worker left, nothing lends the pool's buffers until the next flush.
+          if (w.role === 'flush' && !this.workers.some((x) => x.role === 'flush')) this.flushPool.drain();
+          void exited.then(() => this.limits.onIdleExit?.(w.role));
+        }, idleMs);
+        w.idleTimer.unref();
+      }
+      return Promise.resolve();
+    }
+    return this.retire(w);
+  }
+
+  /** Takes a worker out of the pool and ends it; resolves once it has exited. */
+  private retire(w: PoolWorker): Promise<unknown> {
+    if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
+    w.idleTimer = undefined;
     const i = this.workers.indexOf(w);
     if (i >= 0) this.workers.splice(i, 1);
-    return w.worker.terminate();
+    return w.worker.terminate().catch(() => undefined);
+  }
+
+  memory(): ExecutorMemory {
+    const m = { ...NO_EXECUTOR_MEMORY, flushPoolBytes: this.flushPool.heldBytes };
+    for (const w of this.workers) {
+      // NB: a flush worker's external memory is mostly the pooled shared memtable it read (counted
+      // once, as flushPoolBytes), so only its heap counts here.
+      const bytes = w.heap ? w.heap.heapTotal + (w.role === 'flush' ? 0 : w.heap.external) : 0;
+      if (w.role === 'flush') { m.flushWorkers++; m.flushWorkerBytes += bytes; } else { m.compactionWorkers++; m.compactionWorkerBytes += bytes; }
+    }
+    return m;
   }
 
   run(job: CompactionJob): Promise<CompactionResult> {
@@ -176,10 +239,13 @@ export class WorkerExecutor implements CompactionExecutor {
           try { n = allocate(); } catch (e) { finish(true, () => reject(e)); return; }
           w.worker.postMessage({ type: 'alloc', reqId: m.reqId, number: n });
         } else if (m.type === 'done') {
+          w.heap = m.heap;
           finish(false, () => resolve(m.result as T));
         } else if (m.type === 'flushed') {
+          w.heap = m.heap;
           finish(false, () => resolve(m.meta as T));
         } else {
+          w.heap = m.heap;
           finish(false, () => reject(fromTransferable(m.error)));
         }
       };
@@ -202,9 +268,10 @@ export class WorkerExecutor implements CompactionExecutor {
   /** Flush workers started so far. */
   get startedFlush(): number { return this.workers.filter((w) => w.role === 'flush').length; }
 
+  /** Ends every worker and drops the flush pool's shared memory (nothing can be lent at close). */
   async close(): Promise<void> {
     this.closed = true;
-    const all = this.workers.splice(0);
-    await Promise.all(all.map((w) => w.worker.terminate()));
+    await Promise.all([...this.workers].map((w) => this.retire(w)));
+    this.flushPool.drain();
   }
 }

@@ -8,6 +8,9 @@
  * - a small one while no worker runs yet: starting a worker (~55 ms, and more CPU to load its modules)
  *   would cost more than writing a memtable under SMALL_FLUSH_BYTES in slices; this spares short-lived
  *   databases (tools, tests, a close with little unflushed data) a worker they never need;
+ * - every flush when the engine asked for that (`flushInline`: option flushInWorker false, which
+ *   memoryBudget implies): no shared copy of the memtable and no flush worker, at the cost of the
+ *   encoding running on the main thread in 1 ms slices;
  * - one the flush pool cannot take (FlushPoolFullError: a memtable far past writeBufferSize, made by
  *   one huge batch). Inline, not a wait: flushes run one at a time, so nothing would free the pool.
  * Main thread only.
@@ -16,6 +19,7 @@ import type { CompactionResult } from './runner.js';
 import type { FlushJob, FlushResult } from './flush-job.js';
 import { WorkerStartError, type CompactionExecutor, type CompactionJob, type InlineExecutor, type WorkerExecutor } from './executor.js';
 import { FlushPoolFullError } from './shared-buffer-pool.js';
+import type { ExecutorMemory } from './worker-memory.js';
 
 /** A memtable below this (bytes held) flushes inline while no worker has started. */
 export const SMALL_FLUSH_BYTES = 1 << 20;
@@ -27,6 +31,7 @@ export class FallbackExecutor implements CompactionExecutor {
     private readonly workers: WorkerExecutor,
     private readonly inline: InlineExecutor,
     private readonly onFallback: (reason: WorkerStartError) => void,
+    private readonly flushInline = false,
   ) {}
 
   get kind(): 'inline' | 'worker' { return this.fellBack ? 'inline' : 'worker'; }
@@ -42,6 +47,7 @@ export class FallbackExecutor implements CompactionExecutor {
   }
 
   async flush(job: FlushJob): Promise<FlushResult> {
+    if (this.flushInline) return this.inline.flush(job);
     if (this.workers.started === 0 && job.mem.approximateMemoryUsage() < SMALL_FLUSH_BYTES) return this.inline.flush(job);
     try {
       return await this.either((x) => x.flush(job));
@@ -65,6 +71,8 @@ export class FallbackExecutor implements CompactionExecutor {
     }
     return f(this.inline);
   }
+
+  memory(): ExecutorMemory { return this.workers.memory(); }
 
   async close(): Promise<void> {
     await this.workers.close();

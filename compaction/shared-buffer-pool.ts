@@ -77,6 +77,15 @@ export class SharedBufferPool {
     }
   }
 
+  /**
+   * Drops every free buffer (lent ones stay lent): the pool's owner is idle or closing. The memory
+   * goes back once a GC collects the buffers, which the next acquire() no longer finds.
+   */
+  drain(): void {
+    for (const list of this.free.values()) for (const b of list) this.held -= b.byteLength;
+    this.free.clear();
+  }
+
   private allocate(c: number): SharedArrayBuffer {
     this.held += c;
     return new SharedArrayBuffer(c);

@@ -12,6 +12,7 @@ export { Transaction } from './mvcc/transaction.js';
 export type { Isolation, TransactionOptions, TransactionReadOptions, TransactionIteratorOptions } from './mvcc/transaction.js';
 export { StrataIterator } from './iterator/strata-iterator.js';
 export type { DBStats, LevelStats } from './engine/stats.js';
+export type { MemoryStats } from './engine/memory-stats.js';
 export type { DestroyResult } from './engine/destroy.js';
 export type { IngestOptions, IngestResult } from './engine/ingest.js';
 export type { RepairReport } from './engine/repair.js';

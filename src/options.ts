@@ -10,6 +10,7 @@ import { encryptionArg, unknownOption } from './base/arguments.js';
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/file-system.js';
 import type { KeyProvider } from './encryption/file-cipher.js';
+import { MIN_MEMORY_BUDGET, splitMemoryBudget } from './memory-budget.js';
 import { describeCompactionFilter, resolveCompactionFilter, type CompactionFilterOption, type CompactionFilterSpec } from './compaction-filter.js';
 
 export type CompressionName = 'none' | 'lz4' | 'zstd';
@@ -115,6 +116,20 @@ export interface Options {
   compactionFilter?: CompactionFilterOption;
   /** Pieces one compaction may be split into by key range, run in parallel on the worker pool (1 = never split). */
   maxSubcompactions?: number;
+  /**
+   * Memory (README "Memory"): `memoryBudget` (bytes, 0 = off) splits into writeBufferSize, cacheSize
+   * and tableMetadataBudget by the shares of src/memory-budget.ts; any of those given explicitly wins.
+   * `tableMetadataBudget` (bytes, 0 = only maxOpenFiles bounds it): index and filter blocks of open
+   * table readers; readers past it are closed, least recently used first.
+   */
+  memoryBudget?: number;
+  tableMetadataBudget?: number;
+  /**
+   * Flushes run in a worker (true, default), which reads a copy of the memtable in shared memory, or
+   * on the main thread in 1 ms slices (false: no copy, no flush worker). memoryBudget makes it false
+   * unless given.
+   */
+  flushInWorker?: boolean;
   /** Injectable seams (tests). */
   fs?: FileSystem;
   clock?: () => number;
@@ -186,6 +201,9 @@ export const DEFAULT_OPTIONS = Object.freeze({
   fifoTtlMs: 0,
   fifoAllowCompaction: false,
   maxSubcompactions: 1,
+  memoryBudget: 0,
+  tableMetadataBudget: 0,
+  flushInWorker: true,
 });
 
 const COMPRESSIONS: readonly string[] = ['none', 'lz4', 'zstd'];
@@ -230,10 +248,12 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   fifoMaxTableFilesSize: { min: 0, max: 2 ** 50, integer: true },
   fifoTtlMs: { min: 0, max: 2 ** 50, integer: true },
   maxSubcompactions: { min: 1, max: 64, integer: true },
+  memoryBudget: { min: 0, max: 2 ** 46, integer: true },
+  tableMetadataBudget: { min: 0, max: 2 ** 46, integer: true },
 };
 
 const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes',
-  'fifoAllowCompaction'];
+  'fifoAllowCompaction', 'flushInWorker'];
 
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([
@@ -340,6 +360,7 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
   // In a reused WAL an unsynced write cut short looks exactly like the previous use's bytes, so
   // 'absolute' could not refuse a torn tail there; and a reuse would overwrite an archived (linked) WAL.
   compactionStyleRules(o, r);
+  memoryBudgetRules(o, r);
   if (r.recycleLogFileNum > 0 && r.walRecoveryMode === 'absolute') {
     bad('recycleLogFileNum', "0 with walRecoveryMode 'absolute'", r.recycleLogFileNum);
   }
@@ -347,6 +368,18 @@ export function validateOptions(input: Options | undefined): ResolvedOptions {
     bad('recycleLogFileNum', '0 with walArchiveDir (a reused WAL would overwrite its archived copy)', r.recycleLogFileNum);
   }
   return Object.freeze(r);
+}
+
+/** memoryBudget: refused below MIN_MEMORY_BUDGET (0 is off); else it sizes what was not given. */
+function memoryBudgetRules(o: Record<string, unknown>, r: ResolvedOptions): void {
+  if (r.memoryBudget === 0) return;
+  if (r.memoryBudget < MIN_MEMORY_BUDGET) bad('memoryBudget', `0 (off) or at least ${MIN_MEMORY_BUDGET} bytes`, r.memoryBudget);
+  const given = (k: 'writeBufferSize' | 'cacheSize' | 'tableMetadataBudget'): number | undefined =>
+    o[k] === undefined ? undefined : r[k];
+  if (o['flushInWorker'] === undefined) r.flushInWorker = false;
+  Object.assign(r, splitMemoryBudget(r.memoryBudget, r.maxWriteBufferNumber + (r.flushInWorker ? 1 : 0), {
+    writeBufferSize: given('writeBufferSize'), cacheSize: given('cacheSize'), tableMetadataBudget: given('tableMetadataBudget'),
+  }));
 }
 
 const STYLES: readonly string[] = ['leveled', 'tiered', 'fifo'];

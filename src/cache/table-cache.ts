@@ -4,7 +4,9 @@
  * eviction walks the entries oldest-opened first, giving a referenced entry a second chance (bit
  * cleared, moved to the back) and closing the first unreferenced one. Readers in use are reference-counted: an evicted reader is
  * closed only when its last user lets go, so an iterator or a get awaiting I/O never loses its file.
- * A reader holds its index and filter in memory; memoryBytes() reports what open readers hold.
+ * A reader holds its index and filter in memory; memoryBytes() reports what open readers hold, and
+ * `metadataBudget` bounds it as maxOpenFiles bounds their count (the same CLOCK eviction).
+ * NB: a reader closed while in use still holds its memory until its last user lets go; it is counted.
  * Every reader is checked against the MANIFEST's record of its table before it is used (size and
  * unique id, src/manifest/table-identity.ts), once per open.
  * A read-only DB hands in its FilePins (file-pins.ts): a pinned table is read through its pinned
@@ -33,6 +35,8 @@ interface Entry {
   evicted: boolean;
   /** The reader was checked against the MANIFEST's size and unique id. */
   identityChecked: boolean;
+  /** What the open reader holds (index, filter, range deletions), counted in TableCache.heldBytes. */
+  memoryBytes: number;
 }
 
 /** A pinned reader; release() exactly once. */
@@ -44,6 +48,8 @@ export interface TableHandle {
 export interface TableCacheOptions {
   blockCache: BlockCache | undefined;
   maxOpenFiles: number;
+  /** Bytes open readers may hold (memoryBytes()) before the least recently used are closed; 0 = no limit. */
+  metadataBudget?: number;
   syncReads: boolean;
   /** Encryption at rest: keys for encrypted tables (and whether plaintext ones are accepted). */
   keys?: KeyResolver;
@@ -57,6 +63,8 @@ export class TableCache {
   private prefixChecksClosed = 0;
   private prefixNegativesClosed = 0;
   private pins: FilePins | undefined;
+  /** What open readers hold (memoryBytes()). */
+  private heldBytes = 0;
 
   constructor(
     private readonly fs: FileSystem,
@@ -118,7 +126,7 @@ export class TableCache {
   private startOpen(fileNumber: number, expected: TableIdentity | undefined): Entry {
     let e = this.entries.get(fileNumber);
     if (!e) {
-      e = { fileNumber, reader: undefined, opening: undefined, refs: 0, referenced: false, evicted: false, identityChecked: false };
+      e = { fileNumber, reader: undefined, opening: undefined, refs: 0, referenced: false, evicted: false, identityChecked: false, memoryBytes: 0 };
       this.entries.set(fileNumber, e);
     }
     const entry = e;
@@ -127,6 +135,8 @@ export class TableCache {
         (r) => {
           // Referenced from the start: it was opened to be read, and must survive the eviction it causes.
           entry.reader = r; entry.opening = undefined; entry.identityChecked = expected !== undefined; entry.referenced = true;
+          entry.memoryBytes = r.memoryBytes();
+          this.heldBytes += entry.memoryBytes;
           this.evictIfNeeded();
           return r;
         },
@@ -184,13 +194,20 @@ export class TableCache {
     }
   }
 
-  private evictIfNeeded(): void {
+  /** Past maxOpenFiles readers, or past the metadata budget in bytes (one reader is always kept). */
+  private overLimit(): boolean {
     const max = this.options.maxOpenFiles;
-    if (max < 0) return;
+    if (max >= 0 && this.entries.size > max) return true;
+    const budget = this.options.metadataBudget ?? 0;
+    return budget > 0 && this.heldBytes > budget && this.entries.size > 1;
+  }
+
+  private evictIfNeeded(): void {
+    if (!this.overLimit()) return;
     // A Map visits entries re-inserted during the walk, so a second-chanced entry comes round again
     // (unreferenced by then): the walk ends after at most two passes.
     for (const e of this.entries.values()) {
-      if (this.entries.size <= max) break;
+      if (!this.overLimit()) break;
       if (!e.reader) continue;
       if (e.referenced) {
         e.referenced = false;
@@ -208,6 +225,8 @@ export class TableCache {
     const r = e.reader;
     e.reader = undefined;
     if (!r) return;
+    this.heldBytes -= e.memoryBytes;
+    e.memoryBytes = 0;
     this.filterChecksClosed += r.filterChecks;
     this.filterNegativesClosed += r.filterNegatives;
     this.prefixChecksClosed += r.prefixChecks;
@@ -222,6 +241,7 @@ export class TableCache {
   async warm(fileNumbers: readonly number[]): Promise<void> {
     for (const n of fileNumbers) {
       if (this.options.maxOpenFiles >= 0 && this.entries.size >= this.options.maxOpenFiles) return;
+      if ((this.options.metadataBudget ?? 0) > 0 && this.heldBytes >= this.options.metadataBudget!) return;
       try {
         // Opened without the MANIFEST's expectations at hand: acquire() checks identity on first use.
         await this.startOpen(n, undefined).opening;
@@ -242,12 +262,11 @@ export class TableCache {
 
   get openCount(): number { return this.entries.size; }
 
-  /** Bytes held by open readers (index, filter, properties). */
-  memoryBytes(): number {
-    let n = 0;
-    for (const e of this.entries.values()) if (e.reader) n += e.reader.memoryBytes();
-    return n;
-  }
+  /**
+   * Bytes held by open readers (index, filter, range deletions), including readers evicted but still
+   * in use by an iterator or a read (their memory is held until it lets go). A running count: cheap.
+   */
+  memoryBytes(): number { return this.heldBytes; }
 
   /** Point-read filter probes, and prefix probes by iterators (TableReader.mayContainPrefix). */
   filterStats(): { checks: number; negatives: number; prefixChecks: number; prefixNegatives: number } {

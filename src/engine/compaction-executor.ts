@@ -17,6 +17,7 @@ import { InvalidArgumentError, NotSupportedError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { InlineExecutor, WorkerExecutor, defaultWorkerScript, type CompactionExecutor } from '../../compaction/executor.js';
 import { FallbackExecutor } from '../../compaction/fallback-executor.js';
+import { workerHeapLimits } from '../../compaction/worker-memory.js';
 
 export type ExecutorChoice =
   | { kind: 'worker'; script: string }
@@ -66,10 +67,14 @@ export function flushPoolBytes(o: { readonly writeBufferSize: number }): number 
 const FLUSH_POOL_WRITE_BUFFERS = 2;
 const FLUSH_POOL_MIN_BYTES = 4 << 20;
 
-/** The executor for a choice; `log` gets one line if a worker later fails to start and jobs move inline. */
-export function makeCompactionExecutor(choice: ExecutorChoice, fs: FileSystem, size: number, poolBytes: number,
+/**
+ * The executor for a choice; `log` gets one line if a worker later fails to start and jobs move inline.
+ * Workers get heap limits from the size of the tables they write (compaction/worker-memory.ts).
+ */
+export function makeCompactionExecutor(choice: ExecutorChoice, fs: FileSystem, size: number, o: ResolvedOptions,
   log: (line: string) => void): CompactionExecutor {
   if (choice.kind === 'inline') return new InlineExecutor(fs);
-  return new FallbackExecutor(new WorkerExecutor(size, choice.script, poolBytes), new InlineExecutor(fs), (e) =>
-    log(`${e.message}: compactions and flushes run inline on the main thread from now on (README "Bundling")`));
+  const limits = { compaction: workerHeapLimits(o.targetFileSize), flush: workerHeapLimits(o.writeBufferSize) };
+  return new FallbackExecutor(new WorkerExecutor(size, choice.script, o.flushInWorker ? flushPoolBytes(o) : 0, limits), new InlineExecutor(fs), (e) =>
+    log(`${e.message}: compactions and flushes run inline on the main thread from now on (README "Bundling")`), !o.flushInWorker);
 }

@@ -60,7 +60,7 @@ import { approximateMemtableBytes, approximateTableBytes } from './approximate-s
 import { propertyOf } from './properties.js';
 import { writeOptionsFile } from './options-file.js';
 import { archiveLeftoverWals, removeEmptyWalsBelow } from './wal-files.js';
-import { chooseCompactionExecutor, flushPoolBytes, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
+import { chooseCompactionExecutor, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
 import { makeCompactionHost, stallCount } from './compaction-host.js';
 import { runTransaction } from './transaction-runner.js';
 import { makeTransactionHost } from './transaction-host.js';
@@ -85,7 +85,7 @@ export class Engine {
   readonly jobs: BackgroundJobQueue;
   readonly flusher: FlushScheduler;
   readonly compactions: CompactionScheduler;
-  private readonly executor: CompactionExecutor;
+  readonly executor: CompactionExecutor;
   /** Compacts a short L0 down once writes go quiet (compaction/idle-trigger.ts). */
   readonly idleTrigger: IdleTrigger;
   readonly stall: WriteStall;
@@ -126,7 +126,7 @@ export class Engine {
     this.blockCache = o.cacheSize > 0 ? new LruCache(o.cacheSize) : undefined;
     this.tables = new TableCache(fs, location, {
       blockCache: this.blockCache,
-      maxOpenFiles: o.maxOpenFiles,
+      maxOpenFiles: o.maxOpenFiles, metadataBudget: o.tableMetadataBudget,
       syncReads: true,
       ...(keyRing ? { keys: keyRing } : {}),
     });
@@ -161,7 +161,7 @@ export class Engine {
       },
     }, this.jobs);
     // Flushes run in the pool too: one worker per job slot, flush slot included.
-    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency * o.maxSubcompactions, flushPoolBytes(o), (line) => log.write(line));
+    this.executor = makeCompactionExecutor(executorChoice, fs, this.jobs.concurrency * o.maxSubcompactions, o, (line) => log.write(line));
     this.compactions = new CompactionScheduler(makeCompactionHost(this), this.executor, this.jobs);
     this.idleTrigger = new IdleTrigger(o.readOnly ? 0 : o.idleCompactionDelayMs,
       () => this.compactions.requestIdleCompaction(o.idleCompactionL0Files));

@@ -6,6 +6,7 @@ import type { Engine } from './engine.js';
 import { pendingCompactionBytes, styleLevelScores } from '../../compaction/style-stats.js';
 import { styleConfig } from './compaction-host.js';
 import { sortedRunCount } from '../../compaction/tiered-picker.js';
+import { buildMemoryStats, type MemoryStats } from './memory-stats.js';
 
 /**
  * One level. score: leveled, bytes / target (L0: tables / level0CompactionTrigger), compaction due at
@@ -18,8 +19,8 @@ export interface DBStats {
   sequence: number;
   memtable: { bytes: number; entries: number };
   immutableMemtables: number;
-  /** Bytes held in memory by memtables, the block cache and open table readers. */
-  memory: { memtables: number; cache: number; tableReaders: number };
+  /** Bytes held in memory, part by part, and the process's own figures (memory-stats.ts, README "Memory"). */
+  memory: MemoryStats;
   levels: LevelStats[];
   flushes: { count: number; bytes: number };
   compactions: { count: number; trivialMoves: number; bytesRead: number; bytesWritten: number; ms: number };
@@ -127,7 +128,6 @@ export function buildStats(db: Engine): DBStats {
     for (const f of files) bytes += f.fileSize;
     return { level, files: files.length, bytes, score: scores[level] ?? 0 };
   });
-  const memBytes = db.memtables.memoryUsage();
   const mem = db.memtables.mem;
   const cache = db.blockCache;
   const filter = db.tables.filterStats();
@@ -136,7 +136,7 @@ export function buildStats(db: Engine): DBStats {
     sequence: db.lastSequence,
     memtable: { bytes: mem.approximateMemoryUsage(), entries: mem.entries },
     immutableMemtables: db.memtables.immutable.length,
-    memory: { memtables: memBytes, cache: cache?.usage ?? 0, tableReaders: db.tables.memoryBytes() },
+    memory: buildMemoryStats(db),
     levels,
     flushes: { count: c.flushes, bytes: c.flushBytes },
     compactions: { count: c.compactions, trivialMoves: c.trivialMoves, bytesRead: c.compactionBytesRead, bytesWritten: c.compactionBytesWritten, ms: c.compactionMs },

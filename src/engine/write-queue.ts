@@ -131,6 +131,13 @@ export class WriteQueue {
 
   get pending(): number { return this.queue.length; }
 
+  /** Bytes of the encoded requests waiting for a group (stats().memory.pendingWrites). */
+  get pendingBytes(): number {
+    let n = 0;
+    for (const r of this.queue) if (!(r instanceof Exclusive)) n += r.ops.byteLength;
+    return n;
+  }
+
   /** Resolves when no group is in flight and the queue is empty (close, flush). */
   whenIdle(): Promise<void> {
     if (!this.leading && this.queue.length === 0) return Promise.resolve();

@@ -15,6 +15,7 @@ import type { CompactionHost } from '../../compaction/host.js';
 import { BackgroundJobQueue } from '../../compaction/job-queue.js';
 import type { CompactionOutputOptions } from '../../compaction/plan.js';
 import { CompactionScheduler } from '../../compaction/scheduler.js';
+import { NO_EXECUTOR_MEMORY } from '../../compaction/worker-memory.js';
 
 const ikey = (k: string, seq: number): Uint8Array => makeInternalKey(Buffer.from(k), seq, ValueKind.Put);
 
@@ -53,6 +54,7 @@ function failingExecutor(): CompactionExecutor & { runs: number; nextRun(): Prom
   return {
     kind: 'inline',
     runs: 0,
+    memory: () => NO_EXECUTOR_MEMORY,
     nextRun() { return new Promise<void>((r) => { wake = r; }); },
     async run() {
       this.runs++;
