@@ -134,6 +134,8 @@ export class LockTable {
         this.fail(victim, new DeadlockError('transaction deadlock: this transaction was the youngest in a cycle of lock waits'));
         if (victim === owner) return;
       }
+      // NB: setTimeout clamps a delay past 2^31 - 1 ms (Infinity included) to 1 ms.
+      if (timeoutMs > 0x7fff_ffff) return;
       w.timer = this.timers.set(() => {
         w.timer = undefined;
         this.fail(owner, new LockTimeoutError(`lock wait timed out after ${timeoutMs} ms`));

@@ -178,3 +178,17 @@ describe('LockTable', () => {
     expect(t.size).toBe(0);
   });
 });
+
+describe('LockTable timeouts', () => {
+  it('an infinite (or longer than a timer can hold) timeout sets no timer: the wait lasts until the grant', async () => {
+    const timers = manualTimers();
+    const t = new LockTable(timers);
+    const [a, b] = [t.newOwner(), t.newOwner()];
+    t.acquire(a, 1, 1000);
+    const w = track(t.acquire(b, 1, Infinity));
+    expect(timers.pending()).toEqual([]);
+    t.releaseAll(a);
+    await flush();
+    expect(w.state()).toBe('granted');
+  });
+});
