@@ -13,8 +13,9 @@
  *
  * Deadlocks: checked on every new wait, by walking the wait-for graph from the new waiter. A waiter
  * waits for the one just ahead of it in its queue, the first waiter for the holder; that is enough
- * for FIFO queues, and a grant only removes edges, so a cycle can only close on a new wait. The
- * youngest owner on the cycle (highest id: ids grow with age) is the victim.
+ * for FIFO queues. A grant only removes edges; the one other way an edge appears is a waiter leaving
+ * a queue (its owner failed or ended), so the waiter behind it is checked again then. The youngest
+ * owner on the cycle (highest id: ids grow with age) is the victim.
  *
  * Failure: a victim, or a waiter whose timeout expires, fails as a whole: every wait it has rejects
  * with the error, its locks are released at once (so the others go on without its cooperation), and
@@ -23,7 +24,7 @@
  * Main thread only. Not here: what a lock protects and when it is validated (transaction-locks.ts).
  */
 import { SeqHashTable } from './seq-hash-table.js';
-import { LockTimeoutError, DeadlockError, type StrataError } from '../errors.js';
+import { LockTimeoutError, DeadlockError, InvalidArgumentError, type StrataError } from '../errors.js';
 
 /** setTimeout/clearTimeout, injectable. */
 export interface LockTimers {
@@ -44,6 +45,7 @@ const realTimers: LockTimers = {
 interface Waiter {
   readonly owner: LockOwner;
   readonly hash: number;
+  promise: Promise<number> | undefined;
   readonly resolve: (index: number) => void;
   readonly reject: (e: Error) => void;
   timer: unknown;
@@ -85,6 +87,10 @@ export class LockOwner {
   }
 }
 
+function deadlock(): DeadlockError {
+  return new DeadlockError('transaction deadlock: this transaction was the youngest in a cycle of lock waits');
+}
+
 export class LockTable {
   private readonly holders = new SeqHashTable();
   private readonly queues = new Map<number, Waiter[]>();
@@ -123,16 +129,21 @@ export class LockTable {
       return owner.push(hash);
     }
     if (h === owner.id) return this.indexOf(owner, hash);
-    return new Promise<number>((resolve, reject) => {
-      const w: Waiter = { owner, hash, resolve, reject, timer: undefined };
+    // Already in line for it (a second write of a key still waited for): the same wait, not a second
+    // place in the queue, which would wait for itself.
+    for (const w of owner.waits) if (w.hash === hash) return w.promise!;
+    let waiter!: Waiter;
+    const promise = new Promise<number>((resolve, reject) => {
+      const w: Waiter = waiter = { owner, hash, promise: undefined, resolve, reject, timer: undefined };
       let q = this.queues.get(hash);
       if (!q) this.queues.set(hash, q = []);
       q.push(w);
       owner.waits.push(w);
       const victim = this.findDeadlockVictim(owner);
       if (victim) {
-        this.fail(victim, new DeadlockError('transaction deadlock: this transaction was the youngest in a cycle of lock waits'));
-        if (victim === owner) return;
+        this.fail(victim, deadlock());
+        // The victim may have held this very lock: then w was granted just now and needs no timer.
+        if (victim === owner || !owner.waits.includes(w)) return;
       }
       // NB: setTimeout clamps a delay past 2^31 - 1 ms (Infinity included) to 1 ms.
       if (timeoutMs > 0x7fff_ffff) return;
@@ -141,6 +152,8 @@ export class LockTable {
         this.fail(owner, new LockTimeoutError(`lock wait timed out after ${timeoutMs} ms`));
       }, timeoutMs);
     });
+    waiter.promise = promise;
+    return promise;
   }
 
   private indexOf(owner: LockOwner, hash: number): number {
@@ -149,12 +162,25 @@ export class LockTable {
     throw new Error('lock table: a held lock is missing from its owner list');
   }
 
-  /** Releases every lock of `owner` and forgets it (commit, rollback, failure, abandonment). Idempotent. */
-  releaseAll(owner: LockOwner): void {
-    for (const w of owner.waits.splice(0)) this.dropWaiter(w);
+  /**
+   * Releases every lock of `owner` and forgets it (commit, rollback, failure, abandonment); a wait
+   * still pending rejects with `reason`. Idempotent.
+   */
+  releaseAll(owner: LockOwner, reason: StrataError = new InvalidArgumentError('the transaction ended while it waited for a lock')): void {
+    const waits = owner.waits.splice(0);
+    const behind: LockOwner[] = [];
+    for (const w of waits) this.dropWaiter(w, behind);
     for (let i = 0, n = owner.count; i < n; i++) this.release(owner, owner.held(i));
     owner.clear();
     this.owners.delete(owner.id);
+    for (const w of waits) w.reject(reason);
+    // A waiter that lost the one ahead of it now waits for the one ahead of that (or the holder): a
+    // new edge, which can close a cycle no new wait will ever check.
+    for (const o of behind) {
+      if (o.failure || o.waits.length === 0) continue;
+      const victim = this.findDeadlockVictim(o);
+      if (victim) this.fail(victim, deadlock());
+    }
   }
 
   private release(owner: LockOwner, hash: number): void {
@@ -170,21 +196,21 @@ export class LockTable {
     next.resolve(next.owner.push(hash));
   }
 
-  private dropWaiter(w: Waiter): void {
+  private dropWaiter(w: Waiter, behind: LockOwner[]): void {
     if (w.timer !== undefined) this.timers.clear(w.timer);
     const q = this.queues.get(w.hash);
     if (!q) return;
     const i = q.indexOf(w);
     if (i >= 0) q.splice(i, 1);
+    if (i >= 0 && i < q.length) behind.push(q[i]!.owner);
     if (q.length === 0) this.queues.delete(w.hash);
   }
 
-  private fail(owner: LockOwner, error: StrataError): void {
+  /** Fails `owner` with `error`: it keeps the error, its waits reject with it, its locks go. Idempotent. */
+  fail(owner: LockOwner, error: StrataError): void {
     if (owner.failure) return;
     owner.failure = error;
-    const waits = owner.waits.slice();
-    this.releaseAll(owner);
-    for (const w of waits) w.reject(error);
+    this.releaseAll(owner, error);
   }
 
   /** Who `w` waits for: the waiter just ahead of it, or the holder when it is first. */

@@ -6,8 +6,9 @@
  * but a commit between the transaction's snapshot and the grant has already happened. At the grant
  * the transaction checks the conflict tracker: if the key was written after its read snapshot, it
  * either moves its snapshot forward (allowed while every read it made was of a key it holds locked:
- * those cannot have changed, so the newer snapshot reads them the same) or fails with
- * ERR_TXN_CONFLICT (it read something unlocked at the old snapshot). The snapshot in force at the
+ * other transactions cannot have changed those, so the newer snapshot reads them the same; a plain
+ * write can, which isAnyWrittenSince checks) or fails with ERR_TXN_CONFLICT (it read something
+ * unlocked at the old snapshot, or a plain write changed a locked key). The snapshot in force at the
  * grant is the key's validation point. Plain writes (db.put, db.write) take no locks, so commit
  * still checks every locked key for a write after its point: the same hash lookup an optimistic
  * commit makes, but it can only fail when a plain write raced the transaction.
@@ -79,10 +80,22 @@ export class TransactionLocks {
     this.seqs[index] = seq;
   }
 
+  /**
+   * True when a key this transaction holds was written after its validation point: only a plain write
+   * can do that, and then the snapshot must not move (what was read of that key would not hold at the
+   * newer snapshot). O(locks held), paid only when the snapshot is about to move.
+   */
+  isAnyWrittenSince(writtenAfter: (hash: number, seq: number) => boolean): boolean {
+    for (let i = 0, n = this.owner.count; i < n && i < this.seqs.length; i++) {
+      const seq = this.seqs[i]!;
+      if (seq >= 0 && writtenAfter(this.owner.held(i), seq)) return true;
+    }
+    return false;
+  }
+
   /** Fails the transaction with `e` and releases its locks. */
   fail(e: StrataError): void {
-    if (!this.owner.failure) this.owner.failure = e;
-    this.release();
+    this.table.fail(this.owner, e);
   }
 
   /** Waits for every queued write lock; rejects with the failure, if any. */

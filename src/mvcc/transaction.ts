@@ -185,10 +185,11 @@ export class Transaction {
   get snapshotSequence(): number { return this.snap.sequence; }
   get isOpen(): boolean { return this.state === 'open'; }
 
-  private checkUsable(): void {
+  /** `isWrite`: writes never throw a lock failure (they stay synchronous and timing-free); reads and commit report it. */
+  private checkUsable(isWrite = false): void {
     this.host.checkOpen();
     if (this.state !== 'open') throw new InvalidArgumentError(`the transaction was already ${this.state === 'committed' ? 'committed' : this.state === 'committing' ? 'committed (in progress)' : 'rolled back'}`);
-    if (this.locks?.failure) throw this.locks.failure;
+    if (!isWrite && this.locks?.failure) throw this.locks.failure;
   }
 
   /**
@@ -201,6 +202,9 @@ export class Transaction {
       if (this.isSnapshotFixed) {
         throw conflict('a key it locks was written after its snapshot, and it has read unlocked keys at that snapshot');
       }
+      if (this.locks!.isAnyWrittenSince((h, seq) => tracker.writtenAfter(h, seq))) {
+        throw conflict('a plain write changed a key it holds locked, so its snapshot cannot move');
+      }
       const old = this.snap;
       this.snap = this.host.takeSnapshot();
       this.held.snapshot = this.snap;
@@ -209,12 +213,19 @@ export class Transaction {
     return this.snap.sequence;
   };
 
-  /** Takes the write lock of `k` (pessimistic), before the write is buffered; a contended one is waited for at commit. */
+  /**
+   * Takes the write lock of `k` (pessimistic), before the write is buffered; a contended one is waited
+   * for at commit. A failure (now or later) is kept for the next read or the commit to report.
+   */
   private lockForWrite(k: Uint8Array): void {
     const locks = this.locks;
-    if (!locks) return;
+    if (!locks || locks.failure) return;
     const hash = keyHash52(k);
-    locks.lockForWrite(hash, () => this.granted(hash));
+    try {
+      locks.lockForWrite(hash, () => this.granted(hash));
+    } catch {
+      // recorded in locks.failure
+    }
   }
 
   /**
@@ -281,7 +292,7 @@ export class Transaction {
   }
 
   put(key: Uint8Array | string, value: Uint8Array | string): void {
-    this.checkUsable();
+    this.checkUsable(true);
     const k = keyArg('key', key);
     const v = keyArg('value', value);
     if (k.length > this.host.maxKeySize) throw new TooLargeError(`key is ${k.length} bytes, over maxKeySize (${this.host.maxKeySize})`);
@@ -291,7 +302,7 @@ export class Transaction {
   }
 
   delete(key: Uint8Array | string): void {
-    this.checkUsable();
+    this.checkUsable(true);
     const k = keyArg('key', key);
     if (k.length > this.host.maxKeySize) throw new TooLargeError(`key is ${k.length} bytes, over maxKeySize (${this.host.maxKeySize})`);
     this.lockForWrite(k);
@@ -379,7 +390,7 @@ export class Transaction {
 
   /** Commits atomically; rejects with ERR_TXN_CONFLICT (nothing written) if it lost a race. */
   async commit(): Promise<void> {
-    this.checkUsable();
+    this.checkUsable(true); // a lock failure is reported below, and ends the transaction as a refused commit does
     this.state = 'committing';
     try {
       await this.locks?.settle();

@@ -164,16 +164,19 @@ describe('LockTable', () => {
     expect(timers.pending()).toEqual([]);
   });
 
-  it('releaseAll drops the owner\'s own pending waits and their timers', async () => {
+  it('releaseAll ends the owner\'s own pending waits (they reject) and their timers', async () => {
     const timers = manualTimers();
     const t = new LockTable(timers);
     const [a, b] = [t.newOwner(), t.newOwner()];
     t.acquire(a, 1, 1000);
-    void track(t.acquire(b, 1, 1000));
+    const w = track(t.acquire(b, 1, 1000));
     expect(t.contended).toBe(1);
     t.releaseAll(b);
     expect(t.contended).toBe(0);
     expect(timers.pending()).toEqual([]);
+    await flush();
+    expect(w.state()).toBe('failed'); // whoever awaited it hears that the wait is over
+    expect(w.error()).toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     t.releaseAll(a);
     expect(t.size).toBe(0);
   });
@@ -190,5 +193,53 @@ describe('LockTable timeouts', () => {
     t.releaseAll(a);
     await flush();
     expect(w.state()).toBe('granted');
+  });
+
+  it('a second wait of one owner for one key is the same wait, not a place behind itself', async () => {
+    const t = new LockTable(manualTimers());
+    const [a, b] = [t.newOwner(), t.newOwner()];
+    t.acquire(a, 1, 1000);
+    const w1 = track(t.acquire(b, 1, 1000));
+    const w2 = track(t.acquire(b, 1, 1000));
+    await flush();
+    expect([w1.state(), w2.state(), b.failure]).toEqual(['pending', 'pending', undefined]);
+    t.releaseAll(a);
+    await flush();
+    expect([w1.state(), w2.state()]).toEqual(['granted', 'granted']);
+    expect([w1.value(), w2.value(), t.contended]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('LockTable: a deadlock victim that held the lock waited for', () => {
+  it('grants the new waiter at once and leaves no timer behind to fail it later', async () => {
+    const timers = manualTimers();
+    const t = new LockTable(timers);
+    const [a, b] = [t.newOwner(), t.newOwner()];
+    t.acquire(a, 1, 1000);
+    t.acquire(b, 2, 1000);
+    const bWaits = track(t.acquire(b, 1, 1000)); // b -> a
+    const aWaits = track(t.acquire(a, 2, 1000)); // a -> b: b (younger) loses, its lock on 2 goes to a
+    await flush();
+    expect([aWaits.state(), bWaits.state()]).toEqual(['granted', 'failed']);
+    expect(timers.pending()).toEqual([]);
+    expect(timers.fireAll()).toBe(0);
+    expect(a.failure).toBeUndefined();
+  });
+});
+
+describe('LockTable: a victim that was only a place in a queue', () => {
+  it('does not end the deadlock: the waiter behind it now waits for the holder, and the cycle is broken again', async () => {
+    const timers = manualTimers();
+    const t = new LockTable(timers);
+    const [a, b, c] = [t.newOwner(), t.newOwner(), t.newOwner()];
+    t.acquire(a, 1, 1000);
+    t.acquire(b, 2, 1000);
+    const cWaits = track(t.acquire(c, 1, 1000)); // c -> a
+    const bWaits = track(t.acquire(b, 1, 1000)); // b -> c (queue order)
+    const aWaits = track(t.acquire(a, 2, 1000)); // a -> b: cycle a -> b -> c -> a, c is the youngest
+    await flush();
+    // Without c, b waits for a directly: still a cycle (a -> b -> a), so b goes too.
+    expect([cWaits.state(), bWaits.state(), aWaits.state()]).toEqual(['failed', 'failed', 'granted']);
+    expect(timers.pending()).toEqual([]);
   });
 });

@@ -78,8 +78,10 @@ describe('pessimistic: locks and reads', () => {
     expect(await t.get('y')).toBeUndefined(); // an unlocked read at the snapshot
     await db.put('x', 'new');
     await expect(t.getForUpdate('x')).rejects.toMatchObject(CONFLICT);
-    // The transaction failed as a whole: later calls report it, its locks are gone.
-    expect(() => t.put('z', '1')).toThrow(/written after its snapshot/);
+    // The transaction failed as a whole: a write does not throw it (writes stay synchronous), reads
+    // and commit report it, its locks are gone.
+    t.put('z', '1');
+    await expect(t.get('z')).rejects.toMatchObject(CONFLICT);
     await expect(t.commit()).rejects.toMatchObject(CONFLICT);
     t.rollback();
     const u = db.beginTransaction(P);
@@ -99,6 +101,18 @@ describe('pessimistic: locks and reads', () => {
     expect(await str(t.get('b'))).toBe('2'); // the same, newer snapshot for every read after
     t.put('a', '3');
     await t.commit();
+    await db.close();
+  });
+
+  it('the snapshot does not move past a plain write to a key it read locked (reads would disagree)', async () => {
+    const db = await open();
+    await db.put('c', '1');
+    const t = db.beginTransaction(P);
+    expect(await str(t.getForUpdate('c'))).toBe('1');
+    await db.put('c', 'plain'); // bypasses t's lock
+    await db.put('d', 'x'); // written after t's snapshot: locking it would move the snapshot
+    await expect(t.getForUpdate('d')).rejects.toMatchObject(CONFLICT);
+    await expect(t.commit()).rejects.toMatchObject(CONFLICT); // read-only, yet refused: its reads failed
     await db.close();
   });
 
