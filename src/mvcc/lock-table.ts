@@ -87,7 +87,7 @@ export class LockOwner {
   }
 }
 
-function deadlock(): DeadlockError {
+function deadlockError(): DeadlockError {
   return new DeadlockError('transaction deadlock: this transaction was the youngest in a cycle of lock waits');
 }
 
@@ -96,6 +96,8 @@ export class LockTable {
   private readonly queues = new Map<number, Waiter[]>();
   private readonly owners = new Map<number, LockOwner>();
   private nextId = 1;
+  /** Waits begun, deadlock victims, waits that timed out (for stats). */
+  readonly counters = { lockWaits: 0, deadlocks: 0, lockTimeouts: 0 };
 
   constructor(private readonly timers: LockTimers = realTimers) {}
 
@@ -139,9 +141,10 @@ export class LockTable {
       if (!q) this.queues.set(hash, q = []);
       q.push(w);
       owner.waits.push(w);
+      this.counters.lockWaits++;
       const victim = this.findDeadlockVictim(owner);
       if (victim) {
-        this.fail(victim, deadlock());
+        this.deadlock(victim);
         // The victim may have held this very lock: then w was granted just now and needs no timer.
         if (victim === owner || !owner.waits.includes(w)) return;
       }
@@ -149,6 +152,7 @@ export class LockTable {
       if (timeoutMs > 0x7fff_ffff) return;
       w.timer = this.timers.set(() => {
         w.timer = undefined;
+        this.counters.lockTimeouts++;
         this.fail(owner, new LockTimeoutError(`lock wait timed out after ${timeoutMs} ms`));
       }, timeoutMs);
     });
@@ -179,7 +183,7 @@ export class LockTable {
     for (const o of behind) {
       if (o.failure || o.waits.length === 0) continue;
       const victim = this.findDeadlockVictim(o);
-      if (victim) this.fail(victim, deadlock());
+      if (victim) this.deadlock(victim);
     }
   }
 
@@ -204,6 +208,11 @@ export class LockTable {
     if (i >= 0) q.splice(i, 1);
     if (i >= 0 && i < q.length) behind.push(q[i]!.owner);
     if (q.length === 0) this.queues.delete(w.hash);
+  }
+
+  private deadlock(victim: LockOwner): void {
+    this.counters.deadlocks++;
+    this.fail(victim, deadlockError());
   }
 
   /** Fails `owner` with `error`: it keeps the error, its waits reject with it, its locks go. Idempotent. */

@@ -155,6 +155,7 @@ describe('pessimistic: deadlocks, timeouts, fairness', () => {
     await expect(b.commit()).rejects.toMatchObject(DEADLOCK);
     b.rollback();
     expect(await str(db.get('k2'))).toBe('a');
+    expect(db.stats().transactions).toMatchObject({ lockWaits: 2, deadlocks: 1, lockTimeouts: 0, locksHeld: 0, conflicts: 0 });
     await db.close();
   });
 
@@ -181,6 +182,7 @@ describe('pessimistic: deadlocks, timeouts, fairness', () => {
     const waiter = db.beginTransaction({ ...P, lockTimeoutMs: 5 });
     await waiter.getForUpdate('y');
     await expect(waiter.getForUpdate('x')).rejects.toMatchObject({ code: 'ERR_TXN_TIMEOUT' });
+    expect(db.stats().transactions).toMatchObject({ lockTimeouts: 1, locksHeld: 1 });
     const other = db.beginTransaction({ ...P, lockTimeoutMs: 0 });
     expect(await other.getForUpdate('y')).toBeUndefined(); // y was released at once (a zero timeout would fail on a wait)
     other.rollback();
