@@ -145,10 +145,12 @@ async function main(): Promise<void> {
     let seed = 1;
     for (let round = 0; round < ROUNDS; round++) {
       const results: Result[] = [];
+      let cell = 0;
       for (const hot of HOTS) {
         for (const clients of CLIENTS) {
-          // Alternate which mode goes first, so a drift in machine load does not favour one.
-          const order = (round + seed) % 2 === 0 ? MODES : [...MODES].reverse();
+          // Alternate which mode goes first, between rounds for the same cell and between cells in a
+          // round: the first of a pair also inherits the flushes and compactions the cell before it owed.
+          const order = (round + cell++) % 2 === 0 ? MODES : [...MODES].reverse();
           const pair: Result[] = [];
           for (const mode of order) pair.push(await runCell(db, { hot, clients, mode }, seed));
           seed++;

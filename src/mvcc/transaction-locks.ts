@@ -46,28 +46,28 @@ export class TransactionLocks {
    * undefined when done at once, else a promise that settles once granted and checked (it rejects with
    * the failure).
    */
-  lock(hash: number, granted: () => number): Promise<void> | undefined {
+  lock(hash: number, granted: (hash: number) => number): Promise<void> | undefined {
     const r = this.table.acquire(this.owner, hash, this.timeoutMs);
     if (typeof r === 'number') {
-      this.onGrant(r, granted);
+      this.onGrant(r, hash, granted);
       return undefined;
     }
-    return r.then((i) => this.onGrant(i, granted));
+    return r.then((i) => this.onGrant(i, hash, granted));
   }
 
   /** lock(), for a write: a wait is queued for commit instead of awaited (a failure is kept in `failure`). */
-  lockForWrite(hash: number, granted: () => number): void {
+  lockForWrite(hash: number, granted: (hash: number) => number): void {
     const p = this.lock(hash, granted);
     if (p) this.pending.push(p.catch(() => undefined));
   }
 
-  private onGrant(index: number, granted: () => number): void {
+  private onGrant(index: number, hash: number, granted: (hash: number) => number): void {
     if (this.owner.failure) throw this.owner.failure;
     // Grants may be checked out of order (a queued one resumes after a later one granted at once).
     if (index < this.seqs.length && this.seqs[index]! >= 0) return; // held already: its point stands
     let seq: number;
     try {
-      seq = granted();
+      seq = granted(hash);
     } catch (e) {
       this.fail(e as StrataError);
       throw e;

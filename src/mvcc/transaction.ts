@@ -222,7 +222,7 @@ export class Transaction {
     if (!locks || locks.failure) return;
     const hash = keyHash52(k);
     try {
-      locks.lockForWrite(hash, () => this.granted(hash));
+      locks.lockForWrite(hash, this.granted);
     } catch {
       // recorded in locks.failure
     }
@@ -242,7 +242,7 @@ export class Transaction {
     const locks = this.locks;
     if (locks) {
       const hash = keyHash52(k);
-      const wait = locks.lock(hash, () => this.granted(hash));
+      const wait = locks.lock(hash, this.granted);
       if (wait) await abortable('getForUpdate()', wait, signal);
       this.checkUsable();
     } else {
