@@ -9,6 +9,8 @@
  * Each client loops: begin, get each key, yield once to the event loop (see think()), put each key, commit; a conflict counts as an abort and the client
  * retries at once with a fresh transaction (no back-off: the abort rate is the raw contention). The
  * 'db.transaction (snapshot)' rows use db.transaction() instead: its retries wait a jittered back-off.
+ * 'pessimistic' rows lock (getForUpdate, keys in key order) instead of reading plainly; a deadlock or
+ * lock timeout counts as an abort. The contention sweep of both modes is bench/txn-sweep.ts.
  * Figures: wall-clock committed tx/s, abort rate = conflicts / commit attempts, and CPU µs per
  * committed transaction (user + system; on a shared machine wall time also counts waiting for a core).
  * Results: bench/RESULTS-txn.md. Imports only src/index.ts.
@@ -16,7 +18,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { DB, WriteBatch, type Isolation } from '../src/index.js';
+import { DB, WriteBatch, type Isolation, type Transaction } from '../src/index.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,7 +67,7 @@ const think = (): Promise<void> | undefined => (NO_YIELD ? undefined : new Promi
 
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
-type Mode = Isolation | 'plain batch' | 'db.transaction (snapshot)';
+type Mode = Isolation | 'pessimistic (snapshot)' | 'plain batch' | 'db.transaction (snapshot)' | 'db.transaction (pessimistic)';
 interface Cell { contention: 'low' | 'high'; keys: number; clients: number; mode: Mode }
 interface Result extends Cell { committed: number; aborts: number; txPerSec: number; abortRate: number; cpuUsPerTx: number }
 
@@ -86,21 +88,24 @@ async function runCell(db: DB, cell: Cell, seed: number): Promise<Result> {
   const space = cell.contention === 'low' ? KEYS : HOT;
   let committed = 0;
   let aborts = 0;
-  const conflicts0 = db.stats().transactions.conflicts;
+  const retries0 = db.stats().transactions.retries;
   const deadline = performance.now() + SECONDS * 1000;
   const c0 = cpuMs();
   const t0 = performance.now();
   const client = async (c: number): Promise<void> => {
     const next = rng(seed * 1000 + c + 1);
     while (performance.now() < deadline) {
-      const keys = pickKeys(next, space, cell.keys);
-      if (cell.mode === 'db.transaction (snapshot)') {
+      const pessimistic = cell.mode === 'pessimistic (snapshot)' || cell.mode === 'db.transaction (pessimistic)';
+      // Pessimistic transactions lock in key order, which keeps them out of deadlocks.
+      const keys = pessimistic ? pickKeys(next, space, cell.keys).sort() : pickKeys(next, space, cell.keys);
+      const read = (tx: Transaction, k: string): Promise<Uint8Array | undefined> => (pessimistic ? tx.getForUpdate(k) : tx.get(k));
+      if (cell.mode === 'db.transaction (snapshot)' || cell.mode === 'db.transaction (pessimistic)') {
         await db.transaction(async (tx) => {
           const vs: (Uint8Array | undefined)[] = [];
-          for (const k of keys) vs.push(await tx.get(k));
+          for (const k of keys) vs.push(await read(tx, k));
           await think();
           keys.forEach((k, i) => tx.put(k, bump(vs[i])));
-        }, { retries: 1_000_000, sync: SYNC });
+        }, { retries: 1_000_000, sync: SYNC, locking: pessimistic ? 'pessimistic' : 'optimistic' });
         committed++;
         continue;
       }
@@ -115,9 +120,26 @@ async function runCell(db: DB, cell: Cell, seed: number): Promise<Result> {
         continue;
       }
       for (;;) { // retry the same keys until it commits
-        const tx = db.beginTransaction({ isolation: cell.mode, sync: SYNC });
+        const tx = pessimistic
+          ? db.beginTransaction({ locking: 'pessimistic', sync: SYNC })
+          : db.beginTransaction({ isolation: cell.mode as Isolation, sync: SYNC });
         const vs: (Uint8Array | undefined)[] = [];
-        for (const k of keys) vs.push(await tx.get(k));
+        let failed = false;
+        for (const k of keys) {
+          try {
+            vs.push(await read(tx, k));
+          } catch (e) {
+            if ((e as { code?: string }).code !== 'ERR_TXN_CONFLICT' && (e as { code?: string }).code !== 'ERR_TXN_TIMEOUT') throw e;
+            failed = true;
+            break;
+          }
+        }
+        if (failed) {
+          tx.rollback();
+          aborts++;
+          if (performance.now() >= deadline) return;
+          continue;
+        }
         await think();
         keys.forEach((k, i) => tx.put(k, bump(vs[i])));
         try {
@@ -125,7 +147,7 @@ async function runCell(db: DB, cell: Cell, seed: number): Promise<Result> {
           committed++;
           break;
         } catch (e) {
-          if ((e as { code?: string }).code !== 'ERR_TXN_CONFLICT') throw e;
+          if ((e as { code?: string }).code !== 'ERR_TXN_CONFLICT' && (e as { code?: string }).code !== 'ERR_TXN_TIMEOUT') throw e;
           aborts++;
           if (performance.now() >= deadline) return;
         }
@@ -134,7 +156,8 @@ async function runCell(db: DB, cell: Cell, seed: number): Promise<Result> {
   };
   await Promise.all(Array.from({ length: cell.clients }, (_, c) => client(c)));
   const wall = (performance.now() - t0) / 1000;
-  if (cell.mode === 'db.transaction (snapshot)') aborts = db.stats().transactions.conflicts - conflicts0;
+  // db.transaction retries inside: count its failed attempts (refused commits, deadlock victims, timeouts).
+  if (cell.mode.startsWith('db.transaction')) aborts = db.stats().transactions.retries - retries0;
   const cpu = cpuMs() - c0;
   return {
     ...cell, committed, aborts,
@@ -174,8 +197,8 @@ async function main(): Promise<void> {
     for (const contention of ['low', 'high'] as const) {
       for (const keys of [1, 10]) {
         for (const clients of CLIENTS) {
-          const modes: Mode[] = ['plain batch', 'snapshot', 'serializable'];
-          if (clients > 1) modes.push('db.transaction (snapshot)');
+          const modes: Mode[] = ['plain batch', 'snapshot', 'serializable', 'pessimistic (snapshot)'];
+          if (clients > 1) modes.push('db.transaction (snapshot)', 'db.transaction (pessimistic)');
           for (const mode of modes) {
             const r = await runCell(db, { contention, keys, clients, mode }, seed++);
             results.push(r);

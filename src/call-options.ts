@@ -29,8 +29,8 @@ export interface IteratorOptions {
 export const WRITE_OPTIONS = ['sync'] as const;
 export const READ_OPTIONS = ['snapshot', 'signal'] as const;
 export const ITERATOR_OPTIONS = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot', 'signal', 'prefix'] as const;
-export const TRANSACTION_OPTIONS = ['isolation', 'sync'] as const;
-export const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries'] as const;
+export const TRANSACTION_OPTIONS = ['isolation', 'sync', 'locking', 'lockTimeoutMs'] as const;
+export const RUN_TRANSACTION_OPTIONS = [...TRANSACTION_OPTIONS, 'retries', 'backoff'] as const;
 export const BACKUP_OPTIONS = ['onProgress', 'signal'] as const;
 export const ROTATE_KEY_OPTIONS = ['rewrite'] as const;
 export const VERIFY_OPTIONS = ['onCorruption'] as const;

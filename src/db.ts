@@ -21,6 +21,7 @@ import { validateOptions, type Options } from './options.js';
 import { WriteBatch } from './wal/write-batch.js';
 import type { Snapshot } from './mvcc/snapshot-list.js';
 import { Transaction, type TransactionOptions } from './mvcc/transaction.js';
+import { planRun, type RunTransactionOptions } from './engine/transaction-runner.js';
 import type { StrataIterator, IteratorMode } from './iterator/strata-iterator.js';
 import type { CheckpointInfo } from './backup/checkpoint.js';
 import type { BackupInfo, BackupOptions } from './backup/backup-engine.js';
@@ -269,26 +270,22 @@ export class DB extends EventEmitter<DBEventMap> {
 
   // ---------------------------------------------------------------- transactions
 
-  /** Starts an optimistic transaction reading at a snapshot taken now. */
+  /** Starts a transaction reading at a snapshot taken now (optimistic unless `locking: 'pessimistic'`). */
   beginTransaction(options?: TransactionOptions): Transaction {
     this.engine.checkWritable();
     return new Transaction(this.engine.transactionHost(), optionsArg<TransactionOptions>('transaction options', options, TRANSACTION_OPTIONS));
   }
 
   /**
-   * Runs fn in a transaction and commits it; on ERR_TXN_CONFLICT retries with a fresh snapshot up to
-   * `retries` more times (default 3) after a jittered back-off. An exception inside fn rolls back and
-   * rethrows. Resolves to fn's result.
+   * Runs fn in a transaction and commits it; on ERR_TXN_CONFLICT (deadlocks included) or
+   * ERR_TXN_TIMEOUT retries with a fresh transaction up to `retries` more times (default 3) after a
+   * jittered back-off (`backoff`; defaults per `locking`: src/engine/transaction-runner.ts). An
+   * exception inside fn rolls back and rethrows. Resolves to fn's result.
    */
-  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions & { retries?: number } = {}): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: RunTransactionOptions = {}): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('transaction(fn): fn must be a function');
     optionsArg('transaction options', options, RUN_TRANSACTION_OPTIONS);
-    const retries = options.retries ?? 3;
-    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError('options.retries must be a non-negative integer');
-    return this.engine.runTransaction(fn, {
-      ...(options.isolation ? { isolation: options.isolation } : {}),
-      ...(options.sync !== undefined ? { sync: options.sync } : {}),
-    }, retries);
+    return this.engine.runTransaction(fn, planRun(options));
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -12,6 +12,7 @@ export const ErrorCode = {
   CLOSED: 'ERR_CLOSED',
   READ_ONLY: 'ERR_READ_ONLY',
   TXN_CONFLICT: 'ERR_TXN_CONFLICT',
+  TXN_TIMEOUT: 'ERR_TXN_TIMEOUT',
   TOO_LARGE: 'ERR_TOO_LARGE',
   NOT_SUPPORTED: 'ERR_NOT_SUPPORTED',
   ABORTED: 'ERR_ABORTED',
@@ -84,6 +85,29 @@ export class TransactionConflictError extends StrataError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.TXN_CONFLICT, message, options);
     this.name = 'TransactionConflictError';
+  }
+}
+
+/**
+ * A pessimistic transaction lost a deadlock: it was the youngest on a cycle of lock waits. The code is
+ * ERR_TXN_CONFLICT (a conflict with concurrent transactions that a retry resolves, as a refused
+ * optimistic commit); the class tells the two apart.
+ */
+export class DeadlockError extends TransactionConflictError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlockError';
+  }
+}
+
+/**
+ * A pessimistic transaction waited longer than its `lockTimeoutMs` for a key lock (retryable: the
+ * holder may be slow, not stuck; a separate code, so a caller can tell a long holder from a conflict).
+ */
+export class LockTimeoutError extends StrataError {
+  constructor(message: string) {
+    super(ErrorCode.TXN_TIMEOUT, message);
+    this.name = 'LockTimeoutError';
   }
 }
 

@@ -9,7 +9,8 @@ export type { WalUpdate, WalUpdateOp } from './engine/wal-tail.js';
 export { WriteBatch } from './wal/write-batch.js';
 export { Snapshot } from './mvcc/snapshot-list.js';
 export { Transaction } from './mvcc/transaction.js';
-export type { Isolation, TransactionOptions, TransactionReadOptions, TransactionIteratorOptions } from './mvcc/transaction.js';
+export type { Isolation, Locking, TransactionOptions, TransactionReadOptions, TransactionIteratorOptions } from './mvcc/transaction.js';
+export type { RunTransactionOptions, Backoff } from './engine/transaction-runner.js';
 export { StrataIterator } from './iterator/strata-iterator.js';
 export type { DBStats, LevelStats } from './engine/stats.js';
 export type { MemoryStats } from './engine/memory-stats.js';
@@ -27,7 +28,7 @@ export type {
 } from './compaction-filter.js';
 export {
   StrataError, ErrorCode, CorruptionError, IOError, InvalidArgumentError, LockedError,
-  DatabaseClosedError, ReadOnlyError, TransactionConflictError, TooLargeError, NotSupportedError,
+  DatabaseClosedError, ReadOnlyError, TransactionConflictError, DeadlockError, LockTimeoutError, TooLargeError, NotSupportedError,
   AbortedError, BusyError, InternalError, isStrataError,
 } from './errors.js';
 export type { ErrorCodeValue } from './errors.js';

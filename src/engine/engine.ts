@@ -27,7 +27,7 @@ import type { VersionSet } from '../manifest/version-set.js';
 import type { Version } from '../manifest/version.js';
 import { lockFileName } from '../manifest/file-names.js';
 import { SnapshotList, type Snapshot } from '../mvcc/snapshot-list.js';
-import type { Transaction, TransactionHost, TransactionOptions } from '../mvcc/transaction.js';
+import type { Transaction, TransactionHost } from '../mvcc/transaction.js';
 import { makeJitter, type Jitter } from '../base/jitter.js';
 import { copyBytes } from '../base/bytes.js';
 import { KeyRing } from '../encryption/keyring.js';
@@ -62,7 +62,7 @@ import { writeOptionsFile } from './options-file.js';
 import { archiveLeftoverWals, removeEmptyWalsBelow } from './wal-files.js';
 import { chooseCompactionExecutor, makeCompactionExecutor, type ExecutorChoice } from './compaction-executor.js';
 import { makeCompactionHost, stallCount } from './compaction-host.js';
-import { runTransaction } from './transaction-runner.js';
+import { runTransaction, type RunPlan } from './transaction-runner.js';
 import { makeTransactionHost } from './transaction-host.js';
 import { makeBackupSource } from './backup-source.js';
 import { ObsoleteFileScheduler } from './file-gc.js';
@@ -330,8 +330,8 @@ export class Engine {
   }
 
   /** db.transaction(): see transaction-runner.ts. */
-  runTransaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions, retries: number): Promise<T> {
-    return runTransaction(this, this.jitter, fn, options, retries);
+  runTransaction<T>(fn: (tx: Transaction) => Promise<T> | T, plan: RunPlan): Promise<T> {
+    return runTransaction(this, this.jitter, fn, plan);
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -42,7 +42,11 @@ export interface DBStats {
    * entries record them (a table an older build recorded counts as none).
    */
   rangeDeletions: { memtables: number; tableEntries: number; tables: number };
-  transactions: { open: number; commits: number; conflicts: number; retries: number };
+  /**
+   * Transactions: conflicts counts refused commits; lockWaits, deadlocks and lockTimeouts are the
+   * pessimistic lock table's (waits begun, deadlock victims, waits that timed out).
+   */
+  transactions: { open: number; commits: number; conflicts: number; retries: number; lockWaits: number; deadlocks: number; lockTimeouts: number; locksHeld: number };
   /**
    * Encryption at rest: the key id new files use, and per key id the live tables sealed with it
    * (`(plaintext)` for tables written before encryption was on). The WAL and MANIFEST being written
@@ -148,7 +152,10 @@ export function buildStats(db: Engine): DBStats {
     filter,
     snapshots: db.snapshots.size,
     rangeDeletions: rangeDeletionStats(db),
-    transactions: { open: db.writes.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries },
+    transactions: {
+      open: db.writes.tracker.openTransactions, commits: c.txnCommits, conflicts: c.txnConflicts, retries: c.txnRetries,
+      ...db.transactionHost().locks.counters, locksHeld: db.transactionHost().locks.size,
+    },
     encryption: encryptionStats(db),
     openTables: db.tables.openCount,
     estimatedKeys: estimatedKeys(db),

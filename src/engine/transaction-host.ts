@@ -1,7 +1,7 @@
 /**
  * The engine's side of the TransactionHost interface (src/mvcc/transaction.ts): snapshots that also record
  * in-flight plain writes, reads at a sequence, iterator sources, and commits through the group commit
- * with a validate step. Kept apart so engine.ts only wires it (as compaction-host.ts).
+ * with a validate step, and the database's key lock table (pessimistic transactions). Kept apart so engine.ts only wires it (as compaction-host.ts).
  */
 import type { Engine } from './engine.js';
 import type { InternalIterator } from '../base/internal-iterator.js';
@@ -10,6 +10,7 @@ import { DatabaseClosedError, TransactionConflictError } from '../errors.js';
 import { StrataIterator, type IteratorMode } from '../iterator/strata-iterator.js';
 import { buildIteratorSource } from './iterator-source.js';
 import type { TransactionHost, TxIteratorOptions } from '../mvcc/transaction.js';
+import { LockTable } from '../mvcc/lock-table.js';
 
 export function makeTransactionHost(db: Engine): TransactionHost {
   return {
@@ -39,6 +40,7 @@ export function makeTransactionHost(db: Engine): TransactionHost {
       });
     },
     tracker: db.writes.tracker,
+    locks: new LockTable(),
     get maxKeySize() { return db.o.maxKeySize; },
     get maxValueSize() { return db.o.maxValueSize; },
     checkOpen: () => { if (db.isClosed) throw new DatabaseClosedError(); },

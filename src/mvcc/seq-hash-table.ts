@@ -23,7 +23,8 @@ export class SeqHashTable {
   private shift: number;
   private n = 0;
 
-  constructor(capacity = MIN_CAPACITY) {
+  /** @param floor the table never shrinks below this many slots (a table that fills and drains all the time). */
+  constructor(capacity = MIN_CAPACITY, private readonly floor = MIN_CAPACITY) {
     let cap = MIN_CAPACITY;
     while (cap < capacity) cap *= 2;
     this.keys = new Float64Array(cap);
@@ -117,7 +118,7 @@ export class SeqHashTable {
     keys[hole] = 0;
     seqs[hole] = 0;
     this.n--;
-    if (8 * this.n < keys.length && keys.length > MIN_CAPACITY) this.resize(keys.length / 2);
+    if (8 * this.n < keys.length && keys.length > MIN_CAPACITY && keys.length > this.floor) this.resize(keys.length / 2);
   }
 
   private resize(capacity: number): void {

@@ -1,5 +1,5 @@
 /**
- * Optimistic transactions. A transaction reads at the snapshot taken when it begins, sees its own
+ * Transactions, optimistic or pessimistic. A transaction reads at the snapshot taken when it begins, sees its own
  * writes (gets and iterators merge its write buffer over the snapshot) and buffers writes until
  * commit, which goes through the normal group commit as ONE batch: all of it becomes visible at once,
  * or none of it.
@@ -28,36 +28,54 @@
  * commit path; the ranges deleted are a short list of their own (range-set.ts).
  * Abandoned transactions are rolled back when garbage-collected (FinalizationRegistry), so their
  * snapshot does not pin the conflict window forever; rollback() or commit() does it at once.
+ *
+ * Locking: 'optimistic' (default) finds conflicts at commit, as above. 'pessimistic' also locks every
+ * key it writes or reads with getForUpdate (lock-table.ts), held until commit or rollback: the lock
+ * holder reads a key's newest value and no other transaction can commit it meanwhile, so the work is
+ * not redone. Its snapshot moves forward while every read was of a locked key, and the commit check
+ * still runs (transaction-locks.ts says why). Range deletes are refused there (ERR_NOT_SUPPORTED);
+ * serializable reads and ranges fall back to the commit-time validation (no shared or range locks).
+ * Not here: the encoded batch (write-buffer-batch.ts), the commit check itself (commit-check.ts).
  */
 import type { Buffer } from 'node:buffer';
-import { ByteWriter } from '../base/coding.js';
-import { MAX_SEQUENCE, ValueKind, userKeyOf, kindOf, seqOf } from '../base/internal-key.js';
+import { MAX_SEQUENCE, ValueKind } from '../base/internal-key.js';
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
-import { InvalidArgumentError, TooLargeError, TransactionConflictError } from '../errors.js';
+import { InvalidArgumentError, NotSupportedError, TooLargeError } from '../errors.js';
 import { booleanArg, keyArg, limitArg, optionsArg } from '../base/arguments.js';
 import { intersectPrefix, sharedPrefixOf } from '../base/prefix-bounds.js';
 import { abortable, signalArg, throwIfAborted } from '../base/abort.js';
 import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
-import { encodeSingleOp, encodedOpLength } from '../wal/write-batch.js';
+import { encodedOpLength } from '../wal/write-batch.js';
 import { printableKey, copyToBuffer, copyBytes } from '../base/bytes.js';
 import type { ConflictTracker, KeyRange } from './conflict-tracker.js';
-import { KeySetBuilder, type KeySet } from './key-set.js';
+import { keyHash52, type KeySet } from './key-set.js';
+import { encodeWriteBuffer } from './write-buffer-batch.js';
 import { KeyLog } from './key-log.js';
-import { RangeSet } from './range-set.js';
 import { compareBytes } from '../base/bytes.js';
 import { RangeDelSkippingIterator, type TombstoneView } from '../rangedel/range-del-skipping-iterator.js';
 import { SnapshotFilterIterator } from './snapshot-filter-iterator.js';
 import type { Snapshot } from './snapshot-list.js';
 import type { StrataIterator } from '../iterator/strata-iterator.js';
+import type { LockTable } from './lock-table.js';
+import { TransactionLocks } from './transaction-locks.js';
+import { checkCommit, conflict } from './commit-check.js';
 
 export type Isolation = 'snapshot' | 'serializable';
+export type Locking = 'optimistic' | 'pessimistic';
 
 export interface TransactionOptions {
   isolation?: Isolation;
   sync?: boolean;
+  /** 'optimistic' (default): conflicts are found at commit. 'pessimistic': writes and getForUpdate lock keys. */
+  locking?: Locking;
+  /** Pessimistic: how long one lock wait may last before ERR_TXN_TIMEOUT (default 1000; Infinity waits forever). */
+  lockTimeoutMs?: number;
 }
+
+/** The default lock wait of a pessimistic transaction: long enough for a queue of short transactions. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 1000;
 
 /** What a transaction needs from the database (implemented by src/engine/transaction-host.ts). */
 export interface TransactionHost {
@@ -74,6 +92,8 @@ export interface TransactionHost {
   submitCommit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
     validate: () => Error | undefined, conflictKeys: KeySet): Promise<void>;
   readonly tracker: ConflictTracker;
+  /** The pessimistic transactions' key locks (one table per database). */
+  readonly locks: LockTable;
   readonly maxKeySize: number;
   readonly maxValueSize: number;
   checkOpen(): void;
@@ -103,18 +123,28 @@ const TX_READ_OPTIONS = ['signal'] as const;
 /** Buffer writes get sequence numbers above every real one (real ones stay below 2^52). */
 const BUFFER_BASE = 2 ** 52;
 
-/** What the finalizer needs; `inTracker` is cleared when the tracker slot is closed early (commit). */
-interface Held { snapshot: Snapshot; tracker: ConflictTracker; inTracker: boolean }
+/**
+ * What the finalizer needs; `inTracker` is cleared when the tracker slot (opened at `trackerSeq`, the
+ * first snapshot) is closed early (commit). A pessimistic snapshot may move on: `snapshot` is the current one.
+ */
+interface Held { snapshot: Snapshot; tracker: ConflictTracker; trackerSeq: number; inTracker: boolean; locks: TransactionLocks | undefined }
 
 const finalizer = new FinalizationRegistry<Held>((held) => {
-  if (held.inTracker) held.tracker.close(held.snapshot.sequence);
+  if (held.inTracker) held.tracker.close(held.trackerSeq);
   held.snapshot.release();
+  held.locks?.release();
 });
 
 export class Transaction {
   readonly isolation: Isolation;
   readonly sync: boolean;
-  private readonly snap: Snapshot;
+  readonly locking: Locking;
+  private snap: Snapshot;
+  /** Pessimistic: set by the first read of an unlocked key; from then on the snapshot cannot move. */
+  private isSnapshotFixed = false;
+  private readonly locks: TransactionLocks | undefined;
+  /** Optimistic getForUpdate keys (validated as writes). */
+  private forUpdate: KeyLog | undefined;
   private state: 'open' | 'committing' | 'committed' | 'rolled-back' = 'open';
   private buffer: MemTable | undefined;
   private localSeq = 0;
@@ -133,11 +163,21 @@ export class Transaction {
       throw new InvalidArgumentError("options.isolation must be 'snapshot' or 'serializable'");
     }
     booleanArg('options.sync', options.sync);
+    const locking = options.locking ?? 'optimistic';
+    if (locking !== 'optimistic' && locking !== 'pessimistic') {
+      throw new InvalidArgumentError("options.locking must be 'optimistic' or 'pessimistic'");
+    }
+    const timeout = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    if (typeof timeout !== 'number' || !(timeout >= 0) || (!Number.isInteger(timeout) && timeout !== Infinity)) {
+      throw new InvalidArgumentError('options.lockTimeoutMs must be a non-negative integer or Infinity');
+    }
     this.isolation = iso;
     this.sync = options.sync === true;
+    this.locking = locking;
+    this.locks = locking === 'pessimistic' ? new TransactionLocks(host.locks, timeout) : undefined;
     this.snap = host.takeSnapshot();
     host.tracker.open(this.snap.sequence);
-    this.held = { snapshot: this.snap, tracker: host.tracker, inTracker: true };
+    this.held = { snapshot: this.snap, tracker: host.tracker, trackerSeq: this.snap.sequence, inTracker: true, locks: this.locks };
     finalizer.register(this, this.held, this.token);
   }
 
@@ -145,9 +185,70 @@ export class Transaction {
   get snapshotSequence(): number { return this.snap.sequence; }
   get isOpen(): boolean { return this.state === 'open'; }
 
-  private checkUsable(): void {
+  /** `isWrite`: writes never throw a lock failure (they stay synchronous and timing-free); reads and commit report it. */
+  private checkUsable(isWrite = false): void {
     this.host.checkOpen();
     if (this.state !== 'open') throw new InvalidArgumentError(`the transaction was already ${this.state === 'committed' ? 'committed' : this.state === 'committing' ? 'committed (in progress)' : 'rolled back'}`);
+    if (!isWrite && this.locks?.failure) throw this.locks.failure;
+  }
+
+  /**
+   * A lock was granted: the validation point of its key. If the key was written after the snapshot,
+   * the snapshot moves to now while every read so far was of a locked key, else the transaction fails.
+   */
+  private readonly granted = (hash: number): number => {
+    const tracker = this.host.tracker;
+    if (tracker.writtenAfter(hash, this.snap.sequence)) {
+      if (this.isSnapshotFixed) {
+        throw conflict('a key it locks was written after its snapshot, and it has read unlocked keys at that snapshot');
+      }
+      if (this.locks!.isAnyWrittenSince((h, seq) => tracker.writtenAfter(h, seq))) {
+        throw conflict('a plain write changed a key it holds locked, so its snapshot cannot move');
+      }
+      const old = this.snap;
+      this.snap = this.host.takeSnapshot();
+      this.held.snapshot = this.snap;
+      old.release();
+    }
+    return this.snap.sequence;
+  };
+
+  /**
+   * Takes the write lock of `k` (pessimistic), before the write is buffered; a contended one is waited
+   * for at commit. A failure (now or later) is kept for the next read or the commit to report.
+   */
+  private lockForWrite(k: Uint8Array): void {
+    const locks = this.locks;
+    if (!locks || locks.failure) return;
+    const hash = keyHash52(k);
+    try {
+      locks.lockForWrite(hash, this.granted);
+    } catch {
+      // recorded in locks.failure
+    }
+  }
+
+  /**
+   * Reads `key` for update. Pessimistic: locks it first (waiting in line, up to lockTimeoutMs) and
+   * reads the newest committed value, which nobody else can change until this transaction ends.
+   * Optimistic: reads at the snapshot, and commit fails if anyone wrote the key since, as if this
+   * transaction had written it (RocksDB's GetForUpdate). Its own writes are seen in both modes.
+   */
+  async getForUpdate(key: Uint8Array | string, options?: TransactionReadOptions): Promise<Buffer | undefined> {
+    this.checkUsable();
+    const k = keyArg('key', key);
+    const signal = signalArg('options.signal', optionsArg<TransactionReadOptions>('getForUpdate() options', options, TX_READ_OPTIONS)?.signal);
+    throwIfAborted('getForUpdate()', signal);
+    const locks = this.locks;
+    if (locks) {
+      const hash = keyHash52(k);
+      const wait = locks.lock(hash, this.granted);
+      if (wait) await abortable('getForUpdate()', wait, signal);
+      this.checkUsable();
+    } else {
+      (this.forUpdate ??= new KeyLog()).add(k);
+    }
+    return this.read(k, signal, false);
   }
 
   /**
@@ -160,6 +261,15 @@ export class Transaction {
       const k = keyArg('key', key);
       const signal = signalArg('options.signal', optionsArg<TransactionReadOptions>('get() options', options, TX_READ_OPTIONS)?.signal);
       throwIfAborted('get()', signal);
+      return this.read(k, signal, true);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Own writes first, then the snapshot; `isPlain`: a read of a key this transaction may not hold locked. */
+  private read(k: Uint8Array, signal: AbortSignal | undefined, isPlain: boolean): Promise<Buffer | undefined> {
+    try {
       const buffer = this.buffer;
       if (buffer) {
         const kind = buffer.get(k, MAX_SEQUENCE);
@@ -170,7 +280,10 @@ export class Transaction {
         }
         if (deletedAt > 0) return Promise.resolve(undefined);
       }
-      if (this.isolation === 'serializable') (this.reads ??= new KeyLog()).add(k);
+      if (isPlain) {
+        this.isSnapshotFixed = true;
+        if (this.isolation === 'serializable') (this.reads ??= new KeyLog()).add(k);
+      }
       const r = this.host.readAt(k, this.snap.sequence);
       return r instanceof Promise ? abortable('get()', r, signal) : Promise.resolve(r);
     } catch (e) {
@@ -179,18 +292,20 @@ export class Transaction {
   }
 
   put(key: Uint8Array | string, value: Uint8Array | string): void {
-    this.checkUsable();
+    this.checkUsable(true);
     const k = keyArg('key', key);
     const v = keyArg('value', value);
     if (k.length > this.host.maxKeySize) throw new TooLargeError(`key is ${k.length} bytes, over maxKeySize (${this.host.maxKeySize})`);
     if (v.length > this.host.maxValueSize) throw new TooLargeError(`value is ${v.length} bytes, over maxValueSize (${this.host.maxValueSize})`);
+    this.lockForWrite(k);
     this.write(ValueKind.Put, k, v);
   }
 
   delete(key: Uint8Array | string): void {
-    this.checkUsable();
+    this.checkUsable(true);
     const k = keyArg('key', key);
     if (k.length > this.host.maxKeySize) throw new TooLargeError(`key is ${k.length} bytes, over maxKeySize (${this.host.maxKeySize})`);
+    this.lockForWrite(k);
     this.write(ValueKind.Delete, k, EMPTY);
   }
 
@@ -206,6 +321,8 @@ export class Transaction {
     if (compareBytes(s, e) >= 0) throw new InvalidArgumentError(`deleteRange: start ${printableKey(s)} must be before end ${printableKey(e)}`);
     const longer = Math.max(s.length, e.length);
     if (longer > this.host.maxKeySize) throw new TooLargeError(`a range key is ${longer} bytes, over maxKeySize (${this.host.maxKeySize})`);
+    // A range lock table would be a second structure on every lock path, for a rare operation.
+    if (this.locks) throw new NotSupportedError('deleteRange() in a pessimistic transaction (lock the keys with delete(), or use an optimistic one)');
     this.write(ValueKind.RangeDelete, s, e);
   }
 
@@ -247,6 +364,7 @@ export class Transaction {
     if (prefix !== undefined) o = intersectPrefix(o, prefix);
     if (options.reverse !== undefined) o.reverse = options.reverse;
     if (options.limit !== undefined) o.limit = options.limit;
+    this.isSnapshotFixed = true;
     if (this.isolation === 'serializable') {
       this.ranges.push({
         lo: o.gt ?? o.gte, loInclusive: o.gt === undefined,
@@ -272,52 +390,31 @@ export class Transaction {
 
   /** Commits atomically; rejects with ERR_TXN_CONFLICT (nothing written) if it lost a race. */
   async commit(): Promise<void> {
-    this.checkUsable();
+    this.checkUsable(true); // a lock failure is reported below, and ends the transaction as a refused commit does
     this.state = 'committing';
     try {
+      await this.locks?.settle();
       if (!this.buffer || this.buffer.entries === 0) return; // read-only: never conflicts
-      const { ops, keys, userBytes, count } = this.encodeBuffer(this.buffer);
+      const { ops, keys, userBytes, count } = encodeWriteBuffer(this.buffer, this.encodedBound, this.keyBound);
       // The batch and the key set hold what commit needs: the write buffer can be collected while the
       // database memtable takes the batch (no local of this frame refers to it across the await).
       this.buffer = undefined;
       const tracker = this.host.tracker;
-      const seq = this.snap.sequence;
-      const serializable = this.isolation === 'serializable';
-      const reads = this.reads;
-      const ranges = this.ranges;
       const held = this.held;
+      const check = {
+        tracker, keys, trackerSeq: held.trackerSeq, readSeq: this.snap.sequence, locks: this.locks,
+        forUpdate: this.forUpdate, reads: this.isolation === 'serializable' ? this.reads : undefined,
+        ranges: this.isolation === 'serializable' ? this.ranges : undefined,
+      };
       const validate = (): Error | undefined => {
-        const hashes = keys.hashes;
-        for (let i = 0, n = keys.count; i < n; i++) {
-          if (tracker.writtenAfter(hashes[i]!, seq)) return conflict(`key ${printableKey(keys.key(i))} was written by a commit after this transaction's snapshot`);
-        }
-        const rangeDeletedSince = tracker.rangeDeletedAfter(seq);
-        if (rangeDeletedSince) {
-          const k = tracker.keysDeletedAfter(keys, seq);
-          if (k) return conflict(`key ${printableKey(k)} was deleted by a range delete committed after this transaction's snapshot`);
-        }
-        const own = keys.ranges;
-        for (let i = 0; own && i < own.count; i++) {
-          const k = tracker.rangeWrittenAfter({ lo: own.start(i), loInclusive: true, hi: own.end(i), hiInclusive: false }, seq);
-          if (k) return conflict(`key ${printableKey(k)}, in a range this transaction deletes, was written after its snapshot`);
-        }
-        if (serializable) {
-          for (let i = 0, n = reads?.count ?? 0; i < n; i++) {
-            if (tracker.writtenAfter(reads!.hash(i), seq) || (rangeDeletedSince && tracker.keyDeletedAfter(reads!.key(i), seq))) {
-              return conflict(`key ${printableKey(reads!.key(i))}, read by this transaction, was written by a commit after its snapshot`);
-            }
-          }
-          for (const r of ranges) {
-            const k = tracker.rangeWrittenAfter(r, seq);
-            if (k) return conflict(`key ${printableKey(k)}, in a range this transaction iterated, was written after its snapshot (phantom)`);
-          }
-        }
+        const refused = checkCommit(check);
+        if (refused) return refused;
         // Validated: nothing else is ever checked against this snapshot, so the tracker slot closes
         // now, before accept() records our keys. When no other transaction is open, a large commit is
         // then not recorded at all (the write queue keeps it as unrecorded until it is published).
         if (held.inTracker) {
           held.inTracker = false;
-          tracker.close(seq);
+          tracker.close(held.trackerSeq);
         }
         return undefined;
       };
@@ -330,51 +427,6 @@ export class Transaction {
       if (this.state === 'committing') this.state = 'committed';
       this.end();
     }
-  }
-
-  /**
-   * The write buffer as one encoded batch (the union of its deleted ranges, then its newest version
-   * of each key that none of its range deletes came after) and the packed set of its keys, in one
-   * pass: the buffer yields user keys sorted, newest version first, and the key set keeps the first of
-   * each (comparing in its own arena, no slice per key).
-   */
-  private encodeBuffer(buffer: MemTable): { ops: Uint8Array; keys: KeySet; userBytes: number; count: number } {
-    // Sized from the bounds: no doubling copies (a 1,000,000-put batch used to end in a 32 MiB buffer
-    // for 19 MB, after copying 31 MiB on the way); exact unless keys were overwritten.
-    const w = new ByteWriter(Math.max(16, this.encodedBound));
-    const keySet = new KeySetBuilder(buffer.entries, this.keyBound);
-    let userBytes = 0;
-    let count = 0;
-    let deleted: RangeSet | undefined;
-    const fragments = buffer.rangeDeletions > 0 ? buffer.rangeDelFragments() : undefined;
-    if (fragments) {
-      // Ranges first: they take the batch's lowest sequence numbers, below every write that follows.
-      deleted = RangeSet.of(fragments.fragments().map((f) => [f.start, f.end] as const));
-      for (let i = 0; i < deleted.count; i++) {
-        encodeSingleOp(w, ValueKind.RangeDelete, deleted.start(i), deleted.end(i));
-        userBytes += deleted.start(i).length + deleted.end(i).length;
-        count++;
-      }
-    }
-    const it = buffer.newIterator();
-    // A MemTable iterator is synchronous.
-    it.seekToFirst();
-    while (it.valid()) {
-      const ik = it.key();
-      const uk = userKeyOf(ik);
-      // The newest version of a key, unless one of the transaction's range deletes came after it.
-      if ((!fragments || !fragments.deletes(uk, seqOf(ik), MAX_SEQUENCE)) && keySet.append(uk)) {
-        const kind = kindOf(ik);
-        const value = kind === ValueKind.Put ? it.value() : EMPTY;
-        encodeSingleOp(w, kind, uk, value);
-        userBytes += uk.length + value.length;
-        count++;
-      }
-      it.next();
-    }
-    // Overwrites left the buffer oversized: copy down (the WAL and the write queue hold it until the group is applied).
-    const ops = w.buf.length - w.length > (w.length >>> 3) ? w.toBytes() : w.view();
-    return { ops, keys: keySet.finish(deleted), userBytes, count };
   }
 
   /** Discards the buffered writes and releases the snapshot. Idempotent after the first call. */
@@ -398,16 +450,15 @@ export class Transaction {
     finalizer.unregister(this.token);
     if (this.held.inTracker) {
       this.held.inTracker = false;
-      this.host.tracker.close(this.snap.sequence);
+      this.host.tracker.close(this.held.trackerSeq);
     }
     if (!this.snap.released) this.snap.release();
+    // After the commit is published: the next holder reads it.
+    this.locks?.release();
     this.buffer = undefined;
     this.reads = undefined;
+    this.forUpdate = undefined;
   }
 }
 
 const EMPTY = new Uint8Array(0);
-
-function conflict(message: string): TransactionConflictError {
-  return new TransactionConflictError(`transaction conflict: ${message}`);
-}

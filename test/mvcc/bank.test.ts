@@ -3,7 +3,7 @@
  * (db.transaction with retries), concurrent auditors summing every balance at a snapshot (db.snapshot
  * + iterator, db.snapshot + getMany, read-only transactions, implicit iterator snapshots) while tiny
  * memtables flush and compactions run: the total never changes and no balance goes negative, under
- * both isolation levels. Each transfer also writes a ledger record in the same transaction; replaying
+ * both isolation levels and both locking modes. Each transfer also writes a ledger record in the same transaction; replaying
  * the ledger must give the balances exactly (atomicity).
  * The crash variant forks dist/test/support/bank-writer.js (synced transfers), SIGKILLs it at random
  * moments, reopens and checks the books, the ledger, and that every acknowledged transfer is there.
@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DB, MemFileSystem, WriteBatch, type Isolation } from '../../src/index.js';
+import { DB, MemFileSystem, WriteBatch, type Isolation, type Locking } from '../../src/index.js';
 import { makeRng, testSeed, withSeed, type Rng } from '../support/rng.js';
 import { tempDir } from '../support/tmpdir.js';
 import {
@@ -42,7 +42,7 @@ async function balancesNow(db: DB, accounts: number, where: string): Promise<num
   return auditIterator(db.iterator(ACCOUNT_RANGE), accounts, where);
 }
 
-async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
+async function bankRun(isolation: Isolation, locking: Locking, rng: Rng): Promise<void> {
   const ACCOUNTS = 40;
   const CLIENTS = 10;
   const TRANSFERS = 30;
@@ -65,7 +65,7 @@ async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
       for (let i = 0; i < TRANSFERS; i++) {
         const from = r.int(ACCOUNTS);
         const to = (from + 1 + r.int(ACCOUNTS - 1)) % ACCOUNTS;
-        await runTransfer(db, { from, to, amount: 1 + r.int(400) }, isolation, { ledger: ledgerKey(0, c, i), pause });
+        await runTransfer(db, { from, to, amount: 1 + r.int(400) }, isolation, { ledger: ledgerKey(0, c, i), pause, locking });
         // explicit flushes and full compactions now and then, on top of the automatic ones
         if (++transfers % 50 === 0) {
           const m = transfers % 100 === 0 ? db.compactRange() : db.flush();
@@ -97,7 +97,7 @@ async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
             const viaGet: number[] = [];
             for (let i = 0; i < ACCOUNTS; i++) viaGet.push(Number((await tx.get(accountKey(i)))!.toString().split('|')[0]));
             expect(viaGet).toEqual(viaIterator);
-          }, { isolation, retries: 0 }); // read-only: never conflicts, so never retried
+          }, { isolation, locking, retries: 0 }); // read-only: never conflicts, so never retried
         } else {
           await balancesNow(db, ACCOUNTS, where);
         }
@@ -115,7 +115,16 @@ async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
     const st = db.stats();
     for (const [kind, n] of Object.entries(audits)) expect(n, `${kind} audits`).toBeGreaterThan(0);
     expect(st.transactions.open).toBe(0);
-    expect(st.transactions.conflicts).toBeGreaterThan(0); // real contention, not a serial run
+    // Real contention, not a serial run: optimistic transfers conflict; pessimistic ones wait in line
+    // and deadlock now and then (the victims retry), but never conflict at commit.
+    if (locking === 'optimistic') {
+      expect(st.transactions.conflicts).toBeGreaterThan(0);
+    } else {
+      expect(st.transactions.lockWaits).toBeGreaterThan(0);
+      expect(st.transactions.conflicts).toBe(0);
+      expect(st.transactions.retries).toBe(st.transactions.deadlocks + st.transactions.lockTimeouts);
+      expect(st.transactions.locksHeld).toBe(0);
+    }
     expect(st.flushes.count).toBeGreaterThan(5);
     expect(st.compactions.count).toBeGreaterThan(0);
     expect(db.engine.writes.tracker.remembered).toBe(0);
@@ -125,16 +134,18 @@ async function bankRun(isolation: Isolation, rng: Rng): Promise<void> {
 }
 
 describe('bank invariant', () => {
-  it.each(['snapshot', 'serializable'] as const)('%s: the total never changes under concurrent transfers, audits, flushes, compactions', async (isolation) => {
-    await withSeed(`bank ${isolation}`, (rng) => bankRun(isolation, rng));
+  it.each([
+    ['snapshot', 'optimistic'], ['serializable', 'optimistic'], ['snapshot', 'pessimistic'], ['serializable', 'pessimistic'],
+  ] as const)('%s, %s: the total never changes under concurrent transfers, audits, flushes, compactions', async (isolation, locking) => {
+    await withSeed(`bank ${isolation} ${locking}`, (rng) => bankRun(isolation, locking, rng));
   });
 });
 
 interface Ack { c: number; i: number; from: number; to: number; amount: number }
 
 async function runChild(dir: string, seed: number, round: number, clients: number, accounts: number,
-  isolation: Isolation, killAfterMs: number): Promise<Ack[]> {
-  const child = fork(CHILD, [dir, String(seed), String(round), String(clients), String(accounts), isolation],
+  isolation: Isolation, locking: Locking, killAfterMs: number): Promise<Ack[]> {
+  const child = fork(CHILD, [dir, String(seed), String(round), String(clients), String(accounts), isolation, locking],
     { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
@@ -155,7 +166,7 @@ async function runChild(dir: string, seed: number, round: number, clients: numbe
 }
 
 describe('bank invariant across SIGKILL', () => {
-  it('books balance, the ledger replays, acknowledged transfers survive (rounds alternate isolation levels)', async () => {
+  it('books balance, the ledger replays, acknowledged transfers survive (rounds go through both levels and both locking modes)', async () => {
     expect(existsSync(CHILD), `${CHILD} missing: run npm run build`).toBe(true);
     const seed = testSeed();
     const rng = makeRng(seed);
@@ -164,9 +175,11 @@ describe('bank invariant across SIGKILL', () => {
     const CLIENTS = 6;
     try {
       let acknowledged = 0;
-      for (let round = 0; round < 3; round++) {
-        const isolation: Isolation = round % 2 === 0 ? 'snapshot' : 'serializable';
-        const acks = await runChild(dir, seed + round, round, CLIENTS, ACCOUNTS, isolation, 150 + rng.int(350));
+      const ROUNDS: [Isolation, Locking][] = [
+        ['snapshot', 'optimistic'], ['serializable', 'pessimistic'], ['snapshot', 'pessimistic'], ['serializable', 'optimistic'],
+      ];
+      for (const [round, [isolation, locking]] of ROUNDS.entries()) {
+        const acks = await runChild(dir, seed + round, round, CLIENTS, ACCOUNTS, isolation, locking, 150 + rng.int(350));
         acknowledged += acks.length;
         const db = await DB.open(dir);
         try {

@@ -2,13 +2,14 @@
  * The history checker (test/support/history-checker.ts): first on hand-written histories, one per
  * anomaly, so a checker that cannot see an anomaly fails here; then on randomized concurrent
  * workloads against the engine (few keys, transactions of gets, puts and scans, voluntary rollbacks,
- * plain puts interleaved), under each isolation level: no anomaly that level forbids may appear.
+ * plain puts interleaved, half the reads getForUpdate), under each isolation level and both locking
+ * modes: no anomaly that level forbids may appear.
  * The engine's version order is read from the memtable (internal: a 64 MiB write buffer keeps every
  * version there, with its sequence number); the final state is cross-checked through db.get.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { DB, MemFileSystem, type Isolation } from '../../src/index.js';
+import { DB, MemFileSystem, type Isolation, type Locking } from '../../src/index.js';
 import { seqOf, userKeyOf } from '../../src/base/internal-key.js';
 import type { MemTable } from '../../src/memtable/memtable.js';
 import { makeRng, withSeed, type Rng } from '../support/rng.js';
@@ -152,7 +153,7 @@ function installedVersions(db: DB): Map<string, Version[]> {
 interface Outcome { committed: number; conflicts: number; rolledBack: number; plain: number; anomalies: Anomaly[]; asSerializable: Anomaly[] }
 
 /** `synced`: half the commits and plain puts ask for sync, so groups wait on fdatasync while others begin. */
-async function workload(level: Isolation, rng: Rng, clients: number, perClient: number, synced = false): Promise<Outcome> {
+async function workload(level: Isolation, rng: Rng, clients: number, perClient: number, synced = false, locking: Locking = 'optimistic'): Promise<Outcome> {
   const db = await DB.open('/db', { fs: new MemFileSystem(), writeBufferSize: 64 * 1024 * 1024 });
   const txns: TxnRecord[] = [];
   let nextId = 1;
@@ -172,36 +173,43 @@ async function workload(level: Isolation, rng: Rng, clients: number, perClient: 
         o.plain++;
         continue;
       }
-      const tx = db.beginTransaction({ isolation: level, sync: synced && r.int(2) === 0 });
+      const tx = db.beginTransaction({ isolation: level, locking, sync: synced && r.int(2) === 0 });
       const rec: TxnRecord = { id, status: 'aborted', ops: [], snapshot: tx.snapshotSequence };
       txns.push(rec);
       const nOps = 1 + r.int(5);
       let w = 0;
-      for (let j = 0; j < nOps; j++) {
-        const x = r.int(10);
-        const key = r.pick(KEYS);
-        if (x < 4) {
-          const v = await tx.get(key);
-          rec.ops.push({ kind: 'r', key, value: v?.toString() });
-        } else if (x < 8) {
-          const value = `t${id}.${w++}`;
-          tx.put(key, value);
-          rec.ops.push({ kind: 'w', key, value });
-        } else {
-          const seen = new Map<string, string>();
-          for await (const [k, v] of tx.iterator(x === 8 ? {} : { gte: key, reverse: true })) seen.set(k.toString(), v.toString());
-          for (const k of KEYS) if (x === 8 || k >= key) rec.ops.push({ kind: 'r', key: k, value: seen.get(k) });
-        }
-        await pause();
-      }
-      if (r.int(12) === 0) { tx.rollback(); o.rolledBack++; continue; }
       try {
+        for (let j = 0; j < nOps; j++) {
+          const x = r.int(10);
+          const key = r.pick(KEYS);
+          if (x < 4) {
+            const v = await (r.int(2) ? tx.getForUpdate(key) : tx.get(key));
+            rec.ops.push({ kind: 'r', key, value: v?.toString() });
+          } else if (x < 8) {
+            const value = `t${id}.${w++}`;
+            tx.put(key, value);
+            rec.ops.push({ kind: 'w', key, value });
+          } else {
+            const seen = new Map<string, string>();
+            for await (const [k, v] of tx.iterator(x === 8 ? {} : { gte: key, reverse: true })) seen.set(k.toString(), v.toString());
+            for (const k of KEYS) if (x === 8 || k >= key) rec.ops.push({ kind: 'r', key: k, value: seen.get(k) });
+          }
+          await pause();
+        }
+        if (r.int(12) === 0) { tx.rollback(); o.rolledBack++; continue; }
         await tx.commit();
         rec.status = 'committed';
         o.committed++;
       } catch (e) {
-        if ((e as { code?: string }).code !== 'ERR_TXN_CONFLICT') throw e;
+        // pessimistic: a read may also report a lock failure (deadlock, timeout, a key written since)
+        const code = (e as { code?: string }).code;
+        if (code !== 'ERR_TXN_CONFLICT' && code !== 'ERR_TXN_TIMEOUT') throw e;
+        tx.rollback();
         o.conflicts++;
+      } finally {
+        // A pessimistic snapshot moves only while every read so far still holds at the newer one:
+        // all its reads are checked against the last.
+        rec.snapshot = tx.snapshotSequence;
       }
     }
   };
@@ -218,11 +226,13 @@ async function workload(level: Isolation, rng: Rng, clients: number, perClient: 
 }
 
 describe('engine histories', () => {
-  it.each(['snapshot', 'serializable'] as const)('%s: concurrent transactions show no anomaly the level forbids (3 runs, one with synced commits)', async (level) => {
-    await withSeed(`history ${level}`, async (rng) => {
+  it.each([
+    ['snapshot', 'optimistic'], ['serializable', 'optimistic'], ['snapshot', 'pessimistic'], ['serializable', 'pessimistic'],
+  ] as const)('%s, %s: concurrent transactions show no anomaly the level forbids (3 runs, one with synced commits)', async (level, locking) => {
+    await withSeed(`history ${level} ${locking}`, async (rng) => {
       let committed = 0, conflicts = 0, writeSkews = 0;
       for (let run = 0; run < 3; run++) {
-        const r = await workload(level, rng, 8, 40, run === 2);
+        const r = await workload(level, rng, 8, 40, run === 2, locking);
         if (r.anomalies.length > 0) {
           throw new Error(`run ${run}: ${JSON.stringify(summarize(r.anomalies))}\n${r.anomalies.slice(0, 5).map((a) => `${a.kind}: ${a.detail}`).join('\n')}`);
         }

@@ -9,7 +9,7 @@
  * shows up as a mismatch. Pure helpers plus one transaction body; no I/O of their own.
  */
 import { Buffer } from 'node:buffer';
-import type { DB, Isolation, Snapshot, Transaction } from '../../src/index.js';
+import type { DB, Isolation, Locking, Snapshot, Transaction } from '../../src/index.js';
 
 export const INITIAL_BALANCE = 1000;
 /** Values carry padding so that a few hundred transfers fill several tiny memtables. */
@@ -34,11 +34,15 @@ export function decodeBalance(v: Uint8Array | undefined, what: string): number {
 
 export interface Transfer { from: number; to: number; amount: number }
 
-/** Reads both balances and moves the money if the source can pay. Resolves to the amount moved. */
+/**
+ * Reads both balances and moves the money if the source can pay. Resolves to the amount moved.
+ * A pessimistic transaction reads them with getForUpdate (locked, newest values: no retry needed).
+ */
 export async function transferBody(tx: Transaction, t: Transfer, ledger: string | undefined, pause?: () => Promise<void>): Promise<number> {
-  const a = decodeBalance(await tx.get(accountKey(t.from)), accountKey(t.from));
+  const read = (k: string): Promise<Uint8Array | undefined> => (tx.locking === 'pessimistic' ? tx.getForUpdate(k) : tx.get(k));
+  const a = decodeBalance(await read(accountKey(t.from)), accountKey(t.from));
   if (pause) await pause();
-  const b = decodeBalance(await tx.get(accountKey(t.to)), accountKey(t.to));
+  const b = decodeBalance(await read(accountKey(t.to)), accountKey(t.to));
   const moved = a >= t.amount ? t.amount : 0;
   if (moved > 0) {
     tx.put(accountKey(t.from), encodeBalance(a - moved));
@@ -48,9 +52,10 @@ export async function transferBody(tx: Transaction, t: Transfer, ledger: string 
   return moved;
 }
 
-export function runTransfer(db: DB, t: Transfer, isolation: Isolation, opts: { sync?: boolean; ledger?: string; pause?: () => Promise<void> } = {}): Promise<number> {
+export function runTransfer(db: DB, t: Transfer, isolation: Isolation,
+  opts: { sync?: boolean; ledger?: string; pause?: () => Promise<void>; locking?: Locking } = {}): Promise<number> {
   return db.transaction((tx) => transferBody(tx, t, opts.ledger, opts.pause), {
-    isolation, retries: 10_000, ...(opts.sync ? { sync: true } : {}),
+    isolation, locking: opts.locking ?? 'optimistic', retries: 10_000, ...(opts.sync ? { sync: true } : {}),
   });
 }
 

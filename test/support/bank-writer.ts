@@ -1,22 +1,23 @@
 /**
  * Child process for the bank crash test (run from dist/test/support/bank-writer.js; Node runs no
- * TypeScript). argv: dir, seed, round, clients, accounts, isolation.
+ * TypeScript). argv: dir, seed, round, clients, accounts, isolation, locking.
  * Opens the database (creating the accounts in one synced batch on first use), reports { ready },
  * then runs `clients` concurrent loops of transfers, each a db.transaction with sync: true that also
  * writes its ledger record (bank-accounts.ts). After a commit resolves it reports
  * { c, i, from, to, amount } (amount = what moved) to the parent over IPC. Runs until killed.
  * Tiny memtables so flushes, and worker compactions, are under way when the SIGKILL lands.
  */
-import { DB, WriteBatch, type Isolation } from '../../src/index.js';
+import { DB, WriteBatch, type Isolation, type Locking } from '../../src/index.js';
 import { makeRng } from './rng.js';
 import { INITIAL_BALANCE, accountKey, encodeBalance, ledgerKey, runTransfer } from './bank-accounts.js';
 
-const [dir, seedText, roundText, clientsText, accountsText, isolationText] = process.argv.slice(2);
+const [dir, seedText, roundText, clientsText, accountsText, isolationText, lockingText] = process.argv.slice(2);
 const seed = Number(seedText);
 const round = Number(roundText);
 const clients = Number(clientsText);
 const accounts = Number(accountsText);
 const isolation = (isolationText ?? 'snapshot') as Isolation;
+const locking = (lockingText ?? 'optimistic') as Locking;
 
 async function main(): Promise<void> {
   const db = await DB.open(dir!, {
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
         const from = rng.int(accounts);
         const to = (from + 1 + rng.int(accounts - 1)) % accounts;
         const amount = 1 + rng.int(300);
-        const moved = await runTransfer(db, { from, to, amount }, isolation, { sync: true, ledger: ledgerKey(round, c, i) });
+        const moved = await runTransfer(db, { from, to, amount }, isolation, { sync: true, ledger: ledgerKey(round, c, i), locking });
         process.send!({ c, i, from, to, amount: moved });
       }
     })());
