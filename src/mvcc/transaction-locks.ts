@@ -98,10 +98,20 @@ export class TransactionLocks {
     this.table.fail(this.owner, e);
   }
 
-  /** Waits for every queued write lock; rejects with the failure, if any. */
-  async settle(): Promise<void> {
-    while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
-    if (this.owner.failure) throw this.owner.failure;
+  /**
+   * Waits for every queued write lock; rejects (or throws, with none queued) with the failure, if any.
+   * Undefined when nothing is queued: commit then submits in the same turn it was called, so commits
+   * and plain writes reach the write queue in the order they were called.
+   */
+  settle(): Promise<void> | undefined {
+    if (this.pending.length === 0) {
+      if (this.owner.failure) throw this.owner.failure;
+      return undefined;
+    }
+    return (async () => {
+      while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
+      if (this.owner.failure) throw this.owner.failure;
+    })();
   }
 
   release(): void {

@@ -393,7 +393,9 @@ export class Transaction {
     this.checkUsable(true); // a lock failure is reported below, and ends the transaction as a refused commit does
     this.state = 'committing';
     try {
-      await this.locks?.settle();
+      // No await unless a lock is still queued: a commit is ordered where it was called
+      const settling = this.locks?.settle();
+      if (settling) await settling;
       if (!this.buffer || this.buffer.entries === 0) return; // read-only: never conflicts
       const { ops, keys, userBytes, count } = encodeWriteBuffer(this.buffer, this.encodedBound, this.keyBound);
       // The batch and the key set hold what commit needs: the write buffer can be collected while the

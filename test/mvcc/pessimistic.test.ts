@@ -3,7 +3,8 @@
  * value, writes lock before they buffer, the snapshot moves only while every read was of a locked
  * key, plain writes that bypass the locks still conflict at commit, deadlocks of 2 and 3
  * transactions, lock timeouts, FIFO hand-over, locks released by commit, rollback and garbage
- * collection, option checks; and optimistic getForUpdate. Interleavings are driven by hand (each
+ * collection, option checks; optimistic getForUpdate; and, in both modes, a commit with no lock queued
+ * reaching the write queue in the turn it was called (before a put called after it). Interleavings are driven by hand (each
  * step awaited), timeouts by a short lockTimeoutMs whose rejection is awaited, never a sleep.
  * Not here: the lock table alone (lock-table.test.ts); anomalies and histories in pessimistic mode
  * (anomalies.test.ts, history-checker.test.ts, bank.test.ts run both modes).
@@ -293,4 +294,21 @@ describe('options and optimistic getForUpdate', () => {
     expect(db.stats().transactions.retries).toBe(1);
     await db.close();
   });
+});
+
+describe('commit order is call order', () => {
+  for (const locking of ['optimistic', 'pessimistic'] as const) {
+    it(`${locking}: a commit and a plain put called in the same turn get sequences in that order`, async () => {
+      const db = await DB.open('/db', { fs: new MemFileSystem() });
+      const tx = db.beginTransaction({ locking });
+      tx.put('a', '1');
+      const commit = tx.commit(); // no lock is queued: it must reach the write queue before the put below
+      const put = db.put('b', '2');
+      await Promise.all([commit, put]);
+      const order: string[] = [];
+      for await (const u of db.getUpdatesSince(1)) order.push(...u.ops.map((o) => o.key.toString()));
+      expect(order).toEqual(['a', 'b']);
+      await db.close();
+    });
+  }
 });
