@@ -14,6 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DB, WriteBatch, type Locking } from '../src/index.js';
+import { keyOf, rng } from './txn-data.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,16 +30,6 @@ const UNSORTED = process.argv.includes('--unsorted');
 const KEYS_PER_TXN = 10;
 const VALUE_SIZE = 100;
 const MODES: Locking[] = ['optimistic', 'pessimistic'];
-
-const keyOf = (i: number): string => `k${String(i).padStart(8, '0')}`;
-
-function rng(seed: number): (n: number) => number {
-  let x = seed | 0 || 1;
-  return (n) => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 /**
  * Distinct keys, in key order unless --unsorted: locking in one global order is what keeps pessimistic

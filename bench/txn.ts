@@ -19,6 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DB, WriteBatch, type Isolation, type Transaction } from '../src/index.js';
+import { keyOf, rng } from './txn-data.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,17 +34,6 @@ const CLIENTS = arg('clients', '1,64').split(',').map(Number);
 const SYNC = flag('sync');
 const NO_YIELD = flag('no-yield');
 const VALUE_SIZE = 100;
-
-const keyOf = (i: number): string => `k${String(i).padStart(8, '0')}`;
-
-/** xorshift32: deterministic key choices per client. */
-function rng(seed: number): (n: number) => number {
-  let x = seed | 0 || 1;
-  return (n) => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 function pickKeys(next: (n: number) => number, space: number, k: number): string[] {
   const out = new Set<number>();
