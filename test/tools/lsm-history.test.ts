@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import type { inspect } from '../../src/index.js';
 import { buildLsmHistory, kindOf, sampleSteps, type LsmHistory } from '../../tools/lsm/lsm-history.js';
+import { replaySteps } from '../support/lsm-replay.js';
 
 type Inspection = inspect.ManifestInspection;
 type Edit = Inspection['edits'][number]['edit'];
@@ -99,17 +100,7 @@ describe('lsm history', () => {
     expect(few.steps[2]!.gap).toEqual({ edits: 2, deleted: [[1, 8]], added: [[2, 8], [3, 10]] });
     expect(few.steps.map((s) => s.levels)).toEqual([full.steps[0]!.levels, full.steps[3]!.levels, full.steps[6]!.levels]);
     expect(few.notes.some((n) => n.includes('7 steps, 3 shown (--max-steps 3)'))).toBe(true);
-    const replay = (h: LsmHistory): number[][] => {
-      const state = new Map<number, number>();
-      for (const s of h.steps) {
-        for (const [, f] of s.gap?.deleted ?? []) state.delete(f);
-        for (const [l, f] of s.gap?.added ?? []) state.set(f, l);
-        for (const [, f] of s.deleted) state.delete(f);
-        for (const [f, , to] of s.moved) state.set(f, to);
-        for (const [l, f] of s.added) state.set(f, l);
-      }
-      return [...state].sort((a, b) => a[0] - b[0]);
-    };
+    const replay = (h: LsmHistory): number[][] => [...replaySteps(h)].sort((a, b) => a[0] - b[0]);
     expect(replay(few)).toEqual(replay(full));
   });
 

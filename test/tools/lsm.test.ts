@@ -19,6 +19,7 @@ import { DB, keyProviderFromFile, type DBEventMap, type Options } from '../../sr
 import { tempDir } from '../support/tmpdir.js';
 import { flipByte, hasStackTrace, runCli } from './cli-helpers.js';
 import { browserSupport, dumpDom } from '../support/browser.js';
+import { replaySteps } from '../support/lsm-replay.js';
 import { pathToFileURL } from 'node:url';
 import type { LsmHistory, LsmStep } from '../../tools/lsm/lsm-history.js';
 
@@ -92,19 +93,6 @@ async function lsmJson(dir: string, ...args: string[]): Promise<LsmHistory> {
   return JSON.parse(r.stdout) as LsmHistory;
 }
 
-/** Replays the steps as the page does (gap, deletes, moves, adds): fileNumber -> level. */
-function replay(h: LsmHistory): Map<number, number> {
-  const state = new Map<number, number>();
-  for (const s of h.steps) {
-    for (const [, f] of s.gap?.deleted ?? []) state.delete(f);
-    for (const [l, f] of s.gap?.added ?? []) state.set(f, l);
-    for (const [, f] of s.deleted) state.delete(f);
-    for (const [f, , to] of s.moved) state.set(f, to);
-    for (const [l, f] of s.added) state.set(f, l);
-  }
-  return state;
-}
-
 interface ManifestLevels { levels: { level: number; bytes: number; files: { fileNumber: number }[] }[] }
 
 async function manifestLevels(dir: string): Promise<Map<number, number>> {
@@ -174,7 +162,7 @@ describe('stratadb lsm', () => {
     expect(h.steps.find((s) => s.kind === 'trivial-move')!.reason).toMatch(/^trivial move \d{6} L1 -> L2$/);
 
     const current = await manifestLevels(dir);
-    expect(byNumber(replay(h))).toEqual(byNumber(current));
+    expect(byNumber(replaySteps(h))).toEqual(byNumber(current));
     const finalFiles = h.final.levels.flatMap((l) => l.files.map((f) => [f, l.level] as [number, number]));
     expect(finalFiles.sort((a, b) => a[0] - b[0])).toEqual(byNumber(current));
     const last = h.steps[h.steps.length - 1]!;
@@ -294,7 +282,7 @@ describe('stratadb lsm', () => {
     expect(few.steps[2]).toMatchObject({ edit: all.steps[all.steps.length - 1]!.edit, writeAmp: all.final.writeAmp });
     expect(few.steps.filter((s) => s.gap).length).toBeGreaterThan(0);
     expect(few.notes.join(' ')).toContain(`${all.totalSteps} steps, 3 shown`);
-    expect(byNumber(replay(few))).toEqual(byNumber(replay(all)));
+    expect(byNumber(replaySteps(few))).toEqual(byNumber(replaySteps(all)));
     expect(few.counts).toEqual(all.counts);
     const bad = await runCli(['lsm', dir, '--max-steps', '1']);
     expect(bad.code).toBe(2);
@@ -311,7 +299,7 @@ describe('stratadb lsm', () => {
     expect(sorted(first.added.map(([, f]) => f))).toEqual(sorted([...before.keys()]));
     expect(first.reason).toMatch(new RegExp(`^state when this MANIFEST began: ${before.size} files`));
     expect(h.notes[0]).toContain(`when ${h.manifest} began`);
-    expect(byNumber(replay(h))).toEqual(byNumber(before));
+    expect(byNumber(replaySteps(h))).toEqual(byNumber(before));
   });
 
   it('an encrypted MANIFEST is read with --key-file and refused cleanly without', async () => {
@@ -371,7 +359,7 @@ describe('stratadb lsm', () => {
         expect(h.problem).toBeUndefined();
         expect(h.steps[0]!.kind).toBe('snapshot');
         const finalFiles = h.final.levels.flatMap((l) => l.files.map((f) => [f, l.level] as [number, number]));
-        expect(byNumber(replay(h))).toEqual(finalFiles.sort((a, b) => a[0] - b[0]));
+        expect(byNumber(replaySteps(h))).toEqual(finalFiles.sort((a, b) => a[0] - b[0]));
       }
       expect(current(), 'the MANIFEST rolled over while the tool read it').not.toBe(first);
     } finally {
