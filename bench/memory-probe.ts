@@ -6,8 +6,11 @@
  * once collections have run (start node with --expose-gc for a forced one), to see what stays behind.
  * One load per process, so that RSS is this configuration's alone: `npm run bench:memory` runs the
  * budget checks (README "Memory") as separate processes.
+ * `--cycles N` runs the load N times in the same process, each on a fresh database, and records RSS
+ * after each close: if the engine held on to anything, the later cycles would end higher; what stays
+ * resident but does not grow is the allocator's retained memory, reused by the next cycle.
  * Usage: node --expose-gc dist/bench/memory-probe.js --keys 6000000 [--checkpoints 2000000]
- *   [--executor auto|inline] [--memory-budget BYTES] [--mixed] [--dir DIR] [--seed N] [--json]
+ *   [--executor auto|inline] [--memory-budget BYTES] [--mixed] [--cycles N] [--dir DIR] [--seed N] [--json]
  * Prints a line per checkpoint and, last, the JSON result (runJsonChild reads it).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -35,6 +38,8 @@ export interface ProbeResult {
   nearPeak: ProbeSample | undefined;
   afterClose: { rss: number; heapUsed: number; external: number; arrayBuffers: number;
     resident: ReturnType<typeof residentBreakdown> };
+  /** RSS after each cycle's close (--cycles; one entry by default). */
+  afterCloseCycles: number[];
   seconds: number;
 }
 
@@ -107,60 +112,74 @@ export async function probe(): Promise<ProbeResult> {
   collect();
   const baselineRss = process.memoryUsage().rss;
   const t0 = performance.now();
-  const db = await DB.open(dir, { compactionExecutor: executor, ...(memoryBudget !== undefined ? { memoryBudget } : {}) } as Options);
+  const cycles = Number(arg('cycles') ?? 1);
   const samples: ProbeSample[] = [];
-  const json = process.argv.includes('--json');
-  const report = (s: ProbeSample): void => {
-    samples.push(s);
-    if (!json) {
-      console.error(`${s.keys} keys: rss ${mb(s.rss)} (peak ${mb(s.peakRss)}) heap ${mb(s.heapUsed)} external ${mb(s.external)} ` +
-        `arrayBuffers ${mb(s.arrayBuffers)}  engine ${JSON.stringify(s.engine, (_k, v: unknown) => (typeof v === 'number' && v > MiB ? mb(v) : v))}`);
-    }
-  };
-  // A sample every few hundred ms catches the breakdown near the peak; the peak itself is the kernel's.
-  let written = 0;
-  let highest = 0;
   let nearPeak: ProbeSample | undefined;
-  const timer = setInterval(() => {
-    const rss = process.memoryUsage.rss();
-    if (rss > highest) { highest = rss; nearPeak = sample(db, written); }
-  }, 250);
-  const stops = [...checkpoints.filter((c) => c < keys), keys];
-  const key = (i: number): Buffer => spreadKey(i, Buffer.allocUnsafe(16));
-  for (const stop of stops) {
-    while (written < stop) {
-      const chunk = Math.min(stop - written, 20_000);
-      const base = written;
-      const phase = mixed ? Math.floor(base / 20_000) % 3 : 0;
-      if (phase === 0) {
-        await inFlight(chunk, 256, (i) => db.put(key(base + i), values.next()));
-      } else if (phase === 1) {
-        for (let b = 0; b < chunk; b += 1000) {
-          const batch = new WriteBatch();
-          for (let j = b; j < Math.min(chunk, b + 1000); j++) batch.put(key(base + j), values.next());
-          await db.write(batch);
-        }
-      } else {
-        await inFlight(chunk, 256, (i) => db.put(key(base + i), values.next()));
-        await inFlight(chunk / 4, 64, () => db.get(key(rng.below(base))));
-      }
-      written += chunk;
-    }
-    report(sample(db, written));
+  const afterCloseCycles: number[] = [];
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    const cycleDir = cycle === 0 ? dir : mkdtempSync(join(tmpdir(), 'strata-memprobe-'));
+    const db = await DB.open(cycleDir, { compactionExecutor: executor, ...(memoryBudget !== undefined ? { memoryBudget } : {}) } as Options);
+    nearPeak = await loadOnce(db, cycle === 0 ? samples : [], nearPeak);
+    await db.close();
+    // Let the threads that close() ended exit and their memory go back before measuring.
+    for (let i = 0; i < 5; i++) { collect(); await new Promise((r) => setTimeout(r, 200)); }
+    afterCloseCycles.push(process.memoryUsage.rss());
+    if (cycle > 0 || ownDir) rmSync(cycleDir, { recursive: true, force: true });
   }
-  clearInterval(timer);
-  await db.close();
-  // Let the threads that close() ended exit and their memory go back before measuring.
-  for (let i = 0; i < 5; i++) { collect(); await new Promise((r) => setTimeout(r, 200)); }
   const m = process.memoryUsage();
-  if (ownDir) rmSync(dir, { recursive: true, force: true });
   return {
     config: { keys, executor: executor ?? 'auto', memoryBudget, mixed, seed },
     baselineRss, peakRss: peakRss(),
     samples, nearPeak,
     afterClose: { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, resident: residentBreakdown() },
+    afterCloseCycles,
     seconds: (performance.now() - t0) / 1000,
   };
+
+  /** One load into `db` (open), reporting into `samples`; returns the breakdown at the highest RSS seen. */
+  async function loadOnce(db: DB, samples: ProbeSample[], nearPeakSoFar: ProbeSample | undefined): Promise<ProbeSample | undefined> {
+    const json = process.argv.includes('--json');
+    const report = (s: ProbeSample): void => {
+      samples.push(s);
+      if (!json) {
+        console.error(`${s.keys} keys: rss ${mb(s.rss)} (peak ${mb(s.peakRss)}) heap ${mb(s.heapUsed)} external ${mb(s.external)} ` +
+          `arrayBuffers ${mb(s.arrayBuffers)}  engine ${JSON.stringify(s.engine, (_k, v: unknown) => (typeof v === 'number' && v > MiB ? mb(v) : v))}`);
+      }
+    };
+    // A sample every few hundred ms catches the breakdown near the peak; the peak itself is the kernel's.
+    let written = 0;
+    let highest = nearPeakSoFar?.rss ?? 0;
+    let nearPeak = nearPeakSoFar;
+    const timer = setInterval(() => {
+      const rss = process.memoryUsage.rss();
+      if (rss > highest) { highest = rss; nearPeak = sample(db, written); }
+    }, 250);
+    const stops = [...checkpoints.filter((c) => c < keys), keys];
+    const key = (i: number): Buffer => spreadKey(i, Buffer.allocUnsafe(16));
+    for (const stop of stops) {
+      while (written < stop) {
+        const chunk = Math.min(stop - written, 20_000);
+        const base = written;
+        const phase = mixed ? Math.floor(base / 20_000) % 3 : 0;
+        if (phase === 0) {
+          await inFlight(chunk, 256, (i) => db.put(key(base + i), values.next()));
+        } else if (phase === 1) {
+          for (let b = 0; b < chunk; b += 1000) {
+            const batch = new WriteBatch();
+            for (let j = b; j < Math.min(chunk, b + 1000); j++) batch.put(key(base + j), values.next());
+            await db.write(batch);
+          }
+        } else {
+          await inFlight(chunk, 256, (i) => db.put(key(base + i), values.next()));
+          await inFlight(chunk / 4, 64, () => db.get(key(rng.below(base))));
+        }
+        written += chunk;
+      }
+      report(sample(db, written));
+    }
+    clearInterval(timer);
+    return nearPeak;
+  }
 }
 
 if (process.argv[1]?.endsWith('memory-probe.js')) {
@@ -168,6 +187,7 @@ if (process.argv[1]?.endsWith('memory-probe.js')) {
     if (!process.argv.includes('--json')) {
       console.error(`baseline ${mb(r.baselineRss)}  peak ${mb(r.peakRss)}  after close ${mb(r.afterClose.rss)} ` +
         `(heap ${mb(r.afterClose.heapUsed)}, arrayBuffers ${mb(r.afterClose.arrayBuffers)})  ${r.seconds.toFixed(1)} s`);
+      if (r.afterCloseCycles.length > 1) console.error(`after each cycle's close: ${r.afterCloseCycles.map(mb).join(', ')}`);
       console.error(`after close, resident: ${JSON.stringify(r.afterClose.resident, (_k, v: unknown) => (typeof v === 'number' ? mb(v) : v))}`);
       if (r.nearPeak) console.error(`near the peak: ${JSON.stringify(r.nearPeak)}`);
     }

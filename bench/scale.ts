@@ -8,7 +8,9 @@
  * Before each step: the disk check (scale-plan.ts diskFit) and, for classic-level, the time budget.
  * The databases live in a fresh directory under --dir (default os.tmpdir()), removed at the end,
  * on a failed step and on Ctrl-C. Flags: bench/scale-args.ts; README "Scale". The run's figures are
- * saved in scale-results.json beside the report, from which --from-json redraws it without running.
+ * saved in scale-results.json beside the report, from which --from-json redraws it without running;
+ * while it runs, each finished step is saved at once in scale-results.partial.json (a run stopped
+ * part-way keeps its figures).
  * Uses only the public API (src/index.ts) through scale-engines.ts.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
@@ -30,7 +32,7 @@ function freeBytes(path: string): number {
 }
 
 /** Runs every step of one engine; returns its rows, and pushes the reason it stopped early (if it did). */
-async function runEngine(engine: string, cfg: ScaleConfig, root: string, stops: string[]): Promise<StepResult[]> {
+async function runEngine(engine: string, cfg: ScaleConfig, root: string, stops: string[], onStep: (r: StepResult) => void): Promise<StepResult[]> {
   const dir = join(root, engine);
   mkdirSync(dir);
   const childScript = fileURLToPath(new URL('./scale-child.js', import.meta.url));
@@ -62,6 +64,7 @@ async function runEngine(engine: string, cfg: ScaleConfig, root: string, stops: 
       }
       r.childSeconds = (performance.now() - t0) / 1000;
       rows.push(r);
+      onStep(r);
       prev = { stepBytes, seconds: r.childSeconds };
       used += r.childSeconds;
       log(`${engine}: ${sizeText(step.targetBytes)}: load ${Math.round(loadOpsPerSec(r))} ops/s, readrandom ${Math.round(opsPerSec(r.readrandom))} ops/s ` +
@@ -119,8 +122,19 @@ async function main(): Promise<void> {
     `${sizeText(freeBytes(root))} free at ${cfg.dir ?? tmpdir()} at the start`;
   const stops: string[] = [];
   const results: StepResult[] = [];
+  // Each finished step is saved at once, so a run stopped part-way (Ctrl-C, a crash) keeps its figures:
+  // --from-json redraws the report from the partial file.
+  const partial = cfg.out === '-' ? undefined : join(cfg.out, 'scale-results.partial.json');
+  const done: StepResult[] = [];
+  const onStep = (r: StepResult): void => {
+    done.push(r);
+    if (partial === undefined) return;
+    mkdirSync(cfg.out, { recursive: true });
+    const info: ScaleRunInfo = { label: `${cfg.label} (partial: ${done.length} steps)`, command: commandText(argv), date: new Date().toISOString(), machine, workload: workloadText(cfg), stops: [...stops], svgFiles: [] };
+    writeFileSync(partial, JSON.stringify({ info, config: cfg, results: done } satisfies SavedRun, null, 1) + '\n');
+  };
   try {
-    for (const engine of cfg.engines) results.push(...await runEngine(engine, cfg, root, stops));
+    for (const engine of cfg.engines) results.push(...await runEngine(engine, cfg, root, stops, onStep));
   } finally {
     cleanup();
   }
@@ -132,7 +146,10 @@ async function main(): Promise<void> {
     machine, workload: workloadText(cfg), stops, svgFiles: [],
   };
   if (cfg.out === '-') console.log(formatScaleBlock(info, results));
-  else writeReport(cfg.out, { info, config: cfg, results });
+  else {
+    writeReport(cfg.out, { info, config: cfg, results });
+    rmSync(join(cfg.out, 'scale-results.partial.json'), { force: true });
+  }
 }
 
 main().catch((e: unknown) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
