@@ -5,8 +5,8 @@
  * buffers awaiting their finalizers (40-70 MiB), the main thread's short-lived garbage between
  * collections (its young generation, up to 48 MiB) and the allocator's slack. It does not scale with
  * the budget, so it is an amount, not a share. Measured on Node 20 at a 256 MiB budget (peak RSS less
- * baseline less the split's 80 MiB): ~145 MiB at 5M keys but ~230 MiB at 20M keys, so this amount
- * covers the first and not yet the second (README "Memory"). The rest is split by fixed shares, each option given explicitly winning over its share:
+ * baseline less the engine's split): ~145 MiB at 5M keys, 199-229 MiB at 20M keys (README "Memory").
+ * The rest is split by fixed shares, each option given explicitly winning over its share:
  * - write buffers, MEMORY_BUDGET_SHARES.writeBuffers: the memtables (maxWriteBufferNumber of them),
  *   plus, when flushInWorker is set explicitly, the copy a flush worker reads
  *   (compaction/shared-buffer-pool.ts), so writeBufferSize = share / (maxWriteBufferNumber [+ 1]).
@@ -25,8 +25,8 @@
  */
 
 /** Set aside from the budget before it is split (at most MAX_RESERVE_SHARE of it): see the header. */
-export const WORKING_RESERVE_BYTES = 176 * 1024 * 1024;
-export const MAX_RESERVE_SHARE = 0.7;
+export const WORKING_RESERVE_BYTES = 208 * 1024 * 1024;
+export const MAX_RESERVE_SHARE = 0.8;
 
 /** The shares of what the reserve leaves (they sum to 1). */
 export const MEMORY_BUDGET_SHARES = Object.freeze({ writeBuffers: 0.5, cache: 0.3, metadata: 0.2 });

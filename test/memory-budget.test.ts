@@ -23,7 +23,9 @@ describe('memoryBudget', () => {
   it('256 MiB: the reserve first, then half the rest in two memtables, 30% cache, 20% metadata', () => {
     const o = validateOptions({ memoryBudget: 256 * MiB });
     expect(o.flushInWorker).toBe(false);
-    expect(rest(256 * MiB)).toBe(256 * MiB - WORKING_RESERVE_BYTES);
+    // At 256 MiB the reserve is capped by its share of the budget; at 512 MiB it is the fixed amount.
+    expect(rest(256 * MiB)).toBeCloseTo(256 * MiB * (1 - MAX_RESERVE_SHARE), 0);
+    expect(rest(512 * MiB)).toBe(512 * MiB - WORKING_RESERVE_BYTES);
     expect(o.writeBufferSize).toBe(kib(rest(256 * MiB) * 0.5 / 2));
     expect(o.cacheSize).toBe(kib(rest(256 * MiB) * 0.3));
     expect(o.tableMetadataBudget).toBe(kib(rest(256 * MiB) * 0.2));
