@@ -40,18 +40,18 @@
 import type { Buffer } from 'node:buffer';
 import { MAX_SEQUENCE, ValueKind } from '../base/internal-key.js';
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
-import { InvalidArgumentError, NotSupportedError, TooLargeError } from '../errors.js';
+import { InternalError, InvalidArgumentError, NotSupportedError, TooLargeError } from '../errors.js';
 import { booleanArg, keyArg, limitArg, optionsArg } from '../base/arguments.js';
 import { intersectPrefix, sharedPrefixOf } from '../base/prefix-bounds.js';
 import { abortable, signalArg, throwIfAborted } from '../base/abort.js';
-import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
-import { encodedOpLength } from '../wal/write-batch.js';
 import { printableKey, copyToBuffer, copyBytes } from '../base/bytes.js';
 import type { ConflictTracker, KeyRange } from './conflict-tracker.js';
-import { keyHash52, type KeySet } from './key-set.js';
-import { encodeWriteBuffer } from './write-buffer-batch.js';
+import { keyHash52, keySetOfOps, type KeySet } from './key-set.js';
+import { encodeWriteLog } from './write-buffer-batch.js';
+import { WriteLog } from './write-log.js';
+import { WriteLogIterator } from './write-log-iterator.js';
 import { KeyLog } from './key-log.js';
 import { compareBytes } from '../base/bytes.js';
 import { RangeDelSkippingIterator, type TombstoneView } from '../rangedel/range-del-skipping-iterator.js';
@@ -89,8 +89,9 @@ export interface TransactionHost {
   /** With `signal`, the iterator fails with ERR_ABORTED once it fires (StrataIterator.abortOn). */
   makeIterator<T>(build: () => InternalIterator, release: () => void, options: TxIteratorOptions, mode: 'entries' | 'keys' | 'values',
     signal?: AbortSignal): T;
+  /** `conflictKeys`: the batch's keys, made when first called (only the conflict check or the tracker needs them). */
   submitCommit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
-    validate: () => Error | undefined, conflictKeys: KeySet): Promise<void>;
+    validate: () => Error | undefined, conflictKeys: () => KeySet): Promise<void>;
   readonly tracker: ConflictTracker;
   /** The pessimistic transactions' key locks (one table per database). */
   readonly locks: LockTable;
@@ -146,11 +147,8 @@ export class Transaction {
   /** Optimistic getForUpdate keys (validated as writes). */
   private forUpdate: KeyLog | undefined;
   private state: 'open' | 'committing' | 'committed' | 'rolled-back' = 'open';
-  private buffer: MemTable | undefined;
-  private localSeq = 0;
-  /** Upper bounds, over every buffered write, of the encoded batch and of its key bytes (commit sizes its buffers with them). */
-  private encodedBound = 0;
-  private keyBound = 0;
+  /** The buffered writes (write-log.ts), made at the first write. */
+  private buffer: WriteLog | undefined;
   private reads: KeyLog | undefined;
   private readonly ranges: KeyRange[] = [];
   private readonly token = {};
@@ -272,11 +270,11 @@ export class Transaction {
     try {
       const buffer = this.buffer;
       if (buffer) {
-        const kind = buffer.get(k, MAX_SEQUENCE);
+        const off = buffer.find(k);
         // A range this transaction deleted after its latest write of k (or with no write of k) hides it.
         const deletedAt = buffer.rangeDeletions > 0 ? buffer.rangeDelFragments().maxCoveringSeq(k, MAX_SEQUENCE) : 0;
-        if (kind !== MISS && buffer.lastSeqFound() > deletedAt) {
-          return Promise.resolve(kind === ValueKind.Put ? copyToBuffer(buffer.lastValue()) : undefined);
+        if (off >= 0 && buffer.seqAt(off) > deletedAt) {
+          return Promise.resolve(buffer.kindAt(off) === ValueKind.Put ? copyToBuffer(buffer.valueAt(off)) : undefined);
         }
         if (deletedAt > 0) return Promise.resolve(undefined);
       }
@@ -327,10 +325,9 @@ export class Transaction {
   }
 
   private write(kind: number, k: Uint8Array, v: Uint8Array): void {
-    if (!this.buffer) this.buffer = new MemTable();
-    this.buffer.add(BUFFER_BASE + ++this.localSeq, kind, k, v);
-    this.encodedBound += encodedOpLength(kind, k.length, v.length);
-    this.keyBound += k.length;
+    const buffer = this.buffer ??= new WriteLog(BUFFER_BASE);
+    if (kind === ValueKind.RangeDelete) buffer.deleteRange(k, v);
+    else buffer.append(kind, k, v);
   }
 
   /**
@@ -379,11 +376,17 @@ export class Transaction {
     const view: TombstoneView | undefined = buffer && buffer.rangeDeletions > 0
       ? { fragments: [buffer.rangeDelFragments()], readSeq: MAX_SEQUENCE, load: () => undefined }
       : undefined;
-    const bufferMaxSeq = BUFFER_BASE + this.localSeq;
+    // The buffered writes as of now: later writes do not change this iterator (write-log-iterator.ts).
+    const own = buffer && buffer.opCount > 0
+      ? { buf: buffer.buffer, limit: buffer.byteLength, offsets: buffer.sortedOffsets(), maxSeq: buffer.maxSeq }
+      : undefined;
     return this.host.makeIterator<T>(() => {
       const db: InternalIterator = new SnapshotFilterIterator(source.iter, seq);
       const children: InternalIterator[] = [view ? new RangeDelSkippingIterator(db, view, BUFFER_BASE - 1) : db];
-      if (buffer) children.push(view ? new RangeDelSkippingIterator(buffer.newIterator(), view, bufferMaxSeq) : buffer.newIterator());
+      if (own) {
+        const it = new WriteLogIterator(own.buf, own.limit, own.offsets, BUFFER_BASE);
+        children.push(view ? new RangeDelSkippingIterator(it, view, own.maxSeq) : it);
+      }
       return new MergingIterator(children, compareInternalKeys);
     }, () => source.release(), o, mode, signal);
   }
@@ -397,10 +400,14 @@ export class Transaction {
       const settling = this.locks?.settle();
       if (settling) await settling;
       if (!this.buffer || this.buffer.entries === 0) return; // read-only: never conflicts
-      const { ops, keys, userBytes, count } = encodeWriteBuffer(this.buffer, this.encodedBound, this.keyBound);
-      // The batch and the key set hold what commit needs: the write buffer can be collected while the
-      // database memtable takes the batch (no local of this frame refers to it across the await).
+      const { ops, userBytes, count } = encodeWriteLog(this.buffer);
+      // The batch holds what commit needs: the index (and a log that was re-encoded) can be collected
+      // while the database memtable takes the batch (no local of this frame refers to it across the await).
       this.buffer = undefined;
+      // The conflict keys cost key + 12 B each: made only when the check has commits to compare them
+      // with, or when the tracker records this commit for another open transaction.
+      let keySet: KeySet | undefined;
+      const keys = (): KeySet => keySet ??= keySetOfOps(ops, count, malformed);
       const tracker = this.host.tracker;
       const held = this.held;
       const check = {
@@ -464,3 +471,7 @@ export class Transaction {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function malformed(offset: number, detail: string): never {
+  throw new InternalError(`a transaction's batch is malformed at ${offset}: ${detail}`);
+}
