@@ -182,6 +182,8 @@ export class Transaction {
   /** The sequence number this transaction reads at. */
   get snapshotSequence(): number { return this.snap.sequence; }
   get isOpen(): boolean { return this.state === 'open'; }
+  /** @internal Bytes the write buffer holds now (its log, index, sorted view and range deletes). */
+  get bufferedBytes(): number { return this.buffer?.bytes ?? 0; }
 
   /** `isWrite`: writes never throw a lock failure (they stay synchronous and timing-free); reads and commit report it. */
   private checkUsable(isWrite = false): void {
