@@ -11,6 +11,9 @@
  * Range deletes committed by others are checked from `trackerSeq`, the transaction's first snapshot
  * (conservative when a pessimistic snapshot moved: it can only add a retry). Serializable reads and
  * ranges are checked against `readSeq`, the snapshot every plain read used.
+ * The written keys are asked for only when something is remembered after the snapshot (or a range
+ * delete after `trackerSeq`, or to name a key in a refusal): a large commit that nothing overlapped
+ * never builds its KeySet here.
  * Main thread only.
  */
 import { printableKey } from '../base/bytes.js';

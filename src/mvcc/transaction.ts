@@ -19,13 +19,20 @@
  * range deletes included. The check runs inside the write-queue leader, in commit order, right before sequence
  * numbers are assigned: there is no check-then-enqueue gap. A refused commit writes nothing.
  *
- * The write buffer is a MemTable (one arena, no object per write), with private sequence numbers above
- * every real one so that its newest write of a key wins. Memory: the buffered keys and values once,
- * plus, during commit, one encoded copy of the batch and a packed KeySet of the written keys (key
- * bytes + 12 B each, key-set.ts), which the conflict tracker keeps without copying while other
- * transactions are open. A serializable transaction also logs the keys it read (key-log.ts: key bytes
- * + 12 B each), which a later range delete is checked against. No JS object per key anywhere on the
- * commit path; the ranges deleted are a short list of their own (range-set.ts).
+ * The write buffer is a WriteLog (write-log.ts): the puts and deletes appended in the WriteBatch wire
+ * format to one byte buffer, a Uint32Array hash index to each key's newest op, and the range deletes
+ * beside them; private sequence numbers above every real one order its ops and range deletes. An
+ * iterator shows the buffer as it was when the iterator was made (its sorted view is taken then; later
+ * writes are not seen), as it shows the database as of then. Memory, per op of key length k and value
+ * length v: k + v + ~3 B in the log (up to 1.5x that while it grows) plus 4-11 B of index per distinct
+ * key, no JS object per write. At commit the log is the batch itself when no key was written twice and
+ * nothing range-deleted (write-buffer-batch.ts), and the index is dropped. The packed KeySet of the
+ * written keys (key bytes + 12 B each, key-set.ts) is made from the batch only when needed: when a
+ * commit after the snapshot is remembered (the check compares them), or when the conflict tracker
+ * records this commit because another transaction is open (it keeps the set without copying).
+ * A serializable transaction also logs the keys it read (key-log.ts: key bytes + 12 B each), which a
+ * later range delete is checked against. No JS object per key anywhere on the commit path; the ranges
+ * deleted are a short list of their own (range-set.ts).
  * Abandoned transactions are rolled back when garbage-collected (FinalizationRegistry), so their
  * snapshot does not pin the conflict window forever; rollback() or commit() does it at once.
  *
@@ -35,7 +42,7 @@
  * not redone. Its snapshot moves forward while every read was of a locked key, and the commit check
  * still runs (transaction-locks.ts says why). Range deletes are refused there (ERR_NOT_SUPPORTED);
  * serializable reads and ranges fall back to the commit-time validation (no shared or range locks).
- * Not here: the encoded batch (write-buffer-batch.ts), the commit check itself (commit-check.ts).
+ * Not here: the write buffer (write-log.ts, write-log-iterator.ts), the batch (write-buffer-batch.ts), the commit check (commit-check.ts).
  */
 import type { Buffer } from 'node:buffer';
 import { MAX_SEQUENCE, ValueKind } from '../base/internal-key.js';
