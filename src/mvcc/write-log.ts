@@ -15,7 +15,10 @@
  * Growth: the log by 1.5x (old buffers are dropped, or kept by iterators made before, whose ops
  * never change: ops are only appended); the index doubles past 3/4 load (4-8 B per distinct key).
  * Sorted view: sortedOffsets() gives the newest op of each key in key order (for iterators, see
- * write-log-iterator.ts), built on demand and cached until the next write.
+ * write-log-iterator.ts), built on demand. After more writes the next one is not sorted from scratch:
+ * the ops written since are sorted alone and spliced into the previous view, less the entries they
+ * superseded (O(k log n) comparisons and one copy for k new ops; a new array each time, as iterators
+ * keep the old one).
  * Contract: the log holds at most 2^32 - 1 bytes (ERR_TOO_LARGE past it, nothing appended); keys and
  * values are copied in; views handed out (keyAt, valueAt, bytes) stay valid and unchanged for the life of
  * the buffer they point into. Main thread (a transaction's own structure).
@@ -53,6 +56,10 @@ export class WriteLog {
   private rangeBytes = 0;
   private fragments: FragmentSet | undefined;
   private sorted: Uint32Array | undefined;
+  /** Log bytes `sorted` covers; ops at or past it are not in it. */
+  private sortedAt = 0;
+  /** Entries of `sorted` whose key was written again since (undefined: too many, sort from scratch). */
+  private superseded: number[] | undefined = [];
   /** Scratch for decoding key lengths (the log is our own, always well formed). */
   private readonly slot: VarintResult = { value: 0, offset: 0 };
 
@@ -107,7 +114,6 @@ export class WriteLog {
     this.used = p;
     this.ops++;
     this.userBytesSum += klen + vlen;
-    this.sorted = undefined;
     this.index(off, keyStart, keyStart + klen);
   }
 
@@ -171,24 +177,83 @@ export class WriteLog {
 
   /** Offsets of the newest op of each key, in key order (cached until the next write; do not change it). */
   sortedOffsets(): Uint32Array {
-    if (this.sorted) return this.sorted;
+    const old = this.sorted;
+    if (old && this.sortedAt === this.used) return old;
+    const out = old && this.superseded ? this.mergeNewer(old, this.superseded) : this.sortAll();
+    this.sorted = out;
+    this.sortedAt = this.used;
+    this.superseded = [];
+    return out;
+  }
+
+  /** Every key's newest op, sorted from scratch. */
+  private sortAll(): Uint32Array {
     const out = new Uint32Array(this.distinct);
     let n = 0;
     const slots = this.slots;
     for (let s = 0; s < slots.length; s++) if (slots[s] !== 0) out[n++] = slots[s]! - 1;
     // Log order first (a native numeric sort): a transaction that wrote its keys in order needs no more.
     out.sort();
+    const cmp = this.comparator();
+    for (let i = 1; i < n; i++) {
+      if (cmp(out[i - 1]!, out[i]!) > 0) return out.sort(cmp);
+    }
+    return out;
+  }
+
+  /** `old` (the view at sortedAt) less `gone`, merged with the newest ops written since. */
+  private mergeNewer(old: Uint32Array, gone: readonly number[]): Uint32Array {
+    const fresh: number[] = [];
+    const at = { start: 0, end: 0 };
+    for (let off = this.sortedAt; off < this.used;) {
+      const end = this.opEnd(off, at);
+      if (this.findRange(this.buf, at.start, at.end) === off) fresh.push(off);
+      off = end;
+    }
+    const cmp = this.comparator();
+    fresh.sort(cmp);
+    // Where each superseded entry is, and where each new op goes, by binary search (keys in `old` are
+    // unique, and a new op's key is in `old` only as a superseded entry); then runs are copied.
+    const lowerBound = (off: number): number => {
+      let lo = 0, hi = old.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cmp(old[mid]!, off) < 0) lo = mid + 1; else hi = mid;
+      }
+      return lo;
+    };
+    const goneAt = gone.map(lowerBound).sort((x, y) => x - y);
+    const insertAt = fresh.map(lowerBound);
+    const out = new Uint32Array(this.distinct);
+    let i = 0, g = 0, j = 0, n = 0;
+    for (;;) {
+      const stop = Math.min(j < fresh.length ? insertAt[j]! : old.length, g < goneAt.length ? goneAt[g]! : old.length);
+      out.set(old.subarray(i, stop), n);
+      n += stop - i;
+      i = stop;
+      if (j < fresh.length && insertAt[j] === i) out[n++] = fresh[j++]!;
+      else if (g < goneAt.length && goneAt[g] === i) { i++; g++; }
+      else break; // i === old.length, nothing left to insert
+    }
+    return out;
+  }
+
+  /** Compares the keys of the ops at two offsets. */
+  private comparator(): (x: number, y: number) => number {
     const buf = this.buf, used = this.used, a: VarintResult = { value: 0, offset: 0 }, b: VarintResult = { value: 0, offset: 0 };
-    const cmp = (x: number, y: number): number => {
+    return (x, y) => {
       getVarint(buf, x + 1, used, a);
       getVarint(buf, y + 1, used, b);
       return compareByteRanges(buf, a.offset, a.offset + a.value, buf, b.offset, b.offset + b.value);
     };
-    for (let i = 1; i < n; i++) {
-      if (cmp(out[i - 1]!, out[i]!) > 0) { out.sort(cmp); break; }
-    }
-    this.sorted = out;
-    return out;
+  }
+
+  /** Where the op at `off` ends; its key's bounds go to `key`. */
+  private opEnd(off: number, key: { start: number; end: number }): number {
+    this.keyBoundsAt(off, key);
+    if (this.buf[off] === ValueKind.Delete) return key.end;
+    getVarint(this.buf, key.end, this.used, this.slot);
+    return this.slot.offset + this.slot.value;
   }
 
   private home(data: Uint8Array, start: number, end: number): number {
@@ -202,6 +267,11 @@ export class WriteLog {
     const found = this.findRange(this.buf, ks, ke);
     if (found >= 0) {
       this.slots[this.slotOf(found, ks, ke)] = off + 1;
+      if (found < this.sortedAt && this.superseded) {
+        // a slot in the sorted view went stale; past 1/4 of it a fresh sort is as cheap as a filter
+        if (4 * this.superseded.length >= this.sorted!.length) this.superseded = undefined;
+        else this.superseded.push(found);
+      }
       this.rewritten++;
       return;
     }
