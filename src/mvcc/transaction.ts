@@ -24,7 +24,7 @@
  * beside them; private sequence numbers above every real one order its ops and range deletes. An
  * iterator shows the buffer as it was when the iterator was made (its sorted view is taken then; later
  * writes are not seen), as it shows the database as of then. Memory, per op of key length k and value
- * length v: k + v + ~3 B in the log (up to 1.5x that while it grows) plus 4-11 B of index per distinct
+ * length v: k + v + ~3 B in the log (up to 1.5x that while it grows) plus 5-11 B of index per distinct
  * key, no JS object per write. At commit the log is the batch itself when no key was written twice and
  * nothing range-deleted (write-buffer-batch.ts), and the index is dropped. The packed KeySet of the
  * written keys (key bytes + 12 B each, key-set.ts) is made from the batch only when needed: when a

@@ -76,7 +76,7 @@ describe('transactions at scale', () => {
       `peak RSS grew ${(rss2 - rss0).toFixed(0)} MiB`);
     expect(db.stats().sequence - seq0).toBe(N);
     // The write buffer is the encoded op log (19 B per put here, up to 1.5x that while it grows) and a
-    // Uint32Array index (4-11 B per key): under 40 B per 16-byte put, where a MemTable took 77 B.
+    // Uint32Array index (5-11 B per key): under 40 B per 16-byte put, where a MemTable took 77 B.
     expect(bufferedPerPut).toBeGreaterThan(19);
     expect(bufferedPerPut).toBeLessThan(40);
     // ...and nothing else grows with it: no object per write on the heap (~2x the data in all).
