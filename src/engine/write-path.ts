@@ -155,7 +155,9 @@ export class WritePath implements WriteQueueHost {
 
 /** The keys a write request writes, packed (for the conflict tracker; decoded only when needed). */
 export function conflictKeysOf(r: WriteRequest): KeySet {
-  return r.conflictKeys ?? keySetOfOps(r.ops, r.count, opsFail);
+  const keys = r.conflictKeys;
+  if (keys === undefined) return keySetOfOps(r.ops, r.count, opsFail);
+  return typeof keys === 'function' ? keys() : keys;
 }
 
 function opsFail(offset: number, detail: string): never {

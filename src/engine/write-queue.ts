@@ -43,8 +43,8 @@ export interface WriteRequest {
    * no sequence numbers and writes nothing.
    */
   validate?: () => Error | undefined;
-  /** Keys this request writes, when the caller has them at hand (transactions); else decoded from ops. */
-  conflictKeys?: KeySet;
+  /** Keys this request writes, or how to make them (transactions: made once, when first needed); else decoded from ops. */
+  conflictKeys?: KeySet | (() => KeySet);
   /** Called for accepted members after the group is applied, with the member's first sequence. */
   onCommitted?: (firstSeq: number) => void;
   resolve: () => void;

@@ -11,6 +11,9 @@
  * Range deletes committed by others are checked from `trackerSeq`, the transaction's first snapshot
  * (conservative when a pessimistic snapshot moved: it can only add a retry). Serializable reads and
  * ranges are checked against `readSeq`, the snapshot every plain read used.
+ * The written keys are asked for only when something is remembered after the snapshot (or a range
+ * delete after `trackerSeq`, or to name a key in a refusal): a large commit that nothing overlapped
+ * never builds its KeySet here.
  * Main thread only.
  */
 import { printableKey } from '../base/bytes.js';
@@ -22,7 +25,8 @@ import type { TransactionLocks } from './transaction-locks.js';
 
 export interface CommitCheck {
   tracker: ConflictTracker;
-  keys: KeySet;
+  /** The written keys, made on the first call (a commit nothing was committed after never needs them). */
+  keys: () => KeySet;
   trackerSeq: number;
   readSeq: number;
   /** Pessimistic: the locks and their validation points (then `keys` is not checked by hash). */
@@ -36,24 +40,27 @@ export interface CommitCheck {
 
 export function checkCommit(c: CommitCheck): TransactionConflictError | undefined {
   const { tracker, keys, trackerSeq, readSeq, locks } = c;
+  // Nothing remembered after the snapshot: no key (written, read or ranged) can have been written since.
+  const isWrittenSince = tracker.anyCommitAfter(readSeq);
   if (locks) {
     for (let i = 0, n = locks.count; i < n; i++) {
       if (tracker.writtenAfter(locks.hash(i), locks.seq(i))) {
-        return conflict(`${nameOfHash(keys, locks.hash(i))}, locked by this transaction, was written by a plain write after it was locked`);
+        return conflict(`${nameOfHash(keys(), locks.hash(i))}, locked by this transaction, was written by a plain write after it was locked`);
       }
     }
-  } else {
-    const hashes = keys.hashes;
-    for (let i = 0, n = keys.count; i < n; i++) {
-      if (tracker.writtenAfter(hashes[i]!, readSeq)) return conflict(`key ${printableKey(keys.key(i))} was written by a commit after this transaction's snapshot`);
+  } else if (isWrittenSince) {
+    const written = keys();
+    const hashes = written.hashes;
+    for (let i = 0, n = written.count; i < n; i++) {
+      if (tracker.writtenAfter(hashes[i]!, readSeq)) return conflict(`key ${printableKey(written.key(i))} was written by a commit after this transaction's snapshot`);
     }
   }
   const rangeDeletedSince = tracker.rangeDeletedAfter(trackerSeq);
   if (rangeDeletedSince) {
-    const k = tracker.keysDeletedAfter(keys, trackerSeq);
+    const k = tracker.keysDeletedAfter(keys(), trackerSeq);
     if (k) return conflict(`key ${printableKey(k)} was deleted by a range delete committed after this transaction's snapshot`);
   }
-  const own = keys.ranges;
+  const own = isWrittenSince ? keys().ranges : undefined;
   for (let i = 0; own && i < own.count; i++) {
     const k = tracker.rangeWrittenAfter({ lo: own.start(i), loInclusive: true, hi: own.end(i), hiInclusive: false }, readSeq);
     if (k) return conflict(`key ${printableKey(k)}, in a range this transaction deletes, was written after its snapshot`);

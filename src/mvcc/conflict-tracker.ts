@@ -171,6 +171,15 @@ export class ConflictTracker {
     return undefined;
   }
 
+  /**
+   * True when some remembered commit is after `snapshotSeq`; when false, writtenAfter, keyDeletedAfter
+   * and rangeWrittenAfter are false for every key and range at that sequence (nothing to look up).
+   */
+  anyCommitAfter(snapshotSeq: number): boolean {
+    const n = this.commits.length;
+    return n > this.head && this.commits[n - 1]!.seq > snapshotSeq;
+  }
+
   /** True when some key with this hash was committed after `snapshotSeq`. */
   writtenAfter(hash: number, snapshotSeq: number): boolean {
     const s = this.lastWrite.get(hash);

@@ -19,13 +19,20 @@
  * range deletes included. The check runs inside the write-queue leader, in commit order, right before sequence
  * numbers are assigned: there is no check-then-enqueue gap. A refused commit writes nothing.
  *
- * The write buffer is a MemTable (one arena, no object per write), with private sequence numbers above
- * every real one so that its newest write of a key wins. Memory: the buffered keys and values once,
- * plus, during commit, one encoded copy of the batch and a packed KeySet of the written keys (key
- * bytes + 12 B each, key-set.ts), which the conflict tracker keeps without copying while other
- * transactions are open. A serializable transaction also logs the keys it read (key-log.ts: key bytes
- * + 12 B each), which a later range delete is checked against. No JS object per key anywhere on the
- * commit path; the ranges deleted are a short list of their own (range-set.ts).
+ * The write buffer is a WriteLog (write-log.ts): the puts and deletes appended in the WriteBatch wire
+ * format to one byte buffer, a Uint32Array hash index to each key's newest op, and the range deletes
+ * beside them; private sequence numbers above every real one order its ops and range deletes. An
+ * iterator shows the buffer as it was when the iterator was made (its sorted view is taken then; later
+ * writes are not seen), as it shows the database as of then. Memory, per op of key length k and value
+ * length v: k + v + ~3 B in the log (up to 1.5x that while it grows) plus 5-11 B of index per distinct
+ * key, no JS object per write. At commit the log is the batch itself when no key was written twice and
+ * nothing range-deleted (write-buffer-batch.ts), and the index is dropped. The packed KeySet of the
+ * written keys (key bytes + 12 B each, key-set.ts) is made from the batch only when needed: when a
+ * commit after the snapshot is remembered (the check compares them), or when the conflict tracker
+ * records this commit because another transaction is open (it keeps the set without copying).
+ * A serializable transaction also logs the keys it read (key-log.ts: key bytes + 12 B each), which a
+ * later range delete is checked against. No JS object per key anywhere on the commit path; the ranges
+ * deleted are a short list of their own (range-set.ts).
  * Abandoned transactions are rolled back when garbage-collected (FinalizationRegistry), so their
  * snapshot does not pin the conflict window forever; rollback() or commit() does it at once.
  *
@@ -35,23 +42,23 @@
  * not redone. Its snapshot moves forward while every read was of a locked key, and the commit check
  * still runs (transaction-locks.ts says why). Range deletes are refused there (ERR_NOT_SUPPORTED);
  * serializable reads and ranges fall back to the commit-time validation (no shared or range locks).
- * Not here: the encoded batch (write-buffer-batch.ts), the commit check itself (commit-check.ts).
+ * Not here: the write buffer (write-log.ts, write-log-iterator.ts), the batch (write-buffer-batch.ts), the commit check (commit-check.ts).
  */
 import type { Buffer } from 'node:buffer';
 import { MAX_SEQUENCE, ValueKind } from '../base/internal-key.js';
 import type { InternalIterator, MaybePromise } from '../base/internal-iterator.js';
-import { InvalidArgumentError, NotSupportedError, TooLargeError } from '../errors.js';
+import { InternalError, InvalidArgumentError, NotSupportedError, TooLargeError } from '../errors.js';
 import { booleanArg, keyArg, limitArg, optionsArg } from '../base/arguments.js';
 import { intersectPrefix, sharedPrefixOf } from '../base/prefix-bounds.js';
 import { abortable, signalArg, throwIfAborted } from '../base/abort.js';
-import { MemTable, MISS } from '../memtable/memtable.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
-import { encodedOpLength } from '../wal/write-batch.js';
 import { printableKey, copyToBuffer, copyBytes } from '../base/bytes.js';
 import type { ConflictTracker, KeyRange } from './conflict-tracker.js';
-import { keyHash52, type KeySet } from './key-set.js';
-import { encodeWriteBuffer } from './write-buffer-batch.js';
+import { keyHash52, keySetOfOps, type KeySet } from './key-set.js';
+import { encodeWriteLog } from './write-buffer-batch.js';
+import { WriteLog } from './write-log.js';
+import { WriteLogIterator } from './write-log-iterator.js';
 import { KeyLog } from './key-log.js';
 import { compareBytes } from '../base/bytes.js';
 import { RangeDelSkippingIterator, type TombstoneView } from '../rangedel/range-del-skipping-iterator.js';
@@ -89,8 +96,9 @@ export interface TransactionHost {
   /** With `signal`, the iterator fails with ERR_ABORTED once it fires (StrataIterator.abortOn). */
   makeIterator<T>(build: () => InternalIterator, release: () => void, options: TxIteratorOptions, mode: 'entries' | 'keys' | 'values',
     signal?: AbortSignal): T;
+  /** `conflictKeys`: the batch's keys, made when first called (only the conflict check or the tracker needs them). */
   submitCommit(ops: Uint8Array, count: number, userBytes: number, sync: boolean,
-    validate: () => Error | undefined, conflictKeys: KeySet): Promise<void>;
+    validate: () => Error | undefined, conflictKeys: () => KeySet): Promise<void>;
   readonly tracker: ConflictTracker;
   /** The pessimistic transactions' key locks (one table per database). */
   readonly locks: LockTable;
@@ -146,11 +154,8 @@ export class Transaction {
   /** Optimistic getForUpdate keys (validated as writes). */
   private forUpdate: KeyLog | undefined;
   private state: 'open' | 'committing' | 'committed' | 'rolled-back' = 'open';
-  private buffer: MemTable | undefined;
-  private localSeq = 0;
-  /** Upper bounds, over every buffered write, of the encoded batch and of its key bytes (commit sizes its buffers with them). */
-  private encodedBound = 0;
-  private keyBound = 0;
+  /** The buffered writes (write-log.ts), made at the first write. */
+  private buffer: WriteLog | undefined;
   private reads: KeyLog | undefined;
   private readonly ranges: KeyRange[] = [];
   private readonly token = {};
@@ -184,6 +189,8 @@ export class Transaction {
   /** The sequence number this transaction reads at. */
   get snapshotSequence(): number { return this.snap.sequence; }
   get isOpen(): boolean { return this.state === 'open'; }
+  /** @internal Bytes the write buffer holds now (its log, index, sorted view and range deletes). */
+  get bufferedBytes(): number { return this.buffer?.bytes ?? 0; }
 
   /** `isWrite`: writes never throw a lock failure (they stay synchronous and timing-free); reads and commit report it. */
   private checkUsable(isWrite = false): void {
@@ -272,11 +279,11 @@ export class Transaction {
     try {
       const buffer = this.buffer;
       if (buffer) {
-        const kind = buffer.get(k, MAX_SEQUENCE);
+        const off = buffer.find(k);
         // A range this transaction deleted after its latest write of k (or with no write of k) hides it.
         const deletedAt = buffer.rangeDeletions > 0 ? buffer.rangeDelFragments().maxCoveringSeq(k, MAX_SEQUENCE) : 0;
-        if (kind !== MISS && buffer.lastSeqFound() > deletedAt) {
-          return Promise.resolve(kind === ValueKind.Put ? copyToBuffer(buffer.lastValue()) : undefined);
+        if (off >= 0 && buffer.seqAt(off) > deletedAt) {
+          return Promise.resolve(buffer.kindAt(off) === ValueKind.Put ? copyToBuffer(buffer.valueAt(off)) : undefined);
         }
         if (deletedAt > 0) return Promise.resolve(undefined);
       }
@@ -327,10 +334,9 @@ export class Transaction {
   }
 
   private write(kind: number, k: Uint8Array, v: Uint8Array): void {
-    if (!this.buffer) this.buffer = new MemTable();
-    this.buffer.add(BUFFER_BASE + ++this.localSeq, kind, k, v);
-    this.encodedBound += encodedOpLength(kind, k.length, v.length);
-    this.keyBound += k.length;
+    const buffer = this.buffer ??= new WriteLog(BUFFER_BASE);
+    if (kind === ValueKind.RangeDelete) buffer.deleteRange(k, v);
+    else buffer.append(kind, k, v);
   }
 
   /**
@@ -379,11 +385,17 @@ export class Transaction {
     const view: TombstoneView | undefined = buffer && buffer.rangeDeletions > 0
       ? { fragments: [buffer.rangeDelFragments()], readSeq: MAX_SEQUENCE, load: () => undefined }
       : undefined;
-    const bufferMaxSeq = BUFFER_BASE + this.localSeq;
+    // The buffered writes as of now: later writes do not change this iterator (write-log-iterator.ts).
+    const own = buffer && buffer.opCount > 0
+      ? { buf: buffer.buffer, limit: buffer.byteLength, offsets: buffer.sortedOffsets(), maxSeq: buffer.maxSeq }
+      : undefined;
     return this.host.makeIterator<T>(() => {
       const db: InternalIterator = new SnapshotFilterIterator(source.iter, seq);
       const children: InternalIterator[] = [view ? new RangeDelSkippingIterator(db, view, BUFFER_BASE - 1) : db];
-      if (buffer) children.push(view ? new RangeDelSkippingIterator(buffer.newIterator(), view, bufferMaxSeq) : buffer.newIterator());
+      if (own) {
+        const it = new WriteLogIterator(own.buf, own.limit, own.offsets, BUFFER_BASE);
+        children.push(view ? new RangeDelSkippingIterator(it, view, own.maxSeq) : it);
+      }
       return new MergingIterator(children, compareInternalKeys);
     }, () => source.release(), o, mode, signal);
   }
@@ -397,10 +409,14 @@ export class Transaction {
       const settling = this.locks?.settle();
       if (settling) await settling;
       if (!this.buffer || this.buffer.entries === 0) return; // read-only: never conflicts
-      const { ops, keys, userBytes, count } = encodeWriteBuffer(this.buffer, this.encodedBound, this.keyBound);
-      // The batch and the key set hold what commit needs: the write buffer can be collected while the
-      // database memtable takes the batch (no local of this frame refers to it across the await).
+      const { ops, userBytes, count } = encodeWriteLog(this.buffer);
+      // The batch holds what commit needs: the index (and a log that was re-encoded) can be collected
+      // while the database memtable takes the batch (no local of this frame refers to it across the await).
       this.buffer = undefined;
+      // The conflict keys cost key + 12 B each: made only when the check has commits to compare them
+      // with, or when the tracker records this commit for another open transaction.
+      let keySet: KeySet | undefined;
+      const keys = (): KeySet => keySet ??= keySetOfOps(ops, count, malformed);
       const tracker = this.host.tracker;
       const held = this.held;
       const check = {
@@ -464,3 +480,7 @@ export class Transaction {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function malformed(offset: number, detail: string): never {
+  throw new InternalError(`a transaction's batch is malformed at ${offset}: ${detail}`);
+}
