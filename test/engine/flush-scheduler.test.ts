@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemTable } from '../../src/memtable/memtable.js';
+import type { ReadableMemTable } from '../../src/memtable/readable-memtable.js';
 import { ValueKind } from '../../src/base/internal-key.js';
 import type { VersionEdit } from '../../src/manifest/version-edit.js';
 import type { FileMetadata } from '../../src/manifest/file-metadata.js';
@@ -38,9 +39,9 @@ interface Fake {
   log: RecordingLog;
   memtables: FakeMemtables;
   /** The memtable each build was asked for, in order. */
-  built: MemTable[];
+  built: ReadableMemTable[];
   /** Replaces the table build (default: succeed at once). */
-  build: (fileNumber: number, mem: MemTable) => Promise<FileMetadata | undefined>;
+  build: (fileNumber: number, mem: ReadableMemTable) => Promise<FileMetadata | undefined>;
   /** Replaces the MANIFEST write (default: record it). */
   apply: (edit: VersionEdit) => Promise<void>;
 }
