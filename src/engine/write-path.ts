@@ -8,8 +8,10 @@
  * records) → appendToWal (one record for the group) → syncWal (if asked) → apply (memtable insert,
  * publish). Main thread only.
  *
- * Large batches bypass the memtable (Pebble's flushable batches): a request of writeBufferSize / 2
- * encoded bytes or more, holding no range delete, is a group of its own (write-queue.ts). makeRoom
+ * Large batches bypass the memtable (Pebble's flushable batches): a request that would take half the
+ * write buffer or more in the memtable (its encoded bytes plus MEMTABLE_BYTES_PER_OP per op: a
+ * 1,000,000-put transaction of 16-byte ops is 19 MiB encoded but 74 MiB as memtable entries), and
+ * holds no range delete, is a group of its own (write-queue.ts). makeRoom
  * gives it a slot among the maxWriteBufferNumber memtables and switches a non-empty active memtable,
  * so it is the first thing in its WAL; apply() queues it as a FlushableBatch (its bytes as they are,
  * plus 8 B per op) instead of copying it into the memtable, and seals the WAL so that it stays the
@@ -33,6 +35,12 @@ import type { MemtableSet } from './memtable-set.js';
 import type { BackgroundError } from './background-error.js';
 import type { WriteStall } from './write-stall.js';
 import type { StatsCounters } from './stats.js';
+
+/**
+ * What a MemTable spends per entry beyond the op's encoded bytes (trailer, entry row, hash and run
+ * slots): 77 B per 16-byte put whose op is 19 B (bench/RESULTS-txn.md), rounded down.
+ */
+export const MEMTABLE_BYTES_PER_OP = 56;
 
 export interface WritePathHost {
   readonly o: ResolvedOptions;
@@ -123,7 +131,8 @@ export class WritePath implements WriteQueueHost {
 
   isLarge(r: WriteRequest): boolean {
     if (r.flushable === undefined) {
-      r.flushable = r.count > 0 && r.ops.length >= this.host.o.writeBufferSize / 2 ? indexOps(r.ops, r.count, opsFail) ?? null : null;
+      const inMemtable = r.ops.length + r.count * MEMTABLE_BYTES_PER_OP;
+      r.flushable = r.count > 0 && inMemtable >= this.host.o.writeBufferSize / 2 ? indexOps(r.ops, r.count, opsFail) ?? null : null;
     }
     return r.flushable !== null;
   }
