@@ -4,12 +4,14 @@
  * its WAL. Checked against a model: large db.write batches (repeated keys, deletes) and large
  * transaction commits mixed with small writes from concurrent writers, snapshots taken before and
  * after, iterators opened across the switch, reads during and after the flush, reopen after close
- * (flushed or not), and a batch holding a range delete (the normal path). The LOG says which path
- * each batch took.
+ * (flushed or not), a batch holding a range delete (the normal path), and a transaction whose log
+ * grew in place (a resizable buffer, past 1 MiB) written through the real file system, plain and
+ * encrypted. The LOG says which path each batch took.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { DB, MemFileSystem, WriteBatch, type Options, type Snapshot } from '../../src/index.js';
+import { DB, MemFileSystem, staticKeyProvider, WriteBatch, type Options, type Snapshot } from '../../src/index.js';
+import { tempDir } from '../support/tmpdir.js';
 import { hex, readAll } from '../support/db-check.js';
 import { type Rng, withSeed } from '../support/rng.js';
 
@@ -174,5 +176,33 @@ describe('large batches bypass the memtable', () => {
     expect(held).toBeLessThan(2000 * 60);
     expect(Buffer.from((await db.get('t01999'))!).toString()).toBe('z'.repeat(20));
     await db.close();
+  });
+
+  it('a transaction log past 1 MiB (grown in place) commits through the real file system, plain and encrypted, and replays after a reopen', async () => {
+    for (const encrypted of [false, true]) {
+      const dir = await tempDir();
+      const options: Options = {
+        writeBufferSize: 4 * 1024 * 1024, flushOnClose: false,
+        ...(encrypted ? { encryption: { keyProvider: staticKeyProvider({ k1: 'a'.repeat(64) }, 'k1') } } : {}),
+      };
+      let db = await DB.open(dir, options);
+      const tx = db.beginTransaction();
+      const n = 60_000;
+      for (let i = 0; i < n; i++) tx.put(`key${String(i).padStart(6, '0')}`, `value-${i}`);
+      await tx.commit();
+      await db.put('after', 'x');
+      expect(Buffer.from((await db.get('key012345'))!).toString()).toBe('value-12345');
+      await db.close();
+      db = await DB.open(dir, options);
+      let count = 0;
+      for await (const [k, v] of db.iterator()) {
+        const key = Buffer.from(k).toString();
+        if (key === 'after') continue;
+        expect(Buffer.from(v).toString(), key).toBe(`value-${Number(key.slice(3))}`);
+        count++;
+      }
+      expect(count, `encrypted ${encrypted}`).toBe(n);
+      await db.close();
+    }
   });
 });
