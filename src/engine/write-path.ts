@@ -11,12 +11,12 @@
  * Large batches bypass the memtable (Pebble's flushable batches): a request that would take half the
  * write buffer or more in the memtable (its encoded bytes plus MEMTABLE_BYTES_PER_OP per op: a
  * 1,000,000-put transaction of 16-byte ops is 19 MiB encoded but 74 MiB as memtable entries), and
- * holds no range delete, is a group of its own (write-queue.ts). makeRoom
- * gives it a slot among the maxWriteBufferNumber memtables and switches a non-empty active memtable,
- * so it is the first thing in its WAL; apply() queues it as a FlushableBatch (its bytes as they are,
- * plus 8 B per op) instead of copying it into the memtable, and seals the WAL so that it stays the
- * only thing there: the next makeRoom, before any stall, rolls to a new WAL, and an exclusive roll is
- * queued at once for when no write follows (the batch's flush waits for it: memtable-set.ts).
+ * holds no range delete, is a group of its own (write-queue.ts). makeRoom gives it a slot among the
+ * maxWriteBufferNumber memtables and switches a non-empty active memtable, so it is the first thing
+ * in its WAL; apply() queues it as a FlushableBatch (its bytes as they are, plus 8 B per op) instead
+ * of copying it into the memtable, and seals the WAL so that it stays the only thing there: the next
+ * makeRoom, before any stall, rolls to a new WAL, and an exclusive roll is queued at once for when no
+ * write follows (the batch's flush waits for it: memtable-set.ts).
  * Recovery replays such a WAL into an ordinary memtable, like any other.
  */
 import type { MaybePromise } from '../base/internal-iterator.js';
