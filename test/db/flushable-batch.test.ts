@@ -4,7 +4,8 @@
  * its WAL. Checked against a model: large db.write batches (repeated keys, deletes) and large
  * transaction commits mixed with small writes from concurrent writers, snapshots taken before and
  * after, iterators opened across the switch, reads during and after the flush, reopen after close
- * (flushed or not), a batch holding a range delete (the normal path), and a transaction whose log
+ * (flushed or not), reads and writes while the batch's flush is held at its table's sync and at its
+ * MANIFEST edit's sync, a batch holding a range delete (the normal path), and a transaction whose log
  * grew in place (a resizable buffer, past 1 MiB) written through the real file system, plain and
  * encrypted. The LOG says which path each batch took.
  */
@@ -12,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { DB, MemFileSystem, staticKeyProvider, WriteBatch, type Options, type Snapshot } from '../../src/index.js';
 import { tempDir } from '../support/tmpdir.js';
+import { HoldFileSystem } from '../support/hold-fs.js';
 import { hex, readAll } from '../support/db-check.js';
 import { type Rng, withSeed } from '../support/rng.js';
 
@@ -205,4 +207,44 @@ describe('large batches bypass the memtable', () => {
       await db.close();
     }
   });
+
+  for (const held of ['table', 'MANIFEST'] as const) {
+    it(`reads and writes go on while the batch's flush is held at its ${held} sync; the batch is there after it and after a reopen`, async () => {
+      await withSeed(`flushable held ${held}`, async (rng) => {
+        const mem = new MemFileSystem();
+        let armed = false;
+        const fs = new HoldFileSystem(mem, (kind, p) => armed && kind === 'sync' && (held === 'table' ? p.endsWith('.sst') : p.includes('MANIFEST')));
+        const options: Options = { ...base, maxWriteBufferNumber: 3 };
+        const db = await DB.open(DIR, { ...options, fs });
+        const model: Model = new Map();
+        for (let i = 0; i < 30; i++) { const k = `k${String(rng.int(300)).padStart(4, '0')}`; await db.put(k, `pre${i}`); put(model, k, `pre${i}`); }
+        await db.flush(); // nothing frozen before the batch: the next table and MANIFEST edit are its flush's
+        const big = bigBatch(rng, WBS / 2 + 500, 300, 'big');
+        armed = true;
+        await db.write(big.batch);
+        big.apply(model);
+        await fs.reached; // the batch's flush is in flight, parked
+        const during = db.snapshot();
+        const atDuring = new Map(model);
+        for (let i = 0; i < 20; i++) { const k = `k${String(rng.int(300)).padStart(4, '0')}`; await db.put(k, `during${i}`); put(model, k, `during${i}`); }
+        expect(await readAll(db)).toEqual(model);
+        expect(await readAll(db, during)).toEqual(atDuring);
+        for (let i = 0; i < 300; i += 7) {
+          const k = `k${String(i).padStart(4, '0')}`;
+          const got = await db.get(k);
+          expect(got === undefined ? undefined : hex(got), k).toBe(model.get(hx(k)));
+        }
+        fs.release();
+        await db.flush();
+        expect(db.stats().immutableMemtables).toBe(0);
+        expect(await readAll(db)).toEqual(model);
+        expect(await readAll(db, during)).toEqual(atDuring);
+        during.release();
+        await db.close();
+        const re = await DB.open(DIR, { ...options, fs: mem });
+        expect(await readAll(re)).toEqual(model);
+        await re.close();
+      });
+    });
+  }
 });
