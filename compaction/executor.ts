@@ -200,6 +200,7 @@ export class WorkerExecutor implements CompactionExecutor {
   async flush(job: FlushJob): Promise<FlushResult> {
     if (this.closed) throw new Error('executor closed');
     const { mem, ...params } = job;
+    if (mem.share === undefined) throw new InternalError('a memtable without share() cannot be flushed in a worker');
     const pooled = await copyToPool(mem.share(), { pool: this.flushPool });
     const meta = await this.post<FileMetadata | undefined>({ type: 'flush', params, mem: pooled.mem }, () => {
       throw new InternalError('a flush worker asked for a file number (a flush has its one number already)');

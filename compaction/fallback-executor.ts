@@ -4,7 +4,7 @@
  * load), says so once through `onFallback` and runs that job and every later one inline. A job
  * that failed to start wrote nothing, so running it again inline is safe; failures of a worker
  * that did start are the job's own and pass through (the scheduler retries them).
- * Two flushes stay inline even with workers:
+ * Some flushes stay inline even with workers:
  * - a small one while no worker runs yet: starting a worker (~55 ms, and more CPU to load its modules)
  *   would cost more than writing a memtable under SMALL_FLUSH_BYTES in slices; this spares short-lived
  *   databases (tools, tests, a close with little unflushed data) a worker they never need;
@@ -12,7 +12,9 @@
  *   memoryBudget implies): no shared copy of the memtable and no flush worker, at the cost of the
  *   encoding running on the main thread in 1 ms slices;
  * - one the flush pool cannot take (FlushPoolFullError: a memtable far past writeBufferSize, made by
- *   one huge batch). Inline, not a wait: flushes run one at a time, so nothing would free the pool.
+ *   one huge batch). Inline, not a wait: flushes run one at a time, so nothing would free the pool;
+ * - a flushable batch (src/memtable/flushable-batch.ts: no share()): its bytes are the committed
+ *   batch itself, and handing them over would copy what the bypass exists to hold once.
  * Main thread only.
  */
 import type { CompactionResult } from './runner.js';
@@ -47,7 +49,8 @@ export class FallbackExecutor implements CompactionExecutor {
   }
 
   async flush(job: FlushJob): Promise<FlushResult> {
-    if (this.flushInline) return this.inline.flush(job);
+    // A memtable with no share() (a flushable batch) cannot be handed to a worker.
+    if (this.flushInline || job.mem.share === undefined) return this.inline.flush(job);
     if (this.workers.started === 0 && job.mem.approximateMemoryUsage() < SMALL_FLUSH_BYTES) return this.inline.flush(job);
     try {
       return await this.either((x) => x.flush(job));

@@ -15,7 +15,7 @@ import type { FileSystem } from '../src/fs/file-system.js';
 import { FileKind } from '../src/encryption/file-cipher.js';
 import { KeyRing } from '../src/encryption/keyring.js';
 import type { FileMetadata } from '../src/manifest/file-metadata.js';
-import type { MemTable } from '../src/memtable/memtable.js';
+import type { ReadableMemTable } from '../src/memtable/readable-memtable.js';
 import { writeTable } from '../src/table/table-output.js';
 import { FlushVersionFilter } from './flush-version-filter.js';
 import type { TableOptions } from '../src/table/table-options.js';
@@ -35,7 +35,7 @@ export interface FlushParams {
 }
 
 export interface FlushJob extends FlushParams {
-  mem: MemTable;
+  mem: ReadableMemTable;
 }
 
 export interface FlushResult {
@@ -46,7 +46,7 @@ export interface FlushResult {
 }
 
 /** Writes `mem` as table `p.fileNumber` through `fs` (fsynced, directory entry synced). */
-export async function runFlush(fs: FileSystem, p: FlushParams, mem: MemTable): Promise<FileMetadata | undefined> {
+export async function runFlush(fs: FileSystem, p: FlushParams, mem: ReadableMemTable): Promise<FileMetadata | undefined> {
   const enc = p.encryption;
   const cipher = enc
     ? await KeyRing.fromKeys(enc.currentKeyId, enc.keys, enc.allowPlaintext).newFileCipher(FileKind.TABLE)

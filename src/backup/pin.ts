@@ -7,7 +7,7 @@
  */
 import type { FileSystem } from '../fs/file-system.js';
 import type { Version } from '../manifest/version.js';
-import type { MemTable } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { compareInternalKeys } from '../base/internal-key.js';
@@ -20,7 +20,7 @@ import { FragmentSet } from '../rangedel/fragment-set.js';
 
 export interface PinnedState {
   version: Version;
-  memtables: MemTable[];
+  memtables: ReadableMemTable[];
   sequence: number;
   nextFileNumber: number;
   release(): void;

@@ -13,7 +13,7 @@
  */
 import { compareByteRanges, compareBytes } from '../base/bytes.js';
 import { KIND_FOR_SEEK, MAX_SEQUENCE, TRAILER_SIZE, makeInternalKey } from '../base/internal-key.js';
-import type { MemTable } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
 import type { Version } from '../manifest/version.js';
 import { largestUserKey, smallestUserKey, type FileMetadata } from '../manifest/file-metadata.js';
 import type { TableCache } from '../cache/table-cache.js';
@@ -49,7 +49,7 @@ function inside(f: FileMetadata, start: Uint8Array, end: Uint8Array): boolean {
 }
 
 /** Encoded bytes of the memtable entries whose user key lies in [start, end). */
-export function approximateMemtableBytes(memtables: readonly MemTable[], start: Uint8Array, end: Uint8Array): number {
+export function approximateMemtableBytes(memtables: readonly ReadableMemTable[], start: Uint8Array, end: Uint8Array): number {
   const target = makeInternalKey(start, MAX_SEQUENCE, KIND_FOR_SEEK);
   let total = 0;
   for (const m of memtables) {

@@ -7,6 +7,8 @@
  * Each flush of one memtable is a job of the background job queue (compaction/job-queue.ts decides
  * when it runs: before any waiting compaction); at most one is submitted at a time, since each
  * flush advances the log number and so must follow the one before.
+ * A flushable batch whose WAL is still the current one (sealed: memtable-set.ts) is not flushed
+ * before that WAL rolls over: the log number its flush records must be past the batch's WAL.
  *
  * Failures: a failed table build (EIO, ENOSPC) removes its partial output and is retried with the
  * back-off of compaction/job-policy.ts (FLUSH_RETRY: 100 ms, 200 ms, …); only when its attempts run
@@ -15,7 +17,7 @@
  * turns read-only, and every acknowledged write is still in its WAL for the next open.
  * Main thread only.
  */
-import type { MemTable } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
 import type { VersionEdit } from '../manifest/version-edit.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { FlushResult } from '../../compaction/flush-job.js';
@@ -41,7 +43,7 @@ export interface FlushHost {
   /** File numbers of tables being written: never obsolete while listed. */
   readonly pendingOutputs: Set<number>;
   /** Writes `mem` as the L0 table `fileNumber` (no partial file is left on failure). */
-  buildTable(fileNumber: number, mem: MemTable): Promise<FlushResult>;
+  buildTable(fileNumber: number, mem: ReadableMemTable): Promise<FlushResult>;
   /** After an installed flush: obsolete WALs go, compactions may have work. */
   afterFlush(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export class FlushScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.retry.stop();
+    this.host.memtables.releaseUnsealWaiters();
     if (this.running) await this.running.catch(() => undefined);
     this.notify();
   }
@@ -103,6 +106,10 @@ export class FlushScheduler {
     const memtables = host.memtables;
     if (memtables.immutable.length === 0 || this.stopped || host.failure.error) return;
     const entry = memtables.immutable[0]!;
+    while (memtables.sealed && memtables.immutable.length === 1 && memtables.walAfterOldest === entry.walNumber) {
+      await memtables.whenUnsealed();
+      if (this.stopped || host.failure.error) return;
+    }
     let outNumber = 0;
     const t0 = performance.now();
     const job = host.events.beginJob('flush');

@@ -32,7 +32,7 @@ import type { FileMetadata } from '../manifest/file-metadata.js';
 import { tableFileName } from '../manifest/file-names.js';
 import type { NewFile, VersionEdit } from '../manifest/version-edit.js';
 import type { Version } from '../manifest/version.js';
-import type { MemTable } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
 import { RangeSet } from '../mvcc/range-set.js';
 import type { ResolvedOptions } from '../options.js';
 import { immediateSuccessor } from '../rangedel/range-tombstone.js';
@@ -65,7 +65,7 @@ export interface IngestHost {
   /** Runs `fn` with no write group in flight and writes waiting (write-queue.ts exclusive). */
   exclusive(fn: () => Promise<void>): Promise<void>;
   /** Every memtable, active included. */
-  memtables(): readonly MemTable[];
+  memtables(): readonly ReadableMemTable[];
   /** Inside exclusive(): freezes the active memtable (if it has entries) and waits for every flush. */
   flushMemtables(): Promise<void>;
   /** Inside exclusive(): fsyncs the current WAL. */
@@ -192,7 +192,7 @@ async function ingestHeld(host: IngestHost, tables: ExternalTable[]): Promise<In
 }
 
 /** True when memtable `m` holds a key, or a range tombstone, in `r`. */
-export function memtableOverlaps(m: MemTable, r: UserKeyRange): boolean {
+export function memtableOverlaps(m: ReadableMemTable, r: UserKeyRange): boolean {
   if (m.entries > 0) {
     const it = m.newIterator();
     try {

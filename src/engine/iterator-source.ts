@@ -18,7 +18,7 @@ import { prefixSuccessor } from '../base/prefix-bounds.js';
 import { MergingIterator } from '../iterator/merging-iterator.js';
 import { ConcatIterator } from '../iterator/concat-iterator.js';
 import { DelegatingIterator } from '../iterator/delegating-iterator.js';
-import type { MemTable } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
 import type { Version } from '../manifest/version.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { TableCache, TableHandle } from '../cache/table-cache.js';
@@ -119,7 +119,7 @@ function prefixRangeFilter(prefix: Uint8Array): (f: FileMetadata) => boolean {
  * `prefix`: the filter prefix every key of the read starts with, if any.
  */
 export function buildIteratorSource(
-  memtables: readonly MemTable[], version: Version, tables: TableCache, readSeq: number, prefix?: Uint8Array,
+  memtables: readonly ReadableMemTable[], version: Version, tables: TableCache, readSeq: number, prefix?: Uint8Array,
 ): IteratorSource {
   let released = false;
   return {

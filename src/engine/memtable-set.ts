@@ -7,9 +7,20 @@
  * A switch runs only where no write group is in flight (the caller holds the write queue: the
  * leader's makeRoom, or exclusive work), so the WAL a group is appended to and the memtable it is
  * applied to are always a pair.
+ *
+ * Flushable batches (src/memtable/flushable-batch.ts): a large batch joins the frozen list as it is,
+ * with the number of the WAL it was appended to. That WAL must hold the batch alone: the write path
+ * switches a non-empty memtable before it (write-path.ts), and the WAL is "sealed" after it, so the
+ * next switch() only rolls to a new WAL (freezing the empty active memtable would be pointless).
+ * Were a later write logged in the batch's WAL, the flush of the batch could not advance the log
+ * number past it, and the next recovery would replay the batch a second time. A flush of the batch
+ * waits (whenUnsealed) until its WAL has rolled over, so the log number it records is the next WAL's.
  * Main thread only.
  */
 import { MemTable } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
+import type { FlushableBatch } from '../memtable/flushable-batch.js';
+import { invariant } from '../base/invariant.js';
 import type { WalWriter } from '../wal/wal-writer.js';
 import type { FileSystem } from '../fs/file-system.js';
 import type { KeyRing } from '../encryption/keyring.js';
@@ -19,9 +30,9 @@ import type { BackgroundError } from './background-error.js';
 import { archiveFinishedWal, createWal, removeEmptyWal } from './wal-files.js';
 import type { WalRecycler } from './wal-recycler.js';
 
-/** A memtable and the number of the oldest WAL holding its data. */
+/** A memtable (or flushable batch) and the number of the oldest WAL holding its data. */
 export interface MemTableEntry {
-  mem: MemTable;
+  mem: ReadableMemTable;
   walNumber: number;
 }
 
@@ -44,7 +55,10 @@ export interface MemtableSetHost {
 }
 
 export class MemtableSet {
-  private active: MemTableEntry = { mem: new MemTable(), walNumber: 0 };
+  private active: { mem: MemTable; walNumber: number } = { mem: new MemTable(), walNumber: 0 };
+  /** The current WAL holds a flushable batch: the next write rolls to a new one first (see header). */
+  private sealedWal = false;
+  private unsealWaiters: (() => void)[] = [];
   /** Immutable memtables waiting for flush, oldest first. */
   private frozen: MemTableEntry[];
   private wal: WalWriter | undefined;
@@ -52,7 +66,7 @@ export class MemtableSet {
   private readonly retiringWals = new Set<number>();
   private readonly retiring = new Set<Promise<void>>();
   /** forGet()'s answer until the memtables change (a get must not build an array). */
-  private getList: readonly MemTable[] | undefined;
+  private getList: readonly ReadableMemTable[] | undefined;
 
   constructor(private readonly host: MemtableSetHost, recovered: MemTableEntry[]) {
     this.frozen = recovered;
@@ -68,15 +82,46 @@ export class MemtableSet {
   /** The log number once the oldest immutable memtable is flushed. */
   get walAfterOldest(): number { return this.frozen[1]?.walNumber ?? this.active.walNumber; }
   isRetiring(walNumber: number): boolean { return this.retiringWals.has(walNumber); }
+  /** The current WAL holds a flushable batch: nothing more may be logged in it (see header). */
+  get sealed(): boolean { return this.sealedWal; }
+
+  /**
+   * Queues a large batch, already appended to the current WAL, as a frozen memtable of its own.
+   * REQUIRES: the active memtable is empty and the WAL not sealed (the batch is alone in it).
+   */
+  addFlushable(batch: FlushableBatch): void {
+    invariant(this.active.mem.entries === 0 && !this.sealedWal, 'a flushable batch must be alone in its WAL');
+    this.frozen.push({ mem: batch, walNumber: this.active.walNumber });
+    this.sealedWal = true;
+    this.getList = undefined;
+    this.host.log.write(`flushable batch of ${batch.entries} entries (seq ${batch.firstSeq}-${batch.lastSeq}) queued from WAL ${this.active.walNumber}`);
+    this.host.onFrozen();
+  }
+
+  /**
+   * Resolves once the current WAL is not sealed (at once when it is not), or when released: the
+   * caller must check `sealed` again.
+   */
+  whenUnsealed(): Promise<void> {
+    if (!this.sealedWal) return Promise.resolve();
+    return new Promise((resolve) => this.unsealWaiters.push(resolve));
+  }
+
+  /** Wakes whenUnsealed() waiters whatever the state (the roll they wait for will not come). */
+  releaseUnsealWaiters(): void {
+    const w = this.unsealWaiters;
+    this.unsealWaiters = [];
+    for (const f of w) f();
+  }
 
   /** forRead() as a shared read-only array, rebuilt only when the memtables change (point reads). */
-  forGet(): readonly MemTable[] {
+  forGet(): readonly ReadableMemTable[] {
     return (this.getList ??= this.forRead());
   }
 
   /** Every memtable, oldest first (the read order is newest first). */
-  forRead(): MemTable[] {
-    const out: MemTable[] = [];
+  forRead(): ReadableMemTable[] {
+    const out: ReadableMemTable[] = [];
     for (const e of this.frozen) out.push(e.mem);
     out.push(this.active.mem);
     return out;
@@ -100,6 +145,8 @@ export class MemtableSet {
     this.frozen = recovered;
     this.active = { mem: new MemTable(), walNumber: 0 };
     this.getList = undefined;
+    this.sealedWal = false;
+    this.releaseUnsealWaiters();
   }
 
   /** The first WAL of a writable open. */
@@ -115,9 +162,11 @@ export class MemtableSet {
   /**
    * Freezes the active memtable and starts a new WAL (see the header for where it may run).
    * `force`: switch even an empty memtable (key rotation wants a WAL under the new key now).
+   * A sealed WAL with an empty memtable only rolls over: the memtable goes on, under the new WAL.
    */
   async switch(force = false): Promise<void> {
-    if (this.active.mem.entries === 0 && !force) return;
+    const freeze = this.active.mem.entries > 0 || force;
+    if (!freeze && !this.sealedWal) return;
     const n = this.host.newFileNumber();
     const wal = await this.create(n);
     const old = this.wal;
@@ -134,12 +183,16 @@ export class MemtableSet {
     }
     const oldMem = this.active;
     this.wal = wal;
-    this.active = { mem: new MemTable(), walNumber: n };
-    this.frozen.push(oldMem);
+    this.active = { mem: freeze ? new MemTable() : oldMem.mem, walNumber: n };
+    if (freeze) this.frozen.push(oldMem);
     this.getList = undefined;
-    this.host.log.write(`new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen`);
+    this.host.log.write(freeze ? `new WAL ${n}; memtable of ${oldMem.mem.entries} entries frozen` : `new WAL ${n} after a flushable batch`);
     if (old) this.retire(old);
-    this.host.onFrozen();
+    if (this.sealedWal) {
+      this.sealedWal = false;
+      this.releaseUnsealWaiters();
+    }
+    if (freeze) this.host.onFrozen();
   }
 
   /** Close: waits for retiring WALs, then syncs, closes and archives (or removes, if empty) the current one. */

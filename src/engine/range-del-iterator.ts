@@ -16,7 +16,7 @@
 import type { MaybePromise } from '../base/internal-iterator.js';
 import { FragmentSet } from '../rangedel/fragment-set.js';
 import type { RangeTombstone } from '../rangedel/range-tombstone.js';
-import type { MemTable } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
 import type { Version } from '../manifest/version.js';
 import type { TableCache } from '../cache/table-cache.js';
 import { tableRangeDels } from '../table/table-range-dels.js';
@@ -81,12 +81,12 @@ export class RangeDelView implements TombstoneView {
   private loading: Promise<void> | undefined;
 
   constructor(
-    private readonly memtables: readonly MemTable[], private readonly version: Version,
+    private readonly memtables: readonly ReadableMemTable[], private readonly version: Version,
     private readonly tables: TableCache, readonly readSeq: number,
   ) {}
 
   /** Undefined when the DB surely holds no tombstone (then nothing needs wrapping). */
-  static maybe(memtables: readonly MemTable[], version: Version, tables: TableCache, readSeq: number): RangeDelView | undefined {
+  static maybe(memtables: readonly ReadableMemTable[], version: Version, tables: TableCache, readSeq: number): RangeDelView | undefined {
     if (!memtables.every((m) => m.rangeDeletions === 0)) return new RangeDelView(memtables, version, tables, readSeq);
     const known = versionTombstones.get(version);
     if (known ? known.isEmpty : !versionHasTableTombstones(version)) return undefined;

@@ -26,7 +26,8 @@ import {
 } from '../base/internal-key.js';
 import type { MaybePromise } from '../base/internal-iterator.js';
 import { CorruptionError } from '../errors.js';
-import { MISS, type MemTable } from '../memtable/memtable.js';
+import { MISS } from '../memtable/memtable.js';
+import type { ReadableMemTable } from '../memtable/readable-memtable.js';
 import type { Version } from '../manifest/version.js';
 import type { FileMetadata } from '../manifest/file-metadata.js';
 import type { TableCache, TableHandle } from '../cache/table-cache.js';
@@ -58,7 +59,7 @@ let memtableCover = 0;
  * Looks userKey up in the memtables (newest first). On a miss (undefined), memtablesCover() is the
  * cover the tables must honour; read it before the next get.
  */
-export function getFromMemtables<T>(memtables: readonly MemTable[], userKey: Uint8Array, seq: number, found: Found<T>): Probe<T> {
+export function getFromMemtables<T>(memtables: readonly ReadableMemTable[], userKey: Uint8Array, seq: number, found: Found<T>): Probe<T> {
   let cover = 0;
   for (let i = memtables.length - 1; i >= 0; i--) {
     const m = memtables[i]!;

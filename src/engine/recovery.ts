@@ -101,7 +101,7 @@ export async function recoverDatabase(
   }
 
   const memtables: MemTableEntry[] = [];
-  let mem: MemTableEntry | undefined;
+  let mem: { mem: MemTable; walNumber: number } | undefined;
   let lastSequence = versions.lastSequence;
   for (let i = 0; i < wals.length; i++) {
     const walNumber = wals[i]!;

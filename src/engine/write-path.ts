@@ -7,6 +7,17 @@
  * One write, in order: makeRoom (write stall, then a memtable switch when full) → accept (conflict
  * records) → appendToWal (one record for the group) → syncWal (if asked) → apply (memtable insert,
  * publish). Main thread only.
+ *
+ * Large batches bypass the memtable (Pebble's flushable batches): a request that would take half the
+ * write buffer or more in the memtable (its encoded bytes plus MEMTABLE_BYTES_PER_OP per op: a
+ * 1,000,000-put transaction of 16-byte ops is 19 MiB encoded but 74 MiB as memtable entries), and
+ * holds no range delete, is a group of its own (write-queue.ts). makeRoom gives it a slot among the
+ * maxWriteBufferNumber memtables and switches a non-empty active memtable, so it is the first thing
+ * in its WAL; apply() queues it as a FlushableBatch (its bytes as they are, plus 8 B per op) instead
+ * of copying it into the memtable, and seals the WAL so that it stays the only thing there: the next
+ * makeRoom, before any stall, rolls to a new WAL, and an exclusive roll is queued at once for when no
+ * write follows (the batch's flush waits for it: memtable-set.ts).
+ * Recovery replays such a WAL into an ordinary memtable, like any other.
  */
 import type { MaybePromise } from '../base/internal-iterator.js';
 import { ByteWriter } from '../base/coding.js';
@@ -19,10 +30,17 @@ import { keySetOfOps, type KeySet } from '../mvcc/key-set.js';
 import type { ResolvedOptions } from '../options.js';
 import { WriteQueue, type WriteRequest, type WriteQueueHost } from './write-queue.js';
 import { memtableFull } from '../memtable/memtable.js';
+import { FlushableBatch, indexOps } from '../memtable/flushable-batch.js';
 import type { MemtableSet } from './memtable-set.js';
 import type { BackgroundError } from './background-error.js';
 import type { WriteStall } from './write-stall.js';
 import type { StatsCounters } from './stats.js';
+
+/**
+ * What a MemTable spends per entry beyond the op's encoded bytes (trailer, entry row, hash and run
+ * slots): 77 B per 16-byte put whose op is 19 B (bench/RESULTS-txn.md), rounded down.
+ */
+export const MEMTABLE_BYTES_PER_OP = 56;
 
 export interface WritePathHost {
   readonly o: ResolvedOptions;
@@ -100,9 +118,23 @@ export class WritePath implements WriteQueueHost {
     return this.host.failure.refusal();
   }
 
-  /** Room for the next write group: write stalls, then a full memtable is switched. */
-  makeRoom(userBytes: number): MaybePromise<void> {
-    return this.host.stall.check(userBytes) ?? this.makeRoomForMemtable();
+  /**
+   * Room for the next write group: a sealed WAL rolls over first (never behind a stall: the flush a
+   * stall waits for may be waiting for this roll), then write stalls, then a full memtable (or, for
+   * a large batch, any non-empty one) is switched.
+   */
+  makeRoom(first: WriteRequest): MaybePromise<void> {
+    const memtables = this.host.memtables;
+    if (memtables.sealed) return memtables.switch();
+    return this.host.stall.check(first.userBytes) ?? this.makeRoomForMemtable(this.isLarge(first));
+  }
+
+  isLarge(r: WriteRequest): boolean {
+    if (r.flushable === undefined) {
+      const inMemtable = r.ops.length + r.count * MEMTABLE_BYTES_PER_OP;
+      r.flushable = r.count > 0 && inMemtable >= this.host.o.writeBufferSize / 2 ? indexOps(r.ops, r.count, opsFail) ?? null : null;
+    }
+    return r.flushable !== null;
   }
 
   appendToWal(group: readonly WriteRequest[], firstSeq: number, now: number): void {
@@ -119,13 +151,26 @@ export class WritePath implements WriteQueueHost {
   syncWal(): Promise<void> { return this.host.memtables.currentWal!.sync(); }
 
   apply(group: readonly WriteRequest[], firstSeq: number): void {
-    const m = this.host.memtables.mem;
+    const memtables = this.host.memtables;
+    const m = memtables.mem;
     const counters = this.host.counters;
     let seq = firstSeq;
-    for (const r of group) {
-      seq = m.addOps(r.ops, 0, r.ops.length, r.count, seq, opsFail);
-      counters.userBytesWritten += r.userBytes;
-      counters.writes += r.count;
+    const only = group.length === 1 ? group[0]! : undefined;
+    // makeRoom left the batch alone in its WAL; checked again, as the bypass is only right then.
+    if (only?.flushable && m.entries === 0 && !memtables.sealed) {
+      memtables.addFlushable(new FlushableBatch(only.ops, only.flushable, firstSeq));
+      seq += only.count;
+      counters.userBytesWritten += only.userBytes;
+      counters.writes += only.count;
+      void this.queue.exclusive(() => memtables.sealed ? memtables.switch() : Promise.resolve())
+        .catch(() => undefined)
+        .finally(() => memtables.releaseUnsealWaiters());
+    } else {
+      for (const r of group) {
+        seq = m.addOps(r.ops, 0, r.ops.length, r.count, seq, opsFail);
+        counters.userBytesWritten += r.userBytes;
+        counters.writes += r.count;
+      }
     }
     this.published = seq - 1;
     this.host.onPublished(this.published);
@@ -139,10 +184,13 @@ export class WritePath implements WriteQueueHost {
 
   now(): number { return this.host.o.clock(); }
 
-  private makeRoomForMemtable(): MaybePromise<void> {
+  private makeRoomForMemtable(large: boolean): MaybePromise<void> {
     const { memtables, o } = this.host;
     const stall = this.host.stall;
-    if (!memtableFull(memtables.mem, o)) { stall.proceed(); return undefined; }
+    if (large ? memtables.mem.entries === 0 && memtables.immutable.length < o.maxWriteBufferNumber - 1 : !memtableFull(memtables.mem, o)) {
+      stall.proceed();
+      return undefined;
+    }
     if (memtables.immutable.length >= o.maxWriteBufferNumber - 1) {
       stall.enter('memtables-full');
       const t0 = performance.now();

@@ -17,6 +17,9 @@
  * Failure: a WAL append or sync failure rejects the whole group and is reported to the host, which
  * makes the database refuse further writes (ERR_READ_ONLY): an acknowledged write is never lost.
  *
+ * Large requests (the host's isLarge: a batch held as a flushable batch, write-path.ts) form a group
+ * of their own: a group never holds one beside other requests, and makeRoom is asked for it first.
+ *
  * Exclusive work (a memtable switch asked for by flush(), close() or key rotation) queues behind the
  * writes submitted before it and runs in the leader between groups, never while a group is between
  * its WAL append and its memtable insert: the WAL a group is appended to and the memtable it is
@@ -47,6 +50,8 @@ export interface WriteRequest {
   conflictKeys?: KeySet | (() => KeySet);
   /** Called for accepted members after the group is applied, with the member's first sequence. */
   onCommitted?: (firstSeq: number) => void;
+  /** The host's index of a large request's ops, made once by isLarge (null: not large). */
+  flushable?: Uint32Array | null;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -59,8 +64,10 @@ export interface WriteQueueHost {
   accept(req: WriteRequest): void;
   /** Refuses writes (sticky error, closed): the error to reject with, or undefined. */
   writeError(): Error | undefined;
-  /** Make room for `userBytes` more (memtable switch, stalls). Undefined when ready. */
-  makeRoom(userBytes: number): MaybePromise<void>;
+  /** Make room for the request at the head of the queue (memtable switch, stalls). Undefined when ready. */
+  makeRoom(first: WriteRequest): MaybePromise<void>;
+  /** Whether `req` must be a group of its own (a large batch: see the header). */
+  isLarge(req: WriteRequest): boolean;
   /** The sequence number of the last applied write. */
   lastSequence(): number;
   /** Appends the group to the WAL as one record (synchronous write). Throws on I/O failure. */
@@ -156,12 +163,13 @@ export class WriteQueue {
           await this.runExclusive(first);
           continue;
         }
-        const room = this.host.makeRoom(first.userBytes);
+        const room = this.host.makeRoom(first);
         if (room) {
           try { await room; } catch (e) { this.rejectAll(e); break; }
           continue; // state may have changed while waiting
         }
-        const group = this.takeGroup();
+        // Nothing ran since makeRoom: `first` is still the head of the queue.
+        const group = this.takeGroup(this.host.isLarge(first));
         if (group.length === 0) continue;
         const firstSeq = this.host.lastSequence() + 1;
         let needSync = false;
@@ -218,23 +226,29 @@ export class WriteQueue {
     }
   }
 
-  /** Takes members in order, validating each (commit order), up to MAX_GROUP_BYTES or an exclusive entry. */
-  private takeGroup(): WriteRequest[] {
+  /**
+   * Takes members in order, validating each (commit order), up to MAX_GROUP_BYTES, an exclusive
+   * entry or a large request; `large`: the head is one, and is taken alone.
+   */
+  private takeGroup(large: boolean): WriteRequest[] {
     const group: WriteRequest[] = [];
     let bytes = 0;
     while (this.queue.length > 0) {
       const r = this.queue[0]!;
       if (r instanceof Exclusive) break;
       if (group.length > 0 && bytes + r.ops.length > MAX_GROUP_BYTES) break;
+      // A large request is taken only as the head makeRoom was asked for, and alone.
+      if (!large && this.host.isLarge(r)) break;
       this.queue.shift();
       if (r.validate) {
         let e: Error | undefined;
         try { e = r.validate(); } catch (x) { e = x as Error; }
-        if (e) { r.reject(e); continue; }
+        if (e) { r.reject(e); if (large) break; continue; }
       }
       this.host.accept(r);
       group.push(r);
       bytes += r.ops.length;
+      if (large) break;
     }
     return group;
   }

@@ -50,6 +50,7 @@ import { MemTableIterator } from './memtable-iterator.js';
 import { ReenteredKeys, type SharedReenteredKeys } from './reentered-keys.js';
 import type { Stretches } from '../rangedel/stretches.js';
 import { emptyRunSet, pushRun, rebase, sortBatch, type RunSet } from './sorted-runs.js';
+import type { ReadableMemTable } from './readable-memtable.js';
 
 /** get() found no version of the key at or below the snapshot. */
 export const MISS = -1;
@@ -88,7 +89,7 @@ export interface SharedMemTable {
   reentered: SharedReenteredKeys;
 }
 
-export class MemTable implements EntryStore {
+export class MemTable implements EntryStore, ReadableMemTable {
   /** @internal Shared with the other files of src/memtable only. */
   readonly arena: Arena;
   /** @internal */

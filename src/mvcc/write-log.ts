@@ -12,8 +12,11 @@
  * log held L bytes has base + 2L + 1: above every op before it (offsets <= L - 2, an op is at least
  * 2 bytes) and below every op after it, which is the order transaction.ts promises. Two range
  * deletes with no op between them share a sequence (the fragmenter keeps one; they are simultaneous).
- * Growth: the log by 1.5x (old buffers are dropped, or kept by iterators made before, whose ops
- * never change: ops are only appended); the index doubles past 3/4 load (5-11 B per distinct key).
+ * Growth: the log by 1.5x, copied while under 1 MiB (old buffers are dropped, or kept by iterators
+ * made before, whose ops never change: ops are only appended), in place past it (a resizable
+ * ArrayBuffer: no copy and no old buffer beside the new one; NB process.memoryUsage().arrayBuffers
+ * does not count such a buffer, `bytes` and RSS do); the index doubles past 3/4 load (5-11 B per
+ * distinct key).
  * Sorted view: sortedOffsets() gives the newest op of each key in key order (for iterators, see
  * write-log-iterator.ts), built on demand: keys written in order are only checked, others sorted
  * with a comparator (~0.6-1 s for 1,000,000 keys written out of order, here). After more writes the next one is not sorted from scratch:
@@ -41,6 +44,25 @@ const defaultHash: LogKeyHash = (data, start, end) => murmurHash3x86_32(data, st
 
 /** Offsets are stored + 1 in a Uint32Array. */
 const MAX_LOG_BYTES = 0xffff_ffff;
+/**
+ * Past this a log grows in place: a resizable ArrayBuffer reserves address space up to
+ * MAX_LOG_BYTES and commits pages only as they are written, so growing copies nothing and leaves no
+ * old buffer for the collector (copying growth held the last two buffers at once: ~2.5x the ops at
+ * the peak of a large transaction). Below it, a plain buffer: no reservation per small transaction.
+ */
+const IN_PLACE_FROM = 1 << 20;
+
+type Resizable = ArrayBufferLike & { resizable?: boolean; resize?: (n: number) => void };
+
+/** A length-tracking view of a resizable buffer of `n` bytes, or undefined where none can be made. */
+function resizableBytes(n: number): Uint8Array<ArrayBuffer> | undefined {
+  try {
+    const ab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(n, { maxByteLength: MAX_LOG_BYTES });
+    return (ab as Resizable).resizable === true ? new Uint8Array(ab) : undefined;
+  } catch {
+    return undefined; // no address space to reserve: copying growth still works
+  }
+}
 const MIN_SLOTS = 16;
 
 export class WriteLog {
@@ -311,7 +333,12 @@ export class WriteLog {
     let cap = Math.max(256, Math.floor(this.buf.length * 1.5));
     if (cap < need) cap = need;
     if (cap > MAX_LOG_BYTES) cap = MAX_LOG_BYTES;
-    const next = new Uint8Array(cap);
+    const ab = this.buf.buffer as Resizable;
+    if (ab.resizable === true) {
+      ab.resize!(cap); // `buf` tracks the buffer's length
+      return;
+    }
+    const next = cap >= IN_PLACE_FROM ? resizableBytes(cap) ?? new Uint8Array(cap) : new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.used));
     this.buf = next;
   }

@@ -3,8 +3,9 @@
  * written as its L0 table in a worker thread (the LOG line of each flush says where it ran), inline
  * mode writes it on the main thread, and both give the same data back, also after a reopen; an
  * encrypted database's flush in a worker seals the table under the current key; range tombstones reach
- * the worker's table; a memtable too big for the flush pool is written inline; a worker that dies
- * mid-flush costs one attempt, retried, and no data.
+ * the worker's table; a memtable too big for the flush pool is written inline; a flushable batch (a
+ * large batch held as written: no share()) is written inline even with a worker running; a worker
+ * that dies mid-flush costs one attempt, retried, and no data.
  */
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
@@ -93,14 +94,36 @@ describe('flush jobs', () => {
   it('a memtable bigger than the flush pool may hold is written on the main thread, and starts no worker', async () => {
     await seeded(async (seed) => {
       const dir = await tempDir();
-      // writeBufferSize 64 KiB: the pool's cap is its 4 MiB floor; one 6 MiB value overflows it.
+      // writeBufferSize 64 KiB: the pool's cap is its 4 MiB floor; one 6 MiB value overflows it. The
+      // range delete keeps the batch in the memtable (a large batch without one bypasses it).
       const db = await DB.open(dir, { compactionExecutor: 'worker', writeBufferSize: 64 * 1024 });
       const big = Buffer.from(makeRng(seed).bytes(6 << 20));
-      await db.put('big', big);
+      await db.write(new WriteBatch().deleteRange('a', 'b').put('big', big));
       await db.flush();
       expect(flushLines(dir)[0]).toMatch(/\(on the main thread\)/);
       expect((db.engine as unknown as { executor: { started: number } }).executor.started).toBe(0);
       expect((await db.get('big'))?.equals(big)).toBe(true);
+      await db.close();
+    });
+  });
+
+  it('a flushable batch is written on the main thread, even with a flush worker running', async () => {
+    await seeded(async (seed) => {
+      const dir = await tempDir();
+      const db = await DB.open(dir, { compactionExecutor: 'worker', writeBufferSize: 256 * 1024 });
+      const rng = makeRng(seed);
+      await fillAndFlush(db, rng, 3000);
+      expect(flushLines(dir).at(-1)).toMatch(/\(in a worker\)/);
+      const started = (db.engine as unknown as { executor: { started: number } }).executor.started;
+      const b = new WriteBatch();
+      for (let i = 0; i < 3000; i++) b.put(`batch${String(i).padStart(5, '0')}`, Buffer.from(rng.bytes(40)).toString('hex'));
+      await db.write(b);
+      await db.flush();
+      const log = readFileSync(join(dir, 'LOG'), 'utf8');
+      expect(log).toContain('flushable batch of 3000 entries');
+      expect(flushLines(dir).at(-1)).toMatch(/flushed memtable \(3000 entries\).*\(on the main thread\)/);
+      expect((db.engine as unknown as { executor: { started: number } }).executor.started).toBe(started);
+      expect((await db.get('batch01234'))?.length).toBe(80);
       await db.close();
     });
   });

@@ -18,7 +18,11 @@ class FakeHost implements WriteQueueHost {
 
   accept(): void {}
   writeError(): Error | undefined { return this.error; }
-  makeRoom(): undefined { return undefined; }
+  /** The head of the queue each makeRoom was asked for. */
+  readonly rooms: string[] = [];
+  makeRoom(first: WriteRequest): undefined { this.rooms.push(name(first)); return undefined; }
+  /** Requests named L… are large: a group of their own. */
+  isLarge(r: WriteRequest): boolean { return name(r).startsWith('L'); }
   lastSequence(): number { return this.seq; }
   appendToWal(group: readonly WriteRequest[]): void {
     this.inFlight = true;
@@ -131,5 +135,29 @@ describe('WriteQueue grouping', () => {
     expect(host.seq).toBe(writers * each);
     // Each round of continuations is one group: about `each` appends, not writers * each.
     expect(appends, `${appends} appends for ${writers * each} writes`).toBeLessThanOrEqual(each + 2);
+  });
+
+  it('a large request is a group of its own, and makeRoom is asked for it as the head', async () => {
+    const host = new FakeHost();
+    const q = new WriteQueue(host);
+    await Promise.all(['a', 'b', 'L1', 'L2', 'c', 'd'].map((n) => write(q, n, false)));
+    expect(host.events.filter((e) => e.startsWith('append'))).toEqual(['append a,b', 'append L1', 'append L2', 'append c,d']);
+    expect(host.rooms).toEqual(['a', 'L1', 'L2', 'c']);
+  });
+
+  it('a large head refused by its validation takes nothing after it into its group', async () => {
+    const host = new FakeHost();
+    const q = new WriteQueue(host);
+    const refused = new Promise<void>((resolve, reject) => {
+      const r: WriteRequest = { ops: new Uint8Array(1), count: 1, userBytes: 1, sync: false, resolve, reject,
+        validate: () => new Error('conflict') };
+      names.set(r, 'L0');
+      q.submit(r);
+    });
+    const rest = ['a', 'b'].map((n) => write(q, n, false));
+    await expect(refused).rejects.toThrow('conflict');
+    await Promise.all(rest);
+    expect(host.events.filter((e) => e.startsWith('append'))).toEqual(['append a,b']);
+    expect(host.rooms).toEqual(['L0', 'a']);
   });
 });

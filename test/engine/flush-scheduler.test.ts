@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemTable } from '../../src/memtable/memtable.js';
+import type { ReadableMemTable } from '../../src/memtable/readable-memtable.js';
 import { ValueKind } from '../../src/base/internal-key.js';
 import type { VersionEdit } from '../../src/manifest/version-edit.js';
 import type { FileMetadata } from '../../src/manifest/file-metadata.js';
@@ -29,6 +30,13 @@ class FakeMemtables {
   constructor(public immutable: MemTableEntry[], public activeWal: number, private readonly events: string[]) {}
   get walAfterOldest(): number { return this.immutable[1]?.walNumber ?? this.activeWal; }
   dropOldest(): void { this.events.push(`drop wal${this.immutable[0]?.walNumber}`); this.immutable.shift(); }
+  /** The active WAL holds a flushable batch (memtable-set.ts): its flush waits for the roll. */
+  sealed = false;
+  private waiters: (() => void)[] = [];
+  whenUnsealed(): Promise<void> { return this.sealed ? new Promise((r) => this.waiters.push(r)) : Promise.resolve(); }
+  releaseUnsealWaiters(): void { const w = this.waiters; this.waiters = []; for (const f of w) f(); }
+  /** The sealed WAL rolled over to `next`. */
+  roll(next: number): void { this.activeWal = next; this.sealed = false; this.releaseUnsealWaiters(); }
 }
 
 interface Fake {
@@ -38,9 +46,9 @@ interface Fake {
   log: RecordingLog;
   memtables: FakeMemtables;
   /** The memtable each build was asked for, in order. */
-  built: MemTable[];
+  built: ReadableMemTable[];
   /** Replaces the table build (default: succeed at once). */
-  build: (fileNumber: number, mem: MemTable) => Promise<FileMetadata | undefined>;
+  build: (fileNumber: number, mem: ReadableMemTable) => Promise<FileMetadata | undefined>;
   /** Replaces the MANIFEST write (default: record it). */
   apply: (edit: VersionEdit) => Promise<void>;
 }
@@ -247,6 +255,31 @@ describe('FlushScheduler.stop', () => {
     await flusher.waitForAll();
     await turns(10);
     expect(f.built).toHaveLength(1);
+    expect(f.memtables.immutable).toHaveLength(1);
+  });
+});
+
+describe('FlushScheduler and a flushable batch still in the current WAL', () => {
+  it('waits for the WAL to roll over, then records the next WAL as the log number', async () => {
+    const f = fake([5], 5);
+    f.memtables.sealed = true;
+    const flusher = new FlushScheduler(f.host, new BackgroundJobQueue(1));
+    flusher.schedule();
+    await turns(20);
+    expect(f.built).toHaveLength(0); // a log number of 5 would keep the batch's WAL for a second replay
+    f.memtables.roll(6);
+    await flusher.waitForAll();
+    expect(f.edits.map((e) => e.logNumber)).toEqual([6]);
+  });
+
+  it('stop() wakes a flush waiting for the roll: it ends without building', async () => {
+    const f = fake([5], 5);
+    f.memtables.sealed = true;
+    const flusher = new FlushScheduler(f.host, new BackgroundJobQueue(1));
+    flusher.schedule();
+    await turns(5);
+    await flusher.stop();
+    expect(f.built).toHaveLength(0);
     expect(f.memtables.immutable).toHaveLength(1);
   });
 });

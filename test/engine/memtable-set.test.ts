@@ -2,7 +2,8 @@
  * MemtableSet alone (src/engine/memtable-set.ts), over a MemFileSystem with a fake host: the first
  * WAL, the switch (freeze, sync the old WAL before the new one is current, onFrozen, retire the old
  * WAL off the write path), a failed rollover, the empty-switch rule, the log-number bookkeeping the
- * flush relies on, and the one "full" rule. Parked operations (HoldFileSystem) stand in for slow
+ * flush relies on, the one "full" rule, and a flushable batch (queued with its WAL, which is sealed
+ * until the next switch rolls it over). Parked operations (HoldFileSystem) stand in for slow
  * disks: no sleeps.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,8 @@ import { walFileName } from '../../src/manifest/file-names.js';
 import { BackgroundError } from '../../src/engine/background-error.js';
 import { MemtableSet, type MemTableEntry, type MemtableSetHost } from '../../src/engine/memtable-set.js';
 import { memtableFull } from '../../src/memtable/memtable.js';
+import { FlushableBatch, indexOps } from '../../src/memtable/flushable-batch.js';
+import { WriteBatch } from '../../src/wal/write-batch.js';
 import type { Options } from '../../src/options.js';
 import { HoldFileSystem } from '../support/hold-fs.js';
 import { withSeed } from '../support/rng.js';
@@ -304,5 +307,48 @@ describe('memtableFull', () => {
     expect(memtableFull(m, { writeBufferSize: used })).toBe(true);
     expect(memtableFull(m, { writeBufferSize: used - 1 })).toBe(true);
     expect(memtableFull(m, { writeBufferSize: used + 1 })).toBe(false);
+  });
+});
+
+describe('MemtableSet and a flushable batch', () => {
+  it('queues the batch with its WAL, seals that WAL, and the next switch only rolls over: the batch\'s WAL goes once it is flushed', async () => {
+    const fs = await memFs();
+    const f = fakeHost(fs);
+    const set = new MemtableSet(f.host, []);
+    await set.start();
+    set.currentWal!.appendGroup(enc.encode('record of the batch'));
+    const b = new WriteBatch().put('a', '1').put('b', '2');
+    const ops = Uint8Array.from(b.encodedOps());
+    set.addFlushable(new FlushableBatch(ops, indexOps(ops, 2, (o, d) => { throw new Error(`${o}: ${d}`); })!, 1));
+    expect(set.sealed).toBe(true);
+    expect(f.frozen).toBe(1);
+    expect(set.immutable.map((e) => e.walNumber)).toEqual([1]);
+    // Flushing it now would record log number 1 and keep its WAL, to be replayed again.
+    expect(set.walAfterOldest).toBe(1);
+    let woke = false;
+    const waiting = set.whenUnsealed().then(() => { woke = true; });
+    await set.switch();
+    await waiting;
+    expect(woke).toBe(true);
+    expect(set.sealed).toBe(false);
+    expect(f.frozen).toBe(1); // the empty active memtable was not frozen
+    expect(set.immutable).toHaveLength(1);
+    expect(set.currentWal!.logNumber).toBe(2);
+    expect(set.walAfterOldest).toBe(2);
+    // Unsealed and empty: a plain switch does nothing again.
+    await set.switch();
+    expect(set.currentWal!.logNumber).toBe(2);
+    await set.close(async (fn) => { await fn(); });
+  });
+
+  it('refuses a batch that would not be alone in its WAL (the active memtable holds entries)', async () => {
+    const fs = await memFs();
+    const set = new MemtableSet(fakeHost(fs).host, []);
+    await set.start();
+    put(set, 1, 'x');
+    const ops = Uint8Array.from(new WriteBatch().put('a', '1').encodedOps());
+    expect(() => set.addFlushable(new FlushableBatch(ops, indexOps(ops, 1, (o, d) => { throw new Error(`${o}: ${d}`); })!, 2)))
+      .toThrow(/alone in its WAL/);
+    await set.close(async (fn) => { await fn(); });
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The torture workload, shared by the in-process runs (test/torture/latency-power-cut.test.ts) and
  * the SIGKILL child (torture-writer.ts): concurrent writer loops of puts, deletes, range deletes,
- * batches (some holding a range delete among their puts) and small transactions, and a maintenance loop calling flush(), compactRange(), rotateKey(), checkpoint()
+ * batches (some holding a range delete among their puts, some large: 40 puts of ~120 B, past half the
+ * write buffer of every torture run, so they bypass the memtable as flushable batches) and small
+ * transactions, and a maintenance loop calling flush(), compactRange(), rotateKey(), checkpoint()
  * and backup() beside them. Public API only.
  *
  * Contract:
@@ -31,12 +33,20 @@ export interface WorkloadShape {
    * existed before range deletes, which the pinned seeds of the torture runs replay.
    */
   rangeDeletePercent: number;
+  /**
+   * Share (0..100) of batches made large (LARGE_BATCH_OPS puts, ~4.9 KB: src/memtable/flushable-batch.ts),
+   * drawn from a stream of its own like range deletes.
+   */
+  largeBatchPercent: number;
 }
 
-export const DEFAULT_SHAPE: WorkloadShape = { keys: 48, syncPercent: 25, rangeDeletePercent: 10 };
+/** Puts in a large batch: with ~120 B values, past half of the 8 KiB write buffer the torture runs use. */
+const LARGE_BATCH_OPS = 40;
 
-/** The shape pinned seeds were found with (no range deletes), so their interleavings replay. */
-export const PINNED_SHAPE: WorkloadShape = { ...DEFAULT_SHAPE, rangeDeletePercent: 0 };
+export const DEFAULT_SHAPE: WorkloadShape = { keys: 48, syncPercent: 25, rangeDeletePercent: 10, largeBatchPercent: 12 };
+
+/** The shape pinned seeds were found with (no range deletes, no large batches), so their interleavings replay. */
+export const PINNED_SHAPE: WorkloadShape = { ...DEFAULT_SHAPE, rangeDeletePercent: 0, largeBatchPercent: 0 };
 
 /** The write with submit index `index` under `seed`. */
 export function writeFor(seed: number, index: number, shape: WorkloadShape = DEFAULT_SHAPE): WriteSpec {
@@ -53,7 +63,18 @@ export function writeFor(seed: number, index: number, shape: WorkloadShape = DEF
     const ops = Array.from({ length: 2 + rng.int(4) }, () => (rng.int(4) === 0 ? { key: key(), value: undefined } : { key: key(), value: value() }));
     spec = { kind: 'batch', ops, sync };
   } else spec = { kind: 'txn', ops: Array.from({ length: 1 + rng.int(3) }, () => ({ key: key(), value: value() })), sync };
-  return withRangeDelete(seed, index, shape, spec);
+  return withRangeDelete(seed, index, shape, largeBatch(seed, index, shape, spec));
+}
+
+/** Makes some batches large (see WorkloadShape.largeBatchPercent); values stay unique per write and op. */
+function largeBatch(seed: number, index: number, shape: WorkloadShape, spec: WriteSpec): WriteSpec {
+  if (shape.largeBatchPercent <= 0 || spec.kind !== 'batch') return spec;
+  const rng = makeRng((seed ^ Math.imul(index + 1, 0xc2b2ae35) ^ 0x1a29e) >>> 0);
+  if (rng.int(100) >= shape.largeBatchPercent) return spec;
+  const ops = Array.from({ length: LARGE_BATCH_OPS }, (_, op) => ({
+    key: `k${String(rng.int(shape.keys)).padStart(3, '0')}`, value: `v${index}.${op}|${'L'.repeat(110)}`,
+  }));
+  return { ...spec, ops };
 }
 
 /** Turns some writes into (or gives some batches) a range delete of one key, a few, or all of them. */
