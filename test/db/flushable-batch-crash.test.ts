@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
 import { DB, MemFileSystem, WriteBatch, type Options } from '../../src/index.js';
 import { FaultFileSystem, type FaultOp } from '../../src/fs/fault-fs.js';
-import { CommitLog, diffStates, hex, readAll, type LoggedOp } from '../support/db-check.js';
+import { CommitLog, hex, readAll, type LoggedOp } from '../support/db-check.js';
+import { checkCrashClone, type CrashClone } from '../support/crash-clone.js';
 import { type Rng, withSeed } from '../support/rng.js';
 
 const DIR = '/db';
@@ -25,7 +26,7 @@ const MODES = [0, 100, 'random', 'process'] as const;
 type Mode = (typeof MODES)[number];
 const READS = new Set(['read', 'list', 'exists', 'stat', 'lock']);
 
-interface Clone { fs: MemFileSystem; mode: Mode; where: string; acked: number; durable: number }
+type Clone = CrashClone & { mode: Mode };
 
 const hx = (s: string): string => hex(Buffer.from(s));
 
@@ -99,35 +100,8 @@ async function workload(rng: Rng): Promise<{ log: CommitLog; clones: Clone[]; by
   return { log, clones, bypassed: text.split('\n').filter((l) => l.includes('flushable batch of')).length };
 }
 
-async function check(c: Clone, log: CommitLog, index: number): Promise<void> {
-  const what = `clone ${index} (${c.where}, ${c.mode === 'process' ? 'process crash' : `power cut keeping ${c.mode}%`}, ` +
-    `${c.acked} acknowledged, ${c.durable} durable)`;
-  let db: DB;
-  try {
-    db = await DB.open(DIR, { ...options, fs: c.fs });
-  } catch (e) {
-    throw new Error(`${what}: open failed: ${(e as Error).message}`, { cause: e });
-  }
-  const state = await readAll(db);
-  const prefixes = log.matchingPrefixes(state);
-  const need = c.mode === 'process' ? c.acked : c.durable;
-  if (!prefixes.some((p) => p >= need)) {
-    await db.close();
-    const closest = prefixes.length > 0 ? `matches only prefixes ${prefixes.slice(-3).join(', ')}` : 'matches no prefix';
-    throw new Error(`${what}: recovered state ${closest}; needs >= ${need}: ${diffStates(state, log.stateAfter(need))}`);
-  }
-  if (index % 2 === 0) {
-    await db.put('marker', String(index), { sync: true });
-    await db.close();
-    const re = await DB.open(DIR, { ...options, fs: c.fs });
-    const again = await readAll(re);
-    expect(again.get(hx('marker'))).toBe(hx(String(index)));
-    again.delete(hx('marker'));
-    expect(again, `${what}: state changed across a clean reopen`).toEqual(state);
-    await re.close();
-  } else {
-    await db.close();
-  }
+function check(c: Clone, log: CommitLog, index: number): Promise<void> {
+  return checkCrashClone(DIR, c, log, options, index);
 }
 
 describe('crashes around large batches', () => {

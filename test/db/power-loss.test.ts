@@ -22,7 +22,8 @@ import { Buffer } from 'node:buffer';
 import { DB, MemFileSystem, WriteBatch, type Options } from '../../src/index.js';
 import { FaultFileSystem, type FaultOp } from '../../src/fs/fault-fs.js';
 import { type Rng, withSeed } from '../support/rng.js';
-import { CommitLog, diffStates, hex, readAll, type LoggedOp } from '../support/db-check.js';
+import { CommitLog, hex, readAll, type LoggedOp } from '../support/db-check.js';
+import { checkCrashClone, type CrashClone } from '../support/crash-clone.js';
 import { VersionSet } from '../../src/manifest/version-set.js';
 import { manifestBaseName } from '../../src/manifest/file-names.js';
 
@@ -32,15 +33,7 @@ const DIR = '/db';
  * only); 'process': a process crash (every byte and every directory entry the kernel holds). */
 type Mode = 0 | 100 | 'random' | 'process';
 
-interface Clone {
-  fs: MemFileSystem;
-  mode: Mode;
-  where: string;
-  /** Writes acknowledged (in the log) when the clone was taken. */
-  acked: number;
-  /** The prefix of the log a power cut must keep: up to the last synced acknowledged write. */
-  durable: number;
-}
+type Clone = CrashClone & { mode: Mode };
 
 interface WorkloadConfig {
   writers: number;
@@ -141,36 +134,8 @@ async function runWorkload(rng: Rng, cfg: WorkloadConfig): Promise<{ log: Commit
   return { log, clones, mem };
 }
 
-async function checkClone(c: Clone, log: CommitLog, options: Options, index: number): Promise<void> {
-  const what = `clone ${index} (${c.where}, ${c.mode === 'process' ? 'process crash' : `power cut keeping ${c.mode}%`}, ` +
-    `${c.acked} acknowledged, ${c.durable} durable)`;
-  let db: DB;
-  try {
-    db = await DB.open(DIR, { ...options, fs: c.fs });
-  } catch (e) {
-    throw new Error(`${what}: open failed: ${(e as Error).message}`, { cause: e });
-  }
-  const state = await readAll(db);
-  const prefixes = log.matchingPrefixes(state);
-  const need = c.mode === 'process' ? c.acked : c.durable;
-  if (!prefixes.some((p) => p >= need)) {
-    const closest = prefixes.length > 0 ? `matches only prefixes ${prefixes.slice(-3).join(', ')}` : 'matches no prefix';
-    await db.close();
-    throw new Error(`${what}: recovered state ${closest}; needs >= ${need}. vs prefix ${need}: ${diffStates(state, log.stateAfter(need))}`);
-  }
-  // The recovered database is a working one: it takes a write and survives a clean reopen.
-  if (index % 2 === 0) {
-    await db.put('marker', String(index), { sync: true });
-    await db.close();
-    const re = await DB.open(DIR, { ...options, fs: c.fs });
-    const again = await readAll(re);
-    expect(again.get(hex(Buffer.from('marker')))).toBe(hex(Buffer.from(String(index))));
-    again.delete(hex(Buffer.from('marker')));
-    expect(again, `${what}: state changed across a clean reopen`).toEqual(state);
-    await re.close();
-  } else {
-    await db.close();
-  }
+function checkClone(c: Clone, log: CommitLog, options: Options, index: number): Promise<void> {
+  return checkCrashClone(DIR, c, log, options, index);
 }
 
 async function run(name: string, cfg: WorkloadConfig): Promise<void> {
