@@ -13,8 +13,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { DB, WriteBatch, type Locking } from '../src/index.js';
-import { keyOf, rng } from './txn-data.js';
+import { DB, type Locking } from '../src/index.js';
+import { fillKeys, keyOf, rng } from './txn-data.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -123,13 +123,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-txn-sweep-'));
   const db = await DB.open(dir, {});
   try {
-    const value = Buffer.alloc(VALUE_SIZE, 7);
-    for (let i = 0; i < KEYS; i += 1000) {
-      const b = new WriteBatch();
-      for (let j = i; j < Math.min(KEYS, i + 1000); j++) b.put(keyOf(j), value);
-      await db.write(b);
-    }
-    await db.compactRange();
+    await fillKeys(db, KEYS, VALUE_SIZE);
     await runCell(db, { hot: 100, clients: 8, mode: 'optimistic' }, 0); // warm-up (JIT)
     await runCell(db, { hot: 100, clients: 8, mode: 'pessimistic' }, 0);
     const rounds: Result[][] = [];

@@ -19,7 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DB, WriteBatch, type Isolation, type Transaction } from '../src/index.js';
-import { keyOf, rng } from './txn-data.js';
+import { fillKeys, keyOf, rng } from './txn-data.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -61,18 +61,6 @@ type Mode = Isolation | 'pessimistic (snapshot)' | 'plain batch' | 'db.transacti
 interface Cell { contention: 'low' | 'high'; keys: number; clients: number; mode: Mode }
 interface Result extends Cell { committed: number; aborts: number; txPerSec: number; abortRate: number; cpuUsPerTx: number }
 
-async function fill(db: DB): Promise<number> {
-  const t0 = performance.now();
-  const value = Buffer.alloc(VALUE_SIZE, 7);
-  for (let i = 0; i < KEYS; i += 1000) {
-    const b = new WriteBatch();
-    for (let j = i; j < Math.min(KEYS, i + 1000); j++) b.put(keyOf(j), value);
-    await db.write(b);
-  }
-  // settle: the fill's compactions would otherwise run (in worker threads, counted as CPU) under the first cells
-  await db.compactRange();
-  return (performance.now() - t0) / 1000;
-}
 
 async function runCell(db: DB, cell: Cell, seed: number): Promise<Result> {
   const space = cell.contention === 'low' ? KEYS : HOT;
@@ -179,7 +167,7 @@ async function main(): Promise<void> {
   const db = await DB.open(dir, {});
   try {
     process.stderr.write(`filling ${KEYS.toLocaleString('en')} keys (${VALUE_SIZE} B values) in ${dir}\n`);
-    const fillSeconds = await fill(db);
+    const fillSeconds = await fillKeys(db, KEYS, VALUE_SIZE);
     process.stderr.write(`filled in ${fillSeconds.toFixed(1)} s\n`);
     const results: Result[] = [];
     let seed = 1;
