@@ -93,10 +93,18 @@ function expectConflict(s: ModelState, t: ModelTxn): boolean {
   return false;
 }
 
-/** [lo, hi) against an iterated range; an excluded lower bound counts as shared (as the engine does). */
+/**
+ * [lo, hi) against an iterated range: true iff some key lies in both. The smallest key above an
+ * excluded lower bound b is b + 0x00, so an iterated range like (k5, k5) holds no key at all.
+ */
 function overlaps(lo: Uint8Array, hi: Uint8Array, r: Range): boolean {
-  if (r.lo && compareBytes(r.lo, hi) >= 0) return false;
-  if (r.hi) { const c = compareBytes(lo, r.hi); if (c > 0 || (c === 0 && !r.hiInclusive)) return false; }
+  let from = lo;
+  if (r.lo) {
+    const first = r.loInclusive ? r.lo : Buffer.concat([r.lo, Buffer.from([0])]);
+    if (compareBytes(first, from) > 0) from = first;
+  }
+  if (compareBytes(from, hi) >= 0) return false;
+  if (r.hi) { const c = compareBytes(from, r.hi); if (c > 0 || (c === 0 && !r.hiInclusive)) return false; }
   return true;
 }
 
