@@ -9,8 +9,7 @@
  * sorted by user key ascending, then seq descending: internal order, since every op has its own
  * seq). Typed arrays only, no JS object per op. A key written twice in a plain batch is two ops.
  * `order` is built on the first read, iterator or flush (keys committed in order are only checked;
- * others are sorted with a comparator, ~1 s per 1,000,000 keys written out of order), so the write
- * that commits the batch does not pay for it.
+ * others are radix-sorted, base/key-sort.ts), so the write that commits the batch does not pay for it.
  * Range deletes: a batch holding one is not made flushable (indexOps answers undefined); the write
  * path inserts it into the MemTable as usual. rangeDeletions is 0, the fragments are empty.
  * Contract: immutable, main thread only (no share(): its flush runs on the main thread); the bytes
@@ -20,6 +19,7 @@
 import type { InternalIterator } from '../base/internal-iterator.js';
 import { getVarint, type VarintResult } from '../base/coding.js';
 import { compareByteRanges } from '../base/bytes.js';
+import { sortByKeyBytes } from '../base/key-sort.js';
 import { ValueKind } from '../base/internal-key.js';
 import { invariant } from '../base/invariant.js';
 import { walkOpRanges } from '../wal/write-batch.js';
@@ -164,7 +164,17 @@ export class FlushableBatch implements ReadableMemTable {
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     for (let i = 1; i < n; i++) {
-      if (this.compareOps(order[i - 1]!, order[i]!) > 0) return order.sort((a, b) => this.compareOps(a, b));
+      if (this.compareOps(i - 1, i) > 0) {
+        // A stable sort of the ops newest first leaves each key's ops in seq-descending order.
+        for (let j = 0; j < n; j++) order[j] = n - 1 - j;
+        const batch = this;
+        sortByKeyBytes(order, {
+          bytes: this.ops,
+          start(op: number): number { const ks = batch.keyStartOf(op); this.end = ks + batch.keyLength; return ks; },
+          end: 0,
+        });
+        return order;
+      }
     }
     return order;
   }

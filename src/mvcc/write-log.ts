@@ -18,8 +18,8 @@
  * does not count such a buffer, `bytes` and RSS do); the index doubles past 3/4 load (5-11 B per
  * distinct key).
  * Sorted view: sortedOffsets() gives the newest op of each key in key order (for iterators, see
- * write-log-iterator.ts), built on demand: keys written in order are only checked, others sorted
- * with a comparator (~0.6-1 s for 1,000,000 keys written out of order, here). After more writes the next one is not sorted from scratch:
+ * write-log-iterator.ts), built on demand: keys written in order are only checked, others
+ * radix-sorted (base/key-sort.ts). After more writes the next one is not sorted from scratch:
  * the ops written since are sorted alone and spliced into the previous view, less the entries they
  * superseded (O(k log n) comparisons and one copy for k new ops; a new array each time, as iterators
  * keep the old one).
@@ -32,6 +32,7 @@ import { getVarint, putVarint, type VarintResult } from '../base/coding.js';
 import { ValueKind } from '../base/internal-key.js';
 import { compareByteRanges, copyBytes } from '../base/bytes.js';
 import { murmurHash3x86_32 } from '../base/murmur3.js';
+import { sortByKeyBytes, type KeyBounds } from '../base/key-sort.js';
 import { TooLargeError } from '../errors.js';
 import { encodedOpLength } from '../wal/write-batch.js';
 import { FragmentSet } from '../rangedel/fragment-set.js';
@@ -224,22 +225,33 @@ export class WriteLog {
     out.sort();
     const cmp = this.comparator();
     for (let i = 1; i < n; i++) {
-      if (cmp(out[i - 1]!, out[i]!) > 0) return out.sort(cmp);
+      if (cmp(out[i - 1]!, out[i]!) > 0) { sortByKeyBytes(out, this.keyBounds()); return out; }
     }
     return out;
   }
 
+  /** Key bounds of ops by offset, for sortByKeyBytes. */
+  private keyBounds(): KeyBounds {
+    const log = this;
+    return {
+      bytes: this.buf,
+      start(off: number): number { const ks = log.keyStartAt(off); this.end = ks + log.slot.value; return ks; },
+      end: 0,
+    };
+  }
+
   /** `old` (the view at sortedAt) less `gone`, merged with the newest ops written since. */
   private mergeNewer(old: Uint32Array, gone: readonly number[]): Uint32Array {
-    const fresh: number[] = [];
+    const newest: number[] = [];
     const at = { start: 0, end: 0 };
     for (let off = this.sortedAt; off < this.used;) {
       const end = this.opEnd(off, at);
-      if (this.findRange(this.buf, at.start, at.end) === off) fresh.push(off);
+      if (this.findRange(this.buf, at.start, at.end) === off) newest.push(off);
       off = end;
     }
     const cmp = this.comparator();
-    fresh.sort(cmp);
+    const fresh = Uint32Array.from(newest);
+    sortByKeyBytes(fresh, this.keyBounds());
     // Where each superseded entry is, and where each new op goes, by binary search (keys in `old` are
     // unique, and a new op's key is in `old` only as a superseded entry); then runs are copied.
     const lowerBound = (off: number): number => {
