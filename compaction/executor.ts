@@ -26,7 +26,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import type { FileSystem } from '../src/fs/file-system.js';
-import { InternalError, NotSupportedError } from '../src/errors.js';
+import { DatabaseClosedError, InternalError, NotSupportedError } from '../src/errors.js';
 import { fromTransferable, type TransferredError } from './errors-transfer.js';
 import { runCompaction, type CompactionResult } from './runner.js';
 import { runFlush, type FlushJob, type FlushResult } from './flush-job.js';
@@ -50,18 +50,26 @@ export interface CompactionExecutor {
   flush(job: FlushJob): Promise<FlushResult>;
   /** What the executor's workers and buffers hold now (worker-memory.ts). */
   memory(): ExecutorMemory;
+  /**
+   * The database is closing: running compactions stop at their next check and fail with ERR_CLOSED
+   * (runner.ts removes their outputs), and later ones fail at once. Flushes are not affected.
+   */
+  stopCompactions(): void;
   close(): Promise<void>;
 }
 
 export class InlineExecutor implements CompactionExecutor {
   readonly kind = 'inline' as const;
+  private stopping = false;
   constructor(private readonly fs: FileSystem) {}
   run(job: CompactionJob): Promise<CompactionResult> {
+    if (this.stopping) return Promise.reject(new DatabaseClosedError('compaction not started: the database is closing'));
     return runCompaction(
-      { fs: this.fs, dir: job.dir, allocateFileNumber: job.allocateFileNumber, yieldEveryMs: 1 },
+      { fs: this.fs, dir: job.dir, allocateFileNumber: job.allocateFileNumber, yieldEveryMs: 1, isStopRequested: () => this.stopping },
       job.plan, job.snapshots, job.options,
     );
   }
+  stopCompactions(): void { this.stopping = true; }
   async flush(job: FlushJob): Promise<FlushResult> {
     return { meta: await runFlush(this.fs, job, job.mem), ranIn: 'inline' };
   }
@@ -123,6 +131,7 @@ export class WorkerExecutor implements CompactionExecutor {
   readonly kind = 'worker' as const;
   private readonly workers: PoolWorker[] = [];
   private closed = false;
+  private stopping = false;
 
   /** Where flushed memtables are handed to workers (see header); its cap bounds the shared memory held. */
   readonly flushPool: SharedBufferPool;
@@ -192,9 +201,16 @@ export class WorkerExecutor implements CompactionExecutor {
   }
 
   run(job: CompactionJob): Promise<CompactionResult> {
+    if (this.stopping) return Promise.reject(new DatabaseClosedError('compaction not started: the database is closing'));
     return this.post<CompactionResult>(
       { type: 'run', dir: job.dir, plan: job.plan, snapshots: job.snapshots, options: job.options },
       () => job.allocateFileNumber(), 'compaction');
+  }
+
+  stopCompactions(): void {
+    this.stopping = true;
+    // A worker reads the message between two slices of its run (it yields every few ms).
+    for (const w of this.workers) if (w.role === 'compaction') w.worker.postMessage({ type: 'stop' });
   }
 
   async flush(job: FlushJob): Promise<FlushResult> {

@@ -77,6 +77,11 @@ export class FallbackExecutor implements CompactionExecutor {
 
   memory(): ExecutorMemory { return this.workers.memory(); }
 
+  stopCompactions(): void {
+    this.workers.stopCompactions();
+    this.inline.stopCompactions();
+  }
+
   async close(): Promise<void> {
     await this.workers.close();
     await this.inline.close();

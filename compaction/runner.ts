@@ -23,6 +23,7 @@
  * A subcompaction's piece (plan.piece, subcompactions.ts) writes only user keys in [lo, hi) and the
  * tombstones clipped to that range: its first output's tombstones start at lo, its last's end at hi.
  */
+import { DatabaseClosedError } from '../src/errors.js';
 import type { FileSystem } from '../src/fs/file-system.js';
 import type { InternalIterator, MaybePromise } from '../src/base/internal-iterator.js';
 import { compareInternalKeys } from '../src/base/internal-key.js';
@@ -53,6 +54,12 @@ export interface RunnerEnv {
   allocateFileNumber(): MaybePromise<number>;
   /** Yield to the event loop now and then (inline runs on the main thread). */
   yieldEveryMs?: number;
+  /**
+   * True once the database is closing: the run stops at its next check (every 64 entries or 64 KiB),
+   * removes its outputs and fails with ERR_CLOSED, so close() waits milliseconds, not for the rest of
+   * a compaction that may rewrite gigabytes (RocksDB checks its shutting_down flag the same way).
+   */
+  isStopRequested?: () => boolean;
 }
 
 export interface CompactionResult {
@@ -249,6 +256,7 @@ export async function runCompaction(
       // Every 64 entries or 64 KiB, whichever comes first: large values must not run unthrottled.
       if ((++n & 63) === 0 || bytesSinceCheck >= 64 * 1024) {
         bytesSinceCheck = 0;
+        if (env.isStopRequested?.()) throw new DatabaseClosedError('compaction stopped: the database is closing');
         if (env.yieldEveryMs !== undefined && performance.now() - sliceStart > env.yieldEveryMs) {
           await new Promise((r) => setImmediate(r));
           sliceStart = performance.now();

@@ -358,6 +358,12 @@ export class CompactionScheduler {
 
   private onFailure(plan: CompactionPlan, e: unknown, stage: JobStage): void {
     const host = this.host;
+    if (this.stopped && isStrataError(e, 'ERR_CLOSED')) {
+      // Stopped by stop() (executor.stopCompactions): nothing failed, nothing to retry or report.
+      host.log(`compaction stopped at close: ${describePlan(plan)}`);
+      this.ended(stage, { ok: false, error: e });
+      return;
+    }
     const fatalWhy = stage.isInstalling ? 'MANIFEST write during compaction failed'
       : isStrataError(e, 'ERR_CORRUPTION') ? 'compaction found a corrupt input' : undefined;
     const failure = this.retry.recordFailure(e, fatalWhy);
@@ -474,10 +480,13 @@ export class CompactionScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Running jobs stop at their next check instead of finishing (a close must not wait for the rest
+    // of a compaction that may rewrite gigabytes); their outputs are removed, nothing is installed.
+    this.executor.stopCompactions();
     if (this.expiryTimer !== undefined) NODE_TIMERS.clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.retry.stop();
-    // Jobs still waiting in the queue skip when they start; the running ones finish.
+    // Jobs still waiting in the queue skip when they start; the running ones end soon.
     await this.waitForIdle();
     this.notify();
   }

@@ -21,6 +21,7 @@ import { MemTable, type SharedMemTable } from '../src/memtable/memtable.js';
 import type { CompactionOutputOptions, CompactionPlan } from './plan.js';
 import type { WorkerHeap } from './worker-memory.js';
 
+interface StopMessage { type: 'stop' }
 interface RunMessage { type: 'run'; dir: string; plan: CompactionPlan; snapshots: number[]; options: CompactionOutputOptions }
 interface FlushMessage { type: 'flush'; params: FlushParams; mem: SharedMemTable }
 interface AllocReply { type: 'alloc'; reqId: number; number: number }
@@ -42,10 +43,10 @@ function heapNow(): WorkerHeap {
 
 /**
  * A compaction yields to this worker's event loop after about this much work. Nothing waits on the
- * worker's loop, but memory does: reads are synchronous, and the native buffers the codecs return
- * (lz4-napi) are freed by finalizers that Node runs only from the event loop, so a compaction that
- * never yielded kept every block it had read and written until its next output file (~250 MiB of
- * RSS across the pool in a 6,000,000-put load, kept by the allocator after the worker exited).
+ * worker's loop, but memory does: reads are synchronous, and native buffers (zstd's output) are
+ * freed by finalizers that Node runs only from the event loop, so a compaction that never yielded
+ * kept every block it had read and written until its next output file (~250 MiB of RSS across the
+ * pool in a 6,000,000-put load with a native lz4, kept by the allocator after the worker exited).
  */
 const WORKER_YIELD_MS = 5;
 
@@ -57,7 +58,13 @@ if (port) {
   const fs = new NodeFileSystem();
   const pending = new Map<number, (n: number) => void>();
   let nextReq = 1;
-  port.on('message', (m: RunMessage | FlushMessage | AllocReply) => {
+  /** The database is closing: a running compaction stops at its next check (runner.ts). Sticky. */
+  let stopRequested = false;
+  port.on('message', (m: RunMessage | FlushMessage | AllocReply | StopMessage) => {
+    if (m.type === 'stop') {
+      stopRequested = true;
+      return;
+    }
     if (m.type === 'alloc') {
       pending.get(m.reqId)?.(m.number);
       pending.delete(m.reqId);
@@ -80,7 +87,8 @@ if (port) {
       pending.set(reqId, resolve);
       port.postMessage({ type: 'alloc', reqId });
     });
-    runCompaction({ fs, dir: m.dir, allocateFileNumber, yieldEveryMs: WORKER_YIELD_MS }, m.plan, m.snapshots, m.options).then(
+    const env = { fs, dir: m.dir, allocateFileNumber, yieldEveryMs: WORKER_YIELD_MS, isStopRequested: () => stopRequested };
+    runCompaction(env, m.plan, m.snapshots, m.options).then(
       (result) => port.postMessage({ type: 'done', result, heap: heapNow() }),
       (e: unknown) => port.postMessage({ type: 'error', error: toTransferable(e), heap: heapNow() }),
     );

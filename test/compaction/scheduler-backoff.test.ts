@@ -55,6 +55,7 @@ function failingExecutor(): CompactionExecutor & { runs: number; nextRun(): Prom
     kind: 'inline',
     runs: 0,
     memory: () => NO_EXECUTOR_MEMORY,
+    stopCompactions: () => undefined,
     nextRun() { return new Promise<void>((r) => { wake = r; }); },
     async run() {
       this.runs++;
