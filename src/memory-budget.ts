@@ -1,8 +1,8 @@
 /**
  * The memoryBudget option: one figure in bytes for the engine's memory (README "Memory"). First a
  * working reserve is set aside, WORKING_RESERVE_BYTES or MAX_RESERVE_SHARE of the budget if less:
- * what the engine uses that no option sizes, i.e. the compaction worker's heap and the codecs' native
- * buffers awaiting their finalizers (40-70 MiB), the main thread's short-lived garbage between
+ * what the engine uses that no option sizes, i.e. the compaction worker's heap, isolate and buffers
+ * (40-95 MiB measured), the main thread's short-lived garbage between
  * collections (its young generation, up to 48 MiB) and the allocator's slack. It does not scale with
  * the budget, so it is an amount, not a share. Measured on Node 20 at a 256 MiB budget (peak RSS less
  * baseline less the engine's split): ~145 MiB at 5M keys, 199-229 MiB at 20M keys (README "Memory").
