@@ -141,6 +141,28 @@ export class BlockFetcher {
       .then((r) => this.remember(offset, r.block));
   }
 
+  /**
+   * A block that is not made of entries (a filter partition), decoded by `decode` from its bytes and
+   * kept in the cache as decoded (charged its bytes), from the cache or the file, synchronously.
+   * REQUIRES: syncReads and a synchronous codec (metadata blocks are stored uncompressed);
+   * CorruptionError otherwise.
+   */
+  getDecoded<T extends object>(offset: number, size: number, decode: (bytes: Uint8Array) => T): T {
+    if (this.cache) {
+      const hit = this.cache.lookup(this.cacheId, offset);
+      if (hit !== undefined) return hit as T;
+    }
+    const buf = this.syncReads ? this.readSync(offset, size + BLOCK_TRAILER_SIZE) : undefined;
+    if (buf === undefined) throw new CorruptionError(this.fileName, offset, 'a synchronous block read without syncReads');
+    const type = this.checkStored(buf, offset, size, this.verify);
+    const raw = decodeBlockSync(type, this.payload(buf, offset, size, type), this.fileName, offset);
+    if (raw === undefined) throw new CorruptionError(this.fileName, offset, 'metadata block in an asynchronous codec');
+    const data = owned(raw);
+    const decoded = decode(data);
+    this.cache?.insert(this.cacheId, offset, decoded, data.buffer.byteLength);
+    return decoded;
+  }
+
   /** Reads and decodes a block bypassing the cache (open, verification, layout). */
   async fetchUncached(offset: number, size: number, verify = this.verify): Promise<FetchedBlock> {
     const buf = await this.file.read(offset, size + BLOCK_TRAILER_SIZE);

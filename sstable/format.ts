@@ -17,11 +17,34 @@ export const TableFormatVersion = {
   V1: 1,
   /** V1's layout with an encryption header at offset 0 and every block sealed (FORMAT.md §8). */
   V2_ENCRYPTED: 2,
+  /**
+   * Partitioned metadata (FORMAT.md §9): the footer's index is a top-level index over index and
+   * filter partitions of about metadataBlockSize each, read through the block cache.
+   */
+  V3_PARTITIONED: 3,
+  /** V3's layout, encrypted as V2. */
+  V4_PARTITIONED_ENCRYPTED: 4,
 } as const;
 export type TableFormatVersionValue = (typeof TableFormatVersion)[keyof typeof TableFormatVersion];
 export const TABLE_FORMAT_VERSION_CURRENT = TableFormatVersion.V1;
 /** The newest version this build reads. */
-export const TABLE_FORMAT_VERSION_NEWEST = TableFormatVersion.V2_ENCRYPTED;
+export const TABLE_FORMAT_VERSION_NEWEST = TableFormatVersion.V4_PARTITIONED_ENCRYPTED;
+
+/** Every block of a table of this version is sealed (an encryption header at offset 0). */
+export function isEncryptedVersion(v: number): boolean {
+  return v === TableFormatVersion.V2_ENCRYPTED || v === TableFormatVersion.V4_PARTITIONED_ENCRYPTED;
+}
+
+/** The footer's index of a table of this version is a top-level index over partitions. */
+export function isPartitionedVersion(v: number): boolean {
+  return v === TableFormatVersion.V3_PARTITIONED || v === TableFormatVersion.V4_PARTITIONED_ENCRYPTED;
+}
+
+/** The version a writer gives a table. */
+export function tableVersionFor(encrypted: boolean, partitioned: boolean): number {
+  if (partitioned) return encrypted ? TableFormatVersion.V4_PARTITIONED_ENCRYPTED : TableFormatVersion.V3_PARTITIONED;
+  return encrypted ? TableFormatVersion.V2_ENCRYPTED : TableFormatVersion.V1;
+}
 
 /**
  * The `unique_id` property (FORMAT.md "Properties block"): engine writers store TABLE_UNIQUE_ID_SIZE
@@ -87,6 +110,27 @@ export function decodeBlockHandle(
   out.offset = offset;
   out.size = size;
   return out;
+}
+
+/**
+ * Decodes the two handles of a partitioned table's top-level index entry (index partition, then
+ * filter partition; a filter handle of size 0 means no filter) from buf[start, end), bounds-checked.
+ */
+export function decodePartitionHandles(
+  buf: Uint8Array, start: number, end: number, limit: number,
+  index: BlockHandle, filter: BlockHandle, fileName: string, fileOffset: number,
+): void {
+  let at = start;
+  for (const out of [index, filter]) {
+    if (!getVarint(buf, at, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad partition handle offset varint');
+    const offset = slot.value;
+    if (!getVarint(buf, slot.offset, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad partition handle size varint');
+    checkHandleBounds(offset, slot.value, limit, fileName, fileOffset);
+    out.offset = offset;
+    out.size = slot.value;
+    at = slot.offset;
+  }
+  if (at !== end) throw new CorruptionError(fileName, fileOffset, 'trailing bytes after partition handles');
 }
 
 export function checkHandleBounds(offset: number, size: number, limit: number, fileName: string, fileOffset: number): void {

@@ -14,7 +14,9 @@ import type { TableProperties } from './properties.js';
 import { formatUniqueId } from './unique-id.js';
 import type { TableReader } from './table-reader.js';
 
-export type BlockKind = 'data' | 'filter' | 'range_del' | 'properties' | 'metaindex' | 'index' | 'footer' | 'unknown-meta';
+export type BlockKind = 'data' | 'filter' | 'range_del' | 'properties' | 'metaindex' | 'index' | 'footer' | 'unknown-meta' |
+  /** Partitioned tables (format 3 and 4): 'index' is then the top-level index over these. */
+  'index_partition' | 'filter_partition';
 
 export interface BlockLayout {
   kind: BlockKind;
@@ -72,6 +74,13 @@ export async function readTableLayout(reader: TableReader): Promise<TableLayout>
     return b;
   };
   for (const h of reader.dataBlockHandles()) blocks.push(await entryBlock('data', h));
+  for (const p of reader.partitions()) {
+    blocks.push(await entryBlock('index_partition', p.index));
+    if (p.filter) {
+      const { data, type } = await reader.fetchBytes(p.filter);
+      blocks.push({ kind: 'filter_partition', offset: p.filter.offset, storedSize: p.filter.size, rawSize: data.length, compression: codecById(type)?.name ?? `type ${type}`, entries: undefined });
+    }
+  }
   for (const [name, h] of reader.metaHandles) {
     const kind = metaKind(name);
     if (kind === 'filter' || kind === 'unknown-meta') {

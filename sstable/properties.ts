@@ -62,6 +62,13 @@ export interface TableProperties {
    * without one (library use, older engine builds).
    */
   uniqueId?: Uint8Array | undefined;
+  /**
+   * Partitioned tables (format version 3 and 4): how many index partitions the top-level index
+   * (indexSize) points at, and their stored bytes with trailers (filterSize counts the filter
+   * partitions). Absent in unpartitioned tables.
+   */
+  indexPartitions?: number | undefined;
+  indexPartitionBytes?: number | undefined;
 }
 
 type NumberField = {
@@ -85,8 +92,11 @@ const NUMBER_NAMES: ReadonlyArray<readonly [string, NumberField]> = [
   ['raw.key_bytes', 'rawKeyBytes'],
   ['raw.value_bytes', 'rawValueBytes'],
 ];
-const OPTIONAL_NUMBERS: ReadonlyArray<readonly [string, 'smallestSeq' | 'largestSeq' | 'filterPrefixLength' | 'newestWriteTimeMs']> = [
+type OptionalNumber = 'smallestSeq' | 'largestSeq' | 'filterPrefixLength' | 'newestWriteTimeMs' | 'indexPartitions' | 'indexPartitionBytes';
+const OPTIONAL_NUMBERS: ReadonlyArray<readonly [string, OptionalNumber]> = [
   ['filter.prefix_length', 'filterPrefixLength'],
+  ['index.partition_bytes', 'indexPartitionBytes'],
+  ['index.partitions', 'indexPartitions'],
   ['seq.largest', 'largestSeq'],
   ['seq.smallest', 'smallestSeq'],
   ['write_time.newest', 'newestWriteTimeMs'],
@@ -184,6 +194,8 @@ export function decodeProperties(block: Block): TableProperties {
   if ((p.smallestSeq === undefined) !== (p.largestSeq === undefined)) fail('only one of seq.smallest/seq.largest');
   if (p.filterPrefixLength === undefined) delete p.filterPrefixLength;
   if (p.newestWriteTimeMs === undefined) delete p.newestWriteTimeMs;
+  if (p.indexPartitions === undefined) delete p.indexPartitions;
+  if (p.indexPartitionBytes === undefined) delete p.indexPartitionBytes;
   if (p.uniqueId === undefined) delete p.uniqueId;
   else if (p.uniqueId.length === 0 || p.uniqueId.length > TABLE_UNIQUE_ID_MAX_SIZE) {
     fail(`unique_id of ${p.uniqueId.length} bytes (expected 1..${TABLE_UNIQUE_ID_MAX_SIZE})`);

@@ -28,8 +28,9 @@ import { decodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
 import { TwoLevelIterator, type DataBlockLoader } from './two-level-iterator.js';
 import { cipherFor, decodeEncryptionHeader, FileKind, hasCryptMagic, plaintextRefused, type FileCipher, type KeyResolver } from '../src/encryption/file-cipher.js';
-import { TableFormatVersion } from './format.js';
-import { copyBytes } from '../src/base/bytes.js';
+import { isEncryptedVersion, isPartitionedVersion } from './format.js';
+import { PartitionedIndex } from './partitioned-index.js';
+import { compareByteRanges, copyBytes } from '../src/base/bytes.js';
 
 /** Longest encryption header (a 255-byte key id). */
 const MAX_HEADER_READ = 12 + 255 + 16 + 8 + 4;
@@ -84,9 +85,11 @@ export class TableReader {
     comparator: Comparator,
     /** The key id of an encrypted table; undefined for a plain one. */
     readonly keyId: string | undefined,
+    /** Partitioned tables (format 3 and 4): indexBlock is the top-level index over these partitions. */
+    private readonly parts: PartitionedIndex | undefined,
   ) {
     this.indexIter = new BlockIterator(cmp, indexBlock);
-    this.indexSearch = IndexSearch.build(indexBlock, comparator, cmp);
+    this.indexSearch = parts ? undefined : IndexSearch.build(indexBlock, comparator, cmp);
     this.dataIter = new BlockIterator(cmp);
     const limit = fileSize - FOOTER_SIZE;
     this.loader = {
@@ -104,7 +107,7 @@ export class TableReader {
     if (size < FOOTER_SIZE) throw new CorruptionError(name, 0, `file of ${size} bytes is too short for a table`);
     const footer = decodeFooter(await file.read(size - FOOTER_SIZE, FOOTER_SIZE), size, name);
     const limit = size - FOOTER_SIZE;
-    const cipher = footer.formatVersion === TableFormatVersion.V2_ENCRYPTED ? await tableCipher(file, name, limit, options.keys) : undefined;
+    const cipher = isEncryptedVersion(footer.formatVersion) ? await tableCipher(file, name, limit, options.keys) : undefined;
     if (!cipher && options.keys && options.keys.allowPlaintext === false) throw plaintextRefused(name);
     const fetcher = new BlockFetcher(file, name, options.verifyChecksums ?? true, options.cache, options.syncReads ?? false, cipher);
     const cmp = rangeCompareFor(comparator);
@@ -136,12 +139,15 @@ export class TableReader {
     const rangeDelHandle = meta.get(META_RANGE_DEL);
     if (rangeDelHandle) rangeDel = (await fetcher.fetchUncached(rangeDelHandle.offset, rangeDelHandle.size)).block;
     const index = (await fetcher.fetchUncached(footer.index.offset, footer.index.size)).block;
-    return new TableReader(file, name, size, footer, properties, meta, index, filter, rangeDel, fetcher, cmp, options.cache, comparator, cipher?.keyId);
+    const parts = isPartitionedVersion(footer.formatVersion)
+      ? await PartitionedIndex.open(index, fetcher, cmp, limit, options.filterKeyTransform, options.syncReads ?? false)
+      : undefined;
+    return new TableReader(file, name, size, footer, properties, meta, index, filter, rangeDel, fetcher, cmp, options.cache, comparator, cipher?.keyId, parts);
   }
 
   get filterChecks(): number { return this.filterChecksCount; }
   get filterNegatives(): number { return this.filterNegativesCount; }
-  get hasFilter(): boolean { return this.filter !== undefined; }
+  get hasFilter(): boolean { return this.filter !== undefined || (this.parts !== undefined && this.properties.filterPolicy !== ''); }
   /** mayContainPrefix() calls that reached the filter, and those it answered "no". */
   get prefixChecks(): number { return this.prefixChecksCount; }
   get prefixNegatives(): number { return this.prefixNegativesCount; }
@@ -152,19 +158,35 @@ export class TableReader {
    * any other table (no filter, whole keys only, a longer prefix length) answers true, uncounted.
    */
   mayContainPrefix(prefix: Uint8Array): boolean {
-    const f = this.filter;
     const n = this.properties.filterPrefixLength ?? 0;
-    if (f === undefined || n === 0 || prefix.length < n) return true;
+    if (!this.hasFilter || n === 0 || prefix.length < n) return true;
     this.prefixChecksCount++;
-    if (f.mayContainPrefix(prefix, n)) return true;
-    this.prefixNegativesCount++;
+    const yes = this.parts ? this.partitionsMayContainPrefix(prefix, n) : this.filter!.mayContainPrefix(prefix, n);
+    if (!yes) this.prefixNegativesCount++;
+    return yes;
+  }
+
+  /**
+   * A prefix's keys may span partitions: every filter partition from the one holding the prefix's
+   * first possible key to the first whose last key's prefix is past it is asked.
+   */
+  private partitionsMayContainPrefix(prefix: Uint8Array, n: number): boolean {
+    const pi = this.parts!;
+    const top = new BlockIterator(this.cmp, this.indexBlock);
+    const p = prefix.subarray(0, n);
+    for (top.seek(p); top.valid(); top.next()) {
+      const f = pi.filter(pi.decode(top).filter);
+      if (f === undefined || f.mayContainPrefix(prefix, n)) return true;
+      const last = f.filterKeyOf(top.key());
+      if (compareByteRanges(last, 0, Math.min(n, last.length), p, 0, n) > 0) return false;
+    }
     return false;
   }
 
   /** Bytes this reader keeps in memory (index, filter, range-deletion block), beyond the block cache. */
   memoryBytes(): number {
-    return this.indexBlock.byteSize + (this.indexSearch?.byteSize ?? 0) + (this.filter?.bytes.byteLength ?? 0) +
-      (this.rangeDelBlock?.byteSize ?? 0) + 512;
+    const index = this.parts ? this.parts.memoryBytes() : this.indexBlock.byteSize + (this.indexSearch?.byteSize ?? 0);
+    return index + (this.filter?.bytes.byteLength ?? 0) + (this.rangeDelBlock?.byteSize ?? 0) + 512;
   }
 
   /** True when the filter rules out the key (counts the check). */
@@ -179,6 +201,10 @@ export class TableReader {
 
   /** Finds the data block for target into this.handle; false when target is past the last key. */
   private seekIndex(target: Uint8Array): boolean {
+    if (this.parts) {
+      const h = this.parts.seekTop(target);
+      return h !== undefined && this.seekPartition(h.index, target);
+    }
     const search = this.indexSearch;
     let idx: BlockIterator;
     if (search !== undefined) {
@@ -192,6 +218,29 @@ export class TableReader {
     }
     this.loader.decodeHandle(idx, this.handle);
     return true;
+  }
+
+  /** The data block for target in the index partition `h` (whose last key is >= target) into this.handle. */
+  private seekPartition(h: BlockHandle, target: Uint8Array): boolean {
+    const it = this.indexIter;
+    it.reset(this.parts!.partition(h));
+    it.seek(target);
+    if (!it.valid()) throw new CorruptionError(this.fileName, h.offset, 'top-level index entry promises a key its partition does not hold');
+    this.loader.decodeHandle(it, this.handle);
+    return true;
+  }
+
+  /** Partitioned tables: the filter partition, then the index partition, then the data block's handle. */
+  private seekPartitioned(target: Uint8Array, filterKey: Uint8Array | undefined): boolean {
+    const pi = this.parts!;
+    const h = pi.seekTop(target);
+    if (h === undefined) return false;
+    const f = pi.filter(h.filter);
+    if (f !== undefined) {
+      this.filterChecksCount++;
+      if (!f.mayContain(filterKey ?? f.filterKeyOf(target))) { this.filterNegativesCount++; return false; }
+    }
+    return this.seekPartition(h.index, target);
   }
 
   /** Positions dataIter on the answer in the block the index chose (a sound table has a key >= target there). */
@@ -228,7 +277,7 @@ export class TableReader {
    * target and filterKey need to stay unchanged only until this returns.
    */
   getAtOrAfter(target: Uint8Array, filterKey?: Uint8Array, keyView = false): MaybePromise<TableEntry | undefined> {
-    if (this.filteredOut(target, filterKey) || !this.seekIndex(target)) return undefined;
+    if (this.parts ? !this.seekPartitioned(target, filterKey) : this.filteredOut(target, filterKey) || !this.seekIndex(target)) return undefined;
     const r = this.fetcher.get(this.handle.offset, this.handle.size);
     if (r instanceof Promise) {
       // The caller may reuse target's bytes once this returns (a get's lookup buffer).
@@ -248,6 +297,7 @@ export class TableReader {
   }
 
   newIterator(): InternalIterator {
+    if (this.parts) return new TwoLevelIterator(this.parts.newCursor(), this.loader, this.cmp);
     return new TwoLevelIterator(new BlockIterator(this.cmp, this.indexBlock), this.loader, this.cmp, this.indexSearch);
   }
 
@@ -259,7 +309,7 @@ export class TableReader {
   /** Handles of all data blocks, in key order (walks the index). */
   dataBlockHandles(): BlockHandle[] {
     const out: BlockHandle[] = [];
-    const it = new BlockIterator(this.cmp, this.indexBlock);
+    const it = this.parts ? this.parts.newCursor() : new BlockIterator(this.cmp, this.indexBlock);
     for (it.seekToFirst(); it.valid(); it.next()) {
       const h = { offset: 0, size: 0 };
       this.loader.decodeHandle(it, h);
@@ -277,7 +327,25 @@ export class TableReader {
   async verifyChecksums(): Promise<void> {
     const f = this.footer;
     for (const h of this.metaHandles.values()) await this.fetcher.fetchBytes(h.offset, h.size, true);
+    for (const h of this.partitionHandles()) await this.fetcher.fetchBytes(h.offset, h.size, true);
     for (const h of [f.metaindex, f.index, ...this.dataBlockHandles()]) countEntries((await this.fetchBlock(h)).block, this.cmp);
+  }
+
+  /** Partitioned tables: each top-level entry's index partition and filter partition (if any), in key order. */
+  partitions(): { index: BlockHandle; filter: BlockHandle | undefined }[] {
+    const out: { index: BlockHandle; filter: BlockHandle | undefined }[] = [];
+    if (!this.parts) return out;
+    const top = new BlockIterator(this.cmp, this.indexBlock);
+    for (top.seekToFirst(); top.valid(); top.next()) {
+      const h = this.parts.decode(top);
+      out.push({ index: { ...h.index }, filter: h.filter.size > 0 ? { ...h.filter } : undefined });
+    }
+    return out;
+  }
+
+  /** Partitioned tables: the handles of every index and filter partition. */
+  partitionHandles(): BlockHandle[] {
+    return this.partitions().flatMap((p) => (p.filter ? [p.filter, p.index] : [p.index]));
   }
 
   /** Reads a block's stored and decompressed bytes, CRC checked, without decoding entries (layout dumps). */

@@ -32,8 +32,8 @@ import {
 } from './compression.js';
 import { FILTER_META_NAME, FILTER_POLICY_NAME, FilterBlockBuilder, type FilterKeyTransform } from './filter-block.js';
 import {
-  BLOCK_TRAILER_SIZE, COMPRESSION_NONE, COMPRESSION_ZSTD, encodeFooter, META_PROPERTIES, META_RANGE_DEL, putBlockHandle,
-  TABLE_FORMAT_VERSION_CURRENT, TABLE_UNIQUE_ID_MAX_SIZE, TableFormatVersion, type BlockHandle,
+  BLOCK_TRAILER_SIZE, COMPRESSION_NONE, COMPRESSION_ZSTD, encodeFooter, MAX_BLOCK_HANDLE_LENGTH, META_PROPERTIES, META_RANGE_DEL,
+  putBlockHandle, TABLE_UNIQUE_ID_MAX_SIZE, tableVersionFor, type BlockHandle,
 } from './format.js';
 import { encodeProperties, type TableProperties } from './properties.js';
 import { rangeCompareFor, type RangeCompare } from './range-compare.js';
@@ -75,6 +75,15 @@ export interface TableWriterOptions {
   uniqueId?: Uint8Array;
   /** Encrypts every block (format version 2, FORMAT.md §8); a fresh FileCipher of kind TABLE per file. */
   cipher?: FileCipher;
+  /**
+   * Partitioned metadata (format version 3, or 4 encrypted; FORMAT.md §9): the index and the filter
+   * are cut into partitions covering about metadataBlockSize bytes of index entries each, written
+   * between the data blocks, and the footer's index is a top-level index over them. A reader then
+   * keeps only the top-level index in memory and reads partitions through the block cache.
+   */
+  partitionedMetadata?: boolean;
+  /** Index-entry bytes per partition (default 4096), as RocksDB's metadata_block_size. */
+  metadataBlockSize?: number;
 }
 
 export interface TableWriterResult {
@@ -88,7 +97,13 @@ const MAX_IN_FLIGHT = 4;
 const WRITE_BUFFER_SIZE = 64 * 1024;
 
 type JobResult = { ok: StoredBlock; err?: undefined } | { ok?: undefined; err: unknown };
-interface Job { result: Promise<JobResult>; lastKey: Uint8Array }
+/** A partition ends after this data block: its filter partition (undefined without a filter). */
+interface PartitionEnd { filter: Uint8Array | undefined }
+interface Job { result: Promise<JobResult>; lastKey: Uint8Array; partitionEnd: PartitionEnd | undefined }
+
+const DEFAULT_METADATA_BLOCK_SIZE = 4096;
+/** Index-entry bytes besides the key, counted towards a partition's size (handle and lengths). */
+const INDEX_ENTRY_OVERHEAD = 8;
 
 export class TableWriter {
   private readonly cmp: RangeCompare;
@@ -109,7 +124,15 @@ export class TableWriter {
   private pendingRaw = 0;
   private state: 'open' | 'finished' | 'abandoned' | 'failed' = 'open';
   private error: unknown;
-  private readonly handleScratch = new Uint8Array(20);
+  private readonly handleScratch = new Uint8Array(2 * MAX_BLOCK_HANDLE_LENGTH);
+  /** Partitioned tables: the top-level index (the current partition is `indexBlock`). */
+  private readonly topIndex: BlockBuilder | undefined;
+  private readonly metadataBlockSize: number;
+  /** Index-entry bytes of the partition being filled, counted when its data blocks are cut. */
+  private partitionBytes = 0;
+  /** The last key of the last data block written (the key of the partition's top-level entry). */
+  private lastIndexKey: Uint8Array | undefined;
+  private readonly partitionStats = { partitions: 0, indexBytes: 0, filterBytes: 0 };
   private readonly trailer = new Uint8Array(BLOCK_TRAILER_SIZE);
   private readonly single: Uint8Array[] = [EMPTY];
   private rangeDelBlock: BlockBuilder | undefined;
@@ -148,7 +171,12 @@ export class TableWriter {
     if (file.size !== 0) throw new InvalidArgumentError(`table file ${file.path} must be empty, has ${file.size} bytes`);
     this.cmp = rangeCompareFor(o.comparator ?? bytewiseComparator);
     this.dataBlock = new BlockBuilder(o.blockRestartInterval, Math.min(Math.max(o.blockSize * 2, 256), 1 << 20));
-    this.formatVersion = o.cipher ? TableFormatVersion.V2_ENCRYPTED : TABLE_FORMAT_VERSION_CURRENT;
+    this.metadataBlockSize = o.metadataBlockSize ?? DEFAULT_METADATA_BLOCK_SIZE;
+    if (!Number.isInteger(this.metadataBlockSize) || this.metadataBlockSize < 1 || this.metadataBlockSize > 2 ** 30) {
+      throw new InvalidArgumentError(`metadataBlockSize: expected an integer in 1..2^30, got ${o.metadataBlockSize}`);
+    }
+    if (o.partitionedMetadata) this.topIndex = new BlockBuilder(1, 256);
+    this.formatVersion = tableVersionFor(o.cipher !== undefined, o.partitionedMetadata === true);
     if (o.cipher) this.append(o.cipher.headerBytes);
     if (o.newestWriteTimeMs !== undefined) this.setNewestWriteTime(o.newestWriteTimeMs);
   }
@@ -236,6 +264,7 @@ export class TableWriter {
     const raw = this.dataBlock.finish();
     const lastKey = copyBytes(this.lastKey.subarray(0, this.lastKeyLength));
     this.stats.numDataBlocks++;
+    const partitionEnd = this.partitionEndAfter(lastKey);
     if (this.codecId === COMPRESSION_ZSTD) {
       const copy = copyBytes(raw);
       this.dataBlock.reset();
@@ -244,11 +273,11 @@ export class TableWriter {
         (ok): JobResult => { this.pendingRaw -= copy.length; return { ok }; },
         (err: unknown): JobResult => ({ err }),
       );
-      this.jobs.push({ result, lastKey });
+      this.jobs.push({ result, lastKey, partitionEnd });
       return this.jobs.length >= MAX_IN_FLIGHT ? this.drainOne() : undefined;
     }
     try {
-      this.writeDataBlock(storeSync(raw, this.codecId), lastKey);
+      this.writeDataBlock(storeSync(raw, this.codecId), lastKey, partitionEnd);
     } catch (e) {
       this.fail(e);
     } finally {
@@ -270,7 +299,7 @@ export class TableWriter {
       if (this.state === 'failed') throw this.error;
       if (r.err !== undefined) this.fail(r.err);
       try {
-        this.writeDataBlock(r.ok!, job.lastKey);
+        this.writeDataBlock(r.ok!, job.lastKey, job.partitionEnd);
       } catch (e) {
         this.fail(e);
       }
@@ -284,11 +313,43 @@ export class TableWriter {
     throw this.error;
   }
 
-  private writeDataBlock(stored: StoredBlock, lastKey: Uint8Array): void {
+  private writeDataBlock(stored: StoredBlock, lastKey: Uint8Array, partitionEnd: PartitionEnd | undefined): void {
     const h = this.writeBlock(stored.payload, stored.type);
     this.stats.dataSize += h.size + BLOCK_TRAILER_SIZE;
     const n = putBlockHandle(this.handleScratch, 0, h);
     this.indexBlock.add(lastKey, this.handleScratch.subarray(0, n));
+    this.lastIndexKey = lastKey;
+    if (partitionEnd) this.writePartition(lastKey, partitionEnd.filter);
+  }
+
+  /**
+   * Partitioned tables: whether the partition ends after the data block ending at `lastKey`, decided
+   * when the block is cut (add order), so that the filter partition holds exactly the keys of its
+   * data blocks even while zstd blocks are still compressing; the filter is finished here.
+   */
+  private partitionEndAfter(lastKey: Uint8Array): PartitionEnd | undefined {
+    if (this.topIndex === undefined) return undefined;
+    this.partitionBytes += lastKey.length + INDEX_ENTRY_OVERHEAD;
+    if (this.partitionBytes < this.metadataBlockSize) return undefined;
+    this.partitionBytes = 0;
+    return { filter: this.filter?.finish() };
+  }
+
+  /** Writes the filter partition and the index partition, and their top-level entry (key: `lastKey`). */
+  private writePartition(lastKey: Uint8Array, filter: Uint8Array | undefined): void {
+    const ps = this.partitionStats;
+    let fh: BlockHandle = { offset: 0, size: 0 };
+    if (filter !== undefined) {
+      fh = this.writeBlock(filter, COMPRESSION_NONE);
+      ps.filterBytes += fh.size + BLOCK_TRAILER_SIZE;
+    }
+    const ih = this.writeBlock(this.indexBlock.finish(), COMPRESSION_NONE);
+    this.indexBlock.reset();
+    ps.indexBytes += ih.size + BLOCK_TRAILER_SIZE;
+    ps.partitions++;
+    const n = putBlockHandle(this.handleScratch, 0, ih);
+    const m = putBlockHandle(this.handleScratch, n, fh);
+    this.topIndex!.add(lastKey, this.handleScratch.subarray(0, m));
   }
 
   /**
@@ -354,12 +415,17 @@ export class TableWriter {
     const s = this.stats;
     const meta: Array<[string, BlockHandle]> = [];
     let filterSize = 0;
-    if (this.filter) {
+    const ps = this.partitionStats;
+    if (this.topIndex) {
+      // The last partition: whatever the last partition end left (none when it fell on the last block).
+      if (!this.indexBlock.isEmpty) this.writePartition(this.lastIndexKey!, this.filter?.finish());
+      filterSize = ps.filterBytes;
+    } else if (this.filter) {
       const h = this.writeBlock(this.filter.finish(), COMPRESSION_NONE);
       filterSize = h.size + BLOCK_TRAILER_SIZE;
       meta.push([FILTER_META_NAME, h]);
     }
-    const index = this.indexBlock.finish();
+    const index = this.topIndex ? this.topIndex.finish() : this.indexBlock.finish();
     const indexStored = index.length + (this.options.cipher ? TAG_SIZE : 0);
     if (this.rangeDelBlock) meta.push([META_RANGE_DEL, this.writeBlock(this.rangeDelBlock.finish(), COMPRESSION_NONE)]);
     const hasSeqs = o.keysAreInternal === true && s.numEntries + this.numRangeDeletions > 0;
@@ -388,6 +454,7 @@ export class TableWriter {
       blockSize: o.blockSize,
       blockRestartInterval: o.blockRestartInterval,
       ...(this.uniqueId ? { uniqueId: this.uniqueId } : {}),
+      ...(this.topIndex ? { indexPartitions: ps.partitions, indexPartitionBytes: ps.indexBytes } : {}),
     };
     meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(properties), COMPRESSION_NONE)]);
     // Metaindex names are bytewise sorted (ASCII, so string order is byte order); blocks are in file order.

@@ -17,9 +17,29 @@ import type { BlockHandle } from './format.js';
 import type { IndexSearch } from './index-search.js';
 import type { RangeCompare } from './range-compare.js';
 
+/**
+ * The index level: an index block's BlockIterator, or a partitioned table's cursor over its index
+ * partitions (partitioned-index.ts). Movements are synchronous.
+ */
+export interface IndexCursor {
+  valid(): boolean;
+  key(): Uint8Array;
+  readonly valueBytes: Uint8Array;
+  readonly valueOffset: number;
+  readonly valueLimit: number;
+  /** The block the current entry is in (readahead peeks at the entries after it there). */
+  readonly currentBlock: Block | undefined;
+  seek(target: Uint8Array): void;
+  seekToFirst(): void;
+  seekToLast(): void;
+  next(): void;
+  prev(): void;
+  close(): void;
+}
+
 export interface DataBlockLoader {
   /** Decodes the handle in the index iterator's current value into `out` (bounds-checked). */
-  decodeHandle(index: BlockIterator, out: BlockHandle): void;
+  decodeHandle(index: IndexCursor, out: BlockHandle): void;
   load(handle: BlockHandle): MaybePromise<Block>;
 }
 
@@ -44,7 +64,8 @@ export class TwoLevelIterator implements InternalIterator {
    *   reader built one: seeks then use it instead of the index iterator's binary search.
    */
   constructor(
-    private readonly index: BlockIterator, private readonly loader: DataBlockLoader, private readonly cmp: RangeCompare,
+    private readonly index: IndexCursor, private readonly loader: DataBlockLoader, private readonly cmp: RangeCompare,
+    /** Only with an index block's BlockIterator as `index`. */
     private readonly search?: IndexSearch,
   ) {
     this.data = new BlockIterator(cmp);
@@ -135,7 +156,7 @@ export class TwoLevelIterator implements InternalIterator {
   }
 
   seek(target: Uint8Array): MaybePromise<void> {
-    if (this.search !== undefined) this.search.seekIterator(this.index, target);
+    if (this.search !== undefined) this.search.seekIterator(this.index as BlockIterator, target);
     else this.index.seek(target);
     const p = this.initDataBlock(true);
     if (p) return p.then(() => { if (this.hasData) this.data.seek(target); return this.skipEmptyForward(); });

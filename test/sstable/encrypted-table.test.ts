@@ -68,7 +68,8 @@ async function encryptedBytes(entries: readonly Entry[], options: Partial<TableW
 
 /** Every block handle of an opened table (data, meta, metaindex, index). */
 function allBlocks(r: TableReader): BlockHandle[] {
-  return [...r.dataBlockHandles(), ...r.metaHandles.values(), r.footer.metaindex, r.footer.index].sort((x, y) => x.offset - y.offset);
+  return [...r.dataBlockHandles(), ...r.partitionHandles(), ...r.metaHandles.values(), r.footer.metaindex, r.footer.index]
+    .sort((x, y) => x.offset - y.offset);
 }
 
 /** Opens and reads everything: 'right', 'wrong', or the thrown StrataError (anything else is rethrown). */
@@ -110,13 +111,16 @@ const contains = (hay: Uint8Array, needle: string | Uint8Array): boolean => Buff
 
 describe('encrypted table round trip', () => {
   for (const compression of CODECS) {
-    for (const bloomBitsPerKey of [0, 10]) {
-      it(`${compression}, bloom ${bloomBitsPerKey}: every entry reads back, nothing readable in the file`, async () => {
+    for (const [bloomBitsPerKey, partitioned] of [[0, false], [10, false], [0, true], [10, true]] as const) {
+      it(`${compression}, bloom ${bloomBitsPerKey}${partitioned ? ', partitioned (format 4)' : ''}: every entry reads back, nothing readable in the file`, async () => {
+        const version = partitioned ? TableFormatVersion.V4_PARTITIONED_ENCRYPTED : TableFormatVersion.V2_ENCRYPTED;
+        const layout = partitioned ? { partitionedMetadata: true, metadataBlockSize: 100 } : {};
         const entries = makeEntries(400);
         const fs = new MemFileSystem();
         const cipher = FileCipher.create(FileKind.TABLE, KEY_ID, MASTER);
-        const res = await writeTable(fs, FILE, entries, { blockSize: 128, blockRestartInterval: 4, compression, bloomBitsPerKey, cipher });
-        expect(res.properties.formatVersion).toBe(TableFormatVersion.V2_ENCRYPTED);
+        const res = await writeTable(fs, FILE, entries, { blockSize: 128, blockRestartInterval: 4, compression, bloomBitsPerKey, cipher, ...layout });
+        expect(res.properties.formatVersion).toBe(version);
+        if (partitioned) expect(res.properties.indexPartitions).toBeGreaterThan(3);
         const bytes = await fs.readFile(FILE);
         expect(bytes.length).toBe(res.fileSize);
         expect(hasCryptMagic(bytes)).toBe(true);
@@ -137,7 +141,7 @@ describe('encrypted table round trip', () => {
         for (const syncReads of [false, true]) {
           const r = await openTable(fs, FILE, { keys: ring(), cache: new LruCache(1 << 20), syncReads });
           expect(r.keyId).toBe(KEY_ID);
-          expect(r.footer.formatVersion).toBe(TableFormatVersion.V2_ENCRYPTED);
+          expect(r.footer.formatVersion).toBe(version);
           expect(r.properties.numEntries).toBe(entries.length);
           expect(r.hasFilter).toBe(bloomBitsPerKey > 0);
           const handles = r.dataBlockHandles();

@@ -47,7 +47,7 @@ describe('footer', () => {
   });
 
   it('refuses a newer format version with ERR_NOT_SUPPORTED', () => {
-    const bytes = encodeFooter({ ...footer, formatVersion: 3 });
+    const bytes = encodeFooter({ ...footer, formatVersion: 5 });
     expect(() => decodeFooter(bytes, fileSize, 'f.sst')).toThrow(NotSupportedError);
     const zero = encodeFooter({ ...footer, formatVersion: 0 });
     expect(() => decodeFooter(zero, fileSize, 'f.sst')).toThrow(CorruptionError);

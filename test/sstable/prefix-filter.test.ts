@@ -3,7 +3,7 @@
  * only for prefixes none of its keys has (never a false negative, checked over random keys), counts
  * its checks, records the length in the `filter.prefix_length` property, and a table written without
  * one (or read with a shorter probe) answers "maybe" uncounted. The filter still answers whole keys.
- * The FILTER-FORMAT.md example is rebuilt byte for byte.
+ * The FILTER-FORMAT.md example is rebuilt byte for byte. Partitioned tables answer across their partitions.
  */
 import { describe, expect, it } from 'vitest';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
@@ -14,7 +14,9 @@ import { FilterBlockBuilder } from '../../sstable/filter-block.js';
 import { BloomFilterBuilder } from '../../sstable/bloom.js';
 
 describe('prefix filter', () => {
-  it('never rules out a prefix the table holds, rules out most it does not, and records its length', async () => {
+  // Partitioned (format 3): 200-byte partitions, so a prefix's keys often span several filter partitions.
+  it.each([['one filter', {}], ['filter partitions', { partitionedMetadata: true, metadataBlockSize: 64, blockSize: 128 }]] as const)(
+    'never rules out a prefix the table holds, rules out most it does not, and records its length (%s)', async (_name, layout) => {
     await withSeed('sstable-prefix-filter', async (rng) => {
       const fs = new MemFileSystem();
       const entries: Entry[] = [];
@@ -26,8 +28,9 @@ describe('prefix filter', () => {
       }
       const sorted = sortUnique(entries);
       for (const [k] of sorted) if (k.length >= 2) held.add(hex(k.subarray(0, 2)));
-      const r = await writeTable(fs, '/p.sst', sorted, { prefixLength: 2 });
+      const r = await writeTable(fs, '/p.sst', sorted, { prefixLength: 2, ...layout });
       expect(r.properties.filterPrefixLength).toBe(2);
+      if ('partitionedMetadata' in layout) expect(r.properties.indexPartitions).toBeGreaterThan(5);
       const t = await openTable(fs, '/p.sst');
       expect(t.properties.filterPrefixLength).toBe(2);
       for (const p of held) expect(t.mayContainPrefix(Buffer.from(p, 'hex'))).toBe(true);

@@ -120,7 +120,8 @@ async function verify(reader: TableReader, showProgress: boolean): Promise<Verif
   if (entries !== expected) {
     throw new CorruptionError(reader.fileName, 0, `the properties promise ${expected} entries, the data blocks hold ${entries}`);
   }
-  const blocks = reader.dataBlockHandles().length + reader.metaHandles.size + 3; // + metaindex, index, footer
+  // + partitions, metaindex, index, footer
+  const blocks = reader.dataBlockHandles().length + reader.partitionHandles().length + reader.metaHandles.size + 3;
   return { ok: true, blocks, entries };
 }
 
