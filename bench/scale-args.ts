@@ -36,6 +36,8 @@ export interface ScaleConfig {
   budgetMin: number;
   /** Passed to StrataDB as Options.memoryBudget when given (and when the option exists). */
   memoryBudget: number | undefined;
+  /** More StrataDB options (--strata-options, a JSON object), e.g. {"partitionedMetadata":false}. */
+  strataOptions: Record<string, unknown>;
   /** Disk a step may need, as a multiple of the user bytes at its end (scale-plan.ts). */
   spaceAllowance: number;
   seed: number;
@@ -105,7 +107,7 @@ function engines(text: string): ScaleEngineName[] {
 export function defaultScaleConfig(): ScaleConfig {
   return {
     steps: [...DEFAULT_STEPS], keySize: 16, valueSize: 100, load: 'mixed', batchSize: 1000, concurrency: 32,
-    reads: 100_000, seeks: 20_000, engines: [...SCALE_ENGINES], budgetMin: 60, memoryBudget: undefined,
+    reads: 100_000, seeks: 20_000, engines: [...SCALE_ENGINES], budgetMin: 60, memoryBudget: undefined, strataOptions: {},
     spaceAllowance: 2, seed: 1, dir: undefined, out: 'bench', label: '', fromJson: undefined,
   };
 }
@@ -133,13 +135,20 @@ export function parseScaleArgs(argv: readonly string[]): ScaleConfig {
       case '--engines': cfg.engines = engines(v); break;
       case '--budget-min': cfg.budgetMin = positiveNumber(flag, v); break;
       case '--memory-budget': cfg.memoryBudget = parseBytes(flag, v); break;
+      case '--strata-options': {
+        let o: unknown;
+        try { o = JSON.parse(v); } catch { o = undefined; }
+        if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error(`--strata-options: expected a JSON object, got '${v}'`);
+        cfg.strataOptions = o as Record<string, unknown>;
+        break;
+      }
       case '--space-allowance': cfg.spaceAllowance = positiveNumber(flag, v); break;
       case '--seed': cfg.seed = positiveInt(flag, v); break;
       case '--dir': cfg.dir = v; break;
       case '--out': cfg.out = v; break;
       case '--label': cfg.label = v; break;
       case '--from-json': cfg.fromJson = v; break;
-      default: throw new Error(`unknown flag ${flag} (known: --steps --key-size --value-size --load --batch-size --concurrency --reads --seeks --engines --budget-min --memory-budget --space-allowance --seed --dir --out --label --from-json)`);
+      default: throw new Error(`unknown flag ${flag} (known: --steps --key-size --value-size --load --batch-size --concurrency --reads --seeks --engines --budget-min --memory-budget --strata-options --space-allowance --seed --dir --out --label --from-json)`);
     }
   }
   // Keys are a 4-byte hash then the 4-byte key number (scale-keys.ts): 8 bytes keep them distinct.

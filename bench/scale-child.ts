@@ -18,7 +18,7 @@ import { ValuePool, XorShift } from './workload-data.js';
 export interface ChildArgs {
   engine: string; dir: string; step: number; targetBytes: number; firstKey: number; endKey: number;
   keySize: number; valueSize: number; load: LoadMode; batchSize: number; concurrency: number;
-  reads: number; seeks: number; seed: number; memoryBudget: number | undefined;
+  reads: number; seeks: number; seed: number; memoryBudget: number | undefined; strataOptions: Record<string, unknown>;
 }
 
 /** Runs `total` operations with `concurrency` awaited in flight, timing each one into a histogram. */
@@ -81,7 +81,7 @@ export async function runStep(a: ChildArgs): Promise<StepResult> {
   const baselineRssBytes = process.memoryUsage().rss;
   const io0 = procWriteBytes();
   let t = performance.now();
-  const { engine: db, budget } = await openScaleEngine(a.engine, a.dir, a.memoryBudget);
+  const { engine: db, budget } = await openScaleEngine(a.engine, a.dir, a.memoryBudget, a.strataOptions);
   const openBeforeMs = performance.now() - t;
   const loaded = await load(db, a);
   const memory = db.counters()?.memory;
@@ -100,7 +100,7 @@ export async function runStep(a: ChildArgs): Promise<StepResult> {
   const closeMs = performance.now() - t;
   const bytesOnDisk = dirBytes(a.dir);
   t = performance.now();
-  const again = await openScaleEngine(a.engine, a.dir, a.memoryBudget);
+  const again = await openScaleEngine(a.engine, a.dir, a.memoryBudget, a.strataOptions);
   const openMs = performance.now() - t;
   await again.engine.close();
 

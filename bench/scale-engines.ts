@@ -36,19 +36,19 @@ export interface ScaleEngine {
   close(): Promise<void>;
 }
 
-async function openStrata(dir: string, memoryBudget: number | undefined): Promise<{ engine: ScaleEngine; budget: MemoryBudgetStatus }> {
+async function openStrata(dir: string, memoryBudget: number | undefined, more: Record<string, unknown>): Promise<{ engine: ScaleEngine; budget: MemoryBudgetStatus }> {
   let db: DB;
   let budget: MemoryBudgetStatus = 'not asked';
   if (memoryBudget === undefined) {
-    db = await DB.open(dir);
+    db = await DB.open(dir, more as Options);
   } else {
-    const withBudget: Record<string, unknown> = { memoryBudget };
+    const withBudget: Record<string, unknown> = { ...more, memoryBudget };
     try {
       db = await DB.open(dir, withBudget as Options);
       budget = 'applied';
     } catch (e) {
       if (!(e instanceof StrataError && e.code === 'ERR_INVALID_ARGUMENT' && e.message.includes('memoryBudget'))) throw e;
-      db = await DB.open(dir);
+      db = await DB.open(dir, more as Options);
       budget = 'not available';
     }
   }
@@ -125,7 +125,9 @@ async function openClassic(dir: string): Promise<ScaleEngine> {
   };
 }
 
-export async function openScaleEngine(name: string, dir: string, memoryBudget: number | undefined): Promise<{ engine: ScaleEngine; budget: MemoryBudgetStatus }> {
-  if (name === 'stratadb') return openStrata(dir, memoryBudget);
+export async function openScaleEngine(
+  name: string, dir: string, memoryBudget: number | undefined, strataOptions: Record<string, unknown> = {},
+): Promise<{ engine: ScaleEngine; budget: MemoryBudgetStatus }> {
+  if (name === 'stratadb') return openStrata(dir, memoryBudget, strataOptions);
   return { engine: await openClassic(dir), budget: 'not asked' };
 }

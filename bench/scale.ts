@@ -52,7 +52,7 @@ async function runEngine(engine: string, cfg: ScaleConfig, root: string, stops: 
       const args: ChildArgs = {
         engine, dir, step: step.index, targetBytes: step.targetBytes, firstKey: step.firstKey, endKey: step.endKey,
         keySize: cfg.keySize, valueSize: cfg.valueSize, load: cfg.load, batchSize: cfg.batchSize, concurrency: cfg.concurrency,
-        reads: cfg.reads, seeks: cfg.seeks, seed: cfg.seed, memoryBudget: cfg.memoryBudget,
+        reads: cfg.reads, seeks: cfg.seeks, seed: cfg.seed, memoryBudget: cfg.memoryBudget, strataOptions: cfg.strataOptions,
       };
       const t0 = performance.now();
       let r: StepResult;
@@ -82,7 +82,8 @@ function workloadText(cfg: ScaleConfig): string {
     : cfg.load === 'batch' ? `fillbatch (${cfg.batchSize} per batch)` : `fillrandom (${cfg.concurrency} awaited puts in flight)`;
   return `${cfg.keySize} B keys (distinct, random order), ${cfg.valueSize} B half-compressible values; ${load}; then ${cfg.reads} readrandom gets and ` +
     `${cfg.seeks} seekrandom (seek + 10 next), ${cfg.concurrency} in flight, over every key so far; default options` +
-    `${cfg.memoryBudget !== undefined ? `, StrataDB memoryBudget ${sizeText(cfg.memoryBudget)}` : ''}; disk allowance ${cfg.spaceAllowance} x user data; classic-level budget ${cfg.budgetMin} min`;
+    `${cfg.memoryBudget !== undefined ? `, StrataDB memoryBudget ${sizeText(cfg.memoryBudget)}` : ''}` +
+    `${Object.keys(cfg.strataOptions).length > 0 ? `, StrataDB options ${JSON.stringify(cfg.strataOptions)}` : ''}; disk allowance ${cfg.spaceAllowance} x user data; classic-level budget ${cfg.budgetMin} min`;
 }
 
 /** A shell-ready rendering of the command line (arguments with spaces or quotes quoted). */

@@ -61,11 +61,11 @@ describe('parseScaleArgs', () => {
     const c = parseScaleArgs(['--steps', '100m,300m', '--key-size', '24', '--value-size', '400', '--load', 'batch',
       '--batch-size', '500', '--concurrency', '8', '--reads', '1_000', '--seeks', '50', '--engines', 'classic-level',
       '--budget-min', '2.5', '--memory-budget', '256m', '--space-allowance', '1.5', '--seed', '9', '--dir', '/tmp/d',
-      '--out', '-', '--label', 'quick check', '--from-json', 'bench/scale-results.json']);
+      '--out', '-', '--label', 'quick check', '--from-json', 'bench/scale-results.json', '--strata-options', '{"partitionedMetadata":false}']);
     expect(c).toEqual({
       steps: [100 * MiB, 300 * MiB], keySize: 24, valueSize: 400, load: 'batch', batchSize: 500, concurrency: 8, reads: 1000,
       seeks: 50, engines: ['classic-level'], budgetMin: 2.5, memoryBudget: 256 * MiB, spaceAllowance: 1.5, seed: 9,
-      dir: '/tmp/d', out: '-', label: 'quick check', fromJson: 'bench/scale-results.json',
+      dir: '/tmp/d', out: '-', label: 'quick check', fromJson: 'bench/scale-results.json', strataOptions: { partitionedMetadata: false },
     });
   });
 
@@ -80,6 +80,8 @@ describe('parseScaleArgs', () => {
     [['--budget-min', '-1'], /--budget-min: expected a positive number/],
     [['--key-size', '4'], /--key-size: at least 8 bytes/],
     [['--memory-budget', 'big'], /--memory-budget: expected a positive byte count/],
+    [['--strata-options', '[1]'], /--strata-options: expected a JSON object/],
+    [['--strata-options', '{nope'], /--strata-options: expected a JSON object/],
     [['--steps', '2t', '--key-size', '8', '--value-size', '1'], /would not fit the 32-bit key numbers/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseScaleArgs(argv)).toThrow(message);
