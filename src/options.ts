@@ -31,6 +31,13 @@ export interface Options {
   indexBlockRestartInterval?: number;
   bloomBitsPerKey?: number;
   /**
+   * Partitioned index and filter blocks (table format 3; RocksDB's two-level index with partitioned
+   * filters): an open table holds only a small top-level index, and index and filter partitions of
+   * about metadataBlockSize are read through the block cache. false writes format-1 tables.
+   */
+  partitionedMetadata?: boolean;
+  metadataBlockSize?: number;
+  /**
    * A fixed byte count (RocksDB's fixed prefix extractor): table filters also hold each key's first
    * `prefixLength` bytes, so an iterator over one prefix skips tables that lack it. 0 = off. A number,
    * not a function: the filter is built in compaction workers, where no user function can go.
@@ -165,6 +172,8 @@ export const DEFAULT_OPTIONS = Object.freeze({
   blockRestartInterval: 16,
   indexBlockRestartInterval: 1,
   bloomBitsPerKey: 10,
+  partitionedMetadata: true,
+  metadataBlockSize: 4096,
   prefixLength: 0,
   compression: 'lz4' as CompressionName,
   zstdLevel: 3,
@@ -218,6 +227,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
   blockRestartInterval: { min: 1, max: 1024, integer: true },
   indexBlockRestartInterval: { min: 1, max: 1024, integer: true },
   bloomBitsPerKey: { min: 0, max: 30, integer: true },
+  metadataBlockSize: { min: 256, max: 1 << 20, integer: true },
   prefixLength: { min: 0, max: 1024, integer: true },
   zstdLevel: { min: 1, max: 22, integer: true },
   cacheSize: { min: 0, max: 2 ** 46, integer: true },
@@ -253,7 +263,7 @@ const NUMBER_RULES: Record<string, NumberRule> = {
 };
 
 const BOOLEAN_OPTIONS = ['createIfMissing', 'errorIfExists', 'readOnly', 'flushOnClose', 'levelCompactionDynamicLevelBytes',
-  'fifoAllowCompaction', 'flushInWorker'];
+  'fifoAllowCompaction', 'flushInWorker', 'partitionedMetadata'];
 
 /** Every option name DB.open accepts. */
 export const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([

@@ -16,7 +16,8 @@ import type { TableWriterOptions } from '../../sstable/table-writer.js';
  * them to the TableWriter as they are. `compression` is the codec of the level.
  */
 export type TableOptions = Required<Pick<TableWriterOptions,
-  'blockSize' | 'blockRestartInterval' | 'indexBlockRestartInterval' | 'bloomBitsPerKey' | 'compression' | 'zstdLevel'>> & Pick<TableWriterOptions, 'prefixLength'>;
+  'blockSize' | 'blockRestartInterval' | 'indexBlockRestartInterval' | 'bloomBitsPerKey' | 'compression' | 'zstdLevel'>> &
+  Pick<TableWriterOptions, 'prefixLength' | 'partitionedMetadata' | 'metadataBlockSize'>;
 
 /** The table options for tables written to `level` (flush output is level 0). */
 export function tableOptionsFor(o: ResolvedOptions, level: number): TableOptions {
@@ -28,5 +29,7 @@ export function tableOptionsFor(o: ResolvedOptions, level: number): TableOptions
     prefixLength: o.prefixLength,
     compression: o.compressionPerLevel?.[level] ?? o.compression,
     zstdLevel: o.zstdLevel,
+    partitionedMetadata: o.partitionedMetadata,
+    metadataBlockSize: o.metadataBlockSize,
   };
 }

@@ -14,7 +14,7 @@ const key = (i: number): string => `key${String(i).padStart(6, '0')}`;
 async function indexBytes(fs: MemFileSystem, dir: string): Promise<number> {
   let total = 0;
   for (const name of (await fs.list(dir)).filter((n) => n.endsWith('.sst'))) {
-    for (const b of (await table(`${dir}/${name}`, { fs })).blocks) if (b.kind === 'index') total += b.storedSize;
+    for (const b of (await table(`${dir}/${name}`, { fs })).blocks) if (b.kind === 'index' || b.kind === 'index_partition') total += b.storedSize;
   }
   return total;
 }

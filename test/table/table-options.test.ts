@@ -19,6 +19,7 @@ describe('tableOptionsFor', () => {
         indexBlockRestartInterval: DEFAULT_OPTIONS.indexBlockRestartInterval,
         bloomBitsPerKey: DEFAULT_OPTIONS.bloomBitsPerKey, compression: DEFAULT_OPTIONS.compression,
         zstdLevel: DEFAULT_OPTIONS.zstdLevel, prefixLength: DEFAULT_OPTIONS.prefixLength,
+        partitionedMetadata: DEFAULT_OPTIONS.partitionedMetadata, metadataBlockSize: DEFAULT_OPTIONS.metadataBlockSize,
       });
     }
   });
@@ -29,9 +30,15 @@ describe('tableOptionsFor', () => {
   });
 
   it('carries the user\'s values, as plain data that survives a structured clone (worker post)', () => {
-    const o = validateOptions({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9, prefixLength: 3 });
+    const o = validateOptions({
+      blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9, prefixLength: 3,
+      partitionedMetadata: false, metadataBlockSize: 1024,
+    });
     const t = tableOptionsFor(o, 3);
-    expect(t).toEqual({ blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9, prefixLength: 3 });
+    expect(t).toEqual({
+      blockSize: 256, blockRestartInterval: 4, indexBlockRestartInterval: 8, bloomBitsPerKey: 0, compression: 'zstd', zstdLevel: 9, prefixLength: 3,
+      partitionedMetadata: false, metadataBlockSize: 1024,
+    });
     expect(structuredClone(t)).toEqual(t);
   });
 

@@ -75,7 +75,7 @@ describe('stratadb on an encrypted database', () => {
     for (const r of ok) expect(r.code, r.stderr).toBe(0);
     const layout = await runCli(['sst-dump', f.sst, ...k]);
     expect(layout.code, layout.stderr).toBe(0);
-    expect(layout.stdout).toMatch(/format 2 \(encrypted, key id "[^"]+"\)/);
+    expect(layout.stdout).toMatch(/format 4 \(encrypted, key id "[^"]+"\)/); // partitioned (format 3), encrypted
     const [sstScan, sstVerify, walDump, manifest, scan, get, stats, check, manifestJson, statsText] = ok;
     expect(sstScan!.stdout).toContain("'key199'");
     expect(sstScan!.stdout).toMatch(/200 entries\n$/);

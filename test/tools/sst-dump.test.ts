@@ -73,7 +73,7 @@ describe('stratadb sst-dump', () => {
     expect(JSON.parse(engineLayout.stdout).properties.uniqueId).toMatch(/^[0-9a-f]{32}$/);
     expect(j.properties.uniqueId).toBeUndefined();
     // key000..key019 and the delete of key005, whose put the flush left out (shadowed, no snapshot)
-    expect(s.verify).toEqual({ ok: true, blocks: 6, entries: 20 });
+    expect(s.verify).toEqual({ ok: true, blocks: 7, entries: 20 }); // data, filter and index partition, properties, metaindex, top-level index, footer
     expect(s.count).toBe(20);
     expect(s.entries[0]).toEqual({ key: 'key000', keyHex: '6b6579303030', seq: 1, type: 'put', value: 'value-0', valueHex: '76616c75652d30' });
     expect(s.entries.filter((e: { type: string }) => e.type === 'del')).toEqual([
