@@ -68,6 +68,11 @@ export class PartitionedIndex {
     return n;
   }
 
+  /** The filter key of table key `key` (the transform the filter partitions were built with). */
+  filterKeyOf(key: Uint8Array): Uint8Array {
+    return this.transform ? this.transform(key) : key;
+  }
+
   /** The partition handles of the top-level entry `it` is on (bounds-checked). */
   decode(it: BlockIterator): PartitionHandles {
     const h = this.handles;

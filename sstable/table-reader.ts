@@ -167,18 +167,21 @@ export class TableReader {
   }
 
   /**
-   * A prefix's keys may span partitions: every filter partition from the one holding the prefix's
-   * first possible key to the first whose last key's prefix is past it is asked.
+   * A prefix's keys may span partitions: every filter partition from the first whose last key reaches
+   * the prefix to the first whose last key is past it is asked. Partitions are found by their last
+   * keys' filter keys (the top level holds table keys, internal keys in the engine, which a bare prefix
+   * cannot seek), so the filter key transform must keep key order (stripping a trailer does).
    */
   private partitionsMayContainPrefix(prefix: Uint8Array, n: number): boolean {
     const pi = this.parts!;
     const top = new BlockIterator(this.cmp, this.indexBlock);
-    const p = prefix.subarray(0, n);
-    for (top.seek(p); top.valid(); top.next()) {
+    for (top.seekToFirst(); top.valid(); top.next()) {
+      const last = pi.filterKeyOf(top.key());
+      const c = compareByteRanges(last, 0, Math.min(n, last.length), prefix, 0, n);
+      if (c < 0) continue; // the whole partition sorts before the prefix
       const f = pi.filter(pi.decode(top).filter);
       if (f === undefined || f.mayContainPrefix(prefix, n)) return true;
-      const last = f.filterKeyOf(top.key());
-      if (compareByteRanges(last, 0, Math.min(n, last.length), p, 0, n) > 0) return false;
+      if (c > 0) return false; // later partitions start past the prefix
     }
     return false;
   }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemFileSystem } from '../../src/fs/mem-fs.js';
 import { LruCache } from '../../src/cache/lru-cache.js';
+import { internalKeyComparator, internalKeyToUserKey, makeInternalKey, ValueKind } from '../../src/base/internal-key.js';
 import { TableFormatVersion } from '../../sstable/format.js';
 import type { CompressionName } from '../../sstable/compression.js';
 import { BLOCK_TRAILER_SIZE } from '../../sstable/format.js';
@@ -116,5 +117,27 @@ describe('partitioned tables', () => {
     expect(at).toBe(r.fileSize);
     expect(formatTableLayout(layout)).toMatch(/index_partition/);
     await t.close();
+  });
+
+  it('answers prefix probes on an engine table (internal keys, the trailer-stripping transform) across partitions', async () => {
+    // The top level holds internal keys, which a bare prefix cannot seek: partitions are found by the
+    // filter keys of their last keys. Keys of one user-key prefix span many partitions here.
+    const fs = new MemFileSystem();
+    const entries: Entry[] = [];
+    let seq = 1;
+    for (const p of ['ab', 'ad', 'af', 'ax']) {
+      for (let i = 0; i < 300; i++) entries.push([makeInternalKey(b(`${p}${String(i).padStart(4, '0')}`), seq++, ValueKind.Put), b('v')]);
+    }
+    const options = { comparator: internalKeyComparator, filterKeyTransform: internalKeyToUserKey, keysAreInternal: true };
+    const r = await writeTable(fs, '/e.sst', entries, { ...options, blockSize: 128, partitionedMetadata: true, metadataBlockSize: 64, prefixLength: 2 });
+    expect(r.properties.indexPartitions).toBeGreaterThanOrEqual(10);
+    for (const syncReads of [true, false]) {
+      const t = await openTable(fs, '/e.sst', { ...options, syncReads, cache: new LruCache(1 << 20) });
+      for (const p of ['ab', 'ad', 'af', 'ax', 'ab0', 'ax02']) expect(t.mayContainPrefix(b(p)), p).toBe(true);
+      let negatives = 0;
+      for (const p of ['aa', 'ac', 'ae', 'ag', 'aw', 'ay', 'b0', '0a']) if (!t.mayContainPrefix(b(p))) negatives++;
+      expect(negatives).toBeGreaterThanOrEqual(6);
+      await t.close();
+    }
   });
 });
