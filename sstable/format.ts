@@ -94,21 +94,29 @@ export function putBlockHandle(buf: Uint8Array, off: number, h: BlockHandle): nu
 const slot: VarintResult = { value: 0, offset: 0 };
 
 /**
- * Decodes a varint handle from buf[start, end) into `out` and checks that the block and its trailer
- * fit before `limit` (the first byte a block may not reach: the footer's offset).
+ * Reads one varint handle at buf[start, end) into `out`, bounds-checked against `limit` (the first
+ * byte a block may not reach: the footer's offset); returns the offset after it.
  */
+function readHandle(
+  buf: Uint8Array, start: number, end: number, limit: number, out: BlockHandle, fileName: string, fileOffset: number,
+): number {
+  if (!getVarint(buf, start, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad block handle offset varint');
+  const offset = slot.value;
+  if (!getVarint(buf, slot.offset, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad block handle size varint');
+  checkHandleBounds(offset, slot.value, limit, fileName, fileOffset);
+  out.offset = offset;
+  out.size = slot.value;
+  return slot.offset;
+}
+
+/** Decodes the varint handle that is all of buf[start, end) into `out` (bounds-checked as readHandle). */
 export function decodeBlockHandle(
   buf: Uint8Array, start: number, end: number, limit: number,
   out: BlockHandle, fileName: string, fileOffset: number,
 ): BlockHandle {
-  if (!getVarint(buf, start, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad block handle offset varint');
-  const offset = slot.value;
-  if (!getVarint(buf, slot.offset, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad block handle size varint');
-  const size = slot.value;
-  if (slot.offset !== end) throw new CorruptionError(fileName, fileOffset, 'trailing bytes after block handle');
-  checkHandleBounds(offset, size, limit, fileName, fileOffset);
-  out.offset = offset;
-  out.size = size;
+  if (readHandle(buf, start, end, limit, out, fileName, fileOffset) !== end) {
+    throw new CorruptionError(fileName, fileOffset, 'trailing bytes after block handle');
+  }
   return out;
 }
 
@@ -120,16 +128,7 @@ export function decodePartitionHandles(
   buf: Uint8Array, start: number, end: number, limit: number,
   index: BlockHandle, filter: BlockHandle, fileName: string, fileOffset: number,
 ): void {
-  let at = start;
-  for (const out of [index, filter]) {
-    if (!getVarint(buf, at, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad partition handle offset varint');
-    const offset = slot.value;
-    if (!getVarint(buf, slot.offset, end, slot)) throw new CorruptionError(fileName, fileOffset, 'bad partition handle size varint');
-    checkHandleBounds(offset, slot.value, limit, fileName, fileOffset);
-    out.offset = offset;
-    out.size = slot.value;
-    at = slot.offset;
-  }
+  const at = readHandle(buf, readHandle(buf, start, end, limit, index, fileName, fileOffset), end, limit, filter, fileName, fileOffset);
   if (at !== end) throw new CorruptionError(fileName, fileOffset, 'trailing bytes after partition handles');
 }
 
