@@ -20,7 +20,7 @@
  *   range-deletion blocks open table readers hold (src/cache/table-cache.ts closes readers past it).
  * Not in the budget: Node itself with the engine's code loaded (the process's baseline, which the
  * README states with measured figures), and per-call buffers the caller controls (iterators, a
- * transaction's own writes until commit).
+ * transaction's own writes until commit, which stats().memory.transactionBuffers counts).
  * Pure arithmetic; options.ts calls it once while validating.
  */
 

@@ -2,14 +2,16 @@
  * stats().memory: what the engine holds, part by part, in bytes, beside the process's own figures
  * (README "Memory" says which parts the memoryBudget option bounds and what the fixed overhead is).
  * Choices:
- * - Index and filter blocks are held by open table readers, not charged to the block cache
- *   (RocksDB's cache_index_and_filter_blocks=false, with every reader's blocks pinned, L0 included):
- *   a read never waits for its table's index to come back. They are `tableReaders`, bounded by
- *   maxOpenFiles and by the metadata share of memoryBudget (table-cache.ts evicts readers past it).
+ * - Table metadata: partitioned tables (the default) keep only their top-level index and range-deletion
+ *   block with the reader (`tableReaders`); their index and filter partitions go through the block cache
+ *   and are counted in `cache` (RocksDB's partitioned index and filters, top level pinned). Format-1
+ *   tables keep their whole index and filter with the reader (cache_index_and_filter_blocks=false).
+ *   Readers, L0 included, are bounded by maxOpenFiles and by tableMetadataBudget (table-cache.ts).
  * - Workers cannot be measured from the main thread on Node 20: each reports its heap after every job
  *   (compaction/worker-memory.ts), so a worker's figure is as of its last job.
- * - A transaction's own write buffer lives in the caller's Transaction object until commit, when it
- *   joins `pendingWrites`; `transactions` is the engine's conflict tracking for open transactions.
+ * - A transaction's write buffer lives in the caller's Transaction object until commit, when it joins
+ *   `pendingWrites`; until then each open transaction reports its size (`transactionBuffers`).
+ *   `transactions` is the engine's concurrency control: conflict tracking and the key lock table.
  * Cheap: every part is a running count or a short walk (stats() may be polled). Main thread only.
  */
 import type { Engine } from './engine.js';
@@ -19,14 +21,16 @@ export interface MemoryStats {
   memtables: number;
   activeMemtable: number;
   immutableMemtables: number;
-  /** Block cache usage (data blocks, charged by the bytes they keep alive). */
+  /** Block cache usage: data blocks and partitioned tables' index and filter partitions, charged by the bytes they keep alive. */
   cache: number;
-  /** Index, filter and range-deletion blocks of open table readers (not in the cache; see the header). */
+  /** What open table readers hold outside the cache (see the header). */
   tableReaders: number;
   /** Encoded writes queued for the next write group. */
   pendingWrites: number;
-  /** Conflict tracking kept for open transactions (recent commits' keys and their hash table). */
+  /** Conflict tracking kept for open transactions (recent commits' keys and their hash table) and the key lock table. */
   transactions: number;
+  /** Open transactions' write buffers (their op logs, hash indexes and sorted views), until commit or rollback. */
+  transactionBuffers: number;
   /** Live compaction workers and the heap plus external memory they reported after their last job. */
   compactionWorkers: number;
   compactionWorkerBytes: number;
@@ -47,14 +51,15 @@ export function buildMemoryStats(db: Engine): MemoryStats {
   const cache = db.blockCache?.usage ?? 0;
   const tableReaders = db.tables.memoryBytes();
   const pendingWrites = db.writes.queue.pendingBytes;
-  const transactions = db.writes.tracker.bytes;
+  const transactions = db.writes.tracker.bytes + db.transactionHost().locks.bytes;
+  const transactionBuffers = db.writes.tracker.bufferBytes;
   const x = db.executor.memory();
   const p = process.memoryUsage();
   return {
     memtables, activeMemtable, immutableMemtables: memtables - activeMemtable, cache, tableReaders, pendingWrites, transactions,
-    compactionWorkers: x.compactionWorkers, compactionWorkerBytes: x.compactionWorkerBytes,
+    transactionBuffers, compactionWorkers: x.compactionWorkers, compactionWorkerBytes: x.compactionWorkerBytes,
     flushWorkers: x.flushWorkers, flushWorkerBytes: x.flushWorkerBytes, flushPool: x.flushPoolBytes,
-    total: memtables + cache + tableReaders + pendingWrites + transactions + x.compactionWorkerBytes + x.flushWorkerBytes + x.flushPoolBytes,
+    total: memtables + cache + tableReaders + pendingWrites + transactions + transactionBuffers + x.compactionWorkerBytes + x.flushWorkerBytes + x.flushPoolBytes,
     process: { rss: p.rss, heapTotal: p.heapTotal, heapUsed: p.heapUsed, external: p.external, arrayBuffers: p.arrayBuffers },
   };
 }

@@ -65,8 +65,15 @@ export class ConflictTracker {
   private openHead = 0;
   private readonly openCounts = new Map<number, number>();
   private openCount = 0;
+  private openBufferBytes = 0;
 
   get openTransactions(): number { return this.openCount; }
+  /**
+   * Bytes the open transactions' write buffers hold. Kept here because this is where open transactions
+   * are registered; each reports its own growth (transaction.ts), and its finalizer the rest.
+   */
+  get bufferBytes(): number { return this.openBufferBytes; }
+  addBufferBytes(delta: number): void { this.openBufferBytes += delta; }
   /** Commits currently remembered (for tests and stats). */
   get remembered(): number { return this.commits.length - this.head; }
   /** Bytes held for the remembered commits: their key sets plus the hash table (for tests and stats). */

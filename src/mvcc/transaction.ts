@@ -135,10 +135,15 @@ const BUFFER_BASE = 2 ** 52;
  * What the finalizer needs; `inTracker` is cleared when the tracker slot (opened at `trackerSeq`, the
  * first snapshot) is closed early (commit). A pessimistic snapshot may move on: `snapshot` is the current one.
  */
-interface Held { snapshot: Snapshot; tracker: ConflictTracker; trackerSeq: number; inTracker: boolean; locks: TransactionLocks | undefined }
+interface Held {
+  snapshot: Snapshot; tracker: ConflictTracker; trackerSeq: number; inTracker: boolean; locks: TransactionLocks | undefined;
+  /** What the write buffer held when last reported to the tracker (stats().memory.transactionBuffers). */
+  bufferBytes: number;
+}
 
 const finalizer = new FinalizationRegistry<Held>((held) => {
   if (held.inTracker) held.tracker.close(held.trackerSeq);
+  held.tracker.addBufferBytes(-held.bufferBytes);
   held.snapshot.release();
   held.locks?.release();
 });
@@ -182,7 +187,7 @@ export class Transaction {
     this.locks = locking === 'pessimistic' ? new TransactionLocks(host.locks, timeout) : undefined;
     this.snap = host.takeSnapshot();
     host.tracker.open(this.snap.sequence);
-    this.held = { snapshot: this.snap, tracker: host.tracker, trackerSeq: this.snap.sequence, inTracker: true, locks: this.locks };
+    this.held = { snapshot: this.snap, tracker: host.tracker, trackerSeq: this.snap.sequence, inTracker: true, locks: this.locks, bufferBytes: 0 };
     finalizer.register(this, this.held, this.token);
   }
 
@@ -337,6 +342,17 @@ export class Transaction {
     const buffer = this.buffer ??= new WriteLog(BUFFER_BASE);
     if (kind === ValueKind.RangeDelete) buffer.deleteRange(k, v);
     else buffer.append(kind, k, v);
+    this.reportBufferBytes();
+  }
+
+  /** Tells the tracker how much the write buffer holds now (a few field reads: called on every write). */
+  private reportBufferBytes(): void {
+    const now = this.buffer?.bytes ?? 0;
+    const delta = now - this.held.bufferBytes;
+    if (delta !== 0) {
+      this.held.bufferBytes = now;
+      this.host.tracker.addBufferBytes(delta);
+    }
   }
 
   /**
@@ -389,6 +405,7 @@ export class Transaction {
     const own = buffer && buffer.opCount > 0
       ? { buf: buffer.buffer, limit: buffer.byteLength, offsets: buffer.sortedOffsets(), maxSeq: buffer.maxSeq }
       : undefined;
+    this.reportBufferBytes(); // the sorted view, when made
     return this.host.makeIterator<T>(() => {
       const db: InternalIterator = new SnapshotFilterIterator(source.iter, seq);
       const children: InternalIterator[] = [view ? new RangeDelSkippingIterator(db, view, BUFFER_BASE - 1) : db];
@@ -413,6 +430,7 @@ export class Transaction {
       // The batch holds what commit needs: the index (and a log that was re-encoded) can be collected
       // while the database memtable takes the batch (no local of this frame refers to it across the await).
       this.buffer = undefined;
+      this.reportBufferBytes(); // from here the batch is the write queue's (pendingWrites)
       // The conflict keys cost key + 12 B each: made only when the check has commits to compare them
       // with, or when the tracker records this commit for another open transaction.
       let keySet: KeySet | undefined;
@@ -474,6 +492,7 @@ export class Transaction {
     // After the commit is published: the next holder reads it.
     this.locks?.release();
     this.buffer = undefined;
+    this.reportBufferBytes();
     this.reads = undefined;
     this.forUpdate = undefined;
   }

@@ -1,13 +1,14 @@
 /**
  * stats().memory (src/engine/memory-stats.ts): every part in bytes, the total their sum, memtables
  * split into active and immutable, writes waiting for a group counted, conflict tracking growing
- * while a transaction is open, and no worker figures in inline mode.
+ * while a transaction is open, open transactions' write buffers counted until they end, and no worker
+ * figures in inline mode.
  */
 import { describe, expect, it } from 'vitest';
 import { DB, MemFileSystem } from '../../src/index.js';
 import { withSeed } from '../support/rng.js';
 
-const PARTS = ['memtables', 'cache', 'tableReaders', 'pendingWrites', 'transactions', 'compactionWorkerBytes',
+const PARTS = ['memtables', 'cache', 'tableReaders', 'pendingWrites', 'transactions', 'transactionBuffers', 'compactionWorkerBytes',
   'flushWorkerBytes', 'flushPool'] as const;
 
 describe('stats().memory', () => {
@@ -59,6 +60,47 @@ describe('stats().memory', () => {
       for (let i = 0; i < 500; i++) await db.put(`key-${i}`, 'v');
       expect(db.stats().memory.transactions).toBeGreaterThan(before + 500 * 8);
       tx.rollback();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("counts open transactions' write buffers until commit or rollback, and what their iterators sort", async () => {
+    const db = await DB.open('/db', { fs: new MemFileSystem() });
+    try {
+      expect(db.stats().memory.transactionBuffers).toBe(0);
+      const a = db.beginTransaction();
+      const b = db.beginTransaction({ locking: 'pessimistic' });
+      // Keys out of order, so that an iterator has to sort them.
+      for (let i = 0; i < 2000; i++) a.put(`a-${(i * 7919) % 2000}`, 'x'.repeat(100));
+      const afterA = db.stats().memory.transactionBuffers;
+      expect(afterA).toBeGreaterThanOrEqual(2000 * 100);
+      for (let i = 0; i < 1000; i++) b.put(`b-${i}`, 'y'.repeat(50));
+      const afterB = db.stats().memory.transactionBuffers;
+      expect(afterB).toBeGreaterThanOrEqual(afterA + 1000 * 50);
+      // The pessimistic transaction's locks are in the lock table, counted under `transactions`.
+      expect(db.stats().memory.transactions).toBeGreaterThan(0);
+      const it = a.iterator();
+      expect(String((await it.next()).value?.[0])).toBe('a-0');
+      await it.close();
+      const sorted = db.stats().memory.transactionBuffers;
+      expect(sorted).toBeGreaterThan(afterB); // the sorted view of a's 2000 ops
+      const m = db.stats().memory;
+      expect(m.total).toBeGreaterThanOrEqual(m.transactionBuffers + m.transactions);
+      await a.commit();
+      const afterCommit = db.stats().memory.transactionBuffers;
+      expect(afterCommit).toBeGreaterThanOrEqual(1000 * 50);
+      expect(afterCommit).toBeLessThan(afterB - afterA + 1024);
+      b.rollback();
+      expect(db.stats().memory.transactionBuffers).toBe(0);
+      // A failed commit ends the transaction too.
+      const c = db.beginTransaction();
+      const d = db.beginTransaction();
+      c.put('k', '1');
+      d.put('k', '2');
+      await c.commit();
+      await expect(d.commit()).rejects.toMatchObject({ code: 'ERR_TXN_CONFLICT' });
+      expect(db.stats().memory.transactionBuffers).toBe(0);
     } finally {
       await db.close();
     }
