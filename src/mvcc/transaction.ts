@@ -134,12 +134,9 @@ const BUFFER_BASE = 2 ** 52;
 /**
  * What the finalizer needs; `inTracker` is cleared when the tracker slot (opened at `trackerSeq`, the
  * first snapshot) is closed early (commit). A pessimistic snapshot may move on: `snapshot` is the current one.
+ * `bufferBytes`: what the write buffer held when last reported to the tracker (stats().memory.transactionBuffers).
  */
-interface Held {
-  snapshot: Snapshot; tracker: ConflictTracker; trackerSeq: number; inTracker: boolean; locks: TransactionLocks | undefined;
-  /** What the write buffer held when last reported to the tracker (stats().memory.transactionBuffers). */
-  bufferBytes: number;
-}
+interface Held { snapshot: Snapshot; tracker: ConflictTracker; trackerSeq: number; inTracker: boolean; locks: TransactionLocks | undefined; bufferBytes: number }
 
 const finalizer = new FinalizationRegistry<Held>((held) => {
   if (held.inTracker) held.tracker.close(held.trackerSeq);
@@ -348,11 +345,8 @@ export class Transaction {
   /** Tells the tracker how much the write buffer holds now (a few field reads: called on every write). */
   private reportBufferBytes(): void {
     const now = this.buffer?.bytes ?? 0;
-    const delta = now - this.held.bufferBytes;
-    if (delta !== 0) {
-      this.held.bufferBytes = now;
-      this.host.tracker.addBufferBytes(delta);
-    }
+    if (now !== this.held.bufferBytes) this.host.tracker.addBufferBytes(now - this.held.bufferBytes);
+    this.held.bufferBytes = now;
   }
 
   /**
